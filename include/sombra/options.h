@@ -1,0 +1,61 @@
+// sombra/options.h: how a database is opened.
+//
+// Every field has a safe default; DB::Open validates each one and returns
+// InvalidArgument (creating no file) for a value out of range.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sombra {
+
+// What a successful Commit promises after a crash.
+enum class Durability {
+  // fdatasync before Commit returns: a committed transaction survives a
+  // power loss.
+  kFull,
+  // fdatasync at checkpoints and at most every few milliseconds: a crash may
+  // lose the last commits, never consistency.
+  kNormal,
+  // Never fdatasync: for tests and bulk loads that can be redone.
+  kOff,
+};
+
+struct Options {
+  // Create the database when the file does not exist.
+  // Default: true.
+  bool create_if_missing = true;
+
+  // Fail with InvalidArgument when the database already exists.
+  // Default: false.
+  bool error_if_exists = false;
+
+  // Open without writing a byte to any file (no lock is taken for writing).
+  // Default: false.
+  bool read_only = false;
+
+  // Page size used when the database is created; an existing file keeps its
+  // own. REQUIRES: a power of two from 4096 to 65536.
+  // Default: 4096.
+  uint32_t page_size = 4096;
+
+  // See Durability. Default: kFull.
+  Durability durability = Durability::kFull;
+
+  // The write-ahead log is checkpointed into the page file once it holds
+  // this many bytes. Default: 64 MiB.
+  uint64_t wal_checkpoint_bytes = 64 << 20;
+
+  // Compress full page images in the write-ahead log with lz4 when that
+  // makes them smaller. Default: true.
+  bool wal_compression = true;
+
+  // Verify the checksum of every page read from the page file.
+  // Default: true.
+  bool verify_checksums = true;
+
+  // Memory for page versions; 0 chooses a default. Default: 0.
+  size_t cache_bytes = 0;
+};
+
+}  // namespace sombra

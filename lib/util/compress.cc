@@ -1,0 +1,37 @@
+#include "util/compress.h"
+
+#include <lz4.h>
+
+#include <climits>
+#include <string>
+
+namespace sombra {
+
+size_t LZ4CompressBound(size_t input_size) {
+  if (input_size > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) return 0;
+  return static_cast<size_t>(LZ4_compressBound(static_cast<int>(input_size)));
+}
+
+void LZ4Compress(std::string_view input, std::string* out) {
+  out->resize(LZ4CompressBound(input.size()));
+  int n = LZ4_compress_default(input.data(), out->data(), static_cast<int>(input.size()),
+                               static_cast<int>(out->size()));
+  out->resize(n > 0 ? static_cast<size_t>(n) : 0);
+}
+
+Status LZ4Decompress(std::string_view input, char* out, size_t out_size) {
+  if (input.size() > INT_MAX || out_size > INT_MAX) {
+    return Status::Corruption("lz4 block too large");
+  }
+  // LZ4_decompress_safe never writes past out_size nor reads past the input.
+  int n = LZ4_decompress_safe(input.data(), out, static_cast<int>(input.size()),
+                              static_cast<int>(out_size));
+  if (n < 0) return Status::Corruption("lz4 block is malformed");
+  if (static_cast<size_t>(n) != out_size) {
+    return Status::Corruption("lz4 block decodes to " + std::to_string(n) + " bytes, expected " +
+                              std::to_string(out_size));
+  }
+  return Status::OK();
+}
+
+}  // namespace sombra

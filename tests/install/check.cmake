@@ -1,0 +1,24 @@
+# ctest driver: install the built project into a fresh prefix, then build and
+# run the consumer with find_package(sombra CONFIG), and again with
+# add_subdirectory. Arguments: BUILD_DIR, SOURCE_DIR, WORK, CXX_FLAGS, LINK_FLAGS
+# (the flags of the build under test, so a sanitizer build links).
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+endfunction()
+
+file(REMOVE_RECURSE ${WORK})
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK}/prefix)
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install -B ${WORK}/pkg -G Ninja
+    -DCMAKE_PREFIX_PATH=${WORK}/prefix "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
+    "-DCMAKE_EXE_LINKER_FLAGS=${LINK_FLAGS}")
+run(${CMAKE_COMMAND} --build ${WORK}/pkg)
+run(${WORK}/pkg/consumer)
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install -B ${WORK}/sub -G Ninja
+    -DSOMBRA_SOURCE_DIR=${SOURCE_DIR} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
+    "-DCMAKE_EXE_LINKER_FLAGS=${LINK_FLAGS}")
+run(${CMAKE_COMMAND} --build ${WORK}/sub --target consumer)
+run(${WORK}/sub/consumer)
+message(STATUS "find_package(sombra CONFIG) and add_subdirectory both work")
