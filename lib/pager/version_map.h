@@ -1,0 +1,97 @@
+// pager/version_map.h: committed page versions that are not yet (or no
+// longer) the content of the page file.
+//
+// For each page, a chain of immutable versions, newest first, each tagged
+// with the LSN of the transaction that produced it. A reader with snapshot S
+// uses the newest version with LSN <= S; when there is none it reads the
+// page file. Lookups are lock-free: two levels of atomically published
+// pointer arrays lead to the chain head, and chains are only ever changed by
+// prepending a node or by cutting the chain after a node.
+//
+// Memory safety: a node cut from a chain may still be under a reader's
+// eyes. Cut nodes go to the current RetireBin; a reader holds the bin that
+// was current when it started, and each bin holds the next one, so a node
+// is freed only once every reader that started before it was cut is gone.
+//
+// Thread safety: Find/Head from any thread at any time; everything else is
+// serialised by the caller (the pager's version mutex).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <vector>
+
+namespace sombra::pager {
+
+struct PageVersion {
+  PageVersion(uint64_t lsn_in, std::unique_ptr<uint8_t[]> data_in)
+      : lsn(lsn_in), data(std::move(data_in)) {}
+  const uint64_t lsn;
+  std::unique_ptr<uint8_t[]> data;  // page_size bytes, never changed once published
+  std::atomic<PageVersion*> older{nullptr};
+};
+
+// Nodes cut from chains, freed when no reader can still see them.
+class RetireBin {
+ public:
+  RetireBin() = default;
+  ~RetireBin();
+  RetireBin(const RetireBin&) = delete;
+  RetireBin& operator=(const RetireBin&) = delete;
+
+  void Add(PageVersion* v) { nodes_.push_back(v); }
+  bool empty() const { return nodes_.empty(); }
+  void set_next(std::shared_ptr<RetireBin> next) { next_ = std::move(next); }
+
+ private:
+  std::vector<PageVersion*> nodes_;
+  std::shared_ptr<RetireBin> next_;
+};
+
+class VersionMap {
+ public:
+  VersionMap();
+  ~VersionMap();
+  VersionMap(const VersionMap&) = delete;
+  VersionMap& operator=(const VersionMap&) = delete;
+
+  // The newest version of the page with lsn <= snapshot, or null.
+  const PageVersion* Find(uint32_t page_no, uint64_t snapshot) const;
+  const PageVersion* Head(uint32_t page_no) const;
+
+  // --- serialised by the caller ---
+  // Makes `v` the newest version of the page (takes ownership).
+  void Push(uint32_t page_no, std::unique_ptr<PageVersion> v);
+  // Adds `v` as the oldest version (takes ownership): the file's content
+  // kept for a reader before the checkpoint overwrites it.
+  void AppendOldest(uint32_t page_no, std::unique_ptr<PageVersion> v);
+  // Cuts the chain after the newest version with lsn <= keep_lsn (versions
+  // older than it can serve no reader with snapshot >= keep_lsn). When
+  // `drop_through` is not 0 and keep_lsn >= drop_through, versions with
+  // lsn <= drop_through are all dropped: the file holds that content.
+  // Returns the number of versions cut, each moved to `bin`.
+  size_t Prune(uint32_t page_no, uint64_t keep_lsn, uint64_t drop_through, RetireBin* bin);
+  // Pages with at least one version, ascending.
+  const std::set<uint32_t>& pages() const { return pages_; }
+  size_t version_count() const { return version_count_; }
+  size_t bytes(uint32_t page_size) const { return version_count_ * page_size; }
+
+ private:
+  static constexpr int kLeafBits = 12;
+  static constexpr int kMidBits = 10;
+  static constexpr int kTopBits = 32 - kLeafBits - kMidBits;
+  using Leaf = std::array<std::atomic<PageVersion*>, 1 << kLeafBits>;
+  using Mid = std::array<std::atomic<Leaf*>, 1 << kMidBits>;
+
+  std::atomic<PageVersion*>* Slot(uint32_t page_no) const;
+  std::atomic<PageVersion*>* SlotOrCreate(uint32_t page_no);
+
+  std::array<std::atomic<Mid*>, 1 << kTopBits> top_{};
+  std::set<uint32_t> pages_;
+  size_t version_count_ = 0;
+};
+
+}  // namespace sombra::pager

@@ -1,0 +1,234 @@
+// The page file under damage: flipped bits, torn meta writes, truncation,
+// foreign versions, a second process, a full disk.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "env/fault_injection_env.h"
+#include "pager/pager.h"
+#include "pager_test_util.h"
+#include "testutil/seed.h"
+#include "testutil/temp_dir.h"
+
+namespace sombra::pager {
+namespace {
+
+using test::ExpectRawPage;
+using test::PatchFile;
+using test::RawPage;
+using test::WriteNewRawPage;
+
+class PagerDamageTest : public ::testing::Test {
+ protected:
+  Result<std::unique_ptr<Pager>> Open(Env* env = Env::Default(), Options o = Options()) {
+    return Pager::Open(env, path_, o);
+  }
+  // A synced database with `n` raw pages tagged 0..n-1; returns their numbers.
+  std::vector<uint32_t> Build(int n) {
+    auto pager = Open();
+    EXPECT_TRUE(pager.ok()) << pager.status().ToString();
+    std::vector<uint32_t> pages;
+    for (int i = 0; i < n; ++i) pages.push_back(WriteNewRawPage(pager->get(), i, 'd'));
+    EXPECT_TRUE((*pager)->Sync().ok());
+    return pages;
+  }
+  sombra::test::TempDir dir_;
+  std::string path_ = dir_.File("db");
+};
+
+TEST_F(PagerDamageTest, FlippedBitGivesCorruptionNamingThePage) {
+  auto pages = Build(6);
+  const uint32_t victim = pages[4];
+  std::string byte = test::ReadAt(path_, uint64_t{victim} * 4096 + 1000, 1);
+  byte[0] ^= 0x10;
+  PatchFile(path_, uint64_t{victim} * 4096 + 1000, byte);
+
+  auto pager = Open();
+  ASSERT_TRUE(pager.ok());
+  auto page = (*pager)->ReadPage(victim);
+  ASSERT_TRUE(page.status().IsCorruption());
+  EXPECT_NE(page.status().message().find("page " + std::to_string(victim) + " of " + path_),
+            std::string::npos)
+      << page.status().ToString();
+  EXPECT_NE(page.status().message().find("checksum mismatch"), std::string::npos);
+  EXPECT_EQ((*pager)->metrics()->Value("pager_checksum_failures"), 1u);
+  ExpectRawPage(pager->get(), pages[3], 3, 'd');  // its neighbours are fine
+
+  Options no_verify;
+  no_verify.verify_checksums = false;
+  pager->reset();
+  auto lax = Open(Env::Default(), no_verify);
+  ASSERT_TRUE(lax.ok());
+  EXPECT_TRUE((*lax)->ReadPage(victim).ok());
+}
+
+TEST_F(PagerDamageTest, MisdirectedPageIsNamed) {
+  auto pages = Build(3);
+  std::string copy = test::ReadAt(path_, uint64_t{pages[0]} * 4096, 4096);
+  PatchFile(path_, uint64_t{pages[1]} * 4096, copy);
+  auto pager = Open();
+  ASSERT_TRUE(pager.ok());
+  auto page = (*pager)->ReadPage(pages[1]);
+  ASSERT_TRUE(page.status().IsCorruption());
+  EXPECT_NE(page.status().message().find("holds page " + std::to_string(pages[0])),
+            std::string::npos)
+      << page.status().ToString();
+}
+
+// The newest meta is torn on its way to disk: the older one wins.
+TEST_F(PagerDamageTest, TornNewerMetaLeavesTheOlderInForce) {
+  const uint64_t seed = sombra::test::TestSeed();
+  for (uint64_t round = 0; round < 20; ++round) {
+    std::string path = dir_.File("torn" + std::to_string(round));
+    FaultInjectionEnv env(Env::Default(), seed + round);
+    uint32_t old_root, new_root;
+    uint64_t old_seq;
+    {
+      auto pager = Pager::Open(&env, path, Options());
+      ASSERT_TRUE(pager.ok());
+      old_root = WriteNewRawPage(pager->get(), 1, 'o');
+      (*pager)->SetRoot(old_root);
+      ASSERT_TRUE((*pager)->Sync().ok());
+      old_seq = (*pager)->meta().checkpoint_seq;
+      new_root = WriteNewRawPage(pager->get(), 2, 'n');
+      (*pager)->SetRoot(new_root);
+      // Sync = fdatasync, meta write, fdatasync: let the first two through,
+      // then the power goes.
+      env.CrashAfterOps(2);
+      EXPECT_TRUE((*pager)->Sync().IsIOError());
+    }
+    const uint32_t new_slot = MetaSlotFor(old_seq + 1);
+    std::string intended = test::ReadAt(path, uint64_t{new_slot} * 4096, 4096);
+    ASSERT_TRUE(env.Crash(FaultInjectionEnv::CrashMode::kTornSectors).ok());
+    env.SetActive(true);
+    std::string after = test::ReadAt(path, uint64_t{new_slot} * 4096, 4096);
+
+    auto pager = Pager::Open(&env, path, Options());
+    ASSERT_TRUE(pager.ok()) << pager.status().ToString();
+    if (after == intended) {  // every sector happened to land: the new meta is whole
+      EXPECT_EQ((*pager)->meta().root, new_root);
+    } else {
+      EXPECT_EQ((*pager)->meta().root, old_root) << "round " << round;
+      EXPECT_EQ((*pager)->meta().checkpoint_seq, old_seq);
+    }
+  }
+}
+
+TEST_F(PagerDamageTest, DeterministicTornMetaAndBothMetasDamaged) {
+  Build(2);
+  uint32_t newest;
+  {
+    auto pager = Open();
+    ASSERT_TRUE(pager.ok());
+    newest = (*pager)->durable_meta_slot();
+  }
+  // Tear the second half of the newest meta page.
+  PatchFile(path_, uint64_t{newest} * 4096 + 2048, std::string(2048, '\x5a'));
+  {
+    auto pager = Open();
+    ASSERT_TRUE(pager.ok()) << pager.status().ToString();
+    EXPECT_EQ((*pager)->durable_meta_slot(), 1 - newest);
+  }
+  PatchFile(path_, uint64_t{1 - newest} * 4096 + 100, std::string(8, '\x01'));
+  auto pager = Open();
+  ASSERT_TRUE(pager.status().IsCorruption()) << pager.status().ToString();
+  EXPECT_NE(pager.status().message().find("no valid meta page"), std::string::npos);
+}
+
+TEST_F(PagerDamageTest, TruncatedFileIsCorruption) {
+  auto pages = Build(4);
+  ASSERT_EQ(::truncate(path_.c_str(), uint64_t{pages[2]} * 4096), 0);
+  auto pager = Open();
+  ASSERT_TRUE(pager.status().IsCorruption()) << pager.status().ToString();
+  EXPECT_NE(pager.status().message().find("truncated"), std::string::npos);
+}
+
+TEST_F(PagerDamageTest, NewerFormatVersionIsRefusedClearly) {
+  Build(1);
+  for (uint32_t slot : {0u, 1u}) {
+    std::string page = test::ReadAt(path_, uint64_t{slot} * 4096, 4096);
+    auto* p = reinterpret_cast<uint8_t*>(page.data());
+    EncodeFixed32(p + kMetaVersionOffset, kFormatVersion + 1);
+    SealPage(p, 4096, DecodeFixed64(p + kMetaSaltOffset));
+    PatchFile(path_, uint64_t{slot} * 4096, page);
+  }
+  auto pager = Open();
+  ASSERT_TRUE(pager.status().IsNotSupported()) << pager.status().ToString();
+  EXPECT_NE(pager.status().message().find("format version 2"), std::string::npos);
+}
+
+TEST_F(PagerDamageTest, SecondOpenInThisProcessIsBusy) {
+  auto first = Open();
+  ASSERT_TRUE(first.ok());
+  auto second = Open();
+  ASSERT_TRUE(second.status().IsBusy()) << second.status().ToString();
+  EXPECT_NE(second.status().message().find(path_ + "-lock"), std::string::npos);
+  // The first handle keeps its lock and works.
+  EXPECT_TRUE(Open().status().IsBusy());
+  WriteNewRawPage(first->get(), 1, 'k');
+  EXPECT_TRUE((*first)->Sync().ok());
+  first->reset();
+  EXPECT_TRUE(Open().ok());
+}
+
+TEST_F(PagerDamageTest, SecondOpenFromAnotherProcessIsBusy) {
+  Build(1);
+  int to_parent[2], to_child[2];
+  ASSERT_EQ(pipe(to_parent), 0);
+  ASSERT_EQ(pipe(to_child), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto pager = Pager::Open(Env::Default(), path_, Options());
+    char c = pager.ok() ? 'y' : 'n';
+    if (write(to_parent[1], &c, 1) != 1) _exit(3);
+    if (read(to_child[0], &c, 1) != 1) _exit(4);
+    _exit(pager.ok() ? 0 : 1);
+  }
+  char c = 0;
+  ASSERT_EQ(read(to_parent[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  auto mine = Open();
+  EXPECT_TRUE(mine.status().IsBusy()) << mine.status().ToString();
+  EXPECT_NE(mine.status().message().find(path_ + "-lock"), std::string::npos);
+  ASSERT_EQ(write(to_child[1], "x", 1), 1);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(Open().ok()) << "the lock is released when the holder exits";
+  for (int fd : {to_parent[0], to_parent[1], to_child[0], to_child[1]}) close(fd);
+}
+
+TEST_F(PagerDamageTest, NoSpaceWhileGrowingLosesNothing) {
+  FaultInjectionEnv env(Env::Default());
+  std::vector<uint32_t> pages;
+  {
+    auto pager = Open(&env);
+    ASSERT_TRUE(pager.ok());
+    env.FailNext(FaultInjectionEnv::Op::kTruncate, ENOSPC);
+    Status failure;
+    for (uint32_t i = 0; i < 1000 && failure.ok(); ++i) {
+      auto p = (*pager)->AllocatePage();
+      if (!p.ok()) {
+        failure = p.status();
+        break;
+      }
+      auto page = RawPage(4096, i, 's');
+      ASSERT_TRUE((*pager)->WritePage(*p, page.data()).ok());
+      pages.push_back(*p);
+    }
+    ASSERT_TRUE(failure.IsNoSpace()) << failure.ToString();
+    EXPECT_NE(failure.message().find("ftruncate"), std::string::npos);
+    // The pager goes on working once space is back.
+    ASSERT_TRUE((*pager)->Sync().ok());
+  }
+  auto pager = Open(&env);
+  ASSERT_TRUE(pager.ok()) << pager.status().ToString();
+  EXPECT_EQ((*pager)->meta().page_count, kFirstDataPage + pages.size());
+  for (uint32_t i = 0; i < pages.size(); ++i) ExpectRawPage(pager->get(), pages[i], i, 's');
+}
+
+}  // namespace
+}  // namespace sombra::pager
