@@ -1,0 +1,138 @@
+#include "inspect/inspect.h"
+
+#include <charconv>
+#include <exception>
+#include <memory>
+#include <string_view>
+#include <system_error>
+
+#include "inspect/inspect_internal.h"
+
+namespace sombra::inspect {
+namespace {
+
+struct Command {
+  std::string file;
+  std::string name;                   // meta, page or verify
+  std::vector<std::string> operands;  // after the command name
+  Flags flags;
+  bool help = false;
+};
+
+// Splits args into flags and positionals; "--" ends the flags. Returns an
+// error message, or "" when args are well formed.
+std::string Parse(const std::vector<std::string>& args, Command* cmd) {
+  std::vector<std::string> positional;
+  bool flags_done = false;
+  for (const std::string& arg : args) {
+    if (!flags_done && arg.size() > 1 && arg[0] == '-') {
+      if (arg == "--") {
+        flags_done = true;
+      } else if (arg == "--help" || arg == "-h") {
+        cmd->help = true;
+      } else if (arg == "--json") {
+        cmd->flags.json = true;
+      } else if (arg == "--hex") {
+        cmd->flags.hex = true;
+      } else if (arg == "--no-hex") {
+        cmd->flags.hex = false;
+      } else {
+        return "unknown option " + arg + " (see --help)";
+      }
+      continue;
+    }
+    positional.push_back(arg);
+  }
+  if (cmd->help) return "";
+  if (positional.empty()) return "missing FILE and command (see --help)";
+  if (positional.size() == 1) return "missing command: meta, page N or verify (see --help)";
+  cmd->file = positional[0];
+  cmd->name = positional[1];
+  cmd->operands.assign(positional.begin() + 2, positional.end());
+  size_t want = 0;
+  if (cmd->name == "page") {
+    want = 1;
+    if (cmd->operands.empty()) return "page: missing page number";
+  } else if (cmd->name != "meta" && cmd->name != "verify") {
+    return "unknown command " + cmd->name + "; expected meta, page or verify";
+  }
+  if (cmd->operands.size() > want) {
+    return cmd->name + ": unexpected argument " + cmd->operands[want];
+  }
+  return "";
+}
+
+// A decimal page number; false for anything else (signs, spaces, hex,
+// overflow).
+bool ParsePageNumber(std::string_view s, uint64_t* value) {
+  if (s.empty() || s.size() > 20) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *value);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty()) {
+    out << Usage();
+    return kExitError;
+  }
+  Command cmd;
+  const std::string problem = Parse(args, &cmd);
+  if (cmd.help) {
+    out << Usage();
+    return kExitOk;
+  }
+  if (!problem.empty()) return PrintError(err, problem);
+
+  uint64_t page_no = 0;
+  if (cmd.name == "page" && !ParsePageNumber(cmd.operands[0], &page_no)) {
+    return PrintError(err, "page: not a page number: " + cmd.operands[0]);
+  }
+
+  Result<std::unique_ptr<InspectedFile>> db = InspectedFile::Open(cmd.file);
+  if (!db.ok()) return PrintError(err, db.status().message());
+
+  if (cmd.name == "meta") return RunMeta(**db, cmd.flags, out, err);
+  if (cmd.name == "verify") return RunVerify(**db, cmd.flags, out, err);
+  const uint64_t count = (*db)->page_count();
+  if (page_no >= count) {
+    return PrintError(err, "page " + std::to_string(page_no) + " is out of range: " + cmd.file +
+                               " has " + std::to_string(count) + " pages (0 to " +
+                               std::to_string(count - 1) + ")");
+  }
+  return RunPage(**db, static_cast<uint32_t>(page_no), cmd.flags, out, err);
+}
+
+}  // namespace
+
+std::string Usage() {
+  return "usage: sombra-inspect FILE COMMAND [--json]\n"
+         "\n"
+         "Inspects a Sombra page file offline: read-only, no lock taken.\n"
+         "\n"
+         "commands:\n"
+         "  meta             both meta pages, and which one is in force\n"
+         "  page N [--hex]   page N: header decoded, then a hex dump\n"
+         "                   (shown by default; --no-hex leaves it out)\n"
+         "  verify           check every page and the freelist\n"
+         "\n"
+         "options:\n"
+         "  --json           print the result as one JSON object\n"
+         "  --help, -h       print this help\n"
+         "\n"
+         "exit status: 0 ok, 1 verify found problems, 2 usage error or the\n"
+         "file cannot be inspected\n";
+}
+
+int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  try {
+    return Run(args, out, err);
+  } catch (const std::exception& e) {
+    // Nothing above should throw but an allocation; report it as an error.
+    return PrintError(err, std::string("internal error: ") + e.what());
+  }
+}
+
+}  // namespace sombra::inspect

@@ -1,0 +1,134 @@
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+
+#include "inspect/inspect.h"
+#include "inspect/inspect_internal.h"
+#include "inspect/json_writer.h"
+#include "util/coding.h"
+
+namespace sombra::inspect {
+
+Result<std::unique_ptr<InspectedFile>> InspectedFile::Open(const std::string& path) {
+  // Classify the path first: opening a FIFO would block, and a directory
+  // opens fine but fails on the first read with a less helpful message.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (st.type() == fs::file_type::not_found) {
+    return Status::NotFound("no such file: " + path);
+  }
+  if (ec) return Status::IOError("cannot stat " + path + ": " + ec.message());
+  if (st.type() == fs::file_type::directory) {
+    return Status::InvalidArgument(path + " is a directory, not a database file");
+  }
+  if (st.type() != fs::file_type::regular) {
+    return Status::InvalidArgument(path + " is not a regular file");
+  }
+
+  SOMBRA_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                          Env::Default()->OpenFile(path, OpenMode::kReadOnly));
+  SOMBRA_ASSIGN_OR_RETURN(pager::MetaChoice choice, pager::ReadNewestMeta(file.get()));
+  SOMBRA_ASSIGN_OR_RETURN(uint64_t file_size, file->Size());
+  // DecodeMeta bounds page_count by 2^32 and page_size by 64 KiB: no overflow.
+  const uint64_t needed = choice.meta.page_count * choice.meta.page_size;
+  if (file_size < needed) {
+    return Status::Corruption(path + " is truncated: " + std::to_string(file_size) +
+                              " bytes, but meta page " + std::to_string(choice.slot) + " counts " +
+                              std::to_string(choice.meta.page_count) + " pages of " +
+                              std::to_string(choice.meta.page_size) + " bytes");
+  }
+  return std::unique_ptr<InspectedFile>(
+      new InspectedFile(path, std::move(file), std::move(choice), file_size));
+}
+
+Status InspectedFile::ReadPage(uint64_t page_no, std::vector<uint8_t>* buf, bool* complete) const {
+  buf->assign(page_size(), 0);
+  size_t got = 0;
+  SOMBRA_RETURN_IF_ERROR(file_->ReadAt(page_no * page_size(), page_size(),
+                                       reinterpret_cast<char*>(buf->data()), &got));
+  *complete = got == page_size();
+  return Status::OK();
+}
+
+RawMeta DecodeRawMeta(const uint8_t* page) {
+  RawMeta m;
+  m.magic_ok = pager::HasMetaMagic(page, pager::kMetaEndOffset);
+  m.version = DecodeFixed32(page + pager::kMetaVersionOffset);
+  m.page_size = DecodeFixed32(page + pager::kMetaPageSizeOffset);
+  m.salt = DecodeFixed64(page + pager::kMetaSaltOffset);
+  m.page_count = DecodeFixed64(page + pager::kMetaPageCountOffset);
+  m.root = DecodeFixed32(page + pager::kMetaRootOffset);
+  m.freelist_head = DecodeFixed32(page + pager::kMetaFreelistHeadOffset);
+  m.freelist_count = DecodeFixed64(page + pager::kMetaFreelistCountOffset);
+  m.checkpoint_seq = DecodeFixed64(page + pager::kMetaCheckpointSeqOffset);
+  m.checkpoint_lsn = DecodeFixed64(page + pager::kMetaCheckpointLsnOffset);
+  m.checksum = DecodeFixed64(page + pager::kHeaderChecksumOffset);
+  return m;
+}
+
+void PrintRawMeta(const RawMeta& m, std::ostream& out, int indent) {
+  PrintField(out, "magic", m.magic_ok ? "ok" : "bad", indent);
+  PrintField(out, "format version", std::to_string(m.version), indent);
+  PrintField(out, "page size", std::to_string(m.page_size), indent);
+  PrintField(out, "salt", pager::Hex64(m.salt), indent);
+  PrintField(out, "page count", std::to_string(m.page_count), indent);
+  PrintField(out, "root", std::to_string(m.root), indent);
+  PrintField(out, "freelist head", std::to_string(m.freelist_head), indent);
+  PrintField(out, "freelist count", std::to_string(m.freelist_count), indent);
+  PrintField(out, "checkpoint seq", std::to_string(m.checkpoint_seq), indent);
+  PrintField(out, "checkpoint lsn", std::to_string(m.checkpoint_lsn), indent);
+  PrintField(out, "checksum", pager::Hex64(m.checksum), indent);
+}
+
+void WriteRawMeta(const RawMeta& m, JsonWriter* json) {
+  json->BoolField("magic_ok", m.magic_ok);
+  json->Field("format_version", uint64_t{m.version});
+  json->Field("page_size", uint64_t{m.page_size});
+  json->Field("salt", pager::Hex64(m.salt));
+  json->Field("page_count", m.page_count);
+  json->Field("root", uint64_t{m.root});
+  json->Field("freelist_head", uint64_t{m.freelist_head});
+  json->Field("freelist_count", m.freelist_count);
+  json->Field("checkpoint_seq", m.checkpoint_seq);
+  json->Field("checkpoint_lsn", m.checkpoint_lsn);
+  json->Field("checksum", pager::Hex64(m.checksum));
+}
+
+std::string StripWhere(const std::string& message, uint64_t page_no, const std::string& file) {
+  const std::string tail = "page " + std::to_string(page_no) + " of " + file + ": ";
+  for (const std::string& prefix : {"meta " + tail, tail}) {
+    if (message.compare(0, prefix.size(), prefix) == 0) return message.substr(prefix.size());
+  }
+  return message;
+}
+
+void PrintField(std::ostream& out, std::string_view label, std::string_view value, int indent) {
+  constexpr size_t kColumn = 21;
+  std::string line(static_cast<size_t>(indent), ' ');
+  line.append(label);
+  line += ':';
+  line.append(line.size() < kColumn ? kColumn - line.size() : 1, ' ');
+  line.append(value);
+  line += '\n';
+  out << line;
+}
+
+int PrintError(std::ostream& err, std::string_view message) {
+  std::string line = "sombra-inspect: ";
+  for (char c : message) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", u);
+      line += buf;
+    } else {
+      line += c;
+    }
+  }
+  line += '\n';
+  err << line << std::flush;
+  return kExitError;
+}
+
+}  // namespace sombra::inspect

@@ -1,0 +1,143 @@
+// sombra-inspect FILE page N: one page decoded, then a hex dump.
+#include <string>
+#include <vector>
+
+#include "inspect/hex_dump.h"
+#include "inspect/inspect.h"
+#include "inspect/inspect_internal.h"
+#include "inspect/json_writer.h"
+#include "util/coding.h"
+
+namespace sombra::inspect {
+namespace {
+
+// Everything the page command reports, computed once for both outputs.
+struct PageReport {
+  pager::PageHeader header;
+  uint16_t reserved;
+  uint64_t computed_checksum;
+  Status verify;  // pager::VerifyPage at this position
+  bool is_meta;   // a meta slot, or a page whose kind says meta
+  Status meta_status;
+  RawMeta meta;
+  bool is_free;
+  uint32_t free_next;
+};
+
+PageReport Analyse(const InspectedFile& db, uint32_t page_no, const uint8_t* page) {
+  PageReport r;
+  const uint32_t ps = db.page_size();
+  const uint64_t salt = db.meta().salt;
+  r.header = pager::DecodePageHeader(page);
+  r.reserved = DecodeFixed16(page + pager::kHeaderReservedOffset);
+  r.computed_checksum = pager::ComputePageChecksum(page, ps, page_no, salt);
+  r.verify = pager::VerifyPage(page, ps, page_no, salt, db.path());
+  r.is_meta = page_no < pager::kFirstDataPage ||
+              r.header.kind == static_cast<uint8_t>(pager::PageKind::kMeta);
+  if (r.is_meta) {
+    r.meta_status = page_no < pager::kFirstDataPage
+                        ? db.choice().slot_status[page_no]
+                        : Status::Corruption("meta page outside slots 0 and 1");
+    r.meta = DecodeRawMeta(page);  // page_size >= kMetaEndOffset
+  }
+  r.is_free = r.header.kind == static_cast<uint8_t>(pager::PageKind::kFree);
+  r.free_next = DecodeFixed32(page + pager::kFreeNextOffset);
+  return r;
+}
+
+std::string KindText(uint8_t kind) {
+  return std::string(pager::PageKindName(kind)) + " (" + std::to_string(kind) + ")";
+}
+
+void PrintText(const InspectedFile& db, uint32_t page_no, const uint8_t* page, const PageReport& r,
+               const Flags& flags, std::ostream& out) {
+  const uint64_t ps = db.page_size();
+  out << "page " << page_no << " of " << db.path() << '\n';
+  PrintField(out, "file offset", std::to_string(page_no * ps));
+  PrintField(out, "page size", std::to_string(ps));
+  PrintField(out, "kind", KindText(r.header.kind));
+  PrintField(out, "flags", std::to_string(r.header.flags));
+  PrintField(out, "reserved", std::to_string(r.reserved));
+  PrintField(out, "page no", std::to_string(r.header.page_no));
+  PrintField(out, "lsn", std::to_string(r.header.lsn));
+  PrintField(out, "stored checksum", pager::Hex64(r.header.checksum));
+  PrintField(out, "computed checksum", pager::Hex64(r.computed_checksum));
+  PrintField(out, "checksum", r.header.checksum == r.computed_checksum ? "ok" : "mismatch");
+  PrintField(out, "valid",
+             r.verify.ok() ? "yes" : "no: " + StripWhere(r.verify.message(), page_no, db.path()));
+  if (r.is_meta) {
+    PrintField(out, "meta",
+               r.meta_status.ok()
+                   ? "valid"
+                   : "invalid: " + StripWhere(r.meta_status.message(), page_no, db.path()));
+    PrintRawMeta(r.meta, out, 4);
+  }
+  if (r.is_free) PrintField(out, "free next", std::to_string(r.free_next));
+  if (flags.hex) {
+    for (const std::string& line : HexDumpLines(page, ps)) out << line << '\n';
+  }
+}
+
+void PrintJson(const InspectedFile& db, uint32_t page_no, const uint8_t* page, const PageReport& r,
+               const Flags& flags, std::ostream& out) {
+  const uint64_t ps = db.page_size();
+  JsonWriter json(out);
+  json.BeginObject();
+  json.Field("command", "page");
+  json.Field("file", db.path());
+  json.Field("page", uint64_t{page_no});
+  json.Field("file_offset", page_no * ps);
+  json.Field("page_size", ps);
+  json.Field("kind", uint64_t{r.header.kind});
+  json.Field("kind_name", pager::PageKindName(r.header.kind));
+  json.Field("flags", uint64_t{r.header.flags});
+  json.Field("reserved", uint64_t{r.reserved});
+  json.Field("page_no", uint64_t{r.header.page_no});
+  json.Field("lsn", r.header.lsn);
+  json.Field("stored_checksum", pager::Hex64(r.header.checksum));
+  json.Field("computed_checksum", pager::Hex64(r.computed_checksum));
+  json.BoolField("checksum_ok", r.header.checksum == r.computed_checksum);
+  json.BoolField("valid", r.verify.ok());
+  if (!r.verify.ok()) json.Field("problem", StripWhere(r.verify.message(), page_no, db.path()));
+  if (r.is_meta) {
+    json.Key("meta");
+    json.BeginObject();
+    json.BoolField("valid", r.meta_status.ok());
+    if (!r.meta_status.ok()) {
+      json.Field("problem", StripWhere(r.meta_status.message(), page_no, db.path()));
+    }
+    WriteRawMeta(r.meta, &json);
+    json.EndObject();
+  }
+  if (r.is_free) json.Field("free_next", uint64_t{r.free_next});
+  if (flags.hex) {
+    json.Key("hex_dump");
+    json.BeginArray();
+    for (const std::string& line : HexDumpLines(page, ps)) json.String(line);
+    json.EndArray();
+  }
+  json.EndObject();
+  out << '\n';
+}
+
+}  // namespace
+
+int RunPage(const InspectedFile& db, uint32_t page_no, const Flags& flags, std::ostream& out,
+            std::ostream& err) {
+  // The caller checked page_no < page_count, and Open checked that many
+  // pages are in the file.
+  std::vector<uint8_t> page;
+  bool complete = false;
+  Status s = db.ReadPage(page_no, &page, &complete);
+  if (!s.ok()) return PrintError(err, s.message());
+  if (!complete) return PrintError(err, "page " + std::to_string(page_no) + ": truncated");
+  const PageReport r = Analyse(db, page_no, page.data());
+  if (flags.json) {
+    PrintJson(db, page_no, page.data(), r, flags, out);
+  } else {
+    PrintText(db, page_no, page.data(), r, flags, out);
+  }
+  return kExitOk;
+}
+
+}  // namespace sombra::inspect
