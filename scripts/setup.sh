@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Sombra's one set-up script; both README commands call it.
+#
+#   scripts/setup.sh demo   install what is missing, build (Release), run the demonstration
+#   scripts/setup.sh test   install what is missing, build, run the whole test suite
+#   scripts/setup.sh build  install what is missing and build, nothing else
+#
+# Environment: SOMBRA_JOBS (parallel jobs, default: number of cores),
+# SOMBRA_SKIP_SANITIZERS=1 (test: skip the ASan+UBSan pass).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+JOBS=${SOMBRA_JOBS:-$(nproc 2>/dev/null || echo 2)}
+MODE=${1:-}
+
+say() { printf '== %s\n' "$*"; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 2; }
+
+case "$MODE" in
+  demo|test|build) ;;
+  *) die "usage: scripts/setup.sh demo|test|build" ;;
+esac
+
+# --- 1. Debian packages -----------------------------------------------------
+PACKAGES=(build-essential cmake ninja-build pkg-config libboost-dev liblz4-dev libxxhash-dev
+          libgtest-dev libgmock-dev libbenchmark-dev
+          libsqlite3-dev liblmdb-dev librocksdb-dev libleveldb-dev)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    die "missing Debian packages: ${missing[*]}
+  run as root:  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}
+  (or re-run this script with sudo), then run it again."
+  fi
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- 2. configure and build -------------------------------------------------
+build_preset() {  # build_preset NAME
+  local preset=$1
+  if [ ! -f "build/$preset/build.ninja" ]; then
+    say "configuring ($preset)"
+    cmake --preset "$preset" >/dev/null
+  fi
+  say "building ($preset)"
+  cmake --build --preset "$preset" -j "$JOBS"
+}
+
+build_preset release
+
+# --- 3. what was asked ------------------------------------------------------
+case "$MODE" in
+  build)
+    ;;
+  demo)
+    DB=${SOMBRA_DEMO_DB:-/tmp/sombra-demo.db}
+    rm -f "$DB" "$DB-lock" "$DB-wal"
+    say "demonstration: a page file written through the pager ($DB)"
+    build/release/tools/demo/sombra-pager-demo "$DB"
+    for cmd in meta "page 2" verify; do
+      say "sombra-inspect $DB $cmd"
+      # shellcheck disable=SC2086
+      build/release/tools/inspect/sombra-inspect "$DB" $cmd
+    done
+    ;;
+  test)
+    say "test suite (release)"
+    ctest --preset release -j "$JOBS"
+    if [ "${SOMBRA_SKIP_SANITIZERS:-0}" != "1" ]; then
+      build_preset asan-ubsan
+      say "test suite (asan-ubsan)"
+      ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --preset asan-ubsan -j "$JOBS" -LE slow
+    fi
+    if command -v clang-format >/dev/null; then
+      say "clang-format check"
+      git ls-files '*.cc' '*.h' | xargs clang-format --dry-run -Werror
+    fi
+    say "all tests passed"
+    ;;
+esac
