@@ -58,6 +58,14 @@ class MappedRegion {
   virtual ~MappedRegion();
   virtual const uint8_t* data() const = 0;
   virtual uint64_t size() const = 0;
+
+  // Detaches bytes [offset, offset + length) of this view from the file:
+  // they keep their present content in private memory, whatever is written
+  // to the file afterwards. Pointers into the range stay valid and never
+  // see a change. Used before a checkpoint overwrites a page that readers
+  // holding this view may still be reading.
+  // REQUIRES: offset and length are multiples of the OS page size.
+  virtual Status Preserve(uint64_t offset, uint64_t length) const = 0;
 };
 
 // A held database lock; destroying it releases the lock.

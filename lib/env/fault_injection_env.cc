@@ -36,8 +36,11 @@ class FaultFile final : public File {
     if (int err = env_->Admit(FaultInjectionEnv::Op::kSync)) {
       return PosixError("fdatasync (injected fault)", path(), err);
     }
+    // Only the writes made before the real sync began become durable: a
+    // concurrent writer's later writes stay pending.
+    const size_t covered = env_->PendingCount(state_.get());
     SOMBRA_RETURN_IF_ERROR(base_->Sync());
-    env_->RecordSync(state_.get());
+    env_->RecordSync(state_.get(), covered);
     return Status::OK();
   }
   Status Truncate(uint64_t size) override {
@@ -122,8 +125,8 @@ int FaultInjectionEnv::Admit(Op op) {
   return 0;
 }
 
-std::shared_ptr<FaultInjectionEnv::FileState> FaultInjectionEnv::StateFor(
-    const std::string& path, File* file) {
+std::shared_ptr<FaultInjectionEnv::FileState> FaultInjectionEnv::StateFor(const std::string& path,
+                                                                          File* file) {
   auto it = files_.find(path);
   if (it != files_.end()) return it->second;
   auto state = std::make_shared<FileState>();
@@ -138,8 +141,7 @@ std::shared_ptr<FaultInjectionEnv::FileState> FaultInjectionEnv::StateFor(
   return state;
 }
 
-Result<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(const std::string& path,
-                                                          OpenMode mode) {
+Result<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(const std::string& path, OpenMode mode) {
   SOMBRA_ASSIGN_OR_RETURN(auto file, base_->OpenFile(path, mode));
   std::shared_ptr<FileState> state;
   {
@@ -159,13 +161,20 @@ void FaultInjectionEnv::RecordTruncate(FileState* state, uint64_t size) {
   state->pending.push_back(PendingOp{true, size, {}});
 }
 
-void FaultInjectionEnv::RecordSync(FileState* state) {
+size_t FaultInjectionEnv::PendingCount(FileState* state) {
   std::lock_guard<std::mutex> lock(mu_);
-  ApplyPendingLocked(state);
+  return state->pending.size();
 }
 
-void FaultInjectionEnv::ApplyPendingLocked(FileState* state) {
-  for (const PendingOp& op : state->pending) {
+void FaultInjectionEnv::RecordSync(FileState* state, size_t covered) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ApplyPendingLocked(state, covered);
+}
+
+void FaultInjectionEnv::ApplyPendingLocked(FileState* state, size_t count) {
+  count = std::min(count, state->pending.size());
+  for (size_t i = 0; i < count; ++i) {
+    const PendingOp& op = state->pending[i];
     if (op.is_truncate) {
       state->durable.resize(op.offset);
     } else {
@@ -175,7 +184,7 @@ void FaultInjectionEnv::ApplyPendingLocked(FileState* state) {
       std::copy(op.data.begin(), op.data.end(), state->durable.begin() + op.offset);
     }
   }
-  state->pending.clear();
+  state->pending.erase(state->pending.begin(), state->pending.begin() + count);
 }
 
 std::string FaultInjectionEnv::Replay(const FileState& state, CrashMode mode) {
@@ -224,7 +233,7 @@ Status FaultInjectionEnv::Crash(CrashMode mode) {
 
 void FaultInjectionEnv::MarkAllSynced() {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& entry : files_) ApplyPendingLocked(entry.second.get());
+  for (auto& entry : files_) ApplyPendingLocked(entry.second.get(), SIZE_MAX);
 }
 
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {

@@ -61,7 +61,7 @@ class FaultInjectionEnv final : public Env {
 
   // --- observations ---
   uint64_t mutating_ops() const;  // writes + syncs + truncates so far
-  uint64_t syncs() const;
+  uint64_t syncs() const;         // file and directory syncs
   uint64_t unsynced_bytes(const std::string& path) const;
 
   // --- Env ---
@@ -102,8 +102,10 @@ class FaultInjectionEnv final : public Env {
   std::shared_ptr<FileState> StateFor(const std::string& path, File* file);
   void RecordWrite(FileState* state, uint64_t offset, std::string_view data);
   void RecordTruncate(FileState* state, uint64_t size);
-  void RecordSync(FileState* state);
-  void ApplyPendingLocked(FileState* state);
+  size_t PendingCount(FileState* state);
+  // The first `covered` pending operations become durable.
+  void RecordSync(FileState* state, size_t covered);
+  void ApplyPendingLocked(FileState* state, size_t count);
   std::string Replay(const FileState& state, CrashMode mode);
 
   Env* const base_;

@@ -24,8 +24,31 @@ Status FileMap::Grow(uint64_t new_size) {
   }
   if (new_size == region_->size()) return Status::OK();
   SOMBRA_ASSIGN_OR_RETURN(auto region, env_->MapReadOnly(path_, new_size));
+  Retire();
   region_ = std::move(region);
   return Status::OK();
+}
+
+Status FileMap::Refresh() {
+  std::lock_guard<std::mutex> lock(mu_);
+  SOMBRA_ASSIGN_OR_RETURN(auto region, env_->MapReadOnly(path_, region_->size()));
+  Retire();
+  region_ = std::move(region);
+  return Status::OK();
+}
+
+void FileMap::Retire() {
+  std::erase_if(older_, [](const auto& w) { return w.expired(); });
+  older_.push_back(region_);
+}
+
+std::vector<std::shared_ptr<const MappedRegion>> FileMap::LiveRegions() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<const MappedRegion>> out{region_};
+  for (const auto& w : older_) {
+    if (auto r = w.lock()) out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace sombra

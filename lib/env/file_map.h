@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "env/env.h"
 
@@ -25,6 +26,13 @@ class FileMap {
   std::shared_ptr<const MappedRegion> current() const;
   uint64_t size() const;
 
+  // Every region handed out that is still held by someone, current first.
+  std::vector<std::shared_ptr<const MappedRegion>> LiveRegions() const;
+
+  // Maps the file afresh at the same size: later readers get the file's
+  // bytes even where an older region preserved old ones.
+  Status Refresh();
+
   // Remaps to cover `new_size` bytes.
   // REQUIRES: new_size >= size() and the file is at least new_size bytes.
   Status Grow(uint64_t new_size);
@@ -33,10 +41,14 @@ class FileMap {
   FileMap(Env* env, std::string path, std::shared_ptr<const MappedRegion> region)
       : env_(env), path_(std::move(path)), region_(std::move(region)) {}
 
+  // Moves region_ to older_ (dropping expired entries). REQUIRES: mu_ held.
+  void Retire();
+
   Env* const env_;
   const std::string path_;
   mutable std::mutex mu_;
   std::shared_ptr<const MappedRegion> region_;
+  std::vector<std::weak_ptr<const MappedRegion>> older_;  // superseded regions
 };
 
 }  // namespace sombra

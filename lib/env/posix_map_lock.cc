@@ -2,12 +2,14 @@
 // Every Boost exception is caught here and becomes a Status.
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <boost/interprocess/exceptions.hpp>
 #include <boost/interprocess/file_mapping.hpp>
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/sync/file_lock.hpp>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -36,6 +38,29 @@ class BoostRegion final : public MappedRegion {
   }
   uint64_t size() const override { return region_.get_size(); }
 
+  // Copies the range into fresh anonymous memory, makes it read-only, and
+  // moves it over the range with mremap(MREMAP_FIXED), which replaces the
+  // old pages in one step: a reader sees the old mapping or the copy, both
+  // with the same bytes, never a hole.
+  Status Preserve(uint64_t offset, uint64_t length) const override {
+    const uint64_t os_page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    if (offset % os_page != 0 || length % os_page != 0 || offset + length > size()) {
+      return Status::InvalidArgument("Preserve: range not page-aligned or outside the map");
+    }
+    if (length == 0) return Status::OK();
+    uint8_t* target = static_cast<uint8_t*>(region_.get_address()) + offset;
+    void* copy = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (copy == MAP_FAILED) return PosixError("mmap (preserve)", "anonymous memory", errno);
+    std::memcpy(copy, target, length);
+    if (mprotect(copy, length, PROT_READ) != 0 ||
+        mremap(copy, length, length, MREMAP_MAYMOVE | MREMAP_FIXED, target) == MAP_FAILED) {
+      int err = errno;
+      munmap(copy, length);
+      return PosixError("mremap (preserve)", "mapped page file", err);
+    }
+    return Status::OK();
+  }
+
  private:
   bip::mapped_region region_;
 };
@@ -45,6 +70,10 @@ class EmptyRegion final : public MappedRegion {
  public:
   const uint8_t* data() const override { return nullptr; }
   uint64_t size() const override { return 0; }
+  Status Preserve(uint64_t offset, uint64_t length) const override {
+    if (offset == 0 && length == 0) return Status::OK();
+    return Status::InvalidArgument("Preserve: range outside the map");
+  }
 };
 
 // fcntl locks do not exclude two handles of one process, and closing any

@@ -1,259 +1,150 @@
+// Pager: open, read paths, snapshots and close. The commit path is in
+// pager_commit.cc, checkpoints in pager_checkpoint.cc, recovery in
+// pager_recovery.cc.
 #include "pager/pager.h"
 
 #include <algorithm>
-#include <cstring>
-#include <random>
 
-#include "util/coding.h"
+#include "pager/pager_txn.h"
+#include "pager/snapshot.h"
 
 namespace sombra::pager {
-namespace {
 
-constexpr uint64_t kMinGrowBytes = 1 << 20;   // 1 MiB
-constexpr uint64_t kMaxGrowBytes = 64 << 20;  // 64 MiB
-
-uint64_t NewSalt() {
-  std::random_device rd;
-  uint64_t salt = (static_cast<uint64_t>(rd()) << 32) ^ rd();
-  return salt == 0 ? 1 : salt;
-}
-
-}  // namespace
-
-Pager::Pager(Env* env, std::string path, const Options& options, MetricsRegistry* metrics)
+Pager::Pager(Env* env, const Options& options, const PagerOptions& pager_options,
+             MetricsRegistry* metrics)
     : env_(env),
-      path_(std::move(path)),
-      read_only_(options.read_only),
-      verify_checksums_(options.verify_checksums) {
+      options_(options),
+      pager_options_(pager_options),
+      bin_(std::make_shared<RetireBin>()) {
   if (metrics == nullptr) {
     owned_metrics_ = std::make_unique<MetricsRegistry>();
     metrics = owned_metrics_.get();
   }
   metrics_ = metrics;
-  pages_read_ = metrics_->GetCounter("pager_pages_read");
-  pages_written_ = metrics_->GetCounter("pager_pages_written");
-  pages_allocated_ = metrics_->GetCounter("pager_pages_allocated");
-  pages_freed_ = metrics_->GetCounter("pager_pages_freed");
-  file_grows_ = metrics_->GetCounter("pager_file_grows");
-  checksum_failures_ = metrics_->GetCounter("pager_checksum_failures");
-  pager_syncs_ = metrics_->GetCounter("pager_syncs");
+  commits_ = metrics_->GetCounter("commits");
+  checkpoints_ = metrics_->GetCounter("checkpoints");
+  checkpoint_pages_ = metrics_->GetCounter("checkpoint_pages");
+  kept_for_readers_ = metrics_->GetCounter("versions_kept_for_readers");
+  recovery_records_ = metrics_->GetCounter("recovery_records_replayed");
+  recovery_bytes_discarded_ = metrics_->GetCounter("recovery_bytes_discarded");
+  versions_pruned_ = metrics_->GetCounter("pager_versions_pruned");
+  commit_timer_ = metrics_->GetTimer("commit");
 }
 
-Pager::~Pager() = default;
-
 Result<std::unique_ptr<Pager>> Pager::Open(Env* env, const std::string& path,
-                                           const Options& options, MetricsRegistry* metrics) {
-  if (!IsValidPageSize(options.page_size)) {
-    return Status::InvalidArgument("page size " + std::to_string(options.page_size) +
-                                   " is not a power of two from 4096 to 65536");
-  }
-  if (env->IsDirectory(path)) {
-    return Status::InvalidArgument("is a directory, not a database: " + path);
-  }
-  const bool exists = env->FileExists(path);
-  if (exists && options.error_if_exists) {
-    return Status::InvalidArgument("database already exists: " + path);
-  }
-  if (!exists && (options.read_only || !options.create_if_missing)) {
-    return Status::NotFound("database does not exist: " + path);
-  }
-
-  std::unique_ptr<Pager> pager(new Pager(env, path, options, metrics));
-  if (!options.read_only) {
-    SOMBRA_ASSIGN_OR_RETURN(pager->lock_, env->LockDatabase(path));
-  }
-  if (!exists) {
-    SOMBRA_RETURN_IF_ERROR(pager->Create(options));
-  } else {
-    SOMBRA_ASSIGN_OR_RETURN(
-        pager->file_,
-        env->OpenFile(path, options.read_only ? OpenMode::kReadOnly : OpenMode::kReadWrite));
-    SOMBRA_ASSIGN_OR_RETURN(uint64_t size, pager->file_->Size());
-    if (size == 0 && !options.read_only) {
-      // An empty file is a database whose creation never wrote its metas.
-      SOMBRA_RETURN_IF_ERROR(pager->Create(options));
-    }
-  }
-  SOMBRA_RETURN_IF_ERROR(pager->Load());
+                                           const Options& options,
+                                           const PagerOptions& pager_options,
+                                           MetricsRegistry* metrics) {
+  std::unique_ptr<Pager> pager(new Pager(env, options, pager_options, metrics));
+  SOMBRA_ASSIGN_OR_RETURN(pager->file_, PageFile::Open(env, path, options, pager->metrics_));
+  pager->wal_path_ = path + "-wal";
+  // An existing file's page size wins over options.page_size.
+  pager->batch_ = std::make_unique<wal::BatchBuilder>(pager->page_size(), options.wal_compression);
+  pager->scratch_.resize(pager->page_size());
+  SOMBRA_RETURN_IF_ERROR(pager->Recover());
   return pager;
 }
 
-Status Pager::Create(const Options& options) {
-  if (file_ == nullptr) {
-    SOMBRA_ASSIGN_OR_RETURN(file_, env_->OpenFile(path_, OpenMode::kCreate));
+Pager::~Pager() {
+  if (file_ != nullptr && !read_only() && wal_ != nullptr && sticky_error().ok()) {
+    std::lock_guard<std::mutex> slot(writer_mu_);
+    (void)CheckpointLocked();  // a failure leaves the log to recovery
   }
-  Meta meta;
-  meta.page_size = options.page_size;
-  meta.salt = NewSalt();
-  meta.page_count = kFirstDataPage;
-  scratch_.assign(meta.page_size, 0);
-  // Both meta pages valid from the start: sequence 0 in page 0, 1 in page 1.
-  for (uint64_t seq = 0; seq < 2; ++seq) {
-    meta.checkpoint_seq = seq;
-    SOMBRA_RETURN_IF_ERROR(WriteMeta(meta));
-  }
-  SOMBRA_RETURN_IF_ERROR(file_->Sync());
-  return env_->SyncDir(DirName(path_));
 }
 
-Status Pager::Load() {
-  SOMBRA_ASSIGN_OR_RETURN(MetaChoice choice, ReadNewestMeta(file_.get()));
-  meta_ = choice.meta;
-  durable_seq_ = meta_.checkpoint_seq;
-  scratch_.assign(meta_.page_size, 0);
-  SOMBRA_ASSIGN_OR_RETURN(file_size_, file_->Size());
-  const uint64_t needed = meta_.page_count * meta_.page_size;
-  if (file_size_ < needed) {
-    return Status::Corruption("file " + path_ + " is truncated: " + std::to_string(file_size_) +
-                              " bytes, but the meta page counts " +
-                              std::to_string(meta_.page_count) + " pages of " +
-                              std::to_string(meta_.page_size) + " bytes");
-  }
-  SOMBRA_ASSIGN_OR_RETURN(map_, FileMap::Open(env_, path_, file_size_));
+Status Pager::OpenLog(uint64_t generation) {
+  wal_generation_ = generation;
+  const uint64_t preallocate =
+      std::min<uint64_t>(options_.wal_checkpoint_bytes, wal::WalWriter::kZeroWriteSize);
+  SOMBRA_ASSIGN_OR_RETURN(
+      wal_, wal::WalWriter::Open(env_, wal_path_, page_size(), file_->salt(), generation,
+                                 committed_.lsn + 1, preallocate, metrics_));
   return Status::OK();
 }
 
-Status Pager::CheckWritable(const char* op) const {
-  if (read_only_) {
-    return Status::NotSupported(std::string(op) + ": database opened read-only: " + path_);
-  }
-  return Status::OK();
+TreeState Pager::published() const {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  return published_;
 }
 
-Result<const uint8_t*> Pager::ReadPage(const MappedRegion& region, uint32_t page_no) const {
-  const uint32_t ps = meta_.page_size;
-  const uint64_t offset = static_cast<uint64_t>(page_no) * ps;
-  if (offset + ps > region.size()) {
-    return Status::InvalidArgument("page " + std::to_string(page_no) + " of " + path_ +
-                                   " is past the end of the mapped file");
-  }
-  const uint8_t* page = region.data() + offset;
-  pages_read_->Add();
-  if (verify_checksums_) {
-    Status s = VerifyPage(page, ps, page_no, meta_.salt, path_);
-    if (!s.ok()) {
-      checksum_failures_->Add();
-      return s;
-    }
-  }
-  return page;
+Status Pager::sticky_error() const {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  return sticky_;
 }
 
-Result<const uint8_t*> Pager::ReadPage(uint32_t page_no) const {
-  if (page_no >= meta_.page_count) {
-    return Status::InvalidArgument("page " + std::to_string(page_no) + " of " + path_ +
-                                   " is beyond the page count " + std::to_string(meta_.page_count));
+void Pager::SetSticky(const Status& s) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  if (sticky_.ok()) {
+    sticky_ = s.WithContext("database " + path() +
+                            " refuses writes until reopened after a failed log write");
   }
-  // The pager's own reference keeps the region alive until the next growth.
-  std::shared_ptr<const MappedRegion> region = map_->current();
-  return ReadPage(*region, page_no);
 }
 
-Status Pager::EnsureCapacity(uint64_t page_count) {
-  const uint64_t ps = meta_.page_size;
-  const uint64_t needed = page_count * ps;
-  if (needed <= file_size_) return Status::OK();
-  uint64_t step = std::clamp(file_size_ / 4, kMinGrowBytes, kMaxGrowBytes);
-  uint64_t new_size = std::max(needed, file_size_ + step);
-  new_size = (new_size + ps - 1) / ps * ps;
-  // Extend the file first, then the map: no mapped byte is ever past EOF.
-  SOMBRA_RETURN_IF_ERROR(file_->Truncate(new_size));
-  SOMBRA_RETURN_IF_ERROR(map_->Grow(new_size));
-  file_size_ = new_size;
-  file_grows_->Add();
-  return Status::OK();
+uint64_t Pager::wal_bytes() const { return wal_ == nullptr ? 0 : wal_->log_bytes(); }
+
+size_t Pager::version_count() const {
+  std::lock_guard<std::mutex> lock(version_mu_);
+  return versions_.version_count();
 }
 
-Result<uint32_t> Pager::AllocatePage() {
-  SOMBRA_RETURN_IF_ERROR(CheckWritable("allocate page"));
-  if (meta_.freelist_head != 0) {
-    const uint32_t page_no = meta_.freelist_head;
-    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, ReadPage(page_no));
-    if (page[kHeaderKindOffset] != static_cast<uint8_t>(PageKind::kFree)) {
-      return Status::Corruption("freelist page " + std::to_string(page_no) + " of " + path_ +
-                                " is a " + PageKindName(page[kHeaderKindOffset]) + " page");
-    }
-    uint32_t next = DecodeFixed32(page + kFreeNextOffset);
-    if (next != 0 && (next < kFirstDataPage || next >= meta_.page_count)) {
-      return Status::Corruption("freelist page " + std::to_string(page_no) + " of " + path_ +
-                                " links to page " + std::to_string(next) + ", outside the file");
-    }
-    if ((next == 0) != (meta_.freelist_count == 1)) {
-      return Status::Corruption("freelist of " + path_ + " ends after " +
-                                "a different number of pages than the meta page counts");
-    }
-    meta_.freelist_head = next;
-    meta_.freelist_count--;
-    pages_allocated_->Add();
-    return page_no;
-  }
-  if (meta_.page_count >= UINT32_MAX) {
-    return Status::IOError("database " + path_ + " is full: 2^32 pages");
-  }
-  SOMBRA_RETURN_IF_ERROR(EnsureCapacity(meta_.page_count + 1));
-  const uint32_t page_no = static_cast<uint32_t>(meta_.page_count++);
-  pages_allocated_->Add();
-  return page_no;
+std::unique_ptr<Snapshot> Pager::BeginRead() {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  readers_.insert(published_.lsn);
+  return std::unique_ptr<Snapshot>(new Snapshot(this, published_, file_->Pin(), bin_));
 }
 
-Status Pager::FreePage(uint32_t page_no) {
-  SOMBRA_RETURN_IF_ERROR(CheckWritable("free page"));
-  if (page_no < kFirstDataPage || page_no >= meta_.page_count) {
-    return Status::InvalidArgument("cannot free page " + std::to_string(page_no) + " of " + path_ +
-                                   ": not a data page");
-  }
-  std::fill(scratch_.begin(), scratch_.end(), 0);
-  InitPageHeader(scratch_.data(), PageKind::kFree, page_no, meta_.checkpoint_lsn);
-  EncodeFixed32(scratch_.data() + kFreeNextOffset, meta_.freelist_head);
-  SOMBRA_RETURN_IF_ERROR(WritePage(page_no, scratch_.data()));
-  meta_.freelist_head = page_no;
-  meta_.freelist_count++;
-  pages_freed_->Add();
-  return Status::OK();
+void Pager::EndRead(uint64_t lsn) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  auto it = readers_.find(lsn);
+  if (it != readers_.end()) readers_.erase(it);
 }
 
-Status Pager::WritePage(uint32_t page_no, uint8_t* page) {
-  SOMBRA_RETURN_IF_ERROR(CheckWritable("write page"));
-  if (page_no < kFirstDataPage || page_no >= meta_.page_count) {
-    return Status::InvalidArgument("cannot write page " + std::to_string(page_no) + " of " + path_ +
-                                   ": outside [2, page count " + std::to_string(meta_.page_count) +
-                                   ")");
-  }
-  uint8_t kind = page[kHeaderKindOffset];
-  if (kind == 0 || kind > kMaxPageKind || kind == static_cast<uint8_t>(PageKind::kMeta)) {
-    return Status::InvalidArgument("cannot write page " + std::to_string(page_no) + " with kind " +
-                                   std::to_string(kind));
-  }
-  page[kHeaderFlagsOffset] = 0;
-  EncodeFixed16(page + kHeaderReservedOffset, 0);
-  EncodeFixed32(page + kHeaderPageNoOffset, page_no);
-  SealPage(page, meta_.page_size, meta_.salt);
-  const uint64_t offset = static_cast<uint64_t>(page_no) * meta_.page_size;
-  SOMBRA_RETURN_IF_ERROR(file_->WriteAt(
-      offset, std::string_view(reinterpret_cast<const char*>(page), meta_.page_size)));
-  pages_written_->Add();
-  return Status::OK();
+std::vector<uint64_t> Pager::ReaderLsnsLocked() const {
+  std::vector<uint64_t> lsns(readers_.begin(), readers_.end());
+  lsns.push_back(published_.lsn);
+  std::sort(lsns.begin(), lsns.end());
+  lsns.erase(std::unique(lsns.begin(), lsns.end()), lsns.end());
+  return lsns;
 }
 
-Status Pager::WriteMeta(const Meta& meta) {
-  EncodeMeta(meta, scratch_.data());
-  const uint64_t offset = static_cast<uint64_t>(MetaSlotFor(meta.checkpoint_seq)) * meta.page_size;
-  return file_->WriteAt(
-      offset, std::string_view(reinterpret_cast<const char*>(scratch_.data()), meta.page_size));
+Result<std::unique_ptr<PagerTxn>> Pager::BeginWrite() {
+  if (read_only()) {
+    return Status::NotSupported("database opened read-only: " + path());
+  }
+  std::unique_lock<std::mutex> slot(writer_mu_);
+  SOMBRA_RETURN_IF_ERROR(sticky_error());
+  return std::unique_ptr<PagerTxn>(new PagerTxn(this, std::move(slot), committed_));
 }
 
-Status Pager::Sync() {
-  SOMBRA_RETURN_IF_ERROR(CheckWritable("sync"));
-  // Pages first, then the meta that describes them.
-  SOMBRA_RETURN_IF_ERROR(file_->Sync());
-  Meta next = meta_;
-  next.checkpoint_seq = durable_seq_ + 1;
-  SOMBRA_RETURN_IF_ERROR(WriteMeta(next));
-  SOMBRA_RETURN_IF_ERROR(file_->Sync());
-  durable_seq_ = next.checkpoint_seq;
-  meta_.checkpoint_seq = next.checkpoint_seq;
-  pager_syncs_->Add();
-  return Status::OK();
+Result<const uint8_t*> Pager::ReadFile(const MappedRegion& region, uint32_t page_no) const {
+  return file_->ReadPage(region, page_no);
+}
+
+Result<const uint8_t*> Pager::ReadCommitted(
+    uint32_t page_no, std::vector<std::shared_ptr<const MappedRegion>>* pins) const {
+  // The writer holds the slot: every version is committed, the head newest.
+  if (const PageVersion* v = versions_.Head(page_no)) {
+    return static_cast<const uint8_t*>(v->data.get());
+  }
+  // The file may grow during the transaction; the transaction keeps every
+  // region it read through.
+  std::shared_ptr<const MappedRegion> region = file_->Pin();
+  if (pins->empty() || pins->back() != region) pins->push_back(region);
+  return file_->ReadPage(*region, page_no);
+}
+
+Snapshot::~Snapshot() { pager_->EndRead(state_.lsn); }
+
+Result<const uint8_t*> Snapshot::Read(uint32_t page_no) const {
+  if (page_no >= state_.page_count) {
+    return Status::InvalidArgument("page " + std::to_string(page_no) + " of " + pager_->path() +
+                                   " is beyond the snapshot's page count " +
+                                   std::to_string(state_.page_count));
+  }
+  if (const PageVersion* v = pager_->versions_.Find(page_no, state_.lsn)) {
+    return static_cast<const uint8_t*>(v->data.get());
+  }
+  return pager_->ReadFile(*region_, page_no);
 }
 
 }  // namespace sombra::pager

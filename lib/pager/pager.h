@@ -1,128 +1,207 @@
-// pager/pager.h: the page file.
+// pager/pager.h: transactions over pages, with a write-ahead log.
 //
-// The page file is an array of fixed-size pages (docs/format/file.md).
-// Pages 0 and 1 are the alternating meta pages; every other page is
-// allocated from the freelist or by extending the file, and freed back to
-// the freelist. Reads are zero-copy views into a read-only memory map of the
-// file; writes go through pwrite, never through the map. Sync() makes the
-// page writes durable and then publishes a new meta page, so the meta page
-// on disk always describes pages that were synced before it.
+// The Pager owns the page file (PageFile), the write-ahead log (lib/wal)
+// and the committed page versions that the page file does not hold yet
+// (VersionMap). Writers change private copies of pages in a PagerTxn; at
+// commit the changes go to the log in one write (full images for the first
+// change of a page since the last checkpoint, byte-range deltas after) and
+// become immutable versions. Readers take a Snapshot: the newest version of
+// a page at or below their LSN, else the page file through the map; no lock
+// and no copy on that path. A checkpoint writes the newest versions to the
+// page file and restarts the log; it never waits for readers (see
+// docs/design/checkpoint.md).
 //
-// Until the write-ahead log exists (lib/wal) page writes are not atomic with
-// the meta: a crash between Sync() calls may leave a page newer than the
-// meta that describes it. The meta pages themselves are always consistent
-// (a torn meta write leaves the older meta in force).
+// LSN: the i-th committed transaction since the database was created has
+// LSN i (docs/format/wal.md).
+//
+// State machine of a commit (durability = full):
+//
+//   BUILD --Commit--> APPENDED --(writer slot released)--> SYNCING
+//     ^                  |                                    |
+//   BeginWrite      write failed                      fdatasync returned
+//                        v                                    v
+//                     FAILED (sticky) <--fsync failed-- PUBLISHED (visible)
 //
 // Invariants:
-//  1. meta().page_count * page_size() <= file size <= map size.
-//  2. A page number in [2, page_count) is either on the freelist or owned
-//     by exactly one user of the pager.
-//  3. Nothing is written through the map; no mapped byte lies past the end
-//     of the file (the file only grows while open).
+//  1. published_.lsn <= committed_.lsn; readers see published_ only, the
+//     writer builds on committed_.
+//  2. Every version in the map with lsn <= published_.lsn is durable in the
+//     log (durability full) or in the page file.
+//  3. The page file holds, for every page without versions, its content at
+//     the checkpoint LSN; versions are dropped only after the page file
+//     holds their content or a newer one and no reader needs them.
+//  4. After a failed log write or fsync, no transaction commits until the
+//     database is reopened (sticky error); reads keep working.
 //
-// Thread safety: ReadPage/Pin may run concurrently with each other and with
-// one writer calling the mutating methods; the mutating methods (Allocate,
-// Free, Write, SetRoot, Sync) must be serialised by the caller.
+// Thread safety: a Pager is shared by threads. BeginWrite waits for the
+// single writer slot. A PagerTxn or Snapshot is used by one thread at a
+// time.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "env/env.h"
-#include "env/file_map.h"
-#include "pager/format.h"
-#include "pager/meta.h"
+#include "pager/page_file.h"
+#include "pager/version_map.h"
 #include "sombra/options.h"
 #include "util/metrics.h"
 #include "util/result.h"
+#include "wal/wal_batch.h"
+#include "wal/wal_writer.h"
 
 namespace sombra::pager {
 
+class PagerTxn;
+class Snapshot;
+
+// What a commit record carries and a snapshot sees besides pages.
+struct TreeState {
+  uint64_t lsn = 0;
+  uint32_t root = 0;
+  uint64_t page_count = kFirstDataPage;
+  uint32_t freelist_head = 0;
+  uint64_t freelist_count = 0;
+};
+
+struct RecoveryStats {
+  uint64_t transactions_replayed = 0;
+  uint64_t records_replayed = 0;
+  uint64_t bytes_discarded = 0;
+  std::string stop;  // where and why the log ended
+};
+
+struct PagerOptions {
+  // Keep the valid prefix of a log with a damaged record in its middle
+  // instead of refusing to open with Corruption.
+  bool salvage_wal = false;
+  // durability=normal: fdatasync at most this long after a commit.
+  uint32_t normal_sync_interval_ms = 50;
+};
+
 class Pager {
  public:
-  // Opens (or creates, per options) the page file at `path`. Takes the
-  // database lock unless options.read_only. `metrics` may be null (the
-  // pager then keeps its own registry).
-  // Errors: InvalidArgument for a bad page size, a directory or a file that
-  // is not a Sombra database; NotFound when missing and !create_if_missing;
-  // Busy when another handle holds the lock; Corruption for damaged metas.
   static Result<std::unique_ptr<Pager>> Open(Env* env, const std::string& path,
                                              const Options& options,
+                                             const PagerOptions& pager_options = {},
                                              MetricsRegistry* metrics = nullptr);
+  // Clean close: a checkpoint (unless read-only or failed), then the lock is
+  // released. REQUIRES: no PagerTxn or Snapshot alive.
   ~Pager();
 
   Pager(const Pager&) = delete;
   Pager& operator=(const Pager&) = delete;
 
-  const std::string& path() const { return path_; }
-  uint32_t page_size() const { return meta_.page_size; }
-  bool read_only() const { return read_only_; }
-  // The state that the next Sync() will publish.
-  const Meta& meta() const { return meta_; }
-  // The meta page slot the current durable meta was read from or written to.
-  uint32_t durable_meta_slot() const { return MetaSlotFor(durable_seq_); }
+  const std::string& path() const { return file_->path(); }
+  uint32_t page_size() const { return file_->page_size(); }
+  bool read_only() const { return file_->read_only(); }
 
-  // The current map; holding it keeps every page pointer read through it
-  // valid, even after the file grows.
-  std::shared_ptr<const MappedRegion> Pin() const { return map_->current(); }
+  // A consistent view of the last durable commit.
+  std::unique_ptr<Snapshot> BeginRead();
+  // Waits for the writer slot. The sticky error, if any.
+  Result<std::unique_ptr<PagerTxn>> BeginWrite();
 
-  // A zero-copy view of page `page_no` in `region`, verified when
-  // verify_checksums. Valid while `region` lives.
-  Result<const uint8_t*> ReadPage(const MappedRegion& region, uint32_t page_no) const;
-  // The same through the pager's current map; valid until the file grows
-  // (the next AllocatePage) unless the caller holds Pin().
-  Result<const uint8_t*> ReadPage(uint32_t page_no) const;
+  // Writes every committed version to the page file and restarts the log.
+  Status Checkpoint();
 
-  // A page for the caller to write: from the freelist, else past the end
-  // (growing the file in large steps). Its content is undefined until
-  // WritePage.
-  Result<uint32_t> AllocatePage();
-  // Returns `page_no` to the freelist (writing it as a free page).
-  Status FreePage(uint32_t page_no);
-  // Stamps the page number and checksum into `page` (page_size() bytes whose
-  // header kind and LSN the caller set) and writes it at its place.
-  // REQUIRES: 2 <= page_no < meta().page_count; kind is neither meta nor 0.
-  Status WritePage(uint32_t page_no, uint8_t* page);
-  void SetRoot(uint32_t root) { meta_.root = root; }
-  void SetCheckpointLsn(uint64_t lsn) { meta_.checkpoint_lsn = lsn; }
-
-  // fdatasync the page file, write the next meta page, fdatasync again.
-  Status Sync();
-
+  TreeState published() const;
+  const RecoveryStats& recovery() const { return recovery_; }
+  Status sticky_error() const;
+  // The durable meta page of the page file (for tools and tests).
+  const Meta& file_meta() const { return file_->durable_meta(); }
+  uint32_t durable_meta_slot() const { return file_->durable_meta_slot(); }
+  uint64_t wal_bytes() const;
+  size_t version_count() const;
   MetricsRegistry* metrics() const { return metrics_; }
 
  private:
-  Pager(Env* env, std::string path, const Options& options, MetricsRegistry* metrics);
+  friend class PagerTxn;
+  friend class Snapshot;
 
-  Status Create(const Options& options);
-  Status Load();
-  Status EnsureCapacity(uint64_t page_count);
-  Status WriteMeta(const Meta& meta);
-  Status CheckWritable(const char* op) const;
+  struct Pending {  // appended, not yet published
+    uint64_t end_offset;
+    TreeState state;
+    std::vector<uint32_t> pages;
+  };
+
+  Pager(Env* env, const Options& options, const PagerOptions& pager_options,
+        MetricsRegistry* metrics);
+
+  Status Recover();
+  Status OpenLog(uint64_t generation);
+  Status CheckpointLocked();
+
+  // The page as the writer sees it: newest version, else the file. A map
+  // region the pointer depends on is added to *pins.
+  Result<const uint8_t*> ReadCommitted(
+      uint32_t page_no, std::vector<std::shared_ptr<const MappedRegion>>* pins) const;
+  Result<const uint8_t*> ReadFile(const MappedRegion& region, uint32_t page_no) const;
+
+  // Commit path (pager_commit.cc).
+  Status CommitTxn(PagerTxn* txn);
+  // Makes pending commits visible: those the log has synced, or all of
+  // them (durability normal/off), in commit order; then prunes versions.
+  void Publish(bool all);
+  void PruneVersions(const std::vector<uint32_t>& pages, const std::vector<uint64_t>& snapshots);
+  // True while a map region that preserved pages is still held by a reader.
+  // REQUIRES: version_mu_ held.
+  bool PreservedRegionsAlive();
+  void EndRead(uint64_t lsn);
+  void SetSticky(const Status& s);
+  std::vector<uint64_t> ReaderLsnsLocked() const;
 
   Env* const env_;
-  const std::string path_;
-  const bool read_only_;
-  const bool verify_checksums_;
+  const Options options_;
+  const PagerOptions pager_options_;
   std::unique_ptr<MetricsRegistry> owned_metrics_;
   MetricsRegistry* metrics_;
-  std::unique_ptr<FileLock> lock_;
-  std::unique_ptr<File> file_;
-  std::unique_ptr<FileMap> map_;
-  Meta meta_;
-  uint64_t durable_seq_ = 0;
-  uint64_t file_size_ = 0;
-  std::vector<uint8_t> scratch_;  // one page, for meta and free pages
+  std::unique_ptr<PageFile> file_;
+  std::unique_ptr<wal::WalWriter> wal_;
+  std::string wal_path_;
+  uint64_t wal_generation_ = 0;
+  RecoveryStats recovery_;
 
-  Counter* pages_read_;
-  Counter* pages_written_;
-  Counter* pages_allocated_;
-  Counter* pages_freed_;
-  Counter* file_grows_;
-  Counter* checksum_failures_;
-  Counter* pager_syncs_;
+  // The writer slot.
+  std::mutex writer_mu_;
+  // Guarded by writer_mu_ (held by the active PagerTxn).
+  TreeState committed_;
+  std::unordered_set<uint32_t> imaged_;  // pages with an image since the checkpoint
+  std::unique_ptr<wal::BatchBuilder> batch_;
+  std::vector<uint8_t> scratch_;
+
+  // Versions: readers lock-free; changes under version_mu_.
+  mutable std::mutex version_mu_;
+  VersionMap versions_;
+  std::vector<std::weak_ptr<const MappedRegion>> preserved_regions_;  // guarded by version_mu_
+  // The highest LSN known durable (synced log or page file).
+  std::atomic<uint64_t> durable_lsn_{0};
+
+  // Readers and publication.
+  mutable std::mutex reader_mu_;
+  TreeState published_;              // guarded by reader_mu_
+  std::multiset<uint64_t> readers_;  // snapshot LSNs, guarded by reader_mu_
+  std::shared_ptr<RetireBin> bin_;   // guarded by reader_mu_
+  std::deque<Pending> pending_;      // guarded by reader_mu_
+  Status sticky_;                    // guarded by reader_mu_
+  int64_t last_sync_ms_ = 0;         // durability normal; guarded by reader_mu_
+
+  Counter* commits_;
+  Counter* checkpoints_;
+  Counter* checkpoint_pages_;
+  Counter* kept_for_readers_;
+  Counter* recovery_records_;
+  Counter* recovery_bytes_discarded_;
+  Counter* versions_pruned_;
+  Timer* commit_timer_;
 };
 
 }  // namespace sombra::pager

@@ -41,8 +41,8 @@ VersionMap::~VersionMap() {
 std::atomic<PageVersion*>* VersionMap::Slot(uint32_t page_no) const {
   Mid* mid = top_[page_no >> (kLeafBits + kMidBits)].load(std::memory_order_acquire);
   if (mid == nullptr) return nullptr;
-  Leaf* leaf = (*mid)[(page_no >> kLeafBits) & ((1 << kMidBits) - 1)].load(
-      std::memory_order_acquire);
+  Leaf* leaf =
+      (*mid)[(page_no >> kLeafBits) & ((1 << kMidBits) - 1)].load(std::memory_order_acquire);
   if (leaf == nullptr) return nullptr;
   return const_cast<std::atomic<PageVersion*>*>(&(*leaf)[page_no & ((1 << kLeafBits) - 1)]);
 }
@@ -82,49 +82,71 @@ void VersionMap::Push(uint32_t page_no, std::unique_ptr<PageVersion> v) {
   ++version_count_;
 }
 
-void VersionMap::AppendOldest(uint32_t page_no, std::unique_ptr<PageVersion> v) {
-  std::atomic<PageVersion*>* slot = SlotOrCreate(page_no);
-  PageVersion* tail = slot->load(std::memory_order_relaxed);
-  if (tail == nullptr) {
-    Push(page_no, std::move(v));
-    return;
+const PageVersion* VersionMap::Oldest(uint32_t page_no) const {
+  const PageVersion* v = Head(page_no);
+  while (v != nullptr) {
+    const PageVersion* older = v->older.load(std::memory_order_acquire);
+    if (older == nullptr) break;
+    v = older;
   }
-  while (PageVersion* older = tail->older.load(std::memory_order_relaxed)) tail = older;
-  tail->older.store(v.release(), std::memory_order_release);
-  ++version_count_;
+  return v;
 }
 
-size_t VersionMap::Prune(uint32_t page_no, uint64_t keep_lsn, uint64_t drop_through,
-                         RetireBin* bin) {
+size_t VersionMap::Prune(uint32_t page_no, const std::vector<uint64_t>& snapshots,
+                         uint64_t file_lsn, RetireBin* bin) {
   std::atomic<PageVersion*>* slot = Slot(page_no);
-  if (slot == nullptr) return 0;
+  if (slot == nullptr || snapshots.empty()) return 0;
   PageVersion* head = slot->load(std::memory_order_relaxed);
-  size_t cut = 0;
-  auto retire_from = [&](PageVersion* v) {
-    while (v != nullptr) {
-      PageVersion* older = v->older.load(std::memory_order_relaxed);
-      bin->Add(v);
-      ++cut;
-      v = older;
-    }
-  };
   if (head == nullptr) return 0;
-  if (drop_through != 0 && keep_lsn >= drop_through && head->lsn <= drop_through) {
-    // The whole chain is at or below what the file holds.
-    slot->store(nullptr, std::memory_order_release);
-    retire_from(head);
-    pages_.erase(page_no);
-  } else {
-    PageVersion* keep = head;
-    while (keep != nullptr && keep->lsn > keep_lsn) {
-      keep = keep->older.load(std::memory_order_relaxed);
+
+  // Walk newest to oldest; snapshots are visited from the newest down, so
+  // each version is needed iff it is the first one at or below the next
+  // unsatisfied snapshot.
+  std::vector<PageVersion*> chain;
+  for (PageVersion* v = head; v != nullptr; v = v->older.load(std::memory_order_relaxed)) {
+    chain.push_back(v);
+  }
+  std::vector<bool> needed(chain.size(), false);
+  auto snap = snapshots.rbegin();
+  for (size_t i = 0; i < chain.size(); ++i) {
+    if (chain[i]->lsn > snapshots.back()) {
+      needed[i] = true;  // not yet visible to anyone: the writer's
+      continue;
     }
-    if (keep != nullptr) {
-      PageVersion* older = keep->older.load(std::memory_order_relaxed);
-      keep->older.store(nullptr, std::memory_order_release);
-      retire_from(older);
+    while (snap != snapshots.rend() && *snap >= chain[i]->lsn) {
+      needed[i] = true;  // the newest version at or below *snap
+      ++snap;
     }
   }
+  // The file suffix: the version the file holds and everything older.
+  size_t suffix = chain.size();
+  if (file_lsn != 0) {
+    for (size_t i = 0; i < chain.size(); ++i) {
+      if (chain[i]->lsn <= file_lsn) {
+        if (snapshots.front() >= chain[i]->lsn) suffix = i;
+        break;
+      }
+    }
+  }
+  size_t cut = 0;
+  PageVersion* newer = nullptr;  // last kept version
+  for (size_t i = 0; i < chain.size(); ++i) {
+    if (i < suffix && needed[i]) {
+      newer = chain[i];
+      continue;
+    }
+    // Unlink chain[i]: readers standing on it still find its older link.
+    PageVersion* older = (i + 1 < chain.size() && i + 1 < suffix) ? chain[i + 1] : nullptr;
+    if (i >= suffix) older = nullptr;
+    if (newer == nullptr) {
+      slot->store(older, std::memory_order_release);
+    } else {
+      newer->older.store(older, std::memory_order_release);
+    }
+    bin->Add(chain[i]);
+    ++cut;
+  }
+  if (slot->load(std::memory_order_relaxed) == nullptr) pages_.erase(page_no);
   version_count_ -= cut;
   return cut;
 }

@@ -65,15 +65,18 @@ class VersionMap {
   // --- serialised by the caller ---
   // Makes `v` the newest version of the page (takes ownership).
   void Push(uint32_t page_no, std::unique_ptr<PageVersion> v);
-  // Adds `v` as the oldest version (takes ownership): the file's content
-  // kept for a reader before the checkpoint overwrites it.
-  void AppendOldest(uint32_t page_no, std::unique_ptr<PageVersion> v);
-  // Cuts the chain after the newest version with lsn <= keep_lsn (versions
-  // older than it can serve no reader with snapshot >= keep_lsn). When
-  // `drop_through` is not 0 and keep_lsn >= drop_through, versions with
-  // lsn <= drop_through are all dropped: the file holds that content.
-  // Returns the number of versions cut, each moved to `bin`.
-  size_t Prune(uint32_t page_no, uint64_t keep_lsn, uint64_t drop_through, RetireBin* bin);
+  // The oldest version of the page, or null.
+  const PageVersion* Oldest(uint32_t page_no) const;
+  // Drops the versions no reader needs, moving them to `bin`. A version is
+  // needed when it is newer than every snapshot in `snapshots` (not yet
+  // published) or is the newest version at or below one of them. When
+  // `file_lsn` is not 0 the page file holds the content of the newest
+  // version at or below it; that version and all older ones are dropped
+  // together once no snapshot needs anything older (readers then read the
+  // file). REQUIRES: `snapshots` ascending and non-empty. Returns the
+  // number of versions dropped.
+  size_t Prune(uint32_t page_no, const std::vector<uint64_t>& snapshots, uint64_t file_lsn,
+               RetireBin* bin);
   // Pages with at least one version, ascending.
   const std::set<uint32_t>& pages() const { return pages_; }
   size_t version_count() const { return version_count_; }

@@ -12,9 +12,10 @@
 #include "inspect/inspect.h"
 #include "pager/format.h"
 #include "pager/meta.h"
-#include "pager/pager.h"
+#include "pager/page_file.h"
 #include "sombra/options.h"
 #include "util/coding.h"
+#include "util/metrics.h"
 
 namespace sombra::inspect::test {
 
@@ -29,35 +30,48 @@ RunOutput Inspect(const std::vector<std::string>& args) {
 }
 
 void BuildFixedDb(const std::string& path, uint32_t page_size) {
+  // Written through PageFile directly so that every field (LSNs, sequence
+  // numbers, the freelist) is fixed and the golden text can be exact.
   Options options;
   options.page_size = page_size;
-  auto opened = pager::Pager::Open(Env::Default(), path, options);
+  MetricsRegistry metrics;
+  auto opened = pager::PageFile::Open(Env::Default(), path, options, &metrics);
   if (!opened.ok()) {
     ADD_FAILURE() << opened.status().ToString();
     return;
   }
-  std::unique_ptr<pager::Pager> p = std::move(opened).value();
+  std::unique_ptr<pager::PageFile> f = std::move(opened).value();
+  ASSERT_TRUE(f->EnsureCapacity(kFixedPageCount).ok());
   std::vector<uint8_t> page(page_size);
-  for (uint32_t expect = 2; expect <= 5; ++expect) {
-    auto n = p->AllocatePage();
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    ASSERT_EQ(*n, expect);
+  for (uint32_t n = 2; n <= 5; ++n) {
     std::fill(page.begin(), page.end(), 0);
-    pager::InitPageHeader(page.data(), pager::PageKind::kRaw, 0, 10 * expect);
-    const std::string label = "page " + std::to_string(expect);
+    pager::InitPageHeader(page.data(), pager::PageKind::kRaw, n, 10 * n);
+    const std::string label = "page " + std::to_string(n);
     std::copy(label.begin(), label.end(), page.begin() + pager::kPageHeaderSize);
     const std::string tail = "0123456789abcdef";
     std::copy(tail.begin(), tail.end(), page.end() - 16);
-    ASSERT_TRUE(p->WritePage(expect, page.data()).ok());
+    ASSERT_TRUE(f->WritePage(n, page.data()).ok());
   }
-  p->SetRoot(2);
-  ASSERT_TRUE(p->Sync().ok());
-  p->SetCheckpointLsn(50);
-  ASSERT_TRUE(p->FreePage(3).ok());
-  ASSERT_TRUE(p->FreePage(5).ok());
-  ASSERT_TRUE(p->Sync().ok());
-  ASSERT_EQ(p->meta().page_count, kFixedPageCount);
-  ASSERT_EQ(p->meta().freelist_head, 5u);
+  ASSERT_TRUE(f->SyncData().ok());
+  pager::Meta meta = f->durable_meta();
+  meta.page_count = kFixedPageCount;
+  meta.root = 2;
+  ASSERT_TRUE(f->PublishMeta(meta).ok());
+  // Free pages 3 then 5: the freelist is 5 -> 3.
+  for (auto [n, next] : {std::pair<uint32_t, uint32_t>{3, 0}, {5, 3}}) {
+    std::fill(page.begin(), page.end(), 0);
+    pager::InitPageHeader(page.data(), pager::PageKind::kFree, n, 50);
+    EncodeFixed32(page.data() + pager::kFreeNextOffset, next);
+    ASSERT_TRUE(f->WritePage(n, page.data()).ok());
+  }
+  ASSERT_TRUE(f->SyncData().ok());
+  meta = f->durable_meta();
+  meta.freelist_head = 5;
+  meta.freelist_count = 2;
+  meta.checkpoint_lsn = 50;
+  ASSERT_TRUE(f->PublishMeta(meta).ok());
+  ASSERT_EQ(f->durable_meta().page_count, kFixedPageCount);
+  ASSERT_EQ(f->durable_meta().checkpoint_seq, 3u);
 }
 
 std::vector<uint8_t> ReadPageBytes(const std::string& path, uint64_t page_no, uint32_t page_size) {

@@ -15,9 +15,9 @@
 namespace sombra::pager {
 namespace {
 
+using test::AllocRawPage;
 using test::ExpectRawPage;
 using test::PatchFile;
-using test::RawPage;
 using test::WriteNewRawPage;
 
 class PagerDamageTest : public ::testing::Test {
@@ -25,13 +25,14 @@ class PagerDamageTest : public ::testing::Test {
   Result<std::unique_ptr<Pager>> Open(Env* env = Env::Default(), Options o = Options()) {
     return Pager::Open(env, path_, o);
   }
-  // A synced database with `n` raw pages tagged 0..n-1; returns their numbers.
+  // A checkpointed database with `n` raw pages tagged 0..n-1; returns
+  // their numbers.
   std::vector<uint32_t> Build(int n) {
     auto pager = Open();
     EXPECT_TRUE(pager.ok()) << pager.status().ToString();
     std::vector<uint32_t> pages;
     for (int i = 0; i < n; ++i) pages.push_back(WriteNewRawPage(pager->get(), i, 'd'));
-    EXPECT_TRUE((*pager)->Sync().ok());
+    EXPECT_TRUE((*pager)->Checkpoint().ok());
     return pages;
   }
   sombra::test::TempDir dir_;
@@ -47,7 +48,7 @@ TEST_F(PagerDamageTest, FlippedBitGivesCorruptionNamingThePage) {
 
   auto pager = Open();
   ASSERT_TRUE(pager.ok());
-  auto page = (*pager)->ReadPage(victim);
+  auto page = (*pager)->BeginRead()->Read(victim);
   ASSERT_TRUE(page.status().IsCorruption());
   EXPECT_NE(page.status().message().find("page " + std::to_string(victim) + " of " + path_),
             std::string::npos)
@@ -61,7 +62,7 @@ TEST_F(PagerDamageTest, FlippedBitGivesCorruptionNamingThePage) {
   pager->reset();
   auto lax = Open(Env::Default(), no_verify);
   ASSERT_TRUE(lax.ok());
-  EXPECT_TRUE((*lax)->ReadPage(victim).ok());
+  EXPECT_TRUE((*lax)->BeginRead()->Read(victim).ok());
 }
 
 TEST_F(PagerDamageTest, MisdirectedPageIsNamed) {
@@ -70,49 +71,52 @@ TEST_F(PagerDamageTest, MisdirectedPageIsNamed) {
   PatchFile(path_, uint64_t{pages[1]} * 4096, copy);
   auto pager = Open();
   ASSERT_TRUE(pager.ok());
-  auto page = (*pager)->ReadPage(pages[1]);
+  auto page = (*pager)->BeginRead()->Read(pages[1]);
   ASSERT_TRUE(page.status().IsCorruption());
   EXPECT_NE(page.status().message().find("holds page " + std::to_string(pages[0])),
             std::string::npos)
       << page.status().ToString();
 }
 
-// The newest meta is torn on its way to disk: the older one wins.
-TEST_F(PagerDamageTest, TornNewerMetaLeavesTheOlderInForce) {
+// A crash (power loss tearing every unsynced write) at each step of a
+// checkpoint: reopening always finds every committed page, whichever meta
+// page survived.
+TEST_F(PagerDamageTest, CrashAtEveryStepOfACheckpointLosesNothing) {
   const uint64_t seed = sombra::test::TestSeed();
-  for (uint64_t round = 0; round < 20; ++round) {
-    std::string path = dir_.File("torn" + std::to_string(round));
-    FaultInjectionEnv env(Env::Default(), seed + round);
-    uint32_t old_root, new_root;
-    uint64_t old_seq;
+  for (uint64_t step = 0;; ++step) {
+    std::string path = dir_.File("crash" + std::to_string(step));
+    FaultInjectionEnv env(Env::Default(), seed + step);
+    std::vector<uint32_t> pages;
+    bool completed;
     {
       auto pager = Pager::Open(&env, path, Options());
       ASSERT_TRUE(pager.ok());
-      old_root = WriteNewRawPage(pager->get(), 1, 'o');
-      (*pager)->SetRoot(old_root);
-      ASSERT_TRUE((*pager)->Sync().ok());
-      old_seq = (*pager)->meta().checkpoint_seq;
-      new_root = WriteNewRawPage(pager->get(), 2, 'n');
-      (*pager)->SetRoot(new_root);
-      // Sync = fdatasync, meta write, fdatasync: let the first two through,
-      // then the power goes.
-      env.CrashAfterOps(2);
-      EXPECT_TRUE((*pager)->Sync().IsIOError());
+      for (uint32_t i = 0; i < 6; ++i) pages.push_back(WriteNewRawPage(pager->get(), i, 'c'));
+      ASSERT_TRUE((*pager)->Checkpoint().ok());
+      ASSERT_TRUE(test::PatchPage(pager->get(), pages[2], 500, 100, 'N').ok());
+      auto txn = (*pager)->BeginWrite();
+      ASSERT_TRUE(txn.ok());
+      (*txn)->SetRoot(pages[4]);
+      pages.push_back(AllocRawPage(txn->get(), 6, 'c'));
+      ASSERT_TRUE((*txn)->Commit().ok());
+      env.CrashAfterOps(step);
+      completed = (*pager)->Checkpoint().ok();
+      env.SetActive(false);  // the process dies: the close writes nothing
     }
-    const uint32_t new_slot = MetaSlotFor(old_seq + 1);
-    std::string intended = test::ReadAt(path, uint64_t{new_slot} * 4096, 4096);
     ASSERT_TRUE(env.Crash(FaultInjectionEnv::CrashMode::kTornSectors).ok());
     env.SetActive(true);
-    std::string after = test::ReadAt(path, uint64_t{new_slot} * 4096, 4096);
-
     auto pager = Pager::Open(&env, path, Options());
-    ASSERT_TRUE(pager.ok()) << pager.status().ToString();
-    if (after == intended) {  // every sector happened to land: the new meta is whole
-      EXPECT_EQ((*pager)->meta().root, new_root);
-    } else {
-      EXPECT_EQ((*pager)->meta().root, old_root) << "round " << round;
-      EXPECT_EQ((*pager)->meta().checkpoint_seq, old_seq);
+    ASSERT_TRUE(pager.ok()) << "step " << step << ": " << pager.status().ToString();
+    EXPECT_EQ((*pager)->published().root, pages[4]) << "step " << step;
+    EXPECT_EQ((*pager)->published().lsn, 8u) << "step " << step;
+    auto snap = (*pager)->BeginRead();
+    for (uint32_t i = 0; i < pages.size(); ++i) {
+      auto page = snap->Read(pages[i]);
+      ASSERT_TRUE(page.ok()) << "step " << step << ": " << page.status().ToString();
+      EXPECT_EQ(DecodeFixed32(*page + kPageHeaderSize), i);
+      EXPECT_EQ((*page)[550], i == 2 ? 'N' : 'c') << "step " << step;
     }
+    if (completed) break;  // the checkpoint ran to its end: every step was covered
   }
 }
 
@@ -123,7 +127,7 @@ TEST_F(PagerDamageTest, DeterministicTornMetaAndBothMetasDamaged) {
     auto pager = Open();
     ASSERT_TRUE(pager.ok());
     newest = (*pager)->durable_meta_slot();
-  }
+  }  // nothing changed: the close writes no meta page
   // Tear the second half of the newest meta page.
   PatchFile(path_, uint64_t{newest} * 4096 + 2048, std::string(2048, '\x5a'));
   {
@@ -168,7 +172,7 @@ TEST_F(PagerDamageTest, SecondOpenInThisProcessIsBusy) {
   // The first handle keeps its lock and works.
   EXPECT_TRUE(Open().status().IsBusy());
   WriteNewRawPage(first->get(), 1, 'k');
-  EXPECT_TRUE((*first)->Sync().ok());
+  EXPECT_TRUE((*first)->Checkpoint().ok());
   first->reset();
   EXPECT_TRUE(Open().ok());
 }
@@ -210,24 +214,31 @@ TEST_F(PagerDamageTest, NoSpaceWhileGrowingLosesNothing) {
     env.FailNext(FaultInjectionEnv::Op::kTruncate, ENOSPC);
     Status failure;
     for (uint32_t i = 0; i < 1000 && failure.ok(); ++i) {
-      auto p = (*pager)->AllocatePage();
+      auto txn = (*pager)->BeginWrite();
+      ASSERT_TRUE(txn.ok());
+      uint8_t* page = nullptr;
+      auto p = (*txn)->Allocate(PageKind::kRaw, &page);
       if (!p.ok()) {
         failure = p.status();
         break;
       }
-      auto page = RawPage(4096, i, 's');
-      ASSERT_TRUE((*pager)->WritePage(*p, page.data()).ok());
+      test::FillRawPage(page, 4096, i, 's');
+      ASSERT_TRUE((*txn)->Commit().ok());
       pages.push_back(*p);
     }
     ASSERT_TRUE(failure.IsNoSpace()) << failure.ToString();
     EXPECT_NE(failure.message().find("ftruncate"), std::string::npos);
-    // The pager goes on working once space is back.
-    ASSERT_TRUE((*pager)->Sync().ok());
+    // Nothing sticks: the pager goes on working once space is back.
+    uint32_t more = WriteNewRawPage(pager->get(), 5000, 's');
+    ASSERT_NE(more, 0u);
+    pages.push_back(more);
   }
   auto pager = Open(&env);
   ASSERT_TRUE(pager.ok()) << pager.status().ToString();
-  EXPECT_EQ((*pager)->meta().page_count, kFirstDataPage + pages.size());
-  for (uint32_t i = 0; i < pages.size(); ++i) ExpectRawPage(pager->get(), pages[i], i, 's');
+  EXPECT_EQ((*pager)->published().page_count, kFirstDataPage + pages.size());
+  auto snap = (*pager)->BeginRead();
+  for (uint32_t i = 0; i + 1 < pages.size(); ++i) ExpectRawPage(*snap, pages[i], i, 's');
+  ExpectRawPage(*snap, pages.back(), 5000, 's');
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
-// The page file: creation, options, reads and writes, growth, freelist.
+// The pager: creation, options, transactions, freelist, snapshots, growth.
 #include "pager/pager.h"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <random>
 
@@ -13,8 +12,9 @@
 namespace sombra::pager {
 namespace {
 
+using test::AllocRawPage;
 using test::ExpectRawPage;
-using test::RawPage;
+using test::PatchPage;
 using test::WriteNewRawPage;
 
 class PagerTest : public ::testing::Test {
@@ -36,6 +36,7 @@ TEST_F(PagerTest, InvalidPageSizesAreRejectedAndCreateNoFile) {
     EXPECT_NE(pager.status().message().find(std::to_string(ps)), std::string::npos);
     EXPECT_FALSE(Env::Default()->FileExists(path_));
     EXPECT_FALSE(Env::Default()->FileExists(path_ + "-lock"));
+    EXPECT_FALSE(Env::Default()->FileExists(path_ + "-wal"));
   }
 }
 
@@ -50,7 +51,6 @@ TEST_F(PagerTest, EveryValidPageSizeCreatesAndReopens) {
       ASSERT_TRUE(pager.ok()) << pager.status().ToString();
       EXPECT_EQ((*pager)->page_size(), ps);
       page_no = WriteNewRawPage(pager->get(), 42, 'p');
-      ASSERT_TRUE((*pager)->Sync().ok());
     }
     o.page_size = kDefaultPageSize;  // an existing file keeps its own page size
     auto pager = Pager::Open(Env::Default(), path, o);
@@ -98,56 +98,87 @@ TEST_F(PagerTest, EmptyFileIsInitialised) {
   sombra::test::WriteFileOrDie(path_, "");
   auto pager = Open();
   ASSERT_TRUE(pager.ok()) << pager.status().ToString();
-  EXPECT_EQ((*pager)->meta().page_count, kFirstDataPage);
+  EXPECT_EQ((*pager)->published().page_count, kFirstDataPage);
 }
 
-TEST_F(PagerTest, WritesReadBackZeroCopyFromTheMap) {
+TEST_F(PagerTest, CommitsGoToTheLogAndCheckpointsToTheFile) {
   auto pager = Open();
   ASSERT_TRUE(pager.ok());
+  const std::string file_before = sombra::test::ReadFileOrDie(path_);  // the two metas
   std::vector<uint32_t> pages;
   for (uint32_t i = 0; i < 20; ++i) pages.push_back(WriteNewRawPage(pager->get(), i, 'a' + i));
+  // The file grew (allocation extends it with zeros) but holds no page yet.
+  EXPECT_TRUE(test::ReadAt(path_, 0, file_before.size()) == file_before)
+      << "a commit writes the log only";
+  const std::string data = test::ReadAt(path_, file_before.size(), 20 * 4096);
+  EXPECT_EQ(data.find_first_not_of('\0'), std::string::npos);
+  EXPECT_EQ((*pager)->published().lsn, 20u);
+  EXPECT_GT((*pager)->version_count(), 0u);
   for (uint32_t i = 0; i < 20; ++i) ExpectRawPage(pager->get(), pages[i], i, 'a' + i);
 
-  auto region = (*pager)->Pin();
-  auto page = (*pager)->ReadPage(*region, pages[3]);
-  ASSERT_TRUE(page.ok());
-  EXPECT_EQ(*page, region->data() + uint64_t{pages[3]} * (*pager)->page_size())
-      << "reads must be views into the map, not copies";
-
-  EXPECT_TRUE((*pager)->ReadPage((*pager)->meta().page_count).status().IsInvalidArgument());
+  ASSERT_TRUE((*pager)->Checkpoint().ok());
+  EXPECT_EQ((*pager)->version_count(), 0u) << "no reader needs a version any more";
+  EXPECT_EQ((*pager)->file_meta().checkpoint_lsn, 20u);
+  EXPECT_EQ((*pager)->wal_bytes(), 0u) << "the log restarts";
+  for (uint32_t i = 0; i < 20; ++i) ExpectRawPage(pager->get(), pages[i], i, 'a' + i);
+  EXPECT_EQ((*pager)->metrics()->Value("checkpoints"), 1u);
 }
 
-TEST_F(PagerTest, WritePageRejectsMetaAndOutOfRangePages) {
+TEST_F(PagerTest, WriteRejectsMetaAndOutOfRangePages) {
   auto pager = Open();
   ASSERT_TRUE(pager.ok());
-  auto page = RawPage(4096, 1, 'x');
-  EXPECT_TRUE((*pager)->WritePage(0, page.data()).IsInvalidArgument());
-  EXPECT_TRUE((*pager)->WritePage(1, page.data()).IsInvalidArgument());
-  EXPECT_TRUE((*pager)->WritePage(99, page.data()).IsInvalidArgument());
-  uint32_t p = WriteNewRawPage(pager->get(), 1, 'x');
-  page[kHeaderKindOffset] = 0;
-  EXPECT_TRUE((*pager)->WritePage(p, page.data()).IsInvalidArgument());
-  page[kHeaderKindOffset] = static_cast<uint8_t>(PageKind::kMeta);
-  EXPECT_TRUE((*pager)->WritePage(p, page.data()).IsInvalidArgument());
-  EXPECT_TRUE((*pager)->FreePage(1).IsInvalidArgument());
+  auto txn = (*pager)->BeginWrite();
+  ASSERT_TRUE(txn.ok());
+  EXPECT_TRUE((*txn)->Write(0).status().IsInvalidArgument());
+  EXPECT_TRUE((*txn)->Write(1).status().IsInvalidArgument());
+  EXPECT_TRUE((*txn)->Write(99).status().IsInvalidArgument());
+  EXPECT_TRUE((*txn)->Free(1).IsInvalidArgument());
+  EXPECT_TRUE((*txn)->Read(99).status().IsInvalidArgument());
 }
 
-TEST_F(PagerTest, StateSurvivesReopenOnlyAfterSync) {
-  uint32_t a, b;
+TEST_F(PagerTest, AbortAndReadsInsideAWriteDirtyNothing) {
+  auto pager = Open();
+  ASSERT_TRUE(pager.ok());
+  uint32_t p = WriteNewRawPage(pager->get(), 1, 'a');
+  {
+    auto txn = (*pager)->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->Read(p).ok());
+    EXPECT_EQ((*txn)->dirty_pages(), 0u) << "reading must not dirty";
+    auto page = (*txn)->Write(p);
+    ASSERT_TRUE(page.ok());
+    std::memset(*page + 100, 'z', 10);
+    (*txn)->NoteWrite(p, 100, 10);
+    EXPECT_EQ((*txn)->dirty_pages(), 1u);
+    (*txn)->Abort();
+  }
+  ExpectRawPage(pager->get(), p, 1, 'a');
+  auto snap = (*pager)->BeginRead();
+  EXPECT_EQ((*snap->Read(p))[100], 'a');
+  EXPECT_EQ(snap->lsn(), 1u) << "an aborted transaction takes no LSN";
+}
+
+TEST_F(PagerTest, StateSurvivesReopenThroughTheLog) {
+  uint32_t a;
   {
     auto pager = Open();
     ASSERT_TRUE(pager.ok());
-    a = WriteNewRawPage(pager->get(), 1, 'a');
-    (*pager)->SetRoot(a);
-    ASSERT_TRUE((*pager)->Sync().ok());
-    b = WriteNewRawPage(pager->get(), 2, 'b');
-    (*pager)->SetRoot(b);  // never synced
+    auto txn = (*pager)->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    a = AllocRawPage(txn->get(), 1, 'a');
+    (*txn)->SetRoot(a);
+    ASSERT_TRUE((*txn)->Commit().ok());
+    ASSERT_TRUE(PatchPage(pager->get(), a, 1000, 5, 'q').ok());
   }
   auto pager = Open();
   ASSERT_TRUE(pager.ok());
-  EXPECT_EQ((*pager)->meta().root, a);
-  EXPECT_EQ((*pager)->meta().page_count, uint64_t{a} + 1);
-  ExpectRawPage(pager->get(), a, 1, 'a');
+  EXPECT_EQ((*pager)->published().root, a);
+  EXPECT_EQ((*pager)->published().lsn, 2u);
+  auto snap = (*pager)->BeginRead();
+  auto page = snap->Read(a);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ((*page)[1000], 'q');
+  EXPECT_EQ((*page)[999], 'a');
 }
 
 TEST_F(PagerTest, FreelistSurvivesReopenAndFreedPagesAreReused) {
@@ -155,63 +186,97 @@ TEST_F(PagerTest, FreelistSurvivesReopenAndFreedPagesAreReused) {
   {
     auto pager = Open();
     ASSERT_TRUE(pager.ok());
-    for (uint32_t i = 0; i < 10; ++i) pages.push_back(WriteNewRawPage(pager->get(), i, 'f'));
-    ASSERT_TRUE((*pager)->FreePage(pages[2]).ok());
-    ASSERT_TRUE((*pager)->FreePage(pages[5]).ok());
-    ASSERT_TRUE((*pager)->FreePage(pages[7]).ok());
-    ASSERT_TRUE((*pager)->Sync().ok());
+    auto txn = (*pager)->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    for (uint32_t i = 0; i < 10; ++i) pages.push_back(AllocRawPage(txn->get(), i, 'f'));
+    ASSERT_TRUE((*txn)->Commit().ok());
+    txn = (*pager)->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    for (int i : {2, 5, 7}) ASSERT_TRUE((*txn)->Free(pages[i]).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
   }
   auto pager = Open();
   ASSERT_TRUE(pager.ok());
-  EXPECT_EQ((*pager)->meta().freelist_count, 3u);
-  EXPECT_EQ((*pager)->meta().freelist_head, pages[7]);
-  const uint64_t count_before = (*pager)->meta().page_count;
+  TreeState state = (*pager)->published();
+  EXPECT_EQ(state.freelist_count, 3u);
+  EXPECT_EQ(state.freelist_head, pages[7]);
+  auto txn = (*pager)->BeginWrite();
+  ASSERT_TRUE(txn.ok());
   std::vector<uint32_t> reused;
-  for (int i = 0; i < 3; ++i) {
-    auto p = (*pager)->AllocatePage();
-    ASSERT_TRUE(p.ok());
-    reused.push_back(*p);
-  }
+  for (int i = 0; i < 3; ++i) reused.push_back(AllocRawPage(txn->get(), 100 + i, 'r'));
   EXPECT_EQ(reused, (std::vector<uint32_t>{pages[7], pages[5], pages[2]}));
-  EXPECT_EQ((*pager)->meta().freelist_count, 0u);
-  EXPECT_EQ((*pager)->meta().page_count, count_before) << "reuse must not extend the file";
-  auto fresh = (*pager)->AllocatePage();
-  ASSERT_TRUE(fresh.ok());
-  EXPECT_EQ(*fresh, count_before);
+  EXPECT_EQ((*txn)->state().freelist_count, 0u);
+  EXPECT_EQ((*txn)->state().page_count, state.page_count) << "reuse must not extend the file";
+  EXPECT_EQ(AllocRawPage(txn->get(), 200, 'n'), state.page_count);
+  ASSERT_TRUE((*txn)->Commit().ok());
 }
 
 TEST_F(PagerTest, FreelistPointingAtANonFreePageIsCorruption) {
   auto pager = Open();
   ASSERT_TRUE(pager.ok());
   uint32_t p = WriteNewRawPage(pager->get(), 1, 'z');
-  ASSERT_TRUE((*pager)->FreePage(p).ok());
-  auto page = RawPage(4096, 9, 'q');
-  ASSERT_TRUE((*pager)->WritePage(p, page.data()).ok());  // a bug above the pager
-  auto again = (*pager)->AllocatePage();
+  {
+    auto txn = (*pager)->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->Free(p).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  {
+    // A bug above the pager writes over the free page.
+    auto txn = (*pager)->BeginWrite();
+    auto page = (*txn)->Write(p);
+    ASSERT_TRUE(page.ok());
+    (*page)[kHeaderKindOffset] = static_cast<uint8_t>(PageKind::kRaw);
+    (*txn)->NoteWholePage(p);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto txn = (*pager)->BeginWrite();
+  uint8_t* page = nullptr;
+  auto again = (*txn)->Allocate(PageKind::kRaw, &page);
   ASSERT_TRUE(again.status().IsCorruption()) << again.status().ToString();
   EXPECT_NE(again.status().message().find("freelist page " + std::to_string(p)), std::string::npos);
 }
 
-TEST_F(PagerTest, MappingHeldByAReaderStaysValidAfterTheFileGrows) {
+TEST_F(PagerTest, ASmallChangeIsLoggedAsASmallDelta) {
   auto pager = Open();
   ASSERT_TRUE(pager.ok());
-  uint32_t first = WriteNewRawPage(pager->get(), 77, 'r');
-  auto region = (*pager)->Pin();
-  const uint64_t old_size = region->size();
-  auto page = (*pager)->ReadPage(*region, first);
-  ASSERT_TRUE(page.ok());
-  const uint8_t* old_view = *page;
+  uint32_t p = WriteNewRawPage(pager->get(), 1, 'd');  // the page's image
+  const uint64_t before = (*pager)->wal_bytes();
+  ASSERT_TRUE(PatchPage(pager->get(), p, 2000, 8, 'x').ok());
+  const uint64_t delta = (*pager)->wal_bytes() - before;
+  EXPECT_LT(delta, 200u) << "a one-record change of an imaged page is a delta";
+  EXPECT_EQ((*pager)->metrics()->Value("wal_delta_records"), 1u);
+  RecordProperty("wal_bytes_for_8_byte_change", std::to_string(delta));
+}
 
-  // Enough pages for several growth steps (1 MiB, then by a quarter).
-  for (uint32_t i = 0; i < 1200; ++i) WriteNewRawPage(pager->get(), i, 'g');
-  auto grown = (*pager)->Pin();
-  EXPECT_GT(grown->size(), old_size);
-  EXPECT_GE((*pager)->metrics()->Value("pager_file_grows"), 2u);
+TEST_F(PagerTest, SnapshotsKeepTheirViewAcrossCommitsAndCheckpoints) {
+  auto pager = Open();
+  ASSERT_TRUE(pager.ok());
+  uint32_t p = WriteNewRawPage(pager->get(), 1, 'o');
+  ASSERT_TRUE((*pager)->Checkpoint().ok());  // the page is in the file now
+  auto old_snap = (*pager)->BeginRead();
+  auto old_view = old_snap->Read(p);  // a pointer into the map
+  ASSERT_TRUE(old_view.ok());
+  const uint8_t* held = *old_view;
 
-  EXPECT_EQ(region->size(), old_size);
-  EXPECT_EQ(DecodeFixed32(old_view + kPageHeaderSize), 77u);
-  EXPECT_EQ(old_view[4095], 'r');
-  ExpectRawPage(pager->get(), first, 77, 'r');
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_TRUE(PatchPage(pager->get(), p, 24, 4000, static_cast<char>('x' + round)).ok());
+    ASSERT_TRUE((*pager)->Checkpoint().ok());  // overwrites the page in the file
+  }
+  EXPECT_GE((*pager)->metrics()->Value("versions_kept_for_readers"), 1u);
+  // The pointer taken before still shows the old bytes, and so do new reads.
+  EXPECT_EQ(held[2000], 'o');
+  EXPECT_EQ(held[4095], 'o');
+  ExpectRawPage(*old_snap, p, 1, 'o');
+  auto new_snap = (*pager)->BeginRead();
+  auto now = new_snap->Read(p);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ((*now)[2000], 'y');
+  EXPECT_EQ(test::ReadAt(path_, uint64_t{p} * 4096 + 2000, 1), std::string(1, 'y'))
+      << "the checkpoint did write the file";
+  old_snap.reset();
+  ASSERT_TRUE((*pager)->Checkpoint().ok());
+  EXPECT_EQ((*pager)->version_count(), 0u);
 }
 
 TEST_F(PagerTest, ReadOnlyOpenWritesNothingAndTakesNoLock) {
@@ -220,22 +285,26 @@ TEST_F(PagerTest, ReadOnlyOpenWritesNothingAndTakesNoLock) {
     auto pager = Open();
     ASSERT_TRUE(pager.ok());
     p = WriteNewRawPage(pager->get(), 5, 'o');
-    ASSERT_TRUE((*pager)->Sync().ok());
   }
-  std::string before = sombra::test::ReadFileOrDie(path_);
   auto writer = Open();
   ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(PatchPage(writer->get(), p, 3000, 10, 'w').ok());  // in the log only
+  const std::string db_before = sombra::test::ReadFileOrDie(path_);
+  const std::string wal_before = sombra::test::ReadFileOrDie(path_ + "-wal");
   Options ro;
   ro.read_only = true;
   auto reader = Open(ro);
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
-  ExpectRawPage(reader->get(), p, 5, 'o');
-  EXPECT_TRUE((*reader)->AllocatePage().status().IsNotSupported());
-  EXPECT_TRUE((*reader)->Sync().IsNotSupported());
-  EXPECT_TRUE((*reader)->FreePage(p).IsNotSupported());
+  auto snap = (*reader)->BeginRead();
+  auto page = snap->Read(p);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ((*page)[3000], 'w') << "the log is replayed in memory";
+  EXPECT_TRUE((*reader)->BeginWrite().status().IsNotSupported());
+  EXPECT_TRUE((*reader)->Checkpoint().IsNotSupported());
+  snap.reset();
   reader->reset();
-  writer->reset();
-  EXPECT_EQ(sombra::test::ReadFileOrDie(path_), before);
+  EXPECT_EQ(sombra::test::ReadFileOrDie(path_), db_before);
+  EXPECT_EQ(sombra::test::ReadFileOrDie(path_ + "-wal"), wal_before);
 
   ro.create_if_missing = true;
   auto missing = Pager::Open(Env::Default(), dir_.File("nope"), ro);

@@ -1,0 +1,193 @@
+#include "pager/page_file.h"
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+#include "util/coding.h"
+
+namespace sombra::pager {
+namespace {
+
+constexpr uint64_t kMinGrowBytes = 1 << 20;   // 1 MiB
+constexpr uint64_t kMaxGrowBytes = 64 << 20;  // 64 MiB
+
+uint64_t NewSalt() {
+  std::random_device rd;
+  uint64_t salt = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  return salt == 0 ? 1 : salt;
+}
+
+}  // namespace
+
+PageFile::PageFile(Env* env, std::string path, const Options& options, MetricsRegistry* metrics)
+    : env_(env),
+      path_(std::move(path)),
+      read_only_(options.read_only),
+      verify_checksums_(options.verify_checksums),
+      metrics_(metrics) {
+  pages_read_ = metrics_->GetCounter("pager_file_pages_read");
+  pages_written_ = metrics_->GetCounter("pager_file_pages_written");
+  file_grows_ = metrics_->GetCounter("pager_file_grows");
+  checksum_failures_ = metrics_->GetCounter("pager_checksum_failures");
+  meta_writes_ = metrics_->GetCounter("pager_meta_writes");
+}
+
+PageFile::~PageFile() = default;
+
+Result<std::unique_ptr<PageFile>> PageFile::Open(Env* env, const std::string& path,
+                                                 const Options& options, MetricsRegistry* metrics) {
+  if (!IsValidPageSize(options.page_size)) {
+    return Status::InvalidArgument("page size " + std::to_string(options.page_size) +
+                                   " is not a power of two from 4096 to 65536");
+  }
+  if (env->IsDirectory(path)) {
+    return Status::InvalidArgument("is a directory, not a database: " + path);
+  }
+  const bool exists = env->FileExists(path);
+  if (exists && options.error_if_exists) {
+    return Status::InvalidArgument("database already exists: " + path);
+  }
+  if (!exists && (options.read_only || !options.create_if_missing)) {
+    return Status::NotFound("database does not exist: " + path);
+  }
+
+  std::unique_ptr<PageFile> pager(new PageFile(env, path, options, metrics));
+  if (!options.read_only) {
+    SOMBRA_ASSIGN_OR_RETURN(pager->lock_, env->LockDatabase(path));
+  }
+  if (!exists) {
+    SOMBRA_RETURN_IF_ERROR(pager->Create(options));
+  } else {
+    SOMBRA_ASSIGN_OR_RETURN(
+        pager->file_,
+        env->OpenFile(path, options.read_only ? OpenMode::kReadOnly : OpenMode::kReadWrite));
+    SOMBRA_ASSIGN_OR_RETURN(uint64_t size, pager->file_->Size());
+    if (size == 0 && !options.read_only) {
+      // An empty file is a database whose creation never wrote its metas.
+      SOMBRA_RETURN_IF_ERROR(pager->Create(options));
+    }
+  }
+  SOMBRA_RETURN_IF_ERROR(pager->Load());
+  return pager;
+}
+
+Status PageFile::Create(const Options& options) {
+  if (file_ == nullptr) {
+    SOMBRA_ASSIGN_OR_RETURN(file_, env_->OpenFile(path_, OpenMode::kCreate));
+  }
+  Meta meta;
+  meta.page_size = options.page_size;
+  meta.salt = NewSalt();
+  meta.page_count = kFirstDataPage;
+  scratch_.assign(meta.page_size, 0);
+  // Both meta pages valid from the start: sequence 0 in page 0, 1 in page 1.
+  for (uint64_t seq = 0; seq < 2; ++seq) {
+    meta.checkpoint_seq = seq;
+    SOMBRA_RETURN_IF_ERROR(WriteMeta(meta));
+  }
+  SOMBRA_RETURN_IF_ERROR(file_->Sync());
+  return env_->SyncDir(DirName(path_));
+}
+
+Status PageFile::Load() {
+  SOMBRA_ASSIGN_OR_RETURN(MetaChoice choice, ReadNewestMeta(file_.get()));
+  meta_ = choice.meta;
+  scratch_.assign(meta_.page_size, 0);
+  SOMBRA_ASSIGN_OR_RETURN(file_size_, file_->Size());
+  const uint64_t needed = meta_.page_count * meta_.page_size;
+  if (file_size_ < needed) {
+    return Status::Corruption("file " + path_ + " is truncated: " + std::to_string(file_size_) +
+                              " bytes, but the meta page counts " +
+                              std::to_string(meta_.page_count) + " pages of " +
+                              std::to_string(meta_.page_size) + " bytes");
+  }
+  SOMBRA_ASSIGN_OR_RETURN(map_, FileMap::Open(env_, path_, file_size_));
+  return Status::OK();
+}
+
+Status PageFile::CheckWritable(const char* op) const {
+  if (read_only_) {
+    return Status::NotSupported(std::string(op) + ": database opened read-only: " + path_);
+  }
+  return Status::OK();
+}
+
+Result<const uint8_t*> PageFile::ReadPage(const MappedRegion& region, uint32_t page_no) const {
+  const uint32_t ps = meta_.page_size;
+  const uint64_t offset = static_cast<uint64_t>(page_no) * ps;
+  if (offset + ps > region.size()) {
+    return Status::InvalidArgument("page " + std::to_string(page_no) + " of " + path_ +
+                                   " is past the end of the mapped file");
+  }
+  const uint8_t* page = region.data() + offset;
+  pages_read_->Add();
+  if (verify_checksums_) {
+    Status s = VerifyPage(page, ps, page_no, meta_.salt, path_);
+    if (!s.ok()) {
+      checksum_failures_->Add();
+      return s;
+    }
+  }
+  return page;
+}
+
+Status PageFile::EnsureCapacity(uint64_t page_count) {
+  const uint64_t ps = meta_.page_size;
+  const uint64_t needed = page_count * ps;
+  if (needed <= file_size_) return Status::OK();
+  uint64_t step = std::clamp(file_size_ / 4, kMinGrowBytes, kMaxGrowBytes);
+  uint64_t new_size = std::max(needed, file_size_ + step);
+  new_size = (new_size + ps - 1) / ps * ps;
+  // Extend the file first, then the map: no mapped byte is ever past EOF.
+  SOMBRA_RETURN_IF_ERROR(file_->Truncate(new_size));
+  SOMBRA_RETURN_IF_ERROR(map_->Grow(new_size));
+  file_size_ = new_size;
+  file_grows_->Add();
+  return Status::OK();
+}
+
+Status PageFile::WriteMeta(const Meta& meta) {
+  EncodeMeta(meta, scratch_.data());
+  const uint64_t offset = static_cast<uint64_t>(MetaSlotFor(meta.checkpoint_seq)) * meta.page_size;
+  return file_->WriteAt(
+      offset, std::string_view(reinterpret_cast<const char*>(scratch_.data()), meta.page_size));
+}
+
+Status PageFile::WritePage(uint32_t page_no, const uint8_t* image) {
+  SOMBRA_RETURN_IF_ERROR(CheckWritable("write page"));
+  const uint32_t ps = meta_.page_size;
+  if (page_no < kFirstDataPage || uint64_t{page_no} + 1 > capacity_pages()) {
+    return Status::InvalidArgument("cannot write page " + std::to_string(page_no) + " of " + path_ +
+                                   ": outside the file");
+  }
+  std::copy(image, image + ps, scratch_.begin());
+  uint8_t* page = scratch_.data();
+  page[kHeaderFlagsOffset] = 0;
+  EncodeFixed16(page + kHeaderReservedOffset, 0);
+  EncodeFixed32(page + kHeaderPageNoOffset, page_no);
+  SealPage(page, ps, meta_.salt);
+  SOMBRA_RETURN_IF_ERROR(file_->WriteAt(uint64_t{page_no} * ps,
+                                        std::string_view(reinterpret_cast<const char*>(page), ps)));
+  pages_written_->Add();
+  return Status::OK();
+}
+
+Status PageFile::SyncData() {
+  SOMBRA_RETURN_IF_ERROR(CheckWritable("sync"));
+  return file_->Sync();
+}
+
+Status PageFile::PublishMeta(Meta next) {
+  SOMBRA_RETURN_IF_ERROR(CheckWritable("write meta"));
+  next.page_size = meta_.page_size;
+  next.salt = meta_.salt;
+  next.checkpoint_seq = meta_.checkpoint_seq + 1;
+  SOMBRA_RETURN_IF_ERROR(WriteMeta(next));
+  SOMBRA_RETURN_IF_ERROR(file_->Sync());
+  meta_ = next;
+  meta_writes_->Add();
+  return Status::OK();
+}
+
+}  // namespace sombra::pager

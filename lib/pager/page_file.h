@@ -1,0 +1,120 @@
+// pager/page_file.h: the page file itself, below the Pager.
+//
+// The page file is an array of fixed-size pages (docs/format/file.md).
+// Pages 0 and 1 are the alternating meta pages. PageFile reads pages as
+// zero-copy views into a read-only map of the file, writes sealed page
+// images with pwrite (never through the map), grows the file in large steps
+// and publishes meta pages. It knows nothing of transactions: the Pager
+// decides what is written when (pages only at checkpoint, after their WAL
+// records are durable).
+//
+// Invariants:
+//  1. durable_meta().page_count * page_size() <= file size == map size.
+//  2. Nothing is written through the map; no mapped byte lies past the end
+//     of the file (the file only grows while open).
+//  3. A meta page is written only after an fdatasync of the pages it
+//     describes, and is followed by an fdatasync.
+//
+// Thread safety: ReadPage and Pin may run concurrently with everything;
+// the other methods are serialised by the caller (the Pager).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "env/env.h"
+#include "env/file_map.h"
+#include "pager/format.h"
+#include "pager/meta.h"
+#include "sombra/options.h"
+#include "util/metrics.h"
+#include "util/result.h"
+
+namespace sombra::pager {
+
+class PageFile {
+ public:
+  // Opens (or creates, per options) the page file at `path`. Takes the
+  // database lock unless options.read_only.
+  // Errors: InvalidArgument for a bad page size, a directory or a file that
+  // is not a Sombra database; NotFound when missing and !create_if_missing;
+  // Busy when another handle holds the lock; Corruption for damaged metas.
+  static Result<std::unique_ptr<PageFile>> Open(Env* env, const std::string& path,
+                                                const Options& options, MetricsRegistry* metrics);
+  ~PageFile();
+
+  PageFile(const PageFile&) = delete;
+  PageFile& operator=(const PageFile&) = delete;
+
+  Env* env() const { return env_; }
+  const std::string& path() const { return path_; }
+  uint32_t page_size() const { return meta_.page_size; }
+  uint64_t salt() const { return meta_.salt; }
+  bool read_only() const { return read_only_; }
+  // The meta page in force on disk.
+  const Meta& durable_meta() const { return meta_; }
+  uint32_t durable_meta_slot() const { return MetaSlotFor(meta_.checkpoint_seq); }
+  // Page slots the file has room for without growing.
+  uint64_t capacity_pages() const { return file_size_ / meta_.page_size; }
+
+  // The current map; holding it keeps every page pointer read through it
+  // valid, even after the file grows.
+  std::shared_ptr<const MappedRegion> Pin() const { return map_->current(); }
+  // Every region still held by someone (the current one included).
+  std::vector<std::shared_ptr<const MappedRegion>> LiveRegions() const {
+    return map_->LiveRegions();
+  }
+  // Replaces the current region by a fresh map of the file (new readers do
+  // not see pages preserved in older regions).
+  Status RefreshMap() { return map_->Refresh(); }
+
+  // A zero-copy view of page `page_no` in `region`, verified when
+  // verify_checksums. Valid while `region` lives.
+  Result<const uint8_t*> ReadPage(const MappedRegion& region, uint32_t page_no) const;
+
+  // Grows the file (and the map) so that it holds at least `page_count`
+  // pages; in large steps.
+  Status EnsureCapacity(uint64_t page_count);
+  // Seals a copy of `image` (page_size bytes, header kind and LSN set) as
+  // page `page_no` and writes it at its place.
+  // REQUIRES: 2 <= page_no; the file has room for it.
+  Status WritePage(uint32_t page_no, const uint8_t* image);
+  // fdatasync of the pages written so far.
+  Status SyncData();
+  // Writes `next` as the next meta page (sequence = durable + 1) and
+  // fdatasyncs; on success it is the durable meta.
+  // REQUIRES: SyncData() since the last WritePage.
+  Status PublishMeta(Meta next);
+
+  MetricsRegistry* metrics() const { return metrics_; }
+
+ private:
+  PageFile(Env* env, std::string path, const Options& options, MetricsRegistry* metrics);
+
+  Status Create(const Options& options);
+  Status Load();
+  Status WriteMeta(const Meta& meta);
+  Status CheckWritable(const char* op) const;
+
+  Env* const env_;
+  const std::string path_;
+  const bool read_only_;
+  const bool verify_checksums_;
+  MetricsRegistry* const metrics_;
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<File> file_;
+  std::unique_ptr<FileMap> map_;
+  Meta meta_;
+  uint64_t file_size_ = 0;
+  std::vector<uint8_t> scratch_;  // one page: meta pages and sealed copies
+
+  Counter* pages_read_;
+  Counter* pages_written_;
+  Counter* file_grows_;
+  Counter* checksum_failures_;
+  Counter* meta_writes_;
+};
+
+}  // namespace sombra::pager

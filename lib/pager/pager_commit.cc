@@ -1,0 +1,204 @@
+// The commit path: log, version, release the writer slot, sync, publish.
+#include <algorithm>
+#include <chrono>
+
+#include "pager/pager.h"
+#include "pager/pager_txn.h"
+#include "util/coding.h"
+#include "util/crash_point.h"
+
+namespace sombra::pager {
+namespace {
+
+// Byte ranges that are cheaper as one range: a range costs 2-6 bytes of
+// header, so gaps shorter than this are merged.
+constexpr uint32_t kMergeGap = 8;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Sorts and merges the ranges, leaving out the pager's header bytes
+// [8, 24) (LSN and checksum), and returns the bytes they cover.
+uint64_t MergeRanges(std::vector<std::pair<uint32_t, uint32_t>>* ranges) {
+  std::vector<std::pair<uint32_t, uint32_t>> clipped;
+  for (auto [b, e] : *ranges) {
+    if (b < kHeaderLsnOffset) clipped.emplace_back(b, std::min<uint32_t>(e, kHeaderLsnOffset));
+    if (e > kPageHeaderSize) clipped.emplace_back(std::max<uint32_t>(b, kPageHeaderSize), e);
+  }
+  std::sort(clipped.begin(), clipped.end());
+  ranges->clear();
+  uint64_t bytes = 0;
+  for (auto r : clipped) {
+    if (r.first >= r.second) continue;
+    if (!ranges->empty() && r.first <= ranges->back().second + kMergeGap) {
+      ranges->back().second = std::max(ranges->back().second, r.second);
+    } else {
+      ranges->push_back(r);
+    }
+  }
+  for (auto [b, e] : *ranges) bytes += e - b;
+  return bytes;
+}
+
+}  // namespace
+
+Status Pager::CommitTxn(PagerTxn* t) {
+  ScopedTimer timer(commit_timer_);
+  if (t->dirty_.empty() && !t->state_changed_) return Status::OK();
+  const uint32_t ps = page_size();
+  TreeState next = t->state_;
+  next.lsn = committed_.lsn + 1;
+
+  batch_->Reset(wal_->last_checksum());
+  std::vector<wal::DeltaRange> ranges;
+  std::vector<uint32_t> pages;
+  for (auto& [page_no, d] : t->dirty_) {
+    uint8_t* buf = d.buf.get();
+    EncodeFixed32(buf + kHeaderPageNoOffset, page_no);
+    EncodeFixed64(buf + kHeaderLsnOffset, next.lsn);
+    EncodeFixed64(buf + kHeaderChecksumOffset, 0);
+    pages.push_back(page_no);
+    bool image = d.whole || imaged_.count(page_no) == 0 || d.base_lsn == 0;
+    if (!image) {
+      uint64_t bytes = MergeRanges(&d.ranges);
+      if (d.ranges.empty()) continue;  // only the header moved: nothing to log
+      image = bytes > ps / 2;
+    }
+    Status s;
+    if (image) {
+      s = batch_->AddPageImage(page_no, next.lsn, buf);
+    } else {
+      ranges.clear();
+      for (auto [b, e] : d.ranges) {
+        ranges.push_back(
+            wal::DeltaRange{b, std::string_view(reinterpret_cast<const char*>(buf + b), e - b)});
+      }
+      s = batch_->AddPageDelta(page_no, d.base_lsn, next.lsn, ranges);
+    }
+    if (!s.ok()) return s;  // a caller bug, nothing written
+  }
+  wal::CommitInfo info;
+  info.txn_id = next.lsn;
+  info.lsn = next.lsn;
+  info.root = next.root;
+  info.freelist_head = next.freelist_head;
+  info.page_count = next.page_count;
+  info.freelist_count = next.freelist_count;
+  info.durable_lsn = durable_lsn_.load();
+  SOMBRA_RETURN_IF_ERROR(batch_->AddCommit(info));
+
+  Result<uint64_t> end = wal_->Append(*batch_);
+  CrashPoint(kCrashWalWrite);
+  if (!end.ok()) {
+    SetSticky(end.status());
+    return end.status();
+  }
+  {
+    std::lock_guard<std::mutex> lock(version_mu_);
+    for (auto& [page_no, d] : t->dirty_) {
+      if (d.buf == nullptr) continue;
+      versions_.Push(page_no, std::make_unique<PageVersion>(next.lsn, std::move(d.buf)));
+      imaged_.insert(page_no);
+    }
+  }
+  committed_ = next;
+  commits_->Add();
+  const bool full = options_.durability == Durability::kFull;
+  {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    pending_.push_back(Pending{*end, next, std::move(pages)});
+  }
+  t->slot_.unlock();  // the next transaction builds while this one syncs
+
+  Status synced;
+  bool did_sync = false;
+  if (full) {
+    synced = wal_->SyncTo(*end);
+    did_sync = true;
+  } else if (options_.durability == Durability::kNormal) {
+    int64_t now = NowMs();
+    bool due;
+    {
+      std::lock_guard<std::mutex> lock(reader_mu_);
+      due = now - last_sync_ms_ >= pager_options_.normal_sync_interval_ms;
+      if (due) last_sync_ms_ = now;
+    }
+    if (due) {
+      synced = wal_->SyncTo(*end);
+      did_sync = true;
+    }
+  }
+  if (!synced.ok()) {
+    SetSticky(synced);
+    return synced;
+  }
+  if (did_sync) CrashPoint(kCrashAfterWalSync);
+  if (did_sync) {
+    uint64_t d = durable_lsn_.load();
+    while (d < next.lsn && !durable_lsn_.compare_exchange_weak(d, next.lsn)) {
+    }
+  }
+  Publish(/*all=*/!full);
+
+  if (wal_->log_bytes() > options_.wal_checkpoint_bytes) {
+    std::lock_guard<std::mutex> slot(writer_mu_);
+    if (wal_->log_bytes() > options_.wal_checkpoint_bytes) {
+      (void)CheckpointLocked();  // a failure is sticky; this commit stands
+    }
+  }
+  return Status::OK();
+}
+
+void Pager::Publish(bool all) {
+  std::vector<uint32_t> pages;
+  std::vector<uint64_t> snapshots;
+  {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    const uint64_t synced = wal_->synced_offset();
+    bool any = false;
+    while (!pending_.empty() && (all || pending_.front().end_offset <= synced)) {
+      Pending& p = pending_.front();
+      published_ = p.state;
+      pages.insert(pages.end(), p.pages.begin(), p.pages.end());
+      pending_.pop_front();
+      any = true;
+    }
+    if (!any) return;
+    snapshots = ReaderLsnsLocked();
+  }
+  std::sort(pages.begin(), pages.end());
+  pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
+  PruneVersions(pages, snapshots);
+}
+
+bool Pager::PreservedRegionsAlive() {
+  std::erase_if(preserved_regions_, [](const auto& w) { return w.expired(); });
+  return !preserved_regions_.empty();
+}
+
+void Pager::PruneVersions(const std::vector<uint32_t>& pages,
+                          const std::vector<uint64_t>& snapshots) {
+  auto bin = std::make_shared<RetireBin>();
+  size_t cut = 0;
+  {
+    std::lock_guard<std::mutex> lock(version_mu_);
+    // The file's content may stand in for versions only where no older map
+    // region preserved a page (docs/design/checkpoint.md).
+    const uint64_t file_lsn = PreservedRegionsAlive() ? 0 : file_->durable_meta().checkpoint_lsn;
+    for (uint32_t page_no : pages) cut += versions_.Prune(page_no, snapshots, file_lsn, bin.get());
+  }
+  if (cut == 0) return;
+  versions_pruned_->Add(cut);
+  // Readers that began before now hold the current bin, which will hold the
+  // new one: the cut versions live until they are all gone.
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  auto fresh = std::make_shared<RetireBin>();
+  bin->set_next(fresh);
+  bin_->set_next(bin);
+  bin_ = std::move(fresh);
+}
+
+}  // namespace sombra::pager

@@ -1,0 +1,137 @@
+#include "pager/pager_txn.h"
+
+#include <cstring>
+
+#include "util/coding.h"
+
+namespace sombra::pager {
+
+PagerTxn::PagerTxn(Pager* pager, std::unique_lock<std::mutex> slot, const TreeState& state)
+    : pager_(pager), slot_(std::move(slot)), base_lsn_(state.lsn), state_(state) {}
+
+PagerTxn::~PagerTxn() {
+  if (!done_) Abort();
+}
+
+void PagerTxn::SetRoot(uint32_t root) {
+  state_.root = root;
+  state_changed_ = true;
+}
+
+Result<const uint8_t*> PagerTxn::Read(uint32_t page_no) {
+  auto it = dirty_.find(page_no);
+  if (it != dirty_.end()) return static_cast<const uint8_t*>(it->second.buf.get());
+  if (page_no >= state_.page_count) {
+    return Status::InvalidArgument("page " + std::to_string(page_no) + " of " + pager_->path() +
+                                   " is beyond the page count " +
+                                   std::to_string(state_.page_count));
+  }
+  return pager_->ReadCommitted(page_no, &pins_);
+}
+
+Result<PagerTxn::Dirty*> PagerTxn::Touch(uint32_t page_no) {
+  auto it = dirty_.find(page_no);
+  if (it != dirty_.end()) return &it->second;
+  if (page_no < kFirstDataPage || page_no >= state_.page_count) {
+    return Status::InvalidArgument("cannot write page " + std::to_string(page_no) + " of " +
+                                   pager_->path() + ": outside [2, page count " +
+                                   std::to_string(state_.page_count) + ")");
+  }
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* committed, pager_->ReadCommitted(page_no, &pins_));
+  const uint32_t ps = pager_->page_size();
+  Dirty d;
+  d.buf.reset(new uint8_t[ps]);
+  std::memcpy(d.buf.get(), committed, ps);
+  d.base_lsn = DecodeFixed64(committed + kHeaderLsnOffset);
+  return &dirty_.emplace(page_no, std::move(d)).first->second;
+}
+
+Result<uint8_t*> PagerTxn::Write(uint32_t page_no) {
+  SOMBRA_ASSIGN_OR_RETURN(Dirty * d, Touch(page_no));
+  return d->buf.get();
+}
+
+void PagerTxn::NoteWrite(uint32_t page_no, uint32_t offset, uint32_t length) {
+  auto it = dirty_.find(page_no);
+  if (it == dirty_.end() || length == 0) return;
+  it->second.ranges.emplace_back(offset, offset + length);
+}
+
+void PagerTxn::NoteWholePage(uint32_t page_no) {
+  auto it = dirty_.find(page_no);
+  if (it != dirty_.end()) it->second.whole = true;
+}
+
+Result<uint32_t> PagerTxn::Allocate(PageKind kind, uint8_t** page) {
+  const uint32_t ps = pager_->page_size();
+  uint32_t page_no;
+  if (state_.freelist_head != 0) {
+    page_no = state_.freelist_head;
+    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* free_page, Read(page_no));
+    if (free_page[kHeaderKindOffset] != static_cast<uint8_t>(PageKind::kFree)) {
+      return Status::Corruption("freelist page " + std::to_string(page_no) + " of " +
+                                pager_->path() + " is a " +
+                                PageKindName(free_page[kHeaderKindOffset]) + " page");
+    }
+    uint32_t next = DecodeFixed32(free_page + kFreeNextOffset);
+    if (next != 0 && (next < kFirstDataPage || next >= state_.page_count)) {
+      return Status::Corruption("freelist page " + std::to_string(page_no) + " of " +
+                                pager_->path() + " links to page " + std::to_string(next) +
+                                ", outside the file");
+    }
+    if ((next == 0) != (state_.freelist_count == 1)) {
+      return Status::Corruption("the freelist of " + pager_->path() +
+                                " does not end after the number of pages its meta counts");
+    }
+    state_.freelist_head = next;
+    state_.freelist_count--;
+  } else {
+    if (state_.page_count >= UINT32_MAX) {
+      return Status::IOError("database " + pager_->path() + " is full: 2^32 pages");
+    }
+    SOMBRA_RETURN_IF_ERROR(pager_->file_->EnsureCapacity(state_.page_count + 1));
+    page_no = static_cast<uint32_t>(state_.page_count++);
+  }
+  state_changed_ = true;
+  // Logged as a whole image, so no base LSN is needed.
+  Dirty& d = dirty_[page_no];
+  if (d.buf == nullptr) d.buf.reset(new uint8_t[ps]);
+  std::memset(d.buf.get(), 0, ps);
+  InitPageHeader(d.buf.get(), kind, page_no, 0);
+  d.whole = true;
+  d.ranges.clear();
+  *page = d.buf.get();
+  return page_no;
+}
+
+Status PagerTxn::Free(uint32_t page_no) {
+  SOMBRA_ASSIGN_OR_RETURN(Dirty * d, Touch(page_no));
+  const uint32_t ps = pager_->page_size();
+  std::memset(d->buf.get(), 0, ps);
+  InitPageHeader(d->buf.get(), PageKind::kFree, page_no, 0);
+  EncodeFixed32(d->buf.get() + kFreeNextOffset, state_.freelist_head);
+  d->whole = true;
+  state_.freelist_head = page_no;
+  state_.freelist_count++;
+  state_changed_ = true;
+  return Status::OK();
+}
+
+Status PagerTxn::Commit() {
+  if (done_) return Status::InvalidArgument("transaction already ended");
+  done_ = true;
+  Status s = pager_->CommitTxn(this);
+  dirty_.clear();
+  pins_.clear();
+  if (slot_.owns_lock()) slot_.unlock();
+  return s;
+}
+
+void PagerTxn::Abort() {
+  done_ = true;
+  dirty_.clear();
+  pins_.clear();
+  if (slot_.owns_lock()) slot_.unlock();
+}
+
+}  // namespace sombra::pager

@@ -1,0 +1,90 @@
+// pager/pager_txn.h: a write transaction at the page level.
+//
+// A page is copied into a private buffer on its first Write(); the caller
+// changes bytes there and reports which ranges it changed (NoteWrite), or
+// that the page is new or rewritten whole (NoteWholePage). Read() never
+// copies or dirties. Commit() logs the changes in one write: a full image
+// for a page's first change since the last checkpoint (or a whole-page
+// change), a delta of the changed ranges otherwise, then the commit record.
+// Abort (or the destructor) discards everything.
+//
+// Bytes [8, 24) of a page (its LSN and checksum) belong to the pager: the
+// LSN is set at commit and the checksum when the page reaches the file.
+//
+// Thread safety: one thread; the transaction holds the pager's writer slot.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "pager/format.h"
+#include "pager/pager.h"
+#include "util/result.h"
+
+namespace sombra::pager {
+
+class PagerTxn {
+ public:
+  ~PagerTxn();
+  PagerTxn(const PagerTxn&) = delete;
+  PagerTxn& operator=(const PagerTxn&) = delete;
+
+  // The commit this transaction builds on.
+  uint64_t base_lsn() const { return base_lsn_; }
+  const TreeState& state() const { return state_; }
+  uint32_t root() const { return state_.root; }
+  void SetRoot(uint32_t root);
+  uint32_t page_size() const { return pager_->page_size(); }
+
+  // The page as this transaction sees it (its own change, else the last
+  // commit). Valid until the next Write/Allocate/Free of the same page or
+  // the end of the transaction.
+  Result<const uint8_t*> Read(uint32_t page_no);
+  // A private, writable copy of the page (made on first touch).
+  // REQUIRES: 2 <= page_no < state().page_count.
+  Result<uint8_t*> Write(uint32_t page_no);
+  // Reports that bytes [offset, offset + length) of the page were changed.
+  // REQUIRES: Write(page_no) was called in this transaction.
+  void NoteWrite(uint32_t page_no, uint32_t offset, uint32_t length);
+  // Reports that the page was rewritten as a whole (logged as an image).
+  void NoteWholePage(uint32_t page_no);
+
+  // A page for new content, from the freelist or past the end of the file:
+  // zeroed, with its header's kind set, logged as a whole image.
+  Result<uint32_t> Allocate(PageKind kind, uint8_t** page);
+  // Returns the page to the freelist (it becomes a free page).
+  Status Free(uint32_t page_no);
+
+  size_t dirty_pages() const { return dirty_.size(); }
+
+  // Logs and publishes the changes (durable per Options::durability when it
+  // returns OK). The transaction is over either way.
+  Status Commit();
+  void Abort();
+
+ private:
+  friend class Pager;
+  struct Dirty {
+    std::unique_ptr<uint8_t[]> buf;
+    uint64_t base_lsn = 0;  // the page's LSN before this transaction
+    bool whole = false;
+    std::vector<std::pair<uint32_t, uint32_t>> ranges;  // [begin, end)
+  };
+
+  PagerTxn(Pager* pager, std::unique_lock<std::mutex> slot, const TreeState& state);
+  Result<Dirty*> Touch(uint32_t page_no);
+
+  Pager* const pager_;
+  std::unique_lock<std::mutex> slot_;
+  uint64_t base_lsn_;
+  TreeState state_;
+  bool state_changed_ = false;
+  bool done_ = false;
+  std::map<uint32_t, Dirty> dirty_;
+  std::vector<std::shared_ptr<const MappedRegion>> pins_;  // regions read through
+};
+
+}  // namespace sombra::pager

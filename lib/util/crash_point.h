@@ -1,0 +1,21 @@
+// util/crash_point.h: named points where a kill test can stop the process.
+//
+// A test child sets SOMBRA_CRASH_POINT=<name> (and optionally
+// SOMBRA_CRASH_AFTER=<n>, default 1) in its environment; the n-th time the
+// process reaches the point of that name it dies on the spot with SIGKILL,
+// exactly as if killed from outside at that instruction. Unset, a crash
+// point costs one relaxed atomic load.
+#pragma once
+
+namespace sombra {
+
+// Dies with SIGKILL when `name` is the armed point and its count is reached.
+void CrashPoint(const char* name);
+
+// The points the library defines (TESTING.md, kill tests).
+constexpr const char* kCrashWalWrite = "wal-write";           // batch written, not synced
+constexpr const char* kCrashAfterWalSync = "after-wal-sync";  // durable, not published
+constexpr const char* kCrashBeforeMeta = "checkpoint-before-meta";
+constexpr const char* kCrashAfterMeta = "checkpoint-after-meta";  // before the log restarts
+
+}  // namespace sombra

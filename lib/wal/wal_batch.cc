@@ -1,0 +1,139 @@
+#include "wal/wal_batch.h"
+
+#include <cstring>
+
+#include "util/coding.h"
+#include "util/compress.h"
+
+namespace sombra::wal {
+
+BatchBuilder::BatchBuilder(uint32_t page_size, bool compress)
+    : page_size_(page_size), compress_(compress) {}
+
+void BatchBuilder::Reset(uint64_t prev_checksum) {
+  buf_.clear();
+  last_checksum_ = prev_checksum;
+  stats_ = BatchStats{};
+  txn_records_ = 0;
+  txn_lsn_ = 0;
+  last_commit_lsn_ = 0;
+}
+
+Status BatchBuilder::CheckTxnLsn(uint64_t lsn, const char* what) const {
+  uint64_t expected = 0;
+  if (txn_records_ > 0) {
+    expected = txn_lsn_;
+  } else if (last_commit_lsn_ != 0) {
+    expected = last_commit_lsn_ + 1;
+  }
+  if (expected != 0 && lsn != expected) {
+    return Status::InvalidArgument(std::string(what) + " carries LSN " + std::to_string(lsn) +
+                                   ", expected " + std::to_string(expected) +
+                                   " (the LSN of the transaction being built)");
+  }
+  return Status::OK();
+}
+
+size_t BatchBuilder::BeginRecord(RecordType type, uint8_t flags, size_t payload_size) {
+  const size_t start = buf_.size();
+  uint8_t header[kRecordHeaderSize];
+  RecordHeader h;
+  h.type = static_cast<uint8_t>(type);
+  h.flags = flags;
+  h.length = static_cast<uint32_t>(payload_size);
+  EncodeRecordHeader(h, header);
+  buf_.append(reinterpret_cast<const char*>(header), kRecordHeaderSize);
+  return start;
+}
+
+void BatchBuilder::SealRecord(size_t start) {
+  auto* rec = reinterpret_cast<uint8_t*>(buf_.data()) + start;
+  const size_t length = buf_.size() - start - kRecordHeaderSize;
+  last_checksum_ = RecordChecksum(rec, rec + kRecordHeaderSize, length, last_checksum_);
+  EncodeFixed64(rec + kRecordChecksumOffset, last_checksum_);
+  ++stats_.records;
+}
+
+Status BatchBuilder::AddPageImage(uint32_t page_no, uint64_t page_lsn, const uint8_t* page) {
+  if (page_no < kFirstLoggedPage || page_lsn == 0) {
+    return Status::InvalidArgument("page image of page " + std::to_string(page_no) + " with LSN " +
+                                   std::to_string(page_lsn) + ": page must be >= 2 and LSN >= 1");
+  }
+  SOMBRA_RETURN_IF_ERROR(CheckTxnLsn(page_lsn, "page image"));
+  const std::string_view raw(reinterpret_cast<const char*>(page), page_size_);
+  bool compressed = false;
+  if (compress_) {
+    LZ4Compress(raw, &lz4_);
+    compressed = !lz4_.empty() && lz4_.size() < page_size_;
+  }
+  const std::string_view stored = compressed ? std::string_view(lz4_) : raw;
+  const size_t start = BeginRecord(RecordType::kPageImage, compressed ? kFlagCompressed : 0,
+                                   kImageFixedSize + stored.size());
+  uint8_t fixed[kImageFixedSize];
+  EncodeFixed32(fixed, page_no);
+  EncodeFixed64(fixed + 4, page_lsn);
+  buf_.append(reinterpret_cast<const char*>(fixed), kImageFixedSize);
+  buf_.append(stored);
+  SealRecord(start);
+  ++stats_.image_records;
+  if (compressed) stats_.compressed_bytes_saved += page_size_ - stored.size();
+  txn_lsn_ = page_lsn;
+  ++txn_records_;
+  return Status::OK();
+}
+
+Status BatchBuilder::AddPageDelta(uint32_t page_no, uint64_t base_lsn, uint64_t new_lsn,
+                                  std::span<const DeltaRange> ranges) {
+  std::string why;
+  if (page_no < kFirstLoggedPage || base_lsn >= new_lsn) {
+    return Status::InvalidArgument("page delta of page " + std::to_string(page_no) + " from LSN " +
+                                   std::to_string(base_lsn) + " to " + std::to_string(new_lsn) +
+                                   ": page must be >= 2 and base LSN < new LSN");
+  }
+  if (!CheckDeltaRanges(ranges, page_size_, &why)) {
+    return Status::InvalidArgument("page delta of page " + std::to_string(page_no) + ": " + why);
+  }
+  SOMBRA_RETURN_IF_ERROR(CheckTxnLsn(new_lsn, "page delta"));
+  size_t payload = kDeltaFixedSize + VarintLength(ranges.size());
+  for (const DeltaRange& r : ranges) {
+    payload += VarintLength(r.offset) + VarintLength(r.bytes.size()) + r.bytes.size();
+  }
+  const size_t start = BeginRecord(RecordType::kPageDelta, 0, payload);
+  uint8_t scratch[kDeltaFixedSize + kMaxVarint32Bytes];
+  EncodeFixed32(scratch, page_no);
+  EncodeFixed64(scratch + 4, base_lsn);
+  EncodeFixed64(scratch + 12, new_lsn);
+  uint8_t* end = EncodeVarint32(scratch + kDeltaFixedSize, static_cast<uint32_t>(ranges.size()));
+  buf_.append(reinterpret_cast<const char*>(scratch), static_cast<size_t>(end - scratch));
+  for (const DeltaRange& r : ranges) {
+    end = EncodeVarint32(scratch, r.offset);
+    end = EncodeVarint32(end, static_cast<uint32_t>(r.bytes.size()));
+    buf_.append(reinterpret_cast<const char*>(scratch), static_cast<size_t>(end - scratch));
+    buf_.append(r.bytes);
+  }
+  SealRecord(start);
+  ++stats_.delta_records;
+  txn_lsn_ = new_lsn;
+  ++txn_records_;
+  return Status::OK();
+}
+
+Status BatchBuilder::AddCommit(const CommitInfo& info) {
+  CommitInfo c = info;
+  c.record_count = txn_records_;
+  std::string why;
+  if (!CheckCommitInfo(c, &why)) return Status::InvalidArgument("commit record: " + why);
+  SOMBRA_RETURN_IF_ERROR(CheckTxnLsn(c.lsn, "commit record"));
+  const size_t start = BeginRecord(RecordType::kCommit, 0, kCommitPayloadSize);
+  uint8_t payload[kCommitPayloadSize];
+  EncodeCommitPayload(c, payload);
+  buf_.append(reinterpret_cast<const char*>(payload), kCommitPayloadSize);
+  SealRecord(start);
+  ++stats_.commit_records;
+  txn_records_ = 0;
+  txn_lsn_ = 0;
+  last_commit_lsn_ = c.lsn;
+  return Status::OK();
+}
+
+}  // namespace sombra::wal

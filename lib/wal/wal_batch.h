@@ -1,0 +1,107 @@
+// wal/wal_batch.h: BatchBuilder, the encoder of one transaction's WAL
+// records (docs/format/wal.md, "Records").
+//
+// A committing transaction adds its page images and deltas, then its commit
+// record, and hands data() to WalWriter::Append in one write. The builder
+// chains the checksums itself, starting from the seed given to Reset (the
+// writer's last_checksum()).
+//
+//   BatchBuilder batch(page_size, /*compress=*/true);   // once per writer
+//   batch.Reset(writer->last_checksum());
+//   SOMBRA_RETURN_IF_ERROR(batch.AddPageImage(7, lsn, page));
+//   SOMBRA_RETURN_IF_ERROR(batch.AddPageDelta(3, base_lsn, lsn, ranges));
+//   SOMBRA_RETURN_IF_ERROR(batch.AddCommit(info));
+//   SOMBRA_ASSIGN_OR_RETURN(uint64_t end, writer->Append(batch));
+//
+// Invariants:
+//  1. data() is a sequence of complete records; each record's checksum is
+//     seeded with the previous one's, the first with Reset's seed, and
+//     last_checksum() is the last record's (Reset's seed when empty).
+//  2. Every record since the last commit carries the same LSN (page LSN of
+//     an image, new LSN of a delta), a commit is accepted only with that
+//     LSN, and a batch's commits have consecutive LSNs; so a batch never
+//     holds a transaction the reader rejects under rules T1-T3.
+//  3. The buffers grow to the largest batch seen and are reused across
+//     Reset: no allocation per transaction in steady state.
+//
+// A failed Add* (InvalidArgument: a caller bug) leaves the builder as it
+// was. Thread safety: none; one builder per writing thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sombra/status.h"
+#include "wal/wal_format.h"
+
+namespace sombra::wal {
+
+// What a batch holds, for the writer's counters.
+struct BatchStats {
+  uint64_t records = 0;
+  uint64_t image_records = 0;
+  uint64_t delta_records = 0;
+  uint64_t commit_records = 0;
+  uint64_t compressed_bytes_saved = 0;  // page bytes not stored thanks to lz4
+};
+
+class BatchBuilder {
+ public:
+  // REQUIRES: IsValidPageSize(page_size). With `compress`, a page image is
+  // stored lz4-compressed when that is smaller.
+  BatchBuilder(uint32_t page_size, bool compress);
+
+  BatchBuilder(const BatchBuilder&) = delete;
+  BatchBuilder& operator=(const BatchBuilder&) = delete;
+
+  // Empties the batch; the next record is seeded with prev_checksum.
+  void Reset(uint64_t prev_checksum);
+
+  // The whole page (page_size bytes at `page`) as a page image.
+  // REQUIRES: page_no >= 2, page_lsn >= 1.
+  [[nodiscard]] Status AddPageImage(uint32_t page_no, uint64_t page_lsn, const uint8_t* page);
+
+  // The changed ranges of a page whose LSN was base_lsn; applying them
+  // makes its LSN new_lsn. REQUIRES: page_no >= 2, base_lsn < new_lsn,
+  // ranges non-empty, sorted, non-overlapping and inside the page.
+  [[nodiscard]] Status AddPageDelta(uint32_t page_no, uint64_t base_lsn, uint64_t new_lsn,
+                                    std::span<const DeltaRange> ranges);
+
+  // The commit record; record_count is filled in (records since the
+  // previous commit or Reset). REQUIRES: CheckCommitInfo holds and the
+  // records since the previous commit carry info.lsn.
+  [[nodiscard]] Status AddCommit(const CommitInfo& info);
+
+  std::string_view data() const { return buf_; }
+  bool empty() const { return buf_.empty(); }
+  uint64_t last_checksum() const { return last_checksum_; }
+  // Records in the batch, commit records included.
+  uint64_t record_count() const { return stats_.records; }
+  uint64_t image_records() const { return stats_.image_records; }
+  uint64_t delta_records() const { return stats_.delta_records; }
+  uint64_t compressed_bytes_saved() const { return stats_.compressed_bytes_saved; }
+  const BatchStats& stats() const { return stats_; }
+  uint32_t page_size() const { return page_size_; }
+
+ private:
+  // Checks that a record of LSN `lsn` may join the open transaction.
+  Status CheckTxnLsn(uint64_t lsn, const char* what) const;
+  // Appends a record header for `payload_size` bytes; returns its offset.
+  size_t BeginRecord(RecordType type, uint8_t flags, size_t payload_size);
+  // Computes and stores the checksum of the record at `start`.
+  void SealRecord(size_t start);
+
+  const uint32_t page_size_;
+  const bool compress_;
+  std::string buf_;
+  std::string lz4_;  // compression scratch
+  uint64_t last_checksum_ = 0;
+  BatchStats stats_;
+  uint32_t txn_records_ = 0;      // records since the last commit
+  uint64_t txn_lsn_ = 0;          // their LSN (meaningful when txn_records_ > 0)
+  uint64_t last_commit_lsn_ = 0;  // of the batch's last commit, 0 when none
+};
+
+}  // namespace sombra::wal

@@ -1,0 +1,186 @@
+#include "wal/wal_format.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "util/coding.h"
+#include "util/hash.h"
+
+namespace sombra::wal {
+
+bool IsValidPageSize(uint64_t page_size) {
+  return page_size >= kMinPageSize && page_size <= kMaxPageSize &&
+         (page_size & (page_size - 1)) == 0;
+}
+
+std::string Hex64(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "0x%016" PRIx64, v);
+  return buf;
+}
+
+const char* RecordTypeName(uint8_t type) {
+  switch (type) {
+    case static_cast<uint8_t>(RecordType::kPageImage):
+      return "page image";
+    case static_cast<uint8_t>(RecordType::kPageDelta):
+      return "page delta";
+    case static_cast<uint8_t>(RecordType::kCommit):
+      return "commit";
+    default:
+      return "unknown";
+  }
+}
+
+void EncodeWalHeader(const WalHeader& header, uint8_t* out) {
+  std::memset(out, 0, kWalHeaderSize);
+  std::memcpy(out + kWalMagicOffset, kWalMagic, sizeof(kWalMagic));
+  EncodeFixed32(out + kWalVersionOffset, header.version);
+  EncodeFixed32(out + kWalPageSizeOffset, header.page_size);
+  EncodeFixed64(out + kWalSaltOffset, header.salt);
+  EncodeFixed64(out + kWalGenerationOffset, header.generation);
+  EncodeFixed64(out + kWalDbSaltOffset, header.db_salt);
+  EncodeFixed64(out + kWalStartLsnOffset, header.start_lsn);
+  EncodeFixed64(out + kWalHeaderChecksumOffset, Hash64(out, kWalHeaderChecksumOffset, 0));
+}
+
+Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size) {
+  if (size < kWalHeaderSize) {
+    return Status::Corruption("WAL header truncated: " + std::to_string(size) + " of " +
+                              std::to_string(kWalHeaderSize) + " bytes");
+  }
+  if (std::memcmp(data + kWalMagicOffset, kWalMagic, sizeof(kWalMagic)) != 0) {
+    return Status::Corruption("WAL header: bad magic (expected \"SOMBRWAL\")");
+  }
+  const uint64_t stored = DecodeFixed64(data + kWalHeaderChecksumOffset);
+  const uint64_t computed = Hash64(data, kWalHeaderChecksumOffset, 0);
+  if (stored != computed) {
+    return Status::Corruption("WAL header: checksum mismatch (stored " + Hex64(stored) +
+                              ", computed " + Hex64(computed) + ")");
+  }
+  WalHeader h;
+  h.version = DecodeFixed32(data + kWalVersionOffset);
+  h.page_size = DecodeFixed32(data + kWalPageSizeOffset);
+  h.salt = DecodeFixed64(data + kWalSaltOffset);
+  h.generation = DecodeFixed64(data + kWalGenerationOffset);
+  h.db_salt = DecodeFixed64(data + kWalDbSaltOffset);
+  h.start_lsn = DecodeFixed64(data + kWalStartLsnOffset);
+  const uint64_t reserved = DecodeFixed64(data + kWalReservedOffset);
+  if (h.version > kWalFormatVersion) {
+    return Status::NotSupported("WAL format version " + std::to_string(h.version) +
+                                " is newer than this build's " + std::to_string(kWalFormatVersion));
+  }
+  if (h.version != kWalFormatVersion) {
+    return Status::Corruption("WAL header: format version " + std::to_string(h.version) +
+                              ", expected " + std::to_string(kWalFormatVersion));
+  }
+  if (!IsValidPageSize(h.page_size)) {
+    return Status::Corruption("WAL header: page size " + std::to_string(h.page_size) +
+                              " is not a power of two from 4096 to 65536");
+  }
+  if (h.salt == 0) return Status::Corruption("WAL header: WAL salt is 0");
+  if (h.db_salt == 0) return Status::Corruption("WAL header: database salt is 0");
+  if (h.start_lsn == 0) return Status::Corruption("WAL header: start LSN is 0");
+  if (reserved != 0) {
+    return Status::Corruption("WAL header: reserved bytes [48,56) are " + Hex64(reserved) +
+                              ", expected 0");
+  }
+  return h;
+}
+
+void EncodeRecordHeader(const RecordHeader& header, uint8_t* out) {
+  out[kRecordTypeOffset] = header.type;
+  out[kRecordFlagsOffset] = header.flags;
+  EncodeFixed16(out + kRecordReservedOffset, header.reserved);
+  EncodeFixed32(out + kRecordLengthOffset, header.length);
+  EncodeFixed64(out + kRecordChecksumOffset, header.checksum);
+}
+
+RecordHeader DecodeRecordHeader(const uint8_t* in) {
+  RecordHeader h;
+  h.type = in[kRecordTypeOffset];
+  h.flags = in[kRecordFlagsOffset];
+  h.reserved = DecodeFixed16(in + kRecordReservedOffset);
+  h.length = DecodeFixed32(in + kRecordLengthOffset);
+  h.checksum = DecodeFixed64(in + kRecordChecksumOffset);
+  return h;
+}
+
+uint64_t RecordChecksum(const uint8_t* header, const uint8_t* payload, size_t length,
+                        uint64_t seed) {
+  return Hash64Pair(header, kRecordChecksumOffset, payload, length, seed);
+}
+
+void EncodeCommitPayload(const CommitInfo& info, uint8_t* out) {
+  EncodeFixed64(out + 0, info.txn_id);
+  EncodeFixed64(out + 8, info.lsn);
+  EncodeFixed32(out + 16, info.root);
+  EncodeFixed32(out + 20, info.freelist_head);
+  EncodeFixed64(out + 24, info.page_count);
+  EncodeFixed64(out + 32, info.freelist_count);
+  EncodeFixed64(out + 40, info.durable_lsn);
+  EncodeFixed32(out + 48, info.record_count);
+}
+
+CommitInfo DecodeCommitPayload(const uint8_t* in) {
+  CommitInfo info;
+  info.txn_id = DecodeFixed64(in + 0);
+  info.lsn = DecodeFixed64(in + 8);
+  info.root = DecodeFixed32(in + 16);
+  info.freelist_head = DecodeFixed32(in + 20);
+  info.page_count = DecodeFixed64(in + 24);
+  info.freelist_count = DecodeFixed64(in + 32);
+  info.durable_lsn = DecodeFixed64(in + 40);
+  info.record_count = DecodeFixed32(in + 48);
+  return info;
+}
+
+bool CheckCommitInfo(const CommitInfo& c, std::string* why) {
+  const uint64_t n = c.page_count;
+  if (c.lsn == 0) {
+    *why = "commit LSN is 0";
+  } else if (c.durable_lsn >= c.lsn) {
+    *why = "durable LSN " + std::to_string(c.durable_lsn) + " is not below the commit LSN " +
+           std::to_string(c.lsn);
+  } else if (n < kFirstLoggedPage || n > (uint64_t{1} << 32)) {
+    *why = "page count " + std::to_string(n) + " outside [2, 2^32]";
+  } else if (c.root != 0 && (c.root < kFirstLoggedPage || c.root >= n)) {
+    *why = "root " + std::to_string(c.root) + " outside [2, page count " + std::to_string(n) + ")";
+  } else if (c.freelist_head == 0 && c.freelist_count != 0) {
+    *why = "empty freelist with count " + std::to_string(c.freelist_count);
+  } else if (c.freelist_head != 0 && (c.freelist_head < kFirstLoggedPage || c.freelist_head >= n ||
+                                      c.freelist_count == 0 || c.freelist_count >= n)) {
+    *why = "freelist head " + std::to_string(c.freelist_head) + " / count " +
+           std::to_string(c.freelist_count) + " inconsistent with page count " + std::to_string(n);
+  } else {
+    return true;
+  }
+  return false;
+}
+
+bool CheckDeltaRanges(std::span<const DeltaRange> ranges, uint32_t page_size, std::string* why) {
+  uint64_t prev_end = 0;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const uint64_t off = ranges[i].offset;
+    const uint64_t len = ranges[i].bytes.size();
+    if (len != 0 && off >= prev_end && off + len <= page_size) {
+      prev_end = off + len;
+      continue;
+    }
+    *why = "range " + std::to_string(i) + " [" + std::to_string(off) + ", +" + std::to_string(len) +
+           ")";
+    if (len == 0) {
+      *why += " is empty";
+    } else if (off < prev_end) {
+      *why +=
+          " overlaps or precedes the previous range (ending at " + std::to_string(prev_end) + ")";
+    } else {
+      *why += " passes the page end " + std::to_string(page_size);
+    }
+    return false;
+  }
+  return true;
+}
+
+}  // namespace sombra::wal

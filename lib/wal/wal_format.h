@@ -1,0 +1,149 @@
+// wal/wal_format.h: constants, header and record codecs of the write-ahead
+// log `<db>-wal`.
+//
+// The format is specified in docs/format/wal.md; every number here is defined
+// there. Change both together, and bump kWalFormatVersion when the bytes on
+// disk change. All integers are little-endian and go through util/coding.h.
+//
+// Thread safety: everything here is a pure function or a value type.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sombra/status.h"
+#include "util/result.h"
+
+namespace sombra::wal {
+
+constexpr char kWalMagic[8] = {'S', 'O', 'M', 'B', 'R', 'W', 'A', 'L'};
+constexpr uint32_t kWalFormatVersion = 1;
+
+// The page sizes a log may declare; the same range as the page file
+// (docs/format/file.md), repeated here because lib/wal sits below lib/pager.
+constexpr uint32_t kMinPageSize = 4096;
+constexpr uint32_t kMaxPageSize = 65536;
+bool IsValidPageSize(uint64_t page_size);
+
+// Pages 0 and 1 are the meta pages: they are never logged (a commit record
+// carries what they describe).
+constexpr uint32_t kFirstLoggedPage = 2;
+
+// ---- File header (docs/format/wal.md, "File header") ----
+constexpr size_t kWalHeaderSize = 64;
+constexpr size_t kWalMagicOffset = 0;
+constexpr size_t kWalVersionOffset = 8;
+constexpr size_t kWalPageSizeOffset = 12;
+constexpr size_t kWalSaltOffset = 16;
+constexpr size_t kWalGenerationOffset = 24;
+constexpr size_t kWalDbSaltOffset = 32;
+constexpr size_t kWalStartLsnOffset = 40;
+constexpr size_t kWalReservedOffset = 48;
+constexpr size_t kWalHeaderChecksumOffset = 56;
+
+struct WalHeader {
+  uint32_t version = kWalFormatVersion;
+  uint32_t page_size = 0;
+  uint64_t salt = 0;        // random per generation, never 0; seeds the record chain
+  uint64_t generation = 0;  // +1 at every restart
+  uint64_t db_salt = 0;     // the page file's salt: binds the log to its database
+  uint64_t start_lsn = 0;   // the first LSN this generation may contain
+};
+
+// Writes the 64-byte header (checksum included) at out[0, kWalHeaderSize).
+void EncodeWalHeader(const WalHeader& header, uint8_t* out);
+
+// Decodes and checks a header (docs/format/wal.md, "A header is valid if and
+// only if"). Corruption naming the first failed rule; NotSupported for a
+// correctly sealed header of a newer format version.
+Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size);
+
+// ---- Records (docs/format/wal.md, "Records") ----
+constexpr size_t kRecordHeaderSize = 16;
+constexpr size_t kRecordTypeOffset = 0;
+constexpr size_t kRecordFlagsOffset = 1;
+constexpr size_t kRecordReservedOffset = 2;
+constexpr size_t kRecordLengthOffset = 4;
+constexpr size_t kRecordChecksumOffset = 8;
+
+// Permanent numbers, never reused; 0 is reserved (a zeroed header is the end
+// of the log).
+enum class RecordType : uint8_t {
+  kInvalid = 0,
+  kPageImage = 1,
+  kPageDelta = 2,
+  kCommit = 3,
+};
+constexpr uint8_t kMaxRecordType = 3;
+const char* RecordTypeName(uint8_t type);
+
+// Page image only: the page bytes are an lz4 block.
+constexpr uint8_t kFlagCompressed = 0x01;
+
+// Payload sizes.
+constexpr size_t kImageFixedSize = 12;     // page number u32, page LSN u64
+constexpr size_t kDeltaFixedSize = 20;     // page number u32, base LSN u64, new LSN u64
+constexpr size_t kCommitPayloadSize = 52;  // see CommitInfo
+
+// The largest payload a well-formed delta can have: the fixed part, a 3-byte
+// range count, and at most 5 bytes per page byte (a 1-byte range costs a
+// 3-byte offset, a 1-byte length and the byte).
+inline size_t MaxDeltaPayload(uint32_t page_size) {
+  return kDeltaFixedSize + 3 + 5 * static_cast<size_t>(page_size);
+}
+// The largest payload of any record type.
+inline size_t MaxPayload(uint32_t page_size) { return MaxDeltaPayload(page_size); }
+
+struct RecordHeader {
+  uint8_t type = 0;
+  uint8_t flags = 0;
+  uint16_t reserved = 0;
+  uint32_t length = 0;  // payload bytes as stored
+  uint64_t checksum = 0;
+};
+void EncodeRecordHeader(const RecordHeader& header, uint8_t* out);
+RecordHeader DecodeRecordHeader(const uint8_t* in);
+
+// XXH3-64 of header bytes [0, 8) followed by the payload, seeded with the
+// previous record's checksum (the WAL salt for the first record).
+uint64_t RecordChecksum(const uint8_t* header, const uint8_t* payload, size_t length,
+                        uint64_t seed);
+
+// Fields of a commit record, in payload order.
+struct CommitInfo {
+  uint64_t txn_id = 0;
+  uint64_t lsn = 0;
+  uint32_t root = 0;
+  uint32_t freelist_head = 0;
+  uint64_t page_count = 0;
+  uint64_t freelist_count = 0;
+  // The highest LSN known durable (synced to the log, or in the page file)
+  // when this transaction was written.
+  uint64_t durable_lsn = 0;
+  // Records of this transaction before the commit record.
+  uint32_t record_count = 0;
+};
+void EncodeCommitPayload(const CommitInfo& info, uint8_t* out);  // kCommitPayloadSize bytes
+CommitInfo DecodeCommitPayload(const uint8_t* in);
+
+// True when the commit's fields are consistent (docs/format/wal.md, rule
+// C1); otherwise false with the reason in *why.
+bool CheckCommitInfo(const CommitInfo& info, std::string* why);
+
+// One changed byte range of a page: page[offset, offset + bytes.size()).
+struct DeltaRange {
+  uint32_t offset = 0;
+  std::string_view bytes;
+};
+
+// True when the ranges are non-empty, sorted by offset, non-overlapping and
+// inside [0, page_size) (rule D2); otherwise false with the reason in *why.
+bool CheckDeltaRanges(std::span<const DeltaRange> ranges, uint32_t page_size, std::string* why);
+
+// "0x" and 16 hex digits.
+std::string Hex64(uint64_t v);
+
+}  // namespace sombra::wal

@@ -1,0 +1,187 @@
+#include "wal/wal_reader.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sombra::wal {
+
+namespace {
+
+bool AllZero(const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+WalReader::WalReader(File* file) : file_(file) {}
+
+Status WalReader::Open() {
+  SOMBRA_ASSIGN_OR_RETURN(file_size_, file_->Size());
+  if (file_size_ < kWalHeaderSize) {
+    return Status::NotFound("empty log: " + file_->path() + " is " + std::to_string(file_size_) +
+                            " bytes, shorter than the 64-byte WAL header");
+  }
+  uint8_t raw[kWalHeaderSize];
+  SOMBRA_RETURN_IF_ERROR(file_->ReadExactly(0, kWalHeaderSize, reinterpret_cast<char*>(raw)));
+  Result<WalHeader> header = DecodeWalHeader(raw, kWalHeaderSize);
+  if (!header.ok()) return header.status().WithContext(file_->path());
+  header_ = *header;
+  // Room for the largest record; no more than the file for a small log.
+  const size_t chunk = std::max(kChunkSize, kRecordHeaderSize + MaxPayload(header_.page_size));
+  buf_.resize(static_cast<size_t>(std::min<uint64_t>(chunk, file_size_)));
+  buf_offset_ = 0;
+  buf_len_ = 0;
+  pos_ = kWalHeaderSize;
+  index_ = 0;
+  seed_ = header_.salt;
+  expected_lsn_ = header_.start_lsn;
+  txn_records_ = 0;
+  committed_end_ = kWalHeaderSize;
+  last_commit_lsn_ = 0;
+  stop_reason_ = StopReason::kNone;
+  opened_ = true;
+  return Status::OK();
+}
+
+Status WalReader::Fetch(uint64_t offset, size_t n, const uint8_t** out) {
+  if (offset >= buf_offset_ && offset + n <= buf_offset_ + buf_len_) {
+    *out = buf_.data() + (offset - buf_offset_);
+    return Status::OK();
+  }
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(buf_.size(), file_size_ - offset));
+  size_t got = 0;
+  buf_len_ = 0;
+  SOMBRA_RETURN_IF_ERROR(file_->ReadAt(offset, want, reinterpret_cast<char*>(buf_.data()), &got));
+  buf_offset_ = offset;
+  buf_len_ = got;
+  if (got < n) {
+    return Status::IOError("short read of " + file_->path() + " at offset " +
+                           std::to_string(offset) + ": wanted " + std::to_string(n) +
+                           " bytes, got " + std::to_string(got) + " (did the file shrink?)");
+  }
+  *out = buf_.data();
+  return Status::OK();
+}
+
+StopReason WalReader::CheckAt(uint64_t offset, uint64_t seed, Record* rec, Check* check) {
+  const uint64_t remaining = offset <= file_size_ ? file_size_ - offset : 0;
+  const uint8_t* p = nullptr;
+  // R1: a header inside the file, not all zero.
+  if (remaining < kRecordHeaderSize) {
+    if (remaining > 0) {
+      check->io = Fetch(offset, static_cast<size_t>(remaining), &p);
+      if (!check->io.ok()) return StopReason::kIOError;
+    }
+    if (remaining == 0 || AllZero(p, static_cast<size_t>(remaining))) {
+      check->detail = "end of log (" + std::to_string(remaining) + " zero bytes to end of file)";
+      return StopReason::kEndOfLog;
+    }
+    check->detail = "record header truncated: " + std::to_string(remaining) +
+                    " bytes before the end of the file";
+    return StopReason::kTruncated;
+  }
+  check->io = Fetch(offset, kRecordHeaderSize, &p);
+  if (!check->io.ok()) return StopReason::kIOError;
+  if (AllZero(p, kRecordHeaderSize)) {
+    check->detail = "end of log (zeroed record header)";
+    return StopReason::kEndOfLog;
+  }
+  const RecordHeader h = DecodeRecordHeader(p);
+  // R2-R4.
+  StopReason reason = CheckRecordHeader(h, header_.page_size, &check->detail);
+  if (reason != StopReason::kNone) return reason;
+  // R5.
+  if (kRecordHeaderSize + h.length > remaining) {
+    check->detail = std::string(RecordTypeName(h.type)) + " record of " +
+                    std::to_string(kRecordHeaderSize + h.length) +
+                    " bytes truncated: " + std::to_string(remaining) +
+                    " bytes before the end of the file";
+    return StopReason::kTruncated;
+  }
+  check->io = Fetch(offset, kRecordHeaderSize + h.length, &p);
+  if (!check->io.ok()) return StopReason::kIOError;
+  // R6.
+  const uint64_t computed = RecordChecksum(p, p + kRecordHeaderSize, h.length, seed);
+  if (computed != h.checksum) {
+    check->detail = std::string(RecordTypeName(h.type)) + " record: checksum mismatch (stored " +
+                    Hex64(h.checksum) + ", computed " + Hex64(computed) + " seeded with " +
+                    Hex64(seed) + ")";
+    return StopReason::kChecksumMismatch;
+  }
+  // R7.
+  reason = DecodeRecordPayload(h, p + kRecordHeaderSize, header_.page_size, &page_buf_, &ranges_,
+                               rec, &check->detail);
+  if (reason != StopReason::kNone) return reason;
+  rec->offset = offset;
+  return StopReason::kNone;
+}
+
+StopReason WalReader::CheckTxn(const Record& rec, std::string* detail) const {
+  uint64_t lsn = 0;
+  switch (rec.type) {
+    case RecordType::kPageImage:
+      lsn = rec.page_lsn;
+      break;
+    case RecordType::kPageDelta:
+      lsn = rec.new_lsn;
+      break;
+    case RecordType::kCommit:
+      lsn = rec.commit.lsn;
+      if (lsn == expected_lsn_ && rec.commit.record_count != txn_records_) {
+        *detail = "commit record of LSN " + std::to_string(lsn) + " counts " +
+                  std::to_string(rec.commit.record_count) + " records, but " +
+                  std::to_string(txn_records_) + " precede it";
+        return StopReason::kBadPayload;
+      }
+      break;
+    case RecordType::kInvalid:
+      break;
+  }
+  if (lsn != expected_lsn_) {
+    *detail = std::string(RecordTypeName(static_cast<uint8_t>(rec.type))) + " record carries LSN " +
+              std::to_string(lsn) + ", but the transaction in progress has LSN " +
+              std::to_string(expected_lsn_);
+    return StopReason::kBadPayload;
+  }
+  return StopReason::kNone;
+}
+
+bool WalReader::Next(Record* rec) {
+  if (!opened_ || stop_reason_ != StopReason::kNone) return false;
+  Check check;
+  StopReason reason = CheckAt(pos_, seed_, rec, &check);
+  if (reason == StopReason::kNone) reason = CheckTxn(*rec, &check.detail);
+  if (reason != StopReason::kNone) {
+    if (reason == StopReason::kIOError) status_ = check.io;
+    Stop(reason, reason == StopReason::kIOError ? check.io.ToString() : std::move(check.detail));
+    return false;
+  }
+  rec->index = index_++;
+  pos_ += rec->size();
+  seed_ = rec->checksum;
+  if (rec->type == RecordType::kCommit) {
+    last_commit_lsn_ = rec->commit.lsn;
+    ++expected_lsn_;
+    txn_records_ = 0;
+    committed_end_ = pos_;
+  } else {
+    ++txn_records_;
+  }
+  return true;
+}
+
+void WalReader::Stop(StopReason reason, std::string detail) {
+  stop_reason_ = reason;
+  stop_offset_ = pos_;
+  stop_detail_ =
+      "record " + std::to_string(index_) + " at offset " + std::to_string(pos_) + ": " + detail;
+}
+
+Status WalReader::StopAsCorruption() const {
+  return Status::Corruption("WAL " + file_->path() + ": " + stop_detail_);
+}
+
+}  // namespace sombra::wal

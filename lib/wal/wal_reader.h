@@ -1,0 +1,162 @@
+// wal/wal_reader.h: WalReader, the sequential scanner of a WAL file used by
+// recovery and by the inspector.
+//
+// Open() checks the file header; each Next() returns the next valid record
+// (docs/format/wal.md, "A record is valid if and only if") until the first
+// invalid one, where the reader stops for good and records why, where and
+// in which record. The stop is a fact, not a verdict: a torn tail after a
+// crash stops the reader exactly as damage does. ProbePastStop() gathers the
+// evidence that tells them apart (docs/format/wal.md, "Recovery").
+//
+//   WalReader reader(file.get());
+//   SOMBRA_RETURN_IF_ERROR(reader.Open());      // NotFound: empty log
+//   Record rec;
+//   while (reader.Next(&rec)) { ... }
+//   if (reader.stop_reason() == StopReason::kIOError) return reader.status();
+//
+// The file is read in 1 MiB chunks through the File; no length read from
+// the file is trusted before it is checked against the bounds of its type
+// and the file size, and arbitrary bytes never make the reader crash.
+//
+// Invariants (while not stopped):
+//  1. valid_end_offset() is the end of the last record returned (64 before
+//     the first) and the next record is read there, its checksum seeded
+//     with the last record's (the WAL salt for the first).
+//  2. Every record returned satisfies rules R1-R7 and T1-T3 of wal.md.
+//  3. committed_end_offset() <= valid_end_offset(); records between them
+//     belong to the transaction in progress, whose LSN is stop_txn_lsn().
+//
+// Thread safety: none; a reader belongs to one thread. The File must not be
+// written while the reader uses it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "env/env.h"
+#include "sombra/status.h"
+#include "wal/wal_format.h"
+#include "wal/wal_record.h"
+
+namespace sombra::wal {
+
+class WalReader {
+ public:
+  // Bytes read from the file at a time.
+  static constexpr size_t kChunkSize = size_t{1} << 20;
+
+  // `file` must outlive the reader.
+  explicit WalReader(File* file);
+
+  WalReader(const WalReader&) = delete;
+  WalReader& operator=(const WalReader&) = delete;
+
+  // Reads and checks the header. NotFound ("empty log") when the file is
+  // shorter than the header; Corruption naming the file and the failed
+  // rule, or NotSupported for a newer format; IOError when reading fails.
+  [[nodiscard]] Status Open();
+  // REQUIRES: Open() succeeded.
+  const WalHeader& header() const { return header_; }
+  uint64_t file_size() const { return file_size_; }
+
+  // The next valid record into *rec (its views are valid until the next
+  // call of Next or ProbePastStop); false at the stop, and ever after.
+  // REQUIRES: Open() succeeded.
+  bool Next(Record* rec);
+
+  // ---- The stop (meaningful once Next has returned false) ----
+  StopReason stop_reason() const { return stop_reason_; }
+  // Where the invalid record (or the end of the log) starts; equal to
+  // valid_end_offset().
+  uint64_t stop_offset() const { return stop_offset_; }
+  // The 0-based number the invalid record would have had.
+  uint64_t stop_record_index() const { return index_; }
+  // A sentence naming the record, its offset and what is wrong.
+  const std::string& stop_detail() const { return stop_detail_; }
+  // The stop as a Corruption status, "WAL <path>: record N at offset O:
+  // <detail>", for a caller that judged the stop to be damage.
+  Status StopAsCorruption() const;
+  // IOError when stop_reason() is kIOError; OK otherwise.
+  const Status& status() const { return status_; }
+
+  // End of the last valid record.
+  uint64_t valid_end_offset() const { return pos_; }
+  // End of the last valid commit record (64 when there is none): the end of
+  // the replayable prefix.
+  uint64_t committed_end_offset() const { return committed_end_; }
+  // LSN of the last valid commit, 0 when there is none.
+  uint64_t last_commit_lsn() const { return last_commit_lsn_; }
+  // LSN of the transaction the next record (or the invalid one) belongs to:
+  // last_commit_lsn() + 1, or header().start_lsn before the first commit.
+  uint64_t stop_txn_lsn() const { return expected_lsn_; }
+
+  struct ProbeResult {
+    // Valid records found past the stop by following the chain.
+    uint64_t records_found = 0;
+    uint64_t commits_found = 0;
+    // Highest durable LSN among the valid commit records found.
+    std::optional<uint64_t> max_durable_lsn;
+    std::optional<uint64_t> first_commit_lsn;
+    // max_durable_lsn >= stop_txn_lsn(): a later transaction was written
+    // after the damaged one had been synced, so the damage is not a torn
+    // write and recovery must report Corruption (unless salvaging).
+    bool stop_was_durable = false;
+  };
+  // Follows the chain past the stop (docs/format/wal.md, "Telling damage
+  // from a torn tail"): the record after an invalid one is looked for at
+  // the invalid record's stored length, seeded with its stored checksum or,
+  // failing that, the checksum computed over its bytes; invalid records met
+  // on the way are passed the same way. Ends at a zeroed header, at the end
+  // of the file, or at a valid commit whose LSN is below stop_txn_lsn() (an
+  // older generation's chain, not this log's continuation). Finds nothing
+  // for kEndOfLog, kTruncated and kIOError stops. REQUIRES: Next() has
+  // returned false. Does not move the stop.
+  Result<ProbeResult> ProbePastStop();
+
+ private:
+  // The outcome of checking one record at a given place in the chain.
+  struct Check {
+    StopReason reason = StopReason::kNone;
+    std::string detail;
+    Status io;  // when reason == kIOError
+  };
+
+  // Points *out at file bytes [offset, offset + n), reading a chunk when
+  // they are not buffered. REQUIRES: offset + n <= file_size_, n <= chunk.
+  Status Fetch(uint64_t offset, size_t n, const uint8_t** out);
+  // Rules R1-R7 for the record at `offset` seeded with `seed` (no T rules).
+  // On kNone, *rec holds the record (offset and checksum included; index
+  // not set).
+  StopReason CheckAt(uint64_t offset, uint64_t seed, Record* rec, Check* check);
+  // Rules T1-T3 for a record that passed CheckAt.
+  StopReason CheckTxn(const Record& rec, std::string* detail) const;
+  void Stop(StopReason reason, std::string detail);
+
+  File* const file_;
+  WalHeader header_;
+  uint64_t file_size_ = 0;
+  bool opened_ = false;
+
+  std::vector<uint8_t> buf_;
+  uint64_t buf_offset_ = 0;  // file offset of buf_[0]
+  size_t buf_len_ = 0;       // valid bytes in buf_
+  std::string page_buf_;     // decompressed page images
+  std::vector<DeltaRange> ranges_;
+
+  uint64_t pos_ = kWalHeaderSize;
+  uint64_t index_ = 0;
+  uint64_t seed_ = 0;  // checksum of the last valid record, or the salt
+  uint64_t expected_lsn_ = 0;
+  uint32_t txn_records_ = 0;
+  uint64_t committed_end_ = kWalHeaderSize;
+  uint64_t last_commit_lsn_ = 0;
+
+  StopReason stop_reason_ = StopReason::kNone;
+  uint64_t stop_offset_ = 0;
+  std::string stop_detail_;
+  Status status_;
+};
+
+}  // namespace sombra::wal

@@ -1,0 +1,228 @@
+#include "wal/wal_writer.h"
+
+#include <algorithm>
+#include <exception>
+#include <random>
+
+namespace sombra::wal {
+
+namespace {
+
+// A random salt, never 0 and never `avoid` (the previous generation's).
+Result<uint64_t> NewSalt(uint64_t avoid) {
+  try {
+    std::random_device rd;
+    for (;;) {
+      const uint64_t salt = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+      if (salt != 0 && salt != avoid) return salt;
+    }
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("no entropy source for the WAL salt: ") + e.what());
+  }
+}
+
+const std::string& Zeros() {
+  static const std::string zeros(WalWriter::kZeroWriteSize, '\0');
+  return zeros;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, const std::string& path,
+                                                   uint32_t page_size, uint64_t db_salt,
+                                                   uint64_t generation, uint64_t start_lsn,
+                                                   uint64_t preallocate_bytes,
+                                                   MetricsRegistry* metrics) {
+  if (!IsValidPageSize(page_size)) {
+    return Status::InvalidArgument("WAL page size " + std::to_string(page_size) +
+                                   " is not a power of two from 4096 to 65536");
+  }
+  if (db_salt == 0) return Status::InvalidArgument("WAL database salt is 0");
+  if (start_lsn == 0) return Status::InvalidArgument("WAL start LSN is 0");
+  const bool existed = env->FileExists(path);
+  SOMBRA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(path, OpenMode::kCreate));
+  SOMBRA_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  WalHeader header;
+  header.page_size = page_size;
+  header.db_salt = db_salt;
+  std::unique_ptr<WalWriter> writer(new WalWriter(std::move(file), header, size, metrics));
+  const uint64_t target = std::max<uint64_t>(preallocate_bytes, kWalHeaderSize);
+  if (size < target) {
+    SOMBRA_RETURN_IF_ERROR(writer->WriteZeros(size, target));
+    writer->file_size_ = target;
+  }
+  SOMBRA_RETURN_IF_ERROR(writer->WriteHeader(generation, start_lsn));
+  if (!existed) SOMBRA_RETURN_IF_ERROR(env->SyncDir(DirName(path)));
+  return writer;
+}
+
+WalWriter::WalWriter(std::unique_ptr<File> file, const WalHeader& header, uint64_t file_size,
+                     MetricsRegistry* metrics)
+    : file_(std::move(file)), file_size_(file_size), header_(header) {
+  if (metrics != nullptr) {
+    records_ = metrics->GetCounter("wal_records");
+    bytes_ = metrics->GetCounter("wal_bytes");
+    image_records_ = metrics->GetCounter("wal_image_records");
+    delta_records_ = metrics->GetCounter("wal_delta_records");
+    compressed_saved_ = metrics->GetCounter("wal_compressed_bytes_saved");
+    fsyncs_ = metrics->GetCounter("fsyncs");
+    syncs_grouped_ = metrics->GetCounter("wal_syncs_grouped");
+  }
+}
+
+WalWriter::~WalWriter() = default;
+
+Status WalWriter::WriteZeros(uint64_t from, uint64_t to) {
+  while (from < to) {
+    const uint64_t n = std::min(to - from, kZeroWriteSize);
+    SOMBRA_RETURN_IF_ERROR(file_->WriteAt(from, std::string_view(Zeros()).substr(0, n)));
+    from += n;
+  }
+  return Status::OK();
+}
+
+Status WalWriter::WriteHeader(uint64_t generation, uint64_t start_lsn) {
+  WalHeader h = header();
+  SOMBRA_ASSIGN_OR_RETURN(h.salt, NewSalt(h.salt));
+  h.generation = generation;
+  h.start_lsn = start_lsn;
+  uint8_t raw[kWalHeaderSize];
+  EncodeWalHeader(h, raw);
+  SOMBRA_RETURN_IF_ERROR(
+      file_->WriteAt(0, std::string_view(reinterpret_cast<const char*>(raw), kWalHeaderSize)));
+  if (fsyncs_ != nullptr) fsyncs_->Add();
+  SOMBRA_RETURN_IF_ERROR(file_->Sync());
+  std::lock_guard<std::mutex> lock(mu_);
+  header_ = h;
+  last_checksum_ = h.salt;
+  written_ = synced_ = kWalHeaderSize;
+  synced_batches_ = written_batches_;
+  return Status::OK();
+}
+
+Status WalWriter::Restart(uint64_t generation, uint64_t start_lsn) {
+  if (start_lsn == 0) return Status::InvalidArgument("WAL start LSN is 0");
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!error_.ok()) return error_;
+    sync_done_.wait(lock, [this] { return !syncing_; });
+    syncing_ = true;  // keeps leaders out while the header changes
+  }
+  Status s = WriteHeader(generation, start_lsn);
+  std::unique_lock<std::mutex> lock(mu_);
+  syncing_ = false;
+  if (!s.ok() && error_.ok()) error_ = s;
+  sync_done_.notify_all();
+  return s.ok() ? Status::OK() : error_;
+}
+
+uint64_t WalWriter::last_checksum() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_checksum_;
+}
+
+Result<uint64_t> WalWriter::Append(std::string_view batch, uint64_t batch_last_checksum,
+                                   const BatchStats& stats) {
+  uint64_t pos;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_.ok()) return error_;
+    pos = written_;
+  }
+  if (batch.empty()) return pos;
+  const uint64_t end = pos + batch.size();
+  Status s;
+  const uint64_t size = file_size_;
+  if (end > size) {
+    const uint64_t new_size = size + (end - size + kGrowStep - 1) / kGrowStep * kGrowStep;
+    s = WriteZeros(size, new_size);
+    if (s.ok()) file_size_ = new_size;
+  }
+  if (s.ok()) s = file_->WriteAt(pos, batch);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!s.ok()) return Fail(lock, s);
+  if (!error_.ok()) return error_;  // a sync failed meanwhile: this batch will never be durable
+  written_ = end;
+  last_checksum_ = batch_last_checksum;
+  ++written_batches_;
+  lock.unlock();
+  if (bytes_ != nullptr) {
+    bytes_->Add(batch.size());
+    records_->Add(stats.records);
+    image_records_->Add(stats.image_records);
+    delta_records_->Add(stats.delta_records);
+    compressed_saved_->Add(stats.compressed_bytes_saved);
+  }
+  return end;
+}
+
+Status WalWriter::SyncTo(uint64_t end_offset) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (!error_.ok()) return error_;
+    if (end_offset <= synced_ || end_offset > written_) return Status::OK();
+    if (syncing_) {
+      sync_done_.wait(lock);
+      continue;
+    }
+    // Become the leader: one fdatasync for everything written so far.
+    syncing_ = true;
+    const uint64_t target = written_;
+    const uint64_t batches = written_batches_;
+    lock.unlock();
+    if (fsyncs_ != nullptr) fsyncs_->Add();
+    Status s = file_->Sync();
+    lock.lock();
+    syncing_ = false;
+    if (!s.ok()) return Fail(lock, s);
+    const uint64_t covered = batches - synced_batches_;
+    if (covered > 1 && syncs_grouped_ != nullptr) syncs_grouped_->Add(covered - 1);
+    synced_ = target;
+    synced_batches_ = batches;
+    sync_done_.notify_all();
+  }
+}
+
+Status WalWriter::Fail(std::unique_lock<std::mutex>& lock, const Status& s) {
+  (void)lock;  // held: no later write or sync may succeed before the error is set
+  if (!error_.ok()) return error_;
+  error_ = s;
+  // Best effort: zero the header of the first record not known durable, so
+  // that a reopen ends the log there. The synced offset is a record boundary
+  // at or beyond every acknowledged batch.
+  if (synced_ + kRecordHeaderSize <= file_size_) {
+    if (file_->WriteAt(synced_, std::string_view(Zeros()).substr(0, kRecordHeaderSize)).ok()) {
+      if (fsyncs_ != nullptr) fsyncs_->Add();
+      (void)file_->Sync();
+    }
+  }
+  sync_done_.notify_all();
+  return error_;
+}
+
+uint64_t WalWriter::written_offset() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return written_;
+}
+
+uint64_t WalWriter::synced_offset() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return synced_;
+}
+
+uint64_t WalWriter::log_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return written_ - kWalHeaderSize;
+}
+
+WalHeader WalWriter::header() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return header_;
+}
+
+Status WalWriter::error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+}  // namespace sombra::wal

@@ -1,0 +1,188 @@
+// The worked examples of docs/format/wal.md, byte for byte: if this test
+// fails, the document (or the format) changed.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "wal/wal_batch.h"
+#include "wal/wal_format.h"
+#include "wal_test_util.h"
+
+namespace sombra::wal {
+namespace {
+
+std::string Hex(std::string_view bytes) {
+  std::string out;
+  char buf[4];
+  for (unsigned char c : bytes) {
+    std::snprintf(buf, sizeof(buf), "%02x ", c);
+    out += buf;
+  }
+  if (!out.empty()) out.pop_back();
+  return out;
+}
+
+WalHeader ExampleHeader() {
+  WalHeader h;
+  h.page_size = 4096;
+  h.salt = 0x0123456789abcdefull;
+  h.generation = 3;
+  h.db_salt = 0x5eed5a17db000001ull;
+  h.start_lsn = 8;
+  return h;
+}
+
+// The small transaction: one delta of page 5 and the commit, LSN 8.
+void AddSmallTxn(BatchBuilder* b) {
+  const std::string count("\x0a\x00", 2);
+  const std::string record(
+      "\x03\x02"
+      "catV1",
+      7);
+  const std::vector<DeltaRange> ranges = {{28, count}, {4089, record}};
+  ASSERT_TRUE(b->AddPageDelta(5, 6, 8, ranges).ok());
+  CommitInfo c;
+  c.txn_id = 12;
+  c.lsn = 8;
+  c.root = 5;
+  c.page_count = 6;
+  c.durable_lsn = 7;
+  ASSERT_TRUE(b->AddCommit(c).ok());
+}
+
+std::string ExamplePage(uint8_t page_no) {
+  std::string page(4096, '\0');
+  page[0] = 3;  // leaf
+  page[4] = static_cast<char>(page_no);
+  page[8] = 9;  // page LSN
+  return page;
+}
+
+// The split: images of pages 5 and 6, a delta of parent 3, the commit, LSN 9.
+void AddSplitTxn(BatchBuilder* b) {
+  const std::string left = ExamplePage(5);
+  const std::string right = ExamplePage(6);
+  ASSERT_TRUE(b->AddPageImage(5, 9, test::U8(left)).ok());
+  ASSERT_TRUE(b->AddPageImage(6, 9, test::U8(right)).ok());
+  const std::string count("\x02\x00", 2);
+  const std::string separator(
+      "\x06\x00\x00\x00"
+      "dog",
+      7);
+  const std::vector<DeltaRange> ranges = {{28, count}, {4080, separator}};
+  ASSERT_TRUE(b->AddPageDelta(3, 4, 9, ranges).ok());
+  CommitInfo c;
+  c.txn_id = 13;
+  c.lsn = 9;
+  c.root = 3;
+  c.page_count = 7;
+  c.durable_lsn = 8;
+  ASSERT_TRUE(b->AddCommit(c).ok());
+}
+
+class WalExampleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    header_ = test::HeaderBytes(ExampleHeader());
+    BatchBuilder small(4096, false);
+    small.Reset(ExampleHeader().salt);
+    AddSmallTxn(&small);
+    small_ = std::string(small.data());
+    small_last_ = small.last_checksum();
+    BatchBuilder split(4096, false);
+    split.Reset(small_last_);
+    AddSplitTxn(&split);
+    split_ = std::string(split.data());
+    split_last_ = split.last_checksum();
+  }
+
+  sombra::test::TempDir dir_;
+  std::string path_ = dir_.File("db-wal");
+  std::string header_, small_, split_;
+  uint64_t small_last_ = 0, split_last_ = 0;
+};
+
+TEST_F(WalExampleTest, HeaderBytes) {
+  EXPECT_EQ(Hex(header_),
+            "53 4f 4d 42 52 57 41 4c 01 00 00 00 00 10 00 00 "
+            "ef cd ab 89 67 45 23 01 03 00 00 00 00 00 00 00 "
+            "01 00 00 db 17 5a ed 5e 08 00 00 00 00 00 00 00 "
+            "00 00 00 00 00 00 00 00 b3 04 27 0b 6c c5 ea 63");
+}
+
+TEST_F(WalExampleTest, SmallTransactionBytes) {
+  EXPECT_EQ(small_.size(), 119u);
+  EXPECT_EQ(Hex(small_),
+            // delta at 0x40
+            "02 00 00 00 23 00 00 00 65 f8 cf e5 cc a4 08 5c "
+            "05 00 00 00 06 00 00 00 00 00 00 00 08 00 00 00 00 00 00 00 "
+            "02 1c 02 0a 00 f9 1f 07 03 02 63 61 74 56 31 "
+            // commit at 0x73
+            "03 00 00 00 34 00 00 00 13 9d ea 3b 8e 2e 41 08 "
+            "0c 00 00 00 00 00 00 00 08 00 00 00 00 00 00 00 05 00 00 00 00 00 00 00 "
+            "06 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 07 00 00 00 00 00 00 00 "
+            "01 00 00 00");
+  EXPECT_EQ(small_last_, 0x08412e8e3bea9d13ull);
+}
+
+TEST_F(WalExampleTest, SplitTransactionLayout) {
+  ASSERT_EQ(split_.size(), 8367u);
+  const uint64_t base = 0xb7;
+  auto at = [&](uint64_t file_offset, size_t n) {
+    return Hex(std::string_view(split_).substr(file_offset - base, n));
+  };
+  EXPECT_EQ(at(0x00b7, 28),
+            "01 00 00 00 0c 10 00 00 34 ef eb c6 33 45 19 c4 05 00 00 00 09 00 00 00 00 00 00 00");
+  EXPECT_EQ(at(0x00d3, 10), "03 00 00 00 05 00 00 00 09 00");
+  EXPECT_EQ(at(0x10d3, 28),
+            "01 00 00 00 0c 10 00 00 a2 c0 cb e1 26 99 40 0b 06 00 00 00 09 00 00 00 00 00 00 00");
+  EXPECT_EQ(at(0x20ef, 51),
+            "02 00 00 00 23 00 00 00 d8 b6 9e b3 e0 58 44 8f 03 00 00 00 "
+            "04 00 00 00 00 00 00 00 09 00 00 00 00 00 00 00 02 1c 02 02 00 "
+            "f0 1f 07 06 00 00 00 64 6f 67");
+  EXPECT_EQ(at(0x2122, 16), "03 00 00 00 34 00 00 00 e7 2c 3b cd 7c eb e8 b3");
+  EXPECT_EQ(at(0x2162, 4), "03 00 00 00");
+  EXPECT_EQ(split_last_, 0xb3e8eb7ccd3b2ce7ull);
+}
+
+TEST_F(WalExampleTest, ReadBackTornAndDamaged) {
+  // Clean: 6 records, end of log at 0x2166.
+  sombra::test::WriteFileOrDie(path_, header_ + small_ + split_ + std::string(8192, '\0'));
+  test::Scan scan = test::ScanLog(path_);
+  ASSERT_TRUE(scan.open_status.ok()) << scan.open_status.ToString();
+  EXPECT_EQ(scan.records.size(), 6u);
+  EXPECT_EQ(scan.stop, StopReason::kEndOfLog);
+  EXPECT_EQ(scan.stop_offset, 0x2166u);
+  EXPECT_EQ(scan.commit_lsns, (std::vector<uint64_t>{8, 9}));
+
+  // Torn before sync: the sector 0x2000-0x21ff reads as zeros.
+  test::PatchFile(path_, 0x2000, std::string(512, '\0'));
+  scan = test::ScanLog(path_);
+  EXPECT_EQ(scan.stop, StopReason::kEndOfLog);
+  EXPECT_EQ(scan.stop_offset, 0x20efu);
+  EXPECT_EQ(scan.stop_index, 4u);
+  EXPECT_EQ(scan.committed_end, 0xb7u);
+  EXPECT_FALSE(scan.probe.stop_was_durable);
+
+  // Damaged after sync, with transaction 10 (durable LSN 9) written later.
+  BatchBuilder next(4096, false);
+  next.Reset(split_last_);
+  std::mt19937_64 rng(3);
+  test::AddTxn(&next, 10, 0, 1, 9, &rng);
+  std::string log = header_ + small_ + split_ + std::string(next.data()) + std::string(4096, '\0');
+  log[0x2100] ^= 0x40;
+  sombra::test::WriteFileOrDie(path_, log);
+  scan = test::ScanLog(path_);
+  EXPECT_EQ(scan.stop, StopReason::kChecksumMismatch);
+  EXPECT_EQ(scan.stop_offset, 0x20efu);
+  EXPECT_EQ(scan.stop_index, 4u);
+  EXPECT_EQ(scan.stop_txn_lsn, 9u);
+  EXPECT_TRUE(scan.probe.stop_was_durable);
+  EXPECT_EQ(scan.probe.max_durable_lsn, std::optional<uint64_t>(9));
+  EXPECT_EQ(scan.probe.first_commit_lsn, std::optional<uint64_t>(9));
+}
+
+}  // namespace
+}  // namespace sombra::wal

@@ -1,0 +1,221 @@
+// Tests of the WAL file header, the commit and delta field checks, and
+// BatchBuilder's input validation and buffer reuse.
+#include "wal/wal_format.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "util/hash.h"
+#include "wal/wal_batch.h"
+#include "wal_test_util.h"
+
+namespace sombra::wal {
+namespace {
+
+using test::HeaderBytes;
+using test::TestHeader;
+
+TEST(WalHeaderTest, RoundTrip) {
+  WalHeader h = TestHeader(0x0123456789ABCDEFull, 42, 7);
+  h.page_size = 65536;
+  const std::string raw = HeaderBytes(h);
+  ASSERT_EQ(raw.size(), kWalHeaderSize);
+  EXPECT_EQ(raw.substr(0, 8), "SOMBRWAL");
+  EXPECT_EQ(DecodeFixed64(test::U8(raw) + 56), Hash64(raw.data(), 56, 0));
+  auto back = DecodeWalHeader(test::U8(raw), raw.size());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->version, 1u);
+  EXPECT_EQ(back->page_size, 65536u);
+  EXPECT_EQ(back->salt, 0x0123456789ABCDEFull);
+  EXPECT_EQ(back->generation, 7u);
+  EXPECT_EQ(back->db_salt, test::kDbSalt);
+  EXPECT_EQ(back->start_lsn, 42u);
+}
+
+// Rewrites the field at `offset` (`size` bytes) to `value` and reseals the
+// header checksum, so the field's own rule is what fails.
+std::string WithField(size_t offset, size_t size, uint64_t value) {
+  std::string raw = HeaderBytes(TestHeader(99));
+  auto* p = reinterpret_cast<uint8_t*>(raw.data());
+  if (size == 4) {
+    EncodeFixed32(p + offset, static_cast<uint32_t>(value));
+  } else {
+    EncodeFixed64(p + offset, value);
+  }
+  EncodeFixed64(p + kWalHeaderChecksumOffset, Hash64(p, kWalHeaderChecksumOffset, 0));
+  return raw;
+}
+
+TEST(WalHeaderTest, EachDamagedFieldIsRejectedWithItsReason) {
+  struct Case {
+    const char* name;
+    std::string raw;
+    Status::Code code;
+    const char* reason;
+  };
+  std::string bad_magic = HeaderBytes(TestHeader(99));
+  bad_magic[3] = 'X';
+  std::string bad_checksum = HeaderBytes(TestHeader(99));
+  bad_checksum[60] ^= 0x01;
+  const std::vector<Case> cases = {
+      {"magic", bad_magic, Status::Code::kCorruption, "bad magic"},
+      {"checksum", bad_checksum, Status::Code::kCorruption, "checksum mismatch"},
+      {"version 2", WithField(8, 4, 2), Status::Code::kNotSupported, "newer"},
+      {"version 0", WithField(8, 4, 0), Status::Code::kCorruption, "format version 0"},
+      {"page size", WithField(12, 4, 5000), Status::Code::kCorruption, "page size 5000"},
+      {"page size 128K", WithField(12, 4, 131072), Status::Code::kCorruption, "page size"},
+      {"salt", WithField(16, 8, 0), Status::Code::kCorruption, "WAL salt is 0"},
+      {"db salt", WithField(32, 8, 0), Status::Code::kCorruption, "database salt is 0"},
+      {"start lsn", WithField(40, 8, 0), Status::Code::kCorruption, "start LSN is 0"},
+      {"reserved", WithField(48, 8, 1), Status::Code::kCorruption, "reserved"},
+  };
+  for (const Case& c : cases) {
+    auto r = DecodeWalHeader(test::U8(c.raw), c.raw.size());
+    ASSERT_FALSE(r.ok()) << c.name;
+    EXPECT_EQ(r.status().code(), c.code) << c.name << ": " << r.status().ToString();
+    EXPECT_NE(r.status().message().find(c.reason), std::string::npos)
+        << c.name << ": " << r.status().ToString();
+  }
+  // The generation may be anything.
+  const std::string gen = WithField(24, 8, 0);
+  EXPECT_TRUE(DecodeWalHeader(test::U8(gen), gen.size()).ok());
+}
+
+TEST(WalHeaderTest, AnyFlippedBitIsCaught) {
+  const std::string good = HeaderBytes(TestHeader(1234));
+  for (size_t i = 0; i < kWalHeaderSize; ++i) {
+    std::string raw = good;
+    raw[i] ^= 0x10;
+    auto r = DecodeWalHeader(test::U8(raw), raw.size());
+    EXPECT_TRUE(r.status().IsCorruption()) << "byte " << i;
+  }
+  auto short_header = DecodeWalHeader(test::U8(good), kWalHeaderSize - 1);
+  EXPECT_TRUE(short_header.status().IsCorruption());
+}
+
+TEST(WalHeaderTest, ReaderOpenReportsEmptyAndBadHeaders) {
+  sombra::test::TempDir dir;
+  const std::string path = dir.File("db-wal");
+  auto open = [&](const std::string& bytes) {
+    sombra::test::WriteFileOrDie(path, bytes);
+    auto file = Env::Default()->OpenFile(path, OpenMode::kReadOnly);
+    EXPECT_TRUE(file.ok());
+    WalReader reader(file->get());
+    return reader.Open();
+  };
+  EXPECT_TRUE(open("").IsNotFound());
+  Status s = open(HeaderBytes(TestHeader(5)).substr(0, 63));
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_NE(s.message().find("empty log"), std::string::npos);
+  s = open(std::string(64, '\0'));
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find(path), std::string::npos) << s.ToString();
+  EXPECT_TRUE(open(HeaderBytes(TestHeader(5))).ok());
+}
+
+TEST(WalCommitInfoTest, ConsistencyRules) {
+  CommitInfo good;
+  good.lsn = 5;
+  good.durable_lsn = 4;
+  good.page_count = 10;
+  good.root = 2;
+  good.freelist_head = 9;
+  good.freelist_count = 1;
+  std::string why;
+  EXPECT_TRUE(CheckCommitInfo(good, &why)) << why;
+  auto bad = [&](auto mutate) {
+    CommitInfo c = good;
+    mutate(&c);
+    std::string reason;
+    return !CheckCommitInfo(c, &reason) && !reason.empty();
+  };
+  EXPECT_TRUE(bad([](CommitInfo* c) { c->lsn = 0; }));
+  EXPECT_TRUE(bad([](CommitInfo* c) { c->durable_lsn = 5; }));
+  EXPECT_TRUE(bad([](CommitInfo* c) { c->page_count = 1; }));
+  EXPECT_TRUE(bad([](CommitInfo* c) { c->page_count = (uint64_t{1} << 32) + 1; }));
+  EXPECT_TRUE(bad([](CommitInfo* c) { c->root = 1; }));
+  EXPECT_TRUE(bad([](CommitInfo* c) { c->root = 10; }));
+  EXPECT_TRUE(bad([](CommitInfo* c) { c->freelist_head = 0; }));
+  EXPECT_TRUE(bad([](CommitInfo* c) { c->freelist_count = 0; }));
+  EXPECT_TRUE(bad([](CommitInfo* c) { c->freelist_head = 10; }));
+  EXPECT_TRUE(bad([](CommitInfo* c) { c->freelist_count = 10; }));
+  EXPECT_FALSE(bad([](CommitInfo* c) { c->root = 0; }));
+}
+
+TEST(WalDeltaRangesTest, WellFormedRules) {
+  const std::string b = "abcdef";
+  std::string why;
+  std::vector<DeltaRange> ok = {{0, b}, {6, b}, {4090, b}};  // adjacent is fine
+  EXPECT_TRUE(CheckDeltaRanges(ok, 4096, &why)) << why;
+  EXPECT_TRUE(CheckDeltaRanges({}, 4096, &why));
+  std::vector<DeltaRange> empty = {{0, ""}};
+  EXPECT_FALSE(CheckDeltaRanges(empty, 4096, &why));
+  EXPECT_NE(why.find("empty"), std::string::npos);
+  std::vector<DeltaRange> overlap = {{0, b}, {5, b}};
+  EXPECT_FALSE(CheckDeltaRanges(overlap, 4096, &why));
+  std::vector<DeltaRange> unsorted = {{100, b}, {0, b}};
+  EXPECT_FALSE(CheckDeltaRanges(unsorted, 4096, &why));
+  std::vector<DeltaRange> past = {{4091, b}};
+  EXPECT_FALSE(CheckDeltaRanges(past, 4096, &why));
+  EXPECT_NE(why.find("page end"), std::string::npos);
+}
+
+TEST(BatchBuilderTest, RejectsBadInputAndStaysUnchanged) {
+  BatchBuilder b(test::kPageSize, true);
+  b.Reset(77);
+  const std::string page = test::TestPage(1, true);
+  const std::string bytes = "xyz";
+  std::vector<DeltaRange> ranges = {{10, bytes}};
+  ASSERT_TRUE(b.AddPageImage(5, 3, test::U8(page)).ok());
+  const std::string before(b.data());
+  const uint64_t checksum = b.last_checksum();
+
+  EXPECT_TRUE(b.AddPageImage(1, 3, test::U8(page)).IsInvalidArgument());  // meta page
+  EXPECT_TRUE(b.AddPageImage(5, 0, test::U8(page)).IsInvalidArgument());  // LSN 0
+  EXPECT_TRUE(b.AddPageImage(6, 4, test::U8(page)).IsInvalidArgument());  // another LSN
+  EXPECT_TRUE(b.AddPageDelta(6, 3, 3, ranges).IsInvalidArgument());       // base == new
+  EXPECT_TRUE(b.AddPageDelta(6, 2, 4, ranges).IsInvalidArgument());       // another LSN
+  std::vector<DeltaRange> overlap = {{10, bytes}, {11, bytes}};
+  EXPECT_TRUE(b.AddPageDelta(6, 2, 3, overlap).IsInvalidArgument());
+  CommitInfo c;
+  c.lsn = 4;  // not the transaction's LSN
+  c.page_count = 10;
+  EXPECT_TRUE(b.AddCommit(c).IsInvalidArgument());
+  c.lsn = 3;
+  c.durable_lsn = 3;  // must be below the LSN
+  EXPECT_TRUE(b.AddCommit(c).IsInvalidArgument());
+  EXPECT_EQ(b.data(), before);
+  EXPECT_EQ(b.last_checksum(), checksum);
+  EXPECT_EQ(b.record_count(), 1u);
+
+  c.durable_lsn = 2;
+  ASSERT_TRUE(b.AddCommit(c).ok());
+  // The next transaction in the same batch must be LSN 4.
+  EXPECT_TRUE(b.AddPageImage(5, 3, test::U8(page)).IsInvalidArgument());
+  EXPECT_TRUE(b.AddPageImage(5, 4, test::U8(page)).ok());
+  EXPECT_EQ(b.record_count(), 3u);
+  EXPECT_EQ(b.stats().commit_records, 1u);
+}
+
+TEST(BatchBuilderTest, EmptyBatchKeepsSeedAndBuffersAreReused) {
+  BatchBuilder b(test::kPageSize, true);
+  b.Reset(0xABCDEF);
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(b.last_checksum(), 0xABCDEFu);
+  std::mt19937_64 rng(1);
+  test::AddTxn(&b, 5, 3, 3, 4, &rng);
+  const std::string first(b.data());
+  const char* buffer = b.data().data();
+  for (int i = 0; i < 20; ++i) {
+    b.Reset(0xABCDEF);
+    std::mt19937_64 again(1);
+    test::AddTxn(&b, 5, 3, 3, 4, &again);
+    EXPECT_EQ(b.data(), first);
+    EXPECT_EQ(b.data().data(), buffer) << "the batch buffer was reallocated";
+  }
+}
+
+}  // namespace
+}  // namespace sombra::wal
