@@ -93,6 +93,8 @@ Status PageFile::Create(const Options& options) {
 Status PageFile::Load() {
   SOMBRA_ASSIGN_OR_RETURN(MetaChoice choice, ReadNewestMeta(file_.get()));
   meta_ = choice.meta;
+  page_size_ = meta_.page_size;
+  salt_ = meta_.salt;
   scratch_.assign(meta_.page_size, 0);
   SOMBRA_ASSIGN_OR_RETURN(file_size_, file_->Size());
   const uint64_t needed = meta_.page_count * meta_.page_size;
@@ -114,7 +116,7 @@ Status PageFile::CheckWritable(const char* op) const {
 }
 
 Result<const uint8_t*> PageFile::ReadPage(const MappedRegion& region, uint32_t page_no) const {
-  const uint32_t ps = meta_.page_size;
+  const uint32_t ps = page_size_;
   const uint64_t offset = static_cast<uint64_t>(page_no) * ps;
   if (offset + ps > region.size()) {
     return Status::InvalidArgument("page " + std::to_string(page_no) + " of " + path_ +
@@ -123,7 +125,7 @@ Result<const uint8_t*> PageFile::ReadPage(const MappedRegion& region, uint32_t p
   const uint8_t* page = region.data() + offset;
   pages_read_->Add();
   if (verify_checksums_) {
-    Status s = VerifyPage(page, ps, page_no, meta_.salt, path_);
+    Status s = VerifyPage(page, ps, page_no, salt_, path_);
     if (!s.ok()) {
       checksum_failures_->Add();
       return s;

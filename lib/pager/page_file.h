@@ -50,8 +50,8 @@ class PageFile {
 
   Env* env() const { return env_; }
   const std::string& path() const { return path_; }
-  uint32_t page_size() const { return meta_.page_size; }
-  uint64_t salt() const { return meta_.salt; }
+  uint32_t page_size() const { return page_size_; }
+  uint64_t salt() const { return salt_; }
   bool read_only() const { return read_only_; }
   // The meta page in force on disk.
   const Meta& durable_meta() const { return meta_; }
@@ -107,6 +107,9 @@ class PageFile {
   std::unique_ptr<File> file_;
   std::unique_ptr<FileMap> map_;
   Meta meta_;
+  // Fixed at open; read by concurrent readers (meta_ is not).
+  uint32_t page_size_ = 0;
+  uint64_t salt_ = 0;
   uint64_t file_size_ = 0;
   std::vector<uint8_t> scratch_;  // one page: meta pages and sealed copies
 

@@ -93,10 +93,11 @@ std::unique_ptr<Snapshot> Pager::BeginRead() {
   return std::unique_ptr<Snapshot>(new Snapshot(this, published_, file_->Pin(), bin_));
 }
 
-void Pager::EndRead(uint64_t lsn) {
+void Pager::EndRead(uint64_t lsn, std::shared_ptr<RetireBin> bin) {
   std::lock_guard<std::mutex> lock(reader_mu_);
   auto it = readers_.find(lsn);
   if (it != readers_.end()) readers_.erase(it);
+  bin.reset();
 }
 
 std::vector<uint64_t> Pager::ReaderLsnsLocked() const {
@@ -133,7 +134,7 @@ Result<const uint8_t*> Pager::ReadCommitted(
   return file_->ReadPage(*region, page_no);
 }
 
-Snapshot::~Snapshot() { pager_->EndRead(state_.lsn); }
+Snapshot::~Snapshot() { pager_->EndRead(state_.lsn, std::move(bin_)); }
 
 Result<const uint8_t*> Snapshot::Read(uint32_t page_no) const {
   if (page_no >= state_.page_count) {

@@ -152,10 +152,12 @@ class Pager {
   // them (durability normal/off), in commit order; then prunes versions.
   void Publish(bool all);
   void PruneVersions(const std::vector<uint32_t>& pages, const std::vector<uint64_t>& snapshots);
-  // True while a map region that preserved pages is still held by a reader.
+  // The pages preserved in regions still held by a reader.
   // REQUIRES: version_mu_ held.
-  bool PreservedRegionsAlive();
-  void EndRead(uint64_t lsn);
+  std::unordered_set<uint32_t> PreservedPagesAlive();
+  // Unregisters a snapshot and drops its retire bin under reader_mu_, so
+  // that bins are only ever released and chained under that lock.
+  void EndRead(uint64_t lsn, std::shared_ptr<RetireBin> bin);
   void SetSticky(const Status& s);
   std::vector<uint64_t> ReaderLsnsLocked() const;
 
@@ -181,7 +183,16 @@ class Pager {
   // Versions: readers lock-free; changes under version_mu_.
   mutable std::mutex version_mu_;
   VersionMap versions_;
-  std::vector<std::weak_ptr<const MappedRegion>> preserved_regions_;  // guarded by version_mu_
+  // Map regions that preserved pages at a checkpoint, with those pages: a
+  // reader on such a region reads the old bytes of them from its region,
+  // so the file may not stand in for their versions. Guarded by version_mu_.
+  struct Preserved {
+    std::weak_ptr<const MappedRegion> region;
+    std::shared_ptr<const std::unordered_set<uint32_t>> pages;
+  };
+  std::vector<Preserved> preserved_;
+  // The page file's checkpoint LSN, for pruning without touching its meta.
+  std::atomic<uint64_t> checkpoint_lsn_{0};
   // The highest LSN known durable (synced log or page file).
   std::atomic<uint64_t> durable_lsn_{0};
 

@@ -46,32 +46,42 @@ Status Pager::CheckpointLocked() {
     // 2. Pages that a reader may still read from the file (it is older than
     //    every version of the page) are preserved in every live region.
     const uint64_t ps = page_size();
+    // Chains change under version_mu_ (a committer still publishing may
+    // prune); heads are never cut outside a checkpoint, so the pointers
+    // taken here stay valid while the pages are written.
     std::vector<uint32_t> at_risk;
-    if (oldest_reader != UINT64_MAX) {
+    std::vector<const PageVersion*> heads;
+    {
+      std::lock_guard<std::mutex> lock(version_mu_);
       for (uint32_t page_no : pages) {
+        heads.push_back(versions_.Head(page_no));
         const PageVersion* oldest = versions_.Oldest(page_no);
-        if (oldest != nullptr && oldest_reader < oldest->lsn &&
+        if (oldest_reader != UINT64_MAX && oldest != nullptr && oldest_reader < oldest->lsn &&
             page_no < file_->durable_meta().page_count) {
           at_risk.push_back(page_no);
         }
       }
-    }
-    if (!at_risk.empty()) {
-      std::lock_guard<std::mutex> lock(version_mu_);
-      for (const auto& region : file_->LiveRegions()) {
-        for (uint32_t page_no : at_risk) {
-          if ((uint64_t{page_no} + 1) * ps > region->size()) continue;
-          SOMBRA_RETURN_IF_ERROR(region->Preserve(uint64_t{page_no} * ps, ps));
+      if (!at_risk.empty()) {
+        auto preserved_pages =
+            std::make_shared<const std::unordered_set<uint32_t>>(at_risk.begin(), at_risk.end());
+        for (const auto& region : file_->LiveRegions()) {
+          for (uint32_t page_no : at_risk) {
+            if ((uint64_t{page_no} + 1) * ps > region->size()) continue;
+            SOMBRA_RETURN_IF_ERROR(region->Preserve(uint64_t{page_no} * ps, ps));
+          }
+          preserved_.push_back(Preserved{region, preserved_pages});
         }
-        preserved_regions_.push_back(region);
+        kept_for_readers_->Add(at_risk.size());
       }
-      kept_for_readers_->Add(at_risk.size());
     }
-    // 3. The newest version of each page, once per page.
-    for (uint32_t page_no : pages) {
-      const PageVersion* head = versions_.Head(page_no);
-      if (head == nullptr) continue;
-      SOMBRA_RETURN_IF_ERROR(file_->WritePage(page_no, head->data.get()));
+    // 3. The newest version of each page, once per page. A head at or
+    // below the last checkpoint is what the file already holds (it is kept
+    // only for readers): rewriting it would put bytes that are in no log at
+    // risk of a torn write.
+    const uint64_t previous = checkpoint_lsn_.load();
+    for (size_t i = 0; i < pages.size(); ++i) {
+      if (heads[i] == nullptr || heads[i]->lsn <= previous) continue;
+      SOMBRA_RETURN_IF_ERROR(file_->WritePage(pages[i], heads[i]->data.get()));
     }
     checkpoint_pages_->Add(pages.size());
     if (!at_risk.empty()) SOMBRA_RETURN_IF_ERROR(file_->RefreshMap());
@@ -85,6 +95,7 @@ Status Pager::CheckpointLocked() {
     next.freelist_count = state.freelist_count;
     next.checkpoint_lsn = state.lsn;
     SOMBRA_RETURN_IF_ERROR(file_->PublishMeta(next));
+    checkpoint_lsn_ = state.lsn;
     CrashPoint(kCrashAfterMeta);
     // 5. The log restarts with a new salt.
     if (wal_ != nullptr) {

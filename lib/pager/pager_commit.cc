@@ -56,17 +56,20 @@ Status Pager::CommitTxn(PagerTxn* t) {
   std::vector<wal::DeltaRange> ranges;
   std::vector<uint32_t> pages;
   for (auto& [page_no, d] : t->dirty_) {
+    bool image = d.whole || imaged_.count(page_no) == 0 || d.base_lsn == 0;
+    if (!image) {
+      uint64_t bytes = MergeRanges(&d.ranges);
+      if (d.ranges.empty()) {  // touched but nothing reported changed: not logged,
+        d.buf.reset();         // and no new version
+        continue;
+      }
+      image = bytes > ps / 2;
+    }
     uint8_t* buf = d.buf.get();
     EncodeFixed32(buf + kHeaderPageNoOffset, page_no);
     EncodeFixed64(buf + kHeaderLsnOffset, next.lsn);
     EncodeFixed64(buf + kHeaderChecksumOffset, 0);
     pages.push_back(page_no);
-    bool image = d.whole || imaged_.count(page_no) == 0 || d.base_lsn == 0;
-    if (!image) {
-      uint64_t bytes = MergeRanges(&d.ranges);
-      if (d.ranges.empty()) continue;  // only the header moved: nothing to log
-      image = bytes > ps / 2;
-    }
     Status s;
     if (image) {
       s = batch_->AddPageImage(page_no, next.lsn, buf);
@@ -174,9 +177,11 @@ void Pager::Publish(bool all) {
   PruneVersions(pages, snapshots);
 }
 
-bool Pager::PreservedRegionsAlive() {
-  std::erase_if(preserved_regions_, [](const auto& w) { return w.expired(); });
-  return !preserved_regions_.empty();
+std::unordered_set<uint32_t> Pager::PreservedPagesAlive() {
+  std::erase_if(preserved_, [](const Preserved& p) { return p.region.expired(); });
+  std::unordered_set<uint32_t> pages;
+  for (const Preserved& p : preserved_) pages.insert(p.pages->begin(), p.pages->end());
+  return pages;
 }
 
 void Pager::PruneVersions(const std::vector<uint32_t>& pages,
@@ -185,10 +190,15 @@ void Pager::PruneVersions(const std::vector<uint32_t>& pages,
   size_t cut = 0;
   {
     std::lock_guard<std::mutex> lock(version_mu_);
-    // The file's content may stand in for versions only where no older map
-    // region preserved a page (docs/design/checkpoint.md).
-    const uint64_t file_lsn = PreservedRegionsAlive() ? 0 : file_->durable_meta().checkpoint_lsn;
-    for (uint32_t page_no : pages) cut += versions_.Prune(page_no, snapshots, file_lsn, bin.get());
+    // The file's content may stand in for versions only of pages that no
+    // map region still held by a reader has preserved
+    // (docs/design/checkpoint.md).
+    const std::unordered_set<uint32_t> preserved = PreservedPagesAlive();
+    const uint64_t file_lsn = checkpoint_lsn_.load();
+    for (uint32_t page_no : pages) {
+      const uint64_t f = preserved.count(page_no) != 0 ? 0 : file_lsn;
+      cut += versions_.Prune(page_no, snapshots, f, bin.get());
+    }
   }
   if (cut == 0) return;
   versions_pruned_->Add(cut);

@@ -27,6 +27,7 @@ Status Pager::Recover() {
   committed_ = TreeState{meta.checkpoint_lsn, meta.root, meta.page_count, meta.freelist_head,
                          meta.freelist_count};
   durable_lsn_ = meta.checkpoint_lsn;
+  checkpoint_lsn_ = meta.checkpoint_lsn;
   uint64_t generation = 0;
   std::unordered_map<uint32_t, std::unique_ptr<uint8_t[]>> pages;  // newest content
   const uint32_t ps = page_size();
@@ -40,6 +41,12 @@ Status Pager::Recover() {
     const bool usable =
         opened.ok() && reader.header().db_salt == file_->salt() && reader.header().page_size == ps;
     if (opened.ok()) generation = reader.header().generation;
+    if (usable && reader.header().start_lsn > committed_.lsn + 1) {
+      return Status::Corruption(
+          "log " + wal_path_ + " starts at LSN " + std::to_string(reader.header().start_lsn) +
+          " but the page file holds only up to LSN " + std::to_string(committed_.lsn) +
+          ": the page file is older than its log (transactions in between are missing)");
+    }
     if (usable) {
       std::vector<TxnRecord> txn;
       wal::Record rec;

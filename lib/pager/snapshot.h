@@ -43,7 +43,7 @@ class Snapshot {
   Pager* const pager_;
   const TreeState state_;
   const std::shared_ptr<const MappedRegion> region_;
-  const std::shared_ptr<RetireBin> bin_;  // keeps versions we may stand on alive
+  std::shared_ptr<RetireBin> bin_;  // keeps versions we may stand on alive
 };
 
 }  // namespace sombra::pager

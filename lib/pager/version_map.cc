@@ -1,5 +1,7 @@
 #include "pager/version_map.h"
 
+#include <algorithm>
+
 namespace sombra::pager {
 
 RetireBin::~RetireBin() {
@@ -106,14 +108,20 @@ size_t VersionMap::Prune(uint32_t page_no, const std::vector<uint64_t>& snapshot
   for (PageVersion* v = head; v != nullptr; v = v->older.load(std::memory_order_relaxed)) {
     chain.push_back(v);
   }
+  // The version the page file holds (the newest at or below file_lsn) is
+  // kept like a reader's: the suffix rule below must find exactly it.
+  std::vector<uint64_t> wanted(snapshots);
+  if (file_lsn != 0) {
+    wanted.insert(std::upper_bound(wanted.begin(), wanted.end(), file_lsn), file_lsn);
+  }
   std::vector<bool> needed(chain.size(), false);
-  auto snap = snapshots.rbegin();
+  auto snap = wanted.rbegin();
   for (size_t i = 0; i < chain.size(); ++i) {
     if (chain[i]->lsn > snapshots.back()) {
       needed[i] = true;  // not yet visible to anyone: the writer's
       continue;
     }
-    while (snap != snapshots.rend() && *snap >= chain[i]->lsn) {
+    while (snap != wanted.rend() && *snap >= chain[i]->lsn) {
       needed[i] = true;  // the newest version at or below *snap
       ++snap;
     }

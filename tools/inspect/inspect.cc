@@ -13,7 +13,7 @@ namespace {
 
 struct Command {
   std::string file;
-  std::string name;                   // meta, page or verify
+  std::string name;                   // meta, page, verify or wal
   std::vector<std::string> operands;  // after the command name
   Flags flags;
   bool help = false;
@@ -45,7 +45,7 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
   }
   if (cmd->help) return "";
   if (positional.empty()) return "missing FILE and command (see --help)";
-  if (positional.size() == 1) return "missing command: meta, page N or verify (see --help)";
+  if (positional.size() == 1) return "missing command: meta, page N, verify or wal (see --help)";
   cmd->file = positional[0];
   cmd->name = positional[1];
   cmd->operands.assign(positional.begin() + 2, positional.end());
@@ -53,8 +53,8 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
   if (cmd->name == "page") {
     want = 1;
     if (cmd->operands.empty()) return "page: missing page number";
-  } else if (cmd->name != "meta" && cmd->name != "verify") {
-    return "unknown command " + cmd->name + "; expected meta, page or verify";
+  } else if (cmd->name != "meta" && cmd->name != "verify" && cmd->name != "wal") {
+    return "unknown command " + cmd->name + "; expected meta, page, verify or wal";
   }
   if (cmd->operands.size() > want) {
     return cmd->name + ": unexpected argument " + cmd->operands[want];
@@ -91,6 +91,9 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     return PrintError(err, "page: not a page number: " + cmd.operands[0]);
   }
 
+  // The log is inspected even when the page file is missing or damaged.
+  if (cmd.name == "wal") return RunWal(cmd.file, cmd.flags, out, err);
+
   Result<std::unique_ptr<InspectedFile>> db = InspectedFile::Open(cmd.file);
   if (!db.ok()) return PrintError(err, db.status().message());
 
@@ -117,13 +120,16 @@ std::string Usage() {
          "  page N [--hex]   page N: header decoded, then a hex dump\n"
          "                   (shown by default; --no-hex leaves it out)\n"
          "  verify           check every page and the freelist\n"
+         "  wal              the write-ahead log FILE-wal: header, records,\n"
+         "                   where its valid prefix ends and what recovery\n"
+         "                   would replay (FILE itself may be damaged)\n"
          "\n"
          "options:\n"
          "  --json           print the result as one JSON object\n"
          "  --help, -h       print this help\n"
          "\n"
-         "exit status: 0 ok, 1 verify found problems, 2 usage error or the\n"
-         "file cannot be inspected\n";
+         "exit status: 0 ok, 1 verify found problems or recovery would refuse\n"
+         "the log, 2 usage error or the file cannot be inspected\n";
 }
 
 int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

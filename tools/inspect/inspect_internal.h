@@ -94,6 +94,9 @@ int RunMeta(const InspectedFile& db, const Flags& flags, std::ostream& out, std:
 int RunPage(const InspectedFile& db, uint32_t page_no, const Flags& flags, std::ostream& out,
             std::ostream& err);
 int RunVerify(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);
+// The write-ahead log `db_path`-wal; db_path need not be a valid page file.
+// Exit 1 when recovery would refuse the log (a synced transaction is damaged).
+int RunWal(const std::string& db_path, const Flags& flags, std::ostream& out, std::ostream& err);
 
 // Writes "sombra-inspect: <message>" as exactly one line (control
 // characters in the message are escaped) and returns kExitError.
