@@ -1,0 +1,144 @@
+// btree/btree.h: the B+tree over pager transactions and snapshots.
+//
+// BTreeWriter runs inside one pager::PagerTxn: Put/Delete/Get descend from
+// the root keeping the path (no parent pointers), edit leaves only through
+// LeafAllocator (with a per-transaction cache of allocator snapshots, so a
+// run of edits to one leaf never re-parses it), split leaves with SplitInto
+// (both halves handed to the pager as whole images) and cascade internal
+// splits up to a new root; deletes borrow from or merge with a sibling when
+// a page falls below the fill threshold, and the root collapses when it has
+// one child. Reads (Get, cursors, Verify) take a PageReader: a snapshot's or
+// the transaction's view.
+//
+// Thread safety: a BTreeWriter belongs to its transaction's thread. Readers
+// over distinct snapshots run in parallel.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "btree/btree_counters.h"
+#include "btree/leaf_allocator.h"
+#include "btree/overflow.h"
+#include "pager/pager_txn.h"
+#include "pager/snapshot.h"
+
+namespace sombra::btree {
+
+struct BtreeOptions {
+  // A non-root page whose records and slots use less than this fraction of
+  // the space a page offers borrows from or merges with a sibling.
+  double merge_threshold = 0.25;
+};
+
+// The largest value Put accepts.
+constexpr uint64_t kMaxValueSize = (uint64_t{1} << 32) - 1;
+
+// A reader over a snapshot.
+PageReader SnapshotReader(const pager::Snapshot* snap);
+
+// Looks `key` up in the tree rooted at `root`: NotFound, or *value.
+Status TreeGet(const PageReader& read, uint32_t page_size, uint32_t root, std::string_view key,
+               std::string* value, const BtreeCounters& c);
+
+class BTreeWriter {
+ public:
+  BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options = {});
+  ~BTreeWriter();
+
+  // InvalidArgument (nothing written) for an empty or oversized key or an
+  // oversized value.
+  Status Put(std::string_view key, std::string_view value);
+  // *existed (may be null) says whether the key was there.
+  Status Delete(std::string_view key, bool* existed);
+  Status Get(std::string_view key, std::string* value);
+  PageReader reader();
+  uint32_t root() const { return txn_->root(); }
+  // Bumped by every change: cursors in the transaction re-seek after one.
+  uint64_t version() const { return version_; }
+  const BtreeCounters& counters() const { return c_; }
+
+ private:
+  struct PathEntry {
+    uint32_t page_no;
+    size_t child_index;
+  };
+  class Sink;
+
+  Status Descend(std::string_view key, std::vector<PathEntry>* path, uint32_t* leaf);
+  // The cached allocator snapshot of a leaf (parsed from the transaction's
+  // view on first use).
+  Result<LeafAllocatorSnapshot*> LeafSnapshot(uint32_t page_no);
+  Status SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafAllocatorSnapshot* snap,
+                   const PendingInsert& pending, std::vector<PathEntry>* path);
+  Status InsertIntoParent(std::vector<PathEntry>* path, uint16_t child_level,
+                          std::string_view separator, uint32_t right_child);
+  Status FixLeftLink(uint32_t page_no, uint32_t new_left);
+  Status RebalanceLeaf(std::vector<PathEntry>* path);
+  Status RebalanceInternal(uint32_t page_no, std::vector<PathEntry>* path);
+  bool Underfull(uint32_t used_bytes) const;
+  Status EncodeRecord(std::string_view key, std::string_view value, std::string* record);
+  Status FreeValue(const LeafRecordRef& rec);
+
+  pager::PagerTxn* txn_;
+  BtreeCounters c_;
+  BtreeOptions options_;
+  uint32_t page_size_;
+  uint64_t version_ = 0;
+  std::unordered_map<uint32_t, LeafAllocatorSnapshot> cache_;
+  std::vector<uint8_t> scratch_;
+  std::vector<uint8_t> scratch2_;
+};
+
+// Ordered iteration over the tree rooted at `root` as `read` sees it.
+class TreeCursor {
+ public:
+  TreeCursor(PageReader read, uint32_t page_size, uint32_t root, const BtreeCounters& c);
+
+  bool Valid() const { return valid_; }
+  void SeekToFirst();
+  void SeekToLast();
+  void Seek(std::string_view key);  // first key >= key
+  void Next();                      // REQUIRES: Valid()
+  void Prev();                      // REQUIRES: Valid()
+  // Views into the page (or, for a large value, into the cursor's buffer),
+  // valid until the cursor moves.
+  std::string_view key() const { return key_; }
+  std::string_view value() const { return value_; }
+  const Status& status() const { return status_; }
+  // For a writer's cursor: re-read the tree from a new root.
+  void Reset(uint32_t root) { root_ = root; }
+
+ private:
+  // Descends to the leaf for key (or the first/last leaf) and positions.
+  void Position(std::string_view key, int edge);
+  bool Load();  // reads the current slot into key_/value_
+  bool StepLeaf(bool forward);
+  void Fail(const Status& s);
+
+  PageReader read_;
+  uint32_t page_size_;
+  uint32_t root_;
+  const BtreeCounters& c_;
+  uint32_t leaf_ = 0;
+  size_t slot_ = 0;
+  bool valid_ = false;
+  std::string_view key_;
+  std::string_view value_;
+  std::string overflow_value_;
+  Status status_;
+};
+
+// Walks the whole tree (docs/format/page.md, "A page is valid if and only
+// if"): checksums (by reading every page), layouts, keys inside fences,
+// separators consistent with children's fences, levels, sibling links,
+// every page in [2, page count) reachable exactly once or on the freelist.
+// Corruption naming the page and what is wrong; *pages_checked counts.
+// Its own parses are not counted in the database's allocator counters.
+Status VerifyTree(const pager::Snapshot& snap, uint64_t* pages_checked = nullptr);
+
+}  // namespace sombra::btree

@@ -1,0 +1,259 @@
+// The read side: point lookups and cursors over a PageReader.
+#include <algorithm>
+
+#include "btree/btree.h"
+#include "btree/internal_node.h"
+#include "pager/format.h"
+
+namespace sombra::btree {
+namespace {
+
+// Bounds-checked access to the slots of a node page.
+struct NodeView {
+  const uint8_t* page;
+  uint32_t ps;
+
+  uint16_t count() const { return DecodeFixed16(page + kSlotCountOffset); }
+  uint16_t level() const { return DecodeFixed16(page + kLevelOffset); }
+  uint32_t right() const { return DecodeFixed32(page + kRightOffset); }
+  uint32_t left() const { return DecodeFixed32(page + kLeftOffset); }
+  // Record i's bytes; false when the slot points outside the page.
+  bool Slot(size_t i, const uint8_t** data, size_t* len, uint32_t* head) const {
+    const uint64_t at = uint64_t{DecodeFixed32(page + kFreeEndOffset)} + kSlotSize * i;
+    if (i >= count() || at < kNodeHeaderEnd || at + kSlotSize > ps) return false;
+    const uint8_t* s = page + at;
+    uint16_t off = DecodeFixed16(s);
+    uint16_t n = DecodeFixed16(s + 2);
+    *head = DecodeFixed32(s + 4);
+    if (off < kNodeHeaderEnd || uint32_t{off} + n > ps) return false;
+    *data = page + off;
+    *len = n;
+    return true;
+  }
+};
+
+Status BadNode(uint32_t page_no, const char* what) {
+  return Status::Corruption("page " + std::to_string(page_no) + ": " + what);
+}
+
+int CompareKeys(std::string_view a, std::string_view b) { return a.compare(b); }
+
+// The first slot of leaf `v` whose key is >= key; *exact when equal.
+Result<size_t> LeafLowerBound(const NodeView& v, uint32_t page_no, std::string_view key,
+                              bool* exact, const BtreeCounters& c) {
+  const uint32_t want = KeyHead(key);
+  size_t lo = 0, hi = v.count();
+  *exact = false;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    const uint8_t* data;
+    size_t len;
+    uint32_t head;
+    if (!v.Slot(mid, &data, &len, &head)) return BadNode(page_no, "slot outside the page");
+    c.key_cmps->Add();
+    int cmp;
+    if (head != want) {
+      cmp = head < want ? -1 : 1;
+    } else {
+      LeafRecordRef rec;
+      if (!DecodeLeafRecord(data, len, &rec)) return BadNode(page_no, "malformed record");
+      c.key_decodes->Add();
+      cmp = CompareKeys(rec.key, key);
+    }
+    if (cmp < 0) {
+      lo = mid + 1;
+    } else {
+      if (cmp == 0) *exact = true;
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+}  // namespace
+
+PageReader SnapshotReader(const pager::Snapshot* snap) {
+  return [snap](uint32_t page_no) { return snap->Read(page_no); };
+}
+
+// Descends from root to the leaf that holds `key` (edge: -1 leftmost leaf,
+// +1 rightmost leaf, 0 by key).
+static Result<uint32_t> FindLeaf(const PageReader& read, uint32_t page_size, uint32_t root,
+                                 std::string_view key, int edge, const BtreeCounters& c) {
+  uint32_t page_no = root;
+  for (int depth = 0; depth < 64; ++depth) {
+    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, read(page_no));
+    uint8_t kind = page[pager::kHeaderKindOffset];
+    if (kind == static_cast<uint8_t>(pager::PageKind::kLeaf)) return page_no;
+    if (kind != static_cast<uint8_t>(pager::PageKind::kInternal)) {
+      return BadNode(page_no, "tree page is neither leaf nor internal");
+    }
+    InternalNode node(const_cast<uint8_t*>(page), page_size, nullptr, c);
+    size_t i = edge < 0 ? 0 : edge > 0 ? node.count() : node.ChildIndex(key);
+    page_no = node.child(i);
+    if (page_no < pager::kFirstDataPage) return BadNode(page_no, "child pointer out of range");
+  }
+  return Status::Corruption("tree deeper than 64 levels: a cycle");
+}
+
+static Status ReadValue(const PageReader& read, uint32_t page_size, const LeafRecordRef& rec,
+                        std::string* out) {
+  if (!rec.overflow) {
+    out->assign(rec.value.data(), rec.value.size());
+    return Status::OK();
+  }
+  uint32_t first;
+  uint64_t len;
+  DecodeOverflowRef(rec.value, &first, &len);
+  return ReadOverflow(read, page_size, first, len, out);
+}
+
+Status TreeGet(const PageReader& read, uint32_t page_size, uint32_t root, std::string_view key,
+               std::string* value, const BtreeCounters& c) {
+  if (root == 0) return Status::NotFound("key not found");
+  SOMBRA_ASSIGN_OR_RETURN(uint32_t leaf, FindLeaf(read, page_size, root, key, 0, c));
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, read(leaf));
+  NodeView v{page, page_size};
+  bool exact;
+  SOMBRA_ASSIGN_OR_RETURN(size_t i, LeafLowerBound(v, leaf, key, &exact, c));
+  if (!exact) return Status::NotFound("key not found");
+  const uint8_t* data;
+  size_t len;
+  uint32_t head;
+  LeafRecordRef rec;
+  if (!v.Slot(i, &data, &len, &head) || !DecodeLeafRecord(data, len, &rec)) {
+    return BadNode(leaf, "malformed record");
+  }
+  return ReadValue(read, page_size, rec, value);
+}
+
+TreeCursor::TreeCursor(PageReader read, uint32_t page_size, uint32_t root, const BtreeCounters& c)
+    : read_(std::move(read)), page_size_(page_size), root_(root), c_(c) {}
+
+void TreeCursor::Fail(const Status& s) {
+  valid_ = false;
+  if (status_.ok()) status_ = s;
+}
+
+bool TreeCursor::Load() {
+  auto page = read_(leaf_);
+  if (!page.ok()) {
+    Fail(page.status());
+    return false;
+  }
+  NodeView v{*page, page_size_};
+  const uint8_t* data;
+  size_t len;
+  uint32_t head;
+  LeafRecordRef rec;
+  if (!v.Slot(slot_, &data, &len, &head) || !DecodeLeafRecord(data, len, &rec)) {
+    Fail(BadNode(leaf_, "malformed record"));
+    return false;
+  }
+  c_.key_decodes->Add();
+  key_ = rec.key;
+  if (rec.overflow) {
+    Status s = ReadValue(read_, page_size_, rec, &overflow_value_);
+    if (!s.ok()) {
+      Fail(s);
+      return false;
+    }
+    value_ = overflow_value_;
+  } else {
+    value_ = rec.value;
+  }
+  valid_ = true;
+  return true;
+}
+
+// Moves to the next (or previous) non-empty leaf; false at the end.
+bool TreeCursor::StepLeaf(bool forward) {
+  for (int guard = 0; guard < (1 << 30); ++guard) {
+    auto page = read_(leaf_);
+    if (!page.ok()) {
+      Fail(page.status());
+      return false;
+    }
+    NodeView v{*page, page_size_};
+    uint32_t next = forward ? v.right() : v.left();
+    if (next == 0) {
+      valid_ = false;
+      return false;
+    }
+    auto np = read_(next);
+    if (!np.ok()) {
+      Fail(np.status());
+      return false;
+    }
+    leaf_ = next;
+    NodeView nv{*np, page_size_};
+    if (nv.count() == 0) continue;
+    slot_ = forward ? 0 : nv.count() - 1u;
+    return Load();
+  }
+  Fail(Status::Corruption("sibling links loop"));
+  return false;
+}
+
+void TreeCursor::Position(std::string_view key, int edge) {
+  valid_ = false;
+  status_ = Status::OK();
+  if (root_ == 0) return;
+  auto leaf = FindLeaf(read_, page_size_, root_, key, edge, c_);
+  if (!leaf.ok()) return Fail(leaf.status());
+  leaf_ = *leaf;
+  auto page = read_(leaf_);
+  if (!page.ok()) return Fail(page.status());
+  NodeView v{*page, page_size_};
+  if (edge > 0) {
+    if (v.count() == 0) {
+      StepLeaf(false);
+      return;
+    }
+    slot_ = v.count() - 1u;
+    Load();
+    return;
+  }
+  size_t i = 0;
+  if (edge == 0) {
+    bool exact;
+    auto lb = LeafLowerBound(v, leaf_, key, &exact, c_);
+    if (!lb.ok()) return Fail(lb.status());
+    i = *lb;
+  }
+  if (i >= v.count()) {
+    StepLeaf(true);
+    return;
+  }
+  slot_ = i;
+  Load();
+}
+
+void TreeCursor::SeekToFirst() { Position({}, -1); }
+void TreeCursor::SeekToLast() { Position({}, 1); }
+void TreeCursor::Seek(std::string_view key) { Position(key, 0); }
+
+void TreeCursor::Next() {
+  if (!valid_) return;
+  auto page = read_(leaf_);
+  if (!page.ok()) return Fail(page.status());
+  NodeView v{*page, page_size_};
+  if (slot_ + 1 < v.count()) {
+    ++slot_;
+    Load();
+    return;
+  }
+  StepLeaf(true);
+}
+
+void TreeCursor::Prev() {
+  if (!valid_) return;
+  if (slot_ > 0) {
+    --slot_;
+    Load();
+    return;
+  }
+  StepLeaf(false);
+}
+
+}  // namespace sombra::btree

@@ -1,0 +1,424 @@
+// The write side: Put, Delete, splits and rebalancing, all through
+// LeafAllocator and InternalNode.
+#include <cstring>
+
+#include "btree/btree.h"
+#include "btree/internal_node.h"
+#include "pager/format.h"
+
+namespace sombra::btree {
+
+class BTreeWriter::Sink final : public ChangeSink {
+ public:
+  Sink(pager::PagerTxn* txn, uint32_t page_no) : txn_(txn), page_no_(page_no) {}
+  void Changed(uint32_t offset, uint32_t length) override {
+    txn_->NoteWrite(page_no_, offset, length);
+  }
+
+ private:
+  pager::PagerTxn* txn_;
+  uint32_t page_no_;
+};
+
+namespace {
+
+// The records of one or two leaves, in order.
+class LeavesSource final : public RecordSource {
+ public:
+  void Add(const uint8_t* page, const LeafAllocatorSnapshot* snap, size_t begin, size_t end) {
+    parts_.push_back(Part{page, snap, begin, end});
+  }
+  bool Next(std::string_view* record, uint32_t* head) override {
+    while (part_ < parts_.size()) {
+      Part& p = parts_[part_];
+      if (p.begin < p.end) {
+        const LeafSlot& s = p.snap->slot(p.begin++);
+        *record = std::string_view(reinterpret_cast<const char*>(p.page + s.offset), s.length);
+        *head = s.head;
+        return true;
+      }
+      ++part_;
+    }
+    return false;
+  }
+
+ private:
+  struct Part {
+    const uint8_t* page;
+    const LeafAllocatorSnapshot* snap;
+    size_t begin, end;
+  };
+  std::vector<Part> parts_;
+  size_t part_ = 0;
+};
+
+Status KeyError(std::string_view key, uint32_t max) {
+  return Status::InvalidArgument("key of " + std::to_string(key.size()) +
+                                 " bytes: keys must be 1 to " + std::to_string(max) + " bytes");
+}
+
+}  // namespace
+
+BTreeWriter::BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options)
+    : txn_(txn),
+      c_(BtreeCounters::From(metrics)),
+      options_(options),
+      page_size_(txn->page_size()),
+      scratch_(txn->page_size()),
+      scratch2_(txn->page_size()) {}
+
+BTreeWriter::~BTreeWriter() = default;
+
+PageReader BTreeWriter::reader() {
+  return [this](uint32_t page_no) { return txn_->Read(page_no); };
+}
+
+bool BTreeWriter::Underfull(uint32_t used_bytes) const {
+  return used_bytes < options_.merge_threshold * (page_size_ - kNodeHeaderEnd);
+}
+
+Status BTreeWriter::Get(std::string_view key, std::string* value) {
+  if (key.empty() || key.size() > MaxKeySize(page_size_)) {
+    return KeyError(key, MaxKeySize(page_size_));
+  }
+  return TreeGet(reader(), page_size_, txn_->root(), key, value, c_);
+}
+
+Status BTreeWriter::Descend(std::string_view key, std::vector<PathEntry>* path, uint32_t* leaf) {
+  path->clear();
+  uint32_t page_no = txn_->root();
+  for (int depth = 0; depth < 64; ++depth) {
+    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
+    uint8_t kind = page[pager::kHeaderKindOffset];
+    if (kind == static_cast<uint8_t>(pager::PageKind::kLeaf)) {
+      *leaf = page_no;
+      return Status::OK();
+    }
+    if (kind != static_cast<uint8_t>(pager::PageKind::kInternal)) {
+      return Status::Corruption("page " + std::to_string(page_no) +
+                                ": tree page is neither leaf nor internal");
+    }
+    InternalNode node(const_cast<uint8_t*>(page), page_size_, nullptr, c_);
+    size_t i = node.ChildIndex(key);
+    path->push_back(PathEntry{page_no, i});
+    page_no = node.child(i);
+  }
+  return Status::Corruption("tree deeper than 64 levels: a cycle");
+}
+
+Result<LeafAllocatorSnapshot*> BTreeWriter::LeafSnapshot(uint32_t page_no) {
+  auto it = cache_.find(page_no);
+  if (it != cache_.end()) {
+    c_.allocator_cache_reuse->Add();
+#ifndef NDEBUG
+    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
+    if (!it->second.Matches(page)) {
+      return Status::Corruption("page " + std::to_string(page_no) +
+                                ": cached allocator snapshot is stale (a write bypassed it)");
+    }
+#endif
+    return &it->second;
+  }
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
+  SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot snap,
+                          LeafAllocatorSnapshot::Parse(page, page_size_, c_));
+  return &cache_.emplace(page_no, std::move(snap)).first->second;
+}
+
+Status BTreeWriter::EncodeRecord(std::string_view key, std::string_view value,
+                                 std::string* record) {
+  const size_t inline_size = VarintLength(key.size()) + VarintLength(uint64_t{value.size()} << 1) +
+                             key.size() + value.size();
+  if (inline_size <= MaxInlineRecord(page_size_)) {
+    *record = EncodeLeafRecord(key, value);
+    return Status::OK();
+  }
+  SOMBRA_ASSIGN_OR_RETURN(uint32_t first, WriteOverflow(txn_, value, c_));
+  *record = EncodeOverflowRecord(key, first, value.size());
+  return Status::OK();
+}
+
+Status BTreeWriter::FreeValue(const LeafRecordRef& rec) {
+  if (!rec.overflow) return Status::OK();
+  uint32_t first;
+  uint64_t len;
+  DecodeOverflowRef(rec.value, &first, &len);
+  return FreeOverflow(txn_, first, len);
+}
+
+Status BTreeWriter::Put(std::string_view key, std::string_view value) {
+  if (key.empty() || key.size() > MaxKeySize(page_size_)) {
+    return KeyError(key, MaxKeySize(page_size_));
+  }
+  if (value.size() > kMaxValueSize) {
+    return Status::InvalidArgument("value of " + std::to_string(value.size()) +
+                                   " bytes is larger than the limit of " +
+                                   std::to_string(kMaxValueSize));
+  }
+  if (txn_->root() == 0) {
+    uint8_t* page;
+    SOMBRA_ASSIGN_OR_RETURN(uint32_t root, txn_->Allocate(pager::PageKind::kLeaf, &page));
+    cache_[root] = LeafAllocatorSnapshot::InitEmpty(page, page_size_, {}, {}, 0, 0, c_);
+    txn_->SetRoot(root);
+  }
+  std::vector<PathEntry> path;
+  uint32_t leaf;
+  SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
+  SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * snap, LeafSnapshot(leaf));
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
+  bool exact;
+  size_t i = snap->LowerBound(page, key, &exact);
+  if (exact) SOMBRA_RETURN_IF_ERROR(FreeValue(snap->Record(page, i)));
+  std::string record;
+  SOMBRA_RETURN_IF_ERROR(EncodeRecord(key, value, &record));
+  Sink sink(txn_, leaf);
+  LeafAllocator alloc(page, snap, &sink, c_);
+  PendingInsert pending;
+  EditResult r =
+      exact ? alloc.Update(i, record, &pending) : alloc.Insert(i, record, KeyHead(key), &pending);
+  ++version_;
+  if (r == EditResult::kApplied) return Status::OK();
+  c_.allocator_split_triggers->Add();
+  pending.head = KeyHead(key);
+  return SplitLeaf(leaf, page, snap, pending, &path);
+}
+
+Status BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafAllocatorSnapshot* snap,
+                              const PendingInsert& pending, std::vector<PathEntry>* path) {
+  const uint32_t old_right = DecodeFixed32(page + kRightOffset);
+  const size_t cut = ChooseSplit(page, *snap, pending, /*rightmost=*/old_right == 0);
+  uint8_t* right_page;
+  SOMBRA_ASSIGN_OR_RETURN(uint32_t right_no, txn_->Allocate(pager::PageKind::kLeaf, &right_page));
+  std::memset(scratch_.data(), 0, page_size_);
+  SplitOutput out =
+      SplitInto(page, *snap, pending, cut, scratch_.data(), right_page, leaf_no, right_no, c_);
+  // The left image replaces the leaf whole: it goes to the log and to
+  // memory exactly as SplitInto produced it.
+  std::memcpy(page, scratch_.data(), page_size_);
+  txn_->NoteWholePage(leaf_no);
+  txn_->NoteWholePage(right_no);
+  cache_[leaf_no] = std::move(out.left);
+  cache_[right_no] = std::move(out.right);
+  c_.leaf_splits->Add();
+  if (old_right != 0) SOMBRA_RETURN_IF_ERROR(FixLeftLink(old_right, right_no));
+  return InsertIntoParent(path, 0, out.separator, right_no);
+}
+
+Status BTreeWriter::FixLeftLink(uint32_t page_no, uint32_t new_left) {
+  SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * snap, LeafSnapshot(page_no));
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(page_no));
+  Sink sink(txn_, page_no);
+  LeafAllocator alloc(page, snap, &sink, c_);
+  alloc.SetSiblings(new_left, DecodeFixed32(page + kRightOffset));
+  return Status::OK();
+}
+
+Status BTreeWriter::InsertIntoParent(std::vector<PathEntry>* path, uint16_t child_level,
+                                     std::string_view separator, uint32_t right_child) {
+  if (path->empty()) {  // the root split: a new root above it
+    uint8_t* page;
+    SOMBRA_ASSIGN_OR_RETURN(uint32_t root, txn_->Allocate(pager::PageKind::kInternal, &page));
+    InternalNode node(page, page_size_, nullptr, c_);
+    node.Init(static_cast<uint16_t>(child_level + 1), txn_->root());
+    if (!node.Insert(0, separator, right_child)) {
+      return Status::Corruption("a separator does not fit in an empty internal page");
+    }
+    txn_->SetRoot(root);
+    return Status::OK();
+  }
+  const PathEntry parent = path->back();
+  path->pop_back();
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(parent.page_no));
+  Sink sink(txn_, parent.page_no);
+  InternalNode node(page, page_size_, &sink, c_);
+  if (node.Insert(parent.child_index, separator, right_child)) return Status::OK();
+  uint8_t* right_page;
+  SOMBRA_ASSIGN_OR_RETURN(uint32_t right_no,
+                          txn_->Allocate(pager::PageKind::kInternal, &right_page));
+  std::memset(scratch_.data(), 0, page_size_);
+  std::string up = SplitInternal(page, page_size_, parent.child_index, separator, right_child,
+                                 scratch_.data(), right_page, c_);
+  std::memcpy(page, scratch_.data(), page_size_);
+  txn_->NoteWholePage(parent.page_no);
+  txn_->NoteWholePage(right_no);
+  c_.internal_splits->Add();
+  return InsertIntoParent(path, node.level(), up, right_no);
+}
+
+Status BTreeWriter::Delete(std::string_view key, bool* existed) {
+  if (existed != nullptr) *existed = false;
+  if (key.empty() || key.size() > MaxKeySize(page_size_)) {
+    return KeyError(key, MaxKeySize(page_size_));
+  }
+  if (txn_->root() == 0) return Status::OK();
+  std::vector<PathEntry> path;
+  uint32_t leaf;
+  SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
+  SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * snap, LeafSnapshot(leaf));
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* view, txn_->Read(leaf));
+  bool exact;
+  size_t i = snap->LowerBound(view, key, &exact);
+  if (!exact) return Status::OK();
+  if (existed != nullptr) *existed = true;
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
+  SOMBRA_RETURN_IF_ERROR(FreeValue(snap->Record(page, i)));
+  Sink sink(txn_, leaf);
+  LeafAllocator(page, snap, &sink, c_).Erase(i);
+  ++version_;
+  if (path.empty() || !Underfull(snap->used_bytes())) return Status::OK();
+  return RebalanceLeaf(&path);
+}
+
+// The leaf at the end of `path` fell below the threshold: merge it with a
+// sibling under the same parent when both fit in one page, else even them.
+Status BTreeWriter::RebalanceLeaf(std::vector<PathEntry>* path) {
+  const PathEntry parent = path->back();
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* pview, txn_->Read(parent.page_no));
+  InternalNode pnode(const_cast<uint8_t*>(pview), page_size_, nullptr, c_);
+  if (pnode.count() == 0) return Status::OK();  // no sibling under this parent
+  const size_t left_idx =
+      parent.child_index < pnode.count() ? parent.child_index : parent.child_index - 1;
+  const uint32_t left_no = pnode.child(left_idx);
+  const uint32_t right_no = pnode.child(left_idx + 1);
+  SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * ls, LeafSnapshot(left_no));
+  SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * rs, LeafSnapshot(right_no));
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* lp, txn_->Read(left_no));
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* rp, txn_->Read(right_no));
+  const std::string low(ls->low_fence(lp));
+  const std::string high(rs->high_fence(rp));
+  const uint32_t far_left = DecodeFixed32(lp + kLeftOffset);
+  const uint32_t far_right = DecodeFixed32(rp + kRightOffset);
+  const uint32_t records = ls->used_bytes() + rs->used_bytes();
+
+  if (kNodeHeaderEnd + low.size() + high.size() + records <= page_size_) {
+    // Merge: the right leaf's records join the left's; the right page goes.
+    LeavesSource src;
+    src.Add(lp, ls, 0, ls->size());
+    src.Add(rp, rs, 0, rs->size());
+    SOMBRA_ASSIGN_OR_RETURN(
+        LeafAllocatorSnapshot merged,
+        RebuildFromRecords(scratch_.data(), page_size_, low, high, far_left, far_right, &src, c_));
+    SOMBRA_ASSIGN_OR_RETURN(uint8_t * lw, txn_->Write(left_no));
+    std::memcpy(lw, scratch_.data(), page_size_);
+    txn_->NoteWholePage(left_no);
+    cache_[left_no] = std::move(merged);
+    cache_.erase(right_no);
+    SOMBRA_RETURN_IF_ERROR(txn_->Free(right_no));
+    if (far_right != 0) SOMBRA_RETURN_IF_ERROR(FixLeftLink(far_right, left_no));
+    SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(parent.page_no));
+    Sink sink(txn_, parent.page_no);
+    InternalNode(pw, page_size_, &sink, c_).Erase(left_idx);
+    c_.leaf_merges->Add();
+    path->pop_back();
+    return RebalanceInternal(parent.page_no, path);
+  }
+
+  // Borrow: split the records of both evenly by bytes, with a new separator.
+  const size_t total = ls->size() + rs->size();
+  auto rec_bytes = [&](size_t k) {
+    return (k < ls->size() ? ls->slot(k).length : rs->slot(k - ls->size()).length) + kSlotSize;
+  };
+  size_t cut = 0;
+  uint32_t acc = 0;
+  while (cut + 1 < total && acc + rec_bytes(cut) <= records / 2) acc += rec_bytes(cut++);
+  if (cut == 0) cut = 1;
+  auto key_at = [&](size_t k) {
+    return k < ls->size() ? ls->Record(lp, k).key : rs->Record(rp, k - ls->size()).key;
+  };
+  const std::string sep = ShortestSeparator(key_at(cut - 1), key_at(cut));
+  if (kNodeHeaderEnd + low.size() + sep.size() + acc > page_size_ ||
+      kNodeHeaderEnd + sep.size() + high.size() + (records - acc) > page_size_) {
+    return Status::OK();  // the new fences do not fit: stay under the threshold
+  }
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(parent.page_no));
+  Sink psink(txn_, parent.page_no);
+  if (!InternalNode(pw, page_size_, &psink, c_).SetKey(left_idx, sep)) return Status::OK();
+  LeavesSource lsrc, rsrc;
+  auto add = [&](LeavesSource* s, size_t b, size_t e) {
+    if (b < ls->size()) s->Add(lp, ls, b, std::min(e, ls->size()));
+    if (e > ls->size()) s->Add(rp, rs, std::max(b, ls->size()) - ls->size(), e - ls->size());
+  };
+  add(&lsrc, 0, cut);
+  add(&rsrc, cut, total);
+  SOMBRA_ASSIGN_OR_RETURN(
+      LeafAllocatorSnapshot nl,
+      RebuildFromRecords(scratch_.data(), page_size_, low, sep, far_left, right_no, &lsrc, c_));
+  SOMBRA_ASSIGN_OR_RETURN(
+      LeafAllocatorSnapshot nr,
+      RebuildFromRecords(scratch2_.data(), page_size_, sep, high, left_no, far_right, &rsrc, c_));
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * lw, txn_->Write(left_no));
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * rw, txn_->Write(right_no));
+  std::memcpy(lw, scratch_.data(), page_size_);
+  std::memcpy(rw, scratch2_.data(), page_size_);
+  txn_->NoteWholePage(left_no);
+  txn_->NoteWholePage(right_no);
+  cache_[left_no] = std::move(nl);
+  cache_[right_no] = std::move(nr);
+  c_.leaf_borrows->Add();
+  return Status::OK();
+}
+
+Status BTreeWriter::RebalanceInternal(uint32_t page_no, std::vector<PathEntry>* path) {
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* view, txn_->Read(page_no));
+  InternalNode node(const_cast<uint8_t*>(view), page_size_, nullptr, c_);
+  if (path->empty()) {  // the root: collapse it when one child is left
+    if (node.count() == 0) {
+      txn_->SetRoot(node.child(0));
+      return txn_->Free(page_no);
+    }
+    return Status::OK();
+  }
+  if (!Underfull(node.used_bytes())) return Status::OK();
+  const PathEntry parent = path->back();
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(parent.page_no));
+  Sink psink(txn_, parent.page_no);
+  InternalNode pnode(pw, page_size_, &psink, c_);
+  if (pnode.count() == 0) return Status::OK();
+  const size_t left_idx =
+      parent.child_index < pnode.count() ? parent.child_index : parent.child_index - 1;
+  const uint32_t left_no = pnode.child(left_idx);
+  const uint32_t right_no = pnode.child(left_idx + 1);
+  const std::string sep(pnode.key(left_idx));
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * lw, txn_->Write(left_no));
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * rw, txn_->Write(right_no));
+  Sink lsink(txn_, left_no), rsink(txn_, right_no);
+  InternalNode left(lw, page_size_, &lsink, c_), right(rw, page_size_, &rsink, c_);
+  const uint32_t entry = static_cast<uint32_t>(sep.size()) + 6 + kSlotSize;
+  if (left.used_bytes() + right.used_bytes() + entry + kNodeHeaderEnd <= page_size_) {
+    // Merge: the separator comes down, then the right node's entries.
+    bool ok = left.Insert(left.count(), sep, right.child(0));
+    for (size_t j = 0; ok && j < right.count(); ++j) {
+      ok = left.Insert(left.count(), right.key(j), right.child(j + 1));
+    }
+    if (!ok) return Status::Corruption("internal merge overflowed a page it was sized for");
+    pnode.Erase(left_idx);
+    SOMBRA_RETURN_IF_ERROR(txn_->Free(right_no));
+    path->pop_back();
+    return RebalanceInternal(parent.page_no, path);
+  }
+  // Borrow one entry through the parent (a rotation).
+  if (parent.child_index == left_idx && right.count() > 1) {
+    const std::string up(right.key(0));
+    if (!pnode.SetKey(left_idx, up)) return Status::OK();
+    if (!left.Insert(left.count(), sep, right.child(0))) {
+      pnode.SetKey(left_idx, sep);
+      return Status::OK();
+    }
+    right.SetChild(0, right.child(1));
+    right.Erase(0);
+  } else if (parent.child_index != left_idx && left.count() > 1) {
+    const size_t last = left.count() - 1;
+    const std::string up(left.key(last));
+    if (!pnode.SetKey(left_idx, up)) return Status::OK();
+    const uint32_t moved = left.child(last + 1);
+    if (!right.Insert(0, sep, right.child(0))) {
+      pnode.SetKey(left_idx, sep);
+      return Status::OK();
+    }
+    right.SetChild(0, moved);
+    left.Erase(last);
+  }
+  return Status::OK();
+}
+
+}  // namespace sombra::btree

@@ -1,0 +1,573 @@
+// btree/internal_node.cc: internal (kind 4) pages in the slotted layout of
+// node_format.h.
+//
+// Conventions shared with the leaf pages (btree/leaf_allocator.h):
+//   - slot i (key order) lives at free_end + 8 * i, so the directory is
+//     [free_end, page_size) and free_end == page_size - 8 * count;
+//   - a slot is u16 record offset, u16 record length, u32 key head, all
+//     little-endian like every integer on disk;
+//   - records live in [arena_start, free_start) in any address order; the
+//     bytes there that no slot covers are holes, counted in hole_bytes.
+// An internal page has no fences, so its arena starts at kNodeHeaderEnd.
+//
+// An internal page is valid if and only if (Validate; rule numbers appear
+// in its messages):
+//   I1. its kind is internal (4) and its level >= 1;
+//   I2. both fence lengths and the left link are 0;
+//   I3. it holds >= 1 separator (>= 2 children);
+//   I4. free_end == page_size - 8 * count;
+//   I5. kNodeHeaderEnd <= free_start <= free_end;
+//   I6. every child (the leftmost and each record's) is a data page (>= 2);
+//   I7. each slot's record lies in [kNodeHeaderEnd, free_start) and is
+//       exactly varint key length, key (<= MaxKeySize), u32 child;
+//   I8. each slot's head is KeyHead of its key;
+//   I9. the separators are strictly ascending by slot;
+//   I10. no two records overlap;
+//   I11. hole_bytes == free_start - kNodeHeaderEnd - sum of record lengths.
+//
+// Every edit reports the bytes it changed (header fields only when their
+// value changes, moved slots, written records) to the ChangeSink.
+#include "btree/internal_node.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "pager/format.h"
+#include "util/coding.h"
+
+namespace sombra::btree {
+namespace {
+
+constexpr uint32_t kArenaStart = kNodeHeaderEnd;
+constexpr uint32_t kChildSize = 4;
+constexpr uint32_t kMaxRecordSize = 0xFFFF;  // a slot's u16 length
+
+struct Header {
+  uint32_t count;
+  uint32_t free_start;
+  uint32_t free_end;
+  uint32_t hole_bytes;
+};
+
+Header ReadHeader(const uint8_t* page) {
+  return Header{DecodeFixed16(page + kSlotCountOffset), DecodeFixed32(page + kFreeStartOffset),
+                DecodeFixed32(page + kFreeEndOffset), DecodeFixed32(page + kHoleBytesOffset)};
+}
+
+struct Slot {
+  uint32_t offset;
+  uint32_t length;
+  uint32_t head;
+};
+
+uint32_t SlotPos(uint32_t free_end, size_t i) {
+  return free_end + static_cast<uint32_t>(kSlotSize * i);
+}
+
+Slot ReadSlot(const uint8_t* page, uint32_t pos) {
+  return Slot{DecodeFixed16(page + pos), DecodeFixed16(page + pos + 2),
+              DecodeFixed32(page + pos + 4)};
+}
+
+void EncodeSlot(uint8_t* dst, const Slot& s) {
+  EncodeFixed16(dst, static_cast<uint16_t>(s.offset));
+  EncodeFixed16(dst + 2, static_cast<uint16_t>(s.length));
+  EncodeFixed32(dst + 4, s.head);
+}
+
+size_t RecordSize(std::string_view key) {
+  return static_cast<size_t>(VarintLength(key.size())) + key.size() + kChildSize;
+}
+
+void EncodeRecord(uint8_t* dst, std::string_view key, uint32_t child) {
+  uint8_t* p = EncodeVarint32(dst, static_cast<uint32_t>(key.size()));
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  EncodeFixed32(p + key.size(), child);
+}
+
+// Decodes the record [rec, rec + len): false unless it is exactly a varint
+// key length, the key and a u32 child.
+bool DecodeRecord(const uint8_t* rec, size_t len, std::string_view* key, uint32_t* child) {
+  uint32_t key_len;
+  const uint8_t* p = DecodeVarint32(rec, rec + len, &key_len);
+  if (p == nullptr) return false;
+  size_t rest = len - static_cast<size_t>(p - rec);
+  if (rest < kChildSize || rest - kChildSize != key_len) return false;
+  *key = std::string_view(reinterpret_cast<const char*>(p), key_len);
+  *child = DecodeFixed32(p + key_len);
+  return true;
+}
+
+// Writes into a page and reports what changed.
+class PageEditor {
+ public:
+  PageEditor(uint8_t* page, ChangeSink* sink) : page_(page), sink_(sink) {}
+
+  void Report(uint32_t offset, uint32_t length) {
+    if (sink_ != nullptr && length != 0) sink_->Changed(offset, length);
+  }
+  void Put16(uint32_t offset, uint32_t v) {
+    if (DecodeFixed16(page_ + offset) == v) return;
+    EncodeFixed16(page_ + offset, static_cast<uint16_t>(v));
+    Report(offset, 2);
+  }
+  void Put32(uint32_t offset, uint32_t v) {
+    if (DecodeFixed32(page_ + offset) == v) return;
+    EncodeFixed32(page_ + offset, v);
+    Report(offset, 4);
+  }
+  void PutSlot(uint32_t pos, const Slot& s) {
+    EncodeSlot(page_ + pos, s);
+    Report(pos, kSlotSize);
+  }
+  void PutRecord(uint32_t offset, std::string_view key, uint32_t child) {
+    EncodeRecord(page_ + offset, key, child);
+    Report(offset, static_cast<uint32_t>(RecordSize(key)));
+  }
+  // memmove of n bytes from src to dst.
+  void Move(uint32_t dst, uint32_t src, uint32_t n) {
+    if (n == 0 || dst == src) return;
+    std::memmove(page_ + dst, page_ + src, n);
+    Report(dst, n);
+  }
+  uint8_t* page() const { return page_; }
+
+ private:
+  uint8_t* page_;
+  ChangeSink* sink_;
+};
+
+// Recomputes free_start (the end of the last record in address order) and
+// hole_bytes from the slots, and stores count, free_end, free_start and
+// hole_bytes. Used after every edit: it also shrinks the arena when the
+// records at its end went away.
+void StoreLayout(PageEditor* ed, uint32_t count, uint32_t free_end) {
+  const uint8_t* page = ed->page();
+  uint32_t end = kArenaStart;
+  uint32_t live = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    Slot s = ReadSlot(page, SlotPos(free_end, i));
+    end = std::max(end, s.offset + s.length);
+    live += s.length;
+  }
+  ed->Put16(kSlotCountOffset, count);
+  ed->Put32(kFreeEndOffset, free_end);
+  ed->Put32(kFreeStartOffset, end);
+  ed->Put32(kHoleBytesOffset, end - kArenaStart - live);
+}
+
+// The first hole (address order) of at least `need` bytes, 0 when there is
+// none. A record being replaced still counts as used.
+uint32_t FindHole(const uint8_t* page, const Header& h, uint32_t need) {
+  std::vector<std::pair<uint32_t, uint32_t>> recs;  // [begin, end)
+  recs.reserve(h.count);
+  for (size_t i = 0; i < h.count; ++i) {
+    Slot s = ReadSlot(page, SlotPos(h.free_end, i));
+    recs.emplace_back(s.offset, s.offset + s.length);
+  }
+  std::sort(recs.begin(), recs.end());
+  uint32_t at = kArenaStart;
+  for (const auto& [begin, end] : recs) {
+    if (begin >= at + need) return at;
+    at = std::max(at, end);
+  }
+  // Dead bytes at the end of the arena (a page written elsewhere may keep
+  // them; this code shrinks free_start instead).
+  return h.free_start >= at + need ? at : 0;
+}
+
+// Moves every record except slot `skip` to the front of the arena in slot
+// order (through a scratch buffer: records are not in address order) and
+// rewrites their slot offsets. Returns the new end of the records.
+uint32_t Compact(PageEditor* ed, const Header& h, size_t skip, const BtreeCounters& c) {
+  uint8_t* page = ed->page();
+  std::vector<uint8_t> scratch;
+  scratch.reserve(h.free_start - kArenaStart);
+  std::vector<Slot> slots(h.count);
+  for (size_t i = 0; i < h.count; ++i) {
+    slots[i] = ReadSlot(page, SlotPos(h.free_end, i));
+    if (i == skip) continue;
+    scratch.insert(scratch.end(), page + slots[i].offset, page + slots[i].offset + slots[i].length);
+  }
+  if (!scratch.empty()) std::memcpy(page + kArenaStart, scratch.data(), scratch.size());
+  ed->Report(kArenaStart, static_cast<uint32_t>(scratch.size()));
+  uint32_t at = kArenaStart;
+  for (size_t i = 0; i < h.count; ++i) {
+    if (i == skip) continue;
+    uint32_t pos = SlotPos(h.free_end, i);
+    if (slots[i].offset != at) ed->Put16(pos, at);
+    at += slots[i].length;
+  }
+  c.allocator_compactions->Add(1);
+  c.allocator_bytes_moved->Add(scratch.size());
+  return at;
+}
+
+// Where a record of `need` bytes goes: first-fit hole, else the gap, else
+// after compaction. `slot_bytes` of the gap are reserved for a new slot;
+// `replace` is the slot whose record the new one replaces (h.count: none),
+// its bytes free too. The caller has checked that the free bytes suffice.
+uint32_t Place(PageEditor* ed, const Header& h, uint32_t need, uint32_t slot_bytes, size_t replace,
+               const BtreeCounters& c) {
+  const uint32_t gap = h.free_end - h.free_start;
+  if (h.hole_bytes >= need && gap >= slot_bytes) {
+    uint32_t at = FindHole(ed->page(), h, need);
+    if (at != 0) return at;
+  }
+  if (gap >= need + slot_bytes) return h.free_start;
+  return Compact(ed, h, replace, c);
+}
+
+// True when `key` points into the page: an edit may move those bytes, so
+// the key is copied first.
+bool InPage(const uint8_t* page, uint32_t page_size, std::string_view key) {
+  const auto p = reinterpret_cast<uintptr_t>(key.data());
+  const auto begin = reinterpret_cast<uintptr_t>(page);
+  return p >= begin && p < begin + page_size;
+}
+
+// A separator on its way into a split image.
+struct SplitEntry {
+  std::string_view key;
+  uint32_t child;
+  uint32_t size;  // record bytes
+};
+
+// Writes a fresh node at `level` with child `leftmost` and the n entries.
+// REQUIRES: they fit.
+void BuildNode(uint8_t* page, uint32_t page_size, uint16_t level, uint32_t leftmost,
+               const SplitEntry* entries, size_t n, const BtreeCounters& c) {
+  InternalNode(page, page_size, nullptr, c).Init(level, leftmost);
+  const uint32_t free_end = page_size - static_cast<uint32_t>(kSlotSize * n);
+  uint32_t at = kArenaStart;
+  uint64_t copied = 0;
+  for (size_t i = 0; i < n; ++i) {
+    EncodeRecord(page + at, entries[i].key, entries[i].child);
+    EncodeSlot(page + SlotPos(free_end, i), Slot{at, entries[i].size, KeyHead(entries[i].key)});
+    at += entries[i].size;
+    copied += entries[i].size;
+  }
+  EncodeFixed16(page + kSlotCountOffset, static_cast<uint16_t>(n));
+  EncodeFixed32(page + kFreeStartOffset, at);
+  EncodeFixed32(page + kFreeEndOffset, free_end);
+  EncodeFixed32(page + kHoleBytesOffset, 0);
+  c.memcopy_bytes->Add(copied);
+}
+
+}  // namespace
+
+void InternalNode::Init(uint16_t level, uint32_t leftmost_child) {
+  PageEditor ed(page_, sink_);
+  page_[pager::kHeaderKindOffset] = static_cast<uint8_t>(pager::PageKind::kInternal);
+  ed.Report(pager::kHeaderKindOffset, 1);
+  EncodeFixed16(page_ + kSlotCountOffset, 0);
+  EncodeFixed16(page_ + kLevelOffset, level);
+  EncodeFixed32(page_ + kFreeStartOffset, kArenaStart);
+  EncodeFixed32(page_ + kFreeEndOffset, page_size_);
+  EncodeFixed32(page_ + kHoleBytesOffset, 0);
+  EncodeFixed32(page_ + kLeftOffset, 0);
+  EncodeFixed32(page_ + kRightOffset, leftmost_child);
+  EncodeFixed16(page_ + kLowFenceLenOffset, 0);
+  EncodeFixed16(page_ + kHighFenceLenOffset, 0);
+  ed.Report(kSlotCountOffset, kNodeHeaderEnd - kSlotCountOffset);
+}
+
+Status InternalNode::Validate() const {
+  // "internal page 17, offset 4064: <what> (rule I7)"; the page number is
+  // the one in the page's own header (the pager has checked it).
+  auto bad = [&](uint64_t offset, const char* rule, const std::string& what) {
+    return Status::Corruption(
+        "internal page " + std::to_string(DecodeFixed32(page_ + pager::kHeaderPageNoOffset)) +
+        ", offset " + std::to_string(offset) + ": " + what + " (rule " + rule + ")");
+  };
+  auto num = [](uint64_t v) { return std::to_string(v); };
+  if (page_size_ < kNodeHeaderEnd + kSlotSize || page_size_ > pager::kMaxPageSize) {
+    return Status::InvalidArgument("internal page size " + num(page_size_) + " out of range");
+  }
+  // I1
+  const uint8_t kind = page_[pager::kHeaderKindOffset];
+  if (kind != static_cast<uint8_t>(pager::PageKind::kInternal)) {
+    return bad(pager::kHeaderKindOffset, "I1",
+               std::string("page kind is ") + pager::PageKindName(kind) + " (" + num(kind) +
+                   "), expected internal (4)");
+  }
+  if (level() == 0) return bad(kLevelOffset, "I1", "level is 0, expected >= 1");
+  // I2
+  for (size_t off : {kLowFenceLenOffset, kHighFenceLenOffset}) {
+    if (DecodeFixed16(page_ + off) != 0) {
+      return bad(off, "I2", "fence length is " + num(DecodeFixed16(page_ + off)) + ", expected 0");
+    }
+  }
+  if (DecodeFixed32(page_ + kLeftOffset) != 0) {
+    return bad(kLeftOffset, "I2",
+               "unused left link is " + num(DecodeFixed32(page_ + kLeftOffset)) + ", expected 0");
+  }
+  // I3, I4, I5
+  const Header h = ReadHeader(page_);
+  if (h.count == 0) {
+    return bad(kSlotCountOffset, "I3", "no separator: an internal node needs >= 2 children");
+  }
+  const uint64_t dir = uint64_t{kSlotSize} * h.count;
+  if (dir > page_size_ - kArenaStart || h.free_end != page_size_ - dir) {
+    return bad(kFreeEndOffset, "I4",
+               "free_end is " + num(h.free_end) + " with " + num(h.count) +
+                   " slots, expected page size - 8 * slots = " +
+                   (dir > page_size_ ? std::string("(negative)") : num(page_size_ - dir)));
+  }
+  if (h.free_start < kArenaStart || h.free_start > h.free_end) {
+    return bad(kFreeStartOffset, "I5",
+               "free_start " + num(h.free_start) + " is outside [" + num(kArenaStart) +
+                   ", free_end " + num(h.free_end) + "]");
+  }
+  // I6 (leftmost child)
+  const uint32_t leftmost = DecodeFixed32(page_ + kRightOffset);
+  if (leftmost < pager::kFirstDataPage) {
+    return bad(kRightOffset, "I6", "leftmost child is page " + num(leftmost) + ", not a data page");
+  }
+  // I6-I9: each slot and its record.
+  std::vector<std::pair<uint32_t, uint32_t>> recs;  // [begin, end)
+  recs.reserve(h.count);
+  uint64_t live = 0;
+  std::string_view prev;
+  for (size_t i = 0; i < h.count; ++i) {
+    const uint32_t pos = SlotPos(h.free_end, i);
+    const Slot s = ReadSlot(page_, pos);
+    auto slot_bad = [&](uint64_t offset, const char* rule, const std::string& what) {
+      return bad(offset, rule,
+                 "slot " + num(i) + " (record at " + num(s.offset) + ", " + num(s.length) +
+                     " bytes): " + what);
+    };
+    if (s.offset < kArenaStart || s.offset + s.length > h.free_start) {
+      return slot_bad(
+          pos, "I7",
+          "record is outside the arena [" + num(kArenaStart) + ", " + num(h.free_start) + ")");
+    }
+    std::string_view key;
+    uint32_t child;
+    if (!DecodeRecord(page_ + s.offset, s.length, &key, &child)) {
+      return slot_bad(s.offset, "I7", "record is not a key length, key and child");
+    }
+    if (key.size() > MaxKeySize(page_size_)) {
+      return slot_bad(s.offset, "I7",
+                      "separator of " + num(key.size()) + " bytes is above the limit " +
+                          num(MaxKeySize(page_size_)));
+    }
+    if (child < pager::kFirstDataPage) {
+      return slot_bad(s.offset + s.length - kChildSize, "I6",
+                      "child is page " + num(child) + ", not a data page");
+    }
+    if (s.head != KeyHead(key)) {
+      return slot_bad(pos + 4, "I8", "key head " + num(s.head) + ", expected " + num(KeyHead(key)));
+    }
+    if (i > 0 && !(prev < key)) {
+      return slot_bad(s.offset, "I9", "separator is not above the previous one");
+    }
+    prev = key;
+    recs.emplace_back(s.offset, s.offset + s.length);
+    live += s.length;
+  }
+  // I10, I11: the records do not overlap; the rest of the arena is holes.
+  std::sort(recs.begin(), recs.end());
+  for (size_t i = 1; i < recs.size(); ++i) {
+    if (recs[i].first < recs[i - 1].second) {
+      return bad(
+          recs[i].first, "I10",
+          "records at " + num(recs[i - 1].first) + " and " + num(recs[i].first) + " overlap");
+    }
+  }
+  const uint64_t holes = h.free_start - kArenaStart - live;
+  if (h.hole_bytes != holes) {
+    return bad(kHoleBytesOffset, "I11",
+               "hole_bytes is " + num(h.hole_bytes) + ", the arena holds " + num(holes));
+  }
+  return Status::OK();
+}
+
+uint16_t InternalNode::level() const { return DecodeFixed16(page_ + kLevelOffset); }
+
+size_t InternalNode::count() const { return DecodeFixed16(page_ + kSlotCountOffset); }
+
+// The accessors trust a validated page but still never leave it: a bad slot
+// gives an empty key or child 0.
+std::string_view InternalNode::key(size_t i) const {
+  const uint32_t pos = SlotPos(DecodeFixed32(page_ + kFreeEndOffset), i);
+  if (pos > page_size_ - kSlotSize) return {};
+  Slot s = ReadSlot(page_, pos);
+  std::string_view k;
+  uint32_t child;
+  if (s.offset + s.length > page_size_ || !DecodeRecord(page_ + s.offset, s.length, &k, &child)) {
+    return {};
+  }
+  return k;
+}
+
+uint32_t InternalNode::child(size_t i) const {
+  if (i == 0) return DecodeFixed32(page_ + kRightOffset);
+  const uint32_t pos = SlotPos(DecodeFixed32(page_ + kFreeEndOffset), i - 1);
+  if (pos > page_size_ - kSlotSize) return 0;
+  Slot s = ReadSlot(page_, pos);
+  if (s.length < kChildSize || s.offset + s.length > page_size_) return 0;
+  return DecodeFixed32(page_ + s.offset + s.length - kChildSize);
+}
+
+size_t InternalNode::ChildIndex(std::string_view key) const {
+  const uint32_t head = KeyHead(key);
+  const uint32_t free_end = DecodeFixed32(page_ + kFreeEndOffset);
+  size_t lo = 0;
+  size_t hi = count();
+  uint64_t cmps = 0;
+  uint64_t decodes = 0;
+  while (lo < hi) {  // the first separator > key
+    const size_t mid = lo + (hi - lo) / 2;
+    ++cmps;
+    const uint32_t pos = SlotPos(free_end, mid);
+    const uint32_t mid_head = pos <= page_size_ - kSlotSize ? DecodeFixed32(page_ + pos + 4) : 0;
+    bool le;  // separator mid <= key
+    if (mid_head != head) {
+      le = mid_head < head;
+    } else {
+      ++decodes;
+      le = this->key(mid) <= key;
+    }
+    if (le) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  c_.key_cmps->Add(cmps);
+  if (decodes != 0) c_.key_decodes->Add(decodes);
+  return lo;
+}
+
+uint32_t InternalNode::free_bytes() const {
+  const Header h = ReadHeader(page_);
+  return h.free_end - h.free_start + h.hole_bytes;
+}
+
+uint32_t InternalNode::used_bytes() const { return page_size_ - kArenaStart - free_bytes(); }
+
+bool InternalNode::Insert(size_t i, std::string_view key, uint32_t child) {
+  std::string copy;
+  if (InPage(page_, page_size_, key)) key = copy.assign(key);
+  const Header h = ReadHeader(page_);
+  const size_t size = RecordSize(key);
+  if (i > h.count || size > kMaxRecordSize) return false;
+  const uint32_t need = static_cast<uint32_t>(size);
+  if (static_cast<uint64_t>(free_bytes()) < need + kSlotSize) return false;
+
+  PageEditor ed(page_, sink_);
+  const uint32_t at = Place(&ed, h, need, kSlotSize, h.count, c_);
+  ed.PutRecord(at, key, child);
+  // Slots [0, i) move down by one slot; the new one goes at i.
+  const uint32_t free_end = h.free_end - kSlotSize;
+  ed.Move(free_end, h.free_end, static_cast<uint32_t>(kSlotSize * i));
+  ed.PutSlot(SlotPos(free_end, i), Slot{at, need, KeyHead(key)});
+  StoreLayout(&ed, h.count + 1, free_end);
+  return true;
+}
+
+void InternalNode::Erase(size_t i) {
+  const Header h = ReadHeader(page_);
+  if (i >= h.count) return;
+  PageEditor ed(page_, sink_);
+  // Slots [0, i) move up by one slot, over slot i. The record becomes a
+  // hole (or leaves the arena when it was last in address order).
+  const uint32_t free_end = h.free_end + kSlotSize;
+  ed.Move(free_end, h.free_end, static_cast<uint32_t>(kSlotSize * i));
+  StoreLayout(&ed, h.count - 1, free_end);
+}
+
+bool InternalNode::SetKey(size_t i, std::string_view key) {
+  std::string copy;
+  if (InPage(page_, page_size_, key)) key = copy.assign(key);
+  const Header h = ReadHeader(page_);
+  const size_t size = RecordSize(key);
+  if (i >= h.count || size > kMaxRecordSize) return false;
+  const uint32_t need = static_cast<uint32_t>(size);
+  const uint32_t pos = SlotPos(h.free_end, i);
+  const Slot old = ReadSlot(page_, pos);
+  const uint32_t child = this->child(i + 1);
+
+  PageEditor ed(page_, sink_);
+  uint32_t at = old.offset;
+  if (need > old.length) {
+    if (static_cast<uint64_t>(free_bytes()) + old.length < need) return false;
+    at = Place(&ed, h, need, 0, i, c_);
+  }
+  ed.PutRecord(at, key, child);
+  ed.PutSlot(pos, Slot{at, need, KeyHead(key)});
+  StoreLayout(&ed, h.count, h.free_end);
+  return true;
+}
+
+void InternalNode::SetChild(size_t i, uint32_t child) {
+  PageEditor ed(page_, sink_);
+  if (i == 0) {
+    ed.Put32(kRightOffset, child);
+    return;
+  }
+  const Header h = ReadHeader(page_);
+  if (i > h.count) return;
+  const Slot s = ReadSlot(page_, SlotPos(h.free_end, i - 1));
+  if (s.length < kChildSize || s.offset + s.length > page_size_) return;
+  ed.Put32(s.offset + s.length - kChildSize, child);
+}
+
+// The separator that goes up is chosen so the larger side is as small as
+// possible (the middle by bytes), with at least one separator on each side
+// when there are >= 3 in all. With 2 in all (a node holding one separator
+// that the insert did not fit beside) left gets one separator and right
+// none: right is then a single child under a separator, which Validate
+// rejects (children >= 2) until a merge or borrow fills it. It cannot
+// happen with keys within MaxKeySize: any page holds >= 3 separators, so a
+// split always sees >= 4. With 1 in all, both sides are single children.
+// Only the bytes SplitInternal writes change in the images: kind, node
+// header, records, slots (the page number is the caller's). The caller
+// counts internal_splits; this counts memcopy_bytes.
+std::string SplitInternal(const uint8_t* src, uint32_t page_size, size_t insert_at,
+                          std::string_view key, uint32_t child, uint8_t* left, uint8_t* right,
+                          const BtreeCounters& c) {
+  const InternalNode s(const_cast<uint8_t*>(src), page_size, nullptr, c);
+  const size_t count = s.count();
+  insert_at = std::min(insert_at, count);
+  std::vector<SplitEntry> all;
+  all.reserve(count + 1);
+  for (size_t j = 0; j <= count; ++j) {
+    if (j == insert_at) {
+      all.push_back(SplitEntry{key, child, static_cast<uint32_t>(RecordSize(key))});
+    }
+    if (j < count) {
+      std::string_view k = s.key(j);
+      all.push_back(SplitEntry{k, s.child(j + 1), static_cast<uint32_t>(RecordSize(k))});
+    }
+  }
+  const size_t n = all.size();
+
+  size_t mid = n == 2 ? 1 : 0;
+  if (n >= 3) {
+    uint64_t total = 0;
+    for (const SplitEntry& e : all) total += e.size + kSlotSize;
+    uint64_t before = all[0].size + kSlotSize;  // bytes of entries [0, m)
+    uint64_t best = UINT64_MAX;
+    for (size_t m = 1; m + 1 < n; ++m) {
+      const uint64_t after = total - before - (all[m].size + kSlotSize);
+      const uint64_t larger = std::max(before, after);
+      if (larger < best) {
+        best = larger;
+        mid = m;
+      }
+      before += all[m].size + kSlotSize;
+    }
+  }
+
+  const uint16_t level = s.level();
+  BuildNode(left, page_size, level, s.child(0), all.data(), mid, c);
+  BuildNode(right, page_size, level, all[mid].child, all.data() + mid + 1, n - mid - 1, c);
+  return std::string(all[mid].key);
+}
+
+}  // namespace sombra::btree

@@ -1,0 +1,256 @@
+// btree/leaf_allocator.h: LeafAllocator, the only code that changes a leaf
+// page, and LeafAllocatorSnapshot, the decoded layout it works from
+// (ARCHITECTURE.md section 4; docs/format/page.md).
+//
+// Every leaf mutation - insert, update, delete, borrow, merge, split - goes
+// through these functions; nothing decodes a whole leaf and rebuilds it.
+// A snapshot holds the layout without the page bytes (slots, free_start,
+// free_end, hole bytes, fence and arena boundaries); the B+tree caches it per
+// page for the whole write transaction so a run of inserts into one leaf
+// never re-parses the page. Each mutation reports the byte ranges it changed
+// to a ChangeSink.
+//
+// Invariants of a snapshot S of page P (checked by S.Matches(P)):
+//  1. S.size() slots; slot i's record lies in [arena_start, free_start) and
+//     records do not overlap; keys are strictly ascending by slot.
+//  2. free_start <= free_end == page_size - 8 * size().
+//  3. hole_bytes == (free_start - arena_start) - sum of record lengths.
+//
+// A snapshot and a LeafAllocator keep a pointer to the BtreeCounters they
+// were given. REQUIRES: the counters outlive them.
+//
+// Thread safety: none; one writer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "btree/btree_counters.h"
+#include "btree/node_format.h"
+#include "util/result.h"
+
+namespace sombra::btree {
+
+struct LeafSlot {
+  uint16_t offset;
+  uint16_t length;
+  uint32_t head;  // KeyHead(key)
+};
+
+// A view of one record of a page.
+struct LeafRecordRef {
+  std::string_view key;
+  std::string_view value;  // inline value, or the 12-byte overflow reference
+  bool overflow = false;
+  std::string_view encoded;  // the record's bytes as stored
+};
+
+// Encoded leaf records (docs/format/page.md, "Leaf record").
+std::string EncodeLeafRecord(std::string_view key, std::string_view value);
+std::string EncodeOverflowRecord(std::string_view key, uint32_t first_page, uint64_t value_len);
+// Decodes an overflow reference (the value of an overflow record).
+void DecodeOverflowRef(std::string_view ref, uint32_t* first_page, uint64_t* value_len);
+// Bounds-checked decode of the record at [data, data+size); false when it
+// is malformed.
+bool DecodeLeafRecord(const uint8_t* data, size_t size, LeafRecordRef* out);
+
+class LeafAllocatorSnapshot {
+ public:
+  LeafAllocatorSnapshot() = default;
+
+  // Decodes and validates the layout of a leaf page (Corruption naming what
+  // is wrong; never trusts an offset). Counts allocator_builds and
+  // allocator_page_parses.
+  static Result<LeafAllocatorSnapshot> Parse(const uint8_t* page, uint32_t page_size,
+                                             const BtreeCounters& counters);
+  // Writes the header of an empty leaf into `page` (the common header's
+  // kind is set to leaf; page number and LSN are left alone) and returns its
+  // snapshot; the fences may be views of `page`. Counts allocator_builds.
+  // REQUIRES: each fence is at most MaxKeySize(page_size) bytes.
+  static LeafAllocatorSnapshot InitEmpty(uint8_t* page, uint32_t page_size,
+                                         std::string_view low_fence, std::string_view high_fence,
+                                         uint32_t left, uint32_t right,
+                                         const BtreeCounters& counters);
+
+  size_t size() const { return slots_.size(); }
+  const LeafSlot& slot(size_t i) const { return slots_[i]; }
+  uint32_t page_size() const { return page_size_; }
+  uint32_t arena_start() const { return arena_start_; }
+  uint32_t free_start() const { return free_start_; }
+  uint32_t free_end() const { return free_end_; }
+  uint32_t hole_bytes() const { return hole_bytes_; }
+  // Bytes an insert may use: the gap plus the holes.
+  uint32_t free_bytes() const { return free_end_ - free_start_ + hole_bytes_; }
+  // Bytes of records and slots.
+  uint32_t used_bytes() const { return page_size_ - arena_start_ - free_bytes(); }
+  // The holes, [begin, end) in address order.
+  std::vector<std::pair<uint32_t, uint32_t>> Holes() const;
+
+  std::string_view low_fence(const uint8_t* page) const;
+  std::string_view high_fence(const uint8_t* page) const;  // empty: +infinity
+  bool has_high_fence() const { return high_len_ != 0; }
+
+  // Record i of `page`. Counts key_decodes.
+  LeafRecordRef Record(const uint8_t* page, size_t i) const;
+  // The first slot whose key is >= key (size() when none); *exact when it
+  // equals key. Compares key heads first. Counts key_cmps and key_decodes.
+  size_t LowerBound(const uint8_t* page, std::string_view key, bool* exact) const;
+
+  // True when a fresh Parse of `page` gives this snapshot (debug check).
+  // It checks the layout rules only, not that the keys lie inside the
+  // fences, so it also holds in the middle of a borrow (records moved,
+  // fences not yet set). Counts nothing.
+  bool Matches(const uint8_t* page) const;
+
+ private:
+  friend class LeafAllocator;
+  friend struct LeafBuilder;
+  // Parse without counting; `check_fences` adds the keys-inside-fences rule.
+  static Result<LeafAllocatorSnapshot> ParseLayout(const uint8_t* page, uint32_t page_size,
+                                                   bool check_fences);
+
+  uint32_t page_size_ = 0;
+  uint32_t arena_start_ = 0;
+  uint32_t free_start_ = 0;
+  uint32_t free_end_ = 0;
+  uint32_t hole_bytes_ = 0;
+  uint16_t low_len_ = 0;
+  uint16_t high_len_ = 0;
+  std::vector<LeafSlot> slots_;
+  const BtreeCounters* counters_ = nullptr;
+};
+
+// An insert (or an update that grew) that did not fit: the split takes it
+// from here without another search or encode.
+//
+// A PendingInsert whose record is empty (and replace false) stands for "no
+// record": ChooseSplit and SplitInto then split the page's own records.
+struct PendingInsert {
+  size_t slot_index = 0;  // its place in key order among the page's slots
+  bool replace = false;   // it replaces the record at slot_index (an update)
+  std::string record;     // encoded leaf record
+  uint32_t head = 0;
+};
+
+enum class EditResult { kApplied, kNotApplied };
+
+class LeafAllocator {
+ public:
+  // Edits `page` (page_size bytes) whose layout is *snap; both are updated
+  // together; changed ranges go to `sink` (may be null).
+  LeafAllocator(uint8_t* page, LeafAllocatorSnapshot* snap, ChangeSink* sink,
+                const BtreeCounters& counters);
+
+  // Inserts `record` at slot_index: first-fit hole, else the gap, else
+  // compaction through a scratch buffer when the free bytes suffice (the
+  // new slot's 8 bytes counted). kNotApplied, page untouched and *pending
+  // filled, when it cannot fit.
+  EditResult Insert(size_t slot_index, std::string_view record, uint32_t head,
+                    PendingInsert* pending);
+  // Replaces record slot_index (same key): in place when the new record fits
+  // in the old one's bytes, else delete + insert through the allocator (the
+  // old bytes are freed first; the slot keeps its place); kNotApplied (page
+  // untouched, *pending with replace = true) when it cannot fit.
+  EditResult Update(size_t slot_index, std::string_view record, PendingInsert* pending);
+  // Removes record slot_index: its bytes become a hole (or shrink the arena
+  // when it was the last record in address order).
+  void Erase(size_t slot_index);
+  // Sets the fences (used by borrow and merge); kNotApplied when they do not
+  // fit. Records keep their bytes (the arena is moved when needed).
+  EditResult SetFences(std::string_view low, std::string_view high);
+  void SetSiblings(uint32_t left, uint32_t right);
+
+ private:
+  // Compacts when the free bytes hold `need`; false (nothing done) otherwise.
+  bool Compact(uint32_t need);
+  // Lays the live records out in key order from `arena_start`, skipping
+  // dead slots (length 0: an update's old record).
+  void CompactTo(uint32_t arena_start);
+  // Finds room for `size` record bytes (first-fit hole, gap, compaction)
+  // leaving `slot_bytes` of gap for a new slot. REQUIRES: free_bytes() >=
+  // size + slot_bytes.
+  uint32_t Place(uint32_t size, uint32_t slot_bytes);
+  // Frees slot i's record bytes (a hole, or a lower free_start) and marks
+  // the slot dead (length 0); the slot itself stays.
+  void Release(size_t i);
+  // Writes the header counts that changed and reports them.
+  void SyncHeader();
+  void Put16(uint32_t offset, uint16_t v);
+  void Put32(uint32_t offset, uint32_t v);
+  void Report(uint32_t offset, uint32_t length);
+
+  uint8_t* page_;
+  LeafAllocatorSnapshot* snap_;
+  ChangeSink* sink_;
+  const BtreeCounters& c_;
+};
+
+// The shortest key s with left_max < s <= right_min (docs/format/page.md,
+// "Separators"). REQUIRES: left_max < right_min.
+std::string ShortestSeparator(std::string_view left_max, std::string_view right_min);
+
+// Where a split puts its cut: the number of records (of the page's records
+// plus the pending one, in key order) that go to the left page. An insert at
+// the right edge of the rightmost leaf (`rightmost` and pending at the end)
+// leaves the left page nearly full; otherwise the cut is near the middle by
+// bytes. Both sides get at least one record.
+//
+// The preferred cut is moved to the nearest cut where both pages fit (their
+// fences included; the separator at a cut is as long as the keys around it
+// make it) when it does not. When no cut fits - possible only with fences,
+// separators and records all near their limits - it returns the preferred
+// cut and SplitFits is false for it: split without the pending record
+// (empty PendingInsert) and insert it afterwards.
+// REQUIRES: the page's records plus the pending one are at least 2.
+size_t ChooseSplit(const uint8_t* page, const LeafAllocatorSnapshot& snap,
+                   const PendingInsert& pending, bool rightmost);
+
+// True when cutting at split_index gives two pages that hold their records,
+// slots and fences. Decodes the two keys around the cut.
+bool SplitFits(const uint8_t* page, const LeafAllocatorSnapshot& snap, const PendingInsert& pending,
+               size_t split_index);
+
+struct SplitOutput {
+  LeafAllocatorSnapshot left;
+  LeafAllocatorSnapshot right;
+  std::string separator;  // the left page's new high fence, the right's low
+};
+
+// Streams the records of (src, snap) with `pending` applied into two fresh
+// page images `left` and `right` (page_size bytes each, distinct from src):
+// the first `split_index` records to the left, the rest to the right.
+// Fences: left = [src low, separator), right = [separator, src high). Sibling
+// links: left = (src left, right_no), right = (left_no, src right). Both
+// images have their common header kind set (page number and LSN left to the
+// pager). No record is decoded except the two around the cut. Counts
+// allocator_builds (2) and memcopy_bytes.
+// REQUIRES: 1 <= split_index < records, SplitFits(...). When the cut does not
+// fit, a debug build asserts; otherwise nothing is written and both
+// snapshots are empty (page_size() 0).
+SplitOutput SplitInto(const uint8_t* src, const LeafAllocatorSnapshot& snap,
+                      const PendingInsert& pending, size_t split_index, uint8_t* left,
+                      uint8_t* right, uint32_t left_no, uint32_t right_no,
+                      const BtreeCounters& counters);
+
+// Yields encoded records in key order.
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  // The next record, false at the end. The view stays valid until the next call.
+  virtual bool Next(std::string_view* record, uint32_t* head) = 0;
+};
+
+// Writes a leaf holding exactly the records of `source` (which must fit)
+// into `page` and returns its snapshot: used by merge and borrow. The fences
+// and the records may point into `page` itself (it is built aside and copied
+// in). InvalidArgument, page untouched, when they do not fit. Counts
+// allocator_builds and memcopy_bytes.
+Result<LeafAllocatorSnapshot> RebuildFromRecords(uint8_t* page, uint32_t page_size,
+                                                 std::string_view low_fence,
+                                                 std::string_view high_fence, uint32_t left,
+                                                 uint32_t right, RecordSource* source,
+                                                 const BtreeCounters& counters);
+
+}  // namespace sombra::btree

@@ -1,0 +1,284 @@
+// btree/leaf_snapshot.cc: LeafAllocatorSnapshot - parsing and validating a
+// leaf page (docs/format/page.md, "A page is valid if and only if", rules
+// L1-L13), and the read side: fences, records, LowerBound.
+#include <algorithm>
+#include <cassert>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "btree/leaf_allocator.h"
+#include "btree/leaf_builder.h"
+#include "pager/format.h"
+#include "util/coding.h"
+
+namespace sombra::btree {
+namespace {
+
+// "leaf page 17, offset 4064: <what> (rule L7)". The page number is the one
+// in the page's own header: the pager has already checked it.
+Status Bad(const uint8_t* page, uint64_t offset, const char* rule, const std::string& what) {
+  return Status::Corruption(
+      "leaf page " + std::to_string(DecodeFixed32(page + pager::kHeaderPageNoOffset)) +
+      ", offset " + std::to_string(offset) + ": " + what + " (rule " + rule + ")");
+}
+
+std::string Num(uint64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+Result<LeafAllocatorSnapshot> LeafAllocatorSnapshot::Parse(const uint8_t* page, uint32_t page_size,
+                                                           const BtreeCounters& counters) {
+  counters.allocator_builds->Add();
+  counters.allocator_page_parses->Add();
+  Result<LeafAllocatorSnapshot> r = ParseLayout(page, page_size, /*check_fences=*/true);
+  if (r.ok()) r->counters_ = &counters;
+  return r;
+}
+
+Result<LeafAllocatorSnapshot> LeafAllocatorSnapshot::ParseLayout(const uint8_t* page,
+                                                                 uint32_t page_size,
+                                                                 bool check_fences) {
+  if (page_size < kNodeHeaderEnd + kSlotSize || page_size > pager::kMaxPageSize) {
+    return Status::InvalidArgument("leaf page size " + Num(page_size) + " out of range");
+  }
+  // L1: kind and level.
+  const uint8_t kind = page[pager::kHeaderKindOffset];
+  if (kind != static_cast<uint8_t>(pager::PageKind::kLeaf)) {
+    return Bad(page, pager::kHeaderKindOffset, "L1", "kind " + Num(kind) + ", expected 3 (leaf)");
+  }
+  const uint16_t level = DecodeFixed16(page + kLevelOffset);
+  if (level != 0) return Bad(page, kLevelOffset, "L1", "level " + Num(level) + ", expected 0");
+
+  // L2: fence lengths.
+  LeafAllocatorSnapshot s;
+  s.page_size_ = page_size;
+  s.low_len_ = DecodeFixed16(page + kLowFenceLenOffset);
+  s.high_len_ = DecodeFixed16(page + kHighFenceLenOffset);
+  const uint32_t max_key = MaxKeySize(page_size);
+  if (s.low_len_ > max_key) {
+    return Bad(page, kLowFenceLenOffset, "L2",
+               "low fence length " + Num(s.low_len_) + " > " + Num(max_key));
+  }
+  if (s.high_len_ > max_key) {
+    return Bad(page, kHighFenceLenOffset, "L2",
+               "high fence length " + Num(s.high_len_) + " > " + Num(max_key));
+  }
+  s.arena_start_ = static_cast<uint32_t>(kFencesOffset) + s.low_len_ + s.high_len_;
+
+  // L3: the slot directory fills the end of the page.
+  const uint16_t count = DecodeFixed16(page + kSlotCountOffset);
+  s.free_start_ = DecodeFixed32(page + kFreeStartOffset);
+  s.free_end_ = DecodeFixed32(page + kFreeEndOffset);
+  s.hole_bytes_ = DecodeFixed32(page + kHoleBytesOffset);
+  const uint64_t slot_bytes = uint64_t{kSlotSize} * count;
+  if (slot_bytes > page_size - s.arena_start_ || s.free_end_ != page_size - slot_bytes) {
+    return Bad(
+        page, kFreeEndOffset, "L3",
+        "free_end " + Num(s.free_end_) + " with " + Num(count) +
+            " slots, expected page size - 8 * slots = " +
+            (slot_bytes > page_size ? std::string("(negative)") : Num(page_size - slot_bytes)));
+  }
+  // L4: arena_start <= free_start <= free_end.
+  if (s.free_start_ < s.arena_start_ || s.free_start_ > s.free_end_) {
+    return Bad(page, kFreeStartOffset, "L4",
+               "free_start " + Num(s.free_start_) + " outside [arena_start " + Num(s.arena_start_) +
+                   ", free_end " + Num(s.free_end_) + "]");
+  }
+  // L5: low < high when there is a high fence.
+  const std::string_view low(reinterpret_cast<const char*>(page) + kFencesOffset, s.low_len_);
+  const std::string_view high(low.data() + s.low_len_, s.high_len_);
+  if (!high.empty() && !(low < high)) {
+    return Bad(page, kFencesOffset, "L5", "low fence is not below the high fence");
+  }
+  // L6: sibling links name data pages.
+  for (size_t off : {kLeftOffset, kRightOffset}) {
+    const uint32_t sib = DecodeFixed32(page + off);
+    if (sib != 0 && sib < pager::kFirstDataPage) {
+      return Bad(page, off, "L6", "sibling link " + Num(sib) + " names a meta page");
+    }
+  }
+
+  // L7, L9-L12: each slot and its record.
+  const uint32_t max_record = MaxInlineRecord(page_size);
+  s.slots_.resize(count);
+  uint64_t live = 0;
+  std::string_view prev_key;
+  for (size_t i = 0; i < count; ++i) {
+    const uint32_t at = s.free_end_ + static_cast<uint32_t>(kSlotSize * i);
+    LeafSlot& slot = s.slots_[i];
+    slot.offset = DecodeFixed16(page + at);
+    slot.length = DecodeFixed16(page + at + 2);
+    slot.head = DecodeFixed32(page + at + 4);
+    // Built only for a message: Parse runs on every page a writer touches.
+    auto where = [&] {
+      return "slot " + Num(i) + " (record at " + Num(slot.offset) + ", " + Num(slot.length) +
+             " bytes)";
+    };
+    if (slot.length == 0 || slot.offset < s.arena_start_ ||
+        uint32_t{slot.offset} + slot.length > s.free_start_) {
+      return Bad(
+          page, at, "L7",
+          where() + " outside the arena [" + Num(s.arena_start_) + ", " + Num(s.free_start_) + ")");
+    }
+    if (slot.length > max_record) {
+      return Bad(page, at, "L7", where() + " longer than " + Num(max_record));
+    }
+    LeafRecordRef rec;
+    if (!DecodeLeafRecord(page + slot.offset, slot.length, &rec)) {
+      return Bad(page, slot.offset, "L9", where() + " does not decode to its length");
+    }
+    if (rec.key.size() > max_key) {
+      return Bad(page, slot.offset, "L9",
+                 where() + ": key of " + Num(rec.key.size()) + " bytes > " + Num(max_key));
+    }
+    if (rec.overflow) {
+      uint32_t first = 0;
+      uint64_t len = 0;
+      DecodeOverflowRef(rec.value, &first, &len);
+      if (first < pager::kFirstDataPage) {
+        return Bad(page, slot.offset, "L9", where() + ": overflow reference to page " + Num(first));
+      }
+    }
+    if (slot.head != KeyHead(rec.key)) {
+      return Bad(page, at + 4, "L10", where() + ": key head does not match the key");
+    }
+    if (i > 0 && !(prev_key < rec.key)) {
+      return Bad(page, slot.offset, "L11", where() + ": key not above the previous key");
+    }
+    if (check_fences && (rec.key < low || (!high.empty() && !(rec.key < high)))) {
+      return Bad(page, slot.offset, "L12", where() + ": key outside the fences");
+    }
+    prev_key = rec.key;
+    live += slot.length;
+  }
+
+  // L8: no two records overlap.
+  std::vector<std::pair<uint16_t, uint16_t>> by_addr;
+  by_addr.reserve(count);
+  for (const LeafSlot& slot : s.slots_) by_addr.emplace_back(slot.offset, slot.length);
+  std::sort(by_addr.begin(), by_addr.end());
+  for (size_t i = 1; i < by_addr.size(); ++i) {
+    if (uint32_t{by_addr[i - 1].first} + by_addr[i - 1].second > by_addr[i].first) {
+      return Bad(page, by_addr[i].first, "L8",
+                 "record at " + Num(by_addr[i].first) + " overlaps the record at " +
+                     Num(by_addr[i - 1].first));
+    }
+  }
+  // L13: hole accounting.
+  const uint64_t holes = s.free_start_ - s.arena_start_ - live;
+  if (s.hole_bytes_ != holes) {
+    return Bad(page, kHoleBytesOffset, "L13",
+               "hole_bytes " + Num(s.hole_bytes_) + ", expected " + Num(holes));
+  }
+  return s;
+}
+
+LeafAllocatorSnapshot LeafAllocatorSnapshot::InitEmpty(uint8_t* page, uint32_t page_size,
+                                                       std::string_view low_fence,
+                                                       std::string_view high_fence, uint32_t left,
+                                                       uint32_t right,
+                                                       const BtreeCounters& counters) {
+  counters.allocator_builds->Add();
+  // The fences may be views of this very page.
+  const std::string low(low_fence);
+  const std::string high(high_fence);
+  LeafBuilder b(page, page_size, low, high, left, right);
+  return b.Finish(&counters);
+}
+
+std::vector<std::pair<uint32_t, uint32_t>> LeafAllocatorSnapshot::Holes() const {
+  std::vector<std::pair<uint32_t, uint32_t>> holes;
+  if (hole_bytes_ == 0) return holes;
+  std::vector<std::pair<uint32_t, uint32_t>> recs;
+  recs.reserve(slots_.size());
+  for (const LeafSlot& s : slots_) {
+    if (s.length != 0) recs.emplace_back(s.offset, s.offset + s.length);
+  }
+  std::sort(recs.begin(), recs.end());
+  uint32_t cursor = arena_start_;
+  for (const auto& [begin, end] : recs) {
+    if (begin > cursor) holes.emplace_back(cursor, begin);
+    cursor = std::max(cursor, end);
+  }
+  if (cursor < free_start_) holes.emplace_back(cursor, free_start_);
+  return holes;
+}
+
+std::string_view LeafAllocatorSnapshot::low_fence(const uint8_t* page) const {
+  return std::string_view(reinterpret_cast<const char*>(page) + kFencesOffset, low_len_);
+}
+
+std::string_view LeafAllocatorSnapshot::high_fence(const uint8_t* page) const {
+  return std::string_view(reinterpret_cast<const char*>(page) + kFencesOffset + low_len_,
+                          high_len_);
+}
+
+LeafRecordRef LeafAllocatorSnapshot::Record(const uint8_t* page, size_t i) const {
+  assert(i < slots_.size());
+  if (counters_ != nullptr) counters_->key_decodes->Add();
+  LeafRecordRef rec;
+  const bool ok = DecodeLeafRecord(page + slots_[i].offset, slots_[i].length, &rec);
+  assert(ok && "the page no longer matches its snapshot");
+  (void)ok;
+  return rec;
+}
+
+size_t LeafAllocatorSnapshot::LowerBound(const uint8_t* page, std::string_view key,
+                                         bool* exact) const {
+  const uint32_t head = KeyHead(key);
+  size_t lo = 0;
+  size_t hi = slots_.size();
+  uint64_t cmps = 0;
+  uint64_t decodes = 0;
+  bool found = false;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    const LeafSlot& s = slots_[mid];
+    int cmp;
+    ++cmps;
+    if (s.head != head) {
+      // KeyHead preserves order: a smaller head means a smaller key.
+      cmp = s.head < head ? -1 : 1;
+    } else {
+      ++cmps;
+      ++decodes;
+      LeafRecordRef rec;
+      const bool ok = DecodeLeafRecord(page + s.offset, s.length, &rec);
+      assert(ok && "the page no longer matches its snapshot");
+      (void)ok;
+      cmp = rec.key.compare(key);
+    }
+    if (cmp < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+      if (cmp == 0) found = true;  // keys are unique: lower bound ends here
+    }
+  }
+  if (counters_ != nullptr) {
+    counters_->key_cmps->Add(cmps);
+    if (decodes != 0) counters_->key_decodes->Add(decodes);
+  }
+  if (exact != nullptr) *exact = found;
+  return lo;
+}
+
+bool LeafAllocatorSnapshot::Matches(const uint8_t* page) const {
+  Result<LeafAllocatorSnapshot> r = ParseLayout(page, page_size_, /*check_fences=*/false);
+  if (!r.ok()) return false;
+  const LeafAllocatorSnapshot& p = *r;
+  if (p.arena_start_ != arena_start_ || p.free_start_ != free_start_ || p.free_end_ != free_end_ ||
+      p.hole_bytes_ != hole_bytes_ || p.low_len_ != low_len_ || p.high_len_ != high_len_ ||
+      p.slots_.size() != slots_.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const LeafSlot& a = slots_[i];
+    const LeafSlot& b = p.slots_[i];
+    if (a.offset != b.offset || a.length != b.length || a.head != b.head) return false;
+  }
+  return true;
+}
+
+}  // namespace sombra::btree

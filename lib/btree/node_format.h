@@ -1,0 +1,72 @@
+// btree/node_format.h: the layout of B+tree pages (docs/format/page.md).
+//
+// Every number here is defined in docs/format/page.md; change both
+// together, and bump pager::kFormatVersion when bytes on disk change.
+//
+// A node page (leaf, kind 3, or internal, kind 4):
+//
+//   0        24         52             arena_start     free_start   free_end     page_size
+//   | common | node hdr | low | high    | records ->     |   gap      | <- slots   |
+//
+// Records grow up from arena_start; the slot directory (8 bytes a slot, in
+// key order) sits at the end of the page and grows down. Deleted records
+// leave holes inside [arena_start, free_start), counted in hole_bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "pager/format.h"
+#include "util/coding.h"
+
+namespace sombra::btree {
+
+// Node header, after the 24-byte common page header.
+constexpr size_t kSlotCountOffset = 24;     // u16: records on the page
+constexpr size_t kLevelOffset = 26;         // u16: 0 for a leaf, height above the leaves otherwise
+constexpr size_t kFreeStartOffset = 28;     // u32: end of the record arena
+constexpr size_t kFreeEndOffset = 32;       // u32: start of the slot directory
+constexpr size_t kHoleBytesOffset = 36;     // u32: dead record bytes inside the arena
+constexpr size_t kLeftOffset = 40;          // u32: leaf: left sibling (0: none)
+constexpr size_t kRightOffset = 44;         // u32: leaf: right sibling; internal: leftmost child
+constexpr size_t kLowFenceLenOffset = 48;   // u16: leaf: low fence length (0: -infinity)
+constexpr size_t kHighFenceLenOffset = 50;  // u16: leaf: high fence length (0: +infinity)
+constexpr size_t kFencesOffset = 52;        // low fence bytes, then high fence bytes
+constexpr size_t kNodeHeaderEnd = 52;
+
+// Slot entry: u16 record offset, u16 record length, u32 key head (the first
+// four key bytes, big-endian, zero-padded) so a search compares integers
+// before it decodes a record.
+constexpr size_t kSlotSize = 8;
+
+// Leaf record: varint key length, varint value code, key, then the value.
+// value code = (value length << 1) | 0 for an inline value,
+//              (12 << 1) | 1 for an overflow reference:
+//              u32 first overflow page, u64 value length.
+constexpr size_t kOverflowRefSize = 12;
+
+// Internal record: varint key length, key (a separator), u32 child. The
+// child holds the keys >= separator (and < the next separator); the
+// leftmost child (kRightOffset) holds the keys < the first separator.
+
+// Overflow page (kind 5): u32 next page (0: last), u32 bytes used here,
+// then the bytes.
+constexpr size_t kOverflowNextOffset = 24;
+constexpr size_t kOverflowUsedOffset = 28;
+constexpr size_t kOverflowDataOffset = 32;
+
+// Limits (docs/format/page.md, "Limits").
+inline uint32_t MaxKeySize(uint32_t page_size) { return page_size / 4; }
+// A leaf record larger than this stores its value in overflow pages.
+inline uint32_t MaxInlineRecord(uint32_t page_size) { return page_size / 4 + 64; }
+
+inline uint32_t KeyHead(std::string_view key) {
+  uint32_t h = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    h = (h << 8) | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
+  }
+  return h;
+}
+
+}  // namespace sombra::btree

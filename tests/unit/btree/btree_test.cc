@@ -1,0 +1,211 @@
+// The B+tree over real pager transactions: inserts with splits, updates,
+// deletes with borrow and merge, large values, cursors, Verify.
+#include "btree/btree.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "pager/pager.h"
+#include "testutil/seed.h"
+#include "testutil/temp_dir.h"
+#include "util/coding.h"
+
+namespace sombra::btree {
+namespace {
+
+std::string Key(uint64_t i) {
+  std::string k(8, '\0');
+  for (int b = 0; b < 8; ++b) k[b] = static_cast<char>(i >> (56 - 8 * b));  // big-endian
+  return k;
+}
+
+class BTreeTest : public ::testing::Test {
+ protected:
+  void Open(uint32_t page_size = 4096) {
+    Options o;
+    o.page_size = page_size;
+    o.durability = Durability::kOff;
+    auto p = pager::Pager::Open(Env::Default(), dir_.File("db"), o);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    pager_ = std::move(p).value();
+    c_ = std::make_unique<BtreeCounters>(BtreeCounters::From(pager_->metrics()));
+  }
+  uint64_t Counter(const char* name) { return pager_->metrics()->Value(name); }
+  void ExpectVerified() {
+    auto snap = pager_->BeginRead();
+    Status s = VerifyTree(*snap);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  // The whole tree through a cursor, forward.
+  std::map<std::string, std::string> Scan() {
+    auto snap = pager_->BeginRead();
+    TreeCursor cur(SnapshotReader(snap.get()), pager_->page_size(), snap->state().root, *c_);
+    std::map<std::string, std::string> out;
+    std::string last;
+    for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
+      EXPECT_TRUE(out.empty() || std::string(cur.key()) > last);
+      last = std::string(cur.key());
+      out[last] = std::string(cur.value());
+    }
+    EXPECT_TRUE(cur.status().ok()) << cur.status().ToString();
+    return out;
+  }
+
+  sombra::test::TempDir dir_;
+  std::unique_ptr<pager::Pager> pager_;
+  std::unique_ptr<BtreeCounters> c_;
+};
+
+TEST_F(BTreeTest, SequentialLoadFillsLeavesAndCountsExactly) {
+  Open();
+  {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    BTreeWriter w(txn->get(), pager_->metrics());
+    for (uint64_t i = 0; i < 10000; ++i) ASSERT_TRUE(w.Put(Key(i), Key(i)).ok()) << i;
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  ExpectVerified();
+  const uint64_t splits = Counter("leaf_splits");
+  EXPECT_GT(splits, 0u);
+  EXPECT_EQ(Counter("allocator_split_triggers"), splits);
+  EXPECT_EQ(Counter("allocator_failures"), 0u);
+  EXPECT_LE(Counter("allocator_page_parses"), 1u);
+  // Leaves: the root leaf plus one per split; each built once.
+  const uint64_t leaves = splits + 1;
+  EXPECT_LE(Counter("allocator_builds"), 2 * splits + 2);
+  EXPECT_GE(Counter("allocator_builds"), leaves);
+  RecordProperty("leaves", std::to_string(leaves));
+  // >= 90% fill: 10000 records of 1+1+8+8 = 18 bytes + 8 slot bytes.
+  const double fill = 10000.0 * 26 / (leaves * (4096.0 - 52 - 16));
+  EXPECT_GE(fill, 0.90) << leaves << " leaves";
+  auto all = Scan();
+  ASSERT_EQ(all.size(), 10000u);
+  EXPECT_EQ(all.begin()->first, Key(0));
+}
+
+TEST_F(BTreeTest, RandomOperationsMatchAModel) {
+  Open();
+  std::mt19937_64 rng(sombra::test::TestSeed());
+  std::map<std::string, std::string> model;
+  for (int round = 0; round < 40; ++round) {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    BTreeWriter w(txn->get(), pager_->metrics());
+    for (int op = 0; op < 300; ++op) {
+      std::string key = "k" + std::to_string(rng() % 3000);
+      if (rng() % 8 == 0) key.append(rng() % 200, 'x');
+      if (rng() % 3 == 0) {
+        bool existed;
+        ASSERT_TRUE(w.Delete(key, &existed).ok());
+        EXPECT_EQ(existed, model.erase(key) == 1);
+      } else {
+        size_t len = rng() % 16 == 0 ? 2000 + rng() % 20000 : rng() % 100;
+        std::string value(len, static_cast<char>('a' + rng() % 26));
+        ASSERT_TRUE(w.Put(key, value).ok());
+        model[key] = value;
+      }
+    }
+    ASSERT_TRUE((*txn)->Commit().ok());
+    ExpectVerified();
+    ASSERT_EQ(Scan(), model) << "round " << round;
+  }
+  EXPECT_GT(Counter("overflow_pages"), 0u);
+}
+
+TEST_F(BTreeTest, DeletesBorrowMergeAndCollapseTheRoot) {
+  Open();
+  std::map<std::string, std::string> model;
+  {
+    auto txn = pager_->BeginWrite();
+    BTreeWriter w(txn->get(), pager_->metrics());
+    for (uint64_t i = 0; i < 5000; ++i) {
+      std::string v(40, static_cast<char>('a' + i % 26));
+      ASSERT_TRUE(w.Put(Key(i * 7919 % 5000), v).ok());
+      model[Key(i * 7919 % 5000)] = v;
+    }
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  const uint64_t pages_full = pager_->published().page_count;
+  ExpectVerified();
+  std::mt19937_64 rng(sombra::test::TestSeed());
+  for (int round = 0; round < 10; ++round) {
+    auto txn = pager_->BeginWrite();
+    BTreeWriter w(txn->get(), pager_->metrics());
+    for (int n = 0; n < 490; ++n) {
+      auto it = model.begin();
+      std::advance(it, rng() % model.size());
+      bool existed;
+      ASSERT_TRUE(w.Delete(it->first, &existed).ok());
+      ASSERT_TRUE(existed);
+      model.erase(it);
+    }
+    ASSERT_TRUE((*txn)->Commit().ok());
+    ExpectVerified();
+    ASSERT_EQ(Scan(), model) << "round " << round;
+  }
+  EXPECT_GT(Counter("leaf_merges"), 0u);
+  EXPECT_GT(pager_->published().freelist_count, 0u) << "merged pages are freed";
+  EXPECT_LT(pager_->published().page_count - pager_->published().freelist_count, pages_full);
+  // Down to nothing: the root collapses to one (empty) leaf.
+  {
+    auto txn = pager_->BeginWrite();
+    BTreeWriter w(txn->get(), pager_->metrics());
+    for (const auto& [k, v] : model) ASSERT_TRUE(w.Delete(k, nullptr).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  ExpectVerified();
+  EXPECT_TRUE(Scan().empty());
+  auto snap = pager_->BeginRead();
+  auto root = snap->Read(snap->state().root);
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ((*root)[0], static_cast<uint8_t>(pager::PageKind::kLeaf));
+}
+
+TEST_F(BTreeTest, CursorsSeekAndWalkBothWays) {
+  Open();
+  {
+    auto txn = pager_->BeginWrite();
+    BTreeWriter w(txn->get(), pager_->metrics());
+    for (uint64_t i = 0; i < 3000; i += 2) ASSERT_TRUE(w.Put(Key(i), std::to_string(i)).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto snap = pager_->BeginRead();
+  TreeCursor cur(SnapshotReader(snap.get()), pager_->page_size(), snap->state().root, *c_);
+  cur.Seek(Key(1001));
+  ASSERT_TRUE(cur.Valid());
+  EXPECT_EQ(cur.key(), Key(1002));
+  cur.Prev();
+  EXPECT_EQ(cur.key(), Key(1000));
+  cur.SeekToLast();
+  EXPECT_EQ(cur.key(), Key(2998));
+  int n = 0;
+  for (; cur.Valid(); cur.Prev()) ++n;
+  EXPECT_EQ(n, 1500);
+  cur.Seek(Key(5000));
+  EXPECT_FALSE(cur.Valid());
+  std::string v;
+  EXPECT_TRUE(
+      TreeGet(SnapshotReader(snap.get()), 4096, snap->state().root, Key(1000), &v, *c_).ok());
+  EXPECT_EQ(v, "1000");
+  EXPECT_TRUE(TreeGet(SnapshotReader(snap.get()), 4096, snap->state().root, Key(1001), &v, *c_)
+                  .IsNotFound());
+}
+
+TEST_F(BTreeTest, BadKeysAndValuesAreRejected) {
+  Open();
+  auto txn = pager_->BeginWrite();
+  BTreeWriter w(txn->get(), pager_->metrics());
+  EXPECT_TRUE(w.Put("", "v").IsInvalidArgument());
+  EXPECT_TRUE(w.Put(std::string(1025, 'k'), "v").IsInvalidArgument());
+  EXPECT_TRUE(w.Put(std::string(1024, 'k'), std::string(3000, 'v')).ok());
+  std::string v;
+  EXPECT_TRUE(w.Get(std::string(1024, 'k'), &v).ok());
+  EXPECT_EQ(v.size(), 3000u);
+  EXPECT_EQ((*txn)->dirty_pages() > 0, true);
+}
+
+}  // namespace
+}  // namespace sombra::btree
