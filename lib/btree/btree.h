@@ -73,8 +73,10 @@ class BTreeWriter {
   // The cached allocator snapshot of a leaf (parsed from the transaction's
   // view on first use).
   Result<LeafAllocatorSnapshot*> LeafSnapshot(uint32_t page_no);
-  Status SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafAllocatorSnapshot* snap,
-                   const PendingInsert& pending, std::vector<PathEntry>* path);
+  // Splits a full leaf; true when the pending record went in with it,
+  // false when it had to be left out (the caller inserts it again).
+  Result<bool> SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafAllocatorSnapshot* snap,
+                         const PendingInsert& pending, std::vector<PathEntry>* path);
   Status InsertIntoParent(std::vector<PathEntry>* path, uint16_t child_level,
                           std::string_view separator, uint32_t right_child);
   Status FixLeftLink(uint32_t page_no, uint32_t new_left);

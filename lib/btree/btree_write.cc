@@ -161,39 +161,63 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
     cache_[root] = LeafAllocatorSnapshot::InitEmpty(page, page_size_, {}, {}, 0, 0, c_);
     txn_->SetRoot(root);
   }
-  std::vector<PathEntry> path;
-  uint32_t leaf;
-  SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
-  SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * snap, LeafSnapshot(leaf));
-  SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
-  bool exact;
-  size_t i = snap->LowerBound(page, key, &exact);
-  if (exact) SOMBRA_RETURN_IF_ERROR(FreeValue(snap->Record(page, i)));
   std::string record;
-  SOMBRA_RETURN_IF_ERROR(EncodeRecord(key, value, &record));
-  Sink sink(txn_, leaf);
-  LeafAllocator alloc(page, snap, &sink, c_);
-  PendingInsert pending;
-  EditResult r =
-      exact ? alloc.Update(i, record, &pending) : alloc.Insert(i, record, KeyHead(key), &pending);
-  ++version_;
-  if (r == EditResult::kApplied) return Status::OK();
-  c_.allocator_split_triggers->Add();
-  pending.head = KeyHead(key);
-  return SplitLeaf(leaf, page, snap, pending, &path);
+  bool encoded = false, freed = false;
+  // Usually one pass; a second when the split had to leave the record out.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    std::vector<PathEntry> path;
+    uint32_t leaf;
+    SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
+    SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * snap, LeafSnapshot(leaf));
+    SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
+    bool exact;
+    size_t i = snap->LowerBound(page, key, &exact);
+    if (exact && !freed) SOMBRA_RETURN_IF_ERROR(FreeValue(snap->Record(page, i)));
+    freed = true;
+    if (!encoded) SOMBRA_RETURN_IF_ERROR(EncodeRecord(key, value, &record));
+    encoded = true;
+    Sink sink(txn_, leaf);
+    LeafAllocator alloc(page, snap, &sink, c_);
+    PendingInsert pending;
+    EditResult r =
+        exact ? alloc.Update(i, record, &pending) : alloc.Insert(i, record, KeyHead(key), &pending);
+    ++version_;
+    if (r == EditResult::kApplied) return Status::OK();
+    c_.allocator_split_triggers->Add();
+    pending.head = KeyHead(key);
+    SOMBRA_ASSIGN_OR_RETURN(bool placed, SplitLeaf(leaf, page, snap, pending, &path));
+    if (placed) return Status::OK();
+  }
+  return Status::Corruption("no leaf split makes room for a key of " + std::to_string(key.size()) +
+                            " bytes");
 }
 
-Status BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafAllocatorSnapshot* snap,
-                              const PendingInsert& pending, std::vector<PathEntry>* path) {
+Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafAllocatorSnapshot* snap,
+                                    const PendingInsert& pending, std::vector<PathEntry>* path) {
   const uint32_t old_right = DecodeFixed32(page + kRightOffset);
-  const size_t cut = ChooseSplit(page, *snap, pending, /*rightmost=*/old_right == 0);
+  const bool rightmost = old_right == 0;
+  PendingInsert use = pending;
+  size_t cut = ChooseSplit(page, *snap, use, rightmost);
+  const bool placed = SplitFits(page, *snap, use, cut);
+  if (!placed) {
+    // No cut holds the new record with its neighbours (fences, separator and
+    // records all near their limits): split the page's own records and let
+    // the caller insert into the half that now has room.
+    use = PendingInsert{};
+    if (snap->size() < 2) return Status::Corruption("a full leaf with one record cannot split");
+    cut = ChooseSplit(page, *snap, use, rightmost);
+    if (!SplitFits(page, *snap, use, cut)) {
+      return Status::Corruption("page " + std::to_string(leaf_no) + ": no split fits");
+    }
+  }
   uint8_t* right_page;
   SOMBRA_ASSIGN_OR_RETURN(uint32_t right_no, txn_->Allocate(pager::PageKind::kLeaf, &right_page));
   std::memset(scratch_.data(), 0, page_size_);
   SplitOutput out =
-      SplitInto(page, *snap, pending, cut, scratch_.data(), right_page, leaf_no, right_no, c_);
+      SplitInto(page, *snap, use, cut, scratch_.data(), right_page, leaf_no, right_no, c_);
   // The left image replaces the leaf whole: it goes to the log and to
-  // memory exactly as SplitInto produced it.
+  // memory exactly as SplitInto produced it (the pager stamps the page
+  // number and LSN at commit).
   std::memcpy(page, scratch_.data(), page_size_);
   txn_->NoteWholePage(leaf_no);
   txn_->NoteWholePage(right_no);
@@ -201,7 +225,8 @@ Status BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafAllocatorSnap
   cache_[right_no] = std::move(out.right);
   c_.leaf_splits->Add();
   if (old_right != 0) SOMBRA_RETURN_IF_ERROR(FixLeftLink(old_right, right_no));
-  return InsertIntoParent(path, 0, out.separator, right_no);
+  SOMBRA_RETURN_IF_ERROR(InsertIntoParent(path, 0, out.separator, right_no));
+  return placed;
 }
 
 Status BTreeWriter::FixLeftLink(uint32_t page_no, uint32_t new_left) {

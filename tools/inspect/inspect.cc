@@ -13,7 +13,7 @@ namespace {
 
 struct Command {
   std::string file;
-  std::string name;                   // meta, page, verify or wal
+  std::string name;                   // meta, page, tree, verify or wal
   std::vector<std::string> operands;  // after the command name
   Flags flags;
   bool help = false;
@@ -36,6 +36,8 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
         cmd->flags.hex = true;
       } else if (arg == "--no-hex") {
         cmd->flags.hex = false;
+      } else if (arg == "--verbose") {
+        cmd->flags.verbose = true;
       } else {
         return "unknown option " + arg + " (see --help)";
       }
@@ -45,7 +47,9 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
   }
   if (cmd->help) return "";
   if (positional.empty()) return "missing FILE and command (see --help)";
-  if (positional.size() == 1) return "missing command: meta, page N, verify or wal (see --help)";
+  if (positional.size() == 1) {
+    return "missing command: meta, page N, tree, verify or wal (see --help)";
+  }
   cmd->file = positional[0];
   cmd->name = positional[1];
   cmd->operands.assign(positional.begin() + 2, positional.end());
@@ -53,8 +57,9 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
   if (cmd->name == "page") {
     want = 1;
     if (cmd->operands.empty()) return "page: missing page number";
-  } else if (cmd->name != "meta" && cmd->name != "verify" && cmd->name != "wal") {
-    return "unknown command " + cmd->name + "; expected meta, page, verify or wal";
+  } else if (cmd->name != "meta" && cmd->name != "tree" && cmd->name != "verify" &&
+             cmd->name != "wal") {
+    return "unknown command " + cmd->name + "; expected meta, page, tree, verify or wal";
   }
   if (cmd->operands.size() > want) {
     return cmd->name + ": unexpected argument " + cmd->operands[want];
@@ -99,6 +104,7 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
 
   if (cmd.name == "meta") return RunMeta(**db, cmd.flags, out, err);
   if (cmd.name == "verify") return RunVerify(**db, cmd.flags, out, err);
+  if (cmd.name == "tree") return RunTree(**db, cmd.flags, out, err);
   const uint64_t count = (*db)->page_count();
   if (page_no >= count) {
     return PrintError(err, "page " + std::to_string(page_no) + " is out of range: " + cmd.file +
@@ -117,8 +123,13 @@ std::string Usage() {
          "\n"
          "commands:\n"
          "  meta             both meta pages, and which one is in force\n"
-         "  page N [--hex]   page N: header decoded, then a hex dump\n"
+         "  page N [--hex]   page N: header decoded (B+tree pages: node\n"
+         "                   header, fences, slots, records, holes; overflow\n"
+         "                   pages: next page, bytes used), then a hex dump\n"
          "                   (shown by default; --no-hex leaves it out)\n"
+         "  tree [--verbose] the B+tree from the root: height, pages, records\n"
+         "                   and fill per level (--verbose: each page too),\n"
+         "                   totals, and the damaged pages it met\n"
          "  verify           check every page and the freelist\n"
          "  wal              the write-ahead log FILE-wal: header, records,\n"
          "                   where its valid prefix ends and what recovery\n"
@@ -128,8 +139,8 @@ std::string Usage() {
          "  --json           print the result as one JSON object\n"
          "  --help, -h       print this help\n"
          "\n"
-         "exit status: 0 ok, 1 verify found problems or recovery would refuse\n"
-         "the log, 2 usage error or the file cannot be inspected\n";
+         "exit status: 0 ok, 1 verify or tree found problems or recovery would\n"
+         "refuse the log, 2 usage error or the file cannot be inspected\n";
 }
 
 int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

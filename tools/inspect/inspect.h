@@ -1,7 +1,10 @@
 // inspect/inspect.h: sombra-inspect, the offline page-file inspector.
 //
 //   sombra-inspect FILE meta             both meta pages, and which is in force
-//   sombra-inspect FILE page N [--hex]   one page: header decoded, hex dump
+//   sombra-inspect FILE page N [--hex]   one page: header decoded (B+tree
+//                                        pages: node, slots, records), hex dump
+//   sombra-inspect FILE tree [--verbose] the B+tree: height, pages, records
+//                                        and fill per level, totals
 //   sombra-inspect FILE verify           every page and the freelist checked
 //   --json                               the same as one JSON object
 //
@@ -21,7 +24,7 @@ namespace sombra::inspect {
 
 // Exit codes.
 constexpr int kExitOk = 0;
-constexpr int kExitCheckFailed = 1;  // verify found problems
+constexpr int kExitCheckFailed = 1;  // verify or tree found problems
 constexpr int kExitError = 2;        // usage error, or the file cannot be inspected
 
 // Runs sombra-inspect with `args` (argv without argv[0]). Results go to

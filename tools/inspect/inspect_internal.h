@@ -21,7 +21,8 @@ class JsonWriter;
 
 struct Flags {
   bool json = false;
-  bool hex = true;  // page: show the hex dump
+  bool hex = true;       // page: show the hex dump
+  bool verbose = false;  // tree: one line per page
 };
 
 // A database file opened for inspection: read-only, its newest valid meta
@@ -90,10 +91,81 @@ std::string StripWhere(const std::string& message, uint64_t page_no, const std::
 // `indent` spaces, "label:" padded to a fixed column, then the value.
 void PrintField(std::ostream& out, std::string_view label, std::string_view value, int indent = 2);
 
+// ---- B+tree pages (btree_page.cc; docs/format/page.md) ----
+
+// Bytes for a person: in double quotes (with \" and \\ escaped) when every
+// byte is printable ASCII, else "0x" and lowercase hex. "" for no bytes.
+std::string ShowBytes(std::string_view bytes);
+// The same as a JSON object: {"hex": ..., "text": ...}, "text" only when
+// every byte is printable ASCII.
+void WriteBytes(std::string_view bytes, JsonWriter* json);
+// A fence: null when empty (infinite), else WriteBytes.
+void WriteFence(std::string_view fence, JsonWriter* json);
+// used / usable as a percentage with one decimal ("97.3%"); "-" for 0 usable.
+std::string FillText(uint64_t used, uint64_t usable);
+
+// How many bytes of an inline value the page command shows.
+constexpr size_t kValuePreview = 32;
+
+struct NodeSlot {
+  uint32_t offset;
+  uint32_t length;
+  uint32_t head;  // as stored: KeyHead of the key
+};
+
+struct NodeRecord {
+  std::string key;            // the leaf key, or the separator
+  uint64_t value_length = 0;  // leaf
+  bool overflow = false;      // leaf: the value is in an overflow chain
+  uint32_t first_page = 0;    // leaf, overflow: the chain's first page
+  std::string preview;        // leaf, inline: the value's first kValuePreview bytes
+  uint32_t child = 0;         // internal: the child right of the separator
+};
+
+// A leaf (kind 3) or internal (kind 4) page decoded. The header fields are
+// as stored; the fields after `layout` are set only when layout is OK.
+struct NodeInfo {
+  bool leaf = false;  // else internal
+  uint16_t count = 0;
+  uint16_t level = 0;
+  uint32_t free_start = 0;
+  uint32_t free_end = 0;
+  uint32_t hole_bytes = 0;
+  uint32_t left = 0;   // leaf: left sibling
+  uint32_t right = 0;  // leaf: right sibling; internal: leftmost child
+  uint16_t low_len = 0;
+  uint16_t high_len = 0;
+  uint32_t usable_bytes = 0;  // page_size - the node header, the writer's measure
+  // LeafAllocatorSnapshot::Parse or InternalNode::Validate; its message as
+  // they wrote it.
+  Status layout;
+  uint32_t arena_start = 0;
+  uint32_t used_bytes = 0;  // records and slots
+  std::string low_fence;    // leaf; empty: -infinity
+  std::string high_fence;   // leaf; empty: +infinity
+  std::vector<NodeSlot> slots;
+  std::vector<NodeRecord> records;
+  std::vector<std::pair<uint32_t, uint32_t>> holes;  // [begin, end), address order
+};
+
+// REQUIRES: `page` holds page_size bytes (a valid page size) and its kind
+// byte is leaf or internal.
+NodeInfo DecodeNode(const uint8_t* page, uint32_t page_size);
+
+// Leaf, internal or overflow.
+bool IsBtreeKind(uint8_t kind);
+// The page command's lines (text) or fields (JSON: "node" or "overflow")
+// for a page of a B+tree kind; nothing for other kinds.
+void PrintBtreePage(const uint8_t* page, uint32_t page_size, std::ostream& out);
+void WriteBtreePage(const uint8_t* page, uint32_t page_size, JsonWriter* json);
+
 int RunMeta(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);
 int RunPage(const InspectedFile& db, uint32_t page_no, const Flags& flags, std::ostream& out,
             std::ostream& err);
 int RunVerify(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);
+// The B+tree from the root of the meta page in force. Exit 1 when a page of
+// the tree, an overflow chain or the freelist is damaged.
+int RunTree(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);
 // The write-ahead log `db_path`-wal; db_path need not be a valid page file.
 // Exit 1 when recovery would refuse the log (a synced transaction is damaged).
 int RunWal(const std::string& db_path, const Flags& flags, std::ostream& out, std::ostream& err);

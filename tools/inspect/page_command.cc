@@ -1,4 +1,6 @@
-// sombra-inspect FILE page N: one page decoded, then a hex dump.
+// sombra-inspect FILE page N: one page decoded, then a hex dump. B+tree
+// pages (leaf, internal, overflow) get their body decoded too
+// (btree_page.cc).
 #include <string>
 #include <vector>
 
@@ -73,6 +75,7 @@ void PrintText(const InspectedFile& db, uint32_t page_no, const uint8_t* page, c
     PrintRawMeta(r.meta, out, 4);
   }
   if (r.is_free) PrintField(out, "free next", std::to_string(r.free_next));
+  if (!r.is_meta) PrintBtreePage(page, db.page_size(), out);
   if (flags.hex) {
     for (const std::string& line : HexDumpLines(page, ps)) out << line << '\n';
   }
@@ -110,6 +113,7 @@ void PrintJson(const InspectedFile& db, uint32_t page_no, const uint8_t* page, c
     json.EndObject();
   }
   if (r.is_free) json.Field("free_next", uint64_t{r.free_next});
+  if (!r.is_meta) WriteBtreePage(page, db.page_size(), &json);
   if (flags.hex) {
     json.Key("hex_dump");
     json.BeginArray();
