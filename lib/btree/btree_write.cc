@@ -215,6 +215,17 @@ Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafAllocat
   std::memset(scratch_.data(), 0, page_size_);
   SplitOutput out =
       SplitInto(page, *snap, use, cut, scratch_.data(), right_page, leaf_no, right_no, c_);
+  // Both images' allocator headers must match the snapshots that re-enter
+  // the cache (a cheap check, always on).
+  for (auto [image, snap_out] : {std::pair{scratch_.data(), &out.left}, {right_page, &out.right}}) {
+    if (snap_out->page_size() != page_size_ ||
+        DecodeFixed32(image + kFreeStartOffset) != snap_out->free_start() ||
+        DecodeFixed32(image + kFreeEndOffset) != snap_out->free_end()) {
+      return Status::Corruption("page " + std::to_string(leaf_no) +
+                                ": split produced an image whose header disagrees with its "
+                                "allocator snapshot");
+    }
+  }
   // The left image replaces the leaf whole: it goes to the log and to
   // memory exactly as SplitInto produced it (the pager stamps the page
   // number and LSN at commit).

@@ -11,6 +11,7 @@
 #include "pager_test_util.h"
 #include "testutil/seed.h"
 #include "testutil/temp_dir.h"
+#include "wal/wal_reader.h"
 
 namespace sombra::pager {
 namespace {
@@ -249,6 +250,51 @@ TEST_F(PagerDamageTest, NoSpaceWhileGrowingLosesNothing) {
   auto snap = (*pager)->BeginRead();
   for (uint32_t i = 0; i + 1 < pages.size(); ++i) ExpectRawPage(*snap, pages[i], i, 's');
   ExpectRawPage(*snap, pages.back(), 5000, 's');
+}
+
+// A damaged record in the middle of a synced log: Corruption naming it,
+// unless the caller opts into salvaging the valid prefix.
+TEST_F(PagerDamageTest, DamagedSyncedLogRecordIsCorruptionUnlessSalvaged) {
+  const std::string copy = dir_.File("copy");
+  uint32_t page;
+  {
+    auto pager = Open();
+    ASSERT_TRUE(pager.ok());
+    page = WriteNewRawPage(pager->get(), 1, 'a');  // LSN 1: an image
+    for (int i = 0; i < 4; ++i) {                  // LSN 2..5: deltas
+      ASSERT_TRUE(test::PatchPage(pager->get(), page, 100 + 10 * i, 4, 'x').ok());
+    }
+    // Copy the files while the log still holds the transactions.
+    sombra::test::WriteFileOrDie(copy, sombra::test::ReadFileOrDie(path_));
+    sombra::test::WriteFileOrDie(copy + "-wal", sombra::test::ReadFileOrDie(path_ + "-wal"));
+  }
+  // Flip a payload byte of transaction 2's delta.
+  uint64_t offset = 0;
+  {
+    auto file = Env::Default()->OpenFile(copy + "-wal", OpenMode::kReadOnly);
+    ASSERT_TRUE(file.ok());
+    wal::WalReader reader(file->get());
+    ASSERT_TRUE(reader.Open().ok());
+    wal::Record rec;
+    while (reader.Next(&rec)) {
+      if (rec.type == wal::RecordType::kPageDelta && rec.new_lsn == 2) offset = rec.offset;
+    }
+  }
+  ASSERT_NE(offset, 0u);
+  std::string byte = test::ReadAt(copy + "-wal", offset + wal::kRecordHeaderSize + 2, 1);
+  byte[0] ^= 0x40;
+  PatchFile(copy + "-wal", offset + wal::kRecordHeaderSize + 2, byte);
+
+  auto refused = Pager::Open(Env::Default(), copy, Options());
+  ASSERT_TRUE(refused.status().IsCorruption()) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("offset " + std::to_string(offset)), std::string::npos)
+      << refused.status().ToString();
+  PagerOptions salvage;
+  salvage.salvage_wal = true;
+  auto salvaged = Pager::Open(Env::Default(), copy, Options(), salvage);
+  ASSERT_TRUE(salvaged.ok()) << salvaged.status().ToString();
+  EXPECT_EQ((*salvaged)->published().lsn, 1u) << "only the valid prefix is kept";
+  ExpectRawPage(salvaged->get(), page, 1, 'a');
 }
 
 }  // namespace
