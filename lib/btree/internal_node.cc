@@ -455,7 +455,8 @@ bool InternalNode::Insert(size_t i, std::string_view key, uint32_t child) {
   if (InPage(page_, page_size_, key)) key = copy.assign(key);
   const Header h = ReadHeader(page_);
   const size_t size = RecordSize(key);
-  if (i > h.count || size > kMaxRecordSize) return false;
+  // A separator above MaxKeySize would make the page fail Validate (I7).
+  if (i > h.count || key.size() > MaxKeySize(page_size_) || size > kMaxRecordSize) return false;
   const uint32_t need = static_cast<uint32_t>(size);
   if (static_cast<uint64_t>(free_bytes()) < need + kSlotSize) return false;
 
@@ -486,7 +487,8 @@ bool InternalNode::SetKey(size_t i, std::string_view key) {
   if (InPage(page_, page_size_, key)) key = copy.assign(key);
   const Header h = ReadHeader(page_);
   const size_t size = RecordSize(key);
-  if (i >= h.count || size > kMaxRecordSize) return false;
+  // A separator above MaxKeySize would make the page fail Validate (I7).
+  if (i >= h.count || key.size() > MaxKeySize(page_size_) || size > kMaxRecordSize) return false;
   const uint32_t need = static_cast<uint32_t>(size);
   const uint32_t pos = SlotPos(h.free_end, i);
   const Slot old = ReadSlot(page_, pos);

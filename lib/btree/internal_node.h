@@ -44,11 +44,12 @@ class InternalNode {
 
   // Inserts separator `key` with its right child `child` as separator i
   // (child i + 1). False, page untouched, when it does not fit even after
-  // compaction.
+  // compaction or is longer than MaxKeySize.
   bool Insert(size_t i, std::string_view key, uint32_t child);
   // Removes separator i and child i + 1.
   void Erase(size_t i);
-  // Replaces separator i's key (false when it does not fit).
+  // Replaces separator i's key (false when it does not fit or is longer
+  // than MaxKeySize).
   bool SetKey(size_t i, std::string_view key);
   void SetChild(size_t i, uint32_t child);
 

@@ -236,7 +236,7 @@ TEST_P(InternalNodeTest, RandomEditsMatchAModel) {
       size_t i = m.ChildIndex(k);
       if (i > 0 && m.seps[i - 1].first == k) continue;
       const uint32_t child = 2 + static_cast<uint32_t>(rng() % 1000000);
-      const bool fits = n.free_bytes() >= RecordBytes(k) + kSlotSize;
+      const bool fits = k.size() <= max_key && n.free_bytes() >= RecordBytes(k) + kSlotSize;
       const std::vector<uint8_t> before = page;
       bool ok = false;
       ExpectRangesCover(&page,
@@ -264,7 +264,9 @@ TEST_P(InternalNodeTest, RandomEditsMatchAModel) {
       }
       if (!found) continue;
       const uint32_t old = RecordBytes(m.seps[i].first);
-      const bool fits = RecordBytes(k) <= old || n.free_bytes() + old >= RecordBytes(k);
+      // k may be one byte over MaxKeySize (the "\x01" candidate): refused.
+      const bool fits =
+          k.size() <= max_key && (RecordBytes(k) <= old || n.free_bytes() + old >= RecordBytes(k));
       const std::vector<uint8_t> before = page;
       bool ok = false;
       ExpectRangesCover(&page, [&](ChangeSink* sink) { ok = Node(&page, sink).SetKey(i, k); });
@@ -292,6 +294,34 @@ TEST_P(InternalNodeTest, RandomEditsMatchAModel) {
   }
   EXPECT_GT(failed_inserts, 0u) << "the page never filled";
   EXPECT_GT(Count("allocator_compactions"), 0u) << "no insert needed a compaction";
+}
+
+// Regression (SOMBRA_SEED=14294973097830661843, 4 KiB): SetKey of a
+// MaxKeySize separator + "\x01" wrote a 1025-byte separator, which
+// Validate rejects (rule I7). Separators above MaxKeySize are refused.
+TEST_P(InternalNodeTest, SeparatorsAboveMaxKeySizeAreRefused) {
+  const uint32_t max_key = MaxKeySize(ps());
+  const std::string longest(max_key, 'b');
+  std::vector<uint8_t> page(ps(), 0);
+  InternalNode n = Node(&page);
+  n.Init(2, 5);
+  ASSERT_TRUE(n.Insert(0, "a", 6));
+  ASSERT_TRUE(n.Insert(1, longest, 7));
+  ASSERT_TRUE(n.Validate().ok()) << n.Validate().ToString();
+
+  const std::vector<uint8_t> before = page;
+  EXPECT_FALSE(n.SetKey(1, longest + "\x01"));
+  EXPECT_TRUE(page == before) << "a refused SetKey changed the page";
+  EXPECT_FALSE(n.Insert(2, std::string(max_key + 1, 'c'), 8));
+  EXPECT_TRUE(page == before) << "a refused Insert changed the page";
+  EXPECT_TRUE(n.Validate().ok()) << n.Validate().ToString();
+
+  // At the limit itself both still work.
+  EXPECT_TRUE(n.SetKey(0, std::string(max_key, 'a')));
+  EXPECT_TRUE(n.Insert(2, std::string(max_key, 'c'), 8));
+  EXPECT_TRUE(n.Validate().ok()) << n.Validate().ToString();
+  EXPECT_EQ(n.key(1), longest);
+  EXPECT_EQ(n.child(3), 8u);
 }
 
 TEST_P(InternalNodeTest, FullPageRefusesAndErasedBytesAreReused) {
@@ -450,8 +480,19 @@ TEST_P(InternalNodeTest, ValidateNamesTheBrokenRule) {
   EXPECT_TRUE(s.IsCorruption());
   EXPECT_NE(s.message().find("overlap (rule I10)"), std::string::npos) << s.ToString();
 
-  // A separator longer than MaxKeySize.
-  page = Build({std::string(MaxKeySize(ps()) + 1, 'k')});
+  // A separator longer than MaxKeySize (written by hand: Insert refuses it).
+  {
+    const std::string big(MaxKeySize(ps()) + 1, 'k');
+    page = Build({"k"});
+    const uint32_t len = RecordBytes(big);
+    uint8_t* p = EncodeVarint32(page.data() + kNodeHeaderEnd, static_cast<uint32_t>(big.size()));
+    std::memcpy(p, big.data(), big.size());
+    EncodeFixed32(p + big.size(), 101);
+    const uint32_t pos = DecodeFixed32(page.data() + kFreeEndOffset);
+    EncodeFixed16(page.data() + pos + 2, static_cast<uint16_t>(len));
+    EncodeFixed32(page.data() + pos + 4, KeyHead(big));
+    EncodeFixed32(page.data() + kFreeStartOffset, kNodeHeaderEnd + len);
+  }
   s = Node(&page).Validate();
   EXPECT_NE(s.message().find("above the limit"), std::string::npos) << s.ToString();
   EXPECT_NE(s.message().find("(rule I7)"), std::string::npos) << s.ToString();
