@@ -326,7 +326,10 @@ Status BTreeWriter::RebalanceLeaf(std::vector<PathEntry>* path) {
   const uint32_t far_right = DecodeFixed32(rp + kRightOffset);
   const uint32_t records = ls->used_bytes() + rs->used_bytes();
 
-  if (kNodeHeaderEnd + low.size() + high.size() + records <= page_size_) {
+  // A merge erases a separator of the parent; a non-root internal page
+  // must keep at least one (rule I3), so with one left the leaves borrow.
+  const bool parent_keeps_one = path->size() == 1 || pnode.count() > 1;
+  if (parent_keeps_one && kNodeHeaderEnd + low.size() + high.size() + records <= page_size_) {
     // Merge: the right leaf's records join the left's; the right page goes.
     LeavesSource src;
     src.Add(lp, ls, 0, ls->size());
@@ -354,10 +357,11 @@ Status BTreeWriter::RebalanceLeaf(std::vector<PathEntry>* path) {
   auto rec_bytes = [&](size_t k) {
     return (k < ls->size() ? ls->slot(k).length : rs->slot(k - ls->size()).length) + kSlotSize;
   };
+  if (total < 2) return Status::OK();  // nothing to share: stay under the threshold
   size_t cut = 0;
   uint32_t acc = 0;
   while (cut + 1 < total && acc + rec_bytes(cut) <= records / 2) acc += rec_bytes(cut++);
-  if (cut == 0) cut = 1;
+  if (cut == 0) acc += rec_bytes(cut++);
   auto key_at = [&](size_t k) {
     return k < ls->size() ? ls->Record(lp, k).key : rs->Record(rp, k - ls->size()).key;
   };
@@ -420,7 +424,9 @@ Status BTreeWriter::RebalanceInternal(uint32_t page_no, std::vector<PathEntry>* 
   Sink lsink(txn_, left_no), rsink(txn_, right_no);
   InternalNode left(lw, page_size_, &lsink, c_), right(rw, page_size_, &rsink, c_);
   const uint32_t entry = static_cast<uint32_t>(sep.size()) + 6 + kSlotSize;
-  if (left.used_bytes() + right.used_bytes() + entry + kNodeHeaderEnd <= page_size_) {
+  const bool parent_keeps_one = path->size() == 1 || pnode.count() > 1;
+  if (parent_keeps_one &&
+      left.used_bytes() + right.used_bytes() + entry + kNodeHeaderEnd <= page_size_) {
     // Merge: the separator comes down, then the right node's entries.
     bool ok = left.Insert(left.count(), sep, right.child(0));
     for (size_t j = 0; ok && j < right.count(); ++j) {

@@ -13,6 +13,7 @@
 #include "env/fault_injection_env.h"
 #include "pager/pager.h"
 #include "pager_test_util.h"
+#include "testutil/no_sync_env.h"
 #include "testutil/seed.h"
 #include "testutil/temp_dir.h"
 #include "util/coding.h"
@@ -198,54 +199,6 @@ std::string FileBytes(const std::string& path, uint64_t prefix = UINT64_MAX) {
   return out;
 }
 
-// Env::Default() without fdatasync: under a FaultInjectionEnv, which keeps
-// its own account of what is durable, a real sync only costs time.
-class NoSyncEnv final : public Env {
- public:
-  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
-    SOMBRA_ASSIGN_OR_RETURN(auto file, base_->OpenFile(path, mode));
-    return std::unique_ptr<File>(new NoSyncFile(std::move(file)));
-  }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  bool IsDirectory(const std::string& path) override { return base_->IsDirectory(path); }
-  Result<uint64_t> GetFileSize(const std::string& path) override {
-    return base_->GetFileSize(path);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Status SyncDir(const std::string&) override { return Status::OK(); }
-  Result<std::shared_ptr<const MappedRegion>> MapReadOnly(const std::string& path,
-                                                          uint64_t size) override {
-    return base_->MapReadOnly(path, size);
-  }
-  Result<std::unique_ptr<FileLock>> LockDatabase(const std::string& db_path) override {
-    return base_->LockDatabase(db_path);
-  }
-
- private:
-  class NoSyncFile final : public File {
-   public:
-    explicit NoSyncFile(std::unique_ptr<File> base) : base_(std::move(base)) {}
-    const std::string& path() const override { return base_->path(); }
-    Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* bytes_read) override {
-      return base_->ReadAt(offset, n, dst, bytes_read);
-    }
-    Status WriteAt(uint64_t offset, std::string_view data) override {
-      return base_->WriteAt(offset, data);
-    }
-    Status Append(std::string_view data) override { return base_->Append(data); }
-    Status Sync() override { return Status::OK(); }
-    Status Truncate(uint64_t size) override { return base_->Truncate(size); }
-    Result<uint64_t> Size() override { return base_->Size(); }
-
-   private:
-    std::unique_ptr<File> base_;
-  };
-  Env* const base_ = Env::Default();
-};
-
 class PagerFaultTest : public ::testing::Test {
  protected:
   Result<std::unique_ptr<Pager>> Open(Env* env, const std::string& path,
@@ -290,7 +243,7 @@ class PagerFaultTest : public ::testing::Test {
     }
   }
 
-  NoSyncEnv disk_;  // the "disk" under every FaultInjectionEnv
+  sombra::test::NoSyncEnv disk_;  // the "disk" under every FaultInjectionEnv
   sombra::test::TempDir dir_;
 };
 
