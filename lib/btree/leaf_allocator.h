@@ -225,7 +225,7 @@ struct SplitOutput {
 // links: left = (src left, right_no), right = (left_no, src right). Both
 // images have their common header kind set (page number and LSN left to the
 // pager). No record is decoded except the two around the cut. Counts
-// allocator_builds (2) and memcopy_bytes.
+// allocator_builds (1: the new right page) and memcopy_bytes.
 // REQUIRES: 1 <= split_index < records, SplitFits(...). When the cut does not
 // fit, a debug build asserts; otherwise nothing is written and both
 // snapshots are empty (page_size() 0).

@@ -56,13 +56,10 @@ class BTreeCountersTest : public ::testing::Test {
 // Exact identities (fresh database, inserts only, all in one transaction):
 //  - leaves (counted by a page walk from the root) == leaf_splits + 1: the
 //    first leaf plus one new page per split;
-//  - allocator_builds == 1 + 2 * leaf_splits: InitEmpty builds the first
-//    leaf's layout, and SplitInto builds both halves of every split (the
-//    left half is a fresh image that replaces the split page whole, the
-//    right half is the new page) - leaf_allocator.h, "Counts
-//    allocator_builds (2)". So builds == pages created + leaf_splits, not
-//    pages created: the left image of a split is a rebuild of an existing
-//    page number;
+//  - allocator_builds == 1 + leaf_splits == pages created: InitEmpty builds
+//    the first leaf's layout, and SplitInto counts one build per split, the
+//    new right page (the left image re-lays a page whose layout was already
+//    built) - leaf_allocator.h, "Counts allocator_builds (1)";
 //  - allocator_page_parses == 0 (<= 1 as the design asks): every leaf the
 //    transaction edits was built in it, so its layout is always cached;
 //  - allocator_cache_reuse == 10,000: each Put looks its leaf up once, and
@@ -88,7 +85,7 @@ TEST_F(BTreeCountersTest, SequentialLoadCountsExactlyAndFillsLeaves) {
   const uint64_t splits = V("leaf_splits");
   const uint64_t leaves = shape.leaves.size();
   EXPECT_EQ(leaves, splits + 1);
-  EXPECT_EQ(V("allocator_builds"), 1 + 2 * splits);
+  EXPECT_EQ(V("allocator_builds"), 1 + splits);
   EXPECT_LE(V("allocator_page_parses"), 1u);
   EXPECT_EQ(V("allocator_page_parses"), 0u);
   EXPECT_EQ(V("allocator_cache_reuse"), kN);
@@ -135,10 +132,10 @@ struct EditAccount {
 // leaf's layout up exactly once (BTreeWriter::LeafSnapshot): from the
 // per-transaction cache (allocator_cache_reuse) or by parsing the page
 // (allocator_page_parses); the split images themselves are built by
-// SplitInto (two allocator_builds) and enter the cache without a lookup.
+// SplitInto (one allocator_build, the new page) and enter the cache without a lookup.
 // Hence, per Put and in total:
 //   reuse + parses       == puts + sibling_fixes
-//   builds               == parses + 2 * leaf_splits + root_inits
+//   builds               == parses + leaf_splits + root_inits
 //   parses               == leaves that existed when the transaction began
 //                           and were edited in it (each parsed once)
 // The leaf of each Put and its right sibling are found beforehand by an
@@ -186,7 +183,7 @@ TEST_F(BTreeCountersTest, RandomInsertsAccountForEveryLeafEdit) {
       if (start_leaves.count(leaf) != 0 && touched.insert(leaf).second) ++first;
       if (fix != 0 && start_leaves.count(right) != 0 && touched.insert(right).second) ++first;
       a.first_touches += first;
-      if (d_reuse + d_parse != 1 + fix || d_builds != d_parse + 2 * d_splits + init ||
+      if (d_reuse + d_parse != 1 + fix || d_builds != d_parse + d_splits + init ||
           d_parse != first || d_splits > 1) {
         if (a.mismatches++ == 0) {
           a.first_mismatch = "put " + std::to_string(i) + ": reuse +" + std::to_string(d_reuse) +
@@ -200,7 +197,7 @@ TEST_F(BTreeCountersTest, RandomInsertsAccountForEveryLeafEdit) {
     ASSERT_TRUE((*txn)->Commit().ok());
     EXPECT_EQ(a.mismatches, 0u) << a.first_mismatch;
     EXPECT_EQ(V("allocator_cache_reuse") + V("allocator_page_parses"), a.puts + a.sibling_fixes);
-    EXPECT_EQ(V("allocator_builds"), V("allocator_page_parses") + 2 * a.splits + a.root_inits);
+    EXPECT_EQ(V("allocator_builds"), V("allocator_page_parses") + a.splits + a.root_inits);
     EXPECT_EQ(V("allocator_page_parses"), a.first_touches);
     EXPECT_EQ(V("allocator_split_triggers"), V("leaf_splits"));
     EXPECT_EQ(V("leaf_splits"), a.splits);
@@ -217,7 +214,7 @@ TEST_F(BTreeCountersTest, RandomInsertsAccountForEveryLeafEdit) {
     ASSERT_EQ(shape.error, "");
     std::printf(
         "[ counters ] 20k random inserts (%s): cache reuse %llu + page parses %llu == puts %llu "
-        "+ sibling fixes %llu; builds %llu == parses + 2 * %llu splits + %llu; %zu leaves, "
+        "+ sibling fixes %llu; builds %llu == parses + %llu splits + %llu; %zu leaves, "
         "average fill %.1f%%, key_decodes/insert %.3f, key_cmps/insert %.2f\n",
         round == 0 ? "fresh tree" : "over 20k committed",
         (unsigned long long)V("allocator_cache_reuse"),
@@ -304,7 +301,7 @@ class BTreeLoadTest : public BTreeCountersTest {
 
   void CheckLoad(const LoadNumbers& r) {
     EXPECT_EQ(r.leaves, r.splits + 1);
-    EXPECT_EQ(r.builds, 1 + 2 * r.splits);
+    EXPECT_EQ(r.builds, 1 + r.splits);  // == leaves created
     EXPECT_EQ(r.parses, 0u);
     EXPECT_EQ(r.triggers, r.splits);
     EXPECT_EQ(r.failures, 0u);
