@@ -1,14 +1,15 @@
 // Tests of util/coding: fixed-width and varint encodings and the Decoder.
+#include "util/coding.h"
+
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "testutil/seed.h"
-#include "util/coding.h"
 
 namespace sombra {
 namespace {
@@ -35,8 +36,8 @@ TEST(CodingTest, FixedLittleEndianByteOrder) {
 
 TEST(CodingTest, FixedRoundTrip) {
   std::mt19937_64 rng(test::TestSeed());
-  std::vector<uint64_t> values = {0, 1, 0xFF, 0x100, 0xFFFF, 0x10000, UINT32_MAX,
-                                  uint64_t{UINT32_MAX} + 1, UINT64_MAX};
+  std::vector<uint64_t> values = {
+      0, 1, 0xFF, 0x100, 0xFFFF, 0x10000, UINT32_MAX, uint64_t{UINT32_MAX} + 1, UINT64_MAX};
   for (int i = 0; i < 1000; ++i) values.push_back(rng());
   uint8_t buf[8];
   std::string s;
@@ -68,8 +69,16 @@ TEST(CodingTest, FixedRoundTrip) {
 
 std::vector<uint64_t> VarintValues() {
   std::mt19937_64 rng(test::TestSeed());
-  std::vector<uint64_t> v = {0, 1, 127, 128, (1u << 14) - 1, 1u << 14, UINT32_MAX,
-                             uint64_t{UINT32_MAX} + 1, UINT64_MAX - 1, UINT64_MAX};
+  std::vector<uint64_t> v = {0,
+                             1,
+                             127,
+                             128,
+                             (1u << 14) - 1,
+                             1u << 14,
+                             UINT32_MAX,
+                             uint64_t{UINT32_MAX} + 1,
+                             UINT64_MAX - 1,
+                             UINT64_MAX};
   for (int i = 0; i < 1000; ++i) v.push_back(rng() >> (rng() % 64));  // all lengths
   return v;
 }

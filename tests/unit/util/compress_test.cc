@@ -1,14 +1,15 @@
 // Tests of util/compress: lz4 block round trips and rejection of bad input.
+#include "util/compress.h"
+
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "sombra/status.h"
 #include "testutil/seed.h"
-#include "util/compress.h"
 
 namespace sombra {
 namespace {

@@ -1,13 +1,14 @@
 // Tests of util/hash: properties of the seeded XXH3-64 wrapper.
+#include "util/hash.h"
+
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "testutil/seed.h"
-#include "util/hash.h"
 
 namespace sombra {
 namespace {

@@ -1,13 +1,13 @@
 // Tests of util/metrics: counters, timers and the registry.
+#include "util/metrics.h"
+
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
-
-#include "util/metrics.h"
 
 namespace sombra {
 namespace {

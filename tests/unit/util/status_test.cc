@@ -1,12 +1,13 @@
 // Tests of sombra::Status, Result<T> and the propagation macros.
+#include "sombra/status.h"
+
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <memory>
 #include <string>
 #include <utility>
 
-#include <gtest/gtest.h>
-
-#include "sombra/status.h"
 #include "util/result.h"
 
 namespace sombra {
