@@ -2,7 +2,7 @@ include(CMakePackageConfigHelpers)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/sombra
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS sombra sombra_btree sombra_pager sombra_wal sombra_env sombra_util
+install(TARGETS sombra sombra_db sombra_btree sombra_pager sombra_wal sombra_env sombra_util
         EXPORT sombraTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -7,6 +7,7 @@
 
 #include "pager/pager_txn.h"
 #include "pager/snapshot.h"
+#include "util/coding.h"
 
 namespace sombra::pager {
 
@@ -145,7 +146,16 @@ Result<const uint8_t*> Snapshot::Read(uint32_t page_no) const {
   if (const PageVersion* v = pager_->versions_.Find(page_no, state_.lsn)) {
     return static_cast<const uint8_t*>(v->data.get());
   }
-  return pager_->ReadFile(*region_, page_no);
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, pager_->ReadFile(*region_, page_no));
+  // A read-only handle beside a writer: the writer's checkpoints rewrite
+  // pages of the shared file. A page newer than this snapshot is reported,
+  // never used.
+  if (pager_->read_only() && DecodeFixed64(page + kHeaderLsnOffset) > state_.lsn) {
+    return Status::Busy("page " + std::to_string(page_no) + " of " + pager_->path() +
+                        " was rewritten by the writer's checkpoint after this read-only handle "
+                        "opened; reopen it to read the newer state");
+  }
+  return page;
 }
 
 }  // namespace sombra::pager

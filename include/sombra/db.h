@@ -1,0 +1,114 @@
+// sombra/db.h: the public API (one umbrella header).
+//
+// A DB is an ordered map from byte-string keys to byte-string values kept in
+// a page file `<path>` with a write-ahead log `<path>-wal` and a lock file
+// `<path>-lock` beside it. Writes happen in transactions: one WriteTxn at a
+// time per database, any number of ReadTxn snapshots at once, from any
+// threads. See README.md for the durability each Options::durability gives.
+//
+// Rules (also ../docs and the README):
+//  - Keys: 1 to MaxKeySize() bytes (page_size / 4: 1024 at 4 KiB pages),
+//    ordered bytewise (memcmp, shorter first on a tie). Empty or oversized
+//    key -> InvalidArgument, nothing written.
+//  - Values: 0 bytes to kMaxValueSize (4 GiB - 1; large values live in
+//    overflow pages) -> else InvalidArgument.
+//  - Get of an absent key: NotFound, *value untouched.
+//  - A committed transaction is visible to every BeginRead that starts
+//    after Commit returned, never partly.
+//  - A second writable Open of an open database (this process or another)
+//    gets Busy naming the lock file; read_only opens are allowed beside a
+//    writer (they replay the log in memory and write nothing).
+//
+// Example:
+//
+//   std::unique_ptr<sombra::DB> db;
+//   sombra::Status s = sombra::DB::Open(sombra::Options(), "/tmp/x.db", &db);
+//   std::unique_ptr<sombra::WriteTxn> w;
+//   s = db->BeginWrite(&w);
+//   s = w->Put("k", "v");
+//   s = w->Commit();
+//
+// Thread safety: a DB is shared by threads; a ReadTxn, WriteTxn or Cursor
+// belongs to one thread at a time. Every ReadTxn, WriteTxn and Cursor must
+// be destroyed before the DB.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "sombra/cursor.h"
+#include "sombra/options.h"
+#include "sombra/stats.h"
+#include "sombra/status.h"
+
+namespace sombra {
+
+// The largest key a database with this page size accepts (page_size / 4).
+size_t MaxKeySize(uint32_t page_size = 4096);
+// The largest value Put accepts.
+inline constexpr uint64_t kMaxValueSize = (uint64_t{1} << 32) - 1;
+
+// A consistent snapshot; many may be open at once.
+class ReadTxn {
+ public:
+  virtual ~ReadTxn();
+  virtual Status Get(std::string_view key, std::string* value) = 0;
+  virtual std::unique_ptr<Cursor> NewCursor() = 0;
+  virtual uint64_t Sequence() const = 0;  // commit sequence it sees
+};
+
+// One at a time per database; the destructor aborts an uncommitted one.
+// After Commit or Abort every call returns InvalidArgument.
+class WriteTxn {
+ public:
+  virtual ~WriteTxn();
+  virtual Status Put(std::string_view key, std::string_view value) = 0;
+  virtual Status Delete(std::string_view key) = 0;  // NotFound is not an error: returns OK
+  virtual Status Get(std::string_view key, std::string* value) = 0;  // sees own writes
+  virtual std::unique_ptr<Cursor> NewCursor() = 0;                   // sees own writes
+  // Durable per Options::durability when it returns OK.
+  virtual Status Commit() = 0;
+  virtual void Abort() = 0;
+};
+
+class DB {
+ public:
+  // Opens (or creates, per options) the database at `path`.
+  // InvalidArgument: a bad option (no file is created), an existing file
+  // whose page size differs from options.page_size, error_if_exists on an
+  // existing database, a file that is not a Sombra database. NotFound: no
+  // database and !create_if_missing (or read_only). Busy: open for writing
+  // elsewhere. Corruption: damaged meta pages or log.
+  static Status Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db);
+  // Clean close: checkpoints, releases the lock.
+  virtual ~DB();
+
+  // One-operation transactions.
+  virtual Status Put(std::string_view key, std::string_view value) = 0;
+  virtual Status Get(std::string_view key, std::string* value) = 0;
+  virtual Status Delete(std::string_view key) = 0;
+
+  virtual Status BeginRead(std::unique_ptr<ReadTxn>* txn) = 0;
+  // Waits for the writer slot. NotSupported on a read_only database.
+  virtual Status BeginWrite(std::unique_ptr<WriteTxn>* txn) = 0;
+
+  // Writes every committed page to the page file and restarts the log.
+  virtual Status Checkpoint() = 0;
+  // Full structural and checksum check; Corruption says which page and why.
+  virtual Status Verify() = 0;
+  virtual Stats GetStats() = 0;
+
+  // The page size and key limit of this database.
+  virtual uint32_t page_size() const = 0;
+  virtual size_t MaxKeySize() const = 0;
+  virtual const std::string& path() const = 0;
+};
+
+// Deletes the database at `path` (page file, log and lock file).
+// REQUIRES: not open. NotFound when there is no page file.
+Status DestroyDB(const std::string& path);
+
+}  // namespace sombra

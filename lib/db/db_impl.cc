@@ -1,0 +1,82 @@
+// db/db_impl.cc: DBImpl: one-operation transactions, BeginRead/BeginWrite,
+// Checkpoint and Verify.
+#include "db/db_impl.h"
+
+#include <memory>
+#include <string>
+
+#include "db/db_txn.h"
+
+namespace sombra::db {
+
+DBImpl::DBImpl(std::unique_ptr<MetricsRegistry> metrics, std::unique_ptr<pager::Pager> pager,
+               Env* env)
+    : metrics_(std::move(metrics)),
+      pager_(std::move(pager)),
+      env_(env),
+      counters_(btree::BtreeCounters::From(metrics_.get())),
+      insert_timer_(metrics_->GetTimer("insert")),
+      search_timer_(metrics_->GetTimer("search")) {}
+
+// The Pager's destructor checkpoints (unless read-only or failed) and
+// releases the lock.
+DBImpl::~DBImpl() = default;
+
+Status DBImpl::CheckKey(std::string_view key) const {
+  if (key.empty()) return Status::InvalidArgument("empty key (keys are 1 byte or more)");
+  if (key.size() > MaxKeySize()) {
+    return Status::InvalidArgument("key of " + std::to_string(key.size()) +
+                                   " bytes is over the limit of " + std::to_string(MaxKeySize()) +
+                                   " for page size " + std::to_string(page_size()));
+  }
+  return Status::OK();
+}
+
+Status DBImpl::Put(std::string_view key, std::string_view value) {
+  std::unique_ptr<WriteTxn> txn;
+  SOMBRA_RETURN_IF_ERROR(CheckKey(key));
+  SOMBRA_RETURN_IF_ERROR(BeginWrite(&txn));
+  SOMBRA_RETURN_IF_ERROR(txn->Put(key, value));
+  return txn->Commit();
+}
+
+Status DBImpl::Get(std::string_view key, std::string* value) {
+  SOMBRA_RETURN_IF_ERROR(CheckKey(key));
+  ScopedTimer t(search_timer_);
+  std::unique_ptr<pager::Snapshot> snap = pager_->BeginRead();
+  return btree::TreeGet(btree::SnapshotReader(snap.get()), page_size(), snap->state().root, key,
+                        value, counters_);
+}
+
+Status DBImpl::Delete(std::string_view key) {
+  SOMBRA_RETURN_IF_ERROR(CheckKey(key));
+  std::unique_ptr<WriteTxn> txn;
+  SOMBRA_RETURN_IF_ERROR(BeginWrite(&txn));
+  bool existed = false;
+  SOMBRA_RETURN_IF_ERROR(static_cast<WriteTxnImpl*>(txn.get())->Delete(key, &existed));
+  if (!existed) return Status::OK();  // nothing to log
+  return txn->Commit();
+}
+
+Status DBImpl::BeginRead(std::unique_ptr<ReadTxn>* txn) {
+  *txn = std::make_unique<ReadTxnImpl>(this, pager_->BeginRead());
+  return Status::OK();
+}
+
+Status DBImpl::BeginWrite(std::unique_ptr<WriteTxn>* txn) {
+  txn->reset();
+  SOMBRA_ASSIGN_OR_RETURN(auto ptxn, pager_->BeginWrite());
+  *txn = std::make_unique<WriteTxnImpl>(this, std::move(ptxn));
+  return Status::OK();
+}
+
+Status DBImpl::Checkpoint() { return pager_->Checkpoint(); }
+
+Status DBImpl::Verify() {
+  std::unique_ptr<pager::Snapshot> snap = pager_->BeginRead();
+  Status s = btree::VerifyTree(*snap);
+  if (!s.ok()) return s.WithContext("verify " + path());
+  return Status::OK();
+}
+
+}  // namespace sombra::db

@@ -1,0 +1,78 @@
+// db/db_impl.h: the DB of <sombra/db.h> over the pager and the B+tree.
+//
+// DBImpl owns the Env-backed Pager (page file, log, versions, lock) and the
+// database's MetricsRegistry. A WriteTxn is a PagerTxn (which holds the
+// pager's writer slot) plus a BTreeWriter; a ReadTxn is a pager Snapshot;
+// cursors wrap btree::TreeCursor. One-operation Put/Get/Delete are those
+// transactions used once.
+//
+// Invariants:
+//  1. Every ReadTxn, WriteTxn and Cursor is destroyed before the DBImpl
+//     (the caller's contract, as in LMDB and LevelDB).
+//  2. A WriteTxn is either open (holds the writer slot) or finished; a
+//     finished one answers every call with InvalidArgument.
+//
+// Thread safety: as DB (db.h).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "btree/btree.h"
+#include "env/env.h"
+#include "pager/pager.h"
+#include "sombra/db.h"
+#include "util/metrics.h"
+
+namespace sombra::db {
+
+class DBImpl final : public DB {
+ public:
+  DBImpl(std::unique_ptr<MetricsRegistry> metrics, std::unique_ptr<pager::Pager> pager, Env* env);
+  ~DBImpl() override;
+
+  Status Put(std::string_view key, std::string_view value) override;
+  Status Get(std::string_view key, std::string* value) override;
+  Status Delete(std::string_view key) override;
+  Status BeginRead(std::unique_ptr<ReadTxn>* txn) override;
+  Status BeginWrite(std::unique_ptr<WriteTxn>* txn) override;
+  Status Checkpoint() override;
+  Status Verify() override;
+  Stats GetStats() override;
+  uint32_t page_size() const override { return pager_->page_size(); }
+  size_t MaxKeySize() const override { return sombra::MaxKeySize(pager_->page_size()); }
+  const std::string& path() const override { return pager_->path(); }
+
+  pager::Pager* pager() const { return pager_.get(); }
+  MetricsRegistry* metrics() const { return metrics_.get(); }
+  const btree::BtreeCounters& counters() const { return counters_; }
+  // InvalidArgument naming the limit for an empty or oversized key.
+  Status CheckKey(std::string_view key) const;
+  Timer* insert_timer() const { return insert_timer_; }
+  Timer* search_timer() const { return search_timer_; }
+
+ private:
+  std::unique_ptr<MetricsRegistry> metrics_;
+  std::unique_ptr<pager::Pager> pager_;
+  Env* const env_;
+  btree::BtreeCounters counters_;
+  Timer* insert_timer_;
+  Timer* search_timer_;
+};
+
+// DB::Open with an explicit Env (tests inject faults through it).
+// REQUIRES: env outlives the DB.
+Status OpenWithEnv(Env* env, const Options& options, const std::string& path,
+                   std::unique_ptr<DB>* db);
+
+// Options a DB rejects before touching the file system.
+Status ValidateOptions(const Options& options, const std::string& path);
+
+// The cursor over a read snapshot and the one inside a write transaction
+// (db_cursor.cc).
+std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
+                                          const btree::BtreeCounters& c);
+std::unique_ptr<Cursor> NewWriteCursor(btree::BTreeWriter* writer, uint32_t page_size,
+                                       const btree::BtreeCounters& c);
+
+}  // namespace sombra::db

@@ -1,0 +1,111 @@
+// db/db_open.cc: DB::Open (option validation, the page-size check against
+// an existing file), DestroyDB and the out-of-line destructors of db.h.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "btree/node_format.h"
+#include "db/db_impl.h"
+#include "pager/format.h"
+#include "pager/meta.h"
+
+namespace sombra {
+
+Cursor::~Cursor() = default;
+ReadTxn::~ReadTxn() = default;
+WriteTxn::~WriteTxn() = default;
+DB::~DB() = default;
+
+size_t MaxKeySize(uint32_t page_size) { return btree::MaxKeySize(page_size); }
+
+Status DB::Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db) {
+  return db::OpenWithEnv(Env::Default(), options, path, db);
+}
+
+Status DestroyDB(const std::string& path) {
+  Env* env = Env::Default();
+  if (!env->FileExists(path)) return Status::NotFound("database does not exist: " + path);
+  for (const char* suffix : {"-wal", "-lock", ""}) {
+    const std::string file = path + suffix;
+    if (env->FileExists(file)) SOMBRA_RETURN_IF_ERROR(env->RemoveFile(file));
+  }
+  return Status::OK();
+}
+
+namespace db {
+
+Status ValidateOptions(const Options& options, const std::string& path) {
+  if (path.empty()) return Status::InvalidArgument("database path is empty");
+  if (!pager::IsValidPageSize(options.page_size)) {
+    return Status::InvalidArgument("page_size " + std::to_string(options.page_size) + " for " +
+                                   path + " is not a power of two from 4096 to 65536");
+  }
+  if (options.wal_checkpoint_bytes < (uint64_t{1} << 16)) {
+    return Status::InvalidArgument("wal_checkpoint_bytes " +
+                                   std::to_string(options.wal_checkpoint_bytes) + " for " + path +
+                                   " is below the minimum of 65536");
+  }
+  switch (options.durability) {
+    case Durability::kFull:
+    case Durability::kNormal:
+    case Durability::kOff:
+      break;
+    default:
+      return Status::InvalidArgument("unknown durability for " + path);
+  }
+  if (options.read_only && options.error_if_exists) {
+    return Status::InvalidArgument("read_only and error_if_exists together for " + path);
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// The page size of an existing, non-empty page file, read from its newest
+// valid meta page (no lock, no write).
+Result<uint32_t> ExistingPageSize(Env* env, const std::string& path) {
+  SOMBRA_ASSIGN_OR_RETURN(auto file, env->OpenFile(path, OpenMode::kReadOnly));
+  SOMBRA_ASSIGN_OR_RETURN(auto choice, pager::ReadNewestMeta(file.get()));
+  return choice.meta.page_size;
+}
+
+}  // namespace
+
+Status OpenWithEnv(Env* env, const Options& options, const std::string& path,
+                   std::unique_ptr<DB>* db) {
+  db->reset();
+  SOMBRA_RETURN_IF_ERROR(ValidateOptions(options, path));
+  if (env->IsDirectory(path)) {
+    return Status::InvalidArgument(path + " is a directory, not a Sombra database");
+  }
+  const bool exists = env->FileExists(path);
+  if (!exists) {
+    if (options.read_only) {
+      return Status::NotFound("database does not exist (read_only open): " + path);
+    }
+    if (!options.create_if_missing) {
+      return Status::NotFound("database does not exist (create_if_missing is false): " + path);
+    }
+  } else {
+    SOMBRA_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(path));
+    if (options.error_if_exists && size > 0) {
+      return Status::InvalidArgument("database already exists (error_if_exists): " + path);
+    }
+    if (size > 0) {
+      SOMBRA_ASSIGN_OR_RETURN(uint32_t existing, ExistingPageSize(env, path));
+      if (existing != options.page_size) {
+        return Status::InvalidArgument("database " + path + " has page size " +
+                                       std::to_string(existing) + ", options ask for " +
+                                       std::to_string(options.page_size));
+      }
+    }
+  }
+  auto metrics = std::make_unique<MetricsRegistry>();
+  SOMBRA_ASSIGN_OR_RETURN(
+      auto pager, pager::Pager::Open(env, path, options, pager::PagerOptions{}, metrics.get()));
+  *db = std::make_unique<DBImpl>(std::move(metrics), std::move(pager), env);
+  return Status::OK();
+}
+
+}  // namespace db
+}  // namespace sombra

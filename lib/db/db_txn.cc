@@ -1,0 +1,81 @@
+// db/db_txn.cc: the transactions of <sombra/db.h>.
+#include "db/db_txn.h"
+
+#include <memory>
+#include <string>
+
+namespace sombra::db {
+
+Status ReadTxnImpl::Get(std::string_view key, std::string* value) {
+  SOMBRA_RETURN_IF_ERROR(db_->CheckKey(key));
+  ScopedTimer t(db_->search_timer());
+  return btree::TreeGet(reader_, snap_->page_size(), snap_->state().root, key, value,
+                        db_->counters());
+}
+
+std::unique_ptr<Cursor> ReadTxnImpl::NewCursor() {
+  return NewSnapshotCursor(snap_.get(), db_->counters());
+}
+
+WriteTxnImpl::WriteTxnImpl(const DBImpl* db, std::unique_ptr<pager::PagerTxn> txn)
+    : db_(db),
+      txn_(std::move(txn)),
+      writer_(std::make_unique<btree::BTreeWriter>(txn_.get(), db->metrics())) {}
+
+WriteTxnImpl::~WriteTxnImpl() { Abort(); }
+
+Status WriteTxnImpl::CheckOpen() const {
+  if (txn_ == nullptr) {
+    return Status::InvalidArgument("write transaction on " + db_->path() +
+                                   " is finished (committed or aborted)");
+  }
+  return Status::OK();
+}
+
+Status WriteTxnImpl::Put(std::string_view key, std::string_view value) {
+  SOMBRA_RETURN_IF_ERROR(CheckOpen());
+  SOMBRA_RETURN_IF_ERROR(db_->CheckKey(key));
+  if (value.size() > kMaxValueSize) {
+    return Status::InvalidArgument("value of " + std::to_string(value.size()) +
+                                   " bytes is over the limit of " + std::to_string(kMaxValueSize));
+  }
+  ScopedTimer t(db_->insert_timer());
+  return writer_->Put(key, value);
+}
+
+Status WriteTxnImpl::Delete(std::string_view key) { return Delete(key, nullptr); }
+
+Status WriteTxnImpl::Delete(std::string_view key, bool* existed) {
+  SOMBRA_RETURN_IF_ERROR(CheckOpen());
+  SOMBRA_RETURN_IF_ERROR(db_->CheckKey(key));
+  return writer_->Delete(key, existed);
+}
+
+Status WriteTxnImpl::Get(std::string_view key, std::string* value) {
+  SOMBRA_RETURN_IF_ERROR(CheckOpen());
+  SOMBRA_RETURN_IF_ERROR(db_->CheckKey(key));
+  ScopedTimer t(db_->search_timer());
+  return writer_->Get(key, value);
+}
+
+std::unique_ptr<Cursor> WriteTxnImpl::NewCursor() {
+  if (!CheckOpen().ok()) return NewWriteCursor(nullptr, 0, db_->counters());
+  return NewWriteCursor(writer_.get(), txn_->page_size(), db_->counters());
+}
+
+Status WriteTxnImpl::Commit() {
+  SOMBRA_RETURN_IF_ERROR(CheckOpen());
+  writer_.reset();
+  Status s = txn_->Commit();
+  txn_.reset();  // releases the writer slot
+  return s;
+}
+
+void WriteTxnImpl::Abort() {
+  if (txn_ == nullptr) return;
+  writer_.reset();
+  txn_->Abort();
+  txn_.reset();
+}
+
+}  // namespace sombra::db
