@@ -62,15 +62,18 @@ case "$MODE" in
   build)
     ;;
   demo)
-    DB=${SOMBRA_DEMO_DB:-/tmp/sombra-demo.db}
-    rm -f "$DB" "$DB-lock" "$DB-wal"
-    say "demonstration: a page file written through the pager ($DB)"
-    build/release/tools/demo/sombra-pager-demo "$DB"
-    for cmd in meta "page 2" verify; do
-      say "sombra-inspect $DB $cmd"
-      # shellcheck disable=SC2086
-      build/release/tools/inspect/sombra-inspect "$DB" $cmd
-    done
+    # The default comparison (about two minutes on 2 cores), then the tree
+    # of the Sombra database it built.
+    DIR=${SOMBRA_DEMO_DIR:-/tmp/sombra-demo}
+    rm -rf "$DIR"
+    say "compare-bench: Sombra against every installed peer (databases in $DIR)"
+    build/release/tools/bench/compare-bench --mode all --docs 100000 --commit-docs 300 \
+      --repeat 1 --dir "$DIR" --keep
+    DB=$(find "$DIR" -type f -path '*sombra*' -name '*.db' | sort | head -n 1)
+    if [ -n "$DB" ]; then
+      say "sombra-inspect $DB tree"
+      build/release/tools/inspect/sombra-inspect "$DB" tree
+    fi
     ;;
   test)
     say "test suite (release)"

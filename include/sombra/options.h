@@ -34,9 +34,10 @@ struct Options {
   // Default: false.
   bool read_only = false;
 
-  // Page size used when the database is created; an existing file keeps its
-  // own. REQUIRES: a power of two from 4096 to 65536.
-  // Default: 4096.
+  // Page size used when the database is created (fixed for its life).
+  // Opening an existing database with a different page_size is
+  // InvalidArgument naming both sizes. REQUIRES: a power of two from 4096
+  // to 65536. Default: 4096.
   uint32_t page_size = 4096;
 
   // See Durability. Default: kFull.

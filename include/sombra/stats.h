@@ -46,7 +46,7 @@ struct Stats {
   uint64_t leaf_merges = 0;
 
   // Pager.
-  uint64_t pager_file_pages_read = 0;     // pages read (and verified) from the file
+  uint64_t pager_file_pages_read = 0;     // file pages checksummed on first read
   uint64_t pager_file_pages_written = 0;  // pages written by checkpoints
   uint64_t pager_checksum_failures = 0;
 

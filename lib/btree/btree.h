@@ -127,6 +127,7 @@ class TreeCursor {
   uint32_t root_;
   const BtreeCounters& c_;
   uint32_t leaf_ = 0;
+  const uint8_t* page_ = nullptr;  // leaf_ as read_ gave it (valid as the reader promises)
   size_t slot_ = 0;
   bool valid_ = false;
   std::string_view key_;

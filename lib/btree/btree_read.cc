@@ -136,12 +136,7 @@ void TreeCursor::Fail(const Status& s) {
 }
 
 bool TreeCursor::Load() {
-  auto page = read_(leaf_);
-  if (!page.ok()) {
-    Fail(page.status());
-    return false;
-  }
-  NodeView v{*page, page_size_};
+  NodeView v{page_, page_size_};
   const uint8_t* data;
   size_t len;
   uint32_t head;
@@ -169,12 +164,7 @@ bool TreeCursor::Load() {
 // Moves to the next (or previous) non-empty leaf; false at the end.
 bool TreeCursor::StepLeaf(bool forward) {
   for (int guard = 0; guard < (1 << 30); ++guard) {
-    auto page = read_(leaf_);
-    if (!page.ok()) {
-      Fail(page.status());
-      return false;
-    }
-    NodeView v{*page, page_size_};
+    NodeView v{page_, page_size_};
     uint32_t next = forward ? v.right() : v.left();
     if (next == 0) {
       valid_ = false;
@@ -186,7 +176,8 @@ bool TreeCursor::StepLeaf(bool forward) {
       return false;
     }
     leaf_ = next;
-    NodeView nv{*np, page_size_};
+    page_ = *np;
+    NodeView nv{page_, page_size_};
     if (nv.count() == 0) continue;
     slot_ = forward ? 0 : nv.count() - 1u;
     return Load();
@@ -204,7 +195,8 @@ void TreeCursor::Position(std::string_view key, int edge) {
   leaf_ = *leaf;
   auto page = read_(leaf_);
   if (!page.ok()) return Fail(page.status());
-  NodeView v{*page, page_size_};
+  page_ = *page;
+  NodeView v{page_, page_size_};
   if (edge > 0) {
     if (v.count() == 0) {
       StepLeaf(false);
@@ -235,9 +227,7 @@ void TreeCursor::Seek(std::string_view key) { Position(key, 0); }
 
 void TreeCursor::Next() {
   if (!valid_) return;
-  auto page = read_(leaf_);
-  if (!page.ok()) return Fail(page.status());
-  NodeView v{*page, page_size_};
+  NodeView v{page_, page_size_};
   if (slot_ + 1 < v.count()) {
     ++slot_;
     Load();

@@ -5,6 +5,7 @@
 // pages the transaction may change in place, so it keeps copies of the
 // current key and value, and after any change in the transaction (the
 // writer's version moved) it finds its place again from the saved key.
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -38,11 +39,10 @@ class SnapshotCursor final : public Cursor {
 
 class WriteCursor final : public Cursor {
  public:
-  WriteCursor(btree::BTreeWriter* writer, uint32_t page_size, const btree::BtreeCounters& c)
-      : writer_(writer), page_size_(page_size), c_(c) {
-    if (writer_ == nullptr) {
-      status_ = Status::InvalidArgument("cursor of a finished write transaction");
-    }
+  WriteCursor(btree::BTreeWriter* writer, uint32_t page_size, const btree::BtreeCounters& c,
+              std::shared_ptr<const bool> alive)
+      : writer_(writer), page_size_(page_size), c_(c), alive_(std::move(alive)) {
+    Finished();
   }
 
   bool Valid() const override { return valid_; }
@@ -62,7 +62,7 @@ class WriteCursor final : public Cursor {
     Save();
   }
   void Next() override {
-    if (!valid_) return;
+    if (!valid_ || Finished()) return;
     if (writer_->version() != version_) {
       // The tree changed under us: the first key after the saved one.
       const std::string at = key_;
@@ -75,7 +75,7 @@ class WriteCursor final : public Cursor {
     Save();
   }
   void Prev() override {
-    if (!valid_) return;
+    if (!valid_ || Finished()) return;
     if (writer_->version() != version_) {
       const std::string at = key_;
       if (!Fresh()) return;
@@ -96,9 +96,19 @@ class WriteCursor final : public Cursor {
 
  private:
   // A cursor over the tree as it is now; false when the cursor is unusable.
+  // True (and the cursor invalid) once the transaction has finished.
+  bool Finished() {
+    if (writer_ != nullptr && *alive_) return false;
+    valid_ = false;
+    cur_.reset();
+    if (status_.ok()) {
+      status_ = Status::InvalidArgument("cursor of a finished write transaction");
+    }
+    return true;
+  }
   bool Fresh() {
     valid_ = false;
-    if (writer_ == nullptr) return false;
+    if (Finished()) return false;
     if (!cur_.has_value() || writer_->version() != version_) {
       cur_.emplace(writer_->reader(), page_size_, writer_->root(), c_);
       version_ = writer_->version();
@@ -117,6 +127,7 @@ class WriteCursor final : public Cursor {
   btree::BTreeWriter* const writer_;
   const uint32_t page_size_;
   const btree::BtreeCounters& c_;
+  const std::shared_ptr<const bool> alive_;
   std::optional<btree::TreeCursor> cur_;
   uint64_t version_ = 0;
   bool valid_ = false;
@@ -133,8 +144,9 @@ std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
 }
 
 std::unique_ptr<Cursor> NewWriteCursor(btree::BTreeWriter* writer, uint32_t page_size,
-                                       const btree::BtreeCounters& c) {
-  return std::make_unique<WriteCursor>(writer, page_size, c);
+                                       const btree::BtreeCounters& c,
+                                       std::shared_ptr<const bool> alive) {
+  return std::make_unique<WriteCursor>(writer, page_size, c, std::move(alive));
 }
 
 }  // namespace sombra::db

@@ -72,7 +72,10 @@ Status ValidateOptions(const Options& options, const std::string& path);
 // (db_cursor.cc).
 std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
                                           const btree::BtreeCounters& c);
+// `alive` is false once the transaction has finished: the cursor then
+// turns invalid with InvalidArgument instead of touching the writer.
 std::unique_ptr<Cursor> NewWriteCursor(btree::BTreeWriter* writer, uint32_t page_size,
-                                       const btree::BtreeCounters& c);
+                                       const btree::BtreeCounters& c,
+                                       std::shared_ptr<const bool> alive);
 
 }  // namespace sombra::db

@@ -59,12 +59,13 @@ Status WriteTxnImpl::Get(std::string_view key, std::string* value) {
 }
 
 std::unique_ptr<Cursor> WriteTxnImpl::NewCursor() {
-  if (!CheckOpen().ok()) return NewWriteCursor(nullptr, 0, db_->counters());
-  return NewWriteCursor(writer_.get(), txn_->page_size(), db_->counters());
+  if (!CheckOpen().ok()) return NewWriteCursor(nullptr, 0, db_->counters(), alive_);
+  return NewWriteCursor(writer_.get(), txn_->page_size(), db_->counters(), alive_);
 }
 
 Status WriteTxnImpl::Commit() {
   SOMBRA_RETURN_IF_ERROR(CheckOpen());
+  *alive_ = false;
   writer_.reset();
   Status s = txn_->Commit();
   txn_.reset();  // releases the writer slot
@@ -73,6 +74,7 @@ Status WriteTxnImpl::Commit() {
 
 void WriteTxnImpl::Abort() {
   if (txn_ == nullptr) return;
+  *alive_ = false;
   writer_.reset();
   txn_->Abort();
   txn_.reset();

@@ -51,6 +51,8 @@ class WriteTxnImpl final : public WriteTxn {
   const DBImpl* const db_;
   std::unique_ptr<pager::PagerTxn> txn_;
   std::unique_ptr<btree::BTreeWriter> writer_;
+  // Shared with the transaction's cursors; false once it has finished.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace sombra::db

@@ -123,13 +123,14 @@ Result<const uint8_t*> PageFile::ReadPage(const MappedRegion& region, uint32_t p
                                    " is past the end of the mapped file");
   }
   const uint8_t* page = region.data() + offset;
-  pages_read_->Add();
-  if (verify_checksums_) {
+  if (verify_checksums_ && !verified_.Test(page_no)) {
+    pages_read_->Add();
     Status s = VerifyPage(page, ps, page_no, salt_, path_);
     if (!s.ok()) {
       checksum_failures_->Add();
       return s;
     }
+    if (!read_only_) verified_.Set(page_no);
   }
   return page;
 }
@@ -169,9 +170,19 @@ Status PageFile::WritePage(uint32_t page_no, const uint8_t* image) {
   EncodeFixed16(page + kHeaderReservedOffset, 0);
   EncodeFixed32(page + kHeaderPageNoOffset, page_no);
   SealPage(page, ps, meta_.salt);
+  verified_.Clear(page_no);
   SOMBRA_RETURN_IF_ERROR(file_->WriteAt(uint64_t{page_no} * ps,
                                         std::string_view(reinterpret_cast<const char*>(page), ps)));
   pages_written_->Add();
+  return Status::OK();
+}
+
+Status PageFile::TrimToPageCount() {
+  SOMBRA_RETURN_IF_ERROR(CheckWritable("trim"));
+  const uint64_t size = meta_.page_count * meta_.page_size;
+  if (size >= file_size_) return Status::OK();
+  SOMBRA_RETURN_IF_ERROR(file_->Truncate(size));
+  file_size_ = size;
   return Status::OK();
 }
 

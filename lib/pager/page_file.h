@@ -28,6 +28,7 @@
 #include "env/file_map.h"
 #include "pager/format.h"
 #include "pager/meta.h"
+#include "pager/verified_pages.h"
 #include "sombra/options.h"
 #include "util/metrics.h"
 #include "util/result.h"
@@ -71,7 +72,10 @@ class PageFile {
   Status RefreshMap() { return map_->Refresh(); }
 
   // A zero-copy view of page `page_no` in `region`, verified when
-  // verify_checksums. Valid while `region` lives.
+  // verify_checksums: a writable handle verifies a page on its first read
+  // and again after it rewrites the page (VerifiedPages); a read-only
+  // handle, whose file another process may rewrite, on every read.
+  // Valid while `region` lives.
   Result<const uint8_t*> ReadPage(const MappedRegion& region, uint32_t page_no) const;
 
   // Grows the file (and the map) so that it holds at least `page_count`
@@ -81,6 +85,9 @@ class PageFile {
   // page `page_no` and writes it at its place.
   // REQUIRES: 2 <= page_no; the file has room for it.
   Status WritePage(uint32_t page_no, const uint8_t* image);
+  // Shrinks the file to the durable meta's page count (at clean close,
+  // when no page pointer is in use any more).
+  Status TrimToPageCount();
   // fdatasync of the pages written so far.
   Status SyncData();
   // Writes `next` as the next meta page (sequence = durable + 1) and
@@ -111,9 +118,10 @@ class PageFile {
   uint32_t page_size_ = 0;
   uint64_t salt_ = 0;
   uint64_t file_size_ = 0;
-  std::vector<uint8_t> scratch_;  // one page: meta pages and sealed copies
+  std::vector<uint8_t> scratch_;    // one page: meta pages and sealed copies
+  mutable VerifiedPages verified_;  // written by const ReadPage
 
-  Counter* pages_read_;
+  Counter* pages_read_;  // pages verified on read
   Counter* pages_written_;
   Counter* file_grows_;
   Counter* checksum_failures_;

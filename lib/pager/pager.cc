@@ -8,6 +8,7 @@
 #include "pager/pager_txn.h"
 #include "pager/snapshot.h"
 #include "util/coding.h"
+#include "wal/wal_format.h"
 
 namespace sombra::pager {
 
@@ -49,7 +50,19 @@ Result<std::unique_ptr<Pager>> Pager::Open(Env* env, const std::string& path,
 Pager::~Pager() {
   if (file_ != nullptr && !read_only() && wal_ != nullptr && sticky_error().ok()) {
     std::lock_guard<std::mutex> slot(writer_mu_);
-    (void)CheckpointLocked();  // a failure leaves the log to recovery
+    // A failure leaves the log to recovery.
+    if (CheckpointLocked().ok()) {
+      // Clean close: the page file holds everything (its meta is durable)
+      // and the log was restarted, so the log keeps only its synced header
+      // (which still tells recovery where the page file must be, should the
+      // newest meta page go bad) and the page file gives back the room it
+      // grew ahead. Neither shrink changes what a reopen sees.
+      wal_.reset();
+      if (auto log = env_->OpenFile(wal_path_, OpenMode::kReadWrite); log.ok()) {
+        (void)(*log)->Truncate(wal::kWalHeaderSize);
+      }
+      (void)file_->TrimToPageCount();
+    }
   }
 }
 
@@ -151,9 +164,11 @@ Result<const uint8_t*> Snapshot::Read(uint32_t page_no) const {
   // pages of the shared file. A page newer than this snapshot is reported,
   // never used.
   if (pager_->read_only() && DecodeFixed64(page + kHeaderLsnOffset) > state_.lsn) {
-    return Status::Busy("page " + std::to_string(page_no) + " of " + pager_->path() +
-                        " was rewritten by the writer's checkpoint after this read-only handle "
-                        "opened; reopen it to read the newer state");
+    return Status::Busy("page " + std::to_string(page_no) + " of " + pager_->path() + " has LSN " +
+                        std::to_string(DecodeFixed64(page + kHeaderLsnOffset)) +
+                        ", newer than this read-only snapshot (LSN " + std::to_string(state_.lsn) +
+                        "): a writer checkpointed it after this handle opened (reopen to read "
+                        "the newer state), or the meta page in force is older than the pages");
   }
   return page;
 }

@@ -138,6 +138,7 @@ Status Pager::CommitTxn(PagerTxn* t) {
     SetSticky(synced);
     return synced;
   }
+  if (!full) wal_->Acknowledge(*end);
   if (did_sync) CrashPoint(kCrashAfterWalSync);
   if (did_sync) {
     uint64_t d = durable_lsn_.load();

@@ -95,7 +95,7 @@ Status WalWriter::WriteHeader(uint64_t generation, uint64_t start_lsn) {
   std::lock_guard<std::mutex> lock(mu_);
   header_ = h;
   last_checksum_ = h.salt;
-  written_ = synced_ = kWalHeaderSize;
+  written_ = synced_ = acked_ = kWalHeaderSize;
   synced_batches_ = written_batches_;
   return Status::OK();
 }
@@ -183,15 +183,22 @@ Status WalWriter::SyncTo(uint64_t end_offset) {
   }
 }
 
+void WalWriter::Acknowledge(uint64_t end_offset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error_.ok() && end_offset <= written_) acked_ = std::max(acked_, end_offset);
+}
+
 Status WalWriter::Fail(std::unique_lock<std::mutex>& lock, const Status& s) {
   (void)lock;  // held: no later write or sync may succeed before the error is set
   if (!error_.ok()) return error_;
   error_ = s;
-  // Best effort: zero the header of the first record not known durable, so
-  // that a reopen ends the log there. The synced offset is a record boundary
-  // at or beyond every acknowledged batch.
-  if (synced_ + kRecordHeaderSize <= file_size_) {
-    if (file_->WriteAt(synced_, std::string_view(Zeros()).substr(0, kRecordHeaderSize)).ok()) {
+  // Best effort: zero the header of the first record that was never
+  // acknowledged, so that a reopen ends the log there. That is the synced
+  // offset, or (durability normal/off, where commits are acknowledged
+  // before their sync) the acknowledged one: both are record boundaries.
+  const uint64_t cut = std::max(synced_, acked_);
+  if (cut + kRecordHeaderSize <= file_size_) {
+    if (file_->WriteAt(cut, std::string_view(Zeros()).substr(0, kRecordHeaderSize)).ok()) {
       if (fsyncs_ != nullptr) fsyncs_->Add();
       (void)file_->Sync();
     }

@@ -32,8 +32,9 @@
 //     sync it), so no record of this generation is ever on disk behind an
 //     older generation's header.
 //  4. After the first failed write or sync, every call returns that error
-//     (sticky), and the record header at the synced offset has been zeroed
-//     (best effort) so a reopen does not replay an unacknowledged batch.
+//     (sticky), and the record header at the synced (or acknowledged)
+//     offset has been zeroed (best effort) so a reopen does not replay an
+//     unacknowledged batch.
 #pragma once
 
 #include <atomic>
@@ -108,6 +109,10 @@ class WalWriter {
 
   uint64_t written_offset() const;
   uint64_t synced_offset() const;
+  // Records that every batch ending at or before end_offset was
+  // acknowledged to its committer without waiting for its sync (durability
+  // normal/off): a later failure must not cut the log before it.
+  void Acknowledge(uint64_t end_offset);
   // Bytes of records written since the last Open or Restart.
   uint64_t log_bytes() const;
   // The header of the current generation.
@@ -147,6 +152,7 @@ class WalWriter {
   uint64_t last_checksum_ = 0;         // guarded by mu_
   uint64_t written_ = kWalHeaderSize;  // guarded by mu_
   uint64_t synced_ = kWalHeaderSize;   // guarded by mu_
+  uint64_t acked_ = kWalHeaderSize;    // guarded by mu_; acknowledged before their sync
   uint64_t written_batches_ = 0;       // guarded by mu_; batches appended, ever
   uint64_t synced_batches_ = 0;        // guarded by mu_; of those, known durable
   bool syncing_ = false;               // guarded by mu_; a leader (or Restart) is syncing

@@ -296,22 +296,67 @@ const std::vector<std::string>& AllCrashPoints() {
 void SetSoakSeconds(int seconds) { soak_seconds = seconds; }
 int SoakSeconds() { return soak_seconds; }
 
+namespace {
+
+// The pager workloads as a KillSubject: half the checks open read-only,
+// which recovers in memory and leaves the log for the next child to
+// recover (and maybe die recovering).
+class PagerSubject final : public KillSubject {
+ public:
+  explicit PagerSubject(Workload* workload) : workload_(workload) {}
+
+  const char* name() const override { return workload_->name(); }
+
+  void Create(const std::string& path) override {
+    auto pager = pager::Pager::Open(Env::Default(), path, workload_->options());
+    if (!pager.ok()) {
+      ADD_FAILURE() << "create: " << pager.status().ToString();
+      return;
+    }
+    workload_->Setup(pager->get());
+  }
+
+  void Check(const std::string& path, const std::vector<Record>& records, Rng* rng) override {
+    Options options = workload_->options();
+    options.read_only = (*rng)() % 2 == 0;
+    auto pager = pager::Pager::Open(Env::Default(), path, options);
+    if (!pager.ok()) {
+      ADD_FAILURE() << "reopen after the kill: " << pager.status().ToString();
+      return;
+    }
+    workload_->Check(pager->get(), records);
+  }
+
+ private:
+  Workload* const workload_;
+};
+
+void PagerChild(const std::string& name, const std::string& path, Reporter* out, Rng* rng) {
+  std::unique_ptr<Workload> workload = MakeWorkload(name);
+  if (workload == nullptr) ChildFail("no workload " + name);
+  out->Send(RecordType::kOpening, 0);
+  auto pager = pager::Pager::Open(Env::Default(), path, workload->options());
+  if (!pager.ok()) ChildFail("open: " + pager.status().ToString());
+  out->Send(RecordType::kReady, (*pager)->published().lsn);
+  workload->RunChild(pager->get(), out, rng);
+}
+
+}  // namespace
+
 KillCounts RunKillLoop(Workload* workload, const KillLoopConfig& config) {
+  PagerSubject subject(workload);
+  return RunKillLoop(&subject, config);
+}
+
+KillCounts RunKillLoop(KillSubject* subject, const KillLoopConfig& config) {
   const uint64_t seed = test::TestSeed();
   Rng rng(seed);
   KillCounts counts = {{kParentKill, 0}, {kParentKillInOpen, 0}, {kNotFired, 0}};
   for (const auto& p : config.points) counts[p] = 0;
   test::TempDir dir;
   const std::string path = dir.File("db");
-  {
-    auto pager = pager::Pager::Open(Env::Default(), path, workload->options());
-    if (!pager.ok()) {
-      ADD_FAILURE() << "create: " << pager.status().ToString();
-      return counts;
-    }
-    workload->Setup(pager->get());
-    if (::testing::Test::HasFailure()) return counts;
-  }
+  subject->Create(path);
+  if (::testing::Test::HasFailure()) return counts;
   uint64_t acks = 0;
   const auto start = Clock::now();
   const auto soak_end = start + std::chrono::seconds(soak_seconds);
@@ -319,30 +364,19 @@ KillCounts RunKillLoop(Workload* workload, const KillLoopConfig& config) {
     const Plan plan = ChoosePlan(i, config, &rng);
     const std::string what = Describe(i, plan);
     SCOPED_TRACE(what + " (SOMBRA_SEED=" + std::to_string(seed) + ")");
-    ChildOutcome out = RunChild(workload->name(), path, plan, rng());
+    ChildOutcome out = RunChild(subject->name(), path, plan, rng());
     if (!CountKill(plan, out, &counts)) break;
     for (const Record& r : out.records) acks += r.type == RecordType::kAck ? 1 : 0;
-    // Half the checks open read-only, which recovers in memory and leaves
-    // the log for the next child to recover (and maybe die recovering).
-    Options options = workload->options();
-    options.read_only = rng() % 2 == 0;
-    {
-      auto pager = pager::Pager::Open(Env::Default(), path, options);
-      if (!pager.ok()) {
-        ADD_FAILURE() << "reopen after the kill: " << pager.status().ToString();
-        break;
-      }
-      workload->Check(pager->get(), out.records);
-    }
+    subject->Check(path, out.records, &rng);
     if (::testing::Test::HasFailure()) {
-      std::printf("[ failed   ] %s: %s, SOMBRA_SEED=%llu; database kept in %s\n", workload->name(),
+      std::printf("[ failed   ] %s: %s, SOMBRA_SEED=%llu; database kept in %s\n", subject->name(),
                   what.c_str(), static_cast<unsigned long long>(seed),
                   KeepForPostMortem(dir.path()).c_str());
       break;
     }
   }
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("[ kills    ] %s:%s; %llu commits acknowledged (%.1f s)\n", workload->name(),
+  std::printf("[ kills    ] %s:%s; %llu commits acknowledged (%.1f s)\n", subject->name(),
               FormatCounts(counts).c_str(), static_cast<unsigned long long>(acks), secs);
   std::fflush(stdout);
   return counts;
@@ -352,18 +386,14 @@ bool IsKillChild(int argc, char** argv) {
   return argc >= 2 && std::strcmp(argv[1], kChildFlag) == 0;
 }
 
-void KillChildMain(int argc, char** argv) {
+void KillChildMain(int argc, char** argv) { KillChildMain(argc, argv, PagerChild); }
+
+void KillChildMain(int argc, char** argv, ChildBody body) {
   if (argc != 6) ChildFail("usage: --kill-child WORKLOAD PATH FD SEED");
   alarm(kChildAlarmSeconds);
-  std::unique_ptr<Workload> workload = MakeWorkload(argv[2]);
-  if (workload == nullptr) ChildFail(std::string("no workload ") + argv[2]);
   Reporter out(std::atoi(argv[4]));
   Rng rng(std::strtoull(argv[5], nullptr, 10));
-  out.Send(RecordType::kOpening, 0);
-  auto pager = pager::Pager::Open(Env::Default(), argv[3], workload->options());
-  if (!pager.ok()) ChildFail("open: " + pager.status().ToString());
-  out.Send(RecordType::kReady, (*pager)->published().lsn);
-  workload->RunChild(pager->get(), &out, &rng);
+  body(argv[2], argv[3], &out, &rng);
   ChildFail("the workload returned");
 }
 

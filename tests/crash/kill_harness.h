@@ -1,7 +1,8 @@
 // Kill tests (TESTING.md, section 4): a child process runs transactions
-// through the pager and reports each acknowledged commit through a pipe;
-// the parent SIGKILLs it (or the child dies at an armed crash point),
-// reopens the database and checks it against what was acknowledged.
+// through the pager (Workload) or the public API (KillSubject) and
+// reports each acknowledged commit through a pipe; the parent SIGKILLs it
+// (or the child dies at an armed crash point), reopens the database and
+// checks it against what was acknowledged.
 //
 // The child is this test binary, forked and then exec'd again with
 // `--kill-child` (KillChildMain). It must be a fresh process: the crash
@@ -108,14 +109,43 @@ using KillCounts = std::map<std::string, int>;
 // and the counts.
 KillCounts RunKillLoop(Workload* workload, const KillLoopConfig& config);
 
+// What the kill loop drives beyond the pager workloads above (the public
+// DB API, db_workloads.h): the database at `path` is created once, then
+// each child that died is checked. The child side is the ChildBody given
+// to KillChildMain below, chosen by name().
+class KillSubject {
+ public:
+  virtual ~KillSubject() = default;
+  // Passed to the child as WORKLOAD.
+  virtual const char* name() const = 0;
+  // Parent, once: creates the database and its initial content.
+  virtual void Create(const std::string& path) = 0;
+  // Parent, after each child died: reopens and checks the database against
+  // the records that child sent (kOpening dropped). `rng` is the loop's.
+  virtual void Check(const std::string& path, const std::vector<Record>& records, Rng* rng) = 0;
+};
+
+// As RunKillLoop above, over a KillSubject.
+KillCounts RunKillLoop(KillSubject* subject, const KillLoopConfig& config);
+
 // Soak mode: when > 0, every kill loop runs for this long instead of its
-// iteration count. Set from the command line (pager_kill_test.cc).
+// iteration count. Set from the command line (pager_kill_test.cc,
+// db_kill_test.cc).
 void SetSoakSeconds(int seconds);
 int SoakSeconds();
 
 // ---- Child entry --------------------------------------------------------
 
 bool IsKillChild(int argc, char** argv);
+// Runs the pager workload named on the command line (MakeWorkload).
 [[noreturn]] void KillChildMain(int argc, char** argv);
+
+// A KillSubject's child: opens the database at `path` itself (sending
+// kOpening before and kReady after) and runs transactions until killed.
+// Calls ChildFail on any error.
+using ChildBody = void (*)(const std::string& workload, const std::string& path, Reporter* out,
+                           Rng* rng);
+// Parses `--kill-child WORKLOAD PATH FD SEED` and runs `body`.
+[[noreturn]] void KillChildMain(int argc, char** argv, ChildBody body);
 
 }  // namespace sombra::kill_test

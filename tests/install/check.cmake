@@ -15,10 +15,10 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install -B ${WORK}/pkg -G Ninja
     -DCMAKE_PREFIX_PATH=${WORK}/prefix "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
     "-DCMAKE_EXE_LINKER_FLAGS=${LINK_FLAGS}")
 run(${CMAKE_COMMAND} --build ${WORK}/pkg)
-run(${WORK}/pkg/consumer)
+run(${WORK}/pkg/consumer ${WORK}/pkg/consumer.db)
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install -B ${WORK}/sub -G Ninja
     -DSOMBRA_SOURCE_DIR=${SOURCE_DIR} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
     "-DCMAKE_EXE_LINKER_FLAGS=${LINK_FLAGS}")
 run(${CMAKE_COMMAND} --build ${WORK}/sub --target consumer)
-run(${WORK}/sub/consumer)
+run(${WORK}/sub/consumer ${WORK}/sub/consumer.db)
 message(STATUS "find_package(sombra CONFIG) and add_subdirectory both work")

@@ -13,7 +13,7 @@ namespace {
 
 struct Command {
   std::string file;
-  std::string name;                   // meta, page, tree, verify or wal
+  std::string name;                   // meta, page, tree, freelist, stats, verify or wal
   std::vector<std::string> operands;  // after the command name
   Flags flags;
   bool help = false;
@@ -48,7 +48,7 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
   if (cmd->help) return "";
   if (positional.empty()) return "missing FILE and command (see --help)";
   if (positional.size() == 1) {
-    return "missing command: meta, page N, tree, verify or wal (see --help)";
+    return "missing command: meta, page N, tree, freelist, stats, verify or wal (see --help)";
   }
   cmd->file = positional[0];
   cmd->name = positional[1];
@@ -58,8 +58,9 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
     want = 1;
     if (cmd->operands.empty()) return "page: missing page number";
   } else if (cmd->name != "meta" && cmd->name != "tree" && cmd->name != "verify" &&
-             cmd->name != "wal") {
-    return "unknown command " + cmd->name + "; expected meta, page, tree, verify or wal";
+             cmd->name != "wal" && cmd->name != "freelist" && cmd->name != "stats") {
+    return "unknown command " + cmd->name +
+           "; expected meta, page, tree, freelist, stats, verify or wal";
   }
   if (cmd->operands.size() > want) {
     return cmd->name + ": unexpected argument " + cmd->operands[want];
@@ -105,6 +106,8 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   if (cmd.name == "meta") return RunMeta(**db, cmd.flags, out, err);
   if (cmd.name == "verify") return RunVerify(**db, cmd.flags, out, err);
   if (cmd.name == "tree") return RunTree(**db, cmd.flags, out, err);
+  if (cmd.name == "freelist") return RunFreelist(**db, cmd.flags, out, err);
+  if (cmd.name == "stats") return RunStats(**db, cmd.flags, out, err);
   const uint64_t count = (*db)->page_count();
   if (page_no >= count) {
     return PrintError(err, "page " + std::to_string(page_no) + " is out of range: " + cmd.file +
@@ -119,18 +122,29 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
 std::string Usage() {
   return "usage: sombra-inspect FILE COMMAND [--json]\n"
          "\n"
-         "Inspects a Sombra page file offline: read-only, no lock taken.\n"
+         "Inspects a Sombra database offline or in use: read-only, no lock\n"
+         "taken, nothing written. The committed transactions of the log\n"
+         "FILE-wal are replayed in memory, so the database is shown as a\n"
+         "reader would see it.\n"
          "\n"
          "commands:\n"
-         "  meta             both meta pages, and which one is in force\n"
+         "  meta             both meta pages, which one is in force, and the\n"
+         "                   state after the log\n"
          "  page N [--hex]   page N: header decoded (B+tree pages: node\n"
          "                   header, fences, slots, records, holes; overflow\n"
-         "                   pages: next page, bytes used), then a hex dump\n"
+         "                   pages: next page, bytes used; free pages: next\n"
+         "                   page, place on the freelist), then a hex dump\n"
          "                   (shown by default; --no-hex leaves it out)\n"
          "  tree [--verbose] the B+tree from the root: height, pages, records\n"
-         "                   and fill per level (--verbose: each page too),\n"
-         "                   totals, and the damaged pages it met\n"
-         "  verify           check every page and the freelist\n"
+         "                   and fill per level (--verbose: each page and its\n"
+         "                   fences too), totals, and the damaged pages it met\n"
+         "  freelist         the freelist chain: each free page and its link,\n"
+         "                   checked against the freelist count\n"
+         "  stats            database statistics: sizes, sequence numbers,\n"
+         "                   tree height, pages by kind, leaf fill, records,\n"
+         "                   key and value bytes\n"
+         "  verify           check every page, the freelist, the tree rules\n"
+         "                   (btree::VerifyTree, as DB::Verify) and the log\n"
          "  wal              the write-ahead log FILE-wal: header, records,\n"
          "                   where its valid prefix ends and what recovery\n"
          "                   would replay (FILE itself may be damaged)\n"
@@ -139,8 +153,9 @@ std::string Usage() {
          "  --json           print the result as one JSON object\n"
          "  --help, -h       print this help\n"
          "\n"
-         "exit status: 0 ok, 1 verify or tree found problems or recovery would\n"
-         "refuse the log, 2 usage error or the file cannot be inspected\n";
+         "exit status: 0 ok, 1 a check failed (verify, tree, freelist or stats\n"
+         "met damage, or recovery would refuse the log), 2 usage error or the\n"
+         "file cannot be inspected\n";
 }
 
 int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

@@ -1,17 +1,25 @@
-// inspect/inspect.h: sombra-inspect, the offline page-file inspector.
+// inspect/inspect.h: sombra-inspect, the database inspector (docs/tools.md).
 //
-//   sombra-inspect FILE meta             both meta pages, and which is in force
-//   sombra-inspect FILE page N [--hex]   one page: header decoded (B+tree
-//                                        pages: node, slots, records), hex dump
+//   sombra-inspect FILE meta             both meta pages, which is in force,
+//                                        and the state after the log
+//   sombra-inspect FILE page N [--hex]   one page: header decoded (B+tree,
+//                                        overflow and free pages: body too),
+//                                        hex dump (--no-hex leaves it out)
 //   sombra-inspect FILE tree [--verbose] the B+tree: height, pages, records
 //                                        and fill per level, totals
-//   sombra-inspect FILE verify           every page and the freelist checked
+//   sombra-inspect FILE freelist         the freelist chain and its count
+//   sombra-inspect FILE stats            database-level statistics
+//   sombra-inspect FILE verify           every page, the freelist, the tree
+//                                        rules (btree::VerifyTree), the log
+//   sombra-inspect FILE wal              the write-ahead log FILE-wal
 //   --json                               the same as one JSON object
 //
-// The file is opened read-only through Env::Default() and read with pread
-// only: no map, no lock, no write, so inspecting a database that another
-// process has open is safe (the result may then mix old and new pages).
-// Nothing read from the file is trusted without a bounds check.
+// Nothing is ever written: the page file and the log are opened read-only,
+// no lock is taken (so a database another process has open can be
+// inspected; the result may then mix old and new pages), and the log's
+// committed transactions are replayed in memory by a read-only
+// pager::Pager. Nothing read from the files is trusted without a bounds
+// check.
 //
 // Thread safety: RunInspect keeps no state between calls.
 #pragma once
@@ -24,7 +32,7 @@ namespace sombra::inspect {
 
 // Exit codes.
 constexpr int kExitOk = 0;
-constexpr int kExitCheckFailed = 1;  // verify or tree found problems
+constexpr int kExitCheckFailed = 1;  // a check (verify, tree, freelist, stats, wal) failed
 constexpr int kExitError = 2;        // usage error, or the file cannot be inspected
 
 // Runs sombra-inspect with `args` (argv without argv[0]). Results go to

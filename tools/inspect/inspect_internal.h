@@ -12,6 +12,8 @@
 #include "env/env.h"
 #include "pager/format.h"
 #include "pager/meta.h"
+#include "pager/pager.h"
+#include "pager/snapshot.h"
 #include "sombra/status.h"
 #include "util/result.h"
 
@@ -28,7 +30,18 @@ struct Flags {
 // A database file opened for inspection: read-only, its newest valid meta
 // page chosen, and checked to be long enough for the pages that meta counts.
 //
-// Invariant: page_count() * page_size() <= the file size at open time.
+// The database is seen as a reader would see it: the page file with the
+// committed transactions of its log (FILE-wal) replayed in memory by a
+// read-only pager::Pager (no lock taken, nothing written). Pages changed
+// since the last checkpoint come from the log; every other page from the
+// file. When the log cannot be replayed (damaged past salvage) the page
+// file alone is shown and log_note() says why.
+//
+// Invariants:
+//  1. The meta page in force counts meta().page_count pages, all in the
+//     file at open time.
+//  2. state() is the meta's tree state, or the last replayed commit's;
+//     page_count() >= meta().page_count.
 class InspectedFile {
  public:
   // Errors (all meant for a one-line message): NotFound for a missing
@@ -36,30 +49,54 @@ class InspectedFile {
   // not a Sombra database; Corruption when no meta page is valid or the file
   // is shorter than its meta says; NotSupported for a newer format.
   static Result<std::unique_ptr<InspectedFile>> Open(const std::string& path);
+  ~InspectedFile();
 
   const std::string& path() const { return path_; }
   const pager::MetaChoice& choice() const { return choice_; }
+  // The meta page in force in the page file.
   const pager::Meta& meta() const { return choice_.meta; }
+  // The database after the log: root, freelist, page count, last LSN.
+  const pager::TreeState& state() const { return state_; }
   uint32_t page_size() const { return choice_.meta.page_size; }
-  uint64_t page_count() const { return choice_.meta.page_count; }
+  uint64_t page_count() const { return state_.page_count; }
   uint64_t file_size() const { return file_size_; }
+  // Committed transactions replayed from the log (0 without a log).
+  uint64_t log_transactions() const { return log_transactions_; }
+  // Why the log was not replayed, or was replayed only up to damage; "" when
+  // it was replayed whole (or there is none).
+  const std::string& log_note() const { return log_note_; }
+  // True when log_note() reports damage to a committed transaction.
+  bool log_damaged() const { return log_damaged_; }
+  // The read-only view VerifyTree runs on; null when the log could not be
+  // replayed. Checksums are not verified by its reads.
+  const pager::Snapshot* snapshot() const { return snapshot_.get(); }
 
-  // Reads page `page_no` into `buf` (resized to page_size()). Sets *complete
-  // to whether the whole page was read (false when the file shrank).
-  Status ReadPage(uint64_t page_no, std::vector<uint8_t>* buf, bool* complete) const;
+  // Reads page `page_no` as the database sees it into `buf` (resized to
+  // page_size()). Sets *complete to whether the whole page was read (false
+  // when the file shrank), and *from_log (when not null) to whether the
+  // page came from the log. A page from the log is sealed with the
+  // database's salt, as the checkpoint will write it. Meta pages always
+  // come from the file.
+  Status ReadPage(uint64_t page_no, std::vector<uint8_t>* buf, bool* complete,
+                  bool* from_log = nullptr) const;
 
  private:
   InspectedFile(std::string path, std::unique_ptr<File> file, pager::MetaChoice choice,
-                uint64_t file_size)
-      : path_(std::move(path)),
-        file_(std::move(file)),
-        choice_(std::move(choice)),
-        file_size_(file_size) {}
+                uint64_t file_size);
+  // Opens the read-only pager and takes a snapshot; failures become
+  // log_note_.
+  void ReplayLog();
 
   std::string path_;
   std::unique_ptr<File> file_;
   pager::MetaChoice choice_;
   uint64_t file_size_;
+  pager::TreeState state_;
+  uint64_t log_transactions_ = 0;
+  std::string log_note_;
+  bool log_damaged_ = false;
+  std::unique_ptr<pager::Pager> pager_;  // outlives snapshot_
+  std::unique_ptr<pager::Snapshot> snapshot_;
 };
 
 // The fields of a meta page as stored, whether or not the page is valid.
@@ -168,6 +205,12 @@ int RunVerify(const InspectedFile& db, const Flags& flags, std::ostream& out, st
 int RunTree(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);
 // The write-ahead log `db_path`-wal; db_path need not be a valid page file.
 // Exit 1 when recovery would refuse the log (a synced transaction is damaged).
+// The freelist chain from the head in state(), checked against its count.
+// Exit 1 when the chain is broken or its length differs from the count.
+int RunFreelist(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);
+// Database-level statistics. Exit 1 when damaged pages left them
+// incomplete.
+int RunStats(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);
 int RunWal(const std::string& db_path, const Flags& flags, std::ostream& out, std::ostream& err);
 
 // Writes "sombra-inspect: <message>" as exactly one line (control

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -38,16 +39,86 @@ Result<std::unique_ptr<InspectedFile>> InspectedFile::Open(const std::string& pa
                               std::to_string(choice.meta.page_count) + " pages of " +
                               std::to_string(choice.meta.page_size) + " bytes");
   }
-  return std::unique_ptr<InspectedFile>(
+  std::unique_ptr<InspectedFile> db(
       new InspectedFile(path, std::move(file), std::move(choice), file_size));
+  db->ReplayLog();
+  return db;
 }
 
-Status InspectedFile::ReadPage(uint64_t page_no, std::vector<uint8_t>* buf, bool* complete) const {
-  buf->assign(page_size(), 0);
+InspectedFile::InspectedFile(std::string path, std::unique_ptr<File> file, pager::MetaChoice choice,
+                             uint64_t file_size)
+    : path_(std::move(path)),
+      file_(std::move(file)),
+      choice_(std::move(choice)),
+      file_size_(file_size) {
+  const pager::Meta& m = choice_.meta;
+  state_ =
+      pager::TreeState{m.checkpoint_lsn, m.root, m.page_count, m.freelist_head, m.freelist_count};
+}
+
+InspectedFile::~InspectedFile() {
+  snapshot_.reset();  // before the pager it reads from
+  pager_.reset();
+}
+
+void InspectedFile::ReplayLog() {
+  // Read-only: no lock file, no checkpoint, the log replayed into memory
+  // only. Checksums are checked by the commands themselves, which report a
+  // damaged page instead of failing the read.
+  Options options;
+  options.read_only = true;
+  options.create_if_missing = false;
+  options.verify_checksums = false;
+  pager::PagerOptions pager_options;
+  Result<std::unique_ptr<pager::Pager>> opened =
+      pager::Pager::Open(Env::Default(), path_, options, pager_options);
+  if (!opened.ok() && opened.status().IsCorruption()) {
+    // A damaged committed transaction: show the valid prefix, as salvage
+    // would keep it (a read-only salvage writes nothing either).
+    const std::string why = opened.status().message();
+    pager_options.salvage_wal = true;
+    opened = pager::Pager::Open(Env::Default(), path_, options, pager_options);
+    if (opened.ok()) {
+      log_damaged_ = true;
+      log_note_ = why + "; showing the valid prefix of the log";
+    }
+  }
+  if (!opened.ok()) {
+    log_note_ = "log not replayed: " + opened.status().message();
+    return;
+  }
+  pager_ = std::move(opened).value();
+  snapshot_ = pager_->BeginRead();
+  state_ = snapshot_->state();
+  log_transactions_ = pager_->recovery().transactions_replayed;
+}
+
+Status InspectedFile::ReadPage(uint64_t page_no, std::vector<uint8_t>* buf, bool* complete,
+                               bool* from_log) const {
+  const uint32_t ps = page_size();
+  buf->assign(ps, 0);
+  if (from_log != nullptr) *from_log = false;
   size_t got = 0;
-  SOMBRA_RETURN_IF_ERROR(file_->ReadAt(page_no * page_size(), page_size(),
-                                       reinterpret_cast<char*>(buf->data()), &got));
-  *complete = got == page_size();
+  SOMBRA_RETURN_IF_ERROR(
+      file_->ReadAt(page_no * ps, ps, reinterpret_cast<char*>(buf->data()), &got));
+  *complete = got == ps;
+  if (snapshot_ == nullptr || page_no < pager::kFirstDataPage || page_no >= state_.page_count) {
+    return Status::OK();
+  }
+  Result<const uint8_t*> view = snapshot_->Read(static_cast<uint32_t>(page_no));
+  if (!view.ok()) return Status::OK();  // past the mapped file: the file's bytes stand
+  const uint8_t* p = *view;
+  if (*complete && std::memcmp(p, buf->data(), ps) == 0) return Status::OK();
+  // A page from the log carries the LSN of a transaction after the
+  // checkpoint; any other difference is the file changing under us (a
+  // writer's checkpoint), and the file's bytes stand.
+  if (DecodeFixed64(p + pager::kHeaderLsnOffset) <= pager_->file_meta().checkpoint_lsn) {
+    return Status::OK();
+  }
+  std::memcpy(buf->data(), p, ps);
+  pager::SealPage(buf->data(), ps, meta().salt);
+  *complete = true;
+  if (from_log != nullptr) *from_log = true;
   return Status::OK();
 }
 

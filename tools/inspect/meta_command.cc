@@ -51,6 +51,17 @@ int RunMeta(const InspectedFile& db, const Flags& flags, std::ostream& out, std:
       json.EndObject();
     }
     json.EndArray();
+    const pager::TreeState& st = db.state();
+    json.Key("after_log");
+    json.BeginObject();
+    json.Field("log_transactions", db.log_transactions());
+    json.Field("lsn", st.lsn);
+    json.Field("root", uint64_t{st.root});
+    json.Field("page_count", st.page_count);
+    json.Field("freelist_head", uint64_t{st.freelist_head});
+    json.Field("freelist_count", st.freelist_count);
+    if (!db.log_note().empty()) json.Field("log_note", db.log_note());
+    json.EndObject();
     json.EndObject();
     out << '\n';
     return kExitOk;
@@ -68,6 +79,17 @@ int RunMeta(const InspectedFile& db, const Flags& flags, std::ostream& out, std:
   }
   out << "in force: meta page " << in_force << " (checkpoint seq " << db.meta().checkpoint_seq
       << ")\n";
+  const pager::TreeState& st = db.state();
+  if (db.log_transactions() == 0) {
+    out << "log: no committed transaction to replay\n";
+  } else {
+    out << "log: " << db.log_transactions()
+        << (db.log_transactions() == 1 ? " transaction" : " transactions")
+        << " replayed in memory: lsn " << st.lsn << ", root " << st.root << ", page count "
+        << st.page_count << ", freelist head " << st.freelist_head << ", freelist count "
+        << st.freelist_count << '\n';
+  }
+  if (!db.log_note().empty()) out << "log: " << db.log_note() << '\n';
   return kExitOk;
 }
 

@@ -24,10 +24,30 @@ struct PageReport {
   RawMeta meta;
   bool is_free;
   uint32_t free_next;
+  uint32_t free_nonzero;   // bytes after the link that are not zero
+  uint64_t free_position;  // 1-based position on the freelist; 0 when not on it
+  bool from_log;
 };
 
-PageReport Analyse(const InspectedFile& db, uint32_t page_no, const uint8_t* page) {
+// The 1-based position of `page_no` on the freelist from the head in
+// db.state(); 0 when the chain does not reach it (or breaks first).
+uint64_t FreelistPosition(const InspectedFile& db, uint32_t page_no) {
+  std::vector<uint8_t> page;
+  uint64_t cur = db.state().freelist_head;
+  for (uint64_t pos = 1;
+       pos <= db.page_count() && cur >= pager::kFirstDataPage && cur < db.page_count(); ++pos) {
+    if (cur == page_no) return pos;
+    bool complete = false;
+    if (!db.ReadPage(cur, &page, &complete).ok() || !complete) return 0;
+    if (page[pager::kHeaderKindOffset] != static_cast<uint8_t>(pager::PageKind::kFree)) return 0;
+    cur = DecodeFixed32(page.data() + pager::kFreeNextOffset);
+  }
+  return 0;
+}
+
+PageReport Analyse(const InspectedFile& db, uint32_t page_no, const uint8_t* page, bool from_log) {
   PageReport r;
+  r.from_log = from_log;
   const uint32_t ps = db.page_size();
   const uint64_t salt = db.meta().salt;
   r.header = pager::DecodePageHeader(page);
@@ -44,6 +64,12 @@ PageReport Analyse(const InspectedFile& db, uint32_t page_no, const uint8_t* pag
   }
   r.is_free = r.header.kind == static_cast<uint8_t>(pager::PageKind::kFree);
   r.free_next = DecodeFixed32(page + pager::kFreeNextOffset);
+  r.free_nonzero = 0;
+  r.free_position = 0;
+  if (r.is_free) {
+    for (size_t i = pager::kFreeNextOffset + 4; i < ps; ++i) r.free_nonzero += page[i] != 0;
+    r.free_position = FreelistPosition(db, page_no);
+  }
   return r;
 }
 
@@ -62,6 +88,7 @@ void PrintText(const InspectedFile& db, uint32_t page_no, const uint8_t* page, c
   PrintField(out, "reserved", std::to_string(r.reserved));
   PrintField(out, "page no", std::to_string(r.header.page_no));
   PrintField(out, "lsn", std::to_string(r.header.lsn));
+  if (r.from_log) PrintField(out, "source", "log (committed, not yet checkpointed)");
   PrintField(out, "stored checksum", pager::Hex64(r.header.checksum));
   PrintField(out, "computed checksum", pager::Hex64(r.computed_checksum));
   PrintField(out, "checksum", r.header.checksum == r.computed_checksum ? "ok" : "mismatch");
@@ -74,7 +101,16 @@ void PrintText(const InspectedFile& db, uint32_t page_no, const uint8_t* page, c
                    : "invalid: " + StripWhere(r.meta_status.message(), page_no, db.path()));
     PrintRawMeta(r.meta, out, 4);
   }
-  if (r.is_free) PrintField(out, "free next", std::to_string(r.free_next));
+  if (r.is_free) {
+    PrintField(out, "free next",
+               r.free_next == 0 ? "0 (end of the freelist)" : std::to_string(r.free_next));
+    PrintField(out, "on the freelist",
+               r.free_position == 0 ? "no (not reached from the head)"
+                                    : "position " + std::to_string(r.free_position) + " of " +
+                                          std::to_string(db.state().freelist_count));
+    PrintField(out, "free body",
+               r.free_nonzero == 0 ? "zero" : std::to_string(r.free_nonzero) + " bytes not zero");
+  }
   if (!r.is_meta) PrintBtreePage(page, db.page_size(), out);
   if (flags.hex) {
     for (const std::string& line : HexDumpLines(page, ps)) out << line << '\n';
@@ -97,6 +133,7 @@ void PrintJson(const InspectedFile& db, uint32_t page_no, const uint8_t* page, c
   json.Field("reserved", uint64_t{r.reserved});
   json.Field("page_no", uint64_t{r.header.page_no});
   json.Field("lsn", r.header.lsn);
+  json.Field("source", r.from_log ? "log" : "file");
   json.Field("stored_checksum", pager::Hex64(r.header.checksum));
   json.Field("computed_checksum", pager::Hex64(r.computed_checksum));
   json.BoolField("checksum_ok", r.header.checksum == r.computed_checksum);
@@ -112,7 +149,11 @@ void PrintJson(const InspectedFile& db, uint32_t page_no, const uint8_t* page, c
     WriteRawMeta(r.meta, &json);
     json.EndObject();
   }
-  if (r.is_free) json.Field("free_next", uint64_t{r.free_next});
+  if (r.is_free) {
+    json.Field("free_next", uint64_t{r.free_next});
+    json.Field("freelist_position", r.free_position);
+    json.Field("free_body_nonzero_bytes", uint64_t{r.free_nonzero});
+  }
   if (!r.is_meta) WriteBtreePage(page, db.page_size(), &json);
   if (flags.hex) {
     json.Key("hex_dump");
@@ -128,14 +169,15 @@ void PrintJson(const InspectedFile& db, uint32_t page_no, const uint8_t* page, c
 
 int RunPage(const InspectedFile& db, uint32_t page_no, const Flags& flags, std::ostream& out,
             std::ostream& err) {
-  // The caller checked page_no < page_count, and Open checked that many
-  // pages are in the file.
+  // The caller checked page_no < page_count; a page past the file's end
+  // comes from the log or is reported truncated.
   std::vector<uint8_t> page;
   bool complete = false;
-  Status s = db.ReadPage(page_no, &page, &complete);
+  bool from_log = false;
+  Status s = db.ReadPage(page_no, &page, &complete, &from_log);
   if (!s.ok()) return PrintError(err, s.message());
   if (!complete) return PrintError(err, "page " + std::to_string(page_no) + ": truncated");
-  const PageReport r = Analyse(db, page_no, page.data());
+  const PageReport r = Analyse(db, page_no, page.data(), from_log);
   if (flags.json) {
     PrintJson(db, page_no, page.data(), r, flags, out);
   } else {

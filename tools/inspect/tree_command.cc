@@ -1,6 +1,6 @@
-// sombra-inspect FILE tree: the B+tree from the root of the meta page in
-// force, level by level (breadth first, children in key order), with the
-// overflow chains of its leaves and the freelist.
+// sombra-inspect FILE tree: the B+tree from the root of the database (the
+// meta page in force, then the log), level by level (breadth first, children in key order), with
+// the overflow chains of its leaves and the freelist.
 //
 // Every page is read with pread and checked with pager::VerifyPage before
 // anything in it is used, then decoded by DecodeNode (Parse / Validate).
@@ -71,7 +71,7 @@ class TreeWalker {
 
   // Walks the tree, then the freelist. A non-OK status is an I/O error.
   Status Run() {
-    const uint32_t root = db_.meta().root;
+    const uint32_t root = db_.state().root;
     if (root != 0) {
       if (!InRange(root)) {
         Add(db_.choice().slot, "root page " + std::to_string(root) + " is outside " + Range());
@@ -314,7 +314,7 @@ class TreeWalker {
 
   Status WalkFreelist() {
     uint64_t from = db_.choice().slot;
-    uint32_t cur = db_.meta().freelist_head;
+    uint32_t cur = db_.state().freelist_head;
     uint64_t length = 0;
     while (cur != 0) {
       const std::string link = "freelist links to page " + std::to_string(cur);
@@ -342,10 +342,10 @@ class TreeWalker {
       from = cur;
       cur = DecodeFixed32(page_.data() + pager::kFreeNextOffset);
     }
-    if (length != db_.meta().freelist_count) {
+    if (length != db_.state().freelist_count) {
       Add(db_.choice().slot, "freelist holds " + Count(length, "page", "pages") +
                                  ", but the meta page counts " +
-                                 std::to_string(db_.meta().freelist_count));
+                                 std::to_string(db_.state().freelist_count));
     }
     return Status::OK();
   }
@@ -391,7 +391,7 @@ std::string PageText(const PageLine& p) {
 void PrintText(const InspectedFile& db, const TreeWalker& w, std::ostream& out) {
   out << "tree of " << db.path() << '\n';
   PrintField(out, "meta in force", std::to_string(db.choice().slot));
-  const uint32_t root = db.meta().root;
+  const uint32_t root = db.state().root;
   PrintField(out, "root", root == 0 ? "0 (empty tree)" : std::to_string(root));
   PrintField(out, "height",
              w.root_damaged() ? "unknown (the root is damaged)" : std::to_string(w.height()));
@@ -419,7 +419,7 @@ void PrintJson(const InspectedFile& db, const TreeWalker& w, bool verbose, std::
   json.Field("command", "tree");
   json.Field("file", db.path());
   json.Field("meta_in_force", uint64_t{db.choice().slot});
-  json.Field("root", uint64_t{db.meta().root});
+  json.Field("root", uint64_t{db.state().root});
   json.Key("height");
   if (w.root_damaged()) {
     json.Null();

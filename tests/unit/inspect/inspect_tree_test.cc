@@ -641,7 +641,9 @@ TEST(InspectTreeOtherTest, Refusals) {
   EXPECT_EQ(extra.err, "sombra-inspect: tree: unexpected argument 4\n");
   RunOutput unknown = Inspect({db, "trees"});
   EXPECT_EQ(unknown.err,
-            "sombra-inspect: unknown command trees; expected meta, page, tree, verify or wal\n");
+            "sombra-inspect: unknown command trees; expected meta, page, tree, freelist, stats, "
+            "verify or "
+            "wal\n");
 }
 
 }  // namespace

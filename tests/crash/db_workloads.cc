@@ -1,0 +1,511 @@
+// The "txns", "bank" and "group" workloads of db_kill_test and the model
+// the parent checks them against (db_workloads.h).
+#include "db_workloads.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "sombra/db.h"
+#include "util/coding.h"
+
+namespace sombra::kill_test {
+namespace {
+
+// ---- Keys and values ----------------------------------------------------
+
+constexpr char kSeqKey[] = "__seq";  // sorts before every DbKeyName
+
+constexpr uint32_t kTxnKeys = 3000;
+constexpr int kMaxSmallTxnOps = 8;
+constexpr int kMaxLargeTxnOps = 240;
+constexpr int kMaxRangeDelete = 20;
+
+constexpr uint32_t kAccounts = 32;
+constexpr uint64_t kInitialBalance = 1000;
+constexpr uint64_t kMaxTransfer = 500;
+
+constexpr int kGroupThreads = 4;
+constexpr uint32_t kGroupOwnKeys = 200;
+constexpr uint32_t kGroupSharedKeys = 16;
+constexpr uint32_t kGroupFirstOwnKey = 10000;  // thread t: + 1000 * t
+constexpr uint32_t kGroupFirstSharedKey = 20000;
+// Thread 0 of the group checkpoints after this many of its commits.
+constexpr uint64_t kGroupCheckpointEvery = 32;
+
+uint64_t Mix(uint64_t x) {
+  x ^= x >> 31;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 29;
+  x *= 0x94D049BB133111EBull;
+  x ^= x >> 32;
+  return x;
+}
+
+// Mostly small values, some of a few pages (overflow pages).
+size_t PatternLength(uint64_t h) {
+  const uint64_t r = h % 100;
+  h >>= 8;
+  if (r < 60) return h % 65;
+  if (r < 90) return 64 + h % 536;
+  if (r < 98) return 600 + h % 2400;
+  return 3000 + h % 6000;
+}
+
+// The txn id stored in a value, for messages.
+std::string DescribeValue(std::string_view v) {
+  if (v.size() < 16) return "a value of " + std::to_string(v.size()) + " bytes (too short)";
+  const auto* p = reinterpret_cast<const uint8_t*>(v.data());
+  return "the value of txn " + std::to_string(DecodeFixed64(p)) + " (amount " +
+         std::to_string(DecodeFixed64(p + 8)) + ", " + std::to_string(v.size()) + " bytes)";
+}
+
+uint64_t AmountOf(std::string_view v) {
+  return v.size() < 16 ? 0 : DecodeFixed64(reinterpret_cast<const uint8_t*>(v.data()) + 8);
+}
+
+std::string SeqValue(uint64_t seq) {
+  std::string v;
+  PutFixed64(&v, seq);
+  return v;
+}
+
+bool ParseSeq(std::string_view v, uint64_t* seq) {
+  if (v.size() != 8) return false;
+  *seq = DecodeFixed64(reinterpret_cast<const uint8_t*>(v.data()));
+  return true;
+}
+
+// ---- Child --------------------------------------------------------------
+
+void OkOrFail(const Status& s, const std::string& what) {
+  if (!s.ok()) ChildFail(what + ": " + s.ToString());
+}
+
+// The id of the last transaction committed before `txn`, from "__seq".
+uint64_t ReadSeq(WriteTxn* txn) {
+  std::string v;
+  Status s = txn->Get(kSeqKey, &v);
+  if (s.IsNotFound()) return 0;
+  OkOrFail(s, "get __seq");
+  uint64_t seq = 0;
+  if (!ParseSeq(v, &seq)) ChildFail("__seq of " + std::to_string(v.size()) + " bytes");
+  return seq;
+}
+
+void ApplyOp(WriteTxn* txn, uint64_t id, const DbOp& op) {
+  const std::string key = DbKeyName(op.key_id);
+  if (op.erase) {
+    OkOrFail(txn->Delete(key), "delete " + key);
+  } else {
+    OkOrFail(txn->Put(key, DbValue(id, op.key_id, op.amount)), "put " + key);
+  }
+}
+
+// Writes the transaction's ops into `txn` and appends them to `ops`.
+using TxnBody = void (*)(WriteTxn* txn, uint64_t id, Rng* rng, std::vector<DbOp>* ops, void* arg);
+
+// One transaction: its id from "__seq", the body's writes, then (unless
+// it aborts, one in 24 when `may_abort`) the intent, Commit and the ack.
+// Returns whether it committed.
+bool RunTxn(DB* db, Reporter* out, Rng* rng, bool may_abort, TxnBody body, void* arg = nullptr) {
+  std::unique_ptr<WriteTxn> txn;
+  OkOrFail(db->BeginWrite(&txn), "begin write");
+  const uint64_t id = ReadSeq(txn.get()) + 1;
+  std::vector<DbOp> ops;
+  body(txn.get(), id, rng, &ops, arg);
+  OkOrFail(txn->Put(kSeqKey, SeqValue(id)), "put __seq");
+  if (!ops.empty() && (*rng)() % 4 == 0) {
+    // The transaction reads its own last write.
+    const DbOp& last = ops.back();
+    std::string v;
+    Status s = txn->Get(DbKeyName(last.key_id), &v);
+    const bool good =
+        last.erase ? s.IsNotFound() : s.ok() && v == DbValue(id, last.key_id, last.amount);
+    if (!good) {
+      ChildFail("txn " + std::to_string(id) + " does not see its own write of " +
+                DbKeyName(last.key_id) + ": " + s.ToString());
+    }
+  }
+  if (may_abort && (*rng)() % 24 == 0) {
+    if ((*rng)() % 2 == 0) txn->Abort();
+    return false;  // else the destructor aborts
+  }
+  out->Send(RecordType::kIntent, id, EncodeDbOps(ops));
+  OkOrFail(txn->Commit(), "commit txn " + std::to_string(id));
+  out->Send(RecordType::kAck, id);
+  return true;
+}
+
+void TxnsBody(WriteTxn* txn, uint64_t id, Rng* rng, std::vector<DbOp>* ops, void*) {
+  if ((*rng)() % 24 == 0) {
+    // Deletes a range of keys found with a cursor of the transaction.
+    std::vector<std::string> keys;
+    {
+      std::unique_ptr<Cursor> c = txn->NewCursor();
+      c->Seek(DbKeyName(static_cast<uint32_t>((*rng)() % kTxnKeys)));
+      const size_t n = 1 + (*rng)() % kMaxRangeDelete;
+      for (; c->Valid() && keys.size() < n; c->Next()) keys.emplace_back(c->key());
+      OkOrFail(c->status(), "cursor");
+    }
+    for (const std::string& key : keys) {
+      // DbKeyName: "k" and six digits first.
+      const uint32_t key_id = static_cast<uint32_t>(std::stoul(key.substr(1, 6)));
+      if (DbKeyName(key_id) != key) ChildFail("the cursor found a key no one wrote: " + key);
+      ops->push_back({key_id, true, 0});
+    }
+  }
+  const int n = (*rng)() % 16 == 0 ? 40 + static_cast<int>((*rng)() % (kMaxLargeTxnOps - 39))
+                                   : 1 + static_cast<int>((*rng)() % kMaxSmallTxnOps);
+  for (int k = 0; k < n; ++k) {
+    ops->push_back({static_cast<uint32_t>((*rng)() % kTxnKeys), (*rng)() % 4 == 0, 0});
+  }
+  for (const DbOp& op : *ops) ApplyOp(txn, id, op);
+}
+
+uint64_t Balance(WriteTxn* txn, uint32_t account) {
+  std::string v;
+  OkOrFail(txn->Get(DbKeyName(account), &v), "get account " + std::to_string(account));
+  if (v.size() < 16) ChildFail("account " + std::to_string(account) + ": short value");
+  return AmountOf(v);
+}
+
+void BankBody(WriteTxn* txn, uint64_t id, Rng* rng, std::vector<DbOp>* ops, void*) {
+  const uint32_t from = static_cast<uint32_t>((*rng)() % kAccounts);
+  std::vector<uint32_t> to;
+  const size_t legs = 1 + (*rng)() % 3;
+  while (to.size() < legs) {
+    const uint32_t a = static_cast<uint32_t>((*rng)() % kAccounts);
+    if (a != from && std::find(to.begin(), to.end(), a) == to.end()) to.push_back(a);
+  }
+  uint64_t have = Balance(txn, from);
+  for (uint32_t a : to) {
+    const uint64_t amount = (*rng)() % (std::min(have, kMaxTransfer) + 1);
+    have -= amount;
+    ops->push_back({a, false, Balance(txn, a) + amount});
+  }
+  ops->push_back({from, false, have});
+  for (const DbOp& op : *ops) ApplyOp(txn, id, op);
+}
+
+void GroupBody(WriteTxn* txn, uint64_t id, Rng* rng, std::vector<DbOp>* ops, void* arg) {
+  const int thread = *static_cast<int*>(arg);
+  const uint32_t first = kGroupFirstOwnKey + 1000 * static_cast<uint32_t>(thread);
+  const int n = 1 + static_cast<int>((*rng)() % 6);
+  for (int k = 0; k < n; ++k) {
+    ops->push_back({first + static_cast<uint32_t>((*rng)() % kGroupOwnKeys), (*rng)() % 5 == 0, 0});
+  }
+  if ((*rng)() % 3 == 0) {
+    ops->push_back(
+        {kGroupFirstSharedKey + static_cast<uint32_t>((*rng)() % kGroupSharedKeys), false, 0});
+  }
+  for (const DbOp& op : *ops) ApplyOp(txn, id, op);
+}
+
+void GroupThread(DB* db, Reporter* out, uint64_t seed, int thread) {
+  Rng rng(seed);
+  for (uint64_t n = 1;; ++n) {
+    RunTxn(db, out, &rng, true, GroupBody, &thread);
+    if (thread == 0 && n % kGroupCheckpointEvery == 0) OkOrFail(db->Checkpoint(), "checkpoint");
+  }
+}
+
+// ---- Parent -------------------------------------------------------------
+
+// A workload as the parent sees it: the model of the whole database
+// (every key, "__seq" included) as of transaction seq_.
+class DbSubject final : public KillSubject {
+ public:
+  explicit DbSubject(std::string name) : name_(std::move(name)) {}
+
+  const char* name() const override { return name_.c_str(); }
+
+  void Create(const std::string& path) override {
+    std::unique_ptr<DB> db;
+    Status s = DB::Open(DbKillOptions(), path, &db);
+    ASSERT_TRUE(s.ok()) << "create: " << s.ToString();
+    if (name_ != "bank") return;
+    // Transaction 1 opens the accounts.
+    std::unique_ptr<WriteTxn> txn;
+    s = db->BeginWrite(&txn);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    std::vector<DbOp> ops;
+    for (uint32_t a = 0; a < kAccounts; ++a) {
+      ops.push_back({a, false, kInitialBalance});
+      s = txn->Put(DbKeyName(a), DbValue(1, a, kInitialBalance));
+      ASSERT_TRUE(s.ok()) << s.ToString();
+    }
+    s = txn->Put(kSeqKey, SeqValue(1));
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    s = txn->Commit();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    Apply(1, ops);
+    seq_ = 1;
+  }
+
+  void Check(const std::string& path, const std::vector<Record>& records, Rng* rng) override {
+    // Half the checks open read-only: the log stays for the next child to
+    // recover (and maybe die recovering).
+    Options options = DbKillOptions();
+    options.read_only = (*rng)() % 2 == 0;
+    std::unique_ptr<DB> db;
+    Status s = DB::Open(options, path, &db);
+    ASSERT_TRUE(s.ok()) << "reopen (read_only=" << options.read_only
+                        << ") after the kill: " << s.ToString();
+
+    // What the child reported.
+    std::map<uint64_t, std::vector<DbOp>> intents;
+    std::set<uint64_t> acked;
+    for (const Record& r : records) {
+      switch (r.type) {
+        case RecordType::kReady:
+          EXPECT_EQ(r.lsn, seq_) << "the child opened the database at __seq " << r.lsn
+                                 << ", the last check saw " << seq_;
+          break;
+        case RecordType::kIntent: {
+          ASSERT_EQ(r.lsn, seq_ + intents.size() + 1)
+              << "txn ids not consecutive: the child began txn " << r.lsn << " after "
+              << intents.size() << " since " << seq_;
+          std::vector<DbOp> ops;
+          ASSERT_TRUE(DecodeDbOps(r.payload, &ops)) << "malformed intent of txn " << r.lsn;
+          intents.emplace(r.lsn, std::move(ops));
+          break;
+        }
+        case RecordType::kAck:
+          ASSERT_TRUE(intents.count(r.lsn) == 1 && acked.count(r.lsn) == 0)
+              << "ack of txn " << r.lsn << " without its intent, or twice";
+          acked.insert(r.lsn);
+          break;
+        case RecordType::kOpening:
+          break;
+      }
+    }
+    const uint64_t max_acked = acked.empty() ? seq_ : *acked.rbegin();
+    const uint64_t max_begun = seq_ + intents.size();
+
+    std::unique_ptr<ReadTxn> snap;
+    s = db->BeginRead(&snap);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    std::string v;
+    uint64_t got = 0;
+    s = snap->Get(kSeqKey, &v);
+    if (!s.IsNotFound()) {
+      ASSERT_TRUE(s.ok()) << "get __seq: " << s.ToString();
+      ASSERT_TRUE(ParseSeq(v, &got)) << "__seq of " << v.size() << " bytes";
+    }
+    const std::string where =
+        "recovered __seq " + std::to_string(got) + "; last check " + std::to_string(seq_) +
+        ", last acknowledged " + std::to_string(max_acked) + ", last begun " +
+        std::to_string(max_begun) + " (" + std::to_string(acked.size()) + " acks this round)";
+    SCOPED_TRACE(where);
+    ASSERT_GE(got, max_acked) << "acknowledged transactions lost";
+    ASSERT_LE(got, max_begun) << "a transaction the child never began";
+    int unacked = 0;
+    for (uint64_t id = seq_ + 1; id <= got; ++id) {
+      unacked += acked.count(id) == 0 ? 1 : 0;
+      Apply(id, intents[id]);
+    }
+    EXPECT_LE(unacked, name_ == "group" ? kGroupThreads : 1)
+        << "more unacknowledged transactions present than threads committing";
+    seq_ = got;
+
+    CompareScan(snap.get(), /*reverse=*/false);
+    CompareScan(snap.get(), /*reverse=*/true);
+    // Point reads of every key the round's transactions touched, present
+    // or not.
+    std::set<uint32_t> touched;
+    for (const auto& [id, ops] : intents) {
+      for (const DbOp& op : ops) touched.insert(op.key_id);
+    }
+    for (uint32_t key_id : touched) CompareGet(snap.get(), DbKeyName(key_id));
+    if (name_ == "bank") CheckTotal(snap.get());
+    snap.reset();
+    s = db->Verify();
+    EXPECT_TRUE(s.ok()) << "Verify: " << s.ToString();
+  }
+
+ private:
+  void Apply(uint64_t id, const std::vector<DbOp>& ops) {
+    for (const DbOp& op : ops) {
+      if (op.erase) {
+        model_.erase(DbKeyName(op.key_id));
+      } else {
+        model_[DbKeyName(op.key_id)] = DbValue(id, op.key_id, op.amount);
+      }
+    }
+    model_[kSeqKey] = SeqValue(id);
+  }
+
+  // The snapshot holds exactly the model; reports the first few
+  // differences.
+  void CompareScan(ReadTxn* snap, bool reverse) {
+    std::unique_ptr<Cursor> c = snap->NewCursor();
+    int errors = 0;
+    size_t seen = 0;
+    auto it = model_.begin();
+    auto rit = model_.rbegin();
+    auto model_done = [&] { return reverse ? rit == model_.rend() : it == model_.end(); };
+    auto model_key = [&]() -> const std::string& { return reverse ? rit->first : it->first; };
+    auto model_value = [&]() -> const std::string& { return reverse ? rit->second : it->second; };
+    auto model_next = [&] { reverse ? (void)++rit : (void)++it; };
+    const char* dir = reverse ? "reverse scan" : "scan";
+    reverse ? c->SeekToLast() : c->SeekToFirst();
+    while (errors < 5 && (c->Valid() || !model_done())) {
+      const bool db_first =
+          c->Valid() &&
+          (model_done() || (reverse ? c->key() > model_key() : c->key() < model_key()));
+      if (db_first) {
+        ADD_FAILURE() << dir << ": key " << c->key() << " present with "
+                      << DescribeValue(c->value()) << ", not in the model";
+        ++errors;
+      } else if (!c->Valid() || c->key() != model_key()) {
+        ADD_FAILURE() << dir << ": key " << model_key() << " missing; expected "
+                      << DescribeValue(model_value());
+        ++errors;
+        model_next();
+        continue;
+      } else {
+        if (c->value() != model_value()) {
+          ADD_FAILURE() << dir << ": key " << model_key() << " holds " << DescribeValue(c->value())
+                        << ", expected " << DescribeValue(model_value());
+          ++errors;
+        }
+        model_next();
+      }
+      ++seen;
+      reverse ? c->Prev() : c->Next();
+    }
+    EXPECT_TRUE(c->status().ok()) << dir << ": " << c->status().ToString();
+    if (errors == 0) {
+      EXPECT_EQ(seen, model_.size()) << dir;
+    }
+  }
+
+  void CompareGet(ReadTxn* snap, const std::string& key) {
+    std::string v = "untouched";
+    Status s = snap->Get(key, &v);
+    auto it = model_.find(key);
+    if (it == model_.end()) {
+      EXPECT_TRUE(s.IsNotFound()) << "get " << key << ": " << s.ToString() << ", "
+                                  << (s.ok() ? DescribeValue(v) : "") << "; expected NotFound";
+      EXPECT_EQ(v, "untouched") << "get " << key << " NotFound changed the value";
+      return;
+    }
+    ASSERT_TRUE(s.ok()) << "get " << key << ": " << s.ToString() << "; expected "
+                        << DescribeValue(it->second);
+    EXPECT_EQ(v, it->second) << "get " << key << ": " << DescribeValue(v) << ", expected "
+                             << DescribeValue(it->second);
+  }
+
+  void CheckTotal(ReadTxn* snap) {
+    uint64_t total = 0;
+    for (uint32_t a = 0; a < kAccounts; ++a) {
+      std::string v;
+      Status s = snap->Get(DbKeyName(a), &v);
+      ASSERT_TRUE(s.ok()) << "account " << a << ": " << s.ToString();
+      total += AmountOf(v);
+    }
+    EXPECT_EQ(total, kAccounts * kInitialBalance) << "money created or destroyed";
+  }
+
+  const std::string name_;
+  std::map<std::string, std::string> model_;
+  uint64_t seq_ = 0;  // "__seq" at the last check
+};
+
+}  // namespace
+
+std::string DbKeyName(uint32_t key_id) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "k%06u", key_id);
+  std::string key(buf);
+  // One key in eleven is long (up to 400 bytes): fewer keys per page.
+  if (key_id % 11 == 0) key.append((key_id * 131) % 400, static_cast<char>('a' + key_id % 26));
+  return key;
+}
+
+std::string DbValue(uint64_t txn_id, uint32_t key_id, uint64_t amount) {
+  std::string v;
+  PutFixed64(&v, txn_id);
+  PutFixed64(&v, amount);
+  const uint64_t h = Mix(txn_id * 0x9E3779B97F4A7C15ull ^ (uint64_t{key_id} << 1));
+  const size_t n = PatternLength(h);
+  v.reserve(v.size() + n);
+  uint64_t x = h;
+  for (size_t i = 0; i < n; ++i) {
+    if (i % 8 == 0) x = Mix(x + i);
+    v.push_back(static_cast<char>(x >> (8 * (i % 8))));
+  }
+  return v;
+}
+
+std::string EncodeDbOps(const std::vector<DbOp>& ops) {
+  std::string out;
+  for (const DbOp& op : ops) {
+    PutVarint32(&out, op.key_id);
+    out.push_back(op.erase ? 1 : 0);
+    PutVarint64(&out, op.amount);
+  }
+  return out;
+}
+
+bool DecodeDbOps(std::string_view payload, std::vector<DbOp>* ops) {
+  Decoder d(payload);
+  while (d.remaining() > 0) {
+    DbOp op;
+    std::string_view erase;
+    if (!d.GetVarint32(&op.key_id) || !d.GetBytes(1, &erase) || !d.GetVarint64(&op.amount)) {
+      return false;
+    }
+    op.erase = erase[0] != 0;
+    ops->push_back(op);
+  }
+  return true;
+}
+
+Options DbKillOptions() {
+  Options o;
+  o.durability = Durability::kFull;
+  o.wal_checkpoint_bytes = 256 << 10;
+  return o;
+}
+
+std::unique_ptr<KillSubject> MakeDbSubject(const std::string& name) {
+  if (name == "txns" || name == "bank" || name == "group") return std::make_unique<DbSubject>(name);
+  return nullptr;
+}
+
+void DbChild(const std::string& workload, const std::string& path, Reporter* out, Rng* rng) {
+  if (MakeDbSubject(workload) == nullptr) ChildFail("no workload " + workload);
+  out->Send(RecordType::kOpening, 0);
+  std::unique_ptr<DB> db;
+  OkOrFail(DB::Open(DbKillOptions(), path, &db), "open");
+  std::string v;
+  uint64_t seq = 0;
+  Status s = db->Get(kSeqKey, &v);
+  if (!s.IsNotFound()) {
+    OkOrFail(s, "get __seq");
+    if (!ParseSeq(v, &seq)) ChildFail("__seq of " + std::to_string(v.size()) + " bytes");
+  }
+  out->Send(RecordType::kReady, seq);
+  if (workload == "group") {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kGroupThreads; ++t) {
+      threads.emplace_back(GroupThread, db.get(), out, (*rng)(), t);
+    }
+    for (auto& t : threads) t.join();  // never: the threads run until killed
+    return;
+  }
+  const bool bank = workload == "bank";
+  for (;;) {
+    const bool committed = RunTxn(db.get(), out, rng, true, bank ? BankBody : TxnsBody);
+    if (committed && (*rng)() % 16 == 0) OkOrFail(db->Checkpoint(), "checkpoint");
+  }
+}
+
+}  // namespace sombra::kill_test

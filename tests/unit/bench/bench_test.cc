@@ -1,0 +1,120 @@
+// Tests of compare-bench's library (tools/bench): keys order like integers,
+// values are reproducible, the report formats hold, and every engine
+// compiled in runs every mode and passes its own verification.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "bench/bench_engine.h"
+#include "bench/report.h"
+#include "bench/workloads.h"
+#include "gtest/gtest.h"
+#include "testutil/temp_dir.h"
+
+namespace sombra::bench {
+namespace {
+
+TEST(BenchKeys, BigEndianOrderMatchesIntegerOrder) {
+  std::string a;
+  std::string b;
+  for (size_t size : {size_t{4}, size_t{8}, size_t{16}}) {
+    for (uint64_t i : {uint64_t{0}, uint64_t{1}, uint64_t{255}, uint64_t{256}, uint64_t{65535}}) {
+      EncodeKey(i, size, &a);
+      EncodeKey(i + 1, size, &b);
+      EXPECT_EQ(a.size(), size);
+      EXPECT_LT(a, b) << "size " << size << " i " << i;
+    }
+  }
+  EncodeKey(0x0102, 8, &a);
+  EXPECT_EQ(a, std::string("\0\0\0\0\0\0\x01\x02", 8));
+}
+
+TEST(BenchKeys, ValuesAreReproducibleAndSized) {
+  std::string a;
+  std::string b;
+  MakeValue(7, 100, &a);
+  MakeValue(7, 100, &b);
+  EXPECT_EQ(a.size(), 100u);
+  EXPECT_EQ(a, b);
+  MakeValue(8, 100, &b);
+  EXPECT_NE(a, b);
+  MakeValue(7, 0, &a);
+  EXPECT_TRUE(a.empty());
+}
+
+TEST(BenchModes, NamesRoundTrip) {
+  for (Mode m : AllModes()) {
+    Mode parsed;
+    ASSERT_TRUE(ParseMode(ModeName(m), &parsed));
+    EXPECT_EQ(parsed, m);
+  }
+  Mode unused;
+  EXPECT_FALSE(ParseMode("all", &unused));
+  EXPECT_FALSE(ParseMode("nope", &unused));
+}
+
+TEST(BenchReport, HumanBytes) {
+  EXPECT_EQ(HumanBytes(-1), "-");
+  EXPECT_EQ(HumanBytes(0), "0 B");
+  EXPECT_EQ(HumanBytes(1023), "1023 B");
+  EXPECT_EQ(HumanBytes(1536), "1.5 KiB");
+  EXPECT_EQ(HumanBytes(int64_t{3} << 20), "3.0 MiB");
+}
+
+TEST(BenchReport, JsonAndCsvCarryEveryRow) {
+  sombra::test::TempDir dir;
+  Row r;
+  r.engine = "sombra";
+  r.mode = "commit-every";
+  r.docs = 10;
+  r.seconds = 0.5;
+  r.ops_per_sec = 20;
+  r.sombra_ratio = 1;
+  r.has_wal_bytes = true;
+  r.wal_bytes_per_commit = 64;
+  r.metrics_line = "metrics: a=\"1\"";
+  RunInfo info;
+  info.engines = {"sombra"};
+  const std::string json = dir.path() + "/out.json";
+  const std::string csv = dir.path() + "/out.csv";
+  ASSERT_TRUE(WriteJson(json, info, {r, r}).ok());
+  ASSERT_TRUE(WriteCsv(csv, {r, r}).ok());
+  std::stringstream js;
+  js << std::ifstream(json).rdbuf();
+  EXPECT_NE(js.str().find("\"wal_bytes_per_commit\": 64"), std::string::npos) << js.str();
+  EXPECT_NE(js.str().find("a=\\\"1\\\""), std::string::npos) << js.str();
+  std::ifstream c(csv);
+  std::string line;
+  int lines = 0;
+  while (std::getline(c, line)) ++lines;
+  EXPECT_EQ(lines, 3);
+}
+
+// Every mode on every compiled-in engine, tiny: RunWorkload verifies the
+// contents itself and returns an error when they are wrong.
+TEST(BenchWorkloads, EveryEngineRunsEveryMode) {
+  sombra::test::TempDir dir;
+  for (const std::string& name : AllEngineNames()) {
+    if (!EngineCompiledIn(name)) continue;
+    for (Mode m : AllModes()) {
+      RunConfig c;
+      c.mode = m;
+      c.docs = m == Mode::kCommitEvery ? 20 : 300;
+      c.commit_every = 64;
+      c.engine.durability = Durability::kOff;
+      c.engine.threads = m == Mode::kReadsOnly || m == Mode::kCommitEvery ? 2 : 1;
+      c.engine.key_size = 16;
+      c.engine.value_size = 20;
+      c.engine.max_keys = 2 * c.docs;
+      RunResult r;
+      Status s = RunWorkload(name, c, dir.path() + "/" + name, &r);
+      ASSERT_TRUE(s.ok()) << name << " " << ModeName(m) << ": " << s.ToString();
+      EXPECT_EQ(r.ops, c.docs) << name << " " << ModeName(m);
+      EXPECT_GT(r.file_bytes, 0u) << name << " " << ModeName(m);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sombra::bench

@@ -1,0 +1,548 @@
+// Keys, values and transactions: limits, absent keys, own writes, abort,
+// calls after Commit, visibility and snapshots (API.md rules, db.h).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "db_test_util.h"
+#include "sombra/db.h"
+#include "testutil/temp_dir.h"
+
+namespace sombra::dbtest {
+namespace {
+
+class DbTxnTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = OpenOrDie(FastOptions(), path_);
+    ASSERT_NE(db_, nullptr);
+  }
+  void TearDown() override { db_.reset(); }
+
+  std::string GetOrDie(std::string_view key) {
+    std::string v;
+    Status s = db_->Get(key, &v);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return v;
+  }
+
+  sombra::test::TempDir dir_;
+  std::string path_ = dir_.File("db");
+  std::unique_ptr<DB> db_;
+};
+
+TEST_F(DbTxnTest, KeysFromOneByteToMaxKeySize) {
+  const size_t max = db_->MaxKeySize();
+  ASSERT_GE(max, 1024u);
+  KV want;
+  for (size_t len : {size_t{1}, size_t{2}, size_t{7}, size_t{100}, max - 1, max}) {
+    for (char c : {'\x00', 'a', '\xff'}) {
+      std::string k(len, c);
+      std::string v = "len" + std::to_string(len) + c;
+      ASSERT_TRUE(db_->Put(k, v).ok()) << len;
+      want[k] = v;
+    }
+  }
+  // Many maximal keys sharing long prefixes force splits with long fences.
+  for (int i = 0; i < 60; ++i) {
+    std::string k(max, 'p');
+    k.replace(max - 8, 8, NumKey(i));
+    ASSERT_TRUE(db_->Put(k, std::to_string(i)).ok());
+    want[k] = std::to_string(i);
+  }
+  for (const auto& [k, v] : want) EXPECT_EQ(GetOrDie(k), v) << "key of " << k.size() << " bytes";
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), want), "");
+  EXPECT_TRUE(db_->Verify().ok());
+  db_.reset();
+  db_ = OpenOrDie(FastOptions(), path_);
+  ASSERT_NE(db_, nullptr);
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), want), "");
+}
+
+TEST_F(DbTxnTest, EmptyAndOversizedKeysAreInvalidAndWriteNothing) {
+  ASSERT_TRUE(db_->Put("present", "1").ok());
+  const Stats before = db_->GetStats();
+  const std::string big(db_->MaxKeySize() + 1, 'k');
+  const std::string huge(100000, 'k');
+  for (const std::string& bad : {std::string(), big, huge}) {
+    SCOPED_TRACE("key of " + std::to_string(bad.size()) + " bytes");
+    Status s = db_->Put(bad, "v");
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    s = db_->Delete(bad);
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    std::string v = "untouched";
+    s = db_->Get(bad, &v);
+    EXPECT_TRUE(s.IsInvalidArgument() || s.IsNotFound()) << s.ToString();
+    EXPECT_EQ(v, "untouched");
+
+    std::unique_ptr<WriteTxn> w;
+    ASSERT_TRUE(db_->BeginWrite(&w).ok());
+    s = w->Put(bad, "v");
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    s = w->Delete(bad);
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    // The transaction is still usable and commits only its good writes.
+    ASSERT_TRUE(w->Put("good" + std::to_string(bad.size()), "g").ok());
+    ASSERT_TRUE(w->Commit().ok());
+  }
+  KV want = {{"present", "1"}, {"good0", "g"}, {"good1025", "g"}, {"good100000", "g"}};
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), want), "");
+  // Nothing but the three good transactions reached the log.
+  EXPECT_EQ(db_->GetStats().commits, before.commits + 3);
+  std::string v;
+  EXPECT_TRUE(db_->Get(big.substr(0, db_->MaxKeySize()), &v).IsNotFound());
+}
+
+TEST_F(DbTxnTest, ValuesOfEverySizeRoundTrip) {
+  const std::vector<size_t> sizes = {0,    1,    2,    100,  1000,  1023,   1024,   1025, 1040,
+                                     1060, 1080, 1088, 1100, 2000,  4000,   4063,   4064, 4065,
+                                     4096, 8127, 8128, 8129, 65536, 100000, 1 << 20};
+  KV want;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    std::string k = "v" + NumKey(sizes[i]);
+    std::string v = FillValue(sizes[i], i);
+    ASSERT_TRUE(db_->Put(k, v).ok()) << sizes[i];
+    want[k] = v;
+  }
+  for (const auto& [k, v] : want) {
+    std::string got = "not empty";
+    ASSERT_TRUE(db_->Get(k, &got).ok());
+    EXPECT_EQ(got.size(), v.size()) << k;
+    EXPECT_TRUE(got == v) << k;
+  }
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), want), "");
+  EXPECT_TRUE(db_->Verify().ok());
+  // Large ones shrink, small ones grow, and back; then delete all.
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    std::string k = "v" + NumKey(sizes[i]);
+    std::string v = FillValue(sizes[sizes.size() - 1 - i], i + 100);
+    ASSERT_TRUE(db_->Put(k, v).ok());
+    want[k] = v;
+  }
+  ASSERT_TRUE(db_->Checkpoint().ok());
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), want), "");
+  Status vs = db_->Verify();
+  EXPECT_TRUE(vs.ok()) << vs.ToString();
+  db_.reset();
+  db_ = OpenOrDie(FastOptions(), path_);
+  ASSERT_NE(db_, nullptr);
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), want), "");
+  for (const auto& [k, v] : want) ASSERT_TRUE(db_->Delete(k).ok());
+  EXPECT_TRUE(DumpDb(db_.get()).empty());
+  vs = db_->Verify();
+  EXPECT_TRUE(vs.ok()) << vs.ToString();
+  const Stats st = db_->GetStats();
+  EXPECT_GT(st.freelist_pages, 0u) << "overflow pages of deleted values not freed";
+}
+
+TEST_F(DbTxnTest, EmptyValueIsPresent) {
+  ASSERT_TRUE(db_->Put("e", "").ok());
+  std::string v = "x";
+  ASSERT_TRUE(db_->Get("e", &v).ok());
+  EXPECT_EQ(v, "");
+  auto dump = DumpDb(db_.get());
+  ASSERT_EQ(dump.size(), 1u);
+  EXPECT_EQ(dump.begin()->second, "");
+}
+
+TEST_F(DbTxnTest, TwentyMebibyteValue) {
+  const std::string v = FillValue(20 << 20, 42);
+  ASSERT_TRUE(db_->Put("big", v).ok());
+  ASSERT_TRUE(db_->Put("after", "a").ok());
+  std::string got;
+  ASSERT_TRUE(db_->Get("big", &got).ok());
+  EXPECT_TRUE(got == v);
+  {
+    std::unique_ptr<ReadTxn> r;
+    ASSERT_TRUE(db_->BeginRead(&r).ok());
+    auto c = r->NewCursor();
+    c->Seek("big");
+    ASSERT_TRUE(c->Valid());
+    EXPECT_EQ(c->key(), "big");
+    EXPECT_EQ(c->value().size(), v.size());
+    EXPECT_TRUE(c->value() == v);
+  }
+  db_.reset();
+  db_ = OpenOrDie(FastOptions(), path_);
+  ASSERT_NE(db_, nullptr);
+  got.clear();
+  ASSERT_TRUE(db_->Get("big", &got).ok());
+  EXPECT_TRUE(got == v);
+  EXPECT_TRUE(db_->Verify().ok());
+  ASSERT_TRUE(db_->Put("big", "small now").ok());
+  ASSERT_TRUE(db_->Get("big", &got).ok());
+  EXPECT_EQ(got, "small now");
+}
+
+TEST_F(DbTxnTest, OneGibibyteValueWhenSombraBig) {
+  const char* big = std::getenv("SOMBRA_BIG");
+  if (big == nullptr || std::string(big) != "1") GTEST_SKIP() << "set SOMBRA_BIG=1 to run";
+  std::string v(size_t{1} << 30, '\0');
+  for (size_t i = 0; i < v.size(); i += 4096) v[i] = static_cast<char>(i >> 12);
+  ASSERT_TRUE(db_->Put("gib", v).ok());
+  db_.reset();
+  db_ = OpenOrDie(FastOptions(), path_);
+  ASSERT_NE(db_, nullptr);
+  std::string got;
+  ASSERT_TRUE(db_->Get("gib", &got).ok());
+  EXPECT_EQ(got.size(), v.size());
+  EXPECT_TRUE(got == v);
+}
+
+TEST_F(DbTxnTest, GetOfAbsentKeyIsNotFoundAndLeavesValueUntouched) {
+  std::string v = "sentinel";
+  EXPECT_TRUE(db_->Get("nothing", &v).IsNotFound());
+  EXPECT_EQ(v, "sentinel");
+  ASSERT_TRUE(db_->Put("b", "1").ok());
+  const std::string_view absent[] = {"a", "ba", "c", "\xff", std::string_view("\0", 1)};
+  for (std::string_view k : absent) {
+    v = "sentinel";
+    EXPECT_TRUE(db_->Get(k, &v).IsNotFound()) << k;
+    EXPECT_EQ(v, "sentinel");
+  }
+  std::unique_ptr<ReadTxn> r;
+  ASSERT_TRUE(db_->BeginRead(&r).ok());
+  v = "sentinel";
+  EXPECT_TRUE(r->Get("a", &v).IsNotFound());
+  EXPECT_EQ(v, "sentinel");
+  r.reset();
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  ASSERT_TRUE(w->Delete("b").ok());
+  v = "sentinel";
+  EXPECT_TRUE(w->Get("b", &v).IsNotFound());
+  EXPECT_EQ(v, "sentinel");
+  EXPECT_TRUE(w->Get("zz", &v).IsNotFound());
+  EXPECT_EQ(v, "sentinel");
+}
+
+TEST_F(DbTxnTest, DeleteOfAbsentKeyIsOk) {
+  EXPECT_TRUE(db_->Delete("never").ok());
+  ASSERT_TRUE(db_->Put("k", "v").ok());
+  EXPECT_TRUE(db_->Delete("k").ok());
+  EXPECT_TRUE(db_->Delete("k").ok());
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  EXPECT_TRUE(w->Delete("never").ok());
+  EXPECT_TRUE(w->Commit().ok());
+  EXPECT_TRUE(DumpDb(db_.get()).empty());
+}
+
+TEST_F(DbTxnTest, WriteTxnSeesItsOwnWrites) {
+  ASSERT_TRUE(db_->Put("a", "old-a").ok());
+  ASSERT_TRUE(db_->Put("c", "old-c").ok());
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  ASSERT_TRUE(w->Put("b", "new-b").ok());
+  ASSERT_TRUE(w->Put("a", "new-a").ok());
+  ASSERT_TRUE(w->Delete("c").ok());
+  const std::string big = FillValue(50000, 1);
+  ASSERT_TRUE(w->Put("d", big).ok());
+  std::string v;
+  ASSERT_TRUE(w->Get("a", &v).ok());
+  EXPECT_EQ(v, "new-a");
+  ASSERT_TRUE(w->Get("b", &v).ok());
+  EXPECT_EQ(v, "new-b");
+  ASSERT_TRUE(w->Get("d", &v).ok());
+  EXPECT_TRUE(v == big);
+  v = "x";
+  EXPECT_TRUE(w->Get("c", &v).IsNotFound());
+  EXPECT_EQ(v, "x");
+  {
+    auto c = w->NewCursor();
+    KV want = {{"a", "new-a"}, {"b", "new-b"}, {"d", big}};
+    EXPECT_EQ(DiffKV(Dump(c.get()), want), "");
+    EXPECT_EQ(DiffKV(DumpReverse(c.get()), want), "");
+  }
+  // Others do not see them yet.
+  std::unique_ptr<ReadTxn> r;
+  ASSERT_TRUE(db_->BeginRead(&r).ok());
+  EXPECT_EQ(DiffKV(Dump(r->NewCursor().get()), KV{{"a", "old-a"}, {"c", "old-c"}}), "");
+  ASSERT_TRUE(db_->Get("a", &v).ok());
+  EXPECT_EQ(v, "old-a");
+  ASSERT_TRUE(w->Commit().ok());
+  // The old snapshot still does not; a new one does.
+  EXPECT_EQ(DiffKV(Dump(r->NewCursor().get()), KV{{"a", "old-a"}, {"c", "old-c"}}), "");
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), KV{{"a", "new-a"}, {"b", "new-b"}, {"d", big}}), "");
+}
+
+TEST_F(DbTxnTest, DestructorAbortsAndAbortDiscards) {
+  ASSERT_TRUE(db_->Put("keep", "1").ok());
+  const uint64_t seq = db_->GetStats().sequence;
+  {
+    std::unique_ptr<WriteTxn> w;
+    ASSERT_TRUE(db_->BeginWrite(&w).ok());
+    ASSERT_TRUE(w->Put("dropped", "x").ok());
+    ASSERT_TRUE(w->Delete("keep").ok());
+    for (int i = 0; i < 2000; ++i) ASSERT_TRUE(w->Put(NumKey(i), FillValue(100, i)).ok());
+  }  // destroyed uncommitted
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), KV{{"keep", "1"}}), "");
+  {
+    std::unique_ptr<WriteTxn> w;
+    ASSERT_TRUE(db_->BeginWrite(&w).ok());  // the slot was released
+    ASSERT_TRUE(w->Put("dropped2", "x").ok());
+    ASSERT_TRUE(w->Put("big", FillValue(100000, 3)).ok());
+    w->Abort();
+    // After Abort every call is InvalidArgument, and nothing crashes.
+    std::string v = "untouched";
+    EXPECT_TRUE(w->Put("p", "q").IsInvalidArgument());
+    EXPECT_TRUE(w->Delete("keep").IsInvalidArgument());
+    EXPECT_TRUE(w->Get("keep", &v).IsInvalidArgument());
+    EXPECT_EQ(v, "untouched");
+    EXPECT_TRUE(w->Commit().IsInvalidArgument());
+    w->Abort();
+  }
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), KV{{"keep", "1"}}), "");
+  EXPECT_EQ(db_->GetStats().sequence, seq);
+  EXPECT_TRUE(db_->Verify().ok());
+  db_.reset();
+  db_ = OpenOrDie(FastOptions(), path_);
+  ASSERT_NE(db_, nullptr);
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), KV{{"keep", "1"}}), "");
+}
+
+TEST_F(DbTxnTest, CallsAfterCommitAreErrorsNotCrashes) {
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  ASSERT_TRUE(w->Put("k", "v").ok());
+  ASSERT_TRUE(w->Commit().ok());
+  std::string v = "untouched";
+  EXPECT_TRUE(w->Put("k2", "v").IsInvalidArgument());
+  EXPECT_TRUE(w->Delete("k").IsInvalidArgument());
+  EXPECT_TRUE(w->Get("k", &v).IsInvalidArgument());
+  EXPECT_EQ(v, "untouched");
+  EXPECT_TRUE(w->Commit().IsInvalidArgument());
+  auto c = w->NewCursor();
+  if (c != nullptr) {
+    c->SeekToFirst();
+    EXPECT_FALSE(c->Valid());
+    EXPECT_FALSE(c->status().ok());
+  }
+  w->Abort();  // must not undo the commit
+  w.reset();
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), KV{{"k", "v"}}), "");
+  // The writer slot is free again.
+  std::unique_ptr<WriteTxn> w2;
+  ASSERT_TRUE(db_->BeginWrite(&w2).ok());
+  ASSERT_TRUE(w2->Put("k2", "v2").ok());
+  ASSERT_TRUE(w2->Commit().ok());
+}
+
+// Exit code of the child below: 0 = answered sensibly, else what went
+// wrong (a crash shows as a signal).
+int UseCursorOfAFinishedTxn(DB* db, bool commit) {
+  std::unique_ptr<WriteTxn> w;
+  if (!db->BeginWrite(&w).ok()) return 10;
+  if (!w->Put("b", "2").ok()) return 11;
+  auto c = w->NewCursor();  // made while the transaction is open
+  c->SeekToFirst();
+  if (!c->Valid()) return 12;
+  if (commit) {
+    if (!w->Commit().ok()) return 13;
+  } else {
+    w->Abort();
+  }
+  // The transaction object is still alive: its cursor must answer without
+  // touching freed memory: an error, or the view it had.
+  c->Next();
+  if (c->Valid() && c->key() != "b") return 14;
+  c->SeekToFirst();
+  if (!c->Valid() && c->status().ok()) return 15;  // silently empty
+  c->Seek("b");
+  c.reset();
+  return 0;
+}
+
+TEST_F(DbTxnTest, CursorOfAFinishedTxnIsAnErrorNotACrash) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  ASSERT_TRUE(db_->Put("a", "1").ok());
+  // In a child process, so that a crash fails this test only.
+  auto child = [this](bool commit) {
+    int code = UseCursorOfAFinishedTxn(db_.get(), commit);
+    db_.reset();
+    std::filesystem::remove_all(dir_.path());
+    std::exit(code);
+  };
+  EXPECT_EXIT(child(true), ::testing::ExitedWithCode(0), "")
+      << "cursor used after its transaction's Commit";
+  EXPECT_EXIT(child(false), ::testing::ExitedWithCode(0), "")
+      << "cursor used after its transaction's Abort";
+}
+
+TEST_F(DbTxnTest, SequenceIncreasesPerCommit) {
+  std::unique_ptr<ReadTxn> r0;
+  ASSERT_TRUE(db_->BeginRead(&r0).ok());
+  uint64_t prev = r0->Sequence();
+  EXPECT_EQ(prev, db_->GetStats().sequence);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(db_->Put(NumKey(i), "v").ok());
+    std::unique_ptr<ReadTxn> r;
+    ASSERT_TRUE(db_->BeginRead(&r).ok());
+    EXPECT_EQ(r->Sequence(), prev + 1);
+    EXPECT_EQ(db_->GetStats().sequence, r->Sequence());
+    prev = r->Sequence();
+  }
+  // An aborted transaction is not a commit.
+  {
+    std::unique_ptr<WriteTxn> w;
+    ASSERT_TRUE(db_->BeginWrite(&w).ok());
+    ASSERT_TRUE(w->Put("x", "y").ok());
+  }
+  std::unique_ptr<ReadTxn> r;
+  ASSERT_TRUE(db_->BeginRead(&r).ok());
+  EXPECT_EQ(r->Sequence(), prev);
+  EXPECT_EQ(r0->Sequence(), prev - 10);  // an old snapshot keeps its number
+  // The sequence survives reopen.
+  r.reset();
+  r0.reset();
+  db_.reset();
+  db_ = OpenOrDie(FastOptions(), path_);
+  ASSERT_NE(db_, nullptr);
+  ASSERT_TRUE(db_->BeginRead(&r).ok());
+  EXPECT_EQ(r->Sequence(), prev);
+}
+
+TEST_F(DbTxnTest, SnapshotKeepsItsViewAcrossCommitsAndCheckpoints) {
+  KV original;
+  for (int i = 0; i < 2000; ++i) {
+    std::string v = FillValue(i % 97 == 0 ? 10000 : 80, i);
+    ASSERT_TRUE(db_->Put(NumKey(i, 12), v).ok());
+    original[NumKey(i, 12)] = v;
+  }
+  std::unique_ptr<ReadTxn> snap;
+  ASSERT_TRUE(db_->BeginRead(&snap).ok());
+  const uint64_t seq = snap->Sequence();
+  auto open_cursor = snap->NewCursor();
+  open_cursor->Seek(NumKey(1000, 12));
+  ASSERT_TRUE(open_cursor->Valid());
+
+  KV now = original;
+  for (int round = 0; round < 4; ++round) {
+    std::unique_ptr<WriteTxn> w;
+    ASSERT_TRUE(db_->BeginWrite(&w).ok());
+    for (int i = round; i < 2000; i += 3) {
+      std::string k = NumKey(i, 12);
+      if (i % 2 == 0) {
+        ASSERT_TRUE(w->Delete(k).ok());
+        now.erase(k);
+      } else {
+        std::string v = FillValue(i % 5 == 0 ? 7000 : 20, i + round * 10000);
+        ASSERT_TRUE(w->Put(k, v).ok());
+        now[k] = v;
+      }
+    }
+    for (int i = 0; i < 300; ++i) {
+      std::string k = NumKey(5000 + round * 1000 + i, 30);
+      ASSERT_TRUE(w->Put(k, "new").ok());
+      now[k] = "new";
+    }
+    ASSERT_TRUE(w->Commit().ok());
+    ASSERT_TRUE(db_->Checkpoint().ok());
+    EXPECT_EQ(snap->Sequence(), seq);
+    EXPECT_EQ(DiffKV(Dump(snap->NewCursor().get()), original), "") << "round " << round;
+  }
+  // Every key by Get, and the cursor opened before all of it continues.
+  for (const auto& [k, v] : original) {
+    std::string got;
+    ASSERT_TRUE(snap->Get(k, &got).ok()) << k;
+    EXPECT_TRUE(got == v) << k;
+  }
+  std::string absent = "u";
+  EXPECT_TRUE(snap->Get(NumKey(5000, 30), &absent).IsNotFound());
+  KV rest;
+  for (; open_cursor->Valid(); open_cursor->Next()) {
+    rest[std::string(open_cursor->key())] = std::string(open_cursor->value());
+  }
+  EXPECT_TRUE(open_cursor->status().ok());
+  KV want_rest(original.lower_bound(NumKey(1000, 12)), original.end());
+  EXPECT_EQ(DiffKV(rest, want_rest), "");
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), now), "");
+  open_cursor.reset();
+  snap.reset();
+  ASSERT_TRUE(db_->Checkpoint().ok());
+  EXPECT_TRUE(db_->Verify().ok());
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), now), "");
+}
+
+TEST_F(DbTxnTest, BeginWriteWaitsForTheWriterSlot) {
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  ASSERT_TRUE(w->Put("first", "1").ok());
+  std::atomic<bool> committed{false};
+  std::atomic<bool> saw_uncommitted{false};
+  std::string seen;
+  std::thread other([&] {
+    std::unique_ptr<WriteTxn> w2;
+    Status s = db_->BeginWrite(&w2);
+    if (!committed.load()) saw_uncommitted = true;
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_TRUE(w2->Get("first", &seen).ok());
+    ASSERT_TRUE(w2->Put("second", "2").ok());
+    ASSERT_TRUE(w2->Commit().ok());
+  });
+  // Give the other thread every chance to get in (not a timing assertion:
+  // it must not get in at all before the commit below).
+  for (int i = 0; i < 50; ++i) std::this_thread::yield();
+  ASSERT_TRUE(w->Put("first2", "1").ok());
+  committed = true;
+  ASSERT_TRUE(w->Commit().ok());
+  other.join();
+  EXPECT_FALSE(saw_uncommitted);
+  EXPECT_EQ(seen, "1");
+  EXPECT_EQ(DiffKV(DumpDb(db_.get()), KV{{"first", "1"}, {"first2", "1"}, {"second", "2"}}), "");
+}
+
+TEST_F(DbTxnTest, CommittedTransactionsAreSeenWholeOrNotAtAll) {
+  // A writer commits transactions of 50 keys each ("t<id>/<n>"); readers
+  // that begin after a Commit returned see it whole, never a part.
+  constexpr int kTxns = 150;
+  std::atomic<int> acknowledged{0};
+  std::atomic<bool> failed{false};
+  std::thread writer([&] {
+    for (int t = 1; t <= kTxns; ++t) {
+      std::unique_ptr<WriteTxn> w;
+      if (!db_->BeginWrite(&w).ok()) {
+        failed = true;
+        return;
+      }
+      for (int n = 0; n < 50; ++n) {
+        char k[32];
+        std::snprintf(k, sizeof(k), "t%04d/%02d", t, n);
+        if (!w->Put(k, std::to_string(t)).ok()) failed = true;
+      }
+      if (!w->Commit().ok()) failed = true;
+      acknowledged = t;
+    }
+  });
+  int checks = 0;
+  while (acknowledged.load() < kTxns && checks < 100000) {
+    const int acked = acknowledged.load();
+    std::unique_ptr<ReadTxn> r;
+    ASSERT_TRUE(db_->BeginRead(&r).ok());
+    auto c = r->NewCursor();
+    std::map<int, int> per_txn;
+    for (c->SeekToFirst(); c->Valid(); c->Next()) {
+      per_txn[std::atoi(std::string(c->key().substr(1, 4)).c_str())]++;
+    }
+    ASSERT_TRUE(c->status().ok());
+    for (const auto& [t, n] : per_txn) ASSERT_EQ(n, 50) << "transaction " << t << " seen partly";
+    for (int t = 1; t <= acked; ++t) ASSERT_EQ(per_txn.count(t), 1u) << "acknowledged " << t;
+    // Transactions are seen as a prefix.
+    if (!per_txn.empty()) {
+      EXPECT_EQ(per_txn.rbegin()->first, static_cast<int>(per_txn.size()));
+    }
+    ++checks;
+  }
+  writer.join();
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(DumpDb(db_.get()).size(), size_t{kTxns} * 50);
+}
+
+}  // namespace
+}  // namespace sombra::dbtest

@@ -1,0 +1,69 @@
+// bench/report.h: compare-bench output: the table, the commit-every floor
+// block, and the same numbers as JSON or CSV for scripts.
+//
+// The table keeps the original columns (DATABASE MODE DOCS TIME OPS/SEC
+// uS/OP) and adds:
+//   SOMBRA/X   Sombra's ops/sec divided by this engine's ops/sec in the same
+//              mode: 2.31x means Sombra did 2.31 times the work per second;
+//              0.50x means the engine was twice as fast as Sombra.
+//   FILE SIZE  bytes of every file in the engine's directory after Close.
+//   PEAK MEM   growth of the process's peak RSS during the timed phase.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "sombra/status.h"
+
+namespace sombra::bench {
+
+// One engine in one mode: the median of the repeats.
+struct Row {
+  std::string engine;
+  std::string mode;
+  uint64_t docs = 0;  // operations timed
+  double seconds = 0;
+  double ops_per_sec = 0;
+  double us_per_op = 0;
+  double sombra_ratio = 0;  // Sombra ops/sec / this ops/sec; 0 when Sombra did not run
+  uint64_t file_bytes = 0;
+  int64_t peak_mem_bytes = -1;
+  std::vector<double> all_seconds;  // every repeat, in run order
+  uint64_t commits = 0;
+  bool has_wal_bytes = false;
+  double wal_bytes_per_commit = 0;
+  double floor_us = 0;  // commit-every: fdatasync floor measured in the same run
+  std::string metrics_line;
+  std::string pager_line;
+};
+
+struct RunInfo {
+  uint64_t docs = 0;
+  uint64_t commit_every = 0;
+  size_t key_size = 0;
+  size_t value_size = 0;
+  std::string durability;
+  int threads = 1;
+  int repeat = 1;
+  uint64_t seed = 0;
+  bool profiling = false;
+  std::string peak_mem_method;  // "VmHWM" or "VmRSS delta"
+  std::vector<std::string> engines;
+  std::vector<std::string> skipped;
+};
+
+// "12.3 KiB", "4.0 MiB".
+std::string HumanBytes(int64_t bytes);
+
+void PrintHeader(std::FILE* out);
+void PrintRow(std::FILE* out, const Row& row);
+// The commit-every block: floor, us/commit per engine beside it, and log
+// bytes per commit where the engine reports them.
+void PrintCommitSummary(std::FILE* out, const std::vector<Row>& rows);
+
+Status WriteJson(const std::string& path, const RunInfo& info, const std::vector<Row>& rows);
+Status WriteCsv(const std::string& path, const std::vector<Row>& rows);
+
+}  // namespace sombra::bench

@@ -1,0 +1,368 @@
+// cli/cli.cc: the command line: options, commands, help, dispatch.
+#include "cli/cli.h"
+
+#include <array>
+#include <charconv>
+#include <string_view>
+
+#include "cli/cli_internal.h"
+
+namespace sombra::cli {
+
+namespace {
+
+struct OptionSpec {
+  std::string_view name;  // without "--"
+  bool takes_value;
+  bool global;
+};
+
+constexpr std::array<OptionSpec, 13> kOptions = {{
+    {"page-size", true, true},
+    {"durability", true, true},
+    {"read-only", false, true},
+    {"hex", false, true},
+    {"help", false, true},
+    {"from", true, false},
+    {"to", true, false},
+    {"reverse", false, false},
+    {"limit", true, false},
+    {"keys-only", false, false},
+    {"format", true, false},
+    {"batch", true, false},
+    {"json", false, false},
+}};
+
+struct CommandSpec {
+  std::string_view name;
+  int (*run)(const Invocation&);
+  size_t min_operands;  // DB included
+  size_t max_operands;
+  bool writes;
+  std::vector<std::string_view> options;  // command options it accepts
+  std::string_view synopsis;
+  std::string_view help;
+};
+
+const std::vector<CommandSpec>& Commands() {
+  static const std::vector<CommandSpec> commands = {
+      {"put",
+       RunPut,
+       3,
+       3,
+       true,
+       {},
+       "put DB KEY VALUE",
+       "Stores VALUE under KEY (replacing any value) in one transaction. Creates\n"
+       "DB when it does not exist.\n"},
+      {"get",
+       RunGet,
+       2,
+       2,
+       false,
+       {},
+       "get DB KEY",
+       "Prints the value of KEY followed by a newline. Exit status 1 when KEY is\n"
+       "absent.\n"},
+      {"del",
+       RunDel,
+       2,
+       2,
+       true,
+       {},
+       "del DB KEY",
+       "Deletes KEY. Exit status 1 (and nothing written) when KEY is absent.\n"},
+      {"scan",
+       RunScan,
+       1,
+       1,
+       false,
+       {"from", "to", "reverse", "limit", "keys-only", "format"},
+       "scan DB [--from K] [--to K] [--reverse] [--limit N] [--keys-only] [--format tsv|csv]",
+       "Prints the records with --from <= key < --to in key order, one per line in\n"
+       "the dump format (KEY<TAB>VALUE, escaped). --reverse walks from the high\n"
+       "end down; --limit stops after N records; --keys-only prints keys only.\n"},
+      {"load",
+       RunLoad,
+       1,
+       2,
+       true,
+       {"format", "batch"},
+       "load DB [FILE] [--format tsv|csv] [--batch N]",
+       "Stores the records of FILE (default: standard input): KEY<TAB>VALUE lines\n"
+       "with escapes as dump writes them, or RFC 4180 CSV with --format csv. Commits\n"
+       "one write transaction per N records (--batch, default 10000); on an error\n"
+       "the batches committed before it stay. Draws a progress line on standard\n"
+       "error when it is a terminal. Creates DB when it does not exist.\n"},
+      {"dump",
+       RunScan,
+       1,
+       1,
+       false,
+       {"format"},
+       "dump DB [--format tsv|csv]",
+       "Prints every record in key order in exactly the format load reads, so\n"
+       "`sombra dump A | sombra load B` copies any keys and values. TSV escapes\n"
+       "tab, newline, backslash and every byte outside printable ASCII as\n"
+       "\\t \\n \\\\ \\xHH.\n"},
+      {"verify",
+       RunVerify,
+       1,
+       1,
+       false,
+       {},
+       "verify DB",
+       "Checks every page, checksum and the tree structure (DB::Verify). Prints\n"
+       "\"DB: OK\"; exit status 1 on corruption, naming where.\n"},
+      {"checkpoint",
+       RunCheckpoint,
+       1,
+       1,
+       true,
+       {},
+       "checkpoint DB",
+       "Writes every committed page into the page file and restarts the log.\n"},
+      {"stats",
+       RunStats,
+       1,
+       1,
+       false,
+       {"json"},
+       "stats DB [--json]",
+       "Prints the database's statistics (every Stats field, then the `all` map of\n"
+       "every counter by name); --json prints one JSON object.\n"},
+  };
+  return commands;
+}
+
+const CommandSpec* FindCommand(std::string_view name) {
+  for (const CommandSpec& c : Commands()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const OptionSpec* FindOption(std::string_view name) {
+  for (const OptionSpec& o : kOptions) {
+    if (o.name == name) return &o;
+  }
+  return nullptr;
+}
+
+constexpr std::string_view kGlobalHelp =
+    "Options (before or after the command):\n"
+    "  --page-size N      page size of a database created now (4096..65536, a\n"
+    "                     power of two; default 4096). An existing database keeps\n"
+    "                     its own, found in its file.\n"
+    "  --durability full|normal|off\n"
+    "                     what a commit promises after a crash (default full)\n"
+    "  --read-only        open without writing (the default for get, scan, dump,\n"
+    "                     verify and stats; refused by put, del, load, checkpoint)\n"
+    "  --hex              keys and values (operands, --from/--to, output, load\n"
+    "                     and dump fields) are hex: two digits per byte\n"
+    "  --help, -h         this text; `sombra COMMAND --help` for one command\n"
+    "  --                 the arguments after it are operands, even if they start\n"
+    "                     with --\n";
+
+constexpr std::string_view kExitHelp =
+    "Exit status: 0 success; 1 key not found (get, del) or corruption found\n"
+    "(verify); 2 usage error or any other error, with one line on stderr:\n"
+    "  sombra: COMMAND: DB: Code: message\n";
+
+std::string CommandHelp(const CommandSpec& c) {
+  std::string text = "Usage: sombra " + std::string(c.synopsis) + "\n\n" + std::string(c.help) +
+                     "\n" + std::string(kGlobalHelp) + "\n" + std::string(kExitHelp) +
+                     "\nSee docs/cli.md.\n";
+  return text;
+}
+
+bool ParseUint(std::string_view text, uint64_t* out) {
+  if (text.empty()) return false;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
+  return ec == std::errc() && ptr == end;
+}
+
+}  // namespace
+
+std::string Usage() {
+  std::string text =
+      "Usage: sombra COMMAND DB [ARGS] [OPTIONS]\n"
+      "\n"
+      "Sombra, a durable ordered key-value store: read and write a database\n"
+      "from the shell.\n"
+      "\n"
+      "Commands:\n";
+  for (const CommandSpec& c : Commands()) text += "  sombra " + std::string(c.synopsis) + "\n";
+  text += "  sombra help [COMMAND]\n\n";
+  text += kGlobalHelp;
+  text += "\n";
+  text += kExitHelp;
+  text +=
+      "\nKeys and values on the command line are taken literally (or as hex with\n"
+      "--hex). See docs/cli.md.\n";
+  return text;
+}
+
+int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+           std::ostream& err, bool err_is_tty, int64_t in_size) {
+  Invocation inv;
+  inv.in = &in;
+  inv.out = &out;
+  inv.err = &err;
+  inv.err_is_tty = err_is_tty;
+  inv.in_size = in_size;
+
+  // Pass 1: split options from operands.
+  std::vector<std::string> positional;
+  std::vector<std::pair<const OptionSpec*, std::string>> options;
+  bool help = false;
+  std::string parse_error;
+  bool operands_only = false;
+  for (size_t i = 0; i < args.size(); i++) {
+    const std::string& a = args[i];
+    if (operands_only || a.size() < 2 || a[0] != '-' || (a[1] != '-' && a != "-h")) {
+      positional.push_back(a);
+      continue;
+    }
+    if (a == "--") {
+      operands_only = true;
+      continue;
+    }
+    if (a == "-h") {
+      help = true;
+      continue;
+    }
+    const size_t eq = a.find('=');
+    const std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    const OptionSpec* spec = FindOption(name);
+    if (spec == nullptr) {
+      if (parse_error.empty()) parse_error = "unknown option --" + name;
+      continue;
+    }
+    std::string value;
+    if (spec->takes_value) {
+      if (eq != std::string::npos) {
+        value = a.substr(eq + 1);
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else if (parse_error.empty()) {
+        parse_error = "--" + name + " needs a value";
+      }
+    } else if (eq != std::string::npos && parse_error.empty()) {
+      parse_error = "--" + name + " takes no value";
+    }
+    if (spec->name == "help") help = true;
+    options.emplace_back(spec, value);
+  }
+
+  // The command, and help.
+  const CommandSpec* cmd = nullptr;
+  if (!positional.empty() && positional[0] == "help") {
+    help = true;
+    positional.erase(positional.begin());
+  }
+  if (!positional.empty()) {
+    cmd = FindCommand(positional[0]);
+    if (cmd == nullptr) {
+      return UsageError(inv, "unknown command '" + positional[0] + "'");
+    }
+    inv.command = std::string(cmd->name);
+  }
+  if (help) {
+    out << (cmd != nullptr ? CommandHelp(*cmd) : Usage());
+    out.flush();
+    return kExitOk;
+  }
+  if (cmd == nullptr) {
+    if (!parse_error.empty()) return UsageError(inv, parse_error);
+    err << Usage();
+    err.flush();
+    return kExitError;
+  }
+  if (!parse_error.empty()) return UsageError(inv, parse_error);
+
+  // Pass 2: option values.
+  std::optional<std::string> from_text, to_text;
+  for (const auto& [spec, value] : options) {
+    const std::string_view name = spec->name;
+    if (!spec->global) {
+      bool allowed = false;
+      for (std::string_view o : cmd->options) allowed = allowed || o == name;
+      if (!allowed) {
+        return UsageError(inv, "--" + std::string(name) + " does not apply to " + inv.command);
+      }
+    }
+    uint64_t n = 0;
+    if (name == "page-size") {
+      if (!ParseUint(value, &n) || n > UINT32_MAX) {
+        return UsageError(inv, "--page-size wants a number, not '" + value + "'");
+      }
+      inv.page_size = static_cast<uint32_t>(n);
+    } else if (name == "durability") {
+      if (value == "full") {
+        inv.durability = Durability::kFull;
+      } else if (value == "normal") {
+        inv.durability = Durability::kNormal;
+      } else if (value == "off") {
+        inv.durability = Durability::kOff;
+      } else {
+        return UsageError(inv, "--durability wants full, normal or off, not '" + value + "'");
+      }
+    } else if (name == "read-only") {
+      inv.read_only = true;
+    } else if (name == "hex") {
+      inv.hex = true;
+    } else if (name == "from") {
+      from_text = value;
+    } else if (name == "to") {
+      to_text = value;
+    } else if (name == "reverse") {
+      inv.reverse = true;
+    } else if (name == "limit") {
+      if (!ParseUint(value, &n)) {
+        return UsageError(inv, "--limit wants a number >= 0, not '" + value + "'");
+      }
+      inv.limit = n;
+    } else if (name == "keys-only") {
+      inv.keys_only = true;
+    } else if (name == "format") {
+      if (value == "tsv") {
+        inv.format = Format::kTsv;
+      } else if (value == "csv") {
+        inv.format = Format::kCsv;
+      } else {
+        return UsageError(inv, "--format wants tsv or csv, not '" + value + "'");
+      }
+    } else if (name == "batch") {
+      if (!ParseUint(value, &n) || n == 0) {
+        return UsageError(inv, "--batch wants a number >= 1, not '" + value + "'");
+      }
+      inv.batch = n;
+    } else if (name == "json") {
+      inv.json = true;
+    }
+  }
+
+  // Operands.
+  inv.operands.assign(positional.begin() + 1, positional.end());
+  if (inv.operands.size() < cmd->min_operands || inv.operands.size() > cmd->max_operands) {
+    return UsageError(inv, "expected: sombra " + std::string(cmd->synopsis));
+  }
+  if (inv.operands[0].empty()) return UsageError(inv, "DB is an empty path");
+  if (inv.read_only && cmd->writes) {
+    return UsageError(inv, "--read-only is refused: " + inv.command + " writes");
+  }
+  if (from_text && !DecodeOperand(inv, *from_text, "--from", &inv.from.emplace())) {
+    return kExitError;
+  }
+  if (to_text && !DecodeOperand(inv, *to_text, "--to", &inv.to.emplace())) return kExitError;
+  const int code = cmd->run(inv);
+  out.flush();
+  if (code == kExitOk && !out) {
+    return Fail(inv, kExitError, Status::IOError("cannot write the output"));
+  }
+  return code;
+}
+
+}  // namespace sombra::cli

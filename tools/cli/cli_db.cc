@@ -1,0 +1,78 @@
+// cli/cli_db.cc: opening the database and reporting errors.
+#include <string>
+
+#include "cli/cli.h"
+#include "cli/cli_internal.h"
+#include "cli/escape.h"
+#include "env/env.h"
+#include "pager/format.h"
+#include "pager/meta.h"
+
+namespace sombra::cli {
+
+namespace {
+
+// One line: a message never spans lines on stderr.
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+// The page size recorded in the newest valid meta page of an existing
+// file, or nothing (no file, empty, damaged: DB::Open reports that).
+std::optional<uint32_t> ExistingPageSize(const std::string& path) {
+  Env* env = Env::Default();
+  if (!env->FileExists(path) || env->IsDirectory(path)) return std::nullopt;
+  auto file = env->OpenFile(path, OpenMode::kReadOnly);
+  if (!file.ok()) return std::nullopt;
+  auto choice = pager::ReadNewestMeta(file->get());
+  if (!choice.ok() || !pager::IsValidPageSize(choice->meta.page_size)) return std::nullopt;
+  return choice->meta.page_size;
+}
+
+}  // namespace
+
+int Fail(const Invocation& inv, int code, const Status& status) {
+  *inv.err << "sombra: " << inv.command << ": " << OneLine(inv.db_path()) << ": "
+           << OneLine(status.ToString()) << "\n";
+  inv.err->flush();
+  return code;
+}
+
+int UsageError(const Invocation& inv, std::string_view message) {
+  *inv.err << "sombra: ";
+  if (!inv.command.empty()) *inv.err << inv.command << ": ";
+  *inv.err << OneLine(std::string(message)) << " (see: sombra "
+           << (inv.command.empty() ? "" : inv.command + " ") << "--help)\n";
+  inv.err->flush();
+  return kExitError;
+}
+
+Status OpenDb(const Invocation& inv, bool write, bool create, std::unique_ptr<DB>* db) {
+  Options options;
+  options.read_only = !write;
+  options.create_if_missing = write && create;
+  options.durability = inv.durability;
+  if (inv.page_size.has_value()) {
+    options.page_size = *inv.page_size;
+  } else if (auto existing = ExistingPageSize(inv.db_path())) {
+    options.page_size = *existing;
+  }
+  return DB::Open(options, inv.db_path(), db);
+}
+
+bool DecodeOperand(const Invocation& inv, std::string_view text, const char* what,
+                   std::string* out) {
+  if (!inv.hex) {
+    out->assign(text);
+    return true;
+  }
+  std::string why;
+  if (HexDecode(text, out, &why)) return true;
+  UsageError(inv, std::string(what) + " is not hex (--hex): " + why);
+  return false;
+}
+
+}  // namespace sombra::cli

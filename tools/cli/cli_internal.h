@@ -1,0 +1,73 @@
+// cli/cli_internal.h: what the command implementations share.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/record_io.h"
+#include "sombra/db.h"
+
+namespace sombra::cli {
+
+// One parsed command line and the streams it runs with.
+struct Invocation {
+  std::string command;
+  std::vector<std::string> operands;  // after the command: DB first
+
+  // Global options.
+  std::optional<uint32_t> page_size;
+  Durability durability = Durability::kFull;
+  bool read_only = false;
+  bool hex = false;
+
+  // Command options, already decoded (--from/--to honour --hex).
+  std::optional<std::string> from;
+  std::optional<std::string> to;
+  bool reverse = false;
+  std::optional<uint64_t> limit;
+  bool keys_only = false;
+  Format format = Format::kTsv;
+  uint64_t batch = 10000;
+  bool json = false;
+
+  std::istream* in = nullptr;
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  bool err_is_tty = false;
+  int64_t in_size = -1;
+
+  const std::string& db_path() const { return operands.at(0); }
+};
+
+// Writes "sombra: <command>: <db>: <status>" to err and returns `code`.
+int Fail(const Invocation& inv, int code, const Status& status);
+// Writes "sombra: <command>: <message>" to err and returns kExitError.
+int UsageError(const Invocation& inv, std::string_view message);
+
+// Opens the database per the invocation: read_only unless `write`;
+// creating it only when `create`. Without --page-size the page size of an
+// existing file is read from its meta page, so any database opens.
+Status OpenDb(const Invocation& inv, bool write, bool create, std::unique_ptr<DB>* db);
+
+// Decodes a KEY or VALUE operand (literal, or hex with --hex).
+bool DecodeOperand(const Invocation& inv, std::string_view text, const char* what,
+                   std::string* out);
+
+// The commands. Each returns an exit status and has already written any
+// error message.
+int RunPut(const Invocation& inv);
+int RunGet(const Invocation& inv);
+int RunDel(const Invocation& inv);
+int RunScan(const Invocation& inv);  // also dump
+int RunLoad(const Invocation& inv);
+int RunVerify(const Invocation& inv);
+int RunCheckpoint(const Invocation& inv);
+int RunStats(const Invocation& inv);
+
+}  // namespace sombra::cli

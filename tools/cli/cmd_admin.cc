@@ -1,0 +1,142 @@
+// cli/cmd_admin.cc: verify and stats (read_only opens).
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/cli.h"
+#include "cli/cli_internal.h"
+
+namespace sombra::cli {
+
+namespace {
+
+// A counter or timer average of Stats, already formatted.
+struct StatField {
+  const char* name;
+  std::string value;
+};
+
+std::string FormatDouble(double v) {
+  if (!std::isfinite(v)) return "0";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.3f", v);
+  return buf;
+}
+
+std::vector<StatField> NamedFields(const Stats& st) {
+  auto u = [](uint64_t v) { return std::to_string(v); };
+  return {
+      {"page_size", u(st.page_size)},
+      {"sequence", u(st.sequence)},
+      {"page_count", u(st.page_count)},
+      {"freelist_pages", u(st.freelist_pages)},
+      {"file_bytes", u(st.file_bytes)},
+      {"wal_file_bytes", u(st.wal_file_bytes)},
+      {"versions_in_memory", u(st.versions_in_memory)},
+      {"commits", u(st.commits)},
+      {"wal_records", u(st.wal_records)},
+      {"wal_bytes", u(st.wal_bytes)},
+      {"fsyncs", u(st.fsyncs)},
+      {"commits_per_fsync", FormatDouble(st.commits_per_fsync)},
+      {"checkpoints", u(st.checkpoints)},
+      {"checkpoint_pages", u(st.checkpoint_pages)},
+      {"recovery_records_replayed", u(st.recovery_records_replayed)},
+      {"key_decodes", u(st.key_decodes)},
+      {"key_cmps", u(st.key_cmps)},
+      {"memcopy_bytes", u(st.memcopy_bytes)},
+      {"allocator_builds", u(st.allocator_builds)},
+      {"allocator_page_parses", u(st.allocator_page_parses)},
+      {"allocator_cache_reuse", u(st.allocator_cache_reuse)},
+      {"allocator_split_triggers", u(st.allocator_split_triggers)},
+      {"allocator_failures", u(st.allocator_failures)},
+      {"allocator_compactions", u(st.allocator_compactions)},
+      {"allocator_bytes_moved", u(st.allocator_bytes_moved)},
+      {"leaf_splits", u(st.leaf_splits)},
+      {"leaf_merges", u(st.leaf_merges)},
+      {"pager_file_pages_read", u(st.pager_file_pages_read)},
+      {"pager_file_pages_written", u(st.pager_file_pages_written)},
+      {"pager_checksum_failures", u(st.pager_checksum_failures)},
+      {"insert_avg_us", FormatDouble(st.insert_avg_us)},
+      {"search_avg_us", FormatDouble(st.search_avg_us)},
+      {"commit_avg_ms", FormatDouble(st.commit_avg_ms)},
+  };
+}
+
+// `s` as a JSON string (metric names are ASCII; anything else is escaped).
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (b < 0x20 || b > 0x7E) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", b);
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+void WriteJson(const std::string& path, const Stats& st, std::ostream& out) {
+  out << "{\n  \"path\": " << JsonString(path);
+  for (const StatField& f : NamedFields(st)) {
+    out << ",\n  " << JsonString(f.name) << ": " << f.value;
+  }
+  out << ",\n  \"all\": {";
+  bool first = true;
+  for (const auto& [name, value] : st.all) {
+    out << (first ? "\n    " : ",\n    ") << JsonString(name) << ": " << value;
+    first = false;
+  }
+  out << (first ? "}" : "\n  }") << "\n}\n";
+}
+
+void WriteText(const Stats& st, std::ostream& out) {
+  size_t width = 0;
+  for (const StatField& f : NamedFields(st))
+    width = std::max(width, std::string_view(f.name).size());
+  for (const auto& [name, value] : st.all) width = std::max(width, name.size() + 2);
+  auto line = [&](std::string_view name, const std::string& value) {
+    out << name << std::string(width + 2 - name.size(), ' ') << value << "\n";
+  };
+  for (const StatField& f : NamedFields(st)) line(f.name, f.value);
+  out << "all:\n";
+  for (const auto& [name, value] : st.all) line("  " + name, std::to_string(value));
+}
+
+}  // namespace
+
+int RunVerify(const Invocation& inv) {
+  std::unique_ptr<DB> db;
+  Status s = OpenDb(inv, /*write=*/false, /*create=*/false, &db);
+  if (s.ok()) s = db->Verify();
+  if (s.IsCorruption()) return Fail(inv, kExitCheckFailed, s);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  *inv.out << inv.db_path() << ": OK\n";
+  inv.out->flush();
+  return kExitOk;
+}
+
+int RunStats(const Invocation& inv) {
+  std::unique_ptr<DB> db;
+  Status s = OpenDb(inv, /*write=*/false, /*create=*/false, &db);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  const Stats st = db->GetStats();
+  if (inv.json) {
+    WriteJson(inv.db_path(), st, *inv.out);
+  } else {
+    WriteText(st, *inv.out);
+  }
+  inv.out->flush();
+  return kExitOk;
+}
+
+}  // namespace sombra::cli

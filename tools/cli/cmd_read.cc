@@ -1,0 +1,99 @@
+// cli/cmd_read.cc: get, scan and dump (read_only opens).
+#include <memory>
+#include <string>
+
+#include "cli/cli.h"
+#include "cli/cli_internal.h"
+#include "cli/escape.h"
+#include "cli/record_io.h"
+
+namespace sombra::cli {
+
+namespace {
+
+// Output is flushed in chunks of about this many bytes.
+constexpr size_t kFlushBytes = 1 << 16;
+
+// Scans [from, to) forward, or backward from the high end, writing each
+// record to out. Returns the cursor's final status.
+Status ScanRange(const Invocation& inv, Cursor* cursor) {
+  const std::string_view from = inv.from ? std::string_view(*inv.from) : std::string_view();
+  const std::string_view to = inv.to ? std::string_view(*inv.to) : std::string_view();
+  if (!inv.reverse) {
+    if (inv.from) {
+      cursor->Seek(from);
+    } else {
+      cursor->SeekToFirst();
+    }
+  } else if (inv.to) {
+    cursor->Seek(to);
+    if (cursor->Valid()) {
+      cursor->Prev();
+    } else if (cursor->status().ok()) {
+      cursor->SeekToLast();
+    }
+  } else {
+    cursor->SeekToLast();
+  }
+  std::string buf;
+  uint64_t count = 0;
+  while (cursor->Valid()) {
+    if (inv.limit && count >= *inv.limit) break;
+    const std::string_view key = cursor->key();
+    if (!inv.reverse && inv.to && key >= to) break;
+    if (inv.reverse && inv.from && key < from) break;
+    AppendRecord(inv.format, inv.hex, key, cursor->value(), inv.keys_only, &buf);
+    count++;
+    if (buf.size() >= kFlushBytes) {
+      inv.out->write(buf.data(), static_cast<std::streamsize>(buf.size()));
+      buf.clear();
+    }
+    if (inv.reverse) {
+      cursor->Prev();
+    } else {
+      cursor->Next();
+    }
+  }
+  inv.out->write(buf.data(), static_cast<std::streamsize>(buf.size()));
+  inv.out->flush();
+  return cursor->status();
+}
+
+}  // namespace
+
+int RunGet(const Invocation& inv) {
+  std::string key;
+  if (!DecodeOperand(inv, inv.operands[1], "KEY", &key)) return kExitError;
+  std::unique_ptr<DB> db;
+  Status s = OpenDb(inv, /*write=*/false, /*create=*/false, &db);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  std::string value;
+  s = db->Get(key, &value);
+  if (s.IsNotFound()) {
+    return Fail(inv, kExitNotFound, Status::NotFound("key \"" + Escape(key) + "\""));
+  }
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  if (inv.hex) value = HexEncode(value);
+  value.push_back('\n');
+  inv.out->write(value.data(), static_cast<std::streamsize>(value.size()));
+  inv.out->flush();
+  return kExitOk;
+}
+
+int RunScan(const Invocation& inv) {
+  std::unique_ptr<DB> db;
+  Status s = OpenDb(inv, /*write=*/false, /*create=*/false, &db);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  std::unique_ptr<ReadTxn> txn;
+  s = db->BeginRead(&txn);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  {
+    std::unique_ptr<Cursor> cursor = txn->NewCursor();
+    s = ScanRange(inv, cursor.get());
+  }
+  txn.reset();
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  return kExitOk;
+}
+
+}  // namespace sombra::cli

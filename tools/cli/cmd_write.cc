@@ -1,0 +1,140 @@
+// cli/cmd_write.cc: put, del, load and checkpoint (writable opens).
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "cli/cli.h"
+#include "cli/cli_internal.h"
+#include "cli/escape.h"
+#include "cli/progress.h"
+#include "cli/record_io.h"
+
+namespace sombra::cli {
+
+namespace {
+
+// Records between two looks at the clock by the progress line.
+constexpr uint64_t kProgressEvery = 1024;
+
+}  // namespace
+
+int RunPut(const Invocation& inv) {
+  std::string key, value;
+  if (!DecodeOperand(inv, inv.operands[1], "KEY", &key) ||
+      !DecodeOperand(inv, inv.operands[2], "VALUE", &value)) {
+    return kExitError;
+  }
+  std::unique_ptr<DB> db;
+  Status s = OpenDb(inv, /*write=*/true, /*create=*/true, &db);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  s = db->Put(key, value);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  return kExitOk;
+}
+
+// Deletes inside one write transaction that first looks the key up, so the
+// exit status says whether it was there.
+int RunDel(const Invocation& inv) {
+  std::string key;
+  if (!DecodeOperand(inv, inv.operands[1], "KEY", &key)) return kExitError;
+  std::unique_ptr<DB> db;
+  Status s = OpenDb(inv, /*write=*/true, /*create=*/false, &db);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  std::unique_ptr<WriteTxn> txn;
+  s = db->BeginWrite(&txn);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  std::string ignored;
+  s = txn->Get(key, &ignored);
+  if (s.IsNotFound()) {
+    txn->Abort();
+    return Fail(inv, kExitNotFound, Status::NotFound("key \"" + Escape(key) + "\""));
+  }
+  if (s.ok()) s = txn->Delete(key);
+  if (s.ok()) s = txn->Commit();
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  return kExitOk;
+}
+
+int RunLoad(const Invocation& inv) {
+  std::istream* in = inv.in;
+  int64_t in_size = inv.in_size;
+  std::ifstream file;
+  if (inv.operands.size() > 1) {
+    const std::string& name = inv.operands[1];
+    file.open(name, std::ios::binary);
+    if (!file) {
+      const int e = errno;
+      return Fail(inv, kExitError,
+                  Status::IOError("cannot open input file " + name + ": " + std::strerror(e), e));
+    }
+    // A pipe or a FIFO (bash's <(...)) has no size: no ETA then.
+    std::error_code ec;
+    in_size = -1;
+    if (std::filesystem::is_regular_file(name, ec)) {
+      const uintmax_t size = std::filesystem::file_size(name, ec);
+      if (!ec) in_size = static_cast<int64_t>(size);
+    }
+    in = &file;
+  }
+  std::unique_ptr<DB> db;
+  Status s = OpenDb(inv, /*write=*/true, /*create=*/true, &db);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+
+  RecordReader reader(*in, inv.format, inv.hex);
+  Progress progress(*inv.err, inv.err_is_tty, in_size);
+  std::unique_ptr<WriteTxn> txn;
+  std::string key, value;
+  uint64_t records = 0;
+  uint64_t in_batch = 0;
+  // On any failure the open batch is aborted (by txn's destructor); the
+  // batches committed before it stay.
+  auto fail_at_line = [&](const Status& st) {
+    progress.Finish(records, reader.bytes_read());
+    return Fail(inv, kExitError, st.WithContext("line " + std::to_string(reader.line())));
+  };
+  while (reader.Next(&key, &value)) {
+    if (txn == nullptr) {
+      s = db->BeginWrite(&txn);
+      if (!s.ok()) return fail_at_line(s);
+    }
+    s = txn->Put(key, value);
+    if (!s.ok()) return fail_at_line(s);
+    records++;
+    if (++in_batch == inv.batch) {
+      s = txn->Commit();
+      if (!s.ok()) return fail_at_line(s);
+      txn.reset();
+      in_batch = 0;
+    }
+    if (records % kProgressEvery == 0) progress.Update(records, reader.bytes_read());
+  }
+  if (!reader.error().empty()) {
+    progress.Finish(records, reader.bytes_read());
+    return Fail(inv, kExitError, Status::InvalidArgument(reader.error()));
+  }
+  if (in->bad()) {
+    progress.Finish(records, reader.bytes_read());
+    return Fail(inv, kExitError, Status::IOError("cannot read the input"));
+  }
+  if (txn != nullptr) {
+    s = txn->Commit();
+    if (!s.ok()) return fail_at_line(s);
+    txn.reset();
+  }
+  progress.Finish(records, reader.bytes_read());
+  return kExitOk;
+}
+
+int RunCheckpoint(const Invocation& inv) {
+  std::unique_ptr<DB> db;
+  Status s = OpenDb(inv, /*write=*/true, /*create=*/false, &db);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  s = db->Checkpoint();
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  return kExitOk;
+}
+
+}  // namespace sombra::cli
