@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   sombra::Options options;
   options.durability = sombra::Durability::kFull;
   std::unique_ptr<sombra::DB> db;
+  (void)sombra::DestroyDB(path);  // start from an empty database every run
   Check(sombra::DB::Open(options, path, &db), "open");
 
   // 2. Write several keys atomically: all of them or none after a crash.

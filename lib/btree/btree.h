@@ -94,6 +94,8 @@ class BTreeWriter {
   std::unordered_map<uint32_t, LeafAllocatorSnapshot> cache_;
   std::vector<uint8_t> scratch_;
   std::vector<uint8_t> scratch2_;
+  std::string record_;           // Put's encoded record
+  std::vector<PathEntry> path_;  // Put's descent path
 };
 
 // Ordered iteration over the tree rooted at `root` as `read` sees it.

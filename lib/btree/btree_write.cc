@@ -130,7 +130,12 @@ Status BTreeWriter::EncodeRecord(std::string_view key, std::string_view value,
   const size_t inline_size = VarintLength(key.size()) + VarintLength(uint64_t{value.size()} << 1) +
                              key.size() + value.size();
   if (inline_size <= MaxInlineRecord(page_size_)) {
-    *record = EncodeLeafRecord(key, value);
+    // The same bytes as EncodeLeafRecord, into the reused buffer.
+    record->clear();
+    PutVarint32(record, static_cast<uint32_t>(key.size()));
+    PutVarint32(record, static_cast<uint32_t>(value.size() << 1));
+    record->append(key);
+    record->append(value);
     return Status::OK();
   }
   SOMBRA_ASSIGN_OR_RETURN(uint32_t first, WriteOverflow(txn_, value, c_));
@@ -161,11 +166,11 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
     cache_[root] = LeafAllocatorSnapshot::InitEmpty(page, page_size_, {}, {}, 0, 0, c_);
     txn_->SetRoot(root);
   }
-  std::string record;
+  std::string& record = record_;  // reused: no allocation per Put
   bool encoded = false, freed = false;
   // Usually one pass; a second when the split had to leave the record out.
   for (int attempt = 0; attempt < 4; ++attempt) {
-    std::vector<PathEntry> path;
+    std::vector<PathEntry>& path = path_;
     uint32_t leaf;
     SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
     SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * snap, LeafSnapshot(leaf));

@@ -35,9 +35,8 @@ constexpr size_t kHighFenceLenOffset = 50;  // u16: leaf: high fence length (0: 
 constexpr size_t kFencesOffset = 52;        // low fence bytes, then high fence bytes
 constexpr size_t kNodeHeaderEnd = 52;
 
-// Slot entry: u16 record offset, u16 record length, u32 key head (the first
-// four key bytes, big-endian, zero-padded) so a search compares integers
-// before it decodes a record.
+// Slot entry: u16 record offset, u16 record length, u32 key head (KeyHead
+// below) so a search compares integers before it decodes a record.
 constexpr size_t kSlotSize = 8;
 
 // Leaf record: varint key length, varint value code, key, then the value.
@@ -61,9 +60,22 @@ inline uint32_t MaxKeySize(uint32_t page_size) { return page_size / 4; }
 // A leaf record larger than this stores its value in overflow pages.
 inline uint32_t MaxInlineRecord(uint32_t page_size) { return page_size / 4 + 64; }
 
+// The key head of a slot (docs/format/page.md, "Key head"): an integer
+// whose order agrees with the keys' (a < b implies head(a) <= head(b)), so
+// a search decides on it alone whenever two heads differ. Leading zero
+// bytes are counted rather than copied, so that big-endian integer keys,
+// whose first bytes are all zero, still get distinct heads:
+//   - a key of zero bytes only: 0;
+//   - else, with z = its leading zero bytes (at most 254):
+//     (255 - z) << 24 | the 3 key bytes from position z (zero-padded).
+// A key with more leading zeros is smaller, hence the smaller top byte.
 inline uint32_t KeyHead(std::string_view key) {
-  uint32_t h = 0;
-  for (size_t i = 0; i < 4; ++i) {
+  size_t z = 0;
+  while (z < key.size() && key[z] == 0) ++z;
+  if (z == key.size()) return 0;
+  if (z > 254) z = 254;
+  uint32_t h = 255u - static_cast<uint32_t>(z);
+  for (size_t i = z; i < z + 3; ++i) {
     h = (h << 8) | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
   }
   return h;

@@ -18,9 +18,17 @@ void PagerTxn::SetRoot(uint32_t root) {
   state_changed_ = true;
 }
 
-Result<const uint8_t*> PagerTxn::Read(uint32_t page_no) {
+PagerTxn::Dirty* PagerTxn::FindDirty(uint32_t page_no) {
+  CacheEntry& c = cache_[page_no % kCacheEntries];
+  if (c.dirty != nullptr && c.page_no == page_no) return c.dirty;
   auto it = dirty_.find(page_no);
-  if (it != dirty_.end()) return static_cast<const uint8_t*>(it->second.buf.get());
+  if (it == dirty_.end()) return nullptr;
+  c = CacheEntry{page_no, &it->second};  // map nodes never move; entries are never erased
+  return c.dirty;
+}
+
+Result<const uint8_t*> PagerTxn::Read(uint32_t page_no) {
+  if (Dirty* d = FindDirty(page_no)) return static_cast<const uint8_t*>(d->buf.get());
   if (page_no >= state_.page_count) {
     return Status::InvalidArgument("page " + std::to_string(page_no) + " of " + pager_->path() +
                                    " is beyond the page count " +
@@ -30,8 +38,7 @@ Result<const uint8_t*> PagerTxn::Read(uint32_t page_no) {
 }
 
 Result<PagerTxn::Dirty*> PagerTxn::Touch(uint32_t page_no) {
-  auto it = dirty_.find(page_no);
-  if (it != dirty_.end()) return &it->second;
+  if (Dirty* d = FindDirty(page_no)) return d;
   if (page_no < kFirstDataPage || page_no >= state_.page_count) {
     return Status::InvalidArgument("cannot write page " + std::to_string(page_no) + " of " +
                                    pager_->path() + ": outside [2, page count " +
@@ -43,7 +50,12 @@ Result<PagerTxn::Dirty*> PagerTxn::Touch(uint32_t page_no) {
   d.buf.reset(new uint8_t[ps]);
   std::memcpy(d.buf.get(), committed, ps);
   d.base_lsn = DecodeFixed64(committed + kHeaderLsnOffset);
-  return &dirty_.emplace(page_no, std::move(d)).first->second;
+  // A page with no image in the log since the checkpoint is logged whole
+  // anyway: its byte ranges need not be kept.
+  d.whole = d.base_lsn == 0 || pager_->imaged_.count(page_no) == 0;
+  Dirty* entry = &dirty_.emplace(page_no, std::move(d)).first->second;
+  cache_[page_no % kCacheEntries] = CacheEntry{page_no, entry};
+  return entry;
 }
 
 Result<uint8_t*> PagerTxn::Write(uint32_t page_no) {
@@ -52,14 +64,20 @@ Result<uint8_t*> PagerTxn::Write(uint32_t page_no) {
 }
 
 void PagerTxn::NoteWrite(uint32_t page_no, uint32_t offset, uint32_t length) {
-  auto it = dirty_.find(page_no);
-  if (it == dirty_.end() || length == 0) return;
-  it->second.ranges.emplace_back(offset, offset + length);
+  Dirty* d = FindDirty(page_no);
+  if (d == nullptr || length == 0 || d->whole) return;
+  d->ranges.emplace_back(offset, offset + length);
+  // Many edits of one page in one transaction: an image is about as small
+  // as their deltas, and keeping the list bounded keeps commits cheap.
+  if (d->ranges.size() > kMaxRangesPerPage) {
+    d->whole = true;
+    d->ranges.clear();
+    d->ranges.shrink_to_fit();
+  }
 }
 
 void PagerTxn::NoteWholePage(uint32_t page_no) {
-  auto it = dirty_.find(page_no);
-  if (it != dirty_.end()) it->second.whole = true;
+  if (Dirty* d = FindDirty(page_no)) d->whole = true;
 }
 
 Result<uint32_t> PagerTxn::Allocate(PageKind kind, uint8_t** page) {

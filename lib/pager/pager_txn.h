@@ -76,6 +76,16 @@ class PagerTxn {
 
   PagerTxn(Pager* pager, std::unique_lock<std::mutex> slot, const TreeState& state);
   Result<Dirty*> Touch(uint32_t page_no);
+  // The page's entry in dirty_, or null (a small direct-mapped cache in
+  // front of the map: a Put touches the same few pages again and again).
+  Dirty* FindDirty(uint32_t page_no);
+  struct CacheEntry {
+    uint32_t page_no = 0;
+    Dirty* dirty = nullptr;
+  };
+  static constexpr uint32_t kCacheEntries = 16;
+
+  static constexpr size_t kMaxRangesPerPage = 64;
 
   Pager* const pager_;
   std::unique_lock<std::mutex> slot_;
@@ -84,6 +94,7 @@ class PagerTxn {
   bool state_changed_ = false;
   bool done_ = false;
   std::map<uint32_t, Dirty> dirty_;
+  CacheEntry cache_[kCacheEntries];
   std::vector<std::shared_ptr<const MappedRegion>> pins_;  // regions read through
 };
 

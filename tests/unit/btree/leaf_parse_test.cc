@@ -358,11 +358,11 @@ TEST(LeafPageExampleTest, MatchesDoc) {
   EXPECT_EQ(bytes(52, 3), (V{'d', 'o', 'g'}));
   EXPECT_EQ(bytes(55, 7), (V{0x03, 0x04, 'a', 'n', 't', 'A', '1'}));  // the hole
   EXPECT_EQ(bytes(62, 9), (V{0x03, 0x08, 'c', 'a', 't', 'm', 'e', 'o', 'w'}));
-  EXPECT_EQ(bytes(4088, 8), (V{0x3e, 0x00, 0x09, 0x00, 0x00, 0x74, 0x61, 0x63}));
+  EXPECT_EQ(bytes(4088, 8), (V{0x3e, 0x00, 0x09, 0x00, 0x74, 0x61, 0x63, 0xff}));
   // The gap: zeros from InitEmpty, then the stale 8 bytes of the slot that
   // "ant" had before the erase (gap bytes are meaningless).
   EXPECT_EQ(bytes(71, 4080 - 71), V(4080 - 71, 0));
-  EXPECT_EQ(bytes(4080, 8), (V{0x37, 0x00, 0x07, 0x00, 0x00, 0x74, 0x6e, 0x61}));
+  EXPECT_EQ(bytes(4080, 8), (V{0x37, 0x00, 0x07, 0x00, 0x74, 0x6e, 0x61, 0xff}));
 
   Result<LeafAllocatorSnapshot> r = LeafAllocatorSnapshot::Parse(page.data(), kPage, tc.c);
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -136,17 +136,44 @@ TEST(LeafRecordTest, RandomBytesNeverMisdecode) {
   }
 }
 
-TEST(KeyHeadTest, PreservesOrder) {
+std::string HexOf(const std::string& s) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+TEST(KeyHeadTest, Examples) {
   EXPECT_EQ(KeyHead(""), 0u);
-  EXPECT_EQ(KeyHead("a"), 0x61000000u);
-  EXPECT_EQ(KeyHead("abcdef"), 0x61626364u);
+  EXPECT_EQ(KeyHead(std::string(3, '\0')), 0u);  // zero bytes only
+  EXPECT_EQ(KeyHead("a"), 0xff610000u);
+  EXPECT_EQ(KeyHead("abcdef"), 0xff616263u);
+  EXPECT_EQ(KeyHead(std::string("\0\0\x01\x02\x03\x04", 6)), 0xfd010203u);
+  // Big-endian 8-byte integers: the significant bytes make the head.
+  EXPECT_EQ(KeyHead(std::string("\0\0\0\0\0\x0f\x42\x40", 8)), 0xfa0f4240u);
+  EXPECT_NE(KeyHead(std::string("\0\0\0\0\0\0\x01\x00", 8)),
+            KeyHead(std::string("\0\0\0\0\0\0\x01\x01", 8)));
+  // Runs of 254 or more zeros share the top byte; the bytes at 254.. follow.
+  EXPECT_EQ(KeyHead(std::string(300, '\0') + "x") >> 24, 1u);
+  EXPECT_EQ(KeyHead(std::string(254, '\0') + "xyz"), 0x0178797au);
+}
+
+TEST(KeyHeadTest, PreservesOrder) {
   std::mt19937_64 rng(sombra::test::TestSeed());
-  for (int i = 0; i < 20000; ++i) {
+  for (int i = 0; i < 50000; ++i) {
     std::string a = test::RandomKey(rng, 0, 6, 3);
     std::string b = test::RandomKey(rng, 0, 6, 3);
+    // Leading zero runs of every length, and keys of zeros only.
+    if (rng() % 2 == 0) a.insert(0, rng() % 8, '\0');
+    if (rng() % 2 == 0) b.insert(0, rng() % 8, '\0');
+    if (rng() % 16 == 0) a.assign(rng() % 4, '\0');
+    if (rng() % 64 == 0) b.insert(0, 250 + rng() % 10, '\0');
     if (!a.empty() && rng() % 4 == 0) a[rng() % a.size()] = '\0';
     if (a > b) std::swap(a, b);
-    EXPECT_LE(KeyHead(a), KeyHead(b)) << a << " " << b;
+    EXPECT_LE(KeyHead(a), KeyHead(b)) << HexOf(a) << " " << HexOf(b);
   }
 }
 

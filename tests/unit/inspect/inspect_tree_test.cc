@@ -139,12 +139,12 @@ const char kLeafPage6[] = R"(page 6 of {DB}
   low fence:         "key-0000000000000315"
   high fence:        +infinity
   slots:             6
-    0: offset 72, length 30, head 0x6b65792d
-    1: offset 102, length 30, head 0x6b65792d
-    2: offset 274, length 49, head 0x6b65792d
-    3: offset 162, length 34, head 0x6b65792d
-    4: offset 196, length 30, head 0x6b65792d
-    5: offset 226, length 48, head 0xff000102
+    0: offset 72, length 30, head 0xff6b6579
+    1: offset 102, length 30, head 0xff6b6579
+    2: offset 274, length 49, head 0xff6b6579
+    3: offset 162, length 34, head 0xff6b6579
+    4: offset 196, length 30, head 0xff6b6579
+    5: offset 226, length 48, head 0xffff0001
   records:           6
     0: key "key-0000000000000315", value 8 bytes inline: "val-0315"
     1: key "key-0000000000000316", value 8 bytes inline: "val-0316"
@@ -199,9 +199,9 @@ TEST_F(InspectTreeTest, InternalPage) {
   arena start:       52
   used bytes:        98 of 4044 (2.4%)
   slots:             3
-    0: offset 52, length 25, head 0x6b65792d
-    1: offset 77, length 24, head 0x6b65792d
-    2: offset 101, length 25, head 0x6b65792d
+    0: offset 52, length 25, head 0xff6b6579
+    1: offset 77, length 24, head 0xff6b6579
+    2: offset 101, length 25, head 0xff6b6579
   records:           3
     0: separator "key-0000000000000105", child 3
     1: separator "key-000000000000021", child 5
@@ -488,7 +488,7 @@ TEST_F(InspectTreeTest, Json) {
         "\"free_end\":4048,\"hole_bytes\":30,\"left_sibling\":5,\"right_sibling\":0,"
         "\"low_fence_length\":20,\"high_fence_length\":0,\"valid\":true,\"arena_start\":72,"
         "\"used_bytes\":269,\"usable_bytes\":4044,\"fill\":\"6.7%\"",
-        "\"high_fence\":null", "{\"index\":5,\"offset\":226,\"length\":48,\"head\":\"0xff000102\"}",
+        "\"high_fence\":null", "{\"index\":5,\"offset\":226,\"length\":48,\"head\":\"0xffff0001\"}",
         "{\"index\":3,\"key\":{\"hex\":\"6b65792d30303030303030303030303030333138\","
         "\"text\":\"key-0000000000000318\"},\"value_length\":10240,\"overflow\":true,"
         "\"first_page\":7}",

@@ -171,7 +171,28 @@ TEST_F(PagerDamageTest, NewerFormatVersionIsRefusedClearly) {
   }
   auto pager = Open();
   ASSERT_TRUE(pager.status().IsNotSupported()) << pager.status().ToString();
-  EXPECT_NE(pager.status().message().find("format version 2"), std::string::npos);
+  EXPECT_NE(pager.status().message().find("format version " + std::to_string(kFormatVersion + 1)),
+            std::string::npos);
+}
+
+// A version-1 file (key heads of the first four bytes) is refused, naming
+// both versions, and left as it was.
+TEST_F(PagerDamageTest, OlderFormatVersionIsRefusedClearly) {
+  Build(1);
+  for (uint32_t slot : {0u, 1u}) {
+    std::string page = test::ReadAt(path_, uint64_t{slot} * 4096, 4096);
+    auto* p = reinterpret_cast<uint8_t*>(page.data());
+    EncodeFixed32(p + kMetaVersionOffset, 1);
+    SealPage(p, 4096, DecodeFixed64(p + kMetaSaltOffset));
+    PatchFile(path_, uint64_t{slot} * 4096, page);
+  }
+  const std::string before = test::ReadAt(path_, 0, 8192);
+  auto pager = Open();
+  ASSERT_TRUE(pager.status().IsNotSupported()) << pager.status().ToString();
+  EXPECT_NE(pager.status().message().find("format version 1; this build reads version 2"),
+            std::string::npos)
+      << pager.status().ToString();
+  EXPECT_EQ(test::ReadAt(path_, 0, 8192), before);
 }
 
 TEST_F(PagerDamageTest, SecondOpenInThisProcessIsBusy) {
