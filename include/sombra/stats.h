@@ -25,8 +25,9 @@ struct Stats {
   uint64_t commits = 0;
   uint64_t wal_records = 0;
   uint64_t wal_bytes = 0;
-  uint64_t fsyncs = 0;
-  double commits_per_fsync = 0;  // commits / log fsyncs (0 before any fsync)
+  uint64_t fsyncs = 0;  // every log fdatasync (commits, new log headers, failures)
+  // commits / the fdatasyncs that made commits durable (0 before any).
+  double commits_per_fsync = 0;
   uint64_t checkpoints = 0;
   uint64_t checkpoint_pages = 0;
   uint64_t recovery_records_replayed = 0;

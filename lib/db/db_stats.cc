@@ -29,8 +29,9 @@ Stats DBImpl::GetStats() {
   s.wal_records = get("wal_records");
   s.wal_bytes = get("wal_bytes");
   s.fsyncs = get("fsyncs");
+  const uint64_t commit_syncs = get("wal_commit_fsyncs");
   s.commits_per_fsync =
-      s.fsyncs == 0 ? 0.0 : static_cast<double>(s.commits) / static_cast<double>(s.fsyncs);
+      commit_syncs == 0 ? 0.0 : static_cast<double>(s.commits) / static_cast<double>(commit_syncs);
   s.checkpoints = get("checkpoints");
   s.checkpoint_pages = get("checkpoint_pages");
   s.recovery_records_replayed = get("recovery_records_replayed");

@@ -67,6 +67,7 @@ WalWriter::WalWriter(std::unique_ptr<File> file, const WalHeader& header, uint64
     compressed_saved_ = metrics->GetCounter("wal_compressed_bytes_saved");
     fsyncs_ = metrics->GetCounter("fsyncs");
     syncs_grouped_ = metrics->GetCounter("wal_syncs_grouped");
+    commit_syncs_ = metrics->GetCounter("wal_commit_fsyncs");
   }
 }
 
@@ -170,7 +171,10 @@ Status WalWriter::SyncTo(uint64_t end_offset) {
     const uint64_t target = written_;
     const uint64_t batches = written_batches_;
     lock.unlock();
-    if (fsyncs_ != nullptr) fsyncs_->Add();
+    if (fsyncs_ != nullptr) {
+      fsyncs_->Add();
+      commit_syncs_->Add();
+    }
     Status s = file_->Sync();
     lock.lock();
     syncing_ = false;

@@ -70,7 +70,8 @@ class WalWriter {
   // is overwritten). `metrics` (may be null) must outlive the writer; it
   // gets the counters wal_records, wal_bytes, wal_image_records,
   // wal_delta_records, wal_compressed_bytes_saved, fsyncs and
-  // wal_syncs_grouped (batches covered by an fdatasync beyond the first).
+  // wal_syncs_grouped (batches covered by an fdatasync beyond the first)
+  // and wal_commit_fsyncs (the fdatasyncs of SyncTo, i.e. for commits).
   // InvalidArgument when page_size, db_salt (0) or start_lsn (0) is bad.
   static Result<std::unique_ptr<WalWriter>> Open(Env* env, const std::string& path,
                                                  uint32_t page_size, uint64_t db_salt,
@@ -145,6 +146,7 @@ class WalWriter {
   Counter* compressed_saved_ = nullptr;
   Counter* fsyncs_ = nullptr;
   Counter* syncs_grouped_ = nullptr;
+  Counter* commit_syncs_ = nullptr;  // fdatasyncs that made commits durable (SyncTo)
 
   mutable std::mutex mu_;
   std::condition_variable sync_done_;
