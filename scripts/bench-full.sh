@@ -5,9 +5,10 @@
 # threads). Run from the repository after `scripts/setup.sh build`.
 #
 #   scripts/bench-full.sh [OUT_DIR]     (default /tmp/sombra-bench-full)
+# SOMBRA_BENCH=PATH picks another compare-bench binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BENCH=build/release/tools/bench/compare-bench
+BENCH=${SOMBRA_BENCH:-build/release/tools/bench/compare-bench}
 OUT=${1:-/tmp/sombra-bench-full}
 mkdir -p "$OUT"
 run() {

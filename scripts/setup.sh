@@ -67,13 +67,11 @@ case "$MODE" in
     DIR=${SOMBRA_DEMO_DIR:-/tmp/sombra-demo}
     rm -rf "$DIR"
     say "compare-bench: Sombra against every installed peer (databases in $DIR)"
-    build/release/tools/bench/compare-bench --mode all --docs 100000 --commit-docs 300 \
+    build/release/tools/bench/compare-bench --mode all --docs 300000 --commit-docs 300 \
       --repeat 1 --dir "$DIR" --keep
-    DB=$(find "$DIR" -type f -path '*sombra*' -name '*.db' | sort | head -n 1)
-    if [ -n "$DB" ]; then
-      say "sombra-inspect $DB tree"
-      build/release/tools/inspect/sombra-inspect "$DB" tree
-    fi
+    DB=$DIR/sombra-inserts-random/db.sombra
+    say "sombra-inspect $DB tree (the B+tree after 300,000 random inserts)"
+    build/release/tools/inspect/sombra-inspect "$DB" tree
     ;;
   test)
     say "test suite (release)"
