@@ -42,7 +42,6 @@ Result<std::unique_ptr<Pager>> Pager::Open(Env* env, const std::string& path,
   pager->wal_path_ = path + "-wal";
   // An existing file's page size wins over options.page_size.
   pager->batch_ = std::make_unique<wal::BatchBuilder>(pager->page_size(), options.wal_compression);
-  pager->scratch_.resize(pager->page_size());
   SOMBRA_RETURN_IF_ERROR(pager->Recover());
   return pager;
 }

@@ -28,8 +28,13 @@
 //  2. Every version in the map with lsn <= published_.lsn is durable in the
 //     log (durability full) or in the page file.
 //  3. The page file holds, for every page without versions, its content at
-//     the checkpoint LSN; versions are dropped only after the page file
-//     holds their content or a newer one and no reader needs them.
+//     the checkpoint LSN. Of a page's versions, at most one is marked as
+//     the file's content (PageVersion::in_file), set only when the
+//     checkpoint that wrote it completed and cleared, under version_mu_,
+//     when a checkpoint chooses to overwrite the page. A version a reader
+//     needs is dropped only with the file's version, when every reader is
+//     at or above it and no held map region has a private copy of the page
+//     (docs/design/checkpoint.md, "Invariants").
 //  4. After a failed log write or fsync, no transaction commits until the
 //     database is reopened (sticky error); reads keep working.
 //
@@ -42,6 +47,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -88,6 +94,17 @@ struct PagerOptions {
   uint32_t normal_sync_interval_ms = 50;
 };
 
+// Points of the commit and checkpoint paths where a test may run code
+// (Pager::SetTestHook): deterministic schedules of the races between
+// committers, readers and a checkpoint, without sleeps.
+enum class PagerHook {
+  kPublishedBeforePrune,     // Publish made commits visible, has not pruned yet
+  kPruned,                   // PruneVersions has cut versions (bins not chained yet)
+  kCheckpointPagesChosen,    // at-risk pages preserved, pages to write chosen
+  kCheckpointPagesWritten,   // pages written, map not refreshed, nothing synced
+  kCheckpointMetaPublished,  // meta page durable, log not restarted
+};
+
 class Pager {
  public:
   static Result<std::unique_ptr<Pager>> Open(Env* env, const std::string& path,
@@ -122,6 +139,10 @@ class Pager {
   uint64_t wal_bytes() const;
   size_t version_count() const;
   MetricsRegistry* metrics() const { return metrics_; }
+
+  // Tests only: `hook` runs, in the thread that reaches it, at each point
+  // of PagerHook. Set it before the threads that may reach it start.
+  void SetTestHook(std::function<void(PagerHook)> hook) { hook_ = std::move(hook); }
 
  private:
   friend class PagerTxn;
@@ -159,6 +180,9 @@ class Pager {
   // that bins are only ever released and chained under that lock.
   void EndRead(uint64_t lsn, std::shared_ptr<RetireBin> bin);
   void SetSticky(const Status& s);
+  void RunHook(PagerHook point) const {
+    if (hook_) hook_(point);
+  }
   std::vector<uint64_t> ReaderLsnsLocked() const;
 
   Env* const env_;
@@ -178,7 +202,7 @@ class Pager {
   TreeState committed_;
   std::unordered_set<uint32_t> imaged_;  // pages with an image since the checkpoint
   std::unique_ptr<wal::BatchBuilder> batch_;
-  std::vector<uint8_t> scratch_;
+  std::function<void(PagerHook)> hook_;
 
   // Versions: readers lock-free; changes under version_mu_.
   mutable std::mutex version_mu_;
@@ -191,7 +215,7 @@ class Pager {
     std::shared_ptr<const std::unordered_set<uint32_t>> pages;
   };
   std::vector<Preserved> preserved_;
-  // The page file's checkpoint LSN, for pruning without touching its meta.
+  // The page file's checkpoint LSN (the last completed checkpoint).
   std::atomic<uint64_t> checkpoint_lsn_{0};
   // The highest LSN known durable (synced log or page file).
   std::atomic<uint64_t> durable_lsn_{0};

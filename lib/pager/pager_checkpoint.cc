@@ -41,25 +41,40 @@ Status Pager::CheckpointLocked() {
     std::lock_guard<std::mutex> lock(version_mu_);
     pages.assign(versions_.pages().begin(), versions_.pages().end());
   }
+  // What the checkpoint writes, decided with the at-risk pages in one
+  // critical section (docs/design/checkpoint.md, "Invariants"): the head of
+  // each page, unless the file holds it already. From here until the
+  // checkpoint completes, the file's bytes of a page being written are not
+  // known (old, new or torn): its file mark is cleared, so no prune lets
+  // the file stand in for a version of it.
+  std::vector<uint32_t> to_write;
+  std::vector<PageVersion*> heads;
+  bool preserved_any = false;
   Status s = [&]() -> Status {
     SOMBRA_RETURN_IF_ERROR(file_->EnsureCapacity(state.page_count));
-    // 2. Pages that a reader may still read from the file (it is older than
-    //    every version of the page) are preserved in every live region.
     const uint64_t ps = page_size();
-    // Chains change under version_mu_ (a committer still publishing may
-    // prune); heads are never cut outside a checkpoint, so the pointers
-    // taken here stay valid while the pages are written.
-    std::vector<uint32_t> at_risk;
-    std::vector<const PageVersion*> heads;
     {
       std::lock_guard<std::mutex> lock(version_mu_);
+      std::vector<uint32_t> at_risk;
       for (uint32_t page_no : pages) {
-        heads.push_back(versions_.Head(page_no));
+        // Heads are never cut while the writer slot is held: every head is
+        // published (Publish(all) above) and the newest version at or below
+        // the published LSN, or it is the file's version, whose mark only
+        // this checkpoint clears.
+        PageVersion* head = const_cast<PageVersion*>(versions_.Head(page_no));
+        if (head == nullptr) continue;
+        // 2. Pages a reader may still read from the file (it is older than
+        //    every version of the page) are preserved in every live region.
         const PageVersion* oldest = versions_.Oldest(page_no);
-        if (oldest_reader != UINT64_MAX && oldest != nullptr && oldest_reader < oldest->lsn &&
-            page_no < file_->durable_meta().page_count) {
+        if (oldest_reader < oldest->lsn && page_no < file_->durable_meta().page_count) {
           at_risk.push_back(page_no);
         }
+        if (head->in_file)
+          continue;  // the file holds it: rewriting it would expose
+                     // bytes in no log to a torn write
+        versions_.SetInFile(page_no, nullptr);
+        to_write.push_back(page_no);
+        heads.push_back(head);
       }
       if (!at_risk.empty()) {
         auto preserved_pages =
@@ -72,19 +87,17 @@ Status Pager::CheckpointLocked() {
           preserved_.push_back(Preserved{region, preserved_pages});
         }
         kept_for_readers_->Add(at_risk.size());
+        preserved_any = true;
       }
     }
-    // 3. The newest version of each page, once per page. A head at or
-    // below the last checkpoint is what the file already holds (it is kept
-    // only for readers): rewriting it would put bytes that are in no log at
-    // risk of a torn write.
-    const uint64_t previous = checkpoint_lsn_.load();
-    for (size_t i = 0; i < pages.size(); ++i) {
-      if (heads[i] == nullptr || heads[i]->lsn <= previous) continue;
-      SOMBRA_RETURN_IF_ERROR(file_->WritePage(pages[i], heads[i]->data.get()));
+    RunHook(PagerHook::kCheckpointPagesChosen);
+    // 3. The newest version of each page, once per page.
+    for (size_t i = 0; i < to_write.size(); ++i) {
+      SOMBRA_RETURN_IF_ERROR(file_->WritePage(to_write[i], heads[i]->data.get()));
     }
-    checkpoint_pages_->Add(pages.size());
-    if (!at_risk.empty()) SOMBRA_RETURN_IF_ERROR(file_->RefreshMap());
+    checkpoint_pages_->Add(to_write.size());
+    RunHook(PagerHook::kCheckpointPagesWritten);
+    if (preserved_any) SOMBRA_RETURN_IF_ERROR(file_->RefreshMap());
     // 4. The pages are durable, then the meta page that names them.
     if (sync) SOMBRA_RETURN_IF_ERROR(file_->SyncData());
     CrashPoint(kCrashBeforeMeta);
@@ -95,8 +108,8 @@ Status Pager::CheckpointLocked() {
     next.freelist_count = state.freelist_count;
     next.checkpoint_lsn = state.lsn;
     SOMBRA_RETURN_IF_ERROR(file_->PublishMeta(next));
-    checkpoint_lsn_ = state.lsn;
     CrashPoint(kCrashAfterMeta);
+    RunHook(PagerHook::kCheckpointMetaPublished);
     // 5. The log restarts with a new salt.
     if (wal_ != nullptr) {
       SOMBRA_RETURN_IF_ERROR(wal_->Restart(++wal_generation_, state.lsn + 1));
@@ -104,8 +117,16 @@ Status Pager::CheckpointLocked() {
     return Status::OK();
   }();
   if (!s.ok()) {
+    // The written pages keep no file mark: their versions stay until no
+    // reader needs them, and readers never fall through to those bytes.
     SetSticky(s);
     return s;
+  }
+  {
+    // The checkpoint is complete: the file holds each written head.
+    std::lock_guard<std::mutex> lock(version_mu_);
+    for (size_t i = 0; i < to_write.size(); ++i) versions_.SetInFile(to_write[i], heads[i]);
+    checkpoint_lsn_ = state.lsn;
   }
   imaged_.clear();
   uint64_t d = durable_lsn_.load();

@@ -1,5 +1,6 @@
 // The commit path: log, version, release the writer slot, sync, publish.
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 
 #include "pager/pager.h"
@@ -175,6 +176,7 @@ void Pager::Publish(bool all) {
   }
   std::sort(pages.begin(), pages.end());
   pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
+  RunHook(PagerHook::kPublishedBeforePrune);
   PruneVersions(pages, snapshots);
 }
 
@@ -195,20 +197,35 @@ void Pager::PruneVersions(const std::vector<uint32_t>& pages,
     // map region still held by a reader has preserved
     // (docs/design/checkpoint.md).
     const std::unordered_set<uint32_t> preserved = PreservedPagesAlive();
-    const uint64_t file_lsn = checkpoint_lsn_.load();
+    VersionMap::SuffixCheck check;
+#ifndef NDEBUG
+    // Before any suffix drop: the page file really holds the version it is
+    // said to hold (its header carries that version's LSN).
+    check = [this](uint32_t page_no, const PageVersion& v) {
+      std::shared_ptr<const MappedRegion> region = file_->Pin();
+      const uint64_t offset = uint64_t{page_no} * page_size();
+      assert(offset + page_size() <= region->size());
+      assert(DecodeFixed64(region->data() + offset + kHeaderLsnOffset) == v.lsn);
+      (void)region;
+      (void)offset;
+      (void)v;
+    };
+#endif
     for (uint32_t page_no : pages) {
-      const uint64_t f = preserved.count(page_no) != 0 ? 0 : file_lsn;
-      cut += versions_.Prune(page_no, snapshots, f, bin.get());
+      cut += versions_.Prune(page_no, snapshots, preserved.count(page_no) == 0, bin.get(), check);
     }
   }
+  RunHook(PagerHook::kPruned);
   if (cut == 0) return;
   versions_pruned_->Add(cut);
   // Readers that began before now hold the current bin, which will hold the
-  // new one: the cut versions live until they are all gone.
+  // new one: the cut versions live until they are all gone. Bins are only
+  // chained and released under reader_mu_ (pager.h): the local reference is
+  // moved into the chain here, not dropped after the lock.
   std::lock_guard<std::mutex> lock(reader_mu_);
   auto fresh = std::make_shared<RetireBin>();
   bin->set_next(fresh);
-  bin_->set_next(bin);
+  bin_->set_next(std::move(bin));
   bin_ = std::move(fresh);
 }
 

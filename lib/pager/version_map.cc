@@ -94,47 +94,52 @@ const PageVersion* VersionMap::Oldest(uint32_t page_no) const {
   return v;
 }
 
+PageVersion* VersionMap::InFile(uint32_t page_no) const {
+  for (PageVersion* v = const_cast<PageVersion*>(Head(page_no)); v != nullptr;
+       v = v->older.load(std::memory_order_relaxed)) {
+    if (v->in_file) return v;
+  }
+  return nullptr;
+}
+
+void VersionMap::SetInFile(uint32_t page_no, PageVersion* v) {
+  if (PageVersion* old = InFile(page_no)) old->in_file = false;
+  if (v != nullptr) v->in_file = true;
+}
+
 size_t VersionMap::Prune(uint32_t page_no, const std::vector<uint64_t>& snapshots,
-                         uint64_t file_lsn, RetireBin* bin) {
+                         bool file_may_stand_in, RetireBin* bin, const SuffixCheck& check) {
   std::atomic<PageVersion*>* slot = Slot(page_no);
   if (slot == nullptr || snapshots.empty()) return 0;
   PageVersion* head = slot->load(std::memory_order_relaxed);
   if (head == nullptr) return 0;
 
-  // Walk newest to oldest; snapshots are visited from the newest down, so
-  // each version is needed iff it is the first one at or below the next
-  // unsatisfied snapshot.
-  std::vector<PageVersion*> chain;
+  std::vector<PageVersion*> chain;  // newest first
   for (PageVersion* v = head; v != nullptr; v = v->older.load(std::memory_order_relaxed)) {
     chain.push_back(v);
   }
-  // The version the page file holds (the newest at or below file_lsn) is
-  // kept like a reader's: the suffix rule below must find exactly it.
-  std::vector<uint64_t> wanted(snapshots);
-  if (file_lsn != 0) {
-    wanted.insert(std::upper_bound(wanted.begin(), wanted.end(), file_lsn), file_lsn);
-  }
+  // needed[i]: some snapshot reads chain[i], or the writer will (not yet
+  // published), or the file holds it. Snapshots are visited from the
+  // newest down: a version is the newest at or below every snapshot in
+  // [its LSN, the next newer version's LSN).
   std::vector<bool> needed(chain.size(), false);
-  auto snap = wanted.rbegin();
+  auto snap = snapshots.rbegin();
+  size_t file_index = chain.size();
   for (size_t i = 0; i < chain.size(); ++i) {
-    if (chain[i]->lsn > snapshots.back()) {
-      needed[i] = true;  // not yet visible to anyone: the writer's
-      continue;
-    }
-    while (snap != wanted.rend() && *snap >= chain[i]->lsn) {
-      needed[i] = true;  // the newest version at or below *snap
+    if (chain[i]->in_file) file_index = i;
+    if (chain[i]->lsn > snapshots.back() || chain[i]->in_file) needed[i] = true;
+    while (snap != snapshots.rend() && *snap >= chain[i]->lsn) {
+      needed[i] = true;
       ++snap;
     }
   }
-  // The file suffix: the version the file holds and everything older.
+  // The suffix drop: every snapshot that would read the file version or an
+  // older one reads the file's bytes, which are the file version's.
   size_t suffix = chain.size();
-  if (file_lsn != 0) {
-    for (size_t i = 0; i < chain.size(); ++i) {
-      if (chain[i]->lsn <= file_lsn) {
-        if (snapshots.front() >= chain[i]->lsn) suffix = i;
-        break;
-      }
-    }
+  if (file_may_stand_in && file_index < chain.size() &&
+      snapshots.front() >= chain[file_index]->lsn) {
+    if (check) check(page_no, *chain[file_index]);
+    suffix = file_index;
   }
   size_t cut = 0;
   PageVersion* newer = nullptr;  // last kept version
@@ -143,14 +148,16 @@ size_t VersionMap::Prune(uint32_t page_no, const std::vector<uint64_t>& snapshot
       newer = chain[i];
       continue;
     }
-    // Unlink chain[i]: readers standing on it still find its older link.
-    PageVersion* older = (i + 1 < chain.size() && i + 1 < suffix) ? chain[i + 1] : nullptr;
-    if (i >= suffix) older = nullptr;
+    // Unlink chain[i]; readers standing on it still find its older link.
+    // Its successor is the next version kept, found when that one is kept
+    // (here: the next one, or nothing past the suffix).
+    PageVersion* older = (i + 1 < suffix) ? chain[i + 1] : nullptr;
     if (newer == nullptr) {
       slot->store(older, std::memory_order_release);
     } else {
       newer->older.store(older, std::memory_order_release);
     }
+    chain[i]->in_file = false;
     bin->Add(chain[i]);
     ++cut;
   }

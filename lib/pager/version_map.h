@@ -20,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <vector>
@@ -32,6 +33,11 @@ struct PageVersion {
   const uint64_t lsn;
   std::unique_ptr<uint8_t[]> data;  // page_size bytes, never changed once published
   std::atomic<PageVersion*> older{nullptr};
+  // True for the one version whose bytes the page file holds (written by a
+  // checkpoint that completed). At most one per chain; none when the file
+  // holds content older than every version, or content that is not known
+  // (a checkpoint is writing the page, or failed). Serialised by the caller.
+  bool in_file = false;
 };
 
 // Nodes cut from chains, freed when no reader can still see them.
@@ -67,20 +73,30 @@ class VersionMap {
   void Push(uint32_t page_no, std::unique_ptr<PageVersion> v);
   // The oldest version of the page, or null.
   const PageVersion* Oldest(uint32_t page_no) const;
+  // The version whose bytes the page file holds (in_file), or null.
+  PageVersion* InFile(uint32_t page_no) const;
+  // Marks `v` (a version of the page) as the file's content, clearing the
+  // mark of any other version of the page; null clears it.
+  void SetInFile(uint32_t page_no, PageVersion* v);
+
+  // Called before a suffix drop with the version the file is said to hold;
+  // a debug check that the page file really holds it (may be empty).
+  using SuffixCheck = std::function<void(uint32_t page_no, const PageVersion& file_version)>;
+
   // Drops the versions no reader needs, moving them to `bin`. A version is
   // needed when it is newer than every snapshot in `snapshots` (not yet
-  // published) or is the newest version at or below one of them. When
-  // `file_lsn` is not 0 the page file holds the content of the newest
-  // version at or below it; that version and all older ones are dropped
-  // together once no snapshot needs anything older (readers then read the
-  // file). REQUIRES: `snapshots` ascending and non-empty. Returns the
-  // number of versions dropped.
-  size_t Prune(uint32_t page_no, const std::vector<uint64_t>& snapshots, uint64_t file_lsn,
-               RetireBin* bin);
+  // published), is the newest version at or below one of them, or is the
+  // version the file holds (InFile). The file's version and every older one
+  // are dropped together (the *suffix drop*: readers then read the file)
+  // only when `file_may_stand_in` (no map region still held by a reader has
+  // a private copy of the page) and every snapshot is at or above its LSN.
+  // REQUIRES: `snapshots` ascending and non-empty. Returns the number of
+  // versions dropped.
+  size_t Prune(uint32_t page_no, const std::vector<uint64_t>& snapshots, bool file_may_stand_in,
+               RetireBin* bin, const SuffixCheck& check = {});
   // Pages with at least one version, ascending.
   const std::set<uint32_t>& pages() const { return pages_; }
   size_t version_count() const { return version_count_; }
-  size_t bytes(uint32_t page_size) const { return version_count_ * page_size; }
 
  private:
   static constexpr int kLeafBits = 12;
