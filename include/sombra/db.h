@@ -62,6 +62,16 @@ class ReadTxn {
 
 // One at a time per database; the destructor aborts an uncommitted one.
 // After Commit or Abort every call returns InvalidArgument.
+//
+// A failed write is atomic (docs/api.md, "Failed writes"): after any error
+// of Put, Delete or Get other than InvalidArgument for a bad key or value
+// (which changes nothing and leaves the transaction usable) and NotFound,
+// the transaction is failed. Every later Put, Delete and Get returns that
+// first error, its cursors turn invalid with it, and Commit returns it,
+// logs nothing and ends the transaction (as Abort does). The database stays
+// exactly as before the transaction, and writable: a failed split cascade
+// or overflow-value replacement never leaves orphaned or freed-but-used
+// pages behind.
 class WriteTxn {
  public:
   virtual ~WriteTxn();

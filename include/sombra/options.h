@@ -57,6 +57,18 @@ struct Options {
 
   // Memory for page versions; 0 chooses a default. Default: 0.
   size_t cache_bytes = 0;
+
+  // Salvage a damaged write-ahead log. Without it (the default), a log
+  // whose damage cannot be a crash's torn tail (a damaged record followed by
+  // a commit that records it as durable, or a damaged log header followed
+  // by committed transactions the page file lacks) makes Open return
+  // Corruption naming the log, the offset and the record, and no file is
+  // changed. With it, Open replays the transactions before the damage and
+  // drops the rest: read-only, in memory only; for writing, the valid
+  // prefix is checkpointed and the damaged log is kept aside as
+  // `PATH-wal.salvaged` (replacing an older one) before a new log starts.
+  // A log without damage opens exactly as without salvage. Default: false.
+  bool salvage_wal = false;
 };
 
 }  // namespace sombra

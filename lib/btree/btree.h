@@ -51,9 +51,14 @@ class BTreeWriter {
   ~BTreeWriter();
 
   // InvalidArgument (nothing written) for an empty or oversized key or an
-  // oversized value.
+  // oversized value. Any other error (a failed allocation, file growth or
+  // page read; damage) may leave the transaction's pages half-changed (a
+  // split without its separator, pages taken or freed): the caller must
+  // abort the transaction, never commit it (db::WriteTxnImpl refuses to).
+  // A replaced overflow value's chain is freed only after the new value is
+  // written.
   Status Put(std::string_view key, std::string_view value);
-  // *existed (may be null) says whether the key was there.
+  // *existed (may be null) says whether the key was there. Errors as Put.
   Status Delete(std::string_view key, bool* existed);
   Status Get(std::string_view key, std::string* value);
   PageReader reader();

@@ -167,7 +167,13 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
     txn_->SetRoot(root);
   }
   std::string& record = record_;  // reused: no allocation per Put
-  bool encoded = false, freed = false;
+  // The new value first (an overflow chain is written in full here), the
+  // old one's chain is freed only after that: a failure in between leaves
+  // the old value whole, never a record pointing at free pages. (A failed
+  // Put still leaves the transaction half-changed; db::WriteTxnImpl refuses
+  // to commit it.)
+  SOMBRA_RETURN_IF_ERROR(EncodeRecord(key, value, &record));
+  bool freed = false;
   // Usually one pass; a second when the split had to leave the record out.
   for (int attempt = 0; attempt < 4; ++attempt) {
     std::vector<PathEntry>& path = path_;
@@ -179,8 +185,6 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
     size_t i = snap->LowerBound(page, key, &exact);
     if (exact && !freed) SOMBRA_RETURN_IF_ERROR(FreeValue(snap->Record(page, i)));
     freed = true;
-    if (!encoded) SOMBRA_RETURN_IF_ERROR(EncodeRecord(key, value, &record));
-    encoded = true;
     Sink sink(txn_, leaf);
     LeafAllocator alloc(page, snap, &sink, c_);
     PendingInsert pending;

@@ -109,7 +109,9 @@ Result<uint32_t> WriteOverflow(pager::PagerTxn* txn, std::string_view value,
     uint8_t* page = nullptr;
     Result<uint32_t> page_no = txn->Allocate(pager::PageKind::kOverflow, &page);
     if (!page_no.ok()) {
-      // Give back what this call took, so the transaction stays usable.
+      // Give back what this call took, so that the pages this transaction
+      // holds stay accounted for (a failed Put fails the whole transaction
+      // anyway: db::WriteTxnImpl never commits it).
       for (uint32_t p : written) (void)txn->Free(p);
       return page_no.status();
     }

@@ -40,8 +40,8 @@ class SnapshotCursor final : public Cursor {
 class WriteCursor final : public Cursor {
  public:
   WriteCursor(btree::BTreeWriter* writer, uint32_t page_size, const btree::BtreeCounters& c,
-              std::shared_ptr<const bool> alive)
-      : writer_(writer), page_size_(page_size), c_(c), alive_(std::move(alive)) {
+              std::shared_ptr<const WriteTxnState> txn)
+      : writer_(writer), page_size_(page_size), c_(c), txn_(std::move(txn)) {
     Finished();
   }
 
@@ -96,13 +96,17 @@ class WriteCursor final : public Cursor {
 
  private:
   // A cursor over the tree as it is now; false when the cursor is unusable.
-  // True (and the cursor invalid) once the transaction has finished.
+  // True (and the cursor invalid) once the transaction has finished (status
+  // InvalidArgument) or failed (its first error: its pages may be half
+  // changed, so they are not read).
   bool Finished() {
-    if (writer_ != nullptr && *alive_) return false;
+    if (writer_ != nullptr && !txn_->finished && txn_->error.ok()) return false;
     valid_ = false;
     cur_.reset();
     if (status_.ok()) {
-      status_ = Status::InvalidArgument("cursor of a finished write transaction");
+      status_ = writer_ != nullptr && !txn_->finished
+                    ? txn_->error
+                    : Status::InvalidArgument("cursor of a finished write transaction");
     }
     return true;
   }
@@ -127,7 +131,7 @@ class WriteCursor final : public Cursor {
   btree::BTreeWriter* const writer_;
   const uint32_t page_size_;
   const btree::BtreeCounters& c_;
-  const std::shared_ptr<const bool> alive_;
+  const std::shared_ptr<const WriteTxnState> txn_;
   std::optional<btree::TreeCursor> cur_;
   uint64_t version_ = 0;
   bool valid_ = false;
@@ -145,8 +149,8 @@ std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
 
 std::unique_ptr<Cursor> NewWriteCursor(btree::BTreeWriter* writer, uint32_t page_size,
                                        const btree::BtreeCounters& c,
-                                       std::shared_ptr<const bool> alive) {
-  return std::make_unique<WriteCursor>(writer, page_size, c, std::move(alive));
+                                       std::shared_ptr<const WriteTxnState> state) {
+  return std::make_unique<WriteCursor>(writer, page_size, c, std::move(state));
 }
 
 }  // namespace sombra::db

@@ -9,8 +9,10 @@
 // Invariants:
 //  1. Every ReadTxn, WriteTxn and Cursor is destroyed before the DBImpl
 //     (the caller's contract, as in LMDB and LevelDB).
-//  2. A WriteTxn is either open (holds the writer slot) or finished; a
-//     finished one answers every call with InvalidArgument.
+//  2. A WriteTxn is open (holds the writer slot), failed (holds the slot;
+//     every call but Abort returns its first error; Commit returns it and
+//     finishes the transaction) or finished; a finished one answers every
+//     call with InvalidArgument.
 //
 // Thread safety: as DB (db.h).
 #pragma once
@@ -72,10 +74,16 @@ Status ValidateOptions(const Options& options, const std::string& path);
 // (db_cursor.cc).
 std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
                                           const btree::BtreeCounters& c);
-// `alive` is false once the transaction has finished: the cursor then
-// turns invalid with InvalidArgument instead of touching the writer.
+// What a write transaction's cursors know of it (shared with them).
+struct WriteTxnState {
+  bool finished = false;  // committed or aborted
+  Status error;           // the first error that failed it (docs/api.md)
+};
+// Once the transaction has finished the cursor turns invalid with
+// InvalidArgument, once it has failed with its first error, instead of
+// touching the writer.
 std::unique_ptr<Cursor> NewWriteCursor(btree::BTreeWriter* writer, uint32_t page_size,
                                        const btree::BtreeCounters& c,
-                                       std::shared_ptr<const bool> alive);
+                                       std::shared_ptr<const WriteTxnState> state);
 
 }  // namespace sombra::db

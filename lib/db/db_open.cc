@@ -25,7 +25,7 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
 Status DestroyDB(const std::string& path) {
   Env* env = Env::Default();
   if (!env->FileExists(path)) return Status::NotFound("database does not exist: " + path);
-  for (const char* suffix : {"-wal", "-lock", ""}) {
+  for (const char* suffix : {"-wal", "-wal.salvaged", "-lock", ""}) {
     const std::string file = path + suffix;
     if (env->FileExists(file)) SOMBRA_RETURN_IF_ERROR(env->RemoveFile(file));
   }
@@ -79,11 +79,13 @@ Status OpenWithEnv(Env* env, const Options& options, const std::string& path,
     return Status::InvalidArgument(path + " is a directory, not a Sombra database");
   }
   const bool exists = env->FileExists(path);
+  // A missing page file beside a log: the pager refuses it (Corruption
+  // naming both files) when the log holds records.
   if (!exists) {
-    if (options.read_only) {
+    if (options.read_only && !env->FileExists(path + "-wal")) {
       return Status::NotFound("database does not exist (read_only open): " + path);
     }
-    if (!options.create_if_missing) {
+    if (!options.create_if_missing && !env->FileExists(path + "-wal")) {
       return Status::NotFound("database does not exist (create_if_missing is false): " + path);
     }
   } else {
@@ -91,7 +93,8 @@ Status OpenWithEnv(Env* env, const Options& options, const std::string& path,
     if (options.error_if_exists && size > 0) {
       return Status::InvalidArgument("database already exists (error_if_exists): " + path);
     }
-    if (size > 0) {
+    // Shorter than two meta pages: the pager says why it is refused.
+    if (size >= 2 * uint64_t{pager::kMinPageSize}) {
       SOMBRA_ASSIGN_OR_RETURN(uint32_t existing, ExistingPageSize(env, path));
       if (existing != options.page_size) {
         return Status::InvalidArgument("database " + path + " has page size " +
@@ -101,8 +104,10 @@ Status OpenWithEnv(Env* env, const Options& options, const std::string& path,
     }
   }
   auto metrics = std::make_unique<MetricsRegistry>();
-  SOMBRA_ASSIGN_OR_RETURN(
-      auto pager, pager::Pager::Open(env, path, options, pager::PagerOptions{}, metrics.get()));
+  pager::PagerOptions pager_options;
+  pager_options.salvage_wal = options.salvage_wal;
+  SOMBRA_ASSIGN_OR_RETURN(auto pager,
+                          pager::Pager::Open(env, path, options, pager_options, metrics.get()));
   *db = std::make_unique<DBImpl>(std::move(metrics), std::move(pager), env);
   return Status::OK();
 }

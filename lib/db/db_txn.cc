@@ -29,7 +29,12 @@ Status WriteTxnImpl::CheckOpen() const {
     return Status::InvalidArgument("write transaction on " + db_->path() +
                                    " is finished (committed or aborted)");
   }
-  return Status::OK();
+  return state_->error;
+}
+
+Status WriteTxnImpl::Check(Status s) {
+  if (!s.ok() && !s.IsNotFound() && state_->error.ok()) state_->error = s;
+  return s;
 }
 
 Status WriteTxnImpl::Put(std::string_view key, std::string_view value) {
@@ -40,7 +45,7 @@ Status WriteTxnImpl::Put(std::string_view key, std::string_view value) {
                                    " bytes is over the limit of " + std::to_string(kMaxValueSize));
   }
   ScopedTimer t(db_->insert_timer());
-  return writer_->Put(key, value);
+  return Check(writer_->Put(key, value));
 }
 
 Status WriteTxnImpl::Delete(std::string_view key) { return Delete(key, nullptr); }
@@ -48,24 +53,32 @@ Status WriteTxnImpl::Delete(std::string_view key) { return Delete(key, nullptr);
 Status WriteTxnImpl::Delete(std::string_view key, bool* existed) {
   SOMBRA_RETURN_IF_ERROR(CheckOpen());
   SOMBRA_RETURN_IF_ERROR(db_->CheckKey(key));
-  return writer_->Delete(key, existed);
+  return Check(writer_->Delete(key, existed));
 }
 
 Status WriteTxnImpl::Get(std::string_view key, std::string* value) {
   SOMBRA_RETURN_IF_ERROR(CheckOpen());
   SOMBRA_RETURN_IF_ERROR(db_->CheckKey(key));
   ScopedTimer t(db_->search_timer());
-  return writer_->Get(key, value);
+  return Check(writer_->Get(key, value));
 }
 
 std::unique_ptr<Cursor> WriteTxnImpl::NewCursor() {
-  if (!CheckOpen().ok()) return NewWriteCursor(nullptr, 0, db_->counters(), alive_);
-  return NewWriteCursor(writer_.get(), txn_->page_size(), db_->counters(), alive_);
+  if (txn_ == nullptr) return NewWriteCursor(nullptr, 0, db_->counters(), state_);
+  // A failed transaction's cursor is invalid with its first error.
+  return NewWriteCursor(writer_.get(), txn_->page_size(), db_->counters(), state_);
 }
 
 Status WriteTxnImpl::Commit() {
+  if (txn_ != nullptr && !state_->error.ok()) {
+    // A failed transaction is never committed: it ends here, as Abort, and
+    // the database stays as it was before the transaction.
+    const Status first = state_->error;
+    Abort();
+    return first;
+  }
   SOMBRA_RETURN_IF_ERROR(CheckOpen());
-  *alive_ = false;
+  state_->finished = true;
   writer_.reset();
   Status s = txn_->Commit();
   txn_.reset();  // releases the writer slot
@@ -74,7 +87,7 @@ Status WriteTxnImpl::Commit() {
 
 void WriteTxnImpl::Abort() {
   if (txn_ == nullptr) return;
-  *alive_ = false;
+  state_->finished = true;
   writer_.reset();
   txn_->Abort();
   txn_.reset();

@@ -31,6 +31,12 @@ class ReadTxnImpl final : public ReadTxn {
   btree::PageReader reader_;
 };
 
+// A WriteTxn is open, failed or finished (db_impl.h, invariant 2). Any
+// error of Put, Delete or Get other than the argument checks made here
+// (InvalidArgument for a bad key or value, or a finished transaction) and
+// NotFound fails the transaction: the B+tree may have changed some pages
+// and not others, so Commit returns that first error instead and nothing of
+// the transaction reaches the log (docs/api.md, "Failed writes").
 class WriteTxnImpl final : public WriteTxn {
  public:
   WriteTxnImpl(const DBImpl* db, std::unique_ptr<pager::PagerTxn> txn);
@@ -45,14 +51,22 @@ class WriteTxnImpl final : public WriteTxn {
   Status Commit() override;
   void Abort() override;
 
+  // Tests only: the page-level transaction (to inject faults into it).
+  // Null once the transaction has finished.
+  pager::PagerTxn* pager_txn_for_test() const { return txn_.get(); }
+
  private:
+  // InvalidArgument when finished, the first error when failed.
   Status CheckOpen() const;
+  // Records `s` as the transaction's first error unless it is OK or
+  // NotFound; returns `s`.
+  Status Check(Status s);
 
   const DBImpl* const db_;
   std::unique_ptr<pager::PagerTxn> txn_;
   std::unique_ptr<btree::BTreeWriter> writer_;
-  // Shared with the transaction's cursors; false once it has finished.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Shared with the transaction's cursors.
+  std::shared_ptr<WriteTxnState> state_ = std::make_shared<WriteTxnState>();
 };
 
 }  // namespace sombra::db

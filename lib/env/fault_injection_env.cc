@@ -68,6 +68,11 @@ void FaultInjectionEnv::FailNext(Op op, int err, uint64_t skip) {
   failures_.push_back(Failure{op, err, skip});
 }
 
+void FaultInjectionEnv::ClearFailures() {
+  std::lock_guard<std::mutex> lock(mu_);
+  failures_.clear();
+}
+
 void FaultInjectionEnv::CrashAfterOps(uint64_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   crash_after_ = mutating_ops_ + n;
@@ -215,7 +220,9 @@ std::string FaultInjectionEnv::Replay(const FileState& state, CrashMode mode) {
 Status FaultInjectionEnv::Crash(CrashMode mode) {
   std::lock_guard<std::mutex> lock(mu_);
   Status first_error;
-  for (auto& [path, state] : files_) {
+  for (auto& entry : files_) {
+    const std::string& path = entry.first;  // (a lambda below uses it: no structured binding)
+    auto& state = entry.second;
     if (state->pending.empty()) continue;
     std::string content = Replay(*state, mode);
     state->pending.clear();

@@ -49,6 +49,8 @@ class FaultInjectionEnv final : public Env {
 
   // --- fault controls ---
   void FailNext(Op op, int err, uint64_t skip = 0);
+  // Forgets the FailNext failures that have not fired yet.
+  void ClearFailures();
   void CrashAfterOps(uint64_t n);
   // Inactive: every mutating call fails with EIO and changes nothing.
   void SetActive(bool active);

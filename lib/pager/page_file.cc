@@ -12,6 +12,35 @@ namespace {
 constexpr uint64_t kMinGrowBytes = 1 << 20;   // 1 MiB
 constexpr uint64_t kMaxGrowBytes = 64 << 20;  // 64 MiB
 
+// True when the log beside the page file holds bytes past its header: a
+// record header at offset 64 that is not all zero. A log that was never
+// written, or was trimmed at a clean close, has none.
+bool LogHasRecords(Env* env, const std::string& wal_path, uint64_t* wal_size) {
+  *wal_size = 0;
+  if (!env->FileExists(wal_path)) return false;
+  auto log = env->OpenFile(wal_path, OpenMode::kReadOnly);
+  if (!log.ok()) return false;
+  auto size = (*log)->Size();
+  if (!size.ok() || *size < 80) return false;
+  *wal_size = *size;
+  char head[16];
+  size_t got = 0;
+  if (!(*log)->ReadAt(64, sizeof(head), head, &got).ok() || got != sizeof(head)) return true;
+  for (char c : head) {
+    if (c != 0) return true;
+  }
+  return false;
+}
+
+// Corruption for a page file that is missing, empty or too short beside a
+// log with records: creating a database there would throw the log away.
+Status RefuseBesideLog(const std::string& path, const std::string& what, uint64_t wal_size) {
+  return Status::Corruption("page file " + path + " " + what + ", but its log " + path +
+                            "-wal holds records (" + std::to_string(wal_size) +
+                            " bytes): refusing to create a new database over them (restore the "
+                            "page file, or move the log away to start afresh)");
+}
+
 uint64_t NewSalt() {
   std::random_device rd;
   uint64_t salt = (static_cast<uint64_t>(rd()) << 32) ^ rd();
@@ -45,6 +74,10 @@ Result<std::unique_ptr<PageFile>> PageFile::Open(Env* env, const std::string& pa
     return Status::InvalidArgument("is a directory, not a database: " + path);
   }
   const bool exists = env->FileExists(path);
+  uint64_t wal_size = 0;
+  if (!exists && LogHasRecords(env, path + "-wal", &wal_size)) {
+    return RefuseBesideLog(path, "is missing", wal_size);
+  }
   if (exists && options.error_if_exists) {
     return Status::InvalidArgument("database already exists: " + path);
   }
@@ -63,6 +96,9 @@ Result<std::unique_ptr<PageFile>> PageFile::Open(Env* env, const std::string& pa
         pager->file_,
         env->OpenFile(path, options.read_only ? OpenMode::kReadOnly : OpenMode::kReadWrite));
     SOMBRA_ASSIGN_OR_RETURN(uint64_t size, pager->file_->Size());
+    if (size < 2 * uint64_t{kMinPageSize} && LogHasRecords(env, path + "-wal", &wal_size)) {
+      return RefuseBesideLog(path, "is truncated to " + std::to_string(size) + " bytes", wal_size);
+    }
     if (size == 0 && !options.read_only) {
       // An empty file is a database whose creation never wrote its metas.
       SOMBRA_RETURN_IF_ERROR(pager->Create(options));
@@ -93,16 +129,22 @@ Status PageFile::Create(const Options& options) {
 Status PageFile::Load() {
   SOMBRA_ASSIGN_OR_RETURN(MetaChoice choice, ReadNewestMeta(file_.get()));
   meta_ = choice.meta;
+  other_meta_status_ = choice.slot_status[1 - choice.slot];
   page_size_ = meta_.page_size;
   salt_ = meta_.salt;
   scratch_.assign(meta_.page_size, 0);
   SOMBRA_ASSIGN_OR_RETURN(file_size_, file_->Size());
   const uint64_t needed = meta_.page_count * meta_.page_size;
   if (file_size_ < needed) {
+    uint64_t wal_size = 0;
+    const std::string beside = LogHasRecords(env_, path_ + "-wal", &wal_size)
+                                   ? " (its log " + path_ + "-wal, " + std::to_string(wal_size) +
+                                         " bytes, is left untouched)"
+                                   : "";
     return Status::Corruption("file " + path_ + " is truncated: " + std::to_string(file_size_) +
-                              " bytes, but the meta page counts " +
+                              " bytes, but meta page " + std::to_string(choice.slot) + " counts " +
                               std::to_string(meta_.page_count) + " pages of " +
-                              std::to_string(meta_.page_size) + " bytes");
+                              std::to_string(meta_.page_size) + " bytes" + beside);
   }
   SOMBRA_ASSIGN_OR_RETURN(map_, FileMap::Open(env_, path_, file_size_));
   return Status::OK();

@@ -57,6 +57,10 @@ class PageFile {
   // The meta page in force on disk.
   const Meta& durable_meta() const { return meta_; }
   uint32_t durable_meta_slot() const { return MetaSlotFor(meta_.checkpoint_seq); }
+  // Why the other meta page (not the one in force) was found invalid at
+  // open; OK when it was valid.
+  const Status& other_meta_status() const { return other_meta_status_; }
+  uint64_t file_size() const { return file_size_; }
   // Page slots the file has room for without growing.
   uint64_t capacity_pages() const { return file_size_ / meta_.page_size; }
 
@@ -114,6 +118,7 @@ class PageFile {
   std::unique_ptr<File> file_;
   std::unique_ptr<FileMap> map_;
   Meta meta_;
+  Status other_meta_status_;
   // Fixed at open; read by concurrent readers (meta_ is not).
   uint32_t page_size_ = 0;
   uint64_t salt_ = 0;

@@ -1,6 +1,7 @@
 // Recovery: replay the committed transactions of the log over the page file
 // (docs/format/wal.md, "Recovery"), then checkpoint them (or, read-only,
 // keep them in memory).
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
@@ -20,98 +21,205 @@ struct TxnRecord {
   std::vector<std::pair<uint32_t, std::string>> ranges;  // delta
 };
 
+// The meta page in force is the older of the two when the newer one is
+// damaged. A log started from a newer meta tells (its start LSN is above
+// the older meta's checkpoint LSN + 1); without such a log, a page of the
+// file carrying an LSN above the checkpoint LSN does: it was written by a
+// checkpoint whose meta page is the damaged one. Corruption naming the
+// damaged meta page then; OK when nothing says the valid meta is stale.
+Status CheckMetaNotStale(const PageFile& file, const std::string& wal_path) {
+  const Status& other = file.other_meta_status();
+  if (other.ok()) return Status::OK();
+  const Meta& meta = file.durable_meta();
+  const uint32_t ps = file.page_size();
+  std::shared_ptr<const MappedRegion> region = file.Pin();
+  const uint64_t pages = std::min<uint64_t>(region->size(), file.file_size()) / ps;
+  for (uint64_t n = kFirstDataPage; n < pages && n <= UINT32_MAX; ++n) {
+    const uint8_t* page = region->data() + n * ps;
+    const uint64_t lsn = DecodeFixed64(page + kHeaderLsnOffset);
+    if (lsn <= meta.checkpoint_lsn) continue;
+    if (!VerifyPage(page, ps, static_cast<uint32_t>(n), file.salt(), file.path()).ok()) continue;
+    return Status::Corruption(
+        "meta page " + std::to_string(1 - file.durable_meta_slot()) + " of " + file.path() +
+        " is damaged (" + other.message() + ") and page " + std::to_string(n) + " carries LSN " +
+        std::to_string(lsn) + ", newer than the checkpoint LSN " +
+        std::to_string(meta.checkpoint_lsn) + " of meta page " +
+        std::to_string(file.durable_meta_slot()) +
+        ": the damaged meta page was the one in force, and the older one would serve stale "
+        "data (no log " +
+        wal_path + " tells the newer state)");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status Pager::Recover() {
   const Meta& meta = file_->durable_meta();
-  committed_ = TreeState{meta.checkpoint_lsn, meta.root, meta.page_count, meta.freelist_head,
-                         meta.freelist_count};
-  durable_lsn_ = meta.checkpoint_lsn;
-  checkpoint_lsn_ = meta.checkpoint_lsn;
+  const uint32_t ps = page_size();
   uint64_t generation = 0;
   std::unordered_map<uint32_t, std::unique_ptr<uint8_t[]>> pages;  // newest content
-  const uint32_t ps = page_size();
+  bool log_vouches_for_meta = false;  // a log started from this meta (or an older one)
+  bool salvaged = false;              // damage past a torn tail was dropped (salvage)
+
+  // Reads the log into `pages` and committed_; a Corruption verdict leaves
+  // every file untouched.
+  auto read_log = [&](File* log, uint64_t* stop_offset) -> Status {
+    committed_ = TreeState{meta.checkpoint_lsn, meta.root, meta.page_count, meta.freelist_head,
+                           meta.freelist_count};
+    pages.clear();
+    imaged_.clear();
+    recovery_ = RecoveryStats{};
+    salvaged = false;
+    log_vouches_for_meta = false;
+    *stop_offset = 0;
+    wal::WalReader reader(log);
+    Status opened = reader.Open();
+    if (opened.IsNotSupported() || opened.IsIOError()) return opened;
+    if (opened.IsCorruption()) {
+      // H2-H7 failed. A crash during the log's restart can tear its header,
+      // but then every record behind it is already in the page file: a
+      // damaged header followed by committed transactions the page file
+      // lacks is damage, not "no log" (docs/format/wal.md, "A damaged
+      // header").
+      bool intact = false;
+      SOMBRA_ASSIGN_OR_RETURN(auto probe,
+                              reader.ProbeBehindDamagedHeader(ps, committed_.lsn + 1, &intact));
+      *stop_offset = reader.stop_offset();
+      if (probe.stop_was_durable || intact) {
+        const uint64_t at = intact ? probe.first_commit_offset : probe.max_durable_offset;
+        const std::string evidence =
+            intact
+                ? "the records from offset 64 chain, seeded with its salt, to a commit of LSN " +
+                      std::to_string(*probe.first_commit_lsn) + " at offset " + std::to_string(at)
+                : "a commit at offset " + std::to_string(at) + " records LSN " +
+                      std::to_string(*probe.max_durable_lsn) + " as durable";
+        if (!pager_options_.salvage_wal) {
+          return opened.WithContext(
+              "WAL " + wal_path_ + ": record 0 at offset 0 (the log header) is damaged, but " +
+              evidence + ", beyond the page file's checkpoint LSN " +
+              std::to_string(committed_.lsn) +
+              ": committed transactions would be lost (open with salvage to drop them)");
+        }
+        // Salvage: replay what still chains from the header's fields as
+        // stored, when they fit this page file; else nothing.
+        salvaged = true;
+        recovery_.stop = opened.message();
+        if (!reader.OpenAsStored().ok() || reader.header().start_lsn > committed_.lsn + 1) {
+          return Status::OK();
+        }
+        opened = Status::OK();
+      }
+      if (!opened.ok()) return Status::OK();  // a torn header: no log to replay
+    }
+    if (!opened.ok()) return Status::OK();  // NotFound: an empty log
+    generation = reader.header().generation;
+    const bool usable = reader.header().db_salt == file_->salt() && reader.header().page_size == ps;
+    if (!usable) return Status::OK();  // another database's log
+    if (reader.header().start_lsn > committed_.lsn + 1) {
+      const uint32_t slot = file_->durable_meta_slot();
+      const Status& other = file_->other_meta_status();
+      return Status::Corruption(
+          "log " + wal_path_ + " starts at LSN " + std::to_string(reader.header().start_lsn) +
+          " but the page file holds only up to LSN " + std::to_string(committed_.lsn) +
+          " (meta page " + std::to_string(slot) + ", the only valid one" +
+          (other.ok() ? "" : "; meta page " + std::to_string(1 - slot) + ": " + other.message()) +
+          "): " +
+          (other.ok() ? "the page file is older than its log (transactions in between are missing)"
+                      : "the damaged meta page " + std::to_string(1 - slot) +
+                            " was the one in force, and the older one would serve stale data"));
+    }
+    log_vouches_for_meta = true;
+    std::vector<TxnRecord> txn;
+    wal::Record rec;
+    while (reader.Next(&rec)) {
+      if (rec.type == wal::RecordType::kPageImage) {
+        txn.push_back(TxnRecord{rec.type, rec.page_no, 0, rec.page_lsn, std::string(rec.page), {}});
+        continue;
+      }
+      if (rec.type == wal::RecordType::kPageDelta) {
+        TxnRecord r{rec.type, rec.page_no, rec.base_lsn, rec.new_lsn, {}, {}};
+        for (const auto& range : rec.ranges) r.ranges.emplace_back(range.offset, range.bytes);
+        txn.push_back(std::move(r));
+        continue;
+      }
+      // A valid commit: apply the transaction unless the file has it.
+      const wal::CommitInfo& c = rec.commit;
+      if (c.lsn > committed_.lsn) {
+        for (TxnRecord& r : txn) {
+          auto& buf = pages[r.page_no];
+          if (r.type == wal::RecordType::kPageImage) {
+            buf.reset(new uint8_t[ps]);
+            std::memcpy(buf.get(), r.page.data(), ps);
+            imaged_.insert(r.page_no);
+          } else {
+            if (buf == nullptr) {
+              return Status::Corruption("log " + wal_path_ + ": delta for page " +
+                                        std::to_string(r.page_no) + " in transaction " +
+                                        std::to_string(c.lsn) +
+                                        " has no page image since the checkpoint");
+            }
+            uint64_t have = DecodeFixed64(buf.get() + kHeaderLsnOffset);
+            if (have != r.base_lsn) {
+              return Status::Corruption("log " + wal_path_ + ": delta for page " +
+                                        std::to_string(r.page_no) + " applies on LSN " +
+                                        std::to_string(r.base_lsn) + ", the page has LSN " +
+                                        std::to_string(have));
+            }
+            for (const auto& [offset, bytes] : r.ranges) {
+              std::memcpy(buf.get() + offset, bytes.data(), bytes.size());
+            }
+          }
+          EncodeFixed64(buf.get() + kHeaderLsnOffset, r.new_lsn);
+          recovery_.records_replayed++;
+        }
+        committed_ = TreeState{c.lsn, c.root, c.page_count, c.freelist_head, c.freelist_count};
+        recovery_.transactions_replayed++;
+        recovery_.records_replayed++;  // the commit record
+      }
+      txn.clear();
+    }
+    if (reader.stop_reason() == wal::StopReason::kIOError) return reader.status();
+    *stop_offset = reader.stop_offset();
+    recovery_.bytes_discarded = reader.valid_end_offset() - reader.committed_end_offset();
+    recovery_.stop = reader.stop_detail();
+    SOMBRA_ASSIGN_OR_RETURN(auto probe, reader.ProbePastStop());
+    if (probe.stop_was_durable) {
+      if (!pager_options_.salvage_wal) {
+        return reader.StopAsCorruption().WithContext(
+            "a committed transaction of the log is damaged: the commit at offset " +
+            std::to_string(probe.max_durable_offset) + " records LSN " +
+            std::to_string(*probe.max_durable_lsn) +
+            " as durable (open with salvage to keep the valid prefix)");
+      }
+      salvaged = true;
+    }
+    return Status::OK();
+  };
 
   auto log = env_->OpenFile(wal_path_, OpenMode::kReadOnly);
   if (!log.ok() && !log.status().IsNotFound()) return log.status();
   if (log.ok()) {
-    wal::WalReader reader(log->get());
-    Status opened = reader.Open();
-    if (opened.IsNotSupported() || opened.IsIOError()) return opened;
-    const bool usable =
-        opened.ok() && reader.header().db_salt == file_->salt() && reader.header().page_size == ps;
-    if (opened.ok()) generation = reader.header().generation;
-    if (usable && reader.header().start_lsn > committed_.lsn + 1) {
-      return Status::Corruption(
-          "log " + wal_path_ + " starts at LSN " + std::to_string(reader.header().start_lsn) +
-          " but the page file holds only up to LSN " + std::to_string(committed_.lsn) +
-          ": the page file is older than its log (transactions in between are missing)");
+    uint64_t stop_offset = 0;
+    Status s = read_log(log->get(), &stop_offset);
+    // Read-only beside a writer: the log may have moved under the reader (a
+    // batch half written, a restart). A verdict of damage stands only when a
+    // second reading stops at the same place.
+    for (int attempt = 0; s.IsCorruption() && read_only() && attempt < 4; ++attempt) {
+      const uint64_t previous = stop_offset;
+      auto again = env_->OpenFile(wal_path_, OpenMode::kReadOnly);
+      if (!again.ok()) break;
+      s = read_log(again->get(), &stop_offset);
+      if (s.IsCorruption() && stop_offset == previous) break;
     }
-    if (usable) {
-      std::vector<TxnRecord> txn;
-      wal::Record rec;
-      while (reader.Next(&rec)) {
-        if (rec.type == wal::RecordType::kPageImage) {
-          txn.push_back(
-              TxnRecord{rec.type, rec.page_no, 0, rec.page_lsn, std::string(rec.page), {}});
-          continue;
-        }
-        if (rec.type == wal::RecordType::kPageDelta) {
-          TxnRecord r{rec.type, rec.page_no, rec.base_lsn, rec.new_lsn, {}, {}};
-          for (const auto& range : rec.ranges) r.ranges.emplace_back(range.offset, range.bytes);
-          txn.push_back(std::move(r));
-          continue;
-        }
-        // A valid commit: apply the transaction unless the file has it.
-        const wal::CommitInfo& c = rec.commit;
-        if (c.lsn > committed_.lsn) {
-          for (TxnRecord& r : txn) {
-            auto& buf = pages[r.page_no];
-            if (r.type == wal::RecordType::kPageImage) {
-              buf.reset(new uint8_t[ps]);
-              std::memcpy(buf.get(), r.page.data(), ps);
-              imaged_.insert(r.page_no);
-            } else {
-              if (buf == nullptr) {
-                return Status::Corruption("log " + wal_path_ + ": delta for page " +
-                                          std::to_string(r.page_no) + " in transaction " +
-                                          std::to_string(c.lsn) +
-                                          " has no page image since the checkpoint");
-              }
-              uint64_t have = DecodeFixed64(buf.get() + kHeaderLsnOffset);
-              if (have != r.base_lsn) {
-                return Status::Corruption("log " + wal_path_ + ": delta for page " +
-                                          std::to_string(r.page_no) + " applies on LSN " +
-                                          std::to_string(r.base_lsn) + ", the page has LSN " +
-                                          std::to_string(have));
-              }
-              for (const auto& [offset, bytes] : r.ranges) {
-                std::memcpy(buf.get() + offset, bytes.data(), bytes.size());
-              }
-            }
-            EncodeFixed64(buf.get() + kHeaderLsnOffset, r.new_lsn);
-            recovery_.records_replayed++;
-          }
-          committed_ = TreeState{c.lsn, c.root, c.page_count, c.freelist_head, c.freelist_count};
-          recovery_.transactions_replayed++;
-          recovery_.records_replayed++;  // the commit record
-        }
-        txn.clear();
-      }
-      if (reader.stop_reason() == wal::StopReason::kIOError) return reader.status();
-      recovery_.bytes_discarded = reader.valid_end_offset() - reader.committed_end_offset();
-      recovery_.stop = reader.stop_detail();
-      const auto reason = reader.stop_reason();
-      if (reason != wal::StopReason::kEndOfLog && reason != wal::StopReason::kTruncated) {
-        SOMBRA_ASSIGN_OR_RETURN(auto probe, reader.ProbePastStop());
-        if (probe.stop_was_durable && !pager_options_.salvage_wal) {
-          return reader.StopAsCorruption().WithContext(
-              "a committed transaction of the log is damaged (open with salvage to keep the "
-              "valid prefix)");
-        }
-      }
-    }
+    SOMBRA_RETURN_IF_ERROR(s);
+  } else {
+    committed_ = TreeState{meta.checkpoint_lsn, meta.root, meta.page_count, meta.freelist_head,
+                           meta.freelist_count};
   }
+  if (!log_vouches_for_meta) SOMBRA_RETURN_IF_ERROR(CheckMetaNotStale(*file_, wal_path_));
+  durable_lsn_ = meta.checkpoint_lsn;
+  checkpoint_lsn_ = meta.checkpoint_lsn;
   recovery_records_->Add(recovery_.records_replayed);
   recovery_bytes_discarded_->Add(recovery_.bytes_discarded);
 
@@ -130,6 +238,12 @@ Status Pager::Recover() {
     // The recovered state goes to the page file before the log is reused.
     std::lock_guard<std::mutex> slot(writer_mu_);
     SOMBRA_RETURN_IF_ERROR(CheckpointLocked());
+  }
+  if (salvaged) {
+    // The damaged log keeps transactions beyond the valid prefix whose LSNs
+    // the new generation will reuse: it is kept aside, never behind a new
+    // header (docs/format/wal.md, "Salvage").
+    SOMBRA_RETURN_IF_ERROR(env_->RenameFile(wal_path_, wal_path_ + ".salvaged"));
   }
   return OpenLog(generation + 1);
 }

@@ -28,6 +28,9 @@ PagerTxn::Dirty* PagerTxn::FindDirty(uint32_t page_no) {
 }
 
 Result<const uint8_t*> PagerTxn::Read(uint32_t page_no) {
+  if (fault_hook_) [[unlikely]] {
+    SOMBRA_RETURN_IF_ERROR(fault_hook_(FaultPoint::kRead, page_no));
+  }
   if (Dirty* d = FindDirty(page_no)) return static_cast<const uint8_t*>(d->buf.get());
   if (page_no >= state_.page_count) {
     return Status::InvalidArgument("page " + std::to_string(page_no) + " of " + pager_->path() +
@@ -59,6 +62,9 @@ Result<PagerTxn::Dirty*> PagerTxn::Touch(uint32_t page_no) {
 }
 
 Result<uint8_t*> PagerTxn::Write(uint32_t page_no) {
+  if (fault_hook_) [[unlikely]] {
+    SOMBRA_RETURN_IF_ERROR(fault_hook_(FaultPoint::kWrite, page_no));
+  }
   SOMBRA_ASSIGN_OR_RETURN(Dirty * d, Touch(page_no));
   return d->buf.get();
 }
@@ -81,6 +87,9 @@ void PagerTxn::NoteWholePage(uint32_t page_no) {
 }
 
 Result<uint32_t> PagerTxn::Allocate(PageKind kind, uint8_t** page) {
+  if (fault_hook_) [[unlikely]] {
+    SOMBRA_RETURN_IF_ERROR(fault_hook_(FaultPoint::kAllocate, 0));
+  }
   const uint32_t ps = pager_->page_size();
   uint32_t page_no;
   if (state_.freelist_head != 0) {
@@ -123,6 +132,9 @@ Result<uint32_t> PagerTxn::Allocate(PageKind kind, uint8_t** page) {
 }
 
 Status PagerTxn::Free(uint32_t page_no) {
+  if (fault_hook_) [[unlikely]] {
+    SOMBRA_RETURN_IF_ERROR(fault_hook_(FaultPoint::kFree, page_no));
+  }
   SOMBRA_ASSIGN_OR_RETURN(Dirty * d, Touch(page_no));
   const uint32_t ps = pager_->page_size();
   std::memset(d->buf.get(), 0, ps);

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,6 +61,14 @@ class PagerTxn {
 
   size_t dirty_pages() const { return dirty_.size(); }
 
+  // Tests only (tests/unit/db/db_atomic_write_test.cc): `hook` runs at the
+  // start of every Read, Write, Allocate and Free of this transaction; a
+  // non-OK status fails that call before it changes anything, as a failing
+  // read, copy or file growth would.
+  enum class FaultPoint { kRead, kWrite, kAllocate, kFree };
+  using FaultHook = std::function<Status(FaultPoint point, uint32_t page_no)>;
+  void SetFaultHookForTest(FaultHook hook) { fault_hook_ = std::move(hook); }
+
   // Logs and publishes the changes (durable per Options::durability when it
   // returns OK). The transaction is over either way.
   Status Commit();
@@ -96,6 +105,7 @@ class PagerTxn {
   std::map<uint32_t, Dirty> dirty_;
   CacheEntry cache_[kCacheEntries];
   std::vector<std::shared_ptr<const MappedRegion>> pins_;  // regions read through
+  FaultHook fault_hook_;
 };
 
 }  // namespace sombra::pager

@@ -1,93 +1,177 @@
 // WalReader::ProbePastStop: following the checksum chain past the stop to
 // tell damage from a torn tail (docs/format/wal.md, "Telling damage from a
-// torn tail").
+// torn tail"), resynchronising on the record framing when the damaged
+// record's length cannot be trusted.
+#include <cstring>
+
 #include "wal/wal_reader.h"
 
 namespace sombra::wal {
 
 namespace {
 
-// Stops past which there is nothing to follow.
-bool IsEndStop(StopReason reason) {
+// Stops past which there is nothing to follow: the reader did not stop, the
+// log ends in zeros, or the file could not be read.
+bool NothingToProbe(StopReason reason) {
   return reason == StopReason::kNone || reason == StopReason::kEndOfLog ||
-         reason == StopReason::kTruncated || reason == StopReason::kIOError;
+         reason == StopReason::kIOError;
 }
 
 }  // namespace
 
 Result<WalReader::ProbeResult> WalReader::ProbePastStop() {
-  ProbeResult result;
-  if (!opened_ || IsEndStop(stop_reason_)) return result;
+  if (!opened_ || NothingToProbe(stop_reason_)) return ProbeResult{};
+  return ProbeFrom(stop_offset_, seed_);
+}
 
+bool WalReader::PlausibleHeaderAt(uint64_t offset, RecordHeader* h, Status* io) {
+  if (offset + kRecordHeaderSize > file_size_) return false;
+  const uint8_t* p = nullptr;
+  *io = Fetch(offset, kRecordHeaderSize, &p);
+  if (!io->ok()) return false;
+  if (p[kRecordTypeOffset] == 0 || p[kRecordTypeOffset] > kMaxRecordType) return false;
+  *h = DecodeRecordHeader(p);
+  std::string ignored;
+  if (CheckRecordHeader(*h, header_.page_size, &ignored) != StopReason::kNone) return false;
+  return offset + kRecordHeaderSize + h->length <= file_size_;
+}
+
+Result<bool> WalReader::Resync(uint64_t from, const uint64_t* seeds, int num_seeds, uint64_t* at,
+                               uint64_t* seed) {
   Record rec;
   Check check;
-  // Counts a valid record found past the stop; false when the chain cannot
-  // be this log's continuation: every commit after the stop has an LSN of
-  // at least stop_txn_lsn() (rule T2), so a lower one belongs to an older
-  // generation's chain.
+  Status io;
+  for (uint64_t x = from; x + kRecordHeaderSize <= file_size_; ++x) {
+    // Fast path over the buffered bytes: a record starts with a type 1..3.
+    if (x >= buf_offset_ && x < buf_offset_ + buf_len_) {
+      const uint8_t* b = buf_.data() + (x - buf_offset_);
+      const uint8_t* end = buf_.data() + buf_len_;
+      while (b < end && (*b == 0 || *b > kMaxRecordType)) ++b;
+      x = buf_offset_ + static_cast<uint64_t>(b - buf_.data());
+      if (x + kRecordHeaderSize > file_size_) break;
+      if (b == end) {
+        --x;  // ++x: look at the next byte, which is not buffered
+        if (x + 1 < file_size_) {
+          const uint8_t* q = nullptr;
+          Status fs = Fetch(x + 1, 1, &q);
+          if (!fs.ok()) return fs;
+        }
+        continue;
+      }
+    }
+    RecordHeader hx;
+    if (!PlausibleHeaderAt(x, &hx, &io)) {
+      if (!io.ok()) return io;
+      continue;
+    }
+    // The record right after the damaged one, chained from its checksum.
+    for (int i = 0; i < num_seeds; ++i) {
+      const StopReason r = CheckAt(x, seeds[i], &rec, &check);
+      if (r == StopReason::kIOError) return check.io;
+      if (r == StopReason::kNone) {
+        *at = x;
+        *seed = seeds[i];
+        return true;
+      }
+    }
+    // Or any later record: x is a record boundary when the record after it
+    // validates seeded with x's stored checksum.
+    const uint64_t y = x + kRecordHeaderSize + hx.length;
+    RecordHeader hy;
+    if (!PlausibleHeaderAt(y, &hy, &io)) {
+      if (!io.ok()) return io;
+      continue;
+    }
+    const StopReason r = CheckAt(y, hx.checksum, &rec, &check);
+    if (r == StopReason::kIOError) return check.io;
+    if (r == StopReason::kNone) {
+      *at = y;
+      *seed = hx.checksum;
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<WalReader::ProbeResult> WalReader::ProbeFrom(uint64_t start, uint64_t start_seed) {
+  ProbeResult result;
+  Record rec;
+  Check check;
+  // Counts a valid record found past the stop. Every commit that continues
+  // this log has an LSN of at least stop_txn_lsn() (rule T2); a lower one
+  // belongs to an older generation's chain and proves nothing.
   auto take = [&](const Record& r) {
-    if (r.type == RecordType::kCommit && r.commit.lsn < expected_lsn_) return false;
+    if (r.type == RecordType::kCommit && r.commit.lsn < expected_lsn_) return;
     ++result.records_found;
-    if (r.type != RecordType::kCommit) return true;
+    if (r.type != RecordType::kCommit) return;
     ++result.commits_found;
-    if (!result.first_commit_lsn) result.first_commit_lsn = r.commit.lsn;
+    if (!result.first_commit_lsn) {
+      result.first_commit_lsn = r.commit.lsn;
+      result.first_commit_offset = r.offset;
+    }
     if (!result.max_durable_lsn || r.commit.durable_lsn > *result.max_durable_lsn) {
       result.max_durable_lsn = r.commit.durable_lsn;
+      result.max_durable_offset = r.offset;
     }
-    return true;
   };
 
-  // Loop invariant: an invalid record with a readable, non-zero header
-  // starts at `off`, and `seed` is the seed it was checked with.
-  uint64_t off = stop_offset_;
-  uint64_t seed = seed_;
-  for (;;) {
+  // Loop invariant: an invalid record starts at `off` (its header may be
+  // zero or cut by the end of the file), and `seed` is the seed it was
+  // checked with.
+  uint64_t off = start;
+  uint64_t seed = start_seed;
+  while (off + kRecordHeaderSize <= file_size_) {
     const uint8_t* p = nullptr;
     Status s = Fetch(off, kRecordHeaderSize, &p);
     if (!s.ok()) return s;
     const RecordHeader h = DecodeRecordHeader(p);
-    const uint64_t next = off + kRecordHeaderSize + h.length;
-    if (next + kRecordHeaderSize > file_size_) break;
-
     // Seeds the next record may have been chained with: the stored checksum
     // (the record's bytes are damaged) or the computed one (its checksum
     // field is).
     uint64_t seeds[2] = {h.checksum, h.checksum};
     int num_seeds = 1;
-    if (h.length <= MaxPayload(header_.page_size)) {
+    const bool zero_header = std::memcmp(p, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0;
+    const uint64_t stored_end = off + kRecordHeaderSize + h.length;
+    if (!zero_header && h.length <= MaxPayload(header_.page_size) && stored_end <= file_size_) {
       s = Fetch(off, kRecordHeaderSize + h.length, &p);
       if (!s.ok()) return s;
       const uint64_t computed = RecordChecksum(p, p + kRecordHeaderSize, h.length, seed);
       if (computed != h.checksum) seeds[num_seeds++] = computed;
     }
-    StopReason reason = StopReason::kNone;
-    int chosen = -1;
-    for (int i = 0; i < num_seeds && chosen < 0; ++i) {
-      reason = CheckAt(next, seeds[i], &rec, &check);
-      if (reason == StopReason::kNone) chosen = i;
-      if (reason == StopReason::kIOError) return check.io;
+    // 1. The next record where the stored length puts it.
+    uint64_t at = 0;
+    uint64_t at_seed = 0;
+    bool found = false;
+    if (!zero_header && stored_end + kRecordHeaderSize <= file_size_) {
+      for (int i = 0; i < num_seeds && !found; ++i) {
+        const StopReason r = CheckAt(stored_end, seeds[i], &rec, &check);
+        if (r == StopReason::kIOError) return check.io;
+        if (r == StopReason::kNone) {
+          found = true;
+          at = stored_end;
+          at_seed = seeds[i];
+        }
+      }
     }
-    off = next;
-    if (chosen < 0) {
-      // The next record is invalid too (with the stored seed): pass it the
-      // same way unless it is the end.
-      reason = CheckAt(next, seeds[0], &rec, &check);
-      if (reason == StopReason::kIOError) return check.io;
-      if (IsEndStop(reason)) break;
-      seed = seeds[0];
-      continue;
+    // 2. Otherwise resynchronise on the framing: the first later offset
+    //    where a record validates (docs/format/wal.md, "Resynchronising").
+    if (!found) {
+      SOMBRA_ASSIGN_OR_RETURN(found,
+                              Resync(off + 1, seeds, zero_header ? 0 : num_seeds, &at, &at_seed));
+      if (!found) break;
+      ++result.resyncs;
     }
-    // Follow the valid chain from `next`.
-    seed = seeds[chosen];
-    bool ours = true;
-    while (reason == StopReason::kNone && (ours = take(rec))) {
+    // 3. Follow the valid chain from there.
+    StopReason reason = CheckAt(at, at_seed, &rec, &check);
+    seed = at_seed;
+    off = at;
+    while (reason == StopReason::kNone) {
+      take(rec);
       seed = rec.checksum;
       off += rec.size();
       reason = CheckAt(off, seed, &rec, &check);
     }
-    if (!ours) break;
     if (reason == StopReason::kIOError) return check.io;
-    if (IsEndStop(reason)) break;
   }
   result.stop_was_durable = result.max_durable_lsn && *result.max_durable_lsn >= expected_lsn_;
   return result;

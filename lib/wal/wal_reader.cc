@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "util/coding.h"
+
 namespace sombra::wal {
 
 namespace {
@@ -29,6 +31,11 @@ Status WalReader::Open() {
   Result<WalHeader> header = DecodeWalHeader(raw, kWalHeaderSize);
   if (!header.ok()) return header.status().WithContext(file_->path());
   header_ = *header;
+  Setup();
+  return Status::OK();
+}
+
+void WalReader::Setup() {
   // Room for the largest record; no more than the file for a small log.
   const size_t chunk = std::max(kChunkSize, kRecordHeaderSize + MaxPayload(header_.page_size));
   buf_.resize(static_cast<size_t>(std::min<uint64_t>(chunk, file_size_)));
@@ -43,7 +50,87 @@ Status WalReader::Open() {
   last_commit_lsn_ = 0;
   stop_reason_ = StopReason::kNone;
   opened_ = true;
+}
+
+Status WalReader::OpenAsStored() {
+  opened_ = false;
+  SOMBRA_ASSIGN_OR_RETURN(file_size_, file_->Size());
+  if (file_size_ < kWalHeaderSize) return Status::NotFound("empty log: " + file_->path());
+  uint8_t raw[kWalHeaderSize];
+  SOMBRA_RETURN_IF_ERROR(file_->ReadExactly(0, kWalHeaderSize, reinterpret_cast<char*>(raw)));
+  header_ = WalHeader{};
+  header_.page_size = DecodeFixed32(raw + kWalPageSizeOffset);
+  header_.salt = DecodeFixed64(raw + kWalSaltOffset);
+  header_.generation = DecodeFixed64(raw + kWalGenerationOffset);
+  header_.db_salt = DecodeFixed64(raw + kWalDbSaltOffset);
+  header_.start_lsn = DecodeFixed64(raw + kWalStartLsnOffset);
+  if (!IsValidPageSize(header_.page_size) || header_.salt == 0 || header_.start_lsn == 0) {
+    return Status::Corruption("WAL " + file_->path() +
+                              ": the stored header fields are not usable either");
+  }
+  Setup();
   return Status::OK();
+}
+
+Result<WalReader::ProbeResult> WalReader::ProbeBehindDamagedHeader(uint32_t page_size,
+                                                                   uint64_t first_missing_lsn,
+                                                                   bool* intact_commit) {
+  *intact_commit = false;
+  opened_ = false;
+  SOMBRA_ASSIGN_OR_RETURN(file_size_, file_->Size());
+  if (file_size_ < kWalHeaderSize || !IsValidPageSize(page_size)) return ProbeResult{};
+  uint8_t raw[kWalHeaderSize];
+  SOMBRA_RETURN_IF_ERROR(file_->ReadExactly(0, kWalHeaderSize, reinterpret_cast<char*>(raw)));
+  // The stored fields, untrusted: only the salt is used, as a seed.
+  header_ = WalHeader{};
+  header_.page_size = page_size;
+  header_.salt = DecodeFixed64(raw + kWalSaltOffset);
+  header_.db_salt = DecodeFixed64(raw + kWalDbSaltOffset);
+  header_.generation = DecodeFixed64(raw + kWalGenerationOffset);
+  header_.start_lsn = first_missing_lsn;
+  Setup();
+  // The chain from offset 64, seeded with the stored salt.
+  ProbeResult chain;
+  Record rec;
+  Check check;
+  uint64_t off = kWalHeaderSize;
+  uint64_t seed = header_.salt;
+  StopReason r;
+  while ((r = CheckAt(off, seed, &rec, &check)) == StopReason::kNone) {
+    if (rec.type == RecordType::kCommit && rec.commit.lsn >= first_missing_lsn) {
+      *intact_commit = true;
+      ++chain.commits_found;
+      if (!chain.first_commit_lsn) {
+        chain.first_commit_lsn = rec.commit.lsn;
+        chain.first_commit_offset = rec.offset;
+      }
+      if (!chain.max_durable_lsn || rec.commit.durable_lsn > *chain.max_durable_lsn) {
+        chain.max_durable_lsn = rec.commit.durable_lsn;
+        chain.max_durable_offset = rec.offset;
+      }
+    }
+    ++chain.records_found;
+    seed = rec.checksum;
+    off += rec.size();
+  }
+  if (r == StopReason::kIOError) return check.io;
+  pos_ = off;
+  Stop(r, std::move(check.detail));
+  if (r == StopReason::kEndOfLog && off == kWalHeaderSize) return chain;  // no record at all
+  SOMBRA_ASSIGN_OR_RETURN(ProbeResult past, ProbeFrom(off, seed));
+  past.records_found += chain.records_found;
+  past.commits_found += chain.commits_found;
+  if (chain.first_commit_lsn) {
+    past.first_commit_lsn = chain.first_commit_lsn;
+    past.first_commit_offset = chain.first_commit_offset;
+  }
+  if (chain.max_durable_lsn &&
+      (!past.max_durable_lsn || *chain.max_durable_lsn > *past.max_durable_lsn)) {
+    past.max_durable_lsn = chain.max_durable_lsn;
+    past.max_durable_offset = chain.max_durable_offset;
+  }
+  past.stop_was_durable = past.max_durable_lsn && *past.max_durable_lsn >= first_missing_lsn;
+  return past;
 }
 
 Status WalReader::Fetch(uint64_t offset, size_t n, const uint8_t** out) {

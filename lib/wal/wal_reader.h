@@ -99,6 +99,12 @@ class WalReader {
     // Highest durable LSN among the valid commit records found.
     std::optional<uint64_t> max_durable_lsn;
     std::optional<uint64_t> first_commit_lsn;
+    // Where those commits are (meaningful when the LSNs are set).
+    uint64_t max_durable_offset = 0;
+    uint64_t first_commit_offset = 0;
+    // Times the probe resynchronised on the record framing (the next record
+    // was not where a stored length put it).
+    uint64_t resyncs = 0;
     // max_durable_lsn >= stop_txn_lsn(): a later transaction was written
     // after the damaged one had been synced, so the damage is not a torn
     // write and recovery must report Corruption (unless salvaging).
@@ -107,13 +113,36 @@ class WalReader {
   // Follows the chain past the stop (docs/format/wal.md, "Telling damage
   // from a torn tail"): the record after an invalid one is looked for at
   // the invalid record's stored length, seeded with its stored checksum or,
-  // failing that, the checksum computed over its bytes; invalid records met
-  // on the way are passed the same way. Ends at a zeroed header, at the end
-  // of the file, or at a valid commit whose LSN is below stop_txn_lsn() (an
-  // older generation's chain, not this log's continuation). Finds nothing
-  // for kEndOfLog, kTruncated and kIOError stops. REQUIRES: Next() has
-  // returned false. Does not move the stop.
+  // failing that, the checksum computed over its bytes; when it is not
+  // there (a damaged length), the probe resynchronises on the record
+  // framing: the first later offset where a record validates, chained from
+  // the invalid record or from the record just before it. Invalid records
+  // met on the way are passed the same way, up to the end of the file.
+  // Commits whose LSN is below stop_txn_lsn() (an older generation's
+  // chain, not this log's continuation) are not counted. Finds nothing for
+  // kEndOfLog and kIOError stops. REQUIRES: Next() has returned false. Does
+  // not move the stop.
   Result<ProbeResult> ProbePastStop();
+
+  // For a log whose header failed its checks (Open returned Corruption):
+  // reads the header's fields as stored, without trusting them, and looks
+  // for transactions the page file lacks. `page_size` is the page file's;
+  // `first_missing_lsn` is its checkpoint LSN + 1. Follows the chain from
+  // offset 64, seeded with the stored WAL salt, then probes past its end as
+  // ProbePastStop does. The result's stop_was_durable is true when a valid
+  // commit records a durable LSN >= first_missing_lsn; *intact_commit is
+  // set when the chain from offset 64 is valid through a commit of LSN >=
+  // first_missing_lsn. Either is damage a crash cannot produce
+  // (docs/format/wal.md, "A damaged header").
+  Result<ProbeResult> ProbeBehindDamagedHeader(uint32_t page_size, uint64_t first_missing_lsn,
+                                               bool* intact_commit);
+
+  // Salvage of a log whose header failed its checks: opens the reader with
+  // the header's fields as stored (page size, salts, start LSN), unchecked
+  // but for being usable (a valid page size, non-zero salt and start LSN),
+  // so that the records that still chain from the stored salt can be read.
+  // Corruption when they are not usable; NotFound for an empty log.
+  [[nodiscard]] Status OpenAsStored();
 
  private:
   // The outcome of checking one record at a given place in the chain.
@@ -123,6 +152,8 @@ class WalReader {
     Status io;  // when reason == kIOError
   };
 
+  // Buffers and scan state for header_ and file_size_; opened_ = true.
+  void Setup();
   // Points *out at file bytes [offset, offset + n), reading a chunk when
   // they are not buffered. REQUIRES: offset + n <= file_size_, n <= chunk.
   Status Fetch(uint64_t offset, size_t n, const uint8_t** out);
@@ -133,6 +164,16 @@ class WalReader {
   // Rules T1-T3 for a record that passed CheckAt.
   StopReason CheckTxn(const Record& rec, std::string* detail) const;
   void Stop(StopReason reason, std::string detail);
+  // The probe from an invalid record at `start` checked with `start_seed`.
+  Result<ProbeResult> ProbeFrom(uint64_t start, uint64_t start_seed);
+  // True when a well-formed record header (rules R2-R5) is at `offset`;
+  // *io is set when reading failed.
+  bool PlausibleHeaderAt(uint64_t offset, RecordHeader* h, Status* io);
+  // The first offset at or after `from` where a record validates, seeded
+  // with one of `seeds` or with the stored checksum of a well-formed record
+  // right before it: *at and *seed. False when none does up to the end.
+  Result<bool> Resync(uint64_t from, const uint64_t* seeds, int num_seeds, uint64_t* at,
+                      uint64_t* seed);
 
   File* const file_;
   WalHeader header_;

@@ -17,8 +17,9 @@ struct OptionSpec {
   bool global;
 };
 
-constexpr std::array<OptionSpec, 13> kOptions = {{
+constexpr std::array<OptionSpec, 14> kOptions = {{
     {"page-size", true, true},
+    {"salvage", false, true},
     {"durability", true, true},
     {"read-only", false, true},
     {"hex", false, true},
@@ -158,6 +159,9 @@ constexpr std::string_view kGlobalHelp =
     "                     what a commit promises after a crash (default full)\n"
     "  --read-only        open without writing (the default for get, scan, dump,\n"
     "                     verify and stats; refused by put, del, load, checkpoint)\n"
+    "  --salvage          open a database whose log is damaged past a torn tail:\n"
+    "                     keep the transactions before the damage, drop the\n"
+    "                     rest (writing commands keep the old log as DB-wal.salvaged)\n"
     "  --hex              keys and values (operands, --from/--to, output, load\n"
     "                     and dump fields) are hex: two digits per byte\n"
     "  --help, -h         this text; `sombra COMMAND --help` for one command\n"
@@ -311,6 +315,8 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
       }
     } else if (name == "read-only") {
       inv.read_only = true;
+    } else if (name == "salvage") {
+      inv.salvage = true;
     } else if (name == "hex") {
       inv.hex = true;
     } else if (name == "from") {

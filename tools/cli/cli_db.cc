@@ -55,6 +55,7 @@ Status OpenDb(const Invocation& inv, bool write, bool create, std::unique_ptr<DB
   options.read_only = !write;
   options.create_if_missing = write && create;
   options.durability = inv.durability;
+  options.salvage_wal = inv.salvage;
   if (inv.page_size.has_value()) {
     options.page_size = *inv.page_size;
   } else if (auto existing = ExistingPageSize(inv.db_path())) {

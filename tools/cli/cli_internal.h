@@ -24,6 +24,7 @@ struct Invocation {
   std::optional<uint32_t> page_size;
   Durability durability = Durability::kFull;
   bool read_only = false;
+  bool salvage = false;  // --salvage: Options::salvage_wal
   bool hex = false;
 
   // Command options, already decoded (--from/--to honour --hex).

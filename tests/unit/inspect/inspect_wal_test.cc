@@ -320,8 +320,11 @@ TEST_F(InspectWalTest, PageFileMissingOrForeign) {
       << r.out;
   ExpectJson({copy_, "wal", "--json"}, 0);
 
-  // Another database's page file: recovery would ignore the log.
-  BuildFixedDb(copy_);
+  // Another database's page file: recovery would ignore the log. (Built
+  // aside and moved in: a page file is never created beside a log with
+  // records.)
+  BuildFixedDb(copy_ + ".other");
+  std::filesystem::rename(copy_ + ".other", copy_);
   r = Inspect({copy_, "wal"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("(differs from the log)\n  page size:         4096 (matches the log)\n"
@@ -345,7 +348,8 @@ TEST_F(InspectWalTest, DamagedLogBesideAnotherPageFile) {
   EXPECT_NE(r.out.find(R"("recovery":{"log_used":null,"refuses":null,"verdict":"unknown: )"),
             std::string::npos)
       << r.out;
-  BuildFixedDb(copy_);
+  BuildFixedDb(copy_ + ".other");
+  std::filesystem::rename(copy_ + ".other", copy_);
   r = Inspect({copy_, "wal"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("  verdict:           damaged: "), std::string::npos) << r.out;

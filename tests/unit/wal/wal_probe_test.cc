@@ -130,14 +130,52 @@ TEST_F(WalProbeTest, SeveralDamagedRecordsAreAllPassed) {
   EXPECT_EQ(scan.probe.max_durable_lsn, std::optional<uint64_t>(5));
 }
 
-TEST_F(WalProbeTest, DamagedLengthLooksLikeATornTail) {
-  // Documented limitation: the next record is looked for at the wrong place.
+// A length damaged within its bounds puts the next record at the wrong
+// place; the probe resynchronises on the framing and still finds the later
+// commits that prove the damaged transaction durable.
+TEST_F(WalProbeTest, DamagedLengthIsPassedByResynchronising) {
   Log log = MakeLog(1, 1, kSyncedEach);
   log.bytes[log.txn_offsets[1] + kRecordLengthOffset] ^= 0x02;
   test::Scan scan = ScanBytes(log.bytes);
   EXPECT_EQ(scan.stop, StopReason::kChecksumMismatch);
-  EXPECT_EQ(scan.probe.commits_found, 0u);
-  EXPECT_FALSE(scan.probe.stop_was_durable);
+  EXPECT_EQ(scan.stop_offset, log.txn_offsets[1]);
+  EXPECT_EQ(scan.probe.commits_found, 5u);
+  EXPECT_EQ(scan.probe.max_durable_lsn, std::optional<uint64_t>(5));
+  EXPECT_EQ(scan.probe.max_durable_offset, log.commit_offsets[5]);
+  EXPECT_GE(scan.probe.resyncs, 1u);
+  EXPECT_TRUE(scan.probe.stop_was_durable);
+}
+
+// Every bit of a commit record's length field (bounds: exactly 52) and of
+// a delta's (large values pass the end of the file: kTruncated).
+TEST_F(WalProbeTest, OutOfBoundsLengthDoesNotStopTheSearch) {
+  for (int bit = 0; bit < 32; ++bit) {
+    for (bool commit : {true, false}) {
+      Log log = MakeLog(1, 1, kSyncedEach);
+      const uint64_t at = commit ? log.commit_offsets[2] : log.txn_offsets[2];
+      log.bytes[at + kRecordLengthOffset + bit / 8] ^= static_cast<char>(1 << (bit % 8));
+      test::Scan scan = ScanBytes(log.bytes);
+      const std::string what = (commit ? "commit" : "delta") + std::string(" bit ") +
+                               std::to_string(bit) + ": " + scan.stop_detail;
+      EXPECT_EQ(scan.stop_offset, at) << what;
+      EXPECT_EQ(scan.stop_txn_lsn, 3u) << what;
+      EXPECT_EQ(scan.probe.max_durable_lsn, std::optional<uint64_t>(5)) << what;
+      EXPECT_TRUE(scan.probe.stop_was_durable) << what;
+    }
+  }
+}
+
+// The same damage in the last transaction, which no later commit records
+// as durable: a torn tail, whatever the resynchronisation finds.
+TEST_F(WalProbeTest, DamagedLengthOfTheLastTransactionIsATornTail) {
+  for (int bit = 0; bit < 32; ++bit) {
+    Log log = MakeLog(1, 1, kSyncedEach);
+    log.bytes[log.commit_offsets[5] + kRecordLengthOffset + bit / 8] ^=
+        static_cast<char>(1 << (bit % 8));
+    test::Scan scan = ScanBytes(log.bytes);
+    EXPECT_EQ(scan.stop_offset, log.commit_offsets[5]) << bit;
+    EXPECT_FALSE(scan.probe.stop_was_durable) << bit << " " << scan.stop_detail;
+  }
 }
 
 TEST_F(WalProbeTest, EndOfLogAndTruncationFindNothing) {
@@ -168,6 +206,72 @@ TEST_F(WalProbeTest, OlderGenerationPastTheTailIsNotCorruption) {
   // below the stop's LSN 9: not this log's continuation.
   EXPECT_EQ(scan.probe.commits_found, 0u);
   EXPECT_FALSE(scan.probe.stop_was_durable);
+}
+
+// ---- A damaged header (WalReader::ProbeBehindDamagedHeader) ----
+
+struct HeaderProbe {
+  WalReader::ProbeResult probe;
+  bool intact = false;
+};
+
+HeaderProbe ProbeHeader(const std::string& bytes, uint64_t first_missing_lsn) {
+  test::StringFile file(bytes + std::string(8192, '\0'));
+  WalReader reader(&file);
+  HeaderProbe out;
+  auto probe = reader.ProbeBehindDamagedHeader(test::kPageSize, first_missing_lsn, &out.intact);
+  EXPECT_TRUE(probe.ok()) << probe.status().ToString();
+  if (probe.ok()) out.probe = *probe;
+  return out;
+}
+
+// Every byte of the header flipped in a log whose six synced transactions
+// the page file lacks (its checkpoint LSN is 0): the header no longer
+// validates, yet the records behind it prove the damage.
+TEST_F(WalProbeTest, DamagedHeaderBeforeDurableTransactionsIsFound) {
+  const Log log = MakeLog(0x1234567890abcdefull, 1, kSyncedEach);
+  for (size_t i = 0; i < kWalHeaderSize; ++i) {
+    std::string bytes = log.bytes;
+    bytes[i] ^= 0x10;
+    HeaderProbe h = ProbeHeader(bytes, 1);
+    EXPECT_TRUE(h.probe.stop_was_durable) << "byte " << i;
+    // The salt intact: the chain from offset 64 is whole.
+    const bool salt_byte = i >= kWalSaltOffset && i < kWalSaltOffset + 8;
+    EXPECT_EQ(h.intact, !salt_byte) << "byte " << i;
+  }
+}
+
+// A restart torn by a crash: the records behind the header are the older
+// generation's, all in the page file already (checkpoint LSN 6): no
+// evidence, so "no log" stands.
+TEST_F(WalProbeTest, TornRestartHeaderBeforeCheckpointedRecordsIsNoEvidence) {
+  const Log log = MakeLog(0x1234567890abcdefull, 1, kSyncedEach);
+  for (size_t i : {size_t{3}, kWalSaltOffset + 2, kWalStartLsnOffset, kWalHeaderChecksumOffset}) {
+    std::string bytes = log.bytes;
+    bytes[i] ^= 0x10;
+    HeaderProbe h = ProbeHeader(bytes, 7);
+    EXPECT_FALSE(h.probe.stop_was_durable) << "byte " << i;
+    EXPECT_FALSE(h.intact) << "byte " << i;
+    EXPECT_EQ(h.probe.commits_found, 0u) << "byte " << i;
+  }
+  // And a header with nothing behind it.
+  std::string bytes = log.bytes.substr(0, kWalHeaderSize);
+  bytes[20] ^= 0x10;
+  HeaderProbe h = ProbeHeader(bytes, 1);
+  EXPECT_FALSE(h.probe.stop_was_durable);
+  EXPECT_FALSE(h.intact);
+}
+
+// One transaction only, not yet recorded durable by a later commit, behind
+// a header whose salt is damaged: indistinguishable from a torn restart
+// over a torn tail (the documented limit).
+TEST_F(WalProbeTest, DamagedSaltBeforeASingleTransactionIsNoEvidence) {
+  const Log log = MakeLog(0x1234567890abcdefull, 1, {0});
+  std::string bytes = log.bytes;
+  bytes[kWalSaltOffset + 1] ^= 0x10;
+  HeaderProbe h = ProbeHeader(bytes, 1);
+  EXPECT_FALSE(h.probe.stop_was_durable);
+  EXPECT_FALSE(h.intact);
 }
 
 }  // namespace

@@ -1,0 +1,341 @@
+// Recovery from damaged files through the public API (docs/format/wal.md,
+// "Recovery"; docs/format/file.md, "Choosing the meta page on open";
+// docs/api.md, "Damaged files and salvage"):
+//  - a damaged log never silently drops a committed transaction: damage a
+//    crash cannot produce is Corruption naming the log, the offset and the
+//    record, and leaves every file as it was;
+//  - a page file missing or truncated beside a log with records is refused;
+//  - a damaged meta page in force never lets the older one serve stale data;
+//    Verify reports a damaged standby meta page;
+//  - Options::salvage_wal keeps the valid prefix.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "db_test_util.h"
+#include "sombra/db.h"
+#include "testutil/temp_dir.h"
+
+namespace sombra::dbtest {
+namespace {
+
+constexpr int kTxns = 30;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void WriteAll(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(out.good()) << path;
+}
+
+bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+std::string Key(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "k%03d", i);
+  return buf;
+}
+
+uint32_t Le32(const std::string& b, size_t at) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[at + i]);
+  return v;
+}
+
+// The offsets of the commit records of a log (walking the framing from
+// offset 64 up to the first zeroed record header).
+std::vector<size_t> CommitOffsets(const std::string& log) {
+  std::vector<size_t> commits;
+  size_t at = 64;
+  while (at + 16 <= log.size() && log[at] != 0) {
+    if (log[at] == 3) commits.push_back(at);
+    at += 16 + Le32(log, at + 4);
+  }
+  return commits;
+}
+
+class DbRecoveryTest : public ::testing::Test {
+ protected:
+  // The crash image: kTxns durable transactions (key Key(i) = "v" + i in
+  // transaction i + 1) that live only in the log, copied while the writer
+  // is open (as a kill would leave them).
+  void SetUp() override {
+    Options o;
+    o.durability = Durability::kFull;
+    const std::string live = dir_.File("live");
+    {
+      std::unique_ptr<DB> db = OpenOrDie(o, live);
+      ASSERT_NE(db, nullptr);
+      ASSERT_TRUE(db->Put("base", "in the page file").ok());
+      ASSERT_TRUE(db->Checkpoint().ok());
+      for (int i = 0; i < kTxns; ++i) {
+        ASSERT_TRUE(db->Put(Key(i), "v" + std::to_string(i)).ok());
+      }
+      page_file_ = ReadAll(live);
+      log_ = ReadAll(live + "-wal");
+    }
+    commits_ = CommitOffsets(log_);
+    ASSERT_EQ(commits_.size(), static_cast<size_t>(kTxns));
+  }
+
+  void WriteImage(const std::string& log) {
+    WriteAll(path_, page_file_);
+    WriteAll(path_ + "-wal", log);
+    std::remove((path_ + "-wal.salvaged").c_str());
+  }
+
+  Status Open(std::unique_ptr<DB>* db, bool read_only = false, bool salvage = false) {
+    Options o;
+    o.read_only = read_only;
+    o.salvage_wal = salvage;
+    return DB::Open(o, path_, db);
+  }
+
+  // The keys Key(0..) a database holds, checking their values.
+  int CountTxns(DB* db) {
+    int n = 0;
+    std::string v;
+    while (n < kTxns && db->Get(Key(n), &v).ok()) {
+      EXPECT_EQ(v, "v" + std::to_string(n));
+      ++n;
+    }
+    EXPECT_TRUE(db->Get("base", &v).ok());
+    return n;
+  }
+
+  // Opening the damaged image (writable, then read-only) is Corruption
+  // containing every one of `needles`, and changes no byte of either file.
+  void ExpectRefused(const std::string& log, const std::vector<std::string>& needles,
+                     const std::string& what) {
+    WriteImage(log);
+    for (bool read_only : {false, true}) {
+      std::unique_ptr<DB> db;
+      Status s = Open(&db, read_only);
+      ASSERT_TRUE(s.IsCorruption()) << what << " read_only=" << read_only << ": " << s.ToString();
+      for (const std::string& n : needles) {
+        EXPECT_TRUE(Contains(s.message(), n)) << what << ": \"" << n << "\" in " << s.ToString();
+      }
+      EXPECT_EQ(ReadAll(path_ + "-wal"), log) << what << ": the log was changed";
+      EXPECT_EQ(ReadAll(path_), page_file_) << what << ": the page file was changed";
+    }
+  }
+
+  test::TempDir dir_;
+  std::string path_ = dir_.File("db");
+  std::string page_file_;
+  std::string log_;
+  std::vector<size_t> commits_;
+};
+
+TEST_F(DbRecoveryTest, UndamagedImageRecoversEveryTransaction) {
+  WriteImage(log_);
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(Open(&db).ok());
+  EXPECT_EQ(CountTxns(db.get()), kTxns);
+  EXPECT_TRUE(db->Verify().ok());
+}
+
+// Rule 3a: any byte of the 64-byte header flipped: the transactions behind
+// it are not in the page file, so the header's damage is Corruption, not
+// "no log".
+TEST_F(DbRecoveryTest, DamagedLogHeaderIsCorruptionNotAnAbsentLog) {
+  for (size_t i = 0; i < 64; ++i) {
+    std::string log = log_;
+    log[i] ^= 0x04;
+    ExpectRefused(log, {path_ + "-wal", "offset 0", "log header", "salvage"},
+                  "header byte " + std::to_string(i));
+    if (HasFatalFailure()) return;
+  }
+}
+
+// Rule 3b: every bit of a commit record's length field, in a transaction a
+// later commit records as durable.
+TEST_F(DbRecoveryTest, DamagedCommitLengthIsCorruptionNotATornTail) {
+  const size_t at = commits_[12];
+  for (int bit = 0; bit < 32; ++bit) {
+    std::string log = log_;
+    log[at + 4 + bit / 8] ^= static_cast<char>(1 << (bit % 8));
+    ExpectRefused(log, {path_ + "-wal", "offset " + std::to_string(at), "record "},
+                  "length bit " + std::to_string(bit));
+    if (HasFatalFailure()) return;
+  }
+}
+
+// The same damage in the last transaction, which no later commit records as
+// durable, is what a crash can leave: a torn tail, the others recovered.
+TEST_F(DbRecoveryTest, DamagedLastTransactionIsATornTail) {
+  std::string log = log_;
+  log[commits_.back() + 4] ^= 0x01;
+  WriteImage(log);
+  std::unique_ptr<DB> db;
+  Status s = Open(&db);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(CountTxns(db.get()), kTxns - 1);
+}
+
+// Rule 7: salvage keeps the valid prefix, keeps the damaged log aside, and
+// the database then opens normally.
+TEST_F(DbRecoveryTest, SalvageKeepsTheValidPrefix) {
+  std::string log = log_;
+  log[commits_[12] + 4] ^= 0x01;  // transaction 13's commit
+  WriteImage(log);
+  {
+    std::unique_ptr<DB> db;
+    Status s = Open(&db, /*read_only=*/true, /*salvage=*/true);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(CountTxns(db.get()), 12);
+  }
+  EXPECT_EQ(ReadAll(path_ + "-wal"), log) << "a read-only salvage writes nothing";
+  {
+    std::unique_ptr<DB> db;
+    Status s = Open(&db, /*read_only=*/false, /*salvage=*/true);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(CountTxns(db.get()), 12);
+    ASSERT_TRUE(db->Put("after", "salvage").ok());
+  }
+  EXPECT_EQ(ReadAll(path_ + "-wal.salvaged"), log) << "the damaged log is kept aside";
+  std::unique_ptr<DB> db;
+  Status s = Open(&db);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(CountTxns(db.get()), 12);
+  std::string v;
+  EXPECT_TRUE(db->Get("after", &v).ok());
+  EXPECT_TRUE(db->Verify().ok());
+}
+
+// A salvage of a damaged header replays what still chains from the
+// header's stored fields (here the generation is damaged: everything), and
+// keeps only the page file when the stored salt itself is damaged.
+TEST_F(DbRecoveryTest, SalvageOfADamagedHeader) {
+  for (size_t byte : {size_t{30}, size_t{18}}) {
+    std::string log = log_;
+    log[byte] ^= 0x01;
+    WriteImage(log);
+    std::unique_ptr<DB> db;
+    Status s = Open(&db, /*read_only=*/false, /*salvage=*/true);
+    ASSERT_TRUE(s.ok()) << byte << ": " << s.ToString();
+    EXPECT_EQ(CountTxns(db.get()), byte == 30 ? kTxns : 0) << byte;
+    EXPECT_TRUE(db->Verify().ok()) << byte;
+    db.reset();
+    EXPECT_EQ(ReadAll(path_ + "-wal.salvaged"), log) << byte;
+    ASSERT_TRUE(Open(&db).ok()) << byte;
+    EXPECT_EQ(CountTxns(db.get()), byte == 30 ? kTxns : 0) << byte;
+  }
+}
+
+// Rule 4: the page file missing, empty or cut short beside the log.
+TEST_F(DbRecoveryTest, MissingOrTruncatedPageFileBesideALogIsRefused) {
+  for (size_t keep : {size_t{0}, size_t{100}, std::string::npos}) {
+    WriteImage(log_);
+    if (keep == std::string::npos) {
+      std::remove(path_.c_str());
+    } else {
+      WriteAll(path_, page_file_.substr(0, keep));
+    }
+    const std::string before = Exists(path_) ? ReadAll(path_) : "<missing>";
+    for (bool read_only : {false, true}) {
+      std::unique_ptr<DB> db;
+      Status s = Open(&db, read_only);
+      const std::string what = "keep " + std::to_string(keep) + " read_only " +
+                               std::to_string(read_only) + ": " + s.ToString();
+      ASSERT_TRUE(s.IsCorruption()) << what;
+      EXPECT_TRUE(Contains(s.message(), "page file " + path_ + " ")) << what;
+      EXPECT_TRUE(Contains(s.message(), path_ + "-wal")) << what;
+      EXPECT_EQ(ReadAll(path_ + "-wal"), log_) << what;
+      EXPECT_EQ(Exists(path_) ? ReadAll(path_) : "<missing>", before) << what;
+    }
+  }
+}
+
+// A page file cut inside its pages (meta pages intact) names both files.
+TEST_F(DbRecoveryTest, PageFileCutInsideItsPagesNamesBothFiles) {
+  WriteImage(log_);
+  WriteAll(path_, page_file_.substr(0, 2 * 4096 + 100));
+  std::unique_ptr<DB> db;
+  Status s = Open(&db);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_TRUE(Contains(s.message(), "truncated")) << s.ToString();
+  EXPECT_TRUE(Contains(s.message(), path_ + "-wal")) << s.ToString();
+}
+
+// Rule 5, on a cleanly closed database (the log keeps only its header).
+class DbMetaDamageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::unique_ptr<DB> db = OpenOrDie(Options(), path_);
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->Put("a", "1").ok());
+    ASSERT_TRUE(db->Checkpoint().ok());
+    ASSERT_TRUE(db->Put("a", "2").ok());
+    ASSERT_TRUE(db->Put("b", "3").ok());
+  }
+
+  // The slot of the meta page with the higher checkpoint sequence.
+  int InForce() {
+    const std::string f = ReadAll(path_);
+    auto seq = [&](size_t slot) {
+      uint64_t v = 0;
+      for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(f[slot * 4096 + 72 + i]);
+      return v;
+    };
+    return seq(0) > seq(1) ? 0 : 1;
+  }
+
+  void Flip(size_t offset) {
+    std::string f = ReadAll(path_);
+    f[offset] ^= 0x01;
+    WriteAll(path_, f);
+  }
+
+  test::TempDir dir_;
+  std::string path_ = dir_.File("db");
+};
+
+TEST_F(DbMetaDamageTest, DamagedMetaInForceNeverServesTheOlderOne) {
+  const int slot = InForce();
+  Flip(slot * 4096 + 100);
+  const std::string page_file = ReadAll(path_);
+  const std::string named = "meta page " + std::to_string(slot) + " ";
+  for (bool remove_log : {false, true}) {
+    if (remove_log) std::remove((path_ + "-wal").c_str());
+    for (bool read_only : {true, false}) {
+      Options o;
+      o.read_only = read_only;
+      std::unique_ptr<DB> db;
+      Status s = DB::Open(o, path_, &db);
+      const std::string what = "remove_log " + std::to_string(remove_log) + " read_only " +
+                               std::to_string(read_only) + ": " + s.ToString();
+      ASSERT_TRUE(s.IsCorruption()) << what;
+      EXPECT_TRUE(Contains(s.message(), named)) << what;
+      EXPECT_EQ(ReadAll(path_), page_file) << what;
+    }
+  }
+}
+
+TEST_F(DbMetaDamageTest, VerifyReportsADamagedStandbyMeta) {
+  const int standby = 1 - InForce();
+  Flip(standby * 4096 + 100);
+  std::unique_ptr<DB> db = OpenOrDie(Options(), path_);
+  ASSERT_NE(db, nullptr);
+  std::string v;
+  ASSERT_TRUE(db->Get("a", &v).ok());
+  EXPECT_EQ(v, "2");
+  Status s = db->Verify();
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_TRUE(Contains(s.message(), "page " + std::to_string(standby) + " of " + path_))
+      << s.ToString();
+  EXPECT_TRUE(Contains(s.message(), "checksum")) << s.ToString();
+}
+
+}  // namespace
+}  // namespace sombra::dbtest
