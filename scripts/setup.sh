@@ -6,7 +6,9 @@
 #   scripts/setup.sh build  install what is missing and build, nothing else
 #
 # Environment: SOMBRA_JOBS (parallel jobs, default: number of cores),
-# SOMBRA_SKIP_SANITIZERS=1 (test: skip the ASan+UBSan and TSan passes).
+# SOMBRA_SKIP_SANITIZERS=1 (test: skip the ASan+UBSan and TSan passes),
+# SOMBRA_SKIP_FUZZ=1 (test: skip the fuzzers), SOMBRA_FUZZ_SECONDS (per
+# fuzz target, default 20).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -23,7 +25,7 @@ case "$MODE" in
 esac
 
 # --- 1. Debian packages -----------------------------------------------------
-PACKAGES=(build-essential cmake ninja-build pkg-config ccache libboost-dev liblz4-dev libxxhash-dev
+PACKAGES=(build-essential cmake ninja-build pkg-config ccache clang-14 libclang-rt-14-dev libboost-dev liblz4-dev libxxhash-dev
           libgtest-dev libgmock-dev libbenchmark-dev
           libsqlite3-dev liblmdb-dev librocksdb-dev libleveldb-dev)
 missing=()
@@ -87,6 +89,12 @@ case "$MODE" in
       say "concurrency tests (tsan)"
       TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
         ctest --preset tsan -j "$JOBS"
+    fi
+    if [ "${SOMBRA_SKIP_FUZZ:-0}" != "1" ]; then
+      # Each libFuzzer target for a bounded time on its seed corpus
+      # (docs/fuzzing.md); any finding fails the run.
+      say "fuzzing (libFuzzer, ${SOMBRA_FUZZ_SECONDS:-20} s per target)"
+      scripts/fuzz.sh "${SOMBRA_FUZZ_SECONDS:-20}"
     fi
     if command -v clang-format >/dev/null; then
       say "clang-format check"
