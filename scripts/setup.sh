@@ -15,6 +15,9 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 JOBS=${SOMBRA_JOBS:-$(nproc 2>/dev/null || echo 2)}
 MODE=${1:-}
+# ccache (the presets' compiler launcher when installed): paths relative to
+# the checkout, so a fresh clone elsewhere reuses earlier builds' objects.
+export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=1
 
 say() { printf '== %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 2; }
