@@ -107,7 +107,9 @@ class DB {
 
   // Writes every committed page to the page file and restarts the log.
   virtual Status Checkpoint() = 0;
-  // Full structural and checksum check; Corruption says which page and why.
+  // The check `sombra-inspect verify` runs too: both meta pages, every page's
+  // checksum and header, the freelist and the tree's structure. Corruption
+  // names the first problem's page and why, and counts the others.
   virtual Status Verify() = 0;
   virtual Stats GetStats() = 0;
 

@@ -147,8 +147,11 @@ class TreeCursor {
 // if"): checksums (by reading every page), layouts, keys inside fences,
 // separators consistent with children's fences, levels, sibling links,
 // every page in [2, page count) reachable exactly once or on the freelist.
-// Corruption naming the page and what is wrong; *pages_checked counts.
-// Its own parses are not counted in the database's allocator counters.
+// Corruption naming the page and what is wrong, at the first problem;
+// *pages_checked counts. Its own parses are not counted in the database's
+// allocator counters. The tree rules of VerifyDatabase (db_verify.h), which
+// checks every page, the meta pages and the freelist first and collects
+// every problem; the tests use it alone.
 Status VerifyTree(const pager::Snapshot& snap, uint64_t* pages_checked = nullptr);
 
 }  // namespace sombra::btree

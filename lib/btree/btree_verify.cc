@@ -1,4 +1,5 @@
-// VerifyTree: the whole-tree check behind DB::Verify and sombra-inspect.
+// VerifyTree: the tree rules, the last of the checks of VerifyDatabase
+// (db_verify.h), which DB::Verify and sombra-inspect verify run.
 #include <set>
 #include <string>
 #include <vector>

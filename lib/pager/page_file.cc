@@ -5,6 +5,7 @@
 #include <random>
 
 #include "util/coding.h"
+#include "wal/wal_format.h"
 
 namespace sombra::pager {
 namespace {
@@ -13,7 +14,8 @@ constexpr uint64_t kMinGrowBytes = 1 << 20;   // 1 MiB
 constexpr uint64_t kMaxGrowBytes = 64 << 20;  // 64 MiB
 
 // True when the log beside the page file holds bytes past its header: a
-// record header at offset 64 that is not all zero. A log that was never
+// record header after the header (64 or 128 bytes, by the version field;
+// 128 when that is damaged) that is not all zero. A log that was never
 // written, or was trimmed at a clean close, has none.
 bool LogHasRecords(Env* env, const std::string& wal_path, uint64_t* wal_size) {
   *wal_size = 0;
@@ -21,11 +23,19 @@ bool LogHasRecords(Env* env, const std::string& wal_path, uint64_t* wal_size) {
   auto log = env->OpenFile(wal_path, OpenMode::kReadOnly);
   if (!log.ok()) return false;
   auto size = (*log)->Size();
-  if (!size.ok() || *size < 80) return false;
+  if (!size.ok() || *size < wal::kWalHeaderSizeV1 + wal::kRecordHeaderSize) return false;
   *wal_size = *size;
-  char head[16];
+  char version[4];
   size_t got = 0;
-  if (!(*log)->ReadAt(64, sizeof(head), head, &got).ok() || got != sizeof(head)) return true;
+  if (!(*log)->ReadAt(wal::kWalVersionOffset, sizeof(version), version, &got).ok() ||
+      got != sizeof(version)) {
+    return true;
+  }
+  size_t first = wal::WalHeaderSize(DecodeFixed32(reinterpret_cast<const uint8_t*>(version)));
+  if (first == 0) first = wal::kWalHeaderSize;
+  char head[wal::kRecordHeaderSize];
+  if (*size < first + sizeof(head)) return false;
+  if (!(*log)->ReadAt(first, sizeof(head), head, &got).ok() || got != sizeof(head)) return true;
   for (char c : head) {
     if (c != 0) return true;
   }
@@ -231,6 +241,24 @@ Status PageFile::TrimToPageCount() {
 Status PageFile::SyncData() {
   SOMBRA_RETURN_IF_ERROR(CheckWritable("sync"));
   return file_->Sync();
+}
+
+Status PageFile::RestoreMeta(Meta copy) {
+  SOMBRA_RETURN_IF_ERROR(CheckWritable("restore meta"));
+  copy.page_size = meta_.page_size;
+  copy.salt = meta_.salt;
+  if (copy.checkpoint_seq <= meta_.checkpoint_seq || other_meta_status_.ok() ||
+      MetaSlotFor(copy.checkpoint_seq) == MetaSlotFor(meta_.checkpoint_seq) ||
+      copy.page_count * meta_.page_size > file_size_) {
+    return Status::InvalidArgument("meta copy of sequence " + std::to_string(copy.checkpoint_seq) +
+                                   " does not replace a damaged meta page of " + path_);
+  }
+  SOMBRA_RETURN_IF_ERROR(WriteMeta(copy));
+  SOMBRA_RETURN_IF_ERROR(file_->Sync());
+  meta_ = copy;
+  other_meta_status_ = Status::OK();
+  meta_writes_->Add();
+  return Status::OK();
 }
 
 Status PageFile::PublishMeta(Meta next) {

@@ -99,6 +99,14 @@ class PageFile {
   // REQUIRES: SyncData() since the last WritePage.
   Status PublishMeta(Meta next);
 
+  // Rewrites the damaged meta page in force from a copy kept elsewhere (the
+  // log header's base meta, docs/format/file.md "Meta redundancy") and
+  // fdatasyncs; on success the copy is the durable meta and the other meta
+  // page is the older one again. REQUIRES: the copy's sequence is the
+  // durable meta's + 1 or more, its slot is the one other_meta_status()
+  // found damaged, and the pages it names are in the file.
+  Status RestoreMeta(Meta copy);
+
   MetricsRegistry* metrics() const { return metrics_; }
 
  private:

@@ -4,6 +4,7 @@
 #include "pager/pager.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "pager/pager_txn.h"
 #include "pager/snapshot.h"
@@ -65,13 +66,27 @@ Pager::~Pager() {
   }
 }
 
+wal::WalBase LogBase(const Meta& meta) {
+  wal::WalBase base;
+  base.root = meta.root;
+  base.freelist_head = meta.freelist_head;
+  base.page_count = meta.page_count;
+  base.freelist_count = meta.freelist_count;
+  base.checkpoint_seq = meta.checkpoint_seq;
+  return base;
+}
+
 Status Pager::OpenLog(uint64_t generation) {
   wal_generation_ = generation;
+  // The new generation starts from the meta page in force (recovery
+  // checkpointed what it replayed), and carries a copy of it.
+  const Meta& meta = file_->durable_meta();
+  assert(meta.checkpoint_lsn == committed_.lsn);
   const uint64_t preallocate =
       std::min<uint64_t>(options_.wal_checkpoint_bytes, wal::WalWriter::kZeroWriteSize);
   SOMBRA_ASSIGN_OR_RETURN(
       wal_, wal::WalWriter::Open(env_, wal_path_, page_size(), file_->salt(), generation,
-                                 committed_.lsn + 1, preallocate, metrics_));
+                                 meta.checkpoint_lsn + 1, LogBase(meta), preallocate, metrics_));
   return Status::OK();
 }
 

@@ -84,7 +84,14 @@ struct RecoveryStats {
   uint64_t records_replayed = 0;
   uint64_t bytes_discarded = 0;
   std::string stop;  // where and why the log ended
+  // The meta page in force was damaged and the log header's copy of it
+  // stood in (and, writable, rewrote it).
+  bool meta_from_log = false;
 };
+
+// The copy of `meta` a log generation starting from it carries in its
+// header (docs/format/wal.md, "File header").
+wal::WalBase LogBase(const Meta& meta);
 
 struct PagerOptions {
   // Keep the valid prefix of a log with a damaged record in its middle
@@ -215,8 +222,6 @@ class Pager {
     std::shared_ptr<const std::unordered_set<uint32_t>> pages;
   };
   std::vector<Preserved> preserved_;
-  // The page file's checkpoint LSN (the last completed checkpoint).
-  std::atomic<uint64_t> checkpoint_lsn_{0};
   // The highest LSN known durable (synced log or page file).
   std::atomic<uint64_t> durable_lsn_{0};
 

@@ -112,7 +112,8 @@ Status Pager::CheckpointLocked() {
     RunHook(PagerHook::kCheckpointMetaPublished);
     // 5. The log restarts with a new salt.
     if (wal_ != nullptr) {
-      SOMBRA_RETURN_IF_ERROR(wal_->Restart(++wal_generation_, state.lsn + 1));
+      SOMBRA_RETURN_IF_ERROR(
+          wal_->Restart(++wal_generation_, state.lsn + 1, LogBase(file_->durable_meta())));
     }
     return Status::OK();
   }();
@@ -126,7 +127,6 @@ Status Pager::CheckpointLocked() {
     // The checkpoint is complete: the file holds each written head.
     std::lock_guard<std::mutex> lock(version_mu_);
     for (size_t i = 0; i < to_write.size(); ++i) versions_.SetInFile(to_write[i], heads[i]);
-    checkpoint_lsn_ = state.lsn;
   }
   imaged_.clear();
   uint64_t d = durable_lsn_.load();

@@ -3,6 +3,7 @@
 // keep them in memory).
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 
 #include "pager/pager.h"
@@ -52,6 +53,28 @@ Status CheckMetaNotStale(const PageFile& file, const std::string& wal_path) {
   return Status::OK();
 }
 
+// The log header's copy of the meta page its generation starts from, when
+// it can stand in for the damaged meta page in force: a format-2 header,
+// the other meta page damaged, the copy's sequence newer than the valid
+// meta's and in the damaged page's slot, and its pages inside the file.
+std::optional<Meta> BaseMetaFromLog(const PageFile& file, const wal::WalHeader& h) {
+  const Meta& valid = file.durable_meta();
+  if (!h.has_base() || file.other_meta_status().ok()) return std::nullopt;
+  if (h.base.checkpoint_seq <= valid.checkpoint_seq ||
+      MetaSlotFor(h.base.checkpoint_seq) == file.durable_meta_slot()) {
+    return std::nullopt;
+  }
+  if (h.base.page_count * file.page_size() > file.file_size()) return std::nullopt;
+  Meta m = valid;
+  m.page_count = h.base.page_count;
+  m.root = h.base.root;
+  m.freelist_head = h.base.freelist_head;
+  m.freelist_count = h.base.freelist_count;
+  m.checkpoint_seq = h.base.checkpoint_seq;
+  m.checkpoint_lsn = h.start_lsn - 1;
+  return m;
+}
+
 }  // namespace
 
 Status Pager::Recover() {
@@ -61,6 +84,7 @@ Status Pager::Recover() {
   std::unordered_map<uint32_t, std::unique_ptr<uint8_t[]>> pages;  // newest content
   bool log_vouches_for_meta = false;  // a log started from this meta (or an older one)
   bool salvaged = false;              // damage past a torn tail was dropped (salvage)
+  std::optional<Meta> restore;        // the log's copy of a damaged meta page in force
 
   // Reads the log into `pages` and committed_; a Corruption verdict leaves
   // every file untouched.
@@ -71,6 +95,7 @@ Status Pager::Recover() {
     imaged_.clear();
     recovery_ = RecoveryStats{};
     salvaged = false;
+    restore.reset();
     log_vouches_for_meta = false;
     *stop_offset = 0;
     wal::WalReader reader(log);
@@ -90,7 +115,8 @@ Status Pager::Recover() {
         const uint64_t at = intact ? probe.first_commit_offset : probe.max_durable_offset;
         const std::string evidence =
             intact
-                ? "the records from offset 64 chain, seeded with its salt, to a commit of LSN " +
+                ? "the records from offset " + std::to_string(reader.header().size()) +
+                      " chain, seeded with its salt, to a commit of LSN " +
                       std::to_string(*probe.first_commit_lsn) + " at offset " + std::to_string(at)
                 : "a commit at offset " + std::to_string(at) + " records LSN " +
                       std::to_string(*probe.max_durable_lsn) + " as durable";
@@ -117,6 +143,18 @@ Status Pager::Recover() {
     const bool usable = reader.header().db_salt == file_->salt() && reader.header().page_size == ps;
     if (!usable) return Status::OK();  // another database's log
     if (reader.header().start_lsn > committed_.lsn + 1) {
+      // The meta page the log starts from is newer than the valid one: the
+      // damaged meta page was the one in force. The log's copy of it
+      // stands in when it is that page (docs/format/file.md, "Meta
+      // redundancy").
+      restore = BaseMetaFromLog(*file_, reader.header());
+      if (restore) {
+        committed_ = TreeState{restore->checkpoint_lsn, restore->root, restore->page_count,
+                               restore->freelist_head, restore->freelist_count};
+        recovery_.meta_from_log = true;
+      }
+    }
+    if (reader.header().start_lsn > committed_.lsn + 1) {
       const uint32_t slot = file_->durable_meta_slot();
       const Status& other = file_->other_meta_status();
       return Status::Corruption(
@@ -127,7 +165,8 @@ Status Pager::Recover() {
           "): " +
           (other.ok() ? "the page file is older than its log (transactions in between are missing)"
                       : "the damaged meta page " + std::to_string(1 - slot) +
-                            " was the one in force, and the older one would serve stale data"));
+                            " was the one in force, the older one would serve stale data, and "
+                            "the log holds no usable copy of it"));
     }
     log_vouches_for_meta = true;
     std::vector<TxnRecord> txn;
@@ -203,23 +242,27 @@ Status Pager::Recover() {
     uint64_t stop_offset = 0;
     Status s = read_log(log->get(), &stop_offset);
     // Read-only beside a writer: the log may have moved under the reader (a
-    // batch half written, a restart). A verdict of damage stands only when a
-    // second reading stops at the same place.
+    // batch half written, a restart, batches appended behind the tail
+    // between the reading and the probe). A verdict of damage stands only
+    // when a second reading stops at the same place; when every reading
+    // stops further on, a writer is appending and the reading's stop is its
+    // live tail: the valid prefix read is a consistent state.
+    bool appending = false;
     for (int attempt = 0; s.IsCorruption() && read_only() && attempt < 4; ++attempt) {
       const uint64_t previous = stop_offset;
       auto again = env_->OpenFile(wal_path_, OpenMode::kReadOnly);
       if (!again.ok()) break;
       s = read_log(again->get(), &stop_offset);
-      if (s.IsCorruption() && stop_offset == previous) break;
+      appending = stop_offset > previous;
+      if (s.IsCorruption() && !appending) break;
     }
+    if (s.IsCorruption() && appending) s = Status::OK();
     SOMBRA_RETURN_IF_ERROR(s);
   } else {
     committed_ = TreeState{meta.checkpoint_lsn, meta.root, meta.page_count, meta.freelist_head,
                            meta.freelist_count};
   }
   if (!log_vouches_for_meta) SOMBRA_RETURN_IF_ERROR(CheckMetaNotStale(*file_, wal_path_));
-  durable_lsn_ = meta.checkpoint_lsn;
-  checkpoint_lsn_ = meta.checkpoint_lsn;
   recovery_records_->Add(recovery_.records_replayed);
   recovery_bytes_discarded_->Add(recovery_.bytes_discarded);
 
@@ -233,6 +276,11 @@ Status Pager::Recover() {
   published_ = committed_;
   durable_lsn_ = committed_.lsn;
   if (read_only()) return Status::OK();
+  if (restore) {
+    // Heal the damaged meta page before anything else is written: from here
+    // on the page file describes itself again.
+    SOMBRA_RETURN_IF_ERROR(file_->RestoreMeta(*restore));
+  }
   SOMBRA_RETURN_IF_ERROR(file_->EnsureCapacity(committed_.page_count));
   if (recovery_.transactions_replayed > 0) {
     // The recovered state goes to the page file before the log is reused.

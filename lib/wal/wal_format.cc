@@ -33,8 +33,32 @@ const char* RecordTypeName(uint8_t type) {
   }
 }
 
+size_t WalHeaderSize(uint32_t version) {
+  if (version == kWalFormatVersion1) return kWalHeaderSizeV1;
+  if (version == kWalFormatVersion) return kWalHeaderSize;
+  return 0;
+}
+
+namespace {
+
+// Where the checksum of a header of `size` bytes lies: its last 8 bytes.
+bool SealedAs(const uint8_t* data, size_t available, size_t size) {
+  if (size == 0 || available < size) return false;
+  return DecodeFixed64(data + size - 8) == Hash64(data, size - 8, 0);
+}
+
+bool AllZeroBytes(const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void EncodeWalHeader(const WalHeader& header, uint8_t* out) {
-  std::memset(out, 0, kWalHeaderSize);
+  const size_t size = header.size();
+  std::memset(out, 0, size);
   std::memcpy(out + kWalMagicOffset, kWalMagic, sizeof(kWalMagic));
   EncodeFixed32(out + kWalVersionOffset, header.version);
   EncodeFixed32(out + kWalPageSizeOffset, header.page_size);
@@ -42,38 +66,67 @@ void EncodeWalHeader(const WalHeader& header, uint8_t* out) {
   EncodeFixed64(out + kWalGenerationOffset, header.generation);
   EncodeFixed64(out + kWalDbSaltOffset, header.db_salt);
   EncodeFixed64(out + kWalStartLsnOffset, header.start_lsn);
-  EncodeFixed64(out + kWalHeaderChecksumOffset, Hash64(out, kWalHeaderChecksumOffset, 0));
+  if (header.has_base()) {
+    EncodeFixed32(out + kWalBaseRootOffset, header.base.root);
+    EncodeFixed32(out + kWalBaseFreelistHeadOffset, header.base.freelist_head);
+    EncodeFixed64(out + kWalBasePageCountOffset, header.base.page_count);
+    EncodeFixed64(out + kWalBaseFreelistCountOffset, header.base.freelist_count);
+    EncodeFixed64(out + kWalBaseSeqOffset, header.base.checkpoint_seq);
+  }
+  EncodeFixed64(out + size - 8, Hash64(out, size - 8, 0));
 }
 
 Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size) {
-  if (size < kWalHeaderSize) {
+  if (size < kWalHeaderSizeV1) {
     return Status::Corruption("WAL header truncated: " + std::to_string(size) + " of " +
-                              std::to_string(kWalHeaderSize) + " bytes");
+                              std::to_string(kWalHeaderSizeV1) + " bytes");
   }
   if (std::memcmp(data + kWalMagicOffset, kWalMagic, sizeof(kWalMagic)) != 0) {
     return Status::Corruption("WAL header: bad magic (expected \"SOMBRWAL\")");
   }
-  const uint64_t stored = DecodeFixed64(data + kWalHeaderChecksumOffset);
-  const uint64_t computed = Hash64(data, kWalHeaderChecksumOffset, 0);
+  WalHeader h;
+  h.version = DecodeFixed32(data + kWalVersionOffset);
+  const size_t header_size = WalHeaderSize(h.version);
+  if (header_size == 0) {
+    // A newer format's layout is unknown; it is a newer header (not
+    // damage) only when sealed as one of the known layouts.
+    if (h.version > kWalFormatVersion &&
+        (SealedAs(data, size, kWalHeaderSizeV1) || SealedAs(data, size, kWalHeaderSize))) {
+      return Status::NotSupported("WAL format version " + std::to_string(h.version) +
+                                  " is newer than this build's " +
+                                  std::to_string(kWalFormatVersion));
+    }
+    if (SealedAs(data, size, kWalHeaderSizeV1) || SealedAs(data, size, kWalHeaderSize)) {
+      return Status::Corruption("WAL header: format version " + std::to_string(h.version) +
+                                " is unknown");
+    }
+    return Status::Corruption("WAL header: checksum mismatch (and format version " +
+                              std::to_string(h.version) + " is unknown)");
+  }
+  if (size < header_size) {
+    return Status::Corruption("WAL header truncated: " + std::to_string(size) + " of " +
+                              std::to_string(header_size) + " bytes (format " +
+                              std::to_string(h.version) + ")");
+  }
+  const size_t checksum_at = header_size - 8;
+  const uint64_t stored = DecodeFixed64(data + checksum_at);
+  const uint64_t computed = Hash64(data, checksum_at, 0);
   if (stored != computed) {
     return Status::Corruption("WAL header: checksum mismatch (stored " + Hex64(stored) +
                               ", computed " + Hex64(computed) + ")");
   }
-  WalHeader h;
-  h.version = DecodeFixed32(data + kWalVersionOffset);
   h.page_size = DecodeFixed32(data + kWalPageSizeOffset);
   h.salt = DecodeFixed64(data + kWalSaltOffset);
   h.generation = DecodeFixed64(data + kWalGenerationOffset);
   h.db_salt = DecodeFixed64(data + kWalDbSaltOffset);
   h.start_lsn = DecodeFixed64(data + kWalStartLsnOffset);
-  const uint64_t reserved = DecodeFixed64(data + kWalReservedOffset);
-  if (h.version > kWalFormatVersion) {
-    return Status::NotSupported("WAL format version " + std::to_string(h.version) +
-                                " is newer than this build's " + std::to_string(kWalFormatVersion));
-  }
-  if (h.version != kWalFormatVersion) {
-    return Status::Corruption("WAL header: format version " + std::to_string(h.version) +
-                              ", expected " + std::to_string(kWalFormatVersion));
+  const size_t reserved_at = h.has_base() ? kWalReservedOffset : kWalReservedOffsetV1;
+  if (h.has_base()) {
+    h.base.root = DecodeFixed32(data + kWalBaseRootOffset);
+    h.base.freelist_head = DecodeFixed32(data + kWalBaseFreelistHeadOffset);
+    h.base.page_count = DecodeFixed64(data + kWalBasePageCountOffset);
+    h.base.freelist_count = DecodeFixed64(data + kWalBaseFreelistCountOffset);
+    h.base.checkpoint_seq = DecodeFixed64(data + kWalBaseSeqOffset);
   }
   if (!IsValidPageSize(h.page_size)) {
     return Status::Corruption("WAL header: page size " + std::to_string(h.page_size) +
@@ -82,11 +135,35 @@ Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size) {
   if (h.salt == 0) return Status::Corruption("WAL header: WAL salt is 0");
   if (h.db_salt == 0) return Status::Corruption("WAL header: database salt is 0");
   if (h.start_lsn == 0) return Status::Corruption("WAL header: start LSN is 0");
-  if (reserved != 0) {
-    return Status::Corruption("WAL header: reserved bytes [48,56) are " + Hex64(reserved) +
-                              ", expected 0");
+  if (!AllZeroBytes(data + reserved_at, checksum_at - reserved_at)) {
+    return Status::Corruption("WAL header: reserved bytes [" + std::to_string(reserved_at) + "," +
+                              std::to_string(checksum_at) + ") are not 0");
+  }
+  if (h.has_base()) {
+    std::string why;
+    if (!CheckWalBase(h.base, &why)) return Status::Corruption("WAL header: base meta: " + why);
   }
   return h;
+}
+
+bool CheckWalBase(const WalBase& b, std::string* why) {
+  if (b.page_count < 2 || b.page_count > (uint64_t{1} << 32)) {
+    *why = "page count " + std::to_string(b.page_count) + " outside [2, 2^32]";
+    return false;
+  }
+  if (b.root != 0 && (b.root < 2 || b.root >= b.page_count)) {
+    *why = "root " + std::to_string(b.root) + " outside [2, page count)";
+    return false;
+  }
+  const bool empty = b.freelist_head == 0 && b.freelist_count == 0;
+  const bool listed = b.freelist_head >= 2 && b.freelist_head < b.page_count &&
+                      b.freelist_count >= 1 && b.freelist_count < b.page_count;
+  if (!empty && !listed) {
+    *why = "freelist head " + std::to_string(b.freelist_head) + " with count " +
+           std::to_string(b.freelist_count) + " is inconsistent";
+    return false;
+  }
+  return true;
 }
 
 void EncodeRecordHeader(const RecordHeader& header, uint8_t* out) {

@@ -20,7 +20,10 @@
 namespace sombra::wal {
 
 constexpr char kWalMagic[8] = {'S', 'O', 'M', 'B', 'R', 'W', 'A', 'L'};
-constexpr uint32_t kWalFormatVersion = 1;
+// Format 2 added the base meta copy (and a 128-byte header); format-1 logs
+// (64-byte header) are still read, never written.
+constexpr uint32_t kWalFormatVersion = 2;
+constexpr uint32_t kWalFormatVersion1 = 1;
 
 // The page sizes a log may declare; the same range as the page file
 // (docs/format/file.md), repeated here because lib/wal sits below lib/pager.
@@ -33,7 +36,12 @@ bool IsValidPageSize(uint64_t page_size);
 constexpr uint32_t kFirstLoggedPage = 2;
 
 // ---- File header (docs/format/wal.md, "File header") ----
-constexpr size_t kWalHeaderSize = 64;
+// The size of the header this build writes; the first record follows it.
+constexpr size_t kWalHeaderSize = 128;
+constexpr size_t kWalHeaderSizeV1 = 64;
+// The header size of a format version (0 for an unknown one).
+size_t WalHeaderSize(uint32_t version);
+
 constexpr size_t kWalMagicOffset = 0;
 constexpr size_t kWalVersionOffset = 8;
 constexpr size_t kWalPageSizeOffset = 12;
@@ -41,8 +49,29 @@ constexpr size_t kWalSaltOffset = 16;
 constexpr size_t kWalGenerationOffset = 24;
 constexpr size_t kWalDbSaltOffset = 32;
 constexpr size_t kWalStartLsnOffset = 40;
-constexpr size_t kWalReservedOffset = 48;
-constexpr size_t kWalHeaderChecksumOffset = 56;
+// Format 2: the base meta copy, then reserved bytes, then the checksum.
+constexpr size_t kWalBaseRootOffset = 48;
+constexpr size_t kWalBaseFreelistHeadOffset = 52;
+constexpr size_t kWalBasePageCountOffset = 56;
+constexpr size_t kWalBaseFreelistCountOffset = 64;
+constexpr size_t kWalBaseSeqOffset = 72;
+constexpr size_t kWalReservedOffset = 80;
+constexpr size_t kWalHeaderChecksumOffset = 120;
+// Format 1: reserved [48, 56), checksum at 56.
+constexpr size_t kWalReservedOffsetV1 = 48;
+constexpr size_t kWalHeaderChecksumOffsetV1 = 56;
+
+// A copy of the meta page the generation starts from (format 2; its
+// checkpoint LSN is start_lsn - 1, its page size and salt are the header's).
+// It is what recovery falls back on when that meta page is damaged
+// (docs/format/file.md, "Meta redundancy").
+struct WalBase {
+  uint32_t root = 0;
+  uint32_t freelist_head = 0;
+  uint64_t page_count = kFirstLoggedPage;  // the meta pages only: an empty database
+  uint64_t freelist_count = 0;
+  uint64_t checkpoint_seq = 0;
+};
 
 struct WalHeader {
   uint32_t version = kWalFormatVersion;
@@ -51,15 +80,25 @@ struct WalHeader {
   uint64_t generation = 0;  // +1 at every restart
   uint64_t db_salt = 0;     // the page file's salt: binds the log to its database
   uint64_t start_lsn = 0;   // the first LSN this generation may contain
+  WalBase base;             // format 2 only (all zero in a format-1 header)
+
+  size_t size() const { return WalHeaderSize(version); }
+  bool has_base() const { return version >= 2; }
 };
 
-// Writes the 64-byte header (checksum included) at out[0, kWalHeaderSize).
+// Writes the header of header.version (1 or 2, checksum included) at
+// out[0, header.size()).
 void EncodeWalHeader(const WalHeader& header, uint8_t* out);
 
 // Decodes and checks a header (docs/format/wal.md, "A header is valid if and
-// only if"). Corruption naming the first failed rule; NotSupported for a
+// only if"); `size` bytes are available (kWalHeaderSize suffice for every
+// version). Corruption naming the first failed rule; NotSupported for a
 // correctly sealed header of a newer format version.
 Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size);
+
+// True when a base meta copy is consistent (docs/format/wal.md, rule H7);
+// otherwise false with the reason in *why.
+bool CheckWalBase(const WalBase& base, std::string* why);
 
 // ---- Records (docs/format/wal.md, "Records") ----
 constexpr size_t kRecordHeaderSize = 16;

@@ -10,17 +10,19 @@ namespace sombra::wal {
 
 namespace {
 
-// Stops past which there is nothing to follow: the reader did not stop, the
-// log ends in zeros, or the file could not be read.
-bool NothingToProbe(StopReason reason) {
-  return reason == StopReason::kNone || reason == StopReason::kEndOfLog ||
-         reason == StopReason::kIOError;
+// Stops past which there is nothing to follow: the reader did not stop,
+// the file ends there, or the file could not be read. A zeroed record
+// header with bytes behind it is probed: it is how a log ends, but also
+// what a zeroed sector in the middle of a log looks like.
+bool NothingToProbe(StopReason reason, uint64_t stop_offset, uint64_t file_size) {
+  if (reason == StopReason::kNone || reason == StopReason::kIOError) return true;
+  return reason == StopReason::kEndOfLog && stop_offset + kRecordHeaderSize > file_size;
 }
 
 }  // namespace
 
 Result<WalReader::ProbeResult> WalReader::ProbePastStop() {
-  if (!opened_ || NothingToProbe(stop_reason_)) return ProbeResult{};
+  if (!opened_ || NothingToProbe(stop_reason_, stop_offset_, file_size_)) return ProbeResult{};
   return ProbeFrom(stop_offset_, seed_);
 }
 

@@ -20,15 +20,36 @@ bool AllZero(const uint8_t* p, size_t n) {
 
 WalReader::WalReader(File* file) : file_(file) {}
 
+Status WalReader::ReadRawHeader(uint8_t* raw, size_t* got) {
+  *got = static_cast<size_t>(std::min<uint64_t>(file_size_, kWalHeaderSize));
+  std::memset(raw, 0, kWalHeaderSize);
+  return file_->ReadExactly(0, *got, reinterpret_cast<char*>(raw));
+}
+
+// The layout a damaged header is read with: format 1 when its version
+// field says so, else this build's.
+WalHeader WalReader::StoredFields(const uint8_t* raw) {
+  WalHeader h;
+  h.version = DecodeFixed32(raw + kWalVersionOffset) == kWalFormatVersion1 ? kWalFormatVersion1
+                                                                           : kWalFormatVersion;
+  h.page_size = DecodeFixed32(raw + kWalPageSizeOffset);
+  h.salt = DecodeFixed64(raw + kWalSaltOffset);
+  h.generation = DecodeFixed64(raw + kWalGenerationOffset);
+  h.db_salt = DecodeFixed64(raw + kWalDbSaltOffset);
+  h.start_lsn = DecodeFixed64(raw + kWalStartLsnOffset);
+  return h;
+}
+
 Status WalReader::Open() {
   SOMBRA_ASSIGN_OR_RETURN(file_size_, file_->Size());
-  if (file_size_ < kWalHeaderSize) {
+  if (file_size_ < kWalHeaderSizeV1) {
     return Status::NotFound("empty log: " + file_->path() + " is " + std::to_string(file_size_) +
-                            " bytes, shorter than the 64-byte WAL header");
+                            " bytes, shorter than the smallest WAL header (64 bytes)");
   }
   uint8_t raw[kWalHeaderSize];
-  SOMBRA_RETURN_IF_ERROR(file_->ReadExactly(0, kWalHeaderSize, reinterpret_cast<char*>(raw)));
-  Result<WalHeader> header = DecodeWalHeader(raw, kWalHeaderSize);
+  size_t got = 0;
+  SOMBRA_RETURN_IF_ERROR(ReadRawHeader(raw, &got));
+  Result<WalHeader> header = DecodeWalHeader(raw, got);
   if (!header.ok()) return header.status().WithContext(file_->path());
   header_ = *header;
   Setup();
@@ -41,12 +62,12 @@ void WalReader::Setup() {
   buf_.resize(static_cast<size_t>(std::min<uint64_t>(chunk, file_size_)));
   buf_offset_ = 0;
   buf_len_ = 0;
-  pos_ = kWalHeaderSize;
+  pos_ = header_.size();
   index_ = 0;
   seed_ = header_.salt;
   expected_lsn_ = header_.start_lsn;
   txn_records_ = 0;
-  committed_end_ = kWalHeaderSize;
+  committed_end_ = header_.size();
   last_commit_lsn_ = 0;
   stop_reason_ = StopReason::kNone;
   opened_ = true;
@@ -55,16 +76,13 @@ void WalReader::Setup() {
 Status WalReader::OpenAsStored() {
   opened_ = false;
   SOMBRA_ASSIGN_OR_RETURN(file_size_, file_->Size());
-  if (file_size_ < kWalHeaderSize) return Status::NotFound("empty log: " + file_->path());
+  if (file_size_ < kWalHeaderSizeV1) return Status::NotFound("empty log: " + file_->path());
   uint8_t raw[kWalHeaderSize];
-  SOMBRA_RETURN_IF_ERROR(file_->ReadExactly(0, kWalHeaderSize, reinterpret_cast<char*>(raw)));
-  header_ = WalHeader{};
-  header_.page_size = DecodeFixed32(raw + kWalPageSizeOffset);
-  header_.salt = DecodeFixed64(raw + kWalSaltOffset);
-  header_.generation = DecodeFixed64(raw + kWalGenerationOffset);
-  header_.db_salt = DecodeFixed64(raw + kWalDbSaltOffset);
-  header_.start_lsn = DecodeFixed64(raw + kWalStartLsnOffset);
-  if (!IsValidPageSize(header_.page_size) || header_.salt == 0 || header_.start_lsn == 0) {
+  size_t got = 0;
+  SOMBRA_RETURN_IF_ERROR(ReadRawHeader(raw, &got));
+  header_ = StoredFields(raw);
+  if (!IsValidPageSize(header_.page_size) || header_.salt == 0 || header_.start_lsn == 0 ||
+      file_size_ < header_.size()) {
     return Status::Corruption("WAL " + file_->path() +
                               ": the stored header fields are not usable either");
   }
@@ -78,22 +96,23 @@ Result<WalReader::ProbeResult> WalReader::ProbeBehindDamagedHeader(uint32_t page
   *intact_commit = false;
   opened_ = false;
   SOMBRA_ASSIGN_OR_RETURN(file_size_, file_->Size());
-  if (file_size_ < kWalHeaderSize || !IsValidPageSize(page_size)) return ProbeResult{};
+  if (file_size_ < kWalHeaderSizeV1 || !IsValidPageSize(page_size)) return ProbeResult{};
   uint8_t raw[kWalHeaderSize];
-  SOMBRA_RETURN_IF_ERROR(file_->ReadExactly(0, kWalHeaderSize, reinterpret_cast<char*>(raw)));
-  // The stored fields, untrusted: only the salt is used, as a seed.
-  header_ = WalHeader{};
+  size_t got = 0;
+  SOMBRA_RETURN_IF_ERROR(ReadRawHeader(raw, &got));
+  // The stored fields, untrusted: only the salt is used, as a seed, and
+  // the version, to tell where the first record is.
+  header_ = StoredFields(raw);
   header_.page_size = page_size;
-  header_.salt = DecodeFixed64(raw + kWalSaltOffset);
-  header_.db_salt = DecodeFixed64(raw + kWalDbSaltOffset);
-  header_.generation = DecodeFixed64(raw + kWalGenerationOffset);
   header_.start_lsn = first_missing_lsn;
+  if (file_size_ < header_.size()) return ProbeResult{};
   Setup();
-  // The chain from offset 64, seeded with the stored salt.
+  // The chain from the first record, seeded with the stored salt.
   ProbeResult chain;
   Record rec;
   Check check;
-  uint64_t off = kWalHeaderSize;
+  const uint64_t first = header_.size();
+  uint64_t off = first;
   uint64_t seed = header_.salt;
   StopReason r;
   while ((r = CheckAt(off, seed, &rec, &check)) == StopReason::kNone) {
@@ -116,7 +135,7 @@ Result<WalReader::ProbeResult> WalReader::ProbeBehindDamagedHeader(uint32_t page
   if (r == StopReason::kIOError) return check.io;
   pos_ = off;
   Stop(r, std::move(check.detail));
-  if (r == StopReason::kEndOfLog && off == kWalHeaderSize) return chain;  // no record at all
+  if (r == StopReason::kEndOfLog && off == first) return chain;  // no record at all
   SOMBRA_ASSIGN_OR_RETURN(ProbeResult past, ProbeFrom(off, seed));
   past.records_found += chain.records_found;
   past.commits_found += chain.commits_found;

@@ -19,7 +19,7 @@
 // and the file size, and arbitrary bytes never make the reader crash.
 //
 // Invariants (while not stopped):
-//  1. valid_end_offset() is the end of the last record returned (64 before
+//  1. valid_end_offset() is the end of the last record returned (the header size before
 //     the first) and the next record is read there, its checksum seeded
 //     with the last record's (the WAL salt for the first).
 //  2. Every record returned satisfies rules R1-R7 and T1-T3 of wal.md.
@@ -83,7 +83,7 @@ class WalReader {
 
   // End of the last valid record.
   uint64_t valid_end_offset() const { return pos_; }
-  // End of the last valid commit record (64 when there is none): the end of
+  // End of the last valid commit record (the header size when there is none): the end of
   // the replayable prefix.
   uint64_t committed_end_offset() const { return committed_end_; }
   // LSN of the last valid commit, 0 when there is none.
@@ -120,18 +120,20 @@ class WalReader {
   // met on the way are passed the same way, up to the end of the file.
   // Commits whose LSN is below stop_txn_lsn() (an older generation's
   // chain, not this log's continuation) are not counted. Finds nothing for
-  // kEndOfLog and kIOError stops. REQUIRES: Next() has returned false. Does
-  // not move the stop.
+  // a kIOError stop or a kEndOfLog stop at the end of the file; a zeroed
+  // record header with bytes behind it is probed like any bad record (a
+  // zeroed sector in the middle of a log). REQUIRES: Next() has returned
+  // false. Does not move the stop.
   Result<ProbeResult> ProbePastStop();
 
   // For a log whose header failed its checks (Open returned Corruption):
   // reads the header's fields as stored, without trusting them, and looks
   // for transactions the page file lacks. `page_size` is the page file's;
   // `first_missing_lsn` is its checkpoint LSN + 1. Follows the chain from
-  // offset 64, seeded with the stored WAL salt, then probes past its end as
+  // the first record, seeded with the stored WAL salt, then probes past its end as
   // ProbePastStop does. The result's stop_was_durable is true when a valid
   // commit records a durable LSN >= first_missing_lsn; *intact_commit is
-  // set when the chain from offset 64 is valid through a commit of LSN >=
+  // set when the chain from the first record is valid through a commit of LSN >=
   // first_missing_lsn. Either is damage a crash cannot produce
   // (docs/format/wal.md, "A damaged header").
   Result<ProbeResult> ProbeBehindDamagedHeader(uint32_t page_size, uint64_t first_missing_lsn,
@@ -176,6 +178,11 @@ class WalReader {
                       uint64_t* seed);
 
   File* const file_;
+  // Reads min(file size, kWalHeaderSize) bytes of the header into raw
+  // (zero-filled past them).
+  Status ReadRawHeader(uint8_t* raw, size_t* got);
+  static WalHeader StoredFields(const uint8_t* raw);
+
   WalHeader header_;
   uint64_t file_size_ = 0;
   bool opened_ = false;

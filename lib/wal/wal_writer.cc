@@ -31,7 +31,7 @@ const std::string& Zeros() {
 Result<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, const std::string& path,
                                                    uint32_t page_size, uint64_t db_salt,
                                                    uint64_t generation, uint64_t start_lsn,
-                                                   uint64_t preallocate_bytes,
+                                                   const WalBase& base, uint64_t preallocate_bytes,
                                                    MetricsRegistry* metrics) {
   if (!IsValidPageSize(page_size)) {
     return Status::InvalidArgument("WAL page size " + std::to_string(page_size) +
@@ -39,6 +39,9 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, const std::string& 
   }
   if (db_salt == 0) return Status::InvalidArgument("WAL database salt is 0");
   if (start_lsn == 0) return Status::InvalidArgument("WAL start LSN is 0");
+  if (std::string why; !CheckWalBase(base, &why)) {
+    return Status::InvalidArgument("WAL base meta: " + why);
+  }
   const bool existed = env->FileExists(path);
   SOMBRA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(path, OpenMode::kCreate));
   SOMBRA_ASSIGN_OR_RETURN(uint64_t size, file->Size());
@@ -51,7 +54,7 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, const std::string& 
     SOMBRA_RETURN_IF_ERROR(writer->WriteZeros(size, target));
     writer->file_size_ = target;
   }
-  SOMBRA_RETURN_IF_ERROR(writer->WriteHeader(generation, start_lsn));
+  SOMBRA_RETURN_IF_ERROR(writer->WriteHeader(generation, start_lsn, base));
   if (!existed) SOMBRA_RETURN_IF_ERROR(env->SyncDir(DirName(path)));
   return writer;
 }
@@ -82,11 +85,13 @@ Status WalWriter::WriteZeros(uint64_t from, uint64_t to) {
   return Status::OK();
 }
 
-Status WalWriter::WriteHeader(uint64_t generation, uint64_t start_lsn) {
+Status WalWriter::WriteHeader(uint64_t generation, uint64_t start_lsn, const WalBase& base) {
   WalHeader h = header();
   SOMBRA_ASSIGN_OR_RETURN(h.salt, NewSalt(h.salt));
+  h.version = kWalFormatVersion;
   h.generation = generation;
   h.start_lsn = start_lsn;
+  h.base = base;
   uint8_t raw[kWalHeaderSize];
   EncodeWalHeader(h, raw);
   SOMBRA_RETURN_IF_ERROR(
@@ -101,15 +106,18 @@ Status WalWriter::WriteHeader(uint64_t generation, uint64_t start_lsn) {
   return Status::OK();
 }
 
-Status WalWriter::Restart(uint64_t generation, uint64_t start_lsn) {
+Status WalWriter::Restart(uint64_t generation, uint64_t start_lsn, const WalBase& base) {
   if (start_lsn == 0) return Status::InvalidArgument("WAL start LSN is 0");
+  if (std::string why; !CheckWalBase(base, &why)) {
+    return Status::InvalidArgument("WAL base meta: " + why);
+  }
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (!error_.ok()) return error_;
     sync_done_.wait(lock, [this] { return !syncing_; });
     syncing_ = true;  // keeps leaders out while the header changes
   }
-  Status s = WriteHeader(generation, start_lsn);
+  Status s = WriteHeader(generation, start_lsn, base);
   std::unique_lock<std::mutex> lock(mu_);
   syncing_ = false;
   if (!s.ok() && error_.ok()) error_ = s;

@@ -24,9 +24,9 @@
 // SyncTo concurrently with Append and Restart.
 //
 // Invariants:
-//  1. 64 <= synced_offset() <= written_offset() <= file size; every byte
+//  1. 128 (the header) <= synced_offset() <= written_offset() <= file size; every byte
 //     below synced_offset() was covered by a successful fdatasync.
-//  2. [64, written_offset()) holds the records of the current generation,
+//  2. [128, written_offset()) holds the records of the current generation,
 //     chained from the header's salt; last_checksum() is the last one's.
 //  3. The header of the current generation is durable (Open and Restart
 //     sync it), so no record of this generation is ever on disk behind an
@@ -72,11 +72,14 @@ class WalWriter {
   // wal_delta_records, wal_compressed_bytes_saved, fsyncs and
   // wal_syncs_grouped (batches covered by an fdatasync beyond the first)
   // and wal_commit_fsyncs (the fdatasyncs of SyncTo, i.e. for commits).
-  // InvalidArgument when page_size, db_salt (0) or start_lsn (0) is bad.
+  // `base` is the meta page the generation starts from (its checkpoint LSN
+  // is start_lsn - 1), copied into the header (docs/format/wal.md).
+  // InvalidArgument when page_size, db_salt (0), start_lsn (0) or base is
+  // bad.
   static Result<std::unique_ptr<WalWriter>> Open(Env* env, const std::string& path,
                                                  uint32_t page_size, uint64_t db_salt,
                                                  uint64_t generation, uint64_t start_lsn,
-                                                 uint64_t preallocate_bytes,
+                                                 const WalBase& base, uint64_t preallocate_bytes,
                                                  MetricsRegistry* metrics);
 
   WalWriter(const WalWriter&) = delete;
@@ -85,10 +88,10 @@ class WalWriter {
 
   // Starts a new generation (after a checkpoint made the page file hold
   // every LSN below start_lsn): new salt, new header at offset 0, synced;
-  // the tail goes back to 64. The sync also makes every batch appended
+  // the tail goes back to 128. The sync also makes every batch appended
   // before it durable, so a SyncTo still pending for one returns OK.
   // REQUIRES: serialised with Append.
-  [[nodiscard]] Status Restart(uint64_t generation, uint64_t start_lsn);
+  [[nodiscard]] Status Restart(uint64_t generation, uint64_t start_lsn, const WalBase& base);
 
   // The seed of the next batch: the last record's checksum, or the salt.
   uint64_t last_checksum() const;
@@ -129,7 +132,7 @@ class WalWriter {
   // Writes zeros over [from, to).
   Status WriteZeros(uint64_t from, uint64_t to);
   // Writes a header for a new generation at offset 0 (new salt) and syncs.
-  Status WriteHeader(uint64_t generation, uint64_t start_lsn);
+  Status WriteHeader(uint64_t generation, uint64_t start_lsn, const WalBase& base);
   // Records `s` as the sticky error (the first one wins), zeroes the record
   // header at the synced offset (best effort) and wakes the waiters.
   // Returns the sticky error. REQUIRES: `lock` holds mu_.

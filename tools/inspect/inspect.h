@@ -9,8 +9,10 @@
 //                                        and fill per level, totals
 //   sombra-inspect FILE freelist         the freelist chain and its count
 //   sombra-inspect FILE stats            database-level statistics
-//   sombra-inspect FILE verify           every page, the freelist, the tree
-//                                        rules (btree::VerifyTree), the log
+//   sombra-inspect FILE verify           both meta pages, every page, the
+//                                        freelist, the tree rules
+//                                        (btree::VerifyDatabase, as
+//                                        DB::Verify), the log
 //   sombra-inspect FILE wal              the write-ahead log FILE-wal
 //   --json                               the same as one JSON object
 //

@@ -67,8 +67,9 @@ class InspectedFile {
   const std::string& log_note() const { return log_note_; }
   // True when log_note() reports damage to a committed transaction.
   bool log_damaged() const { return log_damaged_; }
-  // The read-only view VerifyTree runs on; null when the log could not be
-  // replayed. Checksums are not verified by its reads.
+  // The read-only view the tree rules of btree::VerifyDatabase run on; null
+  // when the log could not be replayed. Checksums are not verified by its
+  // reads.
   const pager::Snapshot* snapshot() const { return snapshot_.get(); }
 
   // Reads page `page_no` as the database sees it into `buf` (resized to

@@ -269,11 +269,12 @@ Status Analyse(const std::string& db_path, WalReport* r) {
   r->valid_end = reader.valid_end_offset();
   r->committed_end = reader.committed_end_offset();
   r->last_commit_lsn = reader.last_commit_lsn();
-  if (!r->end_stop()) {
-    SOMBRA_ASSIGN_OR_RETURN(r->probe, reader.ProbePastStop());
-    r->probed = true;
-    if (r->probe.stop_was_durable) r->corruption = reader.StopAsCorruption().message();
-  }
+  // The same probe as recovery's (a zeroed record header in the middle of
+  // the log, or a cut one, may hide later commits); shown for an end stop
+  // only when it found records.
+  SOMBRA_ASSIGN_OR_RETURN(r->probe, reader.ProbePastStop());
+  r->probed = !r->end_stop() || r->probe.records_found > 0;
+  if (r->probe.stop_was_durable) r->corruption = reader.StopAsCorruption().message();
 
   r->page_file = ReadPageFile(db_path);
   if (r->page_file.readable) {
@@ -398,6 +399,14 @@ void PrintRecords(const std::vector<RecordLine>& records, std::ostream& out) {
   }
 }
 
+// The header's copy of the meta page the generation starts from.
+std::string BaseText(const wal::WalHeader& h) {
+  if (!h.has_base()) return "none (format 1)";
+  const wal::WalBase& b = h.base;
+  return "seq " + Num(b.checkpoint_seq) + ", root " + Num(b.root) + ", page count " +
+         Num(b.page_count) + ", freelist " + Num(b.freelist_head) + "/" + Num(b.freelist_count);
+}
+
 void PrintText(const WalReport& r, std::ostream& out) {
   const wal::WalHeader& h = r.header;
   out << "wal: " << r.wal_path << '\n';
@@ -408,6 +417,7 @@ void PrintText(const WalReport& r, std::ostream& out) {
   PrintField(out, "generation", Num(h.generation));
   PrintField(out, "database salt", wal::Hex64(h.db_salt));
   PrintField(out, "start lsn", Num(h.start_lsn));
+  PrintField(out, "base meta", BaseText(h));
 
   out << "page file: " << r.db_path << '\n';
   if (r.page_file.readable) {
@@ -458,6 +468,16 @@ void PrintJson(const WalReport& r, std::ostream& out) {
   json.Field("generation", h.generation);
   json.Field("db_salt", wal::Hex64(h.db_salt));
   json.Field("start_lsn", h.start_lsn);
+  if (h.has_base()) {
+    json.Key("base_meta");
+    json.BeginObject();
+    json.Field("checkpoint_seq", h.base.checkpoint_seq);
+    json.Field("root", uint64_t{h.base.root});
+    json.Field("page_count", h.base.page_count);
+    json.Field("freelist_head", uint64_t{h.base.freelist_head});
+    json.Field("freelist_count", h.base.freelist_count);
+    json.EndObject();
+  }
   json.EndObject();
 
   json.Key("page_file");

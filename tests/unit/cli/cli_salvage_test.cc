@@ -13,6 +13,7 @@
 #include "cli_run.h"
 #include "sombra/db.h"
 #include "testutil/temp_dir.h"
+#include "wal/wal_format.h"
 
 namespace sombra::cli::test {
 namespace {
@@ -64,7 +65,7 @@ class CliSalvageTest : public ::testing::Test {
 
   // The offset of the n-th commit record of the log.
   size_t Commit(int n) {
-    size_t at = 64;
+    size_t at = wal::kWalHeaderSize;
     while (log_[at] != 0) {
       if (log_[at] == 3 && n-- == 0) return at;
       at += 16 + Le32(log_, at + 4);

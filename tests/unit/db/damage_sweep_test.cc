@@ -1018,6 +1018,11 @@ void BuildGolden(Golden* g, const std::string& src) {
         {wal::kWalGenerationOffset, "generation"},
         {wal::kWalDbSaltOffset, "database salt"},
         {wal::kWalStartLsnOffset, "start LSN"},
+        {wal::kWalBaseRootOffset, "base meta: root"},
+        {wal::kWalBaseFreelistHeadOffset, "base meta: freelist head"},
+        {wal::kWalBasePageCountOffset, "base meta: page count"},
+        {wal::kWalBaseFreelistCountOffset, "base meta: freelist count"},
+        {wal::kWalBaseSeqOffset, "base meta: checkpoint sequence"},
         {wal::kWalReservedOffset, "reserved"},
         {wal::kWalHeaderChecksumOffset, "checksum"},
     };

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -21,6 +22,8 @@
 #include "db_test_util.h"
 #include "sombra/db.h"
 #include "testutil/temp_dir.h"
+#include "util/coding.h"
+#include "wal/wal_format.h"
 
 namespace sombra::dbtest {
 namespace {
@@ -53,10 +56,10 @@ uint32_t Le32(const std::string& b, size_t at) {
 }
 
 // The offsets of the commit records of a log (walking the framing from
-// offset 64 up to the first zeroed record header).
+// the first record up to the first zeroed record header).
 std::vector<size_t> CommitOffsets(const std::string& log) {
   std::vector<size_t> commits;
-  size_t at = 64;
+  size_t at = wal::kWalHeaderSize;
   while (at + 16 <= log.size() && log[at] != 0) {
     if (log[at] == 3) commits.push_back(at);
     at += 16 + Le32(log, at + 4);
@@ -145,11 +148,11 @@ TEST_F(DbRecoveryTest, UndamagedImageRecoversEveryTransaction) {
   EXPECT_TRUE(db->Verify().ok());
 }
 
-// Rule 3a: any byte of the 64-byte header flipped: the transactions behind
+// Rule 3a: any byte of the header flipped: the transactions behind
 // it are not in the page file, so the header's damage is Corruption, not
 // "no log".
 TEST_F(DbRecoveryTest, DamagedLogHeaderIsCorruptionNotAnAbsentLog) {
-  for (size_t i = 0; i < 64; ++i) {
+  for (size_t i = 0; i < wal::kWalHeaderSize; ++i) {
     std::string log = log_;
     log[i] ^= 0x04;
     ExpectRefused(log, {path_ + "-wal", "offset 0", "log header", "salvage"},
@@ -181,6 +184,76 @@ TEST_F(DbRecoveryTest, DamagedLastTransactionIsATornTail) {
   Status s = Open(&db);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(CountTxns(db.get()), kTxns - 1);
+}
+
+// A zeroed sector (512 bytes, aligned) anywhere in the log's records: the
+// zero record header it may leave reads like the end of the log, so the
+// reader probes past it; every transaction is recovered, or the open is
+// Corruption, or (only when the sector lies in the last transaction, which
+// nothing later records as durable) the last transaction is a torn tail —
+// or, when the sector also takes the last commit, every transaction it
+// touches.
+TEST_F(DbRecoveryTest, ZeroedSectorNeverDropsDurableTransactionsSilently) {
+  const size_t end = commits_.back() + wal::kRecordHeaderSize + wal::kCommitPayloadSize;
+  const size_t last_txn = commits_[commits_.size() - 2] + wal::kRecordHeaderSize +
+                          wal::kCommitPayloadSize;  // where the last transaction starts
+  int refused = 0;
+  for (size_t sector = 0; sector < end; sector += 512) {
+    if (sector + 512 <= wal::kWalHeaderSize) continue;  // the header: tested apart
+    std::string log = log_;
+    std::fill(log.begin() + static_cast<std::ptrdiff_t>(std::max(sector, wal::kWalHeaderSize)),
+              log.begin() + static_cast<std::ptrdiff_t>(sector + 512), '\0');
+    WriteImage(log);
+    const std::string what = "sector at " + std::to_string(sector);
+    for (bool read_only : {true, false}) {
+      std::unique_ptr<DB> db;
+      Status s = Open(&db, read_only);
+      if (s.IsCorruption()) {
+        EXPECT_TRUE(Contains(s.message(), path_ + "-wal")) << what << ": " << s.ToString();
+        refused += read_only ? 1 : 0;
+        continue;
+      }
+      ASSERT_TRUE(s.ok()) << what << ": " << s.ToString();
+      const int n = CountTxns(db.get());
+      if (sector + 512 <= last_txn) {
+        EXPECT_EQ(n, kTxns) << what << " read_only=" << read_only;
+      } else if (sector + 512 <= commits_.back()) {
+        EXPECT_GE(n, kTxns - 1) << what << " read_only=" << read_only;
+      } else {
+        // The last commit is damaged too: no commit is left to say which
+        // transactions were durable; the prefix before the sector stays.
+        int before = 0;
+        for (size_t c : commits_) before += c + 16 + wal::kCommitPayloadSize <= sector ? 1 : 0;
+        EXPECT_GE(n, before) << what << " read_only=" << read_only;
+      }
+    }
+  }
+  EXPECT_GT(refused, 0) << "some sector must hide durable transactions";
+}
+
+// A log of format 1 (64-byte header, no base meta), as an older build left
+// it after a crash, is still recovered in full; the new log is format 2.
+TEST_F(DbRecoveryTest, FormatOneLogIsStillRecovered) {
+  auto header = wal::DecodeWalHeader(reinterpret_cast<const uint8_t*>(log_.data()), log_.size());
+  ASSERT_TRUE(header.ok()) << header.status().ToString();
+  wal::WalHeader v1 = *header;
+  v1.version = wal::kWalFormatVersion1;
+  std::string log(wal::kWalHeaderSizeV1, '\0');
+  wal::EncodeWalHeader(v1, reinterpret_cast<uint8_t*>(log.data()));
+  log += log_.substr(wal::kWalHeaderSize);  // the records move up: checksums do not use offsets
+  WriteImage(log);
+  {
+    std::unique_ptr<DB> db;
+    ASSERT_TRUE(Open(&db, /*read_only=*/true).ok());
+    EXPECT_EQ(CountTxns(db.get()), kTxns);
+  }
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(Open(&db).ok());
+  EXPECT_EQ(CountTxns(db.get()), kTxns);
+  EXPECT_TRUE(db->Verify().ok());
+  const std::string now = ReadAll(path_ + "-wal");
+  EXPECT_EQ(DecodeFixed32(reinterpret_cast<const uint8_t*>(now.data()) + wal::kWalVersionOffset),
+            wal::kWalFormatVersion);
 }
 
 // Rule 7: salvage keeps the valid prefix, keeps the damaged log aside, and
@@ -301,24 +374,61 @@ class DbMetaDamageTest : public ::testing::Test {
   std::string path_ = dir_.File("db");
 };
 
-TEST_F(DbMetaDamageTest, DamagedMetaInForceNeverServesTheOlderOne) {
+// The log header's copy of the meta page in force (docs/format/file.md,
+// "Meta redundancy") stands in for it: read-only, the database reads as it
+// was committed and Verify names the damaged page; writable, the page is
+// rewritten byte for byte from the copy.
+TEST_F(DbMetaDamageTest, DamagedMetaInForceIsRestoredFromTheLogHeader) {
+  const int slot = InForce();
+  const std::string intact = ReadAll(path_);
+  Flip(slot * 4096 + 100);
+  const std::string damaged = ReadAll(path_);
+  auto expect_data = [&](DB* db, const std::string& what) {
+    std::string v;
+    ASSERT_TRUE(db->Get("a", &v).ok()) << what;
+    EXPECT_EQ(v, "2") << what;
+    ASSERT_TRUE(db->Get("b", &v).ok()) << what;
+    EXPECT_EQ(v, "3") << what;
+  };
+  {
+    Options o;
+    o.read_only = true;
+    std::unique_ptr<DB> db;
+    Status s = DB::Open(o, path_, &db);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    expect_data(db.get(), "read-only");
+    Status v = db->Verify();
+    ASSERT_TRUE(v.IsCorruption()) << v.ToString();
+    EXPECT_TRUE(Contains(v.message(), "meta page " + std::to_string(slot))) << v.ToString();
+  }
+  EXPECT_EQ(ReadAll(path_), damaged) << "a read-only open writes nothing";
+  {
+    std::unique_ptr<DB> db = OpenOrDie(Options(), path_);
+    ASSERT_NE(db, nullptr);
+    expect_data(db.get(), "writable");
+    EXPECT_EQ(ReadAll(path_).substr(slot * 4096, 4096), intact.substr(slot * 4096, 4096))
+        << "the meta page in force is rewritten from the copy";
+    Status v = db->Verify();
+    EXPECT_TRUE(v.ok()) << v.ToString();
+  }
+}
+
+// Without a log carrying the copy, the older meta page is never served.
+TEST_F(DbMetaDamageTest, DamagedMetaInForceWithoutTheLogIsRefused) {
   const int slot = InForce();
   Flip(slot * 4096 + 100);
+  std::remove((path_ + "-wal").c_str());
   const std::string page_file = ReadAll(path_);
   const std::string named = "meta page " + std::to_string(slot) + " ";
-  for (bool remove_log : {false, true}) {
-    if (remove_log) std::remove((path_ + "-wal").c_str());
-    for (bool read_only : {true, false}) {
-      Options o;
-      o.read_only = read_only;
-      std::unique_ptr<DB> db;
-      Status s = DB::Open(o, path_, &db);
-      const std::string what = "remove_log " + std::to_string(remove_log) + " read_only " +
-                               std::to_string(read_only) + ": " + s.ToString();
-      ASSERT_TRUE(s.IsCorruption()) << what;
-      EXPECT_TRUE(Contains(s.message(), named)) << what;
-      EXPECT_EQ(ReadAll(path_), page_file) << what;
-    }
+  for (bool read_only : {true, false}) {
+    Options o;
+    o.read_only = read_only;
+    std::unique_ptr<DB> db;
+    Status s = DB::Open(o, path_, &db);
+    const std::string what = "read_only " + std::to_string(read_only) + ": " + s.ToString();
+    ASSERT_TRUE(s.IsCorruption()) << what;
+    EXPECT_TRUE(Contains(s.message(), named)) << what;
+    EXPECT_EQ(ReadAll(path_), page_file) << what;
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include "sombra/db.h"
 #include "testutil/temp_dir.h"
+#include "wal/wal_format.h"
 
 namespace sombra::dbtest {
 
@@ -220,7 +221,8 @@ inline MetaInfo ReadMeta(const std::string& file_bytes, uint32_t page_size) {
 }
 
 // Records of the current WAL generation (docs/format/wal.md): offset, type
-// and payload length of each, walking from offset 64 until a zero type.
+// and payload length of each, walking from the first record until a zero
+// type.
 struct WalRecord {
   uint64_t offset;
   uint8_t type;
@@ -228,7 +230,7 @@ struct WalRecord {
 };
 inline std::vector<WalRecord> WalRecords(const std::string& wal) {
   std::vector<WalRecord> out;
-  uint64_t off = 64;
+  uint64_t off = wal::kWalHeaderSize;
   while (off + 16 <= wal.size()) {
     uint8_t type = static_cast<uint8_t>(wal[off]);
     if (type < 1 || type > 3) break;

@@ -32,12 +32,12 @@ using sombra::test::WriteFileOrDie;
 // Record offsets of the small log (compression off, 4096-byte pages):
 // transaction 1 = images of pages 2 and 3 + commit; transaction 2 = a delta
 // of page 2 (one 5-byte range at offset 100) + commit.
-constexpr uint64_t kImage2 = 64;
-constexpr uint64_t kImage3 = kImage2 + 16 + 12 + 4096;   // 4188
-constexpr uint64_t kCommit1 = kImage3 + 16 + 12 + 4096;  // 8312
-constexpr uint64_t kDelta = kCommit1 + 16 + 52;          // 8380
-constexpr uint64_t kCommit2 = kDelta + 16 + 20 + 3 + 5;  // 8424
-constexpr uint64_t kEnd = kCommit2 + 16 + 52;            // 8492
+constexpr uint64_t kImage2 = wal::kWalHeaderSize;        // 128
+constexpr uint64_t kImage3 = kImage2 + 16 + 12 + 4096;   // 4252
+constexpr uint64_t kCommit1 = kImage3 + 16 + 12 + 4096;  // 8376
+constexpr uint64_t kDelta = kCommit1 + 16 + 52;          // 8444
+constexpr uint64_t kCommit2 = kDelta + 16 + 20 + 3 + 5;  // 8488
+constexpr uint64_t kEnd = kCommit2 + 16 + 52;            // 8556
 
 std::unique_ptr<pager::Pager> OpenPager(const std::string& path, bool compression) {
   Options options;
@@ -121,21 +121,22 @@ class InspectWalTest : public ::testing::Test {
   // The header, page file and record lines up to record `upto` (exclusive).
   std::string Head(int upto) const {
     const std::vector<std::string> lines = {
-        "  0  64      image   2     1     4108    4096  -     -       {C0} ok\n",
-        "  1  4188    image   3     1     4108    4096  -     -       {C1} ok\n",
-        "  2  8312    commit  -     1     52      -     -     -       {C2} ok  txn 1, root 0, page "
+        "  0  128     image   2     1     4108    4096  -     -       {C0} ok\n",
+        "  1  4252    image   3     1     4108    4096  -     -       {C1} ok\n",
+        "  2  8376    commit  -     1     52      -     -     -       {C2} ok  txn 1, root 0, page "
         "count 4, freelist head 0, freelist count 0, durable lsn 0, records 2\n",
-        "  3  8380    delta   2     1->2  28      5     -     1       {C3} ok\n",
-        "  4  8424    commit  -     2     52      -     -     -       {C4} ok  txn 2, root 0, page "
+        "  3  8444    delta   2     1->2  28      5     -     1       {C3} ok\n",
+        "  4  8488    commit  -     2     52      -     -     -       {C4} ok  txn 2, root 0, page "
         "count 4, freelist head 0, freelist count 0, durable lsn 1, records 1\n"};
     std::string text = R"(wal: {WAL}
   file size:         {SIZE}
-  format version:    1
+  format version:    2
   page size:         4096
   salt:              {WSALT}
   generation:        1
   database salt:     {DBSALT}
   start lsn:         1
+  base meta:         seq 1, root 0, page count 2, freelist 0/0
 page file: {DB}
   salt:              {DBSALT} (matches the log)
   page size:         4096 (matches the log)
@@ -171,10 +172,10 @@ TEST_F(InspectWalTest, SmallLogListedExactly) {
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.out, Head(5) + R"(stop:
   reason:            end of log
-  offset:            8492
+  offset:            8556
   record:            5
-  detail:            record 5 at offset 8492: end of log (zeroed record header)
-  committed end:     8492
+  detail:            record 5 at offset 8556: end of log (zeroed record header)
+  committed end:     8556
   discarded bytes:   0
   verdict:           clean: the log ends after its last commit
 recovery:
@@ -188,13 +189,13 @@ TEST_F(InspectWalTest, SmallLogJson) {
   ExpectJson({copy_, "wal", "--json"}, 0);
   RunOutput r = Inspect({"--json", copy_, "wal"});
   const std::string delta =
-      Fill(R"({"index":3,"offset":8380,"type":"delta","page":2,"base_lsn":1,"lsn":2,)"
+      Fill(R"({"index":3,"offset":8444,"type":"delta","page":2,"base_lsn":1,"lsn":2,)"
            R"("stored_length":28,"raw_length":5,"compression":"none","ranges":1,)"
            R"("checksum":"{C3}","checksum_ok":true})",
            vars_);
   EXPECT_NE(r.out.find(delta), std::string::npos) << r.out;
   const std::string commit =
-      Fill(R"({"index":4,"offset":8424,"type":"commit","lsn":2,"stored_length":52,)"
+      Fill(R"({"index":4,"offset":8488,"type":"commit","lsn":2,"stored_length":52,)"
            R"("compression":"none","txn_id":2,"root":0,"page_count":4,"freelist_head":0,)"
            R"("freelist_count":0,"durable_lsn":1,"record_count":1,"checksum":"{C4}",)"
            R"("checksum_ok":true})",
@@ -216,10 +217,10 @@ TEST_F(InspectWalTest, TornTail) {
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.out, Head(4) + R"(stop:
   reason:            truncated
-  offset:            8424
+  offset:            8488
   record:            4
-  detail:            record 4 at offset 8424: commit record of 68 bytes truncated: 30 bytes before the end of the file
-  committed end:     8380
+  detail:            record 4 at offset 8488: commit record of 68 bytes truncated: 30 bytes before the end of the file
+  committed end:     8444
   discarded bytes:   44
   verdict:           torn tail: the records after the last commit are dropped
 recovery:
@@ -247,17 +248,17 @@ TEST_F(InspectWalTest, DamagedSyncedTransactionNamesTheRecord) {
                                                 Fixed64At(log, wal::kWalSaltOffset));
   vars_["COMPUTED"] = wal::Hex64(computed);
   const std::string detail =
-      "record 0 at offset 64: page image record: checksum mismatch (stored {C0}, computed "
+      "record 0 at offset 128: page image record: checksum mismatch (stored {C0}, computed "
       "{COMPUTED} seeded with {WSALT})";
   RunOutput r = Inspect({copy_, "wal"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.out, Head(0) + Fill(R"(stop:
   reason:            checksum mismatch
-  offset:            64
+  offset:            128
   record:            0
   detail:            )" + detail + R"(
-  committed end:     64
+  committed end:     128
   discarded bytes:   0
   probe:             4 valid records and 2 commits past the stop; first commit lsn 1, highest durable lsn 1
   verdict:           damaged: a commit written after transaction 1 was synced follows the bad record (durable lsn 1 >= 1)
@@ -279,7 +280,7 @@ recovery:
   auto opened = pager::Pager::Open(Env::Default(), copy_, Options());
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().IsCorruption()) << opened.status().ToString();
-  EXPECT_NE(opened.status().message().find("record 0 at offset 64"), std::string::npos)
+  EXPECT_NE(opened.status().message().find("record 0 at offset 128"), std::string::npos)
       << opened.status().ToString();
 }
 
@@ -289,7 +290,7 @@ TEST_F(InspectWalTest, DamageToTheLastTransactionIsATornTail) {
   RunOutput r = Inspect({copy_, "wal"});
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.err, "");
-  EXPECT_NE(r.out.find("  reason:            checksum mismatch\n  offset:            8380\n"
+  EXPECT_NE(r.out.find("  reason:            checksum mismatch\n  offset:            8444\n"
                        "  record:            3\n"),
             std::string::npos)
       << r.out;
@@ -376,7 +377,7 @@ TEST_F(InspectWalTest, CompressedImages) {
     ++lz4;
   }
   EXPECT_EQ(lz4, 2u) << r.out;
-  EXPECT_NE(r.out.find("  0  64      image   2     1     "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  0  128     image   2     1     "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("4096  lz4   -"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("verdict:           replays 2 transactions\n"), std::string::npos);
   ExpectJson({dir_.File("lz4copy"), "wal", "--json"}, 0);
@@ -464,12 +465,12 @@ TEST_F(InspectWalTest, DeltaThatDoesNotFitItsPageIsRefused) {
   RunOutput r = Inspect({copy_, "wal"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "");
-  EXPECT_NE(r.out.find("  3  8380    delta   2     0->2  28 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  3  8444    delta   2     0->2  28 "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  verdict:           clean: the log ends after its last commit\n"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("  verdict:           refuses to open: Corruption: record 3 at offset "
-                       "8380: delta for page 2 in transaction 2 applies on LSN 0, the page has "
+                       "8444: delta for page 2 in transaction 2 applies on LSN 0, the page has "
                        "LSN 1\n"),
             std::string::npos)
       << r.out;
@@ -572,11 +573,11 @@ TEST_F(InspectWalTest, RandomDamageMatchesRecovery) {
       // bytes are.
       const uint64_t starts[] = {kImage2, kImage3, kCommit1, kDelta, kCommit2};
       const uint64_t base = starts[rng() % 5];
-      const uint64_t at = rng() % 3 == 0 ? 64 + rng() % (kEnd - 64) : base + rng() % 68;
+      const uint64_t at = rng() % 3 == 0 ? kImage2 + rng() % (kEnd - kImage2) : base + rng() % 68;
       log[at] = static_cast<char>(rng() & 0xFF);
     }
-    if (rng() % 4 == 0) log.resize(64 + rng() % (kEnd - 64));
-    if (rng() % 8 == 0) log.replace(64, 100, RandomBytes(100, &rng));
+    if (rng() % 4 == 0) log.resize(kImage2 + rng() % (kEnd - kImage2));
+    if (rng() % 8 == 0) log.replace(kImage2, 100, RandomBytes(100, &rng));
     WriteFileOrDie(wal_, log);
     WriteFileOrDie(copy_, page_file);
     ASSERT_NO_FATAL_FAILURE(CheckAnyInput(copy_));

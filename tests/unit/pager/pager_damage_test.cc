@@ -129,17 +129,44 @@ TEST_F(PagerDamageTest, DeterministicTornMetaAndBothMetasDamaged) {
     ASSERT_TRUE(pager.ok());
     newest = (*pager)->durable_meta_slot();
   }  // nothing changed: the close writes no meta page
+  const std::string intact = test::ReadAt(path_, uint64_t{newest} * 4096, 4096);
   // Tear the second half of the newest meta page. The log was restarted
-  // after that meta: with the older meta in force it would start past the
-  // page file, which recovery refuses as Corruption.
+  // after that meta, and its header carries a copy of it: a read-only open
+  // uses the copy, a writable one rewrites the meta page from it.
   PatchFile(path_, uint64_t{newest} * 4096 + 2048, std::string(2048, '\x5a'));
   const std::string damaged = "meta page " + std::to_string(newest) + " ";
   {
+    Options ro;
+    ro.read_only = true;
+    auto pager = Open(Env::Default(), ro);
+    ASSERT_TRUE(pager.ok()) << pager.status().ToString();
+    EXPECT_TRUE((*pager)->recovery().meta_from_log);
+    EXPECT_NE((*pager)->durable_meta_slot(), newest);  // read-only: nothing rewritten
+  }
+  EXPECT_NE(test::ReadAt(path_, uint64_t{newest} * 4096, 4096), intact);
+  {
+    auto pager = Open();
+    ASSERT_TRUE(pager.ok()) << pager.status().ToString();
+    EXPECT_TRUE((*pager)->recovery().meta_from_log);
+    EXPECT_EQ((*pager)->durable_meta_slot(), newest);
+  }
+  EXPECT_EQ(test::ReadAt(path_, uint64_t{newest} * 4096, 4096), intact) << "healed byte for byte";
+  // A log of format 1 (no copy) or no log at all: refused, never served.
+  PatchFile(path_, uint64_t{newest} * 4096 + 2048, std::string(2048, '\x5a'));
+  {
+    std::string log = test::ReadAt(path_ + "-wal", 0, wal::kWalHeaderSize);
+    wal::WalHeader h =
+        *wal::DecodeWalHeader(reinterpret_cast<const uint8_t*>(log.data()), log.size());
+    h.version = wal::kWalFormatVersion1;
+    std::string v1(wal::kWalHeaderSize, '\0');
+    wal::EncodeWalHeader(h, reinterpret_cast<uint8_t*>(v1.data()));
+    sombra::test::WriteFileOrDie(path_ + "-wal", v1.substr(0, wal::kWalHeaderSizeV1));
     auto pager = Open();
     ASSERT_TRUE(pager.status().IsCorruption()) << pager.status().ToString();
     EXPECT_NE(pager.status().message().find(damaged), std::string::npos)
         << pager.status().ToString();
     EXPECT_NE(pager.status().message().find("was the one in force"), std::string::npos);
+    EXPECT_NE(pager.status().message().find("no usable copy"), std::string::npos);
   }
   // Without the log, the pages the newer checkpoint wrote (LSNs above the
   // older meta's checkpoint LSN) still tell that the older meta is stale:

@@ -31,6 +31,9 @@ WalHeader ExampleHeader() {
   h.generation = 3;
   h.db_salt = 0x5eed5a17db000001ull;
   h.start_lsn = 8;
+  h.base.root = 5;
+  h.base.page_count = 6;
+  h.base.checkpoint_seq = 4;
   return h;
 }
 
@@ -106,10 +109,14 @@ class WalExampleTest : public ::testing::Test {
 
 TEST_F(WalExampleTest, HeaderBytes) {
   EXPECT_EQ(Hex(header_),
-            "53 4f 4d 42 52 57 41 4c 01 00 00 00 00 10 00 00 "
+            "53 4f 4d 42 52 57 41 4c 02 00 00 00 00 10 00 00 "
             "ef cd ab 89 67 45 23 01 03 00 00 00 00 00 00 00 "
             "01 00 00 db 17 5a ed 5e 08 00 00 00 00 00 00 00 "
-            "00 00 00 00 00 00 00 00 b3 04 27 0b 6c c5 ea 63");
+            "05 00 00 00 00 00 00 00 06 00 00 00 00 00 00 00 "
+            "00 00 00 00 00 00 00 00 04 00 00 00 00 00 00 00 "
+            "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 "
+            "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 "
+            "00 00 00 00 00 00 00 00 65 4d f9 50 ce 1a e0 f7");
 }
 
 TEST_F(WalExampleTest, SmallTransactionBytes) {
@@ -129,41 +136,42 @@ TEST_F(WalExampleTest, SmallTransactionBytes) {
 
 TEST_F(WalExampleTest, SplitTransactionLayout) {
   ASSERT_EQ(split_.size(), 8367u);
-  const uint64_t base = 0xb7;
+  const uint64_t base = 0xf7;
   auto at = [&](uint64_t file_offset, size_t n) {
     return Hex(std::string_view(split_).substr(file_offset - base, n));
   };
-  EXPECT_EQ(at(0x00b7, 28),
+  EXPECT_EQ(at(0x00f7, 28),
             "01 00 00 00 0c 10 00 00 34 ef eb c6 33 45 19 c4 05 00 00 00 09 00 00 00 00 00 00 00");
-  EXPECT_EQ(at(0x00d3, 10), "03 00 00 00 05 00 00 00 09 00");
-  EXPECT_EQ(at(0x10d3, 28),
+  EXPECT_EQ(at(0x0113, 10), "03 00 00 00 05 00 00 00 09 00");
+  EXPECT_EQ(at(0x1113, 28),
             "01 00 00 00 0c 10 00 00 a2 c0 cb e1 26 99 40 0b 06 00 00 00 09 00 00 00 00 00 00 00");
-  EXPECT_EQ(at(0x20ef, 51),
+  EXPECT_EQ(at(0x212f, 51),
             "02 00 00 00 23 00 00 00 d8 b6 9e b3 e0 58 44 8f 03 00 00 00 "
             "04 00 00 00 00 00 00 00 09 00 00 00 00 00 00 00 02 1c 02 02 00 "
             "f0 1f 07 06 00 00 00 64 6f 67");
-  EXPECT_EQ(at(0x2122, 16), "03 00 00 00 34 00 00 00 e7 2c 3b cd 7c eb e8 b3");
-  EXPECT_EQ(at(0x2162, 4), "03 00 00 00");
+  EXPECT_EQ(at(0x2162, 16), "03 00 00 00 34 00 00 00 e7 2c 3b cd 7c eb e8 b3");
+  EXPECT_EQ(at(0x21a2, 4), "03 00 00 00");
   EXPECT_EQ(split_last_, 0xb3e8eb7ccd3b2ce7ull);
 }
 
 TEST_F(WalExampleTest, ReadBackTornAndDamaged) {
-  // Clean: 6 records, end of log at 0x2166.
+  // Clean: 6 records, end of log at 0x21a6.
   sombra::test::WriteFileOrDie(path_, header_ + small_ + split_ + std::string(8192, '\0'));
   test::Scan scan = test::ScanLog(path_);
   ASSERT_TRUE(scan.open_status.ok()) << scan.open_status.ToString();
   EXPECT_EQ(scan.records.size(), 6u);
   EXPECT_EQ(scan.stop, StopReason::kEndOfLog);
-  EXPECT_EQ(scan.stop_offset, 0x2166u);
+  EXPECT_EQ(scan.stop_offset, 0x21a6u);
   EXPECT_EQ(scan.commit_lsns, (std::vector<uint64_t>{8, 9}));
 
-  // Torn before sync: the sector 0x2000-0x21ff reads as zeros.
+  // Torn before sync: the sector 0x2000-0x21ff reads as zeros (the end of
+  // page 6's image, zeros anyway, the delta and the commit).
   test::PatchFile(path_, 0x2000, std::string(512, '\0'));
   scan = test::ScanLog(path_);
   EXPECT_EQ(scan.stop, StopReason::kEndOfLog);
-  EXPECT_EQ(scan.stop_offset, 0x20efu);
+  EXPECT_EQ(scan.stop_offset, 0x212fu);
   EXPECT_EQ(scan.stop_index, 4u);
-  EXPECT_EQ(scan.committed_end, 0xb7u);
+  EXPECT_EQ(scan.committed_end, 0xf7u);
   EXPECT_FALSE(scan.probe.stop_was_durable);
 
   // Damaged after sync, with transaction 10 (durable LSN 9) written later.
@@ -172,11 +180,11 @@ TEST_F(WalExampleTest, ReadBackTornAndDamaged) {
   std::mt19937_64 rng(3);
   test::AddTxn(&next, 10, 0, 1, 9, &rng);
   std::string log = header_ + small_ + split_ + std::string(next.data()) + std::string(4096, '\0');
-  log[0x2100] ^= 0x40;
+  log[0x2140] ^= 0x40;
   sombra::test::WriteFileOrDie(path_, log);
   scan = test::ScanLog(path_);
   EXPECT_EQ(scan.stop, StopReason::kChecksumMismatch);
-  EXPECT_EQ(scan.stop_offset, 0x20efu);
+  EXPECT_EQ(scan.stop_offset, 0x212fu);
   EXPECT_EQ(scan.stop_index, 4u);
   EXPECT_EQ(scan.stop_txn_lsn, 9u);
   EXPECT_TRUE(scan.probe.stop_was_durable);

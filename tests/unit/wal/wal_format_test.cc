@@ -20,18 +20,48 @@ using test::TestHeader;
 TEST(WalHeaderTest, RoundTrip) {
   WalHeader h = TestHeader(0x0123456789ABCDEFull, 42, 7);
   h.page_size = 65536;
+  h.base = WalBase{7, 9, 12, 3, 41};
   const std::string raw = HeaderBytes(h);
   ASSERT_EQ(raw.size(), kWalHeaderSize);
+  ASSERT_EQ(kWalHeaderSize, 128u);
   EXPECT_EQ(raw.substr(0, 8), "SOMBRWAL");
-  EXPECT_EQ(DecodeFixed64(test::U8(raw) + 56), Hash64(raw.data(), 56, 0));
+  EXPECT_EQ(DecodeFixed64(test::U8(raw) + 120), Hash64(raw.data(), 120, 0));
+  EXPECT_EQ(DecodeFixed32(test::U8(raw) + 48), 7u);   // base root
+  EXPECT_EQ(DecodeFixed64(test::U8(raw) + 72), 41u);  // base checkpoint sequence
   auto back = DecodeWalHeader(test::U8(raw), raw.size());
   ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->version, 1u);
+  EXPECT_EQ(back->version, 2u);
+  EXPECT_EQ(back->size(), 128u);
   EXPECT_EQ(back->page_size, 65536u);
   EXPECT_EQ(back->salt, 0x0123456789ABCDEFull);
   EXPECT_EQ(back->generation, 7u);
   EXPECT_EQ(back->db_salt, test::kDbSalt);
   EXPECT_EQ(back->start_lsn, 42u);
+  EXPECT_EQ(back->base.root, 7u);
+  EXPECT_EQ(back->base.freelist_head, 9u);
+  EXPECT_EQ(back->base.page_count, 12u);
+  EXPECT_EQ(back->base.freelist_count, 3u);
+  EXPECT_EQ(back->base.checkpoint_seq, 41u);
+}
+
+// Format 1 (64 bytes, no base copy) is still read.
+TEST(WalHeaderTest, FormatOneIsStillRead) {
+  WalHeader h = TestHeader(0x0123456789ABCDEFull, 42, 7);
+  h.version = kWalFormatVersion1;
+  std::string raw(kWalHeaderSizeV1, '\0');
+  EncodeWalHeader(h, reinterpret_cast<uint8_t*>(raw.data()));
+  EXPECT_EQ(DecodeFixed64(test::U8(raw) + 56), Hash64(raw.data(), 56, 0));
+  auto back = DecodeWalHeader(test::U8(raw), raw.size());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->version, 1u);
+  EXPECT_EQ(back->size(), 64u);
+  EXPECT_FALSE(back->has_base());
+  EXPECT_EQ(back->start_lsn, 42u);
+  for (size_t i = 0; i < kWalHeaderSizeV1; ++i) {
+    std::string bad = raw;
+    bad[i] ^= 0x10;
+    EXPECT_TRUE(DecodeWalHeader(test::U8(bad), bad.size()).status().IsCorruption()) << i;
+  }
 }
 
 // Rewrites the field at `offset` (`size` bytes) to `value` and reseals the
@@ -58,18 +88,22 @@ TEST(WalHeaderTest, EachDamagedFieldIsRejectedWithItsReason) {
   std::string bad_magic = HeaderBytes(TestHeader(99));
   bad_magic[3] = 'X';
   std::string bad_checksum = HeaderBytes(TestHeader(99));
-  bad_checksum[60] ^= 0x01;
+  bad_checksum[124] ^= 0x01;
   const std::vector<Case> cases = {
       {"magic", bad_magic, Status::Code::kCorruption, "bad magic"},
       {"checksum", bad_checksum, Status::Code::kCorruption, "checksum mismatch"},
-      {"version 2", WithField(8, 4, 2), Status::Code::kNotSupported, "newer"},
+      {"version 3", WithField(8, 4, 3), Status::Code::kNotSupported, "newer"},
       {"version 0", WithField(8, 4, 0), Status::Code::kCorruption, "format version 0"},
       {"page size", WithField(12, 4, 5000), Status::Code::kCorruption, "page size 5000"},
       {"page size 128K", WithField(12, 4, 131072), Status::Code::kCorruption, "page size"},
       {"salt", WithField(16, 8, 0), Status::Code::kCorruption, "WAL salt is 0"},
       {"db salt", WithField(32, 8, 0), Status::Code::kCorruption, "database salt is 0"},
       {"start lsn", WithField(40, 8, 0), Status::Code::kCorruption, "start LSN is 0"},
-      {"reserved", WithField(48, 8, 1), Status::Code::kCorruption, "reserved"},
+      {"reserved", WithField(80, 8, 1), Status::Code::kCorruption, "reserved"},
+      {"reserved end", WithField(112, 8, 1), Status::Code::kCorruption, "reserved"},
+      {"base page count", WithField(56, 8, 1), Status::Code::kCorruption, "page count 1"},
+      {"base root", WithField(48, 4, 2), Status::Code::kCorruption, "root 2"},
+      {"base freelist", WithField(64, 8, 1), Status::Code::kCorruption, "freelist head 0"},
   };
   for (const Case& c : cases) {
     auto r = DecodeWalHeader(test::U8(c.raw), c.raw.size());

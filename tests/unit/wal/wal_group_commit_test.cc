@@ -31,7 +31,7 @@ class WalGroupCommitTest : public ::testing::Test {
   std::unique_ptr<WalWriter> OpenWriter(Env* env, uint64_t generation = 1, uint64_t start_lsn = 1,
                                         uint64_t preallocate = kMiB) {
     auto w = WalWriter::Open(env, path_, test::kPageSize, test::kDbSalt, generation, start_lsn,
-                             preallocate, &metrics_);
+                             WalBase{}, preallocate, &metrics_);
     EXPECT_TRUE(w.ok()) << w.status().ToString();
     return w.ok() ? std::move(w).value() : nullptr;
   }

@@ -27,7 +27,7 @@ class WalWriterTest : public ::testing::Test {
   std::unique_ptr<WalWriter> OpenWriter(Env* env, uint64_t generation = 1, uint64_t start_lsn = 1,
                                         uint64_t preallocate = kMiB) {
     auto w = WalWriter::Open(env, path_, test::kPageSize, test::kDbSalt, generation, start_lsn,
-                             preallocate, &metrics_);
+                             WalBase{}, preallocate, &metrics_);
     EXPECT_TRUE(w.ok()) << w.status().ToString();
     return w.ok() ? std::move(w).value() : nullptr;
   }
@@ -128,7 +128,7 @@ TEST_F(WalWriterTest, RestartStartsANewGenerationOverTheOldRecords) {
   WAL_ASSERT_OK(w->SyncTo(ends.back()));
   const uint64_t old_salt = w->header().salt;
 
-  WAL_ASSERT_OK(w->Restart(/*generation=*/2, /*start_lsn=*/7));
+  WAL_ASSERT_OK(w->Restart(/*generation=*/2, /*start_lsn=*/7, WalBase{}));
   EXPECT_NE(w->header().salt, old_salt);
   EXPECT_EQ(w->header().generation, 2u);
   EXPECT_EQ(w->written_offset(), kWalHeaderSize);
@@ -165,7 +165,7 @@ TEST_F(WalWriterTest, RestartMakesUnsyncedBatchesDurable) {
   WAL_ASSERT_OK_AND_ASSIGN(uint64_t end, w->Append(batch_));
   EXPECT_GT(env.unsynced_bytes(path_), 0u);
   std::thread waiter([&] { EXPECT_TRUE(w->SyncTo(end).ok()); });
-  WAL_ASSERT_OK(w->Restart(2, 2));
+  WAL_ASSERT_OK(w->Restart(2, 2, WalBase{}));
   waiter.join();
   EXPECT_EQ(env.unsynced_bytes(path_), 0u);
   WAL_ASSERT_OK(w->SyncTo(end));
@@ -219,7 +219,8 @@ TEST_F(WalWriterTest, PreallocatedFileKeepsItsSizeAndGrowsInSteps) {
 
 TEST_F(WalWriterTest, OpenRejectsBadArgumentsAndPicksFreshSalts) {
   auto bad = [&](uint32_t page_size, uint64_t db_salt, uint64_t start_lsn) {
-    return WalWriter::Open(Env::Default(), path_, page_size, db_salt, 1, start_lsn, 0, nullptr)
+    return WalWriter::Open(Env::Default(), path_, page_size, db_salt, 1, start_lsn, WalBase{}, 0,
+                           nullptr)
         .status()
         .IsInvalidArgument();
   };
@@ -256,7 +257,7 @@ TEST_F(WalWriterTest, FailedSyncIsStickyAndItsBatchIsNotReplayed) {
   EXPECT_EQ(again.status().sys_errno(), EIO);
   EXPECT_TRUE(w->SyncTo(end2).IsIOError());
   EXPECT_TRUE(w->SyncTo(end1).IsIOError());
-  EXPECT_TRUE(w->Restart(2, 3).IsIOError());
+  EXPECT_TRUE(w->Restart(2, 3, WalBase{}).IsIOError());
   EXPECT_TRUE(w->error().IsIOError());
   EXPECT_EQ(w->synced_offset(), end1);
   w.reset();
