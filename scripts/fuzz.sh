@@ -35,7 +35,7 @@ if [ "${1:-}" = "--seeds" ]; then
   exit 0
 fi
 SECONDS_EACH=${1:-20}
-shift || true
+if [ $# -gt 0 ]; then shift; fi
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${TARGETS_ALL[@]}")
 
@@ -56,7 +56,10 @@ for t in "${TARGETS[@]}"; do
      build/fuzz/tests/fuzz/"$t" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix="$WORK/$t-" -print_final_stats=1 "$corpus" >"$log" 2>&1; then
     execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
-    cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9/a-zA-Z]+' || true)
+    # The coverage figures of libFuzzer's last status line (display only).
+    cov=$(awk '/^#[0-9]+/ { last = $0 }
+               END { if (match(last, /cov: [0-9]+ ft: [0-9]+ corp: [0-9\/a-zA-Z]+/))
+                       print substr(last, RSTART, RLENGTH) }' "$log")
     echo "   ok: ${execs:-?} executions, $cov"
   else
     failed=1

@@ -21,6 +21,8 @@ enum class Durability {
   kOff,
 };
 
+// Fields are declared in the order of the API contract, which designated
+// initializers (`Options{.read_only = true, ...}`) must follow.
 struct Options {
   // Create the database when the file does not exist.
   // Default: true.
@@ -57,6 +59,16 @@ struct Options {
 
   // Memory for page versions; 0 chooses a default. Default: 0.
   size_t cache_bytes = 0;
+
+  // How long a writable open waits for the writer lock (`PATH-lock`) held by
+  // another process or another handle before it returns Busy, in
+  // milliseconds; the Busy message then says how long it waited. 0 fails at
+  // once. The lock is tried again after a sleep that grows from 1 ms to
+  // 20 ms (as SQLite's default busy handler), so a lock released while
+  // waiting is taken within about 20 ms; a holder that never lets go costs
+  // the wait, never a hang. Read-only opens take no lock and ignore it.
+  // Default: 0.
+  uint32_t busy_timeout_ms = 0;
 
   // Salvage a damaged write-ahead log. Without it (the default), a log
   // whose damage cannot be a crash's torn tail (a damaged record followed by

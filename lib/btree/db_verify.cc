@@ -15,16 +15,6 @@
 namespace sombra::btree {
 namespace {
 
-// `message` without the leading "page N of FILE: " or "meta page N of
-// FILE: " that the pager puts in its errors, when present.
-std::string StripWhere(const std::string& message, uint64_t page_no, const std::string& file) {
-  const std::string tail = "page " + std::to_string(page_no) + " of " + file + ": ";
-  for (const std::string& prefix : {"meta " + tail, tail}) {
-    if (message.compare(0, prefix.size(), prefix) == 0) return message.substr(prefix.size());
-  }
-  return message;
-}
-
 // The page a VerifyTree message names: the number after its first "page ";
 // false when it names none.
 bool NamedPage(const std::string& message, uint64_t* page) {
@@ -71,7 +61,7 @@ class DatabaseVerifier {
   void CheckMetaSlots() {
     for (uint32_t slot : {pager::kMetaPageA, pager::kMetaPageB}) {
       const Status& s = t_.metas.slot_status[slot];
-      if (!s.ok()) Add(slot, StripWhere(s.message(), slot, t_.file));
+      if (!s.ok()) Add(slot, pager::StripWhere(s.message(), slot, t_.file));
     }
   }
 
@@ -82,7 +72,7 @@ class DatabaseVerifier {
     Result<const uint8_t*> r = t_.read(static_cast<uint32_t>(n));  // page_count <= 2^32
     if (!r.ok()) {
       if (!r.status().IsCorruption()) return r.status();
-      if (report) Add(n, StripWhere(r.status().message(), n, t_.file));
+      if (report) Add(n, pager::StripWhere(r.status().message(), n, t_.file));
       return Status::OK();
     }
     if (*r == nullptr) {
@@ -105,7 +95,7 @@ class DatabaseVerifier {
       }
       Status s = pager::VerifyPage(page, t_.page_size, static_cast<uint32_t>(n), t_.salt, t_.file);
       if (!s.ok()) {
-        Add(n, StripWhere(s.message(), n, t_.file));
+        Add(n, pager::StripWhere(s.message(), n, t_.file));
       } else if (page[pager::kHeaderKindOffset] == static_cast<uint8_t>(pager::PageKind::kMeta)) {
         Add(n, "meta page outside slots 0 and 1");
       }
@@ -171,7 +161,7 @@ class DatabaseVerifier {
     uint64_t page = 0;
     std::string what = s.message();
     if (NamedPage(what, &page)) {
-      what = StripWhere(what, page, t_.file);
+      what = pager::StripWhere(what, page, t_.file);
       const std::string prefix = "page " + std::to_string(page) + ": ";
       if (what.compare(0, prefix.size(), prefix) == 0) what = what.substr(prefix.size());
     }

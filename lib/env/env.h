@@ -97,8 +97,16 @@ class Env {
                                                                   uint64_t size) = 0;
 
   // Takes the exclusive lock `<db_path>-lock`: Busy naming the lock file when
-  // another process or another handle in this process holds it.
+  // another process or another handle in this process holds it. Never waits.
   virtual Result<std::unique_ptr<FileLock>> LockDatabase(const std::string& db_path) = 0;
+
+  // LockDatabase(db_path), tried again while it is Busy until `wait_ms`
+  // milliseconds have passed (Options::busy_timeout_ms); then Busy naming
+  // the lock file and saying how long it waited. 0 is one attempt, exactly
+  // LockDatabase(db_path). Errors other than Busy return at once.
+  // Not virtual: every Env waits the same way, through its own
+  // LockDatabase(db_path) (posix_map_lock.cc says why it polls).
+  Result<std::unique_ptr<FileLock>> LockDatabase(const std::string& db_path, uint32_t wait_ms);
 };
 
 // The directory part of a path ("." when it has none).

@@ -80,6 +80,7 @@ class FaultInjectionEnv final : public Env {
                                                           uint64_t size) override {
     return base_->MapReadOnly(path, size);
   }
+  using Env::LockDatabase;  // the waiting overload
   Result<std::unique_ptr<FileLock>> LockDatabase(const std::string& db_path) override {
     return base_->LockDatabase(db_path);
   }

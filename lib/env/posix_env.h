@@ -16,6 +16,7 @@ class PosixEnv final : public Env {
   Status SyncDir(const std::string& dir) override;
   Result<std::shared_ptr<const MappedRegion>> MapReadOnly(const std::string& path,
                                                           uint64_t size) override;
+  using Env::LockDatabase;  // the waiting overload
   Result<std::unique_ptr<FileLock>> LockDatabase(const std::string& db_path) override;
 };
 

@@ -5,15 +5,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/interprocess/exceptions.hpp>
 #include <boost/interprocess/file_mapping.hpp>
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/sync/file_lock.hpp>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "env/posix_env.h"
 #include "env/posix_file.h"
@@ -156,6 +159,34 @@ Result<std::unique_ptr<FileLock>> PosixEnv::LockDatabase(const std::string& db_p
     return std::unique_ptr<FileLock>(new BoostFileLock(lock_path, key, std::move(lock)));
   } catch (const bip::interprocess_exception& e) {
     return FromBoost("lock", lock_path, e);
+  }
+}
+
+// Waiting for the lock polls: try LockDatabase(db_path), and while it is
+// Busy sleep 1 ms, doubling up to 20 ms (about what SQLite's default busy
+// handler does), until the deadline on the monotonic clock. Why not a
+// blocking lock: fcntl's F_SETLKW (file_lock::lock) cannot be given a
+// deadline, would wait forever for a holder that never lets go, and does
+// not see the in-process table, whose holder is another handle of this
+// process that releases it by closing; polling treats both holders alike.
+// The cost is a lock released while waiting is taken up to ~20 ms late.
+Result<std::unique_ptr<FileLock>> Env::LockDatabase(const std::string& db_path, uint32_t wait_ms) {
+  using Clock = std::chrono::steady_clock;
+  constexpr std::chrono::milliseconds kMaxPause(20);
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point deadline = start + std::chrono::milliseconds(wait_ms);
+  std::chrono::milliseconds pause(1);
+  for (;;) {
+    Result<std::unique_ptr<FileLock>> lock = LockDatabase(db_path);
+    if (lock.ok() || !lock.status().IsBusy() || wait_ms == 0) return lock;
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline) {
+      const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
+      return Status::Busy(lock.status().message() + " (waited " + std::to_string(waited.count()) +
+                          " ms)");
+    }
+    std::this_thread::sleep_for(std::min<Clock::duration>(pause, deadline - now));
+    pause = std::min(pause * 2, kMaxPause);
   }
 }
 

@@ -94,4 +94,12 @@ Status VerifyPage(const uint8_t* page, uint32_t page_size, uint32_t page_no, uin
   return Status::OK();
 }
 
+std::string StripWhere(const std::string& message, uint64_t page_no, const std::string& file) {
+  const std::string tail = "page " + std::to_string(page_no) + " of " + file + ": ";
+  for (const std::string& prefix : {"meta " + tail, tail}) {
+    if (message.compare(0, prefix.size(), prefix) == 0) return message.substr(prefix.size());
+  }
+  return message;
+}
+
 }  // namespace sombra::pager

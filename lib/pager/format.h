@@ -95,4 +95,9 @@ Status VerifyPage(const uint8_t* page, uint32_t page_size, uint32_t page_no, uin
 
 std::string Hex64(uint64_t v);
 
+// `message` without the leading "page N of FILE: " or "meta page N of
+// FILE: " that the pager puts in its errors (VerifyPage, DecodeMeta), when
+// present: for tools that print the page and the file apart.
+std::string StripWhere(const std::string& message, uint64_t page_no, const std::string& file);
+
 }  // namespace sombra::pager

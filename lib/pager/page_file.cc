@@ -51,6 +51,24 @@ Status RefuseBesideLog(const std::string& path, const std::string& what, uint64_
                             "page file, or move the log away to start afresh)");
 }
 
+// The checks that depend on whether the page file exists, which they set
+// in *exists: a log with records beside a missing file, error_if_exists,
+// NotFound.
+Status CheckExistence(Env* env, const std::string& path, const Options& options, bool* exists) {
+  *exists = env->FileExists(path);
+  uint64_t wal_size = 0;
+  if (!*exists && LogHasRecords(env, path + "-wal", &wal_size)) {
+    return RefuseBesideLog(path, "is missing", wal_size);
+  }
+  if (*exists && options.error_if_exists) {
+    return Status::InvalidArgument("database already exists: " + path);
+  }
+  if (!*exists && (options.read_only || !options.create_if_missing)) {
+    return Status::NotFound("database does not exist: " + path);
+  }
+  return Status::OK();
+}
+
 uint64_t NewSalt() {
   std::random_device rd;
   uint64_t salt = (static_cast<uint64_t>(rd()) << 32) ^ rd();
@@ -83,22 +101,18 @@ Result<std::unique_ptr<PageFile>> PageFile::Open(Env* env, const std::string& pa
   if (env->IsDirectory(path)) {
     return Status::InvalidArgument("is a directory, not a database: " + path);
   }
-  const bool exists = env->FileExists(path);
-  uint64_t wal_size = 0;
-  if (!exists && LogHasRecords(env, path + "-wal", &wal_size)) {
-    return RefuseBesideLog(path, "is missing", wal_size);
-  }
-  if (exists && options.error_if_exists) {
-    return Status::InvalidArgument("database already exists: " + path);
-  }
-  if (!exists && (options.read_only || !options.create_if_missing)) {
-    return Status::NotFound("database does not exist: " + path);
-  }
+  bool exists = false;
+  SOMBRA_RETURN_IF_ERROR(CheckExistence(env, path, options, &exists));
 
   std::unique_ptr<PageFile> pager(new PageFile(env, path, options, metrics));
   if (!options.read_only) {
-    SOMBRA_ASSIGN_OR_RETURN(pager->lock_, env->LockDatabase(path));
+    SOMBRA_ASSIGN_OR_RETURN(pager->lock_, env->LockDatabase(path, options.busy_timeout_ms));
+    // Again under the lock: while this open waited for it (busy_timeout_ms)
+    // the writer that held it may have created the database, which must be
+    // opened now, never created over.
+    SOMBRA_RETURN_IF_ERROR(CheckExistence(env, path, options, &exists));
   }
+  uint64_t wal_size = 0;
   if (!exists) {
     SOMBRA_RETURN_IF_ERROR(pager->Create(options));
   } else {
@@ -243,13 +257,17 @@ Status PageFile::SyncData() {
   return file_->Sync();
 }
 
+bool PageFile::CanRestoreMeta(const Meta& copy) const {
+  return !other_meta_status_.ok() && copy.checkpoint_seq > meta_.checkpoint_seq &&
+         MetaSlotFor(copy.checkpoint_seq) != MetaSlotFor(meta_.checkpoint_seq) &&
+         copy.page_count * meta_.page_size <= file_size_;
+}
+
 Status PageFile::RestoreMeta(Meta copy) {
   SOMBRA_RETURN_IF_ERROR(CheckWritable("restore meta"));
   copy.page_size = meta_.page_size;
   copy.salt = meta_.salt;
-  if (copy.checkpoint_seq <= meta_.checkpoint_seq || other_meta_status_.ok() ||
-      MetaSlotFor(copy.checkpoint_seq) == MetaSlotFor(meta_.checkpoint_seq) ||
-      copy.page_count * meta_.page_size > file_size_) {
+  if (!CanRestoreMeta(copy)) {
     return Status::InvalidArgument("meta copy of sequence " + std::to_string(copy.checkpoint_seq) +
                                    " does not replace a damaged meta page of " + path_);
   }

@@ -38,10 +38,12 @@ namespace sombra::pager {
 class PageFile {
  public:
   // Opens (or creates, per options) the page file at `path`. Takes the
-  // database lock unless options.read_only.
+  // database lock unless options.read_only, waiting up to
+  // options.busy_timeout_ms for it.
   // Errors: InvalidArgument for a bad page size, a directory or a file that
   // is not a Sombra database; NotFound when missing and !create_if_missing;
-  // Busy when another handle holds the lock; Corruption for damaged metas.
+  // Busy when another handle holds the lock (still, after the wait);
+  // Corruption for damaged metas.
   static Result<std::unique_ptr<PageFile>> Open(Env* env, const std::string& path,
                                                 const Options& options, MetricsRegistry* metrics);
   ~PageFile();
@@ -99,12 +101,15 @@ class PageFile {
   // REQUIRES: SyncData() since the last WritePage.
   Status PublishMeta(Meta next);
 
-  // Rewrites the damaged meta page in force from a copy kept elsewhere (the
-  // log header's base meta, docs/format/file.md "Meta redundancy") and
-  // fdatasyncs; on success the copy is the durable meta and the other meta
-  // page is the older one again. REQUIRES: the copy's sequence is the
-  // durable meta's + 1 or more, its slot is the one other_meta_status()
-  // found damaged, and the pages it names are in the file.
+  // True when `copy` (a meta page kept elsewhere: the log header's base
+  // meta, docs/format/file.md "Meta redundancy") can stand in for the
+  // damaged meta page: the other meta page is damaged, the copy's sequence
+  // is newer than the durable meta's and lives in the damaged page's slot,
+  // and the pages it names are in the file.
+  bool CanRestoreMeta(const Meta& copy) const;
+  // Rewrites the damaged meta page from `copy` and fdatasyncs; on success
+  // the copy is the durable meta and the other meta page is the older one
+  // again. InvalidArgument unless CanRestoreMeta(copy).
   Status RestoreMeta(Meta copy);
 
   MetricsRegistry* metrics() const { return metrics_; }

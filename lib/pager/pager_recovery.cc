@@ -58,20 +58,15 @@ Status CheckMetaNotStale(const PageFile& file, const std::string& wal_path) {
 // the other meta page damaged, the copy's sequence newer than the valid
 // meta's and in the damaged page's slot, and its pages inside the file.
 std::optional<Meta> BaseMetaFromLog(const PageFile& file, const wal::WalHeader& h) {
-  const Meta& valid = file.durable_meta();
-  if (!h.has_base() || file.other_meta_status().ok()) return std::nullopt;
-  if (h.base.checkpoint_seq <= valid.checkpoint_seq ||
-      MetaSlotFor(h.base.checkpoint_seq) == file.durable_meta_slot()) {
-    return std::nullopt;
-  }
-  if (h.base.page_count * file.page_size() > file.file_size()) return std::nullopt;
-  Meta m = valid;
+  if (!h.has_base()) return std::nullopt;
+  Meta m = file.durable_meta();
   m.page_count = h.base.page_count;
   m.root = h.base.root;
   m.freelist_head = h.base.freelist_head;
   m.freelist_count = h.base.freelist_count;
   m.checkpoint_seq = h.base.checkpoint_seq;
   m.checkpoint_lsn = h.start_lsn - 1;
+  if (!file.CanRestoreMeta(m)) return std::nullopt;
   return m;
 }
 

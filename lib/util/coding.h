@@ -40,6 +40,14 @@ inline uint64_t DecodeFixed64(const uint8_t* p) {
   return v;
 }
 
+// True when the n bytes at p are all zero (n may be 0).
+inline bool IsAllZero(const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
 void PutFixed16(std::string* dst, uint16_t v);
 void PutFixed32(std::string* dst, uint32_t v);
 void PutFixed64(std::string* dst, uint64_t v);

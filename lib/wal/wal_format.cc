@@ -47,13 +47,6 @@ bool SealedAs(const uint8_t* data, size_t available, size_t size) {
   return DecodeFixed64(data + size - 8) == Hash64(data, size - 8, 0);
 }
 
-bool AllZeroBytes(const uint8_t* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    if (p[i] != 0) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 void EncodeWalHeader(const WalHeader& header, uint8_t* out) {
@@ -135,7 +128,7 @@ Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size) {
   if (h.salt == 0) return Status::Corruption("WAL header: WAL salt is 0");
   if (h.db_salt == 0) return Status::Corruption("WAL header: database salt is 0");
   if (h.start_lsn == 0) return Status::Corruption("WAL header: start LSN is 0");
-  if (!AllZeroBytes(data + reserved_at, checksum_at - reserved_at)) {
+  if (!IsAllZero(data + reserved_at, checksum_at - reserved_at)) {
     return Status::Corruption("WAL header: reserved bytes [" + std::to_string(reserved_at) + "," +
                               std::to_string(checksum_at) + ") are not 0");
   }
@@ -144,26 +137,6 @@ Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size) {
     if (!CheckWalBase(h.base, &why)) return Status::Corruption("WAL header: base meta: " + why);
   }
   return h;
-}
-
-bool CheckWalBase(const WalBase& b, std::string* why) {
-  if (b.page_count < 2 || b.page_count > (uint64_t{1} << 32)) {
-    *why = "page count " + std::to_string(b.page_count) + " outside [2, 2^32]";
-    return false;
-  }
-  if (b.root != 0 && (b.root < 2 || b.root >= b.page_count)) {
-    *why = "root " + std::to_string(b.root) + " outside [2, page count)";
-    return false;
-  }
-  const bool empty = b.freelist_head == 0 && b.freelist_count == 0;
-  const bool listed = b.freelist_head >= 2 && b.freelist_head < b.page_count &&
-                      b.freelist_count >= 1 && b.freelist_count < b.page_count;
-  if (!empty && !listed) {
-    *why = "freelist head " + std::to_string(b.freelist_head) + " with count " +
-           std::to_string(b.freelist_count) + " is inconsistent";
-    return false;
-  }
-  return true;
 }
 
 void EncodeRecordHeader(const RecordHeader& header, uint8_t* out) {
@@ -213,27 +186,46 @@ CommitInfo DecodeCommitPayload(const uint8_t* in) {
   return info;
 }
 
-bool CheckCommitInfo(const CommitInfo& c, std::string* why) {
-  const uint64_t n = c.page_count;
-  if (c.lsn == 0) {
-    *why = "commit LSN is 0";
-  } else if (c.durable_lsn >= c.lsn) {
-    *why = "durable LSN " + std::to_string(c.durable_lsn) + " is not below the commit LSN " +
-           std::to_string(c.lsn);
-  } else if (n < kFirstLoggedPage || n > (uint64_t{1} << 32)) {
+namespace {
+
+// The tree fields a commit record and a base meta both carry (rule C1's
+// second half, rule H7): page count in [2, 2^32], root 0 or a page, an empty
+// freelist or a head page with a count below the page count.
+bool CheckTreeFields(uint32_t root, uint32_t freelist_head, uint64_t n, uint64_t freelist_count,
+                     std::string* why) {
+  if (n < kFirstLoggedPage || n > (uint64_t{1} << 32)) {
     *why = "page count " + std::to_string(n) + " outside [2, 2^32]";
-  } else if (c.root != 0 && (c.root < kFirstLoggedPage || c.root >= n)) {
-    *why = "root " + std::to_string(c.root) + " outside [2, page count " + std::to_string(n) + ")";
-  } else if (c.freelist_head == 0 && c.freelist_count != 0) {
-    *why = "empty freelist with count " + std::to_string(c.freelist_count);
-  } else if (c.freelist_head != 0 && (c.freelist_head < kFirstLoggedPage || c.freelist_head >= n ||
-                                      c.freelist_count == 0 || c.freelist_count >= n)) {
-    *why = "freelist head " + std::to_string(c.freelist_head) + " / count " +
-           std::to_string(c.freelist_count) + " inconsistent with page count " + std::to_string(n);
+  } else if (root != 0 && (root < kFirstLoggedPage || root >= n)) {
+    *why = "root " + std::to_string(root) + " outside [2, page count " + std::to_string(n) + ")";
+  } else if (freelist_head == 0 && freelist_count != 0) {
+    *why = "empty freelist with count " + std::to_string(freelist_count);
+  } else if (freelist_head != 0 && (freelist_head < kFirstLoggedPage || freelist_head >= n ||
+                                    freelist_count == 0 || freelist_count >= n)) {
+    *why = "freelist head " + std::to_string(freelist_head) + " / count " +
+           std::to_string(freelist_count) + " inconsistent with page count " + std::to_string(n);
   } else {
     return true;
   }
   return false;
+}
+
+}  // namespace
+
+bool CheckCommitInfo(const CommitInfo& c, std::string* why) {
+  if (c.lsn == 0) {
+    *why = "commit LSN is 0";
+    return false;
+  }
+  if (c.durable_lsn >= c.lsn) {
+    *why = "durable LSN " + std::to_string(c.durable_lsn) + " is not below the commit LSN " +
+           std::to_string(c.lsn);
+    return false;
+  }
+  return CheckTreeFields(c.root, c.freelist_head, c.page_count, c.freelist_count, why);
+}
+
+bool CheckWalBase(const WalBase& b, std::string* why) {
+  return CheckTreeFields(b.root, b.freelist_head, b.page_count, b.freelist_count, why);
 }
 
 bool CheckDeltaRanges(std::span<const DeltaRange> ranges, uint32_t page_size, std::string* why) {

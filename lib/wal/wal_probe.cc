@@ -2,8 +2,8 @@
 // tell damage from a torn tail (docs/format/wal.md, "Telling damage from a
 // torn tail"), resynchronising on the record framing when the damaged
 // record's length cannot be trusted.
-#include <cstring>
 
+#include "util/coding.h"
 #include "wal/wal_reader.h"
 
 namespace sombra::wal {
@@ -132,7 +132,7 @@ Result<WalReader::ProbeResult> WalReader::ProbeFrom(uint64_t start, uint64_t sta
     // field is).
     uint64_t seeds[2] = {h.checksum, h.checksum};
     int num_seeds = 1;
-    const bool zero_header = std::memcmp(p, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0;
+    const bool zero_header = IsAllZero(p, kRecordHeaderSize);
     const uint64_t stored_end = off + kRecordHeaderSize + h.length;
     if (!zero_header && h.length <= MaxPayload(header_.page_size) && stored_end <= file_size_) {
       s = Fetch(off, kRecordHeaderSize + h.length, &p);

@@ -7,17 +7,6 @@
 
 namespace sombra::wal {
 
-namespace {
-
-bool AllZero(const uint8_t* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    if (p[i] != 0) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 WalReader::WalReader(File* file) : file_(file) {}
 
 Status WalReader::ReadRawHeader(uint8_t* raw, size_t* got) {
@@ -181,7 +170,7 @@ StopReason WalReader::CheckAt(uint64_t offset, uint64_t seed, Record* rec, Check
       check->io = Fetch(offset, static_cast<size_t>(remaining), &p);
       if (!check->io.ok()) return StopReason::kIOError;
     }
-    if (remaining == 0 || AllZero(p, static_cast<size_t>(remaining))) {
+    if (remaining == 0 || IsAllZero(p, static_cast<size_t>(remaining))) {
       check->detail = "end of log (" + std::to_string(remaining) + " zero bytes to end of file)";
       return StopReason::kEndOfLog;
     }
@@ -191,7 +180,7 @@ StopReason WalReader::CheckAt(uint64_t offset, uint64_t seed, Record* rec, Check
   }
   check->io = Fetch(offset, kRecordHeaderSize, &p);
   if (!check->io.ok()) return StopReason::kIOError;
-  if (AllZero(p, kRecordHeaderSize)) {
+  if (IsAllZero(p, kRecordHeaderSize)) {
     check->detail = "end of log (zeroed record header)";
     return StopReason::kEndOfLog;
   }

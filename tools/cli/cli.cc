@@ -17,9 +17,10 @@ struct OptionSpec {
   bool global;
 };
 
-constexpr std::array<OptionSpec, 14> kOptions = {{
+constexpr std::array<OptionSpec, 15> kOptions = {{
     {"page-size", true, true},
     {"salvage", false, true},
+    {"wait", true, true},
     {"durability", true, true},
     {"read-only", false, true},
     {"hex", false, true},
@@ -162,6 +163,9 @@ constexpr std::string_view kGlobalHelp =
     "  --salvage          open a database whose log is damaged past a torn tail:\n"
     "                     keep the transactions before the damage, drop the\n"
     "                     rest (writing commands keep the old log as DB-wal.salvaged)\n"
+    "  --wait MS          a writing command waits up to MS milliseconds for the\n"
+    "                     database's writer lock held by another process, then\n"
+    "                     fails with Busy (default 0: at once)\n"
     "  --hex              keys and values (operands, --from/--to, output, load\n"
     "                     and dump fields) are hex: two digits per byte\n"
     "  --help, -h         this text; `sombra COMMAND --help` for one command\n"
@@ -317,6 +321,11 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
       inv.read_only = true;
     } else if (name == "salvage") {
       inv.salvage = true;
+    } else if (name == "wait") {
+      if (!ParseUint(value, &n) || n > UINT32_MAX) {
+        return UsageError(inv, "--wait wants milliseconds, not '" + value + "'");
+      }
+      inv.wait_ms = static_cast<uint32_t>(n);
     } else if (name == "hex") {
       inv.hex = true;
     } else if (name == "from") {

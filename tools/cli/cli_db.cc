@@ -56,6 +56,7 @@ Status OpenDb(const Invocation& inv, bool write, bool create, std::unique_ptr<DB
   options.create_if_missing = write && create;
   options.durability = inv.durability;
   options.salvage_wal = inv.salvage;
+  options.busy_timeout_ms = inv.wait_ms;
   if (inv.page_size.has_value()) {
     options.page_size = *inv.page_size;
   } else if (auto existing = ExistingPageSize(inv.db_path())) {

@@ -25,6 +25,7 @@ struct Invocation {
   Durability durability = Durability::kFull;
   bool read_only = false;
   bool salvage = false;  // --salvage: Options::salvage_wal
+  uint32_t wait_ms = 0;  // --wait MS: Options::busy_timeout_ms
   bool hex = false;
 
   // Command options, already decoded (--from/--to honour --hex).

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "util/coding.h"
+
 namespace sombra::inspect {
 namespace {
 
@@ -37,10 +39,6 @@ std::string Line(const uint8_t* data, size_t offset, size_t n) {
   return line;
 }
 
-bool AllZero(const uint8_t* p, size_t n) {
-  return std::all_of(p, p + n, [](uint8_t b) { return b == 0; });
-}
-
 }  // namespace
 
 std::vector<std::string> HexDumpLines(const uint8_t* data, size_t size) {
@@ -49,7 +47,7 @@ std::vector<std::string> HexDumpLines(const uint8_t* data, size_t size) {
   bool starred = false;        // a "*" stands for the current run
   for (size_t offset = 0; offset < size; offset += kBytesPerLine) {
     const size_t n = std::min(kBytesPerLine, size - offset);
-    const bool zero = n == kBytesPerLine && AllZero(data + offset, n);
+    const bool zero = n == kBytesPerLine && IsAllZero(data + offset, n);
     if (zero && previous_zero) {
       if (!starred) lines.emplace_back("*");
       starred = true;

@@ -122,9 +122,7 @@ RawMeta DecodeRawMeta(const uint8_t* page);
 void PrintRawMeta(const RawMeta& m, std::ostream& out, int indent = 2);
 void WriteRawMeta(const RawMeta& m, JsonWriter* json);
 
-// `message` without the leading "page N of FILE: " or "meta page N of
-// FILE: " that the pager puts in its errors, when present.
-std::string StripWhere(const std::string& message, uint64_t page_no, const std::string& file);
+using pager::StripWhere;  // pager/format.h
 
 // `indent` spaces, "label:" padded to a fixed column, then the value.
 void PrintField(std::ostream& out, std::string_view label, std::string_view value, int indent = 2);

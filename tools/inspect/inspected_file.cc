@@ -166,14 +166,6 @@ void WriteRawMeta(const RawMeta& m, JsonWriter* json) {
   json->Field("checksum", pager::Hex64(m.checksum));
 }
 
-std::string StripWhere(const std::string& message, uint64_t page_no, const std::string& file) {
-  const std::string tail = "page " + std::to_string(page_no) + " of " + file + ": ";
-  for (const std::string& prefix : {"meta " + tail, tail}) {
-    if (message.compare(0, prefix.size(), prefix) == 0) return message.substr(prefix.size());
-  }
-  return message;
-}
-
 void PrintField(std::ostream& out, std::string_view label, std::string_view value, int indent) {
   constexpr size_t kColumn = 21;
   std::string line(static_cast<size_t>(indent), ' ');

@@ -6,8 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "env/env.h"
 #include "env_test_util.h"
@@ -128,6 +130,103 @@ TEST_F(LockTest, LockHeldByAnotherProcessIsBusy) {
 
   ENV_ASSERT_OK_AND_ASSIGN(auto lock, env_->LockDatabase(db));
   EXPECT_EQ(lock->path(), lock_path);
+}
+
+// LockDatabase(db, wait_ms): only lower bounds on the time waited are
+// asserted (a loaded machine may be slower, never faster).
+using Clock = std::chrono::steady_clock;
+
+int64_t MsSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+TEST_F(LockTest, ZeroWaitIsOneAttempt) {
+  const std::string db = dir_.File("db");
+  ENV_ASSERT_OK_AND_ASSIGN(auto first, env_->LockDatabase(db));
+  auto second = env_->LockDatabase(db, 0);
+  ExpectBusy(second, db + "-lock");
+  EXPECT_EQ(second.status().message().find("waited"), std::string::npos)
+      << second.status().ToString();
+}
+
+TEST_F(LockTest, WaitEndsWithBusySayingHowLong) {
+  const std::string db = dir_.File("db");
+  ENV_ASSERT_OK_AND_ASSIGN(auto first, env_->LockDatabase(db));
+  const Clock::time_point start = Clock::now();
+  auto second = env_->LockDatabase(db, 100);
+  EXPECT_GE(MsSince(start), 100);
+  ExpectBusy(second, db + "-lock");
+  EXPECT_NE(second.status().message().find(" (waited "), std::string::npos)
+      << second.status().ToString();
+  // The waiter left the holder's lock alone.
+  EXPECT_TRUE(HeldByAnotherProcess(db + "-lock"));
+  ExpectBusy(env_->LockDatabase(db), db + "-lock");
+}
+
+TEST_F(LockTest, WaiterTakesTheLockWhenThisProcessReleasesIt) {
+  const std::string db = dir_.File("db");
+  ENV_ASSERT_OK_AND_ASSIGN(auto first, env_->LockDatabase(db));
+  const Clock::time_point start = Clock::now();
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    first.reset();
+  });
+  auto second = env_->LockDatabase(db, 5000);
+  const int64_t waited = MsSince(start);
+  releaser.join();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_GE(waited, 100);
+  EXPECT_TRUE(HeldByAnotherProcess(db + "-lock"));
+}
+
+TEST_F(LockTest, WaiterTakesTheLockWhenAnotherProcessReleasesIt) {
+  const std::string db = dir_.File("db");
+  int to_parent[2];
+  int to_child[2];
+  ASSERT_EQ(pipe(to_parent), 0);
+  ASSERT_EQ(pipe(to_child), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(to_parent[0]);
+    ::close(to_child[1]);
+    auto lock = Env::Default()->LockDatabase(db);
+    char c = lock.ok() ? 'L' : 'E';
+    if (::write(to_parent[1], &c, 1) != 1) _exit(3);
+    char go;
+    if (::read(to_child[0], &go, 1) != 1) _exit(4);
+    _exit(lock.ok() ? 0 : 1);  // exiting releases the lock
+  }
+  ::close(to_parent[1]);
+  ::close(to_child[0]);
+  char c = 0;
+  ASSERT_EQ(::read(to_parent[0], &c, 1), 1);
+  ::close(to_parent[0]);
+  ASSERT_EQ(c, 'L') << "the child could not take the lock";
+
+  const Clock::time_point start = Clock::now();
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const char go = 'g';
+    EXPECT_EQ(::write(to_child[1], &go, 1), 1);
+    ::close(to_child[1]);
+  });
+  auto lock = env_->LockDatabase(db, 5000);
+  const int64_t waited = MsSince(start);
+  releaser.join();
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  EXPECT_GE(waited, 100);
+}
+
+TEST_F(LockTest, WaitReturnsOtherErrorsAtOnce) {
+  // No directory to create the lock file in: an error that waiting cannot
+  // cure, returned without waiting (a regression shows as a one-minute test).
+  auto lock = env_->LockDatabase(dir_.File("missing-dir/db"), 60000);
+  ASSERT_FALSE(lock.ok());
+  EXPECT_FALSE(lock.status().IsBusy()) << lock.status().ToString();
 }
 
 }  // namespace

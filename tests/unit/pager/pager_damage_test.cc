@@ -185,6 +185,22 @@ TEST_F(PagerDamageTest, DeterministicTornMetaAndBothMetasDamaged) {
   EXPECT_NE(pager.status().message().find("no valid meta page"), std::string::npos);
 }
 
+// RestoreMeta only ever replaces a damaged meta page, from a newer copy of
+// its slot that names pages inside the file.
+TEST_F(PagerDamageTest, RestoreMetaRefusesACopyThatReplacesNoDamagedPage) {
+  Build(2);
+  MetricsRegistry metrics;
+  auto file = PageFile::Open(Env::Default(), path_, Options(), &metrics);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  Meta copy = (*file)->durable_meta();
+  copy.checkpoint_seq += 1;                     // the other slot, newer: fine but for the damage
+  EXPECT_FALSE((*file)->CanRestoreMeta(copy));  // both meta pages are valid
+  const std::string before = test::ReadAt(path_, 0, 2 * 4096);
+  Status s = (*file)->RestoreMeta(copy);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(test::ReadAt(path_, 0, 2 * 4096), before) << "no meta page written";
+}
+
 TEST_F(PagerDamageTest, TruncatedFileIsCorruption) {
   auto pages = Build(4);
   ASSERT_EQ(::truncate(path_.c_str(), uint64_t{pages[2]} * 4096), 0);

@@ -103,7 +103,7 @@ TEST(WalHeaderTest, EachDamagedFieldIsRejectedWithItsReason) {
       {"reserved end", WithField(112, 8, 1), Status::Code::kCorruption, "reserved"},
       {"base page count", WithField(56, 8, 1), Status::Code::kCorruption, "page count 1"},
       {"base root", WithField(48, 4, 2), Status::Code::kCorruption, "root 2"},
-      {"base freelist", WithField(64, 8, 1), Status::Code::kCorruption, "freelist head 0"},
+      {"base freelist", WithField(64, 8, 1), Status::Code::kCorruption, "empty freelist"},
   };
   for (const Case& c : cases) {
     auto r = DecodeWalHeader(test::U8(c.raw), c.raw.size());
