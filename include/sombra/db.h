@@ -1,10 +1,10 @@
 // sombra/db.h: the public API (one umbrella header).
 //
 // A DB is an ordered map from byte-string keys to byte-string values kept in
-// a page file `<path>` with a write-ahead log `<path>-wal` and a lock file
-// `<path>-lock` beside it. Writes happen in transactions: one WriteTxn at a
-// time per database, any number of ReadTxn snapshots at once, from any
-// threads. See README.md for the durability each Options::durability gives.
+// a page file `<path>` with a write-ahead log `<path>-wal`, a lock file
+// `<path>-lock` and a shared reader table `<path>-shm` beside it. Writes happen in transactions:
+// one WriteTxn at a time per database, any number of ReadTxn snapshots at once, from any threads.
+// See README.md for the durability each Options::durability gives.
 //
 // Rules (also ../docs and the README):
 //  - Keys: 1 to MaxKeySize() bytes (page_size / 4: 1024 at 4 KiB pages),
@@ -17,7 +17,10 @@
 //    after Commit returned, never partly.
 //  - A second writable Open of an open database (this process or another)
 //    gets Busy naming the lock file; read_only opens are allowed beside a
-//    writer (they replay the log in memory and write nothing).
+//    writer, in any process: they follow the log in memory, write nothing
+//    but their slot of `<path>-shm`, see at each BeginRead every commit
+//    whose Commit returned before it, and keep each snapshot exactly as
+//    it began whatever the writer does (docs/design/readers.md).
 //
 // Example:
 //
@@ -119,7 +122,7 @@ class DB {
   virtual const std::string& path() const = 0;
 };
 
-// Deletes the database at `path` (page file, log and lock file).
+// Deletes the database at `path` (page file, log, lock file, reader table).
 // REQUIRES: not open. NotFound when there is no page file.
 Status DestroyDB(const std::string& path);
 

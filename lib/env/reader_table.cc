@@ -30,7 +30,7 @@ static_assert(std::endian::native == std::endian::little);
 static_assert(std::atomic_ref<uint64_t>::is_always_lock_free);
 static_assert(std::atomic_ref<uint64_t>::required_alignment <= 8);
 static_assert(kShmSlotsOffset % 64 == 0 && kShmSlotSize % 64 == 0);
-static_assert(kShmNewestLsnOffset % 8 == 0 && kShmLogGenerationOffset % 8 == 0);
+static_assert(kShmNewestLsnOffset % 8 == 0 && kShmCheckpointSeqOffset % 8 == 0);
 static_assert(kShmSlotOwnerPidOffset % 8 == 0 && kShmSlotNonceOffset % 8 == 0 &&
               kShmSlotLsnOffset % 8 == 0);
 static_assert(kShmHeaderSize % 8 == 0 && kShmHeaderChecksumOffset + 8 == kShmHeaderSize);
@@ -254,7 +254,7 @@ Result<std::unique_ptr<ReaderTable>> ReaderTable::Open(const std::string& shm_pa
       if (reason.empty()) reason = "no other handle had it open";
     }
     table->PublishNewestLsn(0);
-    table->PublishLogGeneration(0);
+    table->PublishCheckpointSeq(0);
     const uint8_t zeros[kShmSlotsOffset - kShmHeaderSize] = {};
     StoreWords(base, kShmHeaderSize, zeros, sizeof(zeros));
     table->header_ = BuildHeader(db_salt, RandomNonZero());
@@ -358,14 +358,14 @@ bool ReaderTable::ReclaimIfDead(uint32_t index) {
   return true;
 }
 
-uint64_t ReaderTable::OldestSnapshot() {
+uint64_t ReaderTable::OldestSnapshot(bool exclude_own) {
   std::lock_guard<std::mutex> guard(mu_);
   std::array<bool, kShmSlotCount> reclaimed{};
   for (;;) {
     uint64_t oldest = kNoSnapshot;
     uint32_t at = kShmSlotCount;
     for (uint32_t i = 0; i < kShmSlotCount; ++i) {
-      if (reclaimed[i]) continue;
+      if (reclaimed[i] || (exclude_own && owned_[i])) continue;
       const uint64_t lsn = SlotWord(i, kShmSlotLsnOffset).load(std::memory_order_seq_cst);
       if (lsn != 0 && lsn < oldest) {
         oldest = lsn;
@@ -375,6 +375,24 @@ uint64_t ReaderTable::OldestSnapshot() {
     if (at == kShmSlotCount || owned_[at] || !ReclaimIfDead(at)) return oldest;
     reclaimed[at] = true;
   }
+}
+
+Status ReaderTable::ClaimWriter() {
+  const int err = OfdLock(fd_, F_WRLCK, kShmWriterLockByte, /*wait=*/false);
+  if (err == 0) return Status::OK();
+  if (IsHeld(err)) return Status::Busy("another handle holds the writer's mark of " + path_);
+  return ErrnoStatus("cannot lock the writer's mark of", path_, err);
+}
+
+bool ReaderTable::WriterAlive() const {
+  struct flock fl = {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(kShmWriterLockByte);
+  fl.l_len = 1;
+  fl.l_pid = 0;
+  if (::fcntl(fd_, F_OFD_GETLK, &fl) != 0) return true;  // cannot tell: assume live
+  return fl.l_type != F_UNLCK;
 }
 
 ReaderTable::SlotView ReaderTable::Peek(uint32_t index) const {

@@ -6,7 +6,7 @@
 // slot: one atomic store into the mapping, no syscall. The writer reads the
 // minimum over the slots (OldestSnapshot) and never destroys what a
 // registered snapshot still needs. The writer also publishes two words that
-// readers poll: the newest committed LSN and the log generation. The format
+// readers poll: the newest committed LSN and the checkpoint sequence. The format
 // (offsets, magic, checksum, locks, rebuild rule) is docs/format/shm.md; the
 // constants below are defined there. The file is never needed for
 // durability: it is rebuilt whenever it is missing or does not describe this
@@ -65,14 +65,14 @@
 // read-mark protocol in walTryBeginRead is the same idea):
 //   Writer, before destroying state that a snapshot below X needs
 //   (restarting the log, overwriting a page a reader may still use):
-//     W1. store the word readers re-check (PublishLogGeneration for a log
+//     W1. store the word readers re-check (PublishCheckpointSeq for a log
 //         restart; PublishNewestLsn after a commit is durable);
 //     W2. oldest = OldestSnapshot();
 //     W3. destroy only what no snapshot >= min(oldest, newest) needs.
 //   Reader, at BeginRead:
-//     R1. g = LogGeneration(); s = NewestLsn() (or the pager's own newest);
+//     R1. g = CheckpointSeq(); s = NewestLsn() (or the pager's own newest);
 //     R2. slot.Publish(s);
-//     R3. if LogGeneration() != g, go back to R1 (reading the state s
+//     R3. if CheckpointSeq() != g, go back to R1 (reading the state s
 //         needs may already be unsafe).
 //   All four are seq_cst, so in their single total order either W2 comes
 //   after R2 (the writer sees s and keeps what it needs) or R3 comes after
@@ -123,7 +123,7 @@ constexpr size_t kShmHeaderChecksumOffset = 56;  // u64: XXH3-64 of [0, 56), see
 constexpr size_t kShmHeaderSize = 64;
 // The writer's words.
 constexpr size_t kShmNewestLsnOffset = 64;      // u64
-constexpr size_t kShmLogGenerationOffset = 72;  // u64
+constexpr size_t kShmCheckpointSeqOffset = 72;  // u64
 constexpr size_t kShmSlotsOffset = 128;
 // Within a slot.
 constexpr size_t kShmSlotOwnerPidOffset = 0;  // u64, 0 = never owned or released
@@ -132,6 +132,7 @@ constexpr size_t kShmSlotLsnOffset = 16;      // u64, 0 = not reading
 // Lock bytes (OFD byte-range locks on the file).
 constexpr uint64_t kShmInitLockByte = 0;
 constexpr uint64_t kShmInUseLockByte = 1;
+constexpr uint64_t kShmWriterLockByte = 2;
 // Slot i's lock is on the slot's first byte: kShmSlotsOffset + i * kShmSlotSize.
 
 static_assert(kShmSlotsOffset + uint64_t{kShmSlotCount} * kShmSlotSize == kShmFileSize);
@@ -211,19 +212,28 @@ class ReaderTable {
   // reclaimed (cleared) and not counted. Costs one fcntl(F_OFD_GETLK) for
   // the minimum (when it is not this handle's own), one more per dead slot
   // reclaimed; no syscall when no slot publishes.
-  uint64_t OldestSnapshot();
+  // With exclude_own, the slots of this handle are not counted (the writer
+  // protects its own snapshots in process).
+  uint64_t OldestSnapshot(bool exclude_own = false);
+
+  // The writer's mark: an OFD write lock on byte kShmWriterLockByte, held
+  // by the handle that writes the database while it is open (dropped by
+  // the kernel when its process dies). Busy when another handle holds it.
+  Status ClaimWriter();
+  // True when another handle (any process) holds the writer's mark: a
+  // writer is live, so a stop in the log is its tail, not damage.
+  bool WriterAlive() const;
 
   // The writer's words (seq_cst stores and loads; see the handshake above).
   // Newest LSN: the newest commit that is durable and visible to readers.
-  // Log generation: changes at every restart of the log; a reader that
-  // catches up on the log incrementally compares it with the generation it
+  // Checkpoint sequence: changes when a checkpoint starts, before it reads
+  // the oldest snapshot (step W1 of the handshake); a reader that catches
+  // up on the log incrementally compares it with the value it
   // read from. Both are 0 after the table is (re)initialised.
   void PublishNewestLsn(uint64_t lsn) { Word(kShmNewestLsnOffset).store(lsn); }
   uint64_t NewestLsn() const { return Word(kShmNewestLsnOffset).load(); }
-  void PublishLogGeneration(uint64_t generation) {
-    Word(kShmLogGenerationOffset).store(generation);
-  }
-  uint64_t LogGeneration() const { return Word(kShmLogGenerationOffset).load(); }
+  void PublishCheckpointSeq(uint64_t seq) { Word(kShmCheckpointSeqOffset).store(seq); }
+  uint64_t CheckpointSeq() const { return Word(kShmCheckpointSeqOffset).load(); }
 
   // A slot as it reads now (relaxed loads; for tools, tests and messages).
   // REQUIRES: index < kShmSlotCount.

@@ -201,6 +201,27 @@ Result<const uint8_t*> PageFile::ReadPage(const MappedRegion& region, uint32_t p
   return page;
 }
 
+Status PageFile::ReloadMeta() {
+  SOMBRA_ASSIGN_OR_RETURN(MetaChoice choice, ReadNewestMeta(file_.get()));
+  if (choice.meta.salt != salt_ || choice.meta.page_size != page_size_) {
+    return Status::Corruption("database " + path_ + " was replaced while it was open read-only");
+  }
+  meta_ = choice.meta;
+  other_meta_status_ = choice.slot_status[1 - choice.slot];
+  return Status::OK();
+}
+
+Status PageFile::FollowGrowth(uint64_t page_count) {
+  const uint64_t needed = page_count * page_size_;
+  if (needed <= map_->current()->size()) return Status::OK();
+  SOMBRA_ASSIGN_OR_RETURN(uint64_t size, file_->Size());
+  size -= size % page_size_;
+  if (size <= map_->current()->size()) return Status::OK();
+  SOMBRA_RETURN_IF_ERROR(map_->Grow(size));
+  file_size_ = size;
+  return Status::OK();
+}
+
 Status PageFile::EnsureCapacity(uint64_t page_count) {
   const uint64_t ps = meta_.page_size;
   const uint64_t needed = page_count * ps;

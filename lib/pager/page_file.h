@@ -112,6 +112,15 @@ class PageFile {
   // again. InvalidArgument unless CanRestoreMeta(copy).
   Status RestoreMeta(Meta copy);
 
+  // Read-only handles beside a writer in another process
+  // (docs/design/readers.md). ReloadMeta reads the meta pages again (the
+  // writer checkpointed); Corruption when the database's salt or page size
+  // changed. FollowGrowth maps the file as far as it now extends when the
+  // map is shorter than `page_count` pages.
+  // REQUIRES: read_only(); serialised with each other.
+  Status ReloadMeta();
+  Status FollowGrowth(uint64_t page_count);
+
   MetricsRegistry* metrics() const { return metrics_; }
 
  private:

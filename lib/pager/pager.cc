@@ -27,6 +27,7 @@ Pager::Pager(Env* env, const Options& options, const PagerOptions& pager_options
   commits_ = metrics_->GetCounter("commits");
   checkpoints_ = metrics_->GetCounter("checkpoints");
   checkpoint_pages_ = metrics_->GetCounter("checkpoint_pages");
+  limited_checkpoints_ = metrics_->GetCounter("checkpoints_limited_by_readers");
   kept_for_readers_ = metrics_->GetCounter("versions_kept_for_readers");
   recovery_records_ = metrics_->GetCounter("recovery_records_replayed");
   recovery_bytes_discarded_ = metrics_->GetCounter("recovery_bytes_discarded");
@@ -43,15 +44,44 @@ Result<std::unique_ptr<Pager>> Pager::Open(Env* env, const std::string& path,
   pager->wal_path_ = path + "-wal";
   // An existing file's page size wins over options.page_size.
   pager->batch_ = std::make_unique<wal::BatchBuilder>(pager->page_size(), options.wal_compression);
-  SOMBRA_RETURN_IF_ERROR(pager->Recover());
+  SOMBRA_RETURN_IF_ERROR(pager->OpenReaderTable());
+  if (pager->read_only()) {
+    SOMBRA_RETURN_IF_ERROR(pager->OpenFollower());
+  } else {
+    SOMBRA_RETURN_IF_ERROR(pager->Recover());
+    if (pager->table_ != nullptr) pager->table_->PublishNewestLsn(pager->published_.lsn);
+  }
   return pager;
+}
+
+Status Pager::OpenReaderTable() {
+  auto table = ReaderTable::Open(path() + "-shm", file_->salt());
+  if (table.ok()) {
+    auto slot = (*table)->Acquire();
+    if (slot.ok()) {
+      table_ = std::move(*table);
+      slot_ = std::move(*slot);
+      if (read_only()) return Status::OK();
+      SOMBRA_RETURN_IF_ERROR(table_->ClaimWriter());
+      checkpoint_seq_ = table_->CheckpointSeq();
+      return Status::OK();
+    }
+    table = slot.status();
+  }
+  // A writer must protect readers elsewhere; a read-only handle (say, on a
+  // read-only medium) goes on without the table.
+  if (!read_only()) return table.status().WithContext("cannot open the reader table");
+  table_error_ = table.status().ToString();
+  return Status::OK();
 }
 
 Pager::~Pager() {
   if (file_ != nullptr && !read_only() && wal_ != nullptr && sticky_error().ok()) {
     std::lock_guard<std::mutex> slot(writer_mu_);
-    // A failure leaves the log to recovery.
-    if (CheckpointLocked().ok()) {
+    // A failure leaves the log to recovery; so does a checkpoint that a
+    // reader elsewhere limited (the log still holds what the file lacks).
+    if (CheckpointLocked().ok() && wal_->log_bytes() == 0 &&
+        file_->durable_meta().checkpoint_lsn == committed_.lsn) {
       // Clean close: the page file holds everything (its meta is durable)
       // and the log was restarted, so the log keeps only its synced header
       // (which still tells recovery where the page file must be, should the
@@ -64,6 +94,7 @@ Pager::~Pager() {
       (void)file_->TrimToPageCount();
     }
   }
+  slot_.Release();
 }
 
 wal::WalBase LogBase(const Meta& meta) {
@@ -82,6 +113,9 @@ Status Pager::OpenLog(uint64_t generation) {
   // checkpointed what it replayed), and carries a copy of it.
   const Meta& meta = file_->durable_meta();
   assert(meta.checkpoint_lsn == committed_.lsn);
+  // A fresh log: the first change of each page is logged whole again.
+  imaged_.clear();
+  checkpoint_due_bytes_ = options_.wal_checkpoint_bytes;
   const uint64_t preallocate =
       std::min<uint64_t>(options_.wal_checkpoint_bytes, wal::WalWriter::kZeroWriteSize);
   SOMBRA_ASSIGN_OR_RETURN(
@@ -112,20 +146,41 @@ uint64_t Pager::wal_bytes() const { return wal_ == nullptr ? 0 : wal_->log_bytes
 
 size_t Pager::version_count() const {
   std::lock_guard<std::mutex> lock(version_mu_);
-  return versions_.version_count();
+  return versions_->version_count();
 }
 
 std::unique_ptr<Snapshot> Pager::BeginRead() {
+  std::unique_lock<std::mutex> follow;
+  if (read_only() && table_ != nullptr) {
+    follow = std::unique_lock<std::mutex>(follow_mu_);
+    CatchUp();  // leaves slot_floor_ set: the slot protects what it serves
+  }
   std::lock_guard<std::mutex> lock(reader_mu_);
   readers_.insert(published_.lsn);
-  return std::unique_ptr<Snapshot>(new Snapshot(this, published_, file_->Pin(), bin_));
+  slot_floor_ = 0;
+  PublishSlotLocked();
+  return std::unique_ptr<Snapshot>(new Snapshot(this, published_, versions_, file_->Pin(), bin_));
 }
 
 void Pager::EndRead(uint64_t lsn, std::shared_ptr<RetireBin> bin) {
   std::lock_guard<std::mutex> lock(reader_mu_);
   auto it = readers_.find(lsn);
   if (it != readers_.end()) readers_.erase(it);
+  PublishSlotLocked();
   bin.reset();
+}
+
+void Pager::PublishSlotLocked() {
+  if (!slot_.valid()) return;
+  uint64_t oldest = readers_.empty() ? UINT64_MAX : *readers_.begin();
+  if (slot_floor_ != 0) oldest = std::min(oldest, slot_floor_);
+  // LSN 0 (an empty database) is published as 1: 0 means "not reading",
+  // and a writer limited to LSN 1 has nothing a reader at 0 reads.
+  if (oldest == UINT64_MAX) {
+    if (slot_.published() != 0) slot_.Clear();
+  } else if (slot_.published() != std::max<uint64_t>(oldest, 1)) {
+    slot_.Publish(std::max<uint64_t>(oldest, 1));
+  }
 }
 
 std::vector<uint64_t> Pager::ReaderLsnsLocked() const {
@@ -152,7 +207,7 @@ Result<const uint8_t*> Pager::ReadFile(const MappedRegion& region, uint32_t page
 Result<const uint8_t*> Pager::ReadCommitted(
     uint32_t page_no, std::vector<std::shared_ptr<const MappedRegion>>* pins) const {
   // The writer holds the slot: every version is committed, the head newest.
-  if (const PageVersion* v = versions_.Head(page_no)) {
+  if (const PageVersion* v = versions_->Head(page_no)) {
     return static_cast<const uint8_t*>(v->data.get());
   }
   // The file may grow during the transaction; the transaction keeps every
@@ -170,13 +225,15 @@ Result<const uint8_t*> Snapshot::Read(uint32_t page_no) const {
                                    " is beyond the snapshot's page count " +
                                    std::to_string(state_.page_count));
   }
-  if (const PageVersion* v = pager_->versions_.Find(page_no, state_.lsn)) {
+  if (const PageVersion* v = versions_->Find(page_no, state_.lsn)) {
     return static_cast<const uint8_t*>(v->data.get());
   }
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, pager_->ReadFile(*region_, page_no));
-  // A read-only handle beside a writer: the writer's checkpoints rewrite
-  // pages of the shared file. A page newer than this snapshot is reported,
-  // never used.
+  // A writer never rewrites a page that a snapshot registered in the
+  // reader table may read from the file (docs/design/readers.md). Without
+  // the table (a read-only handle that could not open it), a page newer
+  // than this snapshot is reported, never used; with it, it would be a bug
+  // or a meta page older than the pages.
   if (pager_->read_only() && DecodeFixed64(page + kHeaderLsnOffset) > state_.lsn) {
     return Status::Busy("page " + std::to_string(page_no) + " of " + pager_->path() + " has LSN " +
                         std::to_string(DecodeFixed64(page + kHeaderLsnOffset)) +

@@ -38,6 +38,14 @@
 //  4. After a failed log write or fsync, no transaction commits until the
 //     database is reopened (sticky error); reads keep working.
 //
+// Readers in other processes (docs/design/readers.md): every handle claims a
+// slot of the shared reader table `<path>-shm` and publishes there the
+// oldest snapshot it reads. A checkpoint writes to the page file only
+// versions at or below the oldest snapshot of every other handle, and
+// restarts the log only when it wrote everything. A read-only handle
+// follows the log: each BeginRead catches up on what was appended since
+// the last one (pager_follow.cc).
+//
 // Thread safety: a Pager is shared by threads. BeginWrite waits for the
 // single writer slot. A PagerTxn or Snapshot is used by one thread at a
 // time.
@@ -57,12 +65,14 @@
 #include <vector>
 
 #include "env/env.h"
+#include "env/reader_table.h"
 #include "pager/page_file.h"
 #include "pager/version_map.h"
 #include "sombra/options.h"
 #include "util/metrics.h"
 #include "util/result.h"
 #include "wal/wal_batch.h"
+#include "wal/wal_reader.h"
 #include "wal/wal_writer.h"
 
 namespace sombra::pager {
@@ -145,6 +155,14 @@ class Pager {
   uint32_t durable_meta_slot() const { return file_->durable_meta_slot(); }
   uint64_t wal_bytes() const;
   size_t version_count() const;
+  // The shared reader table, or null when it could not be opened (a
+  // read-only handle then serves the state it opened with and reports
+  // pages a writer rewrote as Busy); why in table_error().
+  ReaderTable* reader_table() const { return table_.get(); }
+  const std::string& table_error() const { return table_error_; }
+  // Read-only handles: true when a writer had the database open when the
+  // handle opened or last caught up on the log.
+  bool saw_live_writer() const { return saw_live_writer_.load(); }
   MetricsRegistry* metrics() const { return metrics_; }
 
   // Tests only: `hook` runs, in the thread that reaches it, at each point
@@ -167,6 +185,21 @@ class Pager {
   Status Recover();
   Status OpenLog(uint64_t generation);
   Status CheckpointLocked();
+  // Opens the reader table and claims this handle's slot (and, writable,
+  // the writer's mark). A read-only handle that cannot open it goes on
+  // without (table_error_).
+  Status OpenReaderTable();
+  // Read-only open: Recover() under the snapshot handshake, again when a
+  // writer restarted the log or checkpointed during the reading.
+  Status OpenFollower();
+  // Read-only BeginRead: catches up on the log (pager_follow.cc) and
+  // returns the LSN-consistent state to read. REQUIRES: follow_mu_ held.
+  void CatchUp();
+  Status IngestLog(bool* restarted);
+  Status SwitchLog();
+  // The slot's value: the oldest snapshot of this handle (and the floor a
+  // BeginRead in progress holds). REQUIRES: reader_mu_ held.
+  void PublishSlotLocked();
 
   // The page as the writer sees it: newest version, else the file. A map
   // region the pointer depends on is added to *pins.
@@ -211,9 +244,11 @@ class Pager {
   std::unique_ptr<wal::BatchBuilder> batch_;
   std::function<void(PagerHook)> hook_;
 
-  // Versions: readers lock-free; changes under version_mu_.
+  // Versions: readers lock-free; changes under version_mu_. A read-only
+  // handle replaces the map when the writer restarted the log (snapshots
+  // keep the map they began on).
   mutable std::mutex version_mu_;
-  VersionMap versions_;
+  std::shared_ptr<VersionMap> versions_ = std::make_shared<VersionMap>();
   // Map regions that preserved pages at a checkpoint, with those pages: a
   // reader on such a region reads the old bytes of them from its region,
   // so the file may not stand in for their versions. Guarded by version_mu_.
@@ -234,9 +269,29 @@ class Pager {
   Status sticky_;                    // guarded by reader_mu_
   int64_t last_sync_ms_ = 0;         // durability normal; guarded by reader_mu_
 
+  // The shared reader table and this handle's slot.
+  std::unique_ptr<ReaderTable> table_;
+  ReaderSlot slot_;
+  std::string table_error_;
+  // Writer: the checkpoint sequence last published (step W1). Guarded by
+  // writer_mu_.
+  uint64_t checkpoint_seq_ = 0;
+  // Writer: log bytes at which the next automatic checkpoint is due.
+  std::atomic<uint64_t> checkpoint_due_bytes_{0};
+  // Read-only: the log being followed (pager_follow.cc). Guarded by
+  // follow_mu_.
+  std::mutex follow_mu_;
+  std::unique_ptr<File> follow_log_;
+  std::unique_ptr<wal::WalReader> follow_reader_;
+  uint64_t follow_seq_ = 0;  // checkpoint sequence when last caught up
+  std::atomic<bool> saw_live_writer_{false};
+  // A BeginRead in progress holds the slot at or below this LSN (0: none).
+  uint64_t slot_floor_ = 0;  // guarded by reader_mu_
+
   Counter* commits_;
   Counter* checkpoints_;
   Counter* checkpoint_pages_;
+  Counter* limited_checkpoints_;  // checkpoints a reader elsewhere held back
   Counter* kept_for_readers_;
   Counter* recovery_records_;
   Counter* recovery_bytes_discarded_;

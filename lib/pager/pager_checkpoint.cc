@@ -2,6 +2,9 @@
 // file, then a meta page, then the log restarts. It never waits for
 // readers: a page a reader may still read from the file is first preserved
 // in that reader's map region (docs/design/checkpoint.md).
+#include <algorithm>
+#include <cassert>
+
 #include "pager/pager.h"
 #include "util/crash_point.h"
 
@@ -31,6 +34,21 @@ Status Pager::CheckpointLocked() {
     return Status::OK();  // nothing since the last checkpoint
   }
 
+  // Readers elsewhere (docs/design/readers.md): W1. a new checkpoint
+  // sequence, so that a reader that registers from now on sees it and
+  // re-checks; W2. the oldest snapshot of every other handle. A reader
+  // there older than the last commit may read from the page file pages
+  // the checkpoint would overwrite: the checkpoint waits for nobody, it
+  // is put off (the log grows) until they have moved on.
+  if (table_ != nullptr) {
+    table_->PublishCheckpointSeq(++checkpoint_seq_);
+    if (table_->OldestSnapshot(/*exclude_own=*/true) < state.lsn) {
+      limited_checkpoints_->Add();
+      checkpoint_due_bytes_ = wal_bytes() + options_.wal_checkpoint_bytes / 2;
+      return Status::OK();
+    }
+  }
+
   std::vector<uint32_t> pages;
   uint64_t oldest_reader = UINT64_MAX;
   {
@@ -39,7 +57,7 @@ Status Pager::CheckpointLocked() {
   }
   {
     std::lock_guard<std::mutex> lock(version_mu_);
-    pages.assign(versions_.pages().begin(), versions_.pages().end());
+    pages.assign(versions_->pages().begin(), versions_->pages().end());
   }
   // What the checkpoint writes, decided with the at-risk pages in one
   // critical section (docs/design/checkpoint.md, "Invariants"): the head of
@@ -61,18 +79,18 @@ Status Pager::CheckpointLocked() {
         // published (Publish(all) above) and the newest version at or below
         // the published LSN, or it is the file's version, whose mark only
         // this checkpoint clears.
-        PageVersion* head = const_cast<PageVersion*>(versions_.Head(page_no));
+        PageVersion* head = const_cast<PageVersion*>(versions_->Head(page_no));
         if (head == nullptr) continue;
         // 2. Pages a reader may still read from the file (it is older than
         //    every version of the page) are preserved in every live region.
-        const PageVersion* oldest = versions_.Oldest(page_no);
+        const PageVersion* oldest = versions_->Oldest(page_no);
         if (oldest_reader < oldest->lsn && page_no < file_->durable_meta().page_count) {
           at_risk.push_back(page_no);
         }
         if (head->in_file)
           continue;  // the file holds it: rewriting it would expose
                      // bytes in no log to a torn write
-        versions_.SetInFile(page_no, nullptr);
+        versions_->SetInFile(page_no, nullptr);
         to_write.push_back(page_no);
         heads.push_back(head);
       }
@@ -126,9 +144,10 @@ Status Pager::CheckpointLocked() {
   {
     // The checkpoint is complete: the file holds each written head.
     std::lock_guard<std::mutex> lock(version_mu_);
-    for (size_t i = 0; i < to_write.size(); ++i) versions_.SetInFile(to_write[i], heads[i]);
+    for (size_t i = 0; i < to_write.size(); ++i) versions_->SetInFile(to_write[i], heads[i]);
   }
   imaged_.clear();
+  checkpoint_due_bytes_ = options_.wal_checkpoint_bytes;
   uint64_t d = durable_lsn_.load();
   while (d < state.lsn && !durable_lsn_.compare_exchange_weak(d, state.lsn)) {
   }

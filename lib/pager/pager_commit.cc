@@ -104,7 +104,7 @@ Status Pager::CommitTxn(PagerTxn* t) {
     std::lock_guard<std::mutex> lock(version_mu_);
     for (auto& [page_no, d] : t->dirty_) {
       if (d.buf == nullptr) continue;
-      versions_.Push(page_no, std::make_unique<PageVersion>(next.lsn, std::move(d.buf)));
+      versions_->Push(page_no, std::make_unique<PageVersion>(next.lsn, std::move(d.buf)));
       imaged_.insert(page_no);
     }
   }
@@ -148,9 +148,9 @@ Status Pager::CommitTxn(PagerTxn* t) {
   }
   Publish(/*all=*/!full);
 
-  if (wal_->log_bytes() > options_.wal_checkpoint_bytes) {
+  if (wal_->log_bytes() > checkpoint_due_bytes_.load()) {
     std::lock_guard<std::mutex> slot(writer_mu_);
-    if (wal_->log_bytes() > options_.wal_checkpoint_bytes) {
+    if (wal_->log_bytes() > checkpoint_due_bytes_.load()) {
       (void)CheckpointLocked();  // a failure is sticky; this commit stands
     }
   }
@@ -172,6 +172,8 @@ void Pager::Publish(bool all) {
       any = true;
     }
     if (!any) return;
+    // Readers elsewhere see the commit (docs/design/readers.md).
+    if (table_ != nullptr) table_->PublishNewestLsn(published_.lsn);
     snapshots = ReaderLsnsLocked();
   }
   std::sort(pages.begin(), pages.end());
@@ -212,7 +214,7 @@ void Pager::PruneVersions(const std::vector<uint32_t>& pages,
     };
 #endif
     for (uint32_t page_no : pages) {
-      cut += versions_.Prune(page_no, snapshots, preserved.count(page_no) == 0, bin.get(), check);
+      cut += versions_->Prune(page_no, snapshots, preserved.count(page_no) == 0, bin.get(), check);
     }
   }
   RunHook(PagerHook::kPruned);

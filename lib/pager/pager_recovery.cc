@@ -77,9 +77,19 @@ Status Pager::Recover() {
   const uint32_t ps = page_size();
   uint64_t generation = 0;
   std::unordered_map<uint32_t, std::unique_ptr<uint8_t[]>> pages;  // newest content
-  bool log_vouches_for_meta = false;  // a log started from this meta (or an older one)
-  bool salvaged = false;              // damage past a torn tail was dropped (salvage)
-  std::optional<Meta> restore;        // the log's copy of a damaged meta page in force
+  bool log_vouches_for_meta = false;            // a log started from this meta (or an older one)
+  bool salvaged = false;                        // damage past a torn tail was dropped (salvage)
+  std::optional<Meta> restore;                  // the log's copy of a damaged meta page in force
+  std::unique_ptr<wal::WalReader> last_reader;  // the reading that stood
+  // Read-only beside a live writer (docs/design/readers.md): the log is
+  // being appended to and may restart under the reading, so where it stops
+  // is its tail, not damage, and anything that looks like damage is read
+  // again (Busy tells OpenFollower to retry).
+  const bool live = read_only() && table_ != nullptr && table_->WriterAlive();
+  if (live) saw_live_writer_ = true;
+  auto retry = [&](const Status& s) {
+    return Status::Busy("log " + wal_path_ + " changed while it was read (" + s.message() + ")");
+  };
 
   // Reads the log into `pages` and committed_; a Corruption verdict leaves
   // every file untouched.
@@ -93,8 +103,10 @@ Status Pager::Recover() {
     restore.reset();
     log_vouches_for_meta = false;
     *stop_offset = 0;
-    wal::WalReader reader(log);
+    auto owned_reader = std::make_unique<wal::WalReader>(log);
+    wal::WalReader& reader = *owned_reader;
     Status opened = reader.Open();
+    if (opened.IsCorruption() && live) return retry(opened);
     if (opened.IsNotSupported() || opened.IsIOError()) return opened;
     if (opened.IsCorruption()) {
       // H2-H7 failed. A crash during the log's restart can tear its header,
@@ -137,6 +149,10 @@ Status Pager::Recover() {
     generation = reader.header().generation;
     const bool usable = reader.header().db_salt == file_->salt() && reader.header().page_size == ps;
     if (!usable) return Status::OK();  // another database's log
+    if (reader.header().start_lsn > committed_.lsn + 1 && live) {
+      // The writer restarted the log after this handle read the meta page.
+      return retry(Status::Corruption("the log starts past the meta page read"));
+    }
     if (reader.header().start_lsn > committed_.lsn + 1) {
       // The meta page the log starts from is newer than the valid one: the
       // damaged meta page was the one in force. The log's copy of it
@@ -188,6 +204,7 @@ Status Pager::Recover() {
             imaged_.insert(r.page_no);
           } else {
             if (buf == nullptr) {
+              if (live) return retry(Status::Corruption("a delta without its image"));
               return Status::Corruption("log " + wal_path_ + ": delta for page " +
                                         std::to_string(r.page_no) + " in transaction " +
                                         std::to_string(c.lsn) +
@@ -195,6 +212,7 @@ Status Pager::Recover() {
             }
             uint64_t have = DecodeFixed64(buf.get() + kHeaderLsnOffset);
             if (have != r.base_lsn) {
+              if (live) return retry(Status::Corruption("a delta on another LSN"));
               return Status::Corruption("log " + wal_path_ + ": delta for page " +
                                         std::to_string(r.page_no) + " applies on LSN " +
                                         std::to_string(r.base_lsn) + ", the page has LSN " +
@@ -217,6 +235,18 @@ Status Pager::Recover() {
     *stop_offset = reader.stop_offset();
     recovery_.bytes_discarded = reader.valid_end_offset() - reader.committed_end_offset();
     recovery_.stop = reader.stop_detail();
+    if (live) {
+      // The stop is the writer's tail. What was read stands only if the
+      // log was not restarted meanwhile (its header unchanged).
+      wal::WalReader again(log);
+      Status reopened = again.Open();
+      if (!reopened.ok() || again.header().salt != reader.header().salt ||
+          again.header().generation != reader.header().generation) {
+        return retry(Status::Corruption("the log was restarted"));
+      }
+      last_reader = std::move(owned_reader);
+      return Status::OK();
+    }
     SOMBRA_ASSIGN_OR_RETURN(auto probe, reader.ProbePastStop());
     if (probe.stop_was_durable) {
       if (!pager_options_.salvage_wal) {
@@ -228,6 +258,7 @@ Status Pager::Recover() {
       }
       salvaged = true;
     }
+    last_reader = std::move(owned_reader);
     return Status::OK();
   };
 
@@ -235,24 +266,7 @@ Status Pager::Recover() {
   if (!log.ok() && !log.status().IsNotFound()) return log.status();
   if (log.ok()) {
     uint64_t stop_offset = 0;
-    Status s = read_log(log->get(), &stop_offset);
-    // Read-only beside a writer: the log may have moved under the reader (a
-    // batch half written, a restart, batches appended behind the tail
-    // between the reading and the probe). A verdict of damage stands only
-    // when a second reading stops at the same place; when every reading
-    // stops further on, a writer is appending and the reading's stop is its
-    // live tail: the valid prefix read is a consistent state.
-    bool appending = false;
-    for (int attempt = 0; s.IsCorruption() && read_only() && attempt < 4; ++attempt) {
-      const uint64_t previous = stop_offset;
-      auto again = env_->OpenFile(wal_path_, OpenMode::kReadOnly);
-      if (!again.ok()) break;
-      s = read_log(again->get(), &stop_offset);
-      appending = stop_offset > previous;
-      if (s.IsCorruption() && !appending) break;
-    }
-    if (s.IsCorruption() && appending) s = Status::OK();
-    SOMBRA_RETURN_IF_ERROR(s);
+    SOMBRA_RETURN_IF_ERROR(read_log(log->get(), &stop_offset));
   } else {
     committed_ = TreeState{meta.checkpoint_lsn, meta.root, meta.page_count, meta.freelist_head,
                            meta.freelist_count};
@@ -265,12 +279,19 @@ Status Pager::Recover() {
     std::lock_guard<std::mutex> lock(version_mu_);
     for (auto& [page_no, buf] : pages) {
       uint64_t lsn = DecodeFixed64(buf.get() + kHeaderLsnOffset);
-      versions_.Push(page_no, std::make_unique<PageVersion>(lsn, std::move(buf)));
+      versions_->Push(page_no, std::make_unique<PageVersion>(lsn, std::move(buf)));
     }
   }
   published_ = committed_;
   durable_lsn_ = committed_.lsn;
-  if (read_only()) return Status::OK();
+  if (read_only()) {
+    // The follower goes on from where this reading stopped.
+    if (last_reader != nullptr) {
+      follow_log_ = std::move(*log);
+      follow_reader_ = std::move(last_reader);
+    }
+    return Status::OK();
+  }
   if (restore) {
     // Heal the damaged meta page before anything else is written: from here
     // on the page file describes itself again.
@@ -281,6 +302,23 @@ Status Pager::Recover() {
     // The recovered state goes to the page file before the log is reused.
     std::lock_guard<std::mutex> slot(writer_mu_);
     SOMBRA_RETURN_IF_ERROR(CheckpointLocked());
+    if (file_->durable_meta().checkpoint_lsn != committed_.lsn) {
+      // A reader elsewhere still reads an older state from the page file
+      // (docs/design/readers.md): the log cannot restart, so it goes on
+      // after its last committed record.
+      if (salvaged || last_reader == nullptr) {
+        return Status::Busy("database " + path() +
+                            ": cannot salvage its log while readers in other processes read "
+                            "an older state (retry once they have closed)");
+      }
+      const wal::WalHeader header = last_reader->header();
+      wal_generation_ = header.generation;
+      SOMBRA_ASSIGN_OR_RETURN(
+          wal_, wal::WalWriter::Resume(env_, wal_path_, header, last_reader->committed_end_offset(),
+                                       last_reader->committed_checksum(), metrics_));
+      checkpoint_due_bytes_ = wal_->log_bytes() + options_.wal_checkpoint_bytes / 2;
+      return Status::OK();
+    }
   }
   if (salvaged) {
     // The damaged log keeps transactions beyond the valid prefix whose LSNs

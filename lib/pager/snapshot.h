@@ -5,7 +5,9 @@
 // it began. No lock, no syscall and no copy. Pointers stay valid, with
 // unchanged bytes, for the snapshot's lifetime: a checkpoint that
 // overwrites a page this snapshot may still read from the file first
-// preserves the page in the snapshot's map (docs/design/checkpoint.md).
+// preserves the page in the snapshot's map (docs/design/checkpoint.md); a
+// writer in another process never rewrites a page at all while this
+// snapshot may read it from the file (docs/design/readers.md).
 //
 // Thread safety: one thread at a time; any number of snapshots at once.
 #pragma once
@@ -36,12 +38,19 @@ class Snapshot {
 
  private:
   friend class Pager;
-  Snapshot(Pager* pager, const TreeState& state, std::shared_ptr<const MappedRegion> region,
-           std::shared_ptr<RetireBin> bin)
-      : pager_(pager), state_(state), region_(std::move(region)), bin_(std::move(bin)) {}
+  Snapshot(Pager* pager, const TreeState& state, std::shared_ptr<const VersionMap> versions,
+           std::shared_ptr<const MappedRegion> region, std::shared_ptr<RetireBin> bin)
+      : pager_(pager),
+        state_(state),
+        versions_(std::move(versions)),
+        region_(std::move(region)),
+        bin_(std::move(bin)) {}
 
   Pager* const pager_;
   const TreeState state_;
+  // The version map this snapshot began on (a read-only handle starts a
+  // new one when the writer restarts the log).
+  const std::shared_ptr<const VersionMap> versions_;
   const std::shared_ptr<const MappedRegion> region_;
   std::shared_ptr<RetireBin> bin_;  // keeps versions we may stand on alive
 };

@@ -57,9 +57,27 @@ void WalReader::Setup() {
   expected_lsn_ = header_.start_lsn;
   txn_records_ = 0;
   committed_end_ = header_.size();
+  committed_seed_ = seed_;
+  committed_index_ = 0;
   last_commit_lsn_ = 0;
   stop_reason_ = StopReason::kNone;
   opened_ = true;
+}
+
+Status WalReader::Continue() {
+  SOMBRA_ASSIGN_OR_RETURN(file_size_, file_->Size());
+  const size_t chunk = std::max(kChunkSize, kRecordHeaderSize + MaxPayload(header_.page_size));
+  buf_.resize(static_cast<size_t>(std::min<uint64_t>(chunk, file_size_)));
+  buf_len_ = 0;  // the bytes may have changed since they were buffered
+  pos_ = committed_end_;
+  seed_ = committed_seed_;
+  index_ = committed_index_;
+  expected_lsn_ = last_commit_lsn_ == 0 ? header_.start_lsn : last_commit_lsn_ + 1;
+  txn_records_ = 0;
+  stop_reason_ = StopReason::kNone;
+  stop_detail_.clear();
+  status_ = Status::OK();
+  return Status::OK();
 }
 
 Status WalReader::OpenAsStored() {
@@ -262,6 +280,8 @@ bool WalReader::Next(Record* rec) {
     ++expected_lsn_;
     txn_records_ = 0;
     committed_end_ = pos_;
+    committed_seed_ = seed_;
+    committed_index_ = index_;
   } else {
     ++txn_records_;
   }

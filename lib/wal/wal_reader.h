@@ -86,6 +86,17 @@ class WalReader {
   // End of the last valid commit record (the header size when there is none): the end of
   // the replayable prefix.
   uint64_t committed_end_offset() const { return committed_end_; }
+  // Follows a log that a live writer appends to: re-reads the file size and
+  // goes back to committed_end_offset(), so that the next Next() reads
+  // what was appended since (the records of a transaction in progress at
+  // the stop are read again). The stop is cleared. The caller checks that
+  // the log was not restarted (its header unchanged) before trusting what
+  // it reads. REQUIRES: Open() succeeded.
+  [[nodiscard]] Status Continue();
+
+  // Checksum of the last valid commit record (the salt when there is none):
+  // the seed of what a writer appends after committed_end_offset().
+  uint64_t committed_checksum() const { return committed_seed_; }
   // LSN of the last valid commit, 0 when there is none.
   uint64_t last_commit_lsn() const { return last_commit_lsn_; }
   // LSN of the transaction the next record (or the invalid one) belongs to:
@@ -199,6 +210,8 @@ class WalReader {
   uint64_t expected_lsn_ = 0;
   uint32_t txn_records_ = 0;
   uint64_t committed_end_ = kWalHeaderSize;
+  uint64_t committed_seed_ = 0;   // seed_ at committed_end_
+  uint64_t committed_index_ = 0;  // index_ at committed_end_
   uint64_t last_commit_lsn_ = 0;
 
   StopReason stop_reason_ = StopReason::kNone;

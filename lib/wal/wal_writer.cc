@@ -59,6 +59,30 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, const std::string& 
   return writer;
 }
 
+Result<std::unique_ptr<WalWriter>> WalWriter::Resume(Env* env, const std::string& path,
+                                                     const WalHeader& header, uint64_t end_offset,
+                                                     uint64_t last_checksum,
+                                                     MetricsRegistry* metrics) {
+  if (header.version != kWalFormatVersion) {
+    return Status::NotSupported("cannot continue log " + path + " of format version " +
+                                std::to_string(header.version) + " (this build writes version " +
+                                std::to_string(kWalFormatVersion) + ")");
+  }
+  SOMBRA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(path, OpenMode::kReadWrite));
+  SOMBRA_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  if (end_offset < header.size() || end_offset > size) {
+    return Status::InvalidArgument("cannot continue log " + path + " at offset " +
+                                   std::to_string(end_offset) + ": outside its records");
+  }
+  std::unique_ptr<WalWriter> writer(new WalWriter(std::move(file), header, size, metrics));
+  SOMBRA_RETURN_IF_ERROR(writer->file_->Sync());
+  if (writer->fsyncs_ != nullptr) writer->fsyncs_->Add();
+  std::lock_guard<std::mutex> lock(writer->mu_);
+  writer->last_checksum_ = last_checksum;
+  writer->written_ = writer->synced_ = writer->acked_ = end_offset;
+  return writer;
+}
+
 WalWriter::WalWriter(std::unique_ptr<File> file, const WalHeader& header, uint64_t file_size,
                      MetricsRegistry* metrics)
     : file_(std::move(file)), file_size_(file_size), header_(header) {

@@ -82,6 +82,19 @@ class WalWriter {
                                                  const WalBase& base, uint64_t preallocate_bytes,
                                                  MetricsRegistry* metrics);
 
+  // Continues the log at `path` whose header is `header` (read and checked
+  // by a WalReader) after its last committed record, which ends at
+  // end_offset and has checksum last_checksum: for a writer that could not
+  // restart the log because readers elsewhere still need it
+  // (docs/design/readers.md). Bytes past end_offset (a torn or
+  // unacknowledged batch) are overwritten by the next Append. fdatasyncs
+  // once, so the records it continues are durable. NotSupported for a log
+  // of another format version; InvalidArgument for an offset outside it.
+  static Result<std::unique_ptr<WalWriter>> Resume(Env* env, const std::string& path,
+                                                   const WalHeader& header, uint64_t end_offset,
+                                                   uint64_t last_checksum,
+                                                   MetricsRegistry* metrics);
+
   WalWriter(const WalWriter&) = delete;
   WalWriter& operator=(const WalWriter&) = delete;
   ~WalWriter();

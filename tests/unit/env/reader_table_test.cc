@@ -629,7 +629,7 @@ TEST_F(ReaderTableTest, LayoutMatchesTheFormatDoc) {
   s0.Publish(0x0102030405060708);
   last.Publish(0x1122334455667788);
   table->PublishNewestLsn(0xa1a2a3a4a5a6a7a8);
-  table->PublishLogGeneration(0xb1b2b3b4b5b6b7b8);
+  table->PublishCheckpointSeq(0xb1b2b3b4b5b6b7b8);
 
   const std::string file = test::ReadFileOrDie(path_);
   ASSERT_EQ(file.size(), 8192u);
@@ -678,26 +678,26 @@ TEST_F(ReaderTableTest, WriterWordsAreSharedAcrossHandlesAndProcesses) {
   auto reader = OpenTable();
   ASSERT_TRUE(writer && reader);
   EXPECT_EQ(reader->NewestLsn(), 0u);
-  EXPECT_EQ(reader->LogGeneration(), 0u);
+  EXPECT_EQ(reader->CheckpointSeq(), 0u);
   writer->PublishNewestLsn(42);
-  writer->PublishLogGeneration(3);
+  writer->PublishCheckpointSeq(3);
   EXPECT_EQ(reader->NewestLsn(), 42u);
-  EXPECT_EQ(reader->LogGeneration(), 3u);
+  EXPECT_EQ(reader->CheckpointSeq(), 3u);
 
   const std::string path = path_;
   Child child([path](int in, int out) {
     auto table = ReaderTable::Open(path, kSalt);
     if (!table.ok()) return 1;
     WriteLine(out, std::to_string((*table)->NewestLsn()) + " " +
-                       std::to_string((*table)->LogGeneration()));
+                       std::to_string((*table)->CheckpointSeq()));
     ReadCommand(in);
     WriteLine(out, std::to_string((*table)->NewestLsn()) + " " +
-                       std::to_string((*table)->LogGeneration()));
+                       std::to_string((*table)->CheckpointSeq()));
     return 0;
   });
   EXPECT_EQ(child.ReadLine(), "42 3");
   writer->PublishNewestLsn(43);
-  writer->PublishLogGeneration(4);
+  writer->PublishCheckpointSeq(4);
   child.Send('n');
   EXPECT_EQ(child.ReadLine(), "43 4");
   EXPECT_EQ(child.Wait(), 0);

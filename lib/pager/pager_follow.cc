@@ -1,0 +1,237 @@
+// The follower: a read-only handle keeps up with a writer in another
+// process (docs/design/readers.md). At open it reads the log under the
+// snapshot handshake; at each BeginRead it registers a floor in its slot of
+// the reader table, confirms it, and reads only what the writer appended
+// since the last time, or the whole log again when the writer restarted it.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+
+#include "pager/pager.h"
+#include "util/coding.h"
+
+namespace sombra::pager {
+namespace {
+
+// Attempts of a reading that raced with a restart of the log, before the
+// handle settles for what it has (which is always a consistent state).
+constexpr int kFollowAttempts = 50;
+
+// Reads the committed transactions of `reader` from where it stands into
+// `map` (versions of `page_size` bytes) and *state. Deltas apply on the
+// newest version of their page (this transaction's, else the map's head).
+// False when the log does not fit what the map holds (a restart under the
+// reading): the caller reads the log again from its start.
+bool ApplyLog(wal::WalReader* reader, uint32_t page_size, VersionMap* map, std::mutex* map_mu,
+              TreeState* state, std::vector<uint32_t>* touched) {
+  struct Pending {
+    uint32_t page_no;
+    uint64_t lsn;
+    std::unique_ptr<uint8_t[]> buf;
+  };
+  std::vector<Pending> txn;
+  std::unordered_map<uint32_t, size_t> in_txn;  // page -> index in txn
+  wal::Record rec;
+  while (reader->Next(&rec)) {
+    if (rec.type == wal::RecordType::kCommit) {
+      const wal::CommitInfo& c = rec.commit;
+      if (c.lsn > state->lsn) {
+        std::lock_guard<std::mutex> lock(*map_mu);
+        for (Pending& p : txn) {
+          touched->push_back(p.page_no);
+          map->Push(p.page_no, std::make_unique<PageVersion>(p.lsn, std::move(p.buf)));
+        }
+        *state = TreeState{c.lsn, c.root, c.page_count, c.freelist_head, c.freelist_count};
+      }
+      txn.clear();
+      in_txn.clear();
+      continue;
+    }
+    const uint32_t page_no = rec.page_no;
+    auto it = in_txn.find(page_no);
+    uint8_t* buf = nullptr;
+    if (rec.type == wal::RecordType::kPageImage) {
+      if (it == in_txn.end()) {
+        it = in_txn.emplace(page_no, txn.size()).first;
+        txn.push_back(Pending{page_no, rec.page_lsn, std::make_unique<uint8_t[]>(page_size)});
+      }
+      buf = txn[it->second].buf.get();
+      std::memcpy(buf, rec.page.data(), page_size);
+      EncodeFixed64(buf + kHeaderLsnOffset, rec.page_lsn);
+      continue;
+    }
+    // A delta: on this transaction's copy, else on a copy of the head.
+    if (it == in_txn.end()) {
+      const PageVersion* head = map->Head(page_no);
+      if (head == nullptr) return false;
+      it = in_txn.emplace(page_no, txn.size()).first;
+      txn.push_back(Pending{page_no, rec.new_lsn, std::make_unique<uint8_t[]>(page_size)});
+      std::memcpy(txn.back().buf.get(), head->data.get(), page_size);
+    }
+    buf = txn[it->second].buf.get();
+    if (DecodeFixed64(buf + kHeaderLsnOffset) != rec.base_lsn) return false;
+    for (const auto& range : rec.ranges) {
+      std::memcpy(buf + range.offset, range.bytes.data(), range.bytes.size());
+    }
+    EncodeFixed64(buf + kHeaderLsnOffset, rec.new_lsn);
+  }
+  return true;
+}
+
+// True when the log behind `file` still has the header `h` (same
+// generation and salt): what was read of it is this log's.
+bool SameLog(File* file, const wal::WalHeader& h) {
+  wal::WalReader check(file);
+  return check.Open().ok() && check.header().salt == h.salt &&
+         check.header().generation == h.generation;
+}
+
+}  // namespace
+
+Status Pager::OpenFollower() {
+  if (table_ == nullptr) return Recover();  // as it opened, Busy on rewritten pages
+  Status s;
+  uint64_t seq = 0;
+  for (int attempt = 0; attempt < kFollowAttempts; ++attempt) {
+    // The handshake (docs/design/readers.md): a floor below any state the
+    // reading can end at, confirmed against the checkpoint sequence.
+    for (;;) {
+      seq = table_->CheckpointSeq();
+      {
+        std::lock_guard<std::mutex> lock(reader_mu_);
+        slot_floor_ = 1;
+        PublishSlotLocked();
+      }
+      if (table_->CheckpointSeq() == seq) break;
+    }
+    if (attempt > 0) {
+      SOMBRA_RETURN_IF_ERROR(file_->ReloadMeta());
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    {
+      std::lock_guard<std::mutex> lock(version_mu_);
+      versions_ = std::make_shared<VersionMap>();
+    }
+    s = Recover();
+    if (!s.IsBusy()) break;
+  }
+  follow_seq_ = seq;
+  {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    slot_floor_ = 0;
+    PublishSlotLocked();
+  }
+  SOMBRA_RETURN_IF_ERROR(s);
+  return file_->FollowGrowth(published_.page_count);
+}
+
+void Pager::CatchUp() {
+  for (int attempt = 0;; ++attempt) {
+    uint64_t seq = 0;
+    uint64_t newest = 0;
+    uint64_t have = 0;
+    // R1-R3: the floor is at or below the state this BeginRead serves.
+    for (;;) {
+      seq = table_->CheckpointSeq();
+      newest = table_->NewestLsn();
+      {
+        std::lock_guard<std::mutex> lock(reader_mu_);
+        have = published_.lsn;
+        slot_floor_ = std::max<uint64_t>(1, std::min(have, newest));
+        PublishSlotLocked();
+      }
+      if (table_->CheckpointSeq() == seq) break;
+    }
+    if (seq == follow_seq_ && newest <= have) return;  // nothing new: no syscall
+    if (table_->WriterAlive()) saw_live_writer_ = true;
+    bool restarted = false;
+    Status s = IngestLog(&restarted);
+    if (s.ok() && (restarted || attempt > 0)) s = SwitchLog();
+    if (s.ok()) follow_seq_ = seq;
+    {
+      std::lock_guard<std::mutex> lock(reader_mu_);
+      have = published_.lsn;
+    }
+    (void)file_->FollowGrowth(published_.page_count);
+    // Short of `newest` only when the writer restarted the log under the
+    // reading; what was read is a consistent state either way.
+    if (!s.ok() || have >= newest || attempt + 1 >= kFollowAttempts) return;
+    std::this_thread::yield();
+  }
+}
+
+Status Pager::IngestLog(bool* restarted) {
+  *restarted = false;
+  if (follow_reader_ == nullptr || !SameLog(follow_log_.get(), follow_reader_->header())) {
+    *restarted = true;
+    return Status::OK();
+  }
+  SOMBRA_RETURN_IF_ERROR(follow_reader_->Continue());
+  TreeState state;
+  {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    state = published_;
+  }
+  std::vector<uint32_t> touched;
+  const bool fits =
+      ApplyLog(follow_reader_.get(), page_size(), versions_.get(), &version_mu_, &state, &touched);
+  if (follow_reader_->stop_reason() == wal::StopReason::kIOError) {
+    return follow_reader_->status();
+  }
+  // Transactions read before a restart are this log's (a restarted log's
+  // records do not chain from the old salt); the caller reads the new one.
+  if (!fits || !SameLog(follow_log_.get(), follow_reader_->header())) *restarted = true;
+  std::vector<uint64_t> snapshots;
+  {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    if (state.lsn > published_.lsn) published_ = state;
+    snapshots = ReaderLsnsLocked();
+  }
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  PruneVersions(touched, snapshots);
+  return Status::OK();
+}
+
+Status Pager::SwitchLog() {
+  // A new reading of the log from its start, into a new version map:
+  // snapshots taken so far keep theirs.
+  SOMBRA_ASSIGN_OR_RETURN(std::unique_ptr<File> log,
+                          env_->OpenFile(wal_path_, OpenMode::kReadOnly));
+  auto reader = std::make_unique<wal::WalReader>(log.get());
+  Status opened = reader->Open();
+  if (!opened.ok() || !reader->header().has_base() || reader->header().db_salt != file_->salt()) {
+    // No log to follow now (an empty or foreign log, or a format-1 one
+    // without its base): keep the state read so far.
+    return Status::OK();
+  }
+  const wal::WalHeader& h = reader->header();
+  TreeState state{h.start_lsn - 1, h.base.root, h.base.page_count, h.base.freelist_head,
+                  h.base.freelist_count};
+  auto map = std::make_shared<VersionMap>();
+  std::mutex map_mu;  // the map is private until it is installed
+  std::vector<uint32_t> touched;
+  if (!ApplyLog(reader.get(), page_size(), map.get(), &map_mu, &state, &touched) ||
+      reader->stop_reason() == wal::StopReason::kIOError || !SameLog(log.get(), h)) {
+    return Status::OK();  // restarted again under the reading: the caller retries
+  }
+  {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    if (state.lsn < published_.lsn) return Status::OK();  // not newer than what we have
+  }
+  {
+    std::lock_guard<std::mutex> lock(version_mu_);
+    versions_ = std::move(map);
+  }
+  {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    published_ = state;
+  }
+  follow_log_ = std::move(log);
+  follow_reader_ = std::move(reader);
+  return Status::OK();
+}
+
+}  // namespace sombra::pager
