@@ -196,7 +196,7 @@ Result<const uint8_t*> PageFile::ReadPage(const MappedRegion& region, uint32_t p
       checksum_failures_->Add();
       return s;
     }
-    if (!read_only_) verified_.Set(page_no);
+    if (!read_only_ || trust_verified_) verified_.Set(page_no);
   }
   return page;
 }

@@ -120,6 +120,13 @@ class PageFile {
   // REQUIRES: read_only(); serialised with each other.
   Status ReloadMeta();
   Status FollowGrowth(uint64_t page_count);
+  // A read-only handle registered in the reader table: no page it reads
+  // from the file changes until it sees the writer restart the log
+  // (docs/design/readers.md), so a page is verified on its first read, as
+  // on a writable handle, and ForgetVerified() starts over after each
+  // restart. Without the table, every read verifies.
+  void TrustVerifiedReads() { trust_verified_ = true; }
+  void ForgetVerified() { verified_.ClearAll(); }
 
   MetricsRegistry* metrics() const { return metrics_; }
 
@@ -147,6 +154,7 @@ class PageFile {
   uint64_t file_size_ = 0;
   std::vector<uint8_t> scratch_;    // one page: meta pages and sealed copies
   mutable VerifiedPages verified_;  // written by const ReadPage
+  bool trust_verified_ = false;     // read-only: set before the first snapshot
 
   Counter* pages_read_;  // pages verified on read
   Counter* pages_written_;

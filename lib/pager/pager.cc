@@ -28,6 +28,7 @@ Pager::Pager(Env* env, const Options& options, const PagerOptions& pager_options
   checkpoints_ = metrics_->GetCounter("checkpoints");
   checkpoint_pages_ = metrics_->GetCounter("checkpoint_pages");
   limited_checkpoints_ = metrics_->GetCounter("checkpoints_limited_by_readers");
+  carried_pages_ = metrics_->GetCounter("wal_carried_pages");
   kept_for_readers_ = metrics_->GetCounter("versions_kept_for_readers");
   recovery_records_ = metrics_->GetCounter("recovery_records_replayed");
   recovery_bytes_discarded_ = metrics_->GetCounter("recovery_bytes_discarded");
@@ -58,15 +59,19 @@ Status Pager::OpenReaderTable() {
   auto table = ReaderTable::Open(path() + "-shm", file_->salt());
   if (table.ok()) {
     auto slot = (*table)->Acquire();
-    if (slot.ok()) {
-      table_ = std::move(*table);
-      slot_ = std::move(*slot);
-      if (read_only()) return Status::OK();
-      SOMBRA_RETURN_IF_ERROR(table_->ClaimWriter());
-      checkpoint_seq_ = table_->CheckpointSeq();
-      return Status::OK();
+    if (read_only()) {
+      // Every slot held: Busy, as LMDB's MDB_READERS_FULL (a reader
+      // without a slot could not be protected).
+      SOMBRA_RETURN_IF_ERROR(slot.status());
     }
-    table = slot.status();
+    table_ = std::move(*table);
+    // The writer's own slot only shows its snapshots to tools: it goes on
+    // without one when every slot is held.
+    if (slot.ok()) slot_ = std::move(*slot);
+    if (read_only()) return Status::OK();
+    SOMBRA_RETURN_IF_ERROR(table_->ClaimWriter());
+    checkpoint_seq_ = table_->CheckpointSeq();
+    return Status::OK();
   }
   // A writer must protect readers elsewhere; a read-only handle (say, on a
   // read-only medium) goes on without the table.
@@ -87,7 +92,10 @@ Pager::~Pager() {
       // (which still tells recovery where the page file must be, should the
       // newest meta page go bad) and the page file gives back the room it
       // grew ahead. Neither shrink changes what a reopen sees.
-      wal_.reset();
+      {
+        std::lock_guard<std::mutex> lock(wal_mu_);
+        wal_.reset();
+      }
       if (auto log = env_->OpenFile(wal_path_, OpenMode::kReadWrite); log.ok()) {
         (void)(*log)->Truncate(wal::kWalHeaderSize);
       }
@@ -119,8 +127,11 @@ Status Pager::OpenLog(uint64_t generation) {
   const uint64_t preallocate =
       std::min<uint64_t>(options_.wal_checkpoint_bytes, wal::WalWriter::kZeroWriteSize);
   SOMBRA_ASSIGN_OR_RETURN(
-      wal_, wal::WalWriter::Open(env_, wal_path_, page_size(), file_->salt(), generation,
-                                 meta.checkpoint_lsn + 1, LogBase(meta), preallocate, metrics_));
+      std::unique_ptr<wal::WalWriter> wal,
+      wal::WalWriter::Open(env_, wal_path_, page_size(), file_->salt(), generation,
+                           meta.checkpoint_lsn + 1, LogBase(meta), preallocate, metrics_));
+  std::lock_guard<std::mutex> lock(wal_mu_);
+  wal_ = std::move(wal);
   return Status::OK();
 }
 
@@ -142,7 +153,10 @@ void Pager::SetSticky(const Status& s) {
   }
 }
 
-uint64_t Pager::wal_bytes() const { return wal_ == nullptr ? 0 : wal_->log_bytes(); }
+uint64_t Pager::wal_bytes() const {
+  std::shared_ptr<wal::WalWriter> wal = Wal();
+  return wal == nullptr ? 0 : wal->log_bytes();
+}
 
 size_t Pager::version_count() const {
   std::lock_guard<std::mutex> lock(version_mu_);

@@ -185,6 +185,17 @@ class Pager {
   Status Recover();
   Status OpenLog(uint64_t generation);
   Status CheckpointLocked();
+  // A checkpoint put off by readers elsewhere: when the log has grown to
+  // at least twice what it would keep, replaces it by a new generation
+  // that starts from the page file's checkpoint and carries one image of
+  // every page changed since (docs/design/readers.md, "The log under a
+  // reader held elsewhere"). REQUIRES: writer slot held, wal_ != nullptr,
+  // everything committed published.
+  Status CarryLog(const TreeState& state);
+  std::shared_ptr<wal::WalWriter> Wal() const {
+    std::lock_guard<std::mutex> lock(wal_mu_);
+    return wal_;
+  }
   // Opens the reader table and claims this handle's slot (and, writable,
   // the writer's mark). A read-only handle that cannot open it goes on
   // without (table_error_).
@@ -231,7 +242,12 @@ class Pager {
   std::unique_ptr<MetricsRegistry> owned_metrics_;
   MetricsRegistry* metrics_;
   std::unique_ptr<PageFile> file_;
-  std::unique_ptr<wal::WalWriter> wal_;
+  // The log writer. A checkpoint that readers elsewhere put off may
+  // replace it by a compacted log (CarryLog); it is changed only with the
+  // writer slot and wal_mu_ held, so whoever holds the slot reads it
+  // directly and others take a reference with Wal().
+  std::shared_ptr<wal::WalWriter> wal_;
+  mutable std::mutex wal_mu_;
   std::string wal_path_;
   uint64_t wal_generation_ = 0;
   RecoveryStats recovery_;
@@ -292,6 +308,7 @@ class Pager {
   Counter* checkpoints_;
   Counter* checkpoint_pages_;
   Counter* limited_checkpoints_;  // checkpoints a reader elsewhere held back
+  Counter* carried_pages_;        // page images carried into compacted logs
   Counter* kept_for_readers_;
   Counter* recovery_records_;
   Counter* recovery_bytes_discarded_;

@@ -10,6 +10,86 @@
 
 namespace sombra::pager {
 
+Status Pager::CarryLog(const TreeState& state) {
+  const Meta& meta = file_->durable_meta();
+  // Every page changed since the page file's checkpoint has a version that
+  // the file does not hold: its head (heads are stable while the writer
+  // slot is held and everything is published).
+  std::vector<uint32_t> pages;
+  std::vector<const PageVersion*> heads;
+  {
+    std::lock_guard<std::mutex> lock(version_mu_);
+    for (uint32_t page_no : versions_->pages()) {
+      const PageVersion* head = versions_->Head(page_no);
+      if (head == nullptr || head->in_file) continue;
+      pages.push_back(page_no);
+      heads.push_back(head);
+    }
+  }
+  // Worth it when the log is at least twice what it would keep.
+  const uint64_t log_bytes = wal_->log_bytes();
+  const uint64_t carried_bytes = pages.size() * (uint64_t{page_size()} + 64);
+  if (log_bytes <= options_.wal_checkpoint_bytes || log_bytes < 2 * carried_bytes) {
+    checkpoint_due_bytes_ = log_bytes + options_.wal_checkpoint_bytes / 2;
+    return Status::OK();
+  }
+  // 1. The new generation, in a file beside the log: its base is the page
+  //    file's checkpoint (the file does not change), its first transaction
+  //    carries the state at the last commit, stamped with that LSN.
+  const std::string carry_path = wal_path_ + ".carry";
+  if (env_->FileExists(carry_path)) SOMBRA_RETURN_IF_ERROR(env_->RemoveFile(carry_path));
+  bool renamed = false;
+  Status s = [&]() -> Status {
+    SOMBRA_ASSIGN_OR_RETURN(
+        std::unique_ptr<wal::WalWriter> next,
+        wal::WalWriter::Open(env_, carry_path, page_size(), file_->salt(), wal_generation_ + 1,
+                             meta.checkpoint_lsn + 1, LogBase(meta),
+                             std::min<uint64_t>(2 * carried_bytes, wal::WalWriter::kZeroWriteSize),
+                             metrics_, wal::kWalFormatVersionCarry));
+    batch_->Reset(next->last_checksum());
+    for (size_t i = 0; i < pages.size(); ++i) {
+      SOMBRA_RETURN_IF_ERROR(batch_->AddPageImage(pages[i], state.lsn, heads[i]->data.get()));
+    }
+    wal::CommitInfo info;
+    info.txn_id = state.lsn;
+    info.lsn = state.lsn;
+    info.root = state.root;
+    info.freelist_head = state.freelist_head;
+    info.page_count = state.page_count;
+    info.freelist_count = state.freelist_count;
+    info.durable_lsn = std::min(durable_lsn_.load(), state.lsn - 1);
+    SOMBRA_RETURN_IF_ERROR(batch_->AddCommit(info));
+    SOMBRA_ASSIGN_OR_RETURN(uint64_t end, next->Append(*batch_));
+    SOMBRA_RETURN_IF_ERROR(next->SyncTo(end));
+    CrashPoint(kCrashBeforeCarry);
+    // 2. It replaces the log in one rename: a crash leaves one log or the
+    //    other, each whole.
+    SOMBRA_RETURN_IF_ERROR(env_->RenameFile(carry_path, wal_path_));
+    renamed = true;
+    {
+      std::lock_guard<std::mutex> lock(wal_mu_);
+      wal_ = std::move(next);
+    }
+    ++wal_generation_;
+    // The carried images are stamped with the last LSN, not their pages'
+    // own: the next change of each page is logged whole again.
+    imaged_.clear();
+    carried_pages_->Add(pages.size());
+    checkpoint_due_bytes_ = wal_->log_bytes() + options_.wal_checkpoint_bytes;
+    return env_->SyncDir(DirName(wal_path_));
+  }();
+  if (!s.ok()) {
+    if (!renamed) {
+      // Not renamed: the log in place is whole and goes on.
+      (void)env_->RemoveFile(carry_path);
+      checkpoint_due_bytes_ = log_bytes + options_.wal_checkpoint_bytes / 2;
+    } else {
+      SetSticky(s);  // renamed, but the directory entry may not be durable
+    }
+  }
+  return s;
+}
+
 Status Pager::Checkpoint() {
   if (read_only()) return Status::NotSupported("database opened read-only: " + path());
   std::lock_guard<std::mutex> slot(writer_mu_);
@@ -44,8 +124,8 @@ Status Pager::CheckpointLocked() {
     table_->PublishCheckpointSeq(++checkpoint_seq_);
     if (table_->OldestSnapshot(/*exclude_own=*/true) < state.lsn) {
       limited_checkpoints_->Add();
-      checkpoint_due_bytes_ = wal_bytes() + options_.wal_checkpoint_bytes / 2;
-      return Status::OK();
+      if (wal_ != nullptr) return CarryLog(state);
+      return Status::OK();  // recovery: the writer continues the log
     }
   }
 

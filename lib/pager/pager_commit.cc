@@ -53,7 +53,10 @@ Status Pager::CommitTxn(PagerTxn* t) {
   TreeState next = t->state_;
   next.lsn = committed_.lsn + 1;
 
-  batch_->Reset(wal_->last_checksum());
+  // The writer this commit appends to and syncs on, even if a checkpoint
+  // replaces wal_ once the slot is released.
+  const std::shared_ptr<wal::WalWriter> wal = wal_;
+  batch_->Reset(wal->last_checksum());
   std::vector<wal::DeltaRange> ranges;
   std::vector<uint32_t> pages;
   for (auto& [page_no, d] : t->dirty_) {
@@ -94,7 +97,7 @@ Status Pager::CommitTxn(PagerTxn* t) {
   info.durable_lsn = durable_lsn_.load();
   SOMBRA_RETURN_IF_ERROR(batch_->AddCommit(info));
 
-  Result<uint64_t> end = wal_->Append(*batch_);
+  Result<uint64_t> end = wal->Append(*batch_);
   CrashPoint(kCrashWalWrite);
   if (!end.ok()) {
     SetSticky(end.status());
@@ -120,7 +123,7 @@ Status Pager::CommitTxn(PagerTxn* t) {
   Status synced;
   bool did_sync = false;
   if (full) {
-    synced = wal_->SyncTo(*end);
+    synced = wal->SyncTo(*end);
     did_sync = true;
   } else if (options_.durability == Durability::kNormal) {
     int64_t now = NowMs();
@@ -131,7 +134,7 @@ Status Pager::CommitTxn(PagerTxn* t) {
       if (due) last_sync_ms_ = now;
     }
     if (due) {
-      synced = wal_->SyncTo(*end);
+      synced = wal->SyncTo(*end);
       did_sync = true;
     }
   }
@@ -139,7 +142,7 @@ Status Pager::CommitTxn(PagerTxn* t) {
     SetSticky(synced);
     return synced;
   }
-  if (!full) wal_->Acknowledge(*end);
+  if (!full) wal->Acknowledge(*end);
   if (did_sync) CrashPoint(kCrashAfterWalSync);
   if (did_sync) {
     uint64_t d = durable_lsn_.load();
@@ -148,7 +151,7 @@ Status Pager::CommitTxn(PagerTxn* t) {
   }
   Publish(/*all=*/!full);
 
-  if (wal_->log_bytes() > checkpoint_due_bytes_.load()) {
+  if (wal->log_bytes() > checkpoint_due_bytes_.load()) {
     std::lock_guard<std::mutex> slot(writer_mu_);
     if (wal_->log_bytes() > checkpoint_due_bytes_.load()) {
       (void)CheckpointLocked();  // a failure is sticky; this commit stands
@@ -160,9 +163,10 @@ Status Pager::CommitTxn(PagerTxn* t) {
 void Pager::Publish(bool all) {
   std::vector<uint32_t> pages;
   std::vector<uint64_t> snapshots;
+  const std::shared_ptr<wal::WalWriter> wal = Wal();
   {
     std::lock_guard<std::mutex> lock(reader_mu_);
-    const uint64_t synced = wal_->synced_offset();
+    const uint64_t synced = wal->synced_offset();
     bool any = false;
     while (!pending_.empty() && (all || pending_.front().end_offset <= synced)) {
       Pending& p = pending_.front();

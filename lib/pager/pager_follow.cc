@@ -88,6 +88,13 @@ bool SameLog(File* file, const wal::WalHeader& h) {
          check.header().generation == h.generation;
 }
 
+// The same for the log now at `path`: a compacted log replaces the log by
+// a rename, which leaves the file a reader has open whole.
+bool SameLogAt(Env* env, const std::string& path, const wal::WalHeader& h) {
+  auto file = env->OpenFile(path, OpenMode::kReadOnly);
+  return file.ok() && SameLog(file->get(), h);
+}
+
 }  // namespace
 
 Status Pager::OpenFollower() {
@@ -124,6 +131,8 @@ Status Pager::OpenFollower() {
     PublishSlotLocked();
   }
   SOMBRA_RETURN_IF_ERROR(s);
+  file_->ForgetVerified();
+  file_->TrustVerifiedReads();
   return file_->FollowGrowth(published_.page_count);
 }
 
@@ -146,8 +155,11 @@ void Pager::CatchUp() {
     }
     if (seq == follow_seq_ && newest <= have) return;  // nothing new: no syscall
     if (table_->WriterAlive()) saw_live_writer_ = true;
-    bool restarted = false;
-    Status s = IngestLog(&restarted);
+    // A checkpoint since the last reading may have restarted the log in
+    // place or replaced it: the header at the path tells.
+    bool restarted = follow_reader_ == nullptr ||
+                     (seq != follow_seq_ && !SameLogAt(env_, wal_path_, follow_reader_->header()));
+    Status s = restarted ? Status::OK() : IngestLog(&restarted);
     if (s.ok() && (restarted || attempt > 0)) s = SwitchLog();
     if (s.ok()) follow_seq_ = seq;
     {
@@ -225,6 +237,9 @@ Status Pager::SwitchLog() {
     std::lock_guard<std::mutex> lock(version_mu_);
     versions_ = std::move(map);
   }
+  // The writer rewrote pages of the file before it restarted the log:
+  // pages verified so far are verified again on their next read.
+  file_->ForgetVerified();
   {
     std::lock_guard<std::mutex> lock(reader_mu_);
     published_ = state;

@@ -262,6 +262,11 @@ Status Pager::Recover() {
     return Status::OK();
   };
 
+  if (!read_only() && env_->FileExists(wal_path_ + ".carry")) {
+    // A compacted log that a crash kept from replacing the log: the log
+    // it was made from is whole (docs/design/readers.md).
+    SOMBRA_RETURN_IF_ERROR(env_->RemoveFile(wal_path_ + ".carry"));
+  }
   auto log = env_->OpenFile(wal_path_, OpenMode::kReadOnly);
   if (!log.ok() && !log.status().IsNotFound()) return log.status();
   if (log.ok()) {
@@ -314,8 +319,13 @@ Status Pager::Recover() {
       const wal::WalHeader header = last_reader->header();
       wal_generation_ = header.generation;
       SOMBRA_ASSIGN_OR_RETURN(
-          wal_, wal::WalWriter::Resume(env_, wal_path_, header, last_reader->committed_end_offset(),
-                                       last_reader->committed_checksum(), metrics_));
+          std::unique_ptr<wal::WalWriter> wal,
+          wal::WalWriter::Resume(env_, wal_path_, header, last_reader->committed_end_offset(),
+                                 last_reader->committed_checksum(), metrics_));
+      {
+        std::lock_guard<std::mutex> lock(wal_mu_);
+        wal_ = std::move(wal);
+      }
       checkpoint_due_bytes_ = wal_->log_bytes() + options_.wal_checkpoint_bytes / 2;
       return Status::OK();
     }

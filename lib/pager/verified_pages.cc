@@ -25,6 +25,14 @@ void VerifiedPages::Set(uint32_t page_no) {
                                                  std::memory_order_relaxed);
 }
 
+void VerifiedPages::ClearAll() {
+  for (auto& slot : chunks_) {
+    Chunk* c = slot.load(std::memory_order_acquire);
+    if (c == nullptr) continue;
+    for (auto& w : c->words) w.store(0, std::memory_order_relaxed);
+  }
+}
+
 void VerifiedPages::Clear(uint32_t page_no) {
   Chunk* c = chunks_[page_no >> kChunkShift].load(std::memory_order_acquire);
   if (c == nullptr) return;

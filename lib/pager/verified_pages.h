@@ -36,6 +36,8 @@ class VerifiedPages {
   }
   void Set(uint32_t page_no);
   void Clear(uint32_t page_no);
+  // Clears every bit (a read-only handle whose writer rewrote the file).
+  void ClearAll();
 
  private:
   static constexpr uint32_t kChunkShift = 20;  // 2^20 pages (128 KiB of bits) per chunk

@@ -17,5 +17,8 @@ constexpr const char* kCrashWalWrite = "wal-write";           // batch written, 
 constexpr const char* kCrashAfterWalSync = "after-wal-sync";  // durable, not published
 constexpr const char* kCrashBeforeMeta = "checkpoint-before-meta";
 constexpr const char* kCrashAfterMeta = "checkpoint-after-meta";  // before the log restarts
+// A checkpoint put off by readers elsewhere: the compacted log is synced
+// beside the log, not renamed over it yet.
+constexpr const char* kCrashBeforeCarry = "checkpoint-before-carry";
 
 }  // namespace sombra

@@ -35,7 +35,7 @@ const char* RecordTypeName(uint8_t type) {
 
 size_t WalHeaderSize(uint32_t version) {
   if (version == kWalFormatVersion1) return kWalHeaderSizeV1;
-  if (version == kWalFormatVersion) return kWalHeaderSize;
+  if (version == kWalFormatVersion || version == kWalFormatVersionCarry) return kWalHeaderSize;
   return 0;
 }
 
@@ -83,11 +83,11 @@ Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size) {
   if (header_size == 0) {
     // A newer format's layout is unknown; it is a newer header (not
     // damage) only when sealed as one of the known layouts.
-    if (h.version > kWalFormatVersion &&
+    if (h.version > kWalNewestFormatVersion &&
         (SealedAs(data, size, kWalHeaderSizeV1) || SealedAs(data, size, kWalHeaderSize))) {
       return Status::NotSupported("WAL format version " + std::to_string(h.version) +
                                   " is newer than this build's " +
-                                  std::to_string(kWalFormatVersion));
+                                  std::to_string(kWalNewestFormatVersion));
     }
     if (SealedAs(data, size, kWalHeaderSizeV1) || SealedAs(data, size, kWalHeaderSize)) {
       return Status::Corruption("WAL header: format version " + std::to_string(h.version) +

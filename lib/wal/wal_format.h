@@ -24,6 +24,11 @@ constexpr char kWalMagic[8] = {'S', 'O', 'M', 'B', 'R', 'W', 'A', 'L'};
 // (64-byte header) are still read, never written.
 constexpr uint32_t kWalFormatVersion = 2;
 constexpr uint32_t kWalFormatVersion1 = 1;
+// Format 3: the layout of format 2, for a generation whose first
+// transaction is carried over from the log it replaces (its LSN may be
+// above the start LSN; docs/format/wal.md, "Carried generations").
+constexpr uint32_t kWalFormatVersionCarry = 3;
+constexpr uint32_t kWalNewestFormatVersion = 3;
 
 // The page sizes a log may declare; the same range as the page file
 // (docs/format/file.md), repeated here because lib/wal sits below lib/pager.

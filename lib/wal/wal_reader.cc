@@ -19,8 +19,9 @@ Status WalReader::ReadRawHeader(uint8_t* raw, size_t* got) {
 // field says so, else this build's.
 WalHeader WalReader::StoredFields(const uint8_t* raw) {
   WalHeader h;
-  h.version = DecodeFixed32(raw + kWalVersionOffset) == kWalFormatVersion1 ? kWalFormatVersion1
-                                                                           : kWalFormatVersion;
+  const uint32_t stored = DecodeFixed32(raw + kWalVersionOffset);
+  h.version =
+      stored == kWalFormatVersion1 || stored == kWalFormatVersionCarry ? stored : kWalFormatVersion;
   h.page_size = DecodeFixed32(raw + kWalPageSizeOffset);
   h.salt = DecodeFixed64(raw + kWalSaltOffset);
   h.generation = DecodeFixed64(raw + kWalGenerationOffset);
@@ -266,6 +267,15 @@ bool WalReader::Next(Record* rec) {
   if (!opened_ || stop_reason_ != StopReason::kNone) return false;
   Check check;
   StopReason reason = CheckAt(pos_, seed_, rec, &check);
+  if (reason == StopReason::kNone && header_.version == kWalFormatVersionCarry &&
+      last_commit_lsn_ == 0 && txn_records_ == 0) {
+    // A carried generation: its first transaction's LSN (that of its first
+    // record) may be above the start LSN (rule T1).
+    const uint64_t lsn = rec->type == RecordType::kPageImage   ? rec->page_lsn
+                         : rec->type == RecordType::kPageDelta ? rec->new_lsn
+                                                               : rec->commit.lsn;
+    if (lsn > expected_lsn_) expected_lsn_ = lsn;
+  }
   if (reason == StopReason::kNone) reason = CheckTxn(*rec, &check.detail);
   if (reason != StopReason::kNone) {
     if (reason == StopReason::kIOError) status_ = check.io;

@@ -32,7 +32,7 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, const std::string& 
                                                    uint32_t page_size, uint64_t db_salt,
                                                    uint64_t generation, uint64_t start_lsn,
                                                    const WalBase& base, uint64_t preallocate_bytes,
-                                                   MetricsRegistry* metrics) {
+                                                   MetricsRegistry* metrics, uint32_t version) {
   if (!IsValidPageSize(page_size)) {
     return Status::InvalidArgument("WAL page size " + std::to_string(page_size) +
                                    " is not a power of two from 4096 to 65536");
@@ -54,7 +54,7 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, const std::string& 
     SOMBRA_RETURN_IF_ERROR(writer->WriteZeros(size, target));
     writer->file_size_ = target;
   }
-  SOMBRA_RETURN_IF_ERROR(writer->WriteHeader(generation, start_lsn, base));
+  SOMBRA_RETURN_IF_ERROR(writer->WriteHeader(generation, start_lsn, base, version));
   if (!existed) SOMBRA_RETURN_IF_ERROR(env->SyncDir(DirName(path)));
   return writer;
 }
@@ -63,7 +63,7 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Resume(Env* env, const std::string
                                                      const WalHeader& header, uint64_t end_offset,
                                                      uint64_t last_checksum,
                                                      MetricsRegistry* metrics) {
-  if (header.version != kWalFormatVersion) {
+  if (header.version != kWalFormatVersion && header.version != kWalFormatVersionCarry) {
     return Status::NotSupported("cannot continue log " + path + " of format version " +
                                 std::to_string(header.version) + " (this build writes version " +
                                 std::to_string(kWalFormatVersion) + ")");
@@ -109,10 +109,11 @@ Status WalWriter::WriteZeros(uint64_t from, uint64_t to) {
   return Status::OK();
 }
 
-Status WalWriter::WriteHeader(uint64_t generation, uint64_t start_lsn, const WalBase& base) {
+Status WalWriter::WriteHeader(uint64_t generation, uint64_t start_lsn, const WalBase& base,
+                              uint32_t version) {
   WalHeader h = header();
   SOMBRA_ASSIGN_OR_RETURN(h.salt, NewSalt(h.salt));
-  h.version = kWalFormatVersion;
+  h.version = version;
   h.generation = generation;
   h.start_lsn = start_lsn;
   h.base = base;
