@@ -83,9 +83,13 @@ bool ApplyLog(wal::WalReader* reader, uint32_t page_size, VersionMap* map, std::
 // True when the log behind `file` still has the header `h` (same
 // generation and salt): what was read of it is this log's.
 bool SameLog(File* file, const wal::WalHeader& h) {
-  wal::WalReader check(file);
-  return check.Open().ok() && check.header().salt == h.salt &&
-         check.header().generation == h.generation;
+  uint8_t raw[wal::kWalHeaderSize];
+  size_t got = 0;
+  if (!file->ReadAt(0, h.size(), reinterpret_cast<char*>(raw), &got).ok() || got != h.size()) {
+    return false;
+  }
+  Result<wal::WalHeader> now = wal::DecodeWalHeader(raw, got);
+  return now.ok() && now->salt == h.salt && now->generation == h.generation;
 }
 
 // The same for the log now at `path`: a compacted log replaces the log by

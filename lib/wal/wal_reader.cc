@@ -70,6 +70,9 @@ Status WalReader::Continue() {
   const size_t chunk = std::max(kChunkSize, kRecordHeaderSize + MaxPayload(header_.page_size));
   buf_.resize(static_cast<size_t>(std::min<uint64_t>(chunk, file_size_)));
   buf_len_ = 0;  // the bytes may have changed since they were buffered
+  // A follower reads what was appended since the last time: usually a few
+  // records, not a chunk of the preallocated zeros behind them.
+  read_ahead_ = kFollowReadAhead;
   pos_ = committed_end_;
   seed_ = committed_seed_;
   index_ = committed_index_;
@@ -165,7 +168,8 @@ Status WalReader::Fetch(uint64_t offset, size_t n, const uint8_t** out) {
     *out = buf_.data() + (offset - buf_offset_);
     return Status::OK();
   }
-  const size_t want = static_cast<size_t>(std::min<uint64_t>(buf_.size(), file_size_ - offset));
+  const size_t ahead = std::max(n, std::min(read_ahead_, buf_.size()));
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(ahead, file_size_ - offset));
   size_t got = 0;
   buf_len_ = 0;
   SOMBRA_RETURN_IF_ERROR(file_->ReadAt(offset, want, reinterpret_cast<char*>(buf_.data()), &got));

@@ -198,6 +198,8 @@ class WalReader {
   uint64_t file_size_ = 0;
   bool opened_ = false;
 
+  static constexpr size_t kFollowReadAhead = size_t{64} << 10;
+  size_t read_ahead_ = SIZE_MAX;  // bytes read at a time (capped by buf_)
   std::vector<uint8_t> buf_;
   uint64_t buf_offset_ = 0;  // file offset of buf_[0]
   size_t buf_len_ = 0;       // valid bytes in buf_

@@ -116,6 +116,122 @@ TEST_F(WalWriterTest, AppendedBatchesReadBackExactly) {
   EXPECT_EQ(metrics_.Value("wal_syncs_grouped"), 0u);
 }
 
+// A follower (a read-only handle beside a live writer) reads a log that
+// grows under it: Continue() goes back to the last commit and reads on.
+TEST_F(WalWriterTest, ReaderContinuesWhereTheLogGrew) {
+  auto w = OpenWriter(Env::Default(), 1, /*start_lsn=*/1);
+  ASSERT_NE(w, nullptr);
+  auto f = Env::Default()->OpenFile(path_, OpenMode::kReadOnly);
+  ASSERT_TRUE(f.ok());
+  WalReader reader(f->get());
+  WAL_ASSERT_OK(reader.Open());
+  Record rec;
+  std::vector<uint64_t> commits;
+  for (uint64_t lsn = 1; lsn <= 6; ++lsn) {
+    BuildSmallTxn(w.get(), lsn, lsn - 1);
+    // Half a batch first: the reader stops in the transaction, and reads it
+    // whole once the rest is there.
+    const std::string data(batch_.data());
+    WAL_ASSERT_OK_AND_ASSIGN(uint64_t end, w->Append(batch_));
+    if (lsn == 3) {
+      auto raw = Env::Default()->OpenFile(path_, OpenMode::kReadWrite);
+      ASSERT_TRUE(raw.ok());
+      WAL_ASSERT_OK((*raw)->WriteAt(end - data.size() / 2, std::string(data.size() / 2, '\0')));
+      WAL_ASSERT_OK(reader.Continue());
+      while (reader.Next(&rec)) {
+        if (rec.type == RecordType::kCommit) commits.push_back(rec.commit.lsn);
+      }
+      EXPECT_EQ(commits.back(), 2u);
+      WAL_ASSERT_OK((*raw)->WriteAt(end - data.size(), data));
+    }
+    WAL_ASSERT_OK(reader.Continue());
+    while (reader.Next(&rec)) {
+      if (rec.type == RecordType::kCommit) commits.push_back(rec.commit.lsn);
+    }
+    EXPECT_EQ(reader.last_commit_lsn(), lsn);
+    EXPECT_EQ(reader.committed_end_offset(), end);
+  }
+  EXPECT_EQ(commits, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
+}
+
+// A writer that could not restart the log (readers elsewhere) continues it
+// after its last commit: what it appends chains on, and a torn batch behind
+// the last commit is overwritten.
+TEST_F(WalWriterTest, ResumeAppendsAfterTheLastCommit) {
+  WalHeader header;
+  {
+    auto w = OpenWriter(Env::Default(), 3, /*start_lsn=*/5);
+    ASSERT_NE(w, nullptr);
+    for (uint64_t lsn = 5; lsn <= 7; ++lsn) {
+      BuildSmallTxn(w.get(), lsn, lsn - 1);
+      WAL_ASSERT_OK_AND_ASSIGN(uint64_t end, w->Append(batch_));
+      WAL_ASSERT_OK(w->SyncTo(end));
+    }
+    BuildSmallTxn(w.get(), 8, 7);  // torn: only its first half lands
+    WAL_ASSERT_OK(
+        w->Append(batch_.data().substr(0, batch_.data().size() / 2), batch_.last_checksum()));
+    header = w->header();
+  }
+  auto f = Env::Default()->OpenFile(path_, OpenMode::kReadOnly);
+  ASSERT_TRUE(f.ok());
+  WalReader reader(f->get());
+  WAL_ASSERT_OK(reader.Open());
+  Record rec;
+  while (reader.Next(&rec)) {
+  }
+  ASSERT_EQ(reader.last_commit_lsn(), 7u);
+  WAL_ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<WalWriter> w,
+      WalWriter::Resume(Env::Default(), path_, reader.header(), reader.committed_end_offset(),
+                        reader.committed_checksum(), &metrics_));
+  EXPECT_EQ(w->header().salt, header.salt);
+  for (uint64_t lsn = 8; lsn <= 9; ++lsn) {
+    BuildSmallTxn(w.get(), lsn, lsn - 1);
+    WAL_ASSERT_OK_AND_ASSIGN(uint64_t end, w->Append(batch_));
+    WAL_ASSERT_OK(w->SyncTo(end));
+  }
+  test::Scan scan = test::ScanLog(path_);
+  EXPECT_EQ(scan.commit_lsns, (std::vector<uint64_t>{5, 6, 7, 8, 9}));
+  // Out of range, or another format: refused.
+  EXPECT_TRUE(WalWriter::Resume(Env::Default(), path_, reader.header(), 10, 0, nullptr)
+                  .status()
+                  .IsInvalidArgument());
+  WalHeader v1 = reader.header();
+  v1.version = kWalFormatVersion1;
+  EXPECT_TRUE(
+      WalWriter::Resume(Env::Default(), path_, v1, reader.committed_end_offset(), 0, nullptr)
+          .status()
+          .IsNotSupported());
+}
+
+// Format 3 (a carried generation): the first transaction may carry an LSN
+// above the start LSN; later ones follow it one by one; format 2 refuses
+// the same jump (rule T1).
+TEST_F(WalWriterTest, CarriedGenerationMayJumpOnlyAtItsFirstTransaction) {
+  for (uint32_t version : {kWalFormatVersion, kWalFormatVersionCarry}) {
+    SCOPED_TRACE(version);
+    {
+      WAL_ASSERT_OK_AND_ASSIGN(
+          std::unique_ptr<WalWriter> w,
+          WalWriter::Open(Env::Default(), path_, test::kPageSize, test::kDbSalt, 2,
+                          /*start_lsn=*/5, WalBase{}, kMiB, &metrics_, version));
+      for (uint64_t lsn : {40, 41, 43}) {  // a jump at the start, then a gap
+        BuildSmallTxn(w.get(), lsn, 4);
+        WAL_ASSERT_OK_AND_ASSIGN(uint64_t end, w->Append(batch_));
+        WAL_ASSERT_OK(w->SyncTo(end));
+      }
+    }
+    test::Scan scan = test::ScanLog(path_);
+    ASSERT_TRUE(scan.open_status.ok()) << scan.open_status.ToString();
+    if (version == kWalFormatVersionCarry) {
+      EXPECT_EQ(scan.commit_lsns, (std::vector<uint64_t>{40, 41}));
+    } else {
+      EXPECT_TRUE(scan.commit_lsns.empty());
+    }
+    EXPECT_EQ(scan.stop, StopReason::kBadPayload);
+  }
+}
+
 TEST_F(WalWriterTest, RestartStartsANewGenerationOverTheOldRecords) {
   auto w = OpenWriter(Env::Default());
   ASSERT_NE(w, nullptr);
