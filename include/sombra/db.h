@@ -109,6 +109,9 @@ class DB {
   virtual Status BeginWrite(std::unique_ptr<WriteTxn>* txn) = 0;
 
   // Writes every committed page to the page file and restarts the log.
+  // While a read-only handle in another process reads a state older than
+  // the last commit, nothing is written to the page file: the log is kept,
+  // or compacted when it has grown (docs/design/readers.md); OK either way.
   virtual Status Checkpoint() = 0;
   // The check `sombra-inspect verify` runs too: both meta pages, every page's
   // checksum and header, the freelist and the tree's structure. Corruption

@@ -7,9 +7,12 @@
 //   sombra verify DB                sombra checkpoint DB
 //   sombra stats DB [--json]        sombra help [COMMAND]
 //
-// get, scan, dump, verify and stats open the database read_only, so they
-// work beside a process that has it open for writing; put, del, load and
-// checkpoint open it for writing.
+// get, scan, dump, verify and stats open the database read_only and read
+// one snapshot, so they work beside a process that has it open for writing
+// (a writer that comes and goes never fails them); after reading a live
+// database they add one "live: ..." line on stderr, never on stdout
+// (docs/cli.md, "Live databases"). put, del, load and checkpoint open it
+// for writing.
 //
 // Thread safety: RunCli keeps no state between calls; concurrent calls on
 // the same database behave like concurrent processes.

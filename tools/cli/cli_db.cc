@@ -1,10 +1,14 @@
-// cli/cli_db.cc: opening the database and reporting errors.
+// cli/cli_db.cc: opening the database, reporting errors, and the note
+// about a live database.
 #include <string>
 
 #include "cli/cli.h"
 #include "cli/cli_internal.h"
 #include "cli/escape.h"
+#include "db/db_impl.h"
 #include "env/env.h"
+#include "env/reader_table.h"
+#include "inspect/live.h"
 #include "pager/format.h"
 #include "pager/meta.h"
 
@@ -32,7 +36,28 @@ std::optional<uint32_t> ExistingPageSize(const std::string& path) {
   return choice->meta.page_size;
 }
 
+bool Transient(const Status& s) { return s.IsIOError() || s.IsCorruption() || s.IsBusy(); }
+
 }  // namespace
+
+void NoteIfLive(const Invocation& inv, DB* db, uint64_t lsn) {
+  // A writer was there when the handle opened or caught up with the log
+  // (the pager saw its mark), or is there now.
+  const auto* impl = dynamic_cast<const db::DBImpl*>(db);
+  const pager::Pager* p = impl != nullptr ? impl->pager() : nullptr;
+  bool live = false;
+  if (p != nullptr && p->saw_live_writer()) {
+    live = true;
+  } else if (p != nullptr && p->reader_table() != nullptr) {
+    live = p->reader_table()->WriterAlive();
+  } else {
+    live = live::WriterHoldsMark(inv.db_path());
+  }
+  if (!live) return;
+  *inv.err << "sombra: " << inv.command << ": " << OneLine(inv.db_path())
+           << ": live: a writer has this database open; read at LSN " << lsn << " (snapshot)\n";
+  inv.err->flush();
+}
 
 int Fail(const Invocation& inv, int code, const Status& status) {
   *inv.err << "sombra: " << inv.command << ": " << OneLine(inv.db_path()) << ": "
@@ -62,7 +87,17 @@ Status OpenDb(const Invocation& inv, bool write, bool create, std::unique_ptr<DB
   } else if (auto existing = ExistingPageSize(inv.db_path())) {
     options.page_size = *existing;
   }
-  return DB::Open(options, inv.db_path(), db);
+  if (write) return DB::Open(options, inv.db_path(), db);
+  // Read-only beside a writer: the library reads the log again when the
+  // writer restarts it under the reading, but not every such race ends in
+  // a retry there (a short read of a log a clean close truncated). A
+  // damaged database fails the same way twice, with nothing changing.
+  Status s;
+  live::RetryBesideWriter(inv.db_path(), [&]() -> std::string {
+    s = DB::Open(options, inv.db_path(), db);
+    return s.ok() || !Transient(s) ? std::string() : s.ToString();
+  });
+  return s;
 }
 
 bool DecodeOperand(const Invocation& inv, std::string_view text, const char* what,

@@ -55,7 +55,18 @@ int UsageError(const Invocation& inv, std::string_view message);
 // Opens the database per the invocation: read_only unless `write`;
 // creating it only when `create`. Without --page-size the page size of an
 // existing file is read from its meta page, so any database opens.
+// A read-only open that fails with IOError, Corruption or Busy is tried
+// again (live::RetryBesideWriter) until it fails the same way twice with
+// no writer around and the files unchanged, up to about a second: a
+// writer in another process may truncate or restart its log under the
+// reading.
 Status OpenDb(const Invocation& inv, bool write, bool create, std::unique_ptr<DB>* db);
+
+// A read command that succeeded on `db` (opened read-only) after reading
+// the snapshot at `lsn`: when a writer had the database open meanwhile,
+// writes one line on err (never on out, which scripts read):
+//   sombra: COMMAND: DB: live: a writer has this database open; read at LSN N (snapshot)
+void NoteIfLive(const Invocation& inv, DB* db, uint64_t lsn);
 
 // Decodes a KEY or VALUE operand (literal, or hex with --hex).
 bool DecodeOperand(const Invocation& inv, std::string_view text, const char* what,

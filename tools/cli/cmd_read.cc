@@ -1,4 +1,6 @@
-// cli/cmd_read.cc: get, scan and dump (read_only opens).
+// cli/cmd_read.cc: get, scan and dump (read_only opens). Each reads one
+// snapshot, which a writer in another process cannot change or fail
+// (docs/design/readers.md); a note on stderr says when one was live.
 #include <memory>
 #include <string>
 
@@ -67,8 +69,14 @@ int RunGet(const Invocation& inv) {
   std::unique_ptr<DB> db;
   Status s = OpenDb(inv, /*write=*/false, /*create=*/false, &db);
   if (!s.ok()) return Fail(inv, kExitError, s);
+  // One snapshot, as DB::Get takes, kept to name its LSN.
+  std::unique_ptr<ReadTxn> txn;
+  s = db->BeginRead(&txn);
+  if (!s.ok()) return Fail(inv, kExitError, s);
   std::string value;
-  s = db->Get(key, &value);
+  s = txn->Get(key, &value);
+  const uint64_t lsn = txn->Sequence();
+  txn.reset();
   if (s.IsNotFound()) {
     return Fail(inv, kExitNotFound, Status::NotFound("key \"" + Escape(key) + "\""));
   }
@@ -77,6 +85,7 @@ int RunGet(const Invocation& inv) {
   value.push_back('\n');
   inv.out->write(value.data(), static_cast<std::streamsize>(value.size()));
   inv.out->flush();
+  NoteIfLive(inv, db.get(), lsn);
   return kExitOk;
 }
 
@@ -91,8 +100,10 @@ int RunScan(const Invocation& inv) {
     std::unique_ptr<Cursor> cursor = txn->NewCursor();
     s = ScanRange(inv, cursor.get());
   }
+  const uint64_t lsn = txn->Sequence();
   txn.reset();
   if (!s.ok()) return Fail(inv, kExitError, s);
+  NoteIfLive(inv, db.get(), lsn);
   return kExitOk;
 }
 

@@ -115,6 +115,7 @@ int RunFreelist(const InspectedFile& db, const Flags& flags, std::ostream& out, 
     json.BeginObject();
     json.Field("command", "freelist");
     json.Field("file", db.path());
+    json.BoolField("live", db.live());
     json.Field("head", uint64_t{db.state().freelist_head});
     json.Field("count", counted);
     json.Key("chain");

@@ -102,6 +102,8 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
 
   Result<std::unique_ptr<InspectedFile>> db = InspectedFile::Open(cmd.file);
   if (!db.ok()) return PrintError(err, db.status().message());
+  // A live database: one line first (JSON: "live" in every command).
+  if ((*db)->live() && !cmd.flags.json) out << (*db)->LiveNote() << '\n';
 
   if (cmd.name == "meta") return RunMeta(**db, cmd.flags, out, err);
   if (cmd.name == "verify") return RunVerify(**db, cmd.flags, out, err);
@@ -123,9 +125,12 @@ std::string Usage() {
   return "usage: sombra-inspect FILE COMMAND [--json]\n"
          "\n"
          "Inspects a Sombra database offline or in use: read-only, no lock\n"
-         "taken, nothing written. The committed transactions of the log\n"
-         "FILE-wal are replayed in memory, so the database is shown as a\n"
-         "reader would see it.\n"
+         "taken, neither FILE nor its log written. The committed transactions\n"
+         "of the log FILE-wal are replayed in memory, so the database is shown\n"
+         "as a reader would see it. Beside a writer in another process it\n"
+         "reads one snapshot, registered in FILE-shm (which the writer's\n"
+         "checkpoints respect), and says so on its first line:\n"
+         "  live: a writer has this database open; read at LSN N (snapshot)\n"
          "\n"
          "commands:\n"
          "  meta             both meta pages, which one is in force, and the\n"

@@ -16,12 +16,16 @@
 //   sombra-inspect FILE wal              the write-ahead log FILE-wal
 //   --json                               the same as one JSON object
 //
-// Nothing is ever written: the page file and the log are opened read-only,
-// no lock is taken (so a database another process has open can be
-// inspected; the result may then mix old and new pages), and the log's
-// committed transactions are replayed in memory by a read-only
-// pager::Pager. Nothing read from the files is trusted without a bounds
-// check.
+// The page file and the log are never written: they are opened read-only,
+// no lock is taken, and the log's committed transactions are replayed in
+// memory by a read-only pager::Pager, which registers its snapshot in the
+// shared reader table FILE-shm like any read-only handle. So a database
+// another process has open for writing can be inspected: every command
+// reads one consistent snapshot, none fails or reports damage because the
+// writer checkpointed, came or went meanwhile, and each says it read a
+// live database ("live: ..." first, "live": true in JSON; docs/tools.md,
+// "Live databases"). Nothing read from the files is trusted without a
+// bounds check.
 //
 // Thread safety: RunInspect keeps no state between calls.
 #pragma once

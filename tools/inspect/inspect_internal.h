@@ -32,16 +32,30 @@ struct Flags {
 //
 // The database is seen as a reader would see it: the page file with the
 // committed transactions of its log (FILE-wal) replayed in memory by a
-// read-only pager::Pager (no lock taken, nothing written). Pages changed
-// since the last checkpoint come from the log; every other page from the
-// file. When the log cannot be replayed (damaged past salvage) the page
-// file alone is shown and log_note() says why.
+// read-only pager::Pager (no lock taken; the page file and the log are
+// never written). Pages changed since the last checkpoint come from the
+// log; every other page from the file. When the log cannot be replayed
+// (damaged past salvage) the page file alone is shown and log_note() says
+// why.
+//
+// A live database (a writer in another process has it open): the pager
+// registers its snapshot in the shared reader table `FILE-shm`
+// (docs/design/readers.md), so the writer's checkpoints never rewrite a
+// page the snapshot reads and every data page is read through it. The
+// meta pages, which the writer's checkpoints do rewrite, are read until
+// they settle (live::ReadSettledMetas) and kept: ReadPage(0 or 1) returns
+// them as choice() was made from them. Opening the pager is tried again
+// while it fails beside a writer (live::RetryBesideWriter: the writer
+// truncated or restarted its log under the reading). live() says when a
+// writer had the database open.
 //
 // Invariants:
 //  1. The meta page in force counts meta().page_count pages, all in the
 //     file at open time.
-//  2. state() is the meta's tree state, or the last replayed commit's;
-//     page_count() >= meta().page_count.
+//  2. state() is the meta's tree state, or the last replayed commit's (the
+//     snapshot's); page_count() >= meta().page_count.
+//  3. ReadPage of a data page returns the snapshot's page whenever there is
+//     a snapshot, so no write of a writer elsewhere shows through.
 class InspectedFile {
  public:
   // Errors (all meant for a one-line message): NotFound for a missing
@@ -72,12 +86,21 @@ class InspectedFile {
   // reads.
   const pager::Snapshot* snapshot() const { return snapshot_.get(); }
 
+  // True when a writer had the database open when it was read (the pager
+  // saw one at open or at its snapshot, or one holds the writer's mark in
+  // FILE-shm now).
+  bool live() const { return live_; }
+  // "live: a writer has this database open; read at LSN N (snapshot)",
+  // without a newline; the commands print it first (text) and set "live"
+  // (JSON).
+  std::string LiveNote() const;
+
   // Reads page `page_no` as the database sees it into `buf` (resized to
   // page_size()). Sets *complete to whether the whole page was read (false
   // when the file shrank), and *from_log (when not null) to whether the
   // page came from the log. A page from the log is sealed with the
   // database's salt, as the checkpoint will write it. Meta pages always
-  // come from the file.
+  // come from the file, as read when choice() was made.
   Status ReadPage(uint64_t page_no, std::vector<uint8_t>* buf, bool* complete,
                   bool* from_log = nullptr) const;
 
@@ -87,6 +110,10 @@ class InspectedFile {
   // Opens the read-only pager and takes a snapshot; failures become
   // log_note_.
   void ReplayLog();
+  // Reads both meta pages again (choice_ and meta_pages_) with
+  // live::ReadSettledMetas: a torn read of a meta page a writer's
+  // checkpoint is writing is read again, not reported.
+  void SettleMetas();
 
   std::string path_;
   std::unique_ptr<File> file_;
@@ -98,6 +125,10 @@ class InspectedFile {
   bool log_damaged_ = false;
   std::unique_ptr<pager::Pager> pager_;  // outlives snapshot_
   std::unique_ptr<pager::Snapshot> snapshot_;
+  bool live_ = false;
+  // Meta pages 0 and 1 as read when choice_ was made (page_size() bytes
+  // each, fewer when the file is shorter).
+  std::vector<uint8_t> meta_pages_[2];
 };
 
 // The fields of a meta page as stored, whether or not the page is valid.

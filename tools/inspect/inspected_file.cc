@@ -1,14 +1,33 @@
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
 
+#include "env/reader_table.h"
 #include "inspect/inspect.h"
 #include "inspect/inspect_internal.h"
 #include "inspect/json_writer.h"
+#include "inspect/live.h"
 #include "util/coding.h"
 
 namespace sombra::inspect {
+namespace {
+
+// Failures of a read-only open that a writer elsewhere can cause (its log
+// restarted or truncated under the reading).
+bool Transient(const Status& s) { return s.IsIOError() || s.IsCorruption() || s.IsBusy(); }
+
+// A writer had the database open: the pager saw one at open or when it
+// caught up, or one holds the writer's mark now.
+bool SawWriter(const pager::Pager* pager, const std::string& path) {
+  if (pager == nullptr) return live::WriterHoldsMark(path);
+  if (pager->saw_live_writer()) return true;
+  const ReaderTable* table = pager->reader_table();
+  return table != nullptr ? table->WriterAlive() : live::WriterHoldsMark(path);
+}
+
+}  // namespace
 
 Result<std::unique_ptr<InspectedFile>> InspectedFile::Open(const std::string& path) {
   // Classify the path first: opening a FIFO would block, and a directory
@@ -42,7 +61,30 @@ Result<std::unique_ptr<InspectedFile>> InspectedFile::Open(const std::string& pa
   std::unique_ptr<InspectedFile> db(
       new InspectedFile(path, std::move(file), std::move(choice), file_size));
   db->ReplayLog();
+  db->live_ = SawWriter(db->pager_.get(), path);
+  db->SettleMetas();
   return db;
+}
+
+std::string InspectedFile::LiveNote() const {
+  return "live: a writer has this database open; read at LSN " + std::to_string(state_.lsn) +
+         " (snapshot)";
+}
+
+void InspectedFile::SettleMetas() {
+  live::MetaPages pages;
+  Result<pager::MetaChoice> choice =
+      live::ReadSettledMetas(file_.get(), path_, page_size(), &pages);
+  // Kept only when it chose the same page size (a database is never
+  // re-created under its readers; the pager would have refused it).
+  if (choice.ok() && choice->meta.page_size == page_size()) choice_ = std::move(choice).value();
+  meta_pages_[0] = std::move(pages[0]);
+  meta_pages_[1] = std::move(pages[1]);
+  if (snapshot_ == nullptr) {
+    const pager::Meta& m = choice_.meta;
+    state_ =
+        pager::TreeState{m.checkpoint_lsn, m.root, m.page_count, m.freelist_head, m.freelist_count};
+  }
 }
 
 InspectedFile::InspectedFile(std::string path, std::unique_ptr<File> file, pager::MetaChoice choice,
@@ -70,8 +112,15 @@ void InspectedFile::ReplayLog() {
   options.create_if_missing = false;
   options.verify_checksums = false;
   pager::PagerOptions pager_options;
-  Result<std::unique_ptr<pager::Pager>> opened =
-      pager::Pager::Open(Env::Default(), path_, options, pager_options);
+  // Beside a writer the log may be restarted or truncated under the
+  // reading, and not every such race ends in the pager's own retry: a
+  // failure is final once it repeats with no writer holding the database.
+  Result<std::unique_ptr<pager::Pager>> opened = Status::NotFound("not opened");
+  live::RetryBesideWriter(path_, [&]() -> std::string {
+    opened = pager::Pager::Open(Env::Default(), path_, options, pager_options);
+    if (opened.ok() || !Transient(opened.status())) return "";
+    return opened.status().ToString();
+  });
   if (!opened.ok() && opened.status().IsCorruption()) {
     // A damaged committed transaction: show the valid prefix, as salvage
     // would keep it (a read-only salvage writes nothing either).
@@ -96,27 +145,35 @@ void InspectedFile::ReplayLog() {
 Status InspectedFile::ReadPage(uint64_t page_no, std::vector<uint8_t>* buf, bool* complete,
                                bool* from_log) const {
   const uint32_t ps = page_size();
-  buf->assign(ps, 0);
   if (from_log != nullptr) *from_log = false;
+  if (page_no < pager::kFirstDataPage) {
+    // As choice() was made from them: a writer's checkpoint may rewrite
+    // them at any time.
+    const std::vector<uint8_t>& meta = meta_pages_[page_no];
+    buf->assign(ps, 0);
+    std::memcpy(buf->data(), meta.data(), std::min<size_t>(meta.size(), ps));
+    *complete = meta.size() == ps;
+    return Status::OK();
+  }
+  buf->assign(ps, 0);
   size_t got = 0;
   SOMBRA_RETURN_IF_ERROR(
       file_->ReadAt(page_no * ps, ps, reinterpret_cast<char*>(buf->data()), &got));
   *complete = got == ps;
-  if (snapshot_ == nullptr || page_no < pager::kFirstDataPage || page_no >= state_.page_count) {
-    return Status::OK();
-  }
+  if (snapshot_ == nullptr || page_no >= state_.page_count) return Status::OK();
+  // The snapshot's page: a version from the log, else the file's page
+  // through the pager's map, which no writer elsewhere rewrites while the
+  // snapshot is registered. The pread above may have raced with a
+  // checkpoint writing a page the snapshot has from the log; it stands
+  // only when it holds the snapshot's page as the file stores it.
   Result<const uint8_t*> view = snapshot_->Read(static_cast<uint32_t>(page_no));
   if (!view.ok()) return Status::OK();  // past the mapped file: the file's bytes stand
   const uint8_t* p = *view;
   if (*complete && std::memcmp(p, buf->data(), ps) == 0) return Status::OK();
-  // A page from the log carries the LSN of a transaction after the
-  // checkpoint; any other difference is the file changing under us (a
-  // writer's checkpoint), and the file's bytes stand.
-  if (DecodeFixed64(p + pager::kHeaderLsnOffset) <= pager_->file_meta().checkpoint_lsn) {
-    return Status::OK();
-  }
-  std::memcpy(buf->data(), p, ps);
-  pager::SealPage(buf->data(), ps, meta().salt);
+  std::vector<uint8_t> sealed(p, p + ps);
+  pager::SealPage(sealed.data(), ps, meta().salt);
+  if (*complete && sealed == *buf) return Status::OK();  // the file holds this version
+  *buf = std::move(sealed);
   *complete = true;
   if (from_log != nullptr) *from_log = true;
   return Status::OK();

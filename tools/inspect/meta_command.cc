@@ -37,6 +37,7 @@ int RunMeta(const InspectedFile& db, const Flags& flags, std::ostream& out, std:
     json.BeginObject();
     json.Field("command", "meta");
     json.Field("file", db.path());
+    json.BoolField("live", db.live());
     json.Field("page_size", uint64_t{db.page_size()});
     json.Field("in_force", uint64_t{in_force});
     json.Field("checkpoint_seq", db.meta().checkpoint_seq);

@@ -124,6 +124,7 @@ void PrintJson(const InspectedFile& db, uint32_t page_no, const uint8_t* page, c
   json.BeginObject();
   json.Field("command", "page");
   json.Field("file", db.path());
+  json.BoolField("live", db.live());
   json.Field("page", uint64_t{page_no});
   json.Field("file_offset", page_no * ps);
   json.Field("page_size", ps);

@@ -162,6 +162,7 @@ int RunStats(const InspectedFile& db, const Flags& flags, std::ostream& out, std
     json.BeginObject();
     json.Field("command", "stats");
     json.Field("file", db.path());
+    json.BoolField("live", db.live());
     json.Field("page_size", uint64_t{db.page_size()});
     json.Field("page_count", state.page_count);
     json.Field("free_pages", state.freelist_count);

@@ -2,7 +2,8 @@
 // meta page in force, then the log), level by level (breadth first, children in key order), with
 // the overflow chains of its leaves and the freelist.
 //
-// Every page is read with pread and checked with pager::VerifyPage before
+// Every page is read with InspectedFile::ReadPage (the snapshot's page,
+// as the file stores it or sealed) and checked with pager::VerifyPage before
 // anything in it is used, then decoded by DecodeNode (Parse / Validate).
 // A page is reached at most once: a link to a page already reached (a
 // cycle, a shared child, a page both in the tree and on the freelist) is
@@ -418,6 +419,7 @@ void PrintJson(const InspectedFile& db, const TreeWalker& w, bool verbose, std::
   json.BeginObject();
   json.Field("command", "tree");
   json.Field("file", db.path());
+  json.BoolField("live", db.live());
   json.Field("meta_in_force", uint64_t{db.choice().slot});
   json.Field("root", uint64_t{db.state().root});
   json.Key("height");

@@ -55,6 +55,7 @@ int RunVerify(const InspectedFile& db, const Flags& flags, std::ostream& out, st
     json.BeginObject();
     json.Field("command", "verify");
     json.Field("file", db.path());
+    json.BoolField("live", db.live());
     json.Field("meta_in_force", uint64_t{db.choice().slot});
     json.Field("pages", db.page_count());
     json.BoolField("ok", count == 0);

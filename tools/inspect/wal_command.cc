@@ -3,9 +3,10 @@
 // (docs/format/wal.md).
 //
 // The log is read through wal::WalReader (pread only: no map, no lock, no
-// write). The page file FILE need not be valid: when its meta page is
-// readable, the report also says whether the log belongs to it and which
-// transactions recovery would replay.
+// write). Beside a writer (its mark held in FILE-shm) a reading that fails
+// or looks damaged is read again, and the output says the log is live. The page file FILE need not
+// be valid: when its meta page is readable, the report also says whether the log belongs to it and
+// which transactions recovery would replay.
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -17,6 +18,7 @@
 #include "inspect/inspect.h"
 #include "inspect/inspect_internal.h"
 #include "inspect/json_writer.h"
+#include "inspect/live.h"
 #include "wal/wal_format.h"
 #include "wal/wal_reader.h"
 #include "wal/wal_record.h"
@@ -200,6 +202,7 @@ class ReplayCheck {
 
 // Everything the wal command reports, computed once for both outputs.
 struct WalReport {
+  bool live = false;  // a writer holds the database (FILE-shm)
   std::string db_path;
   std::string wal_path;
   uint64_t file_size = 0;
@@ -458,6 +461,7 @@ void PrintJson(const WalReport& r, std::ostream& out) {
   json.BeginObject();
   json.Field("command", "wal");
   json.Field("file", r.db_path);
+  json.BoolField("live", r.live);
   json.Field("wal", r.wal_path);
   json.Field("file_size", r.file_size);
   json.Key("header");
@@ -577,12 +581,29 @@ void PrintJson(const WalReport& r, std::ostream& out) {
 }  // namespace
 
 int RunWal(const std::string& db_path, const Flags& flags, std::ostream& out, std::ostream& err) {
+  // Beside a writer the log grows, and is restarted (truncated to its
+  // header, or replaced) at its checkpoints: a reading that raced with that
+  // may fail (a short read) or look damaged. It is read again, while a
+  // writer holds the database or until it reads the same twice.
   WalReport report;
-  Status s = Analyse(db_path, &report);
+  Status s;
+  live::RetryBesideWriter(db_path, [&]() -> std::string {
+    report = WalReport{};
+    s = Analyse(db_path, &report);
+    if (!s.ok()) return s.IsIOError() || s.IsCorruption() || s.IsBusy() ? s.ToString() : "";
+    if (!report.failed()) return "";
+    return LogVerdict(report) + "; " + RecoveryVerdict(report) + " at offset " +
+           Num(report.stop_offset);
+  });
   if (!s.ok()) return PrintError(err, s.message());
+  report.live = live::WriterHoldsMark(db_path);
   if (flags.json) {
     PrintJson(report, out);
   } else {
+    if (report.live) {
+      out << "live: a writer has this database open; read the log up to LSN "
+          << report.last_commit_lsn << '\n';
+    }
     PrintText(report, out);
   }
   return report.failed() ? kExitCheckFailed : kExitOk;

@@ -151,7 +151,8 @@ TEST_F(InspectCommandsTest, StatsJson) {
   EXPECT_TRUE(IsValidJson(r.out, &why)) << why << "\n" << r.out;
   EXPECT_EQ(
       r.out,
-      Golden(R"({"command":"stats","file":"{DB}","page_size":4096,"page_count":9,"free_pages":0,)"
+      Golden(R"({"command":"stats","file":"{DB}","live":false,"page_size":4096,)"
+             R"("page_count":9,"free_pages":0,)"
              R"("file_bytes":{FILEBYTES},"wal_file_bytes":{WALBYTES},"checkpoint_seq":2,)"
              R"("checkpoint_lsn":1,"last_lsn":1,"log_transactions":0,"root":4,"tree_height":2,)"
              R"("internal_pages":1,"leaf_pages":3,"overflow_pages":3,"leaf_used_bytes":9600,)"
@@ -195,7 +196,8 @@ TEST_F(InspectCommandsTest, FreelistAfterDeletesJson) {
   EXPECT_EQ(r.code, 0) << r.err;
   std::string why;
   EXPECT_TRUE(IsValidJson(r.out, &why)) << why << "\n" << r.out;
-  EXPECT_EQ(r.out, Golden(R"({"command":"freelist","file":"{DB}","head":7,"count":4,"chain":[)"
+  EXPECT_EQ(r.out, Golden(R"({"command":"freelist","file":"{DB}","live":false,)"
+                          R"("head":7,"count":4,"chain":[)"
                           R"({"page":7,"next":6,"lsn":2,"source":"file"},)"
                           R"({"page":6,"next":5,"lsn":2,"source":"file"},)"
                           R"({"page":5,"next":3,"lsn":2,"source":"file"},)"
@@ -246,7 +248,8 @@ TEST_F(InspectCommandsTest, VerifyCleanTree) {
   EXPECT_EQ(r.out, "verified 9 pages: OK\n");
   r = Inspect({db_, "verify", "--json"});
   EXPECT_EQ(r.code, 0);
-  EXPECT_EQ(r.out, Golden(R"({"command":"verify","file":"{DB}","meta_in_force":0,"pages":9,)"
+  EXPECT_EQ(r.out, Golden(R"({"command":"verify","file":"{DB}","live":false,)"
+                          R"("meta_in_force":0,"pages":9,)"
                           R"("ok":true,"problems":[],"summary":"verified 9 pages: OK"})"
                           "\n"));
 }
