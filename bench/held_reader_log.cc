@@ -239,7 +239,7 @@ class Writer {
     Row r{};
     r.t = Now();
     r.phase = phase;
-    struct stat st{};
+    struct stat st {};
     if (stat((path_ + "-wal").c_str(), &st) == 0) {
       r.st_size = static_cast<uint64_t>(st.st_size);
       r.st_alloc = static_cast<uint64_t>(st.st_blocks) * 512;
@@ -317,12 +317,12 @@ void Summary(const std::vector<Row>& rows, const char* phase) {
   const uint64_t commits = last->commits - first->commits;
   const uint64_t appended = last->wal_bytes_appended - first->wal_bytes_appended;
   std::printf(
-      "%-7s %5.1f s  %8" PRIu64 " commits (%.0f/s)  appended %.1f B/commit  log growth "
+      "%-7s %5.1f s  %8" PRIu64
+      " commits (%.0f/s)  appended %.1f B/commit  log growth "
       "%.1f B/commit, %.0f B/s (over %.1f s without checkpoint or carry)  log_bytes %" PRIu64
       " -> %" PRIu64 " (max %" PRIu64 ")  st_size %" PRIu64 " -> %" PRIu64 " (max %" PRIu64
       ")  checkpoints +%" PRIu64 "  limited +%" PRIu64 "  carried pages +%" PRIu64 "\n",
-      phase, secs, commits, commits / secs,
-      commits ? static_cast<double>(appended) / commits : 0.0,
+      phase, secs, commits, commits / secs, commits ? static_cast<double>(appended) / commits : 0.0,
       grow_commits ? static_cast<double>(growth) / grow_commits : 0.0,
       grow_secs > 0 ? static_cast<double>(growth) / grow_secs : 0.0, grow_secs, first->log_bytes,
       last->log_bytes, max_log, first->st_size, last->st_size, max_size,
@@ -351,11 +351,11 @@ int main(int argc, char** argv) {
   close(p2c[0]);
   close(c2p[1]);
 
-  std::printf("# held_reader_log: keys %" PRIu64 ", workload %s, durability %s, "
+  std::printf("# held_reader_log: keys %" PRIu64
+              ", workload %s, durability %s, "
               "wal_checkpoint_bytes %" PRIu64 ", before %.0f s, hold %.0f s, after %.0f s, db %s\n",
               args.keys, args.append ? "append" : "update", args.durability_name.c_str(),
-              args.checkpoint_bytes, args.before,
-              args.hold, args.after, path.c_str());
+              args.checkpoint_bytes, args.before, args.hold, args.after, path.c_str());
   std::printf("# %5s  %-7s %12s %12s %12s %9s %6s %7s %8s %9s\n", "t_s", "phase", "wal_st_size",
               "wal_alloc", "log_bytes", "commits", "ckpts", "limited", "carried", "versions");
   Writer w(args, path);
@@ -373,12 +373,13 @@ int main(int argc, char** argv) {
   for (const char* phase : {"before", "held", "after"}) Summary(w.rows(), phase);
   if (!args.csv.empty()) {
     if (FILE* f = std::fopen(args.csv.c_str(), "w")) {
-      std::fprintf(f, "t_s,phase,wal_st_size,wal_alloc,log_bytes,commits,wal_bytes_appended,"
-                      "checkpoints,limited,carried_pages,versions\n");
+      std::fprintf(f,
+                   "t_s,phase,wal_st_size,wal_alloc,log_bytes,commits,wal_bytes_appended,"
+                   "checkpoints,limited,carried_pages,versions\n");
       for (const Row& r : w.rows()) {
         std::fprintf(f,
-                     "%.3f,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                     ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+                     "%.3f,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                     ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
                      r.t, r.phase, r.st_size, r.st_alloc, r.log_bytes, r.commits,
                      r.wal_bytes_appended, r.checkpoints, r.limited, r.carried_pages, r.versions);
       }
