@@ -275,8 +275,8 @@ void GetLoop(benchmark::State& state, Config config) {
   std::string value;
   auto get = [&](uint64_t i) -> bool {
     EncodeBE(i, k);
-    Status s = kOneOp ? db->Get(std::string_view(k, 8), &value)
-                      : txn->Get(std::string_view(k, 8), &value);
+    Status s =
+        kOneOp ? db->Get(std::string_view(k, 8), &value) : txn->Get(std::string_view(k, 8), &value);
     if (!s.ok() || value.size() != 8) {
       err = "Get of key " + std::to_string(i) + ": " + s.ToString();
       return false;
