@@ -90,6 +90,19 @@ Status Pager::Recover() {
   auto retry = [&](const Status& s) {
     return Status::Busy("log " + wal_path_ + " changed while it was read (" + s.message() + ")");
   };
+  // An I/O error of a follower is a race, not a failure, when the log
+  // changed size under the reading (a clean close truncates it, a
+  // checkpoint restarts it) or a writer holds the database now (it may
+  // have come after `live` was decided): OpenFollower reads again.
+  auto io_error = [&](File* log, uint64_t size_seen, const Status& s) {
+    if (!read_only() || table_ == nullptr) return s;
+    auto now = log->Size();
+    if (live || table_->WriterAlive() || !now.ok() || *now != size_seen) {
+      saw_live_writer_ = saw_live_writer_ || table_->WriterAlive();
+      return retry(s);
+    }
+    return s;
+  };
 
   // Reads the log into `pages` and committed_; a Corruption verdict leaves
   // every file untouched.
@@ -107,7 +120,8 @@ Status Pager::Recover() {
     wal::WalReader& reader = *owned_reader;
     Status opened = reader.Open();
     if (opened.IsCorruption() && live) return retry(opened);
-    if (opened.IsNotSupported() || opened.IsIOError()) return opened;
+    if (opened.IsIOError()) return io_error(log, reader.file_size(), opened);
+    if (opened.IsNotSupported()) return opened;
     if (opened.IsCorruption()) {
       // H2-H7 failed. A crash during the log's restart can tear its header,
       // but then every record behind it is already in the page file: a
@@ -231,7 +245,9 @@ Status Pager::Recover() {
       }
       txn.clear();
     }
-    if (reader.stop_reason() == wal::StopReason::kIOError) return reader.status();
+    if (reader.stop_reason() == wal::StopReason::kIOError) {
+      return io_error(log, reader.file_size(), reader.status());
+    }
     *stop_offset = reader.stop_offset();
     recovery_.bytes_discarded = reader.valid_end_offset() - reader.committed_end_offset();
     recovery_.stop = reader.stop_detail();

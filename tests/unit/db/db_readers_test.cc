@@ -7,13 +7,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "db/db_impl.h"
 #include "db_test_util.h"
 #include "sombra/db.h"
+#include "testutil/env_wrapper.h"
+#include "wal/wal_format.h"
 
 namespace sombra::dbtest {
 namespace {
@@ -116,7 +121,9 @@ TEST_F(DbReadersTest, EveryBeginReadSeesEveryReturnedCommit) {
   for (int i = 1; i <= 600; ++i) {
     // Large values: the log passes its threshold every few commits.
     ASSERT_TRUE(writer->Put(Key(i), std::string(2000, static_cast<char>('a' + i % 26))).ok());
-    if (i == 100) ASSERT_TRUE(reader->BeginRead(&long_txn).ok());
+    if (i == 100) {
+      ASSERT_TRUE(reader->BeginRead(&long_txn).ok());
+    }
     if (i == 300) long_txn.reset();
     std::unique_ptr<ReadTxn> txn;
     ASSERT_TRUE(reader->BeginRead(&txn).ok());
@@ -320,6 +327,59 @@ TEST_F(DbReadersTest, ThreadsOfAReadOnlyHandleFollowAWriter) {
   std::string count;
   ASSERT_TRUE(last->Get("count", &count).ok());
   EXPECT_EQ(count, std::to_string(kCommits));
+}
+
+// Runs `hook` once, before the first read of a log past its header.
+class HookedLogEnv final : public test::EnvWrapper {
+ public:
+  std::function<void()> hook;
+
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+    SOMBRA_ASSIGN_OR_RETURN(auto file, base()->OpenFile(path, mode));
+    if (!path.ends_with("-wal")) return file;
+    return std::unique_ptr<File>(new HookedFile(std::move(file), this));
+  }
+
+ private:
+  class HookedFile final : public test::FileWrapper {
+   public:
+    HookedFile(std::unique_ptr<File> f, HookedLogEnv* env) : FileWrapper(std::move(f)), env_(env) {}
+    Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* got) override {
+      if (offset >= wal::kWalHeaderSize && env_->hook) std::exchange(env_->hook, nullptr)();
+      return FileWrapper::ReadAt(offset, n, dst, got);
+    }
+
+   private:
+    HookedLogEnv* env_;
+  };
+};
+
+// The writer closes cleanly while a read-only open reads the log: the
+// close truncates the log (restarted by a checkpoint, its old bytes still
+// there, nothing in it the page file lacks, so no reader's slot keeps it)
+// to its header under the reading, whose next read comes up short.
+// The open reads again and sees the closed database, never an I/O error.
+TEST_F(DbReadersTest, LogTruncatedUnderAReadOnlyOpenIsReadAgain) {
+  auto writer = OpenOrDie(WriterOptions(), path_);
+  PutAll(writer.get(), 300, 'a');
+  ASSERT_TRUE(writer->Checkpoint().ok());  // restarts the log, its old bytes stay
+  ASSERT_GT(FileSize(path_ + "-wal"), wal::kWalHeaderSize);
+
+  HookedLogEnv env;
+  bool closed = false;
+  env.hook = [&] {
+    writer.reset();
+    closed = true;
+  };
+  Options o;
+  o.read_only = true;
+  std::unique_ptr<DB> reader;
+  Status s = db::OpenWithEnv(&env, o, path_, &reader);
+  ASSERT_TRUE(closed);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::unique_ptr<ReadTxn> r;
+  ASSERT_TRUE(reader->BeginRead(&r).ok());
+  ExpectAll(r.get(), 300, 'a');
 }
 
 }  // namespace
