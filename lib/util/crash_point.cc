@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace sombra {
 namespace {
@@ -27,6 +28,14 @@ Armed& Point() {
 }
 
 }  // namespace
+
+void ArmCrashPoint(const char* name, long after) {
+  static std::string armed_name;  // outlives every reader of a.name
+  Armed& a = Point();
+  armed_name = name;
+  a.name = armed_name.c_str();
+  a.remaining = after;
+}
 
 void CrashPoint(const char* name) {
   Armed& a = Point();

@@ -12,6 +12,12 @@ namespace sombra {
 // Dies with SIGKILL when `name` is the armed point and its count is reached.
 void CrashPoint(const char* name);
 
+// Arms `name` to fire the `after`-th time it is reached from now, replacing
+// what the environment armed; for a test child made by fork() without
+// exec(), whose environment was read before it existed. Call it before the
+// child starts threads that may reach a crash point.
+void ArmCrashPoint(const char* name, long after);
+
 // The points the library defines (TESTING.md, kill tests).
 constexpr const char* kCrashWalWrite = "wal-write";           // batch written, not synced
 constexpr const char* kCrashAfterWalSync = "after-wal-sync";  // durable, not published

@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <string>
@@ -36,6 +37,7 @@
 #include "db_test_util.h"
 #include "sombra/db.h"
 #include "testutil/seed.h"
+#include "util/crash_point.h"
 
 namespace sombra::dbtest {
 namespace {
@@ -743,8 +745,13 @@ TEST_F(ReaderProcessTest, KilledReaderSlotIsReclaimed) {
 }
 
 // ---------------------------------------------------------------------------
-// 4. The writer process is killed at a random point, five times, while
-// reader processes hold a snapshot and follow the log.
+// 4. The writer process dies at each of the kill test's crash points
+// (util/crash_point.h), armed for a random occurrence, while reader
+// processes follow the log: a log write not yet synced, a commit synced
+// but not published, a compaction synced beside the log (readers hold a
+// snapshot, so checkpoints are put off and the log compacted), and a
+// checkpoint before and after its meta page (readers take only short
+// snapshots, so checkpoints go through).
 
 constexpr int kBaseKeys = 300;
 
@@ -760,12 +767,25 @@ std::string TxnKey(long long i) {
   std::snprintf(buf, sizeof(buf), "w%07lld", i);
   return buf;
 }
+// Short: the log of such transactions outgrows twice the pages they
+// change, so a held snapshot makes the writer compact the log.
 std::string TxnValue(long long i) {
-  return "txn-" + std::to_string(i) + std::string(static_cast<size_t>(100 + (i * 37) % 400), 'x');
+  return "txn-" + std::to_string(i) + std::string(static_cast<size_t>((i * 37) % 16), 'x');
 }
 
 // Transaction i (from 1) writes TxnKey(i), BaseKey(i % kBaseKeys) and
 // count = i. The state after transaction c, exactly; "" or what differs.
+struct CrashRound {
+  const char* point;
+  long first, spread;  // armed for occurrence first + rng() % spread
+  bool readers_hold;   // the readers hold a snapshot during the round
+};
+constexpr CrashRound kCrashRounds[] = {
+    {kCrashWalWrite, 20, 200, true}, {kCrashAfterWalSync, 20, 200, true},
+    {kCrashBeforeCarry, 1, 3, true}, {kCrashBeforeMeta, 1, 5, false},
+    {kCrashAfterMeta, 1, 5, false},
+};
+
 std::string CheckCrashState(ReadTxn* txn, long long* count) {
   std::string v;
   Status s = txn->Get("count", &v);
@@ -789,7 +809,7 @@ std::string CheckCrashState(ReadTxn* txn, long long* count) {
 
 TEST_F(ReaderProcessTest, WriterCrashWhileReadersHoldSnapshots) {
   constexpr int kReaders = 2;
-  constexpr int kRounds = 5;
+  constexpr int kRounds = static_cast<int>(std::size(kCrashRounds));
   std::mt19937_64 rng(test::TestSeed());
   {
     auto db = OpenOrDie(FastOptions(), path_);
@@ -806,6 +826,8 @@ TEST_F(ReaderProcessTest, WriterCrashWhileReadersHoldSnapshots) {
   //   "probe"     -> "count C" (a new snapshot's count) or "fail ..."
   //   "expect C"  -> "ok" when a new snapshot is exactly the state after C
   //   "final C"   -> the same, then the reader closes and exits
+  //   "release"   -> "ok": the held snapshot is given up
+  //   "hold"      -> "ok": a new snapshot is held (and its content kept)
   std::vector<std::unique_ptr<ChildProcess>> readers;
   for (int r = 0; r < kReaders; ++r) {
     readers.push_back(std::make_unique<ChildProcess>());
@@ -854,6 +876,18 @@ TEST_F(ReaderProcessTest, WriterCrashWhileReadersHoldSnapshots) {
             long long count = -1;
             if (failure.empty()) failure = fresh(&count);
             out.WriteLine(failure.empty() ? "count " + std::to_string(count) : "fail " + failure);
+          } else if (line == "release" || line == "hold") {
+            held.reset();
+            first.clear();
+            if (line == "hold" && failure.empty()) {
+              s = db->BeginRead(&held);
+              if (!s.ok()) {
+                failure = "BeginRead: " + s.ToString();
+              } else if (!DumpTxn(held.get(), &first, &err)) {
+                failure = err;
+              }
+            }
+            out.WriteLine(failure.empty() ? "ok" : "fail " + failure);
           } else if (std::sscanf(line.c_str(), "expect %lld", &want) == 1 ||
                      std::sscanf(line.c_str(), "final %lld", &want) == 1) {
             long long count = -1;
@@ -863,8 +897,8 @@ TEST_F(ReaderProcessTest, WriterCrashWhileReadersHoldSnapshots) {
                         std::to_string(want);
             }
             KV again;
-            if (failure.empty() && !DumpTxn(held.get(), &again, &err)) failure = err;
-            if (failure.empty()) {
+            if (failure.empty() && held && !DumpTxn(held.get(), &again, &err)) failure = err;
+            if (failure.empty() && held) {
               ++rereads;
               if (std::string d = DiffKV(again, first); !d.empty()) {
                 failure = "held snapshot changed: " + d;
@@ -885,11 +919,11 @@ TEST_F(ReaderProcessTest, WriterCrashWhileReadersHoldSnapshots) {
         if (!failure.empty()) continue;
         // Between messages: the held snapshot again, and a new one.
         KV again;
-        if (!DumpTxn(held.get(), &again, &err)) {
+        if (held && !DumpTxn(held.get(), &again, &err)) {
           failure = "re-read: " + err;
           continue;
         }
-        ++rereads;
+        if (held) ++rereads;
         if (std::string d = DiffKV(again, first); !d.empty()) {
           failure = "held snapshot changed at re-read " + std::to_string(rereads) + ": " + d;
           continue;
@@ -920,10 +954,22 @@ TEST_F(ReaderProcessTest, WriterCrashWhileReadersHoldSnapshots) {
   };
 
   long long count = 0;  // the recovered state's count
+  bool holding = true;  // the readers hold a snapshot
   for (int round = 0; round < kRounds; ++round) {
-    SCOPED_TRACE("round " + std::to_string(round));
-    // The writer: durability full, a small log (checkpoints put off by the
-    // readers compact it); reports each commit once Commit returned.
+    const CrashRound plan = kCrashRounds[round];
+    const long crash_after = plan.first + static_cast<long>(rng() % plan.spread);
+    SCOPED_TRACE("round " + std::to_string(round) + ": " + plan.point + " #" +
+                 std::to_string(crash_after));
+    if (holding != plan.readers_hold) {
+      for (const std::string& answer : ask_readers(plan.readers_hold ? "hold" : "release")) {
+        ASSERT_EQ(answer, "ok");
+      }
+      holding = plan.readers_hold;
+    }
+    // The writer: durability full, a small log (checkpoints put off by
+    // readers holding a snapshot compact it), a checkpoint every 40
+    // commits; reports each commit once Commit returned; dies at its
+    // armed crash point.
     ChildProcess writer;
     ASSERT_TRUE(writer.Start([&](Channel&, Channel& out) -> int {
       Options o;
@@ -943,7 +989,8 @@ TEST_F(ReaderProcessTest, WriterCrashWhileReadersHoldSnapshots) {
       }
       const long long from = std::atoll(v.c_str());
       out.WriteLine("ready " + v);
-      for (long long i = from + 1; i <= from + 1000000; ++i) {
+      ArmCrashPoint(plan.point, crash_after);
+      for (long long i = from + 1; i <= from + 20000; ++i) {
         std::unique_ptr<WriteTxn> txn;
         s = db->BeginWrite(&txn);
         if (s.ok()) s = txn->Put(TxnKey(i), TxnValue(i));
@@ -969,30 +1016,19 @@ TEST_F(ReaderProcessTest, WriterCrashWhileReadersHoldSnapshots) {
     std::string line;
     ASSERT_TRUE(writer.from_child().ReadLine(&line, 60000)) << "the writer did not start";
     ASSERT_EQ(line, "ready " + std::to_string(count));
-    const long long kill_after = 20 + static_cast<long long>(rng() % 200);
-    const int delay_us = static_cast<int>(rng() % 3000);
+    // Every ack until the writer dies at its crash point.
     long long acked = count;
-    while (acked < count + kill_after) {
-      ASSERT_TRUE(writer.from_child().ReadLine(&line, 60000))
-          << "writer stopped after ack " << acked;
+    while (writer.from_child().ReadLine(&line, 120000)) {
       long long i = 0;
       ASSERT_EQ(std::sscanf(line.c_str(), "ack %lld", &i), 1) << line;
       ASSERT_EQ(i, acked + 1);
       acked = i;
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
-    const int status = writer.Kill();
-    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << DescribeStatus(status);
-    // The acks it sent before it died.
-    while (writer.from_child().ReadLine(&line, 10000)) {
-      long long i = 0;
-      ASSERT_EQ(std::sscanf(line.c_str(), "ack %lld", &i), 1) << line;
-      ASSERT_EQ(i, acked + 1);
-      acked = i;
-    }
-    ASSERT_TRUE(writer.from_child().eof());
-    std::printf("[ info     ] round %d: killed %d us after ack %lld; last ack %lld\n", round,
-                delay_us, count + kill_after, acked);
+    ASSERT_TRUE(writer.from_child().eof()) << "the writer hangs after ack " << acked;
+    const int status = writer.Wait(60000);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << DescribeStatus(status);
+    std::printf("[ info     ] round %d: died at %s #%ld after ack %lld\n", round, plan.point,
+                crash_after, acked);
 
     // What the readers see with the writer dead: at least every ack, at
     // most the transaction in flight besides.
