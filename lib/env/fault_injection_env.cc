@@ -9,27 +9,23 @@
 namespace sombra {
 
 // A File that records each mutation with its env before passing it on.
-class FaultFile final : public File {
+class FaultFile final : public FileWrapper {
  public:
   FaultFile(FaultInjectionEnv* env, std::unique_ptr<File> base,
             std::shared_ptr<FaultInjectionEnv::FileState> state)
-      : env_(env), base_(std::move(base)), state_(std::move(state)) {}
+      : FileWrapper(std::move(base)), env_(env), state_(std::move(state)) {}
 
-  const std::string& path() const override { return base_->path(); }
-  Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* bytes_read) override {
-    return base_->ReadAt(offset, n, dst, bytes_read);
-  }
   Status WriteAt(uint64_t offset, std::string_view data) override {
     if (int err = env_->Admit(FaultInjectionEnv::Op::kWrite)) {
       return PosixError("pwrite (injected fault) at offset " + std::to_string(offset) + " of",
                         path(), err);
     }
-    SOMBRA_RETURN_IF_ERROR(base_->WriteAt(offset, data));
+    SOMBRA_RETURN_IF_ERROR(base()->WriteAt(offset, data));
     env_->RecordWrite(state_.get(), offset, data);
     return Status::OK();
   }
   Status Append(std::string_view data) override {
-    SOMBRA_ASSIGN_OR_RETURN(uint64_t end, base_->Size());
+    SOMBRA_ASSIGN_OR_RETURN(uint64_t end, base()->Size());
     return WriteAt(end, data);
   }
   Status Sync() override {
@@ -39,7 +35,7 @@ class FaultFile final : public File {
     // Only the writes made before the real sync began become durable: a
     // concurrent writer's later writes stay pending.
     const size_t covered = env_->PendingCount(state_.get());
-    SOMBRA_RETURN_IF_ERROR(base_->Sync());
+    SOMBRA_RETURN_IF_ERROR(base()->Sync());
     env_->RecordSync(state_.get(), covered);
     return Status::OK();
   }
@@ -48,19 +44,17 @@ class FaultFile final : public File {
       return PosixError("ftruncate (injected fault) to " + std::to_string(size) + " bytes of",
                         path(), err);
     }
-    SOMBRA_RETURN_IF_ERROR(base_->Truncate(size));
+    SOMBRA_RETURN_IF_ERROR(base()->Truncate(size));
     env_->RecordTruncate(state_.get(), size);
     return Status::OK();
   }
-  Result<uint64_t> Size() override { return base_->Size(); }
 
  private:
   FaultInjectionEnv* const env_;
-  std::unique_ptr<File> base_;
   std::shared_ptr<FaultInjectionEnv::FileState> state_;
 };
 
-FaultInjectionEnv::FaultInjectionEnv(Env* base, uint64_t seed) : base_(base), rng_(seed) {}
+FaultInjectionEnv::FaultInjectionEnv(Env* base, uint64_t seed) : EnvWrapper(base), rng_(seed) {}
 FaultInjectionEnv::~FaultInjectionEnv() = default;
 
 void FaultInjectionEnv::FailNext(Op op, int err, uint64_t skip) {
@@ -147,7 +141,7 @@ std::shared_ptr<FaultInjectionEnv::FileState> FaultInjectionEnv::StateFor(const 
 }
 
 Result<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(const std::string& path, OpenMode mode) {
-  SOMBRA_ASSIGN_OR_RETURN(auto file, base_->OpenFile(path, mode));
+  SOMBRA_ASSIGN_OR_RETURN(auto file, base()->OpenFile(path, mode));
   std::shared_ptr<FileState> state;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -227,7 +221,7 @@ Status FaultInjectionEnv::Crash(CrashMode mode) {
     std::string content = Replay(*state, mode);
     state->pending.clear();
     Status s = [&]() -> Status {
-      SOMBRA_ASSIGN_OR_RETURN(auto file, base_->OpenFile(path, OpenMode::kReadWrite));
+      SOMBRA_ASSIGN_OR_RETURN(auto file, base()->OpenFile(path, OpenMode::kReadWrite));
       SOMBRA_RETURN_IF_ERROR(file->Truncate(content.size()));
       SOMBRA_RETURN_IF_ERROR(file->WriteAt(0, content));
       return file->Sync();
@@ -244,14 +238,14 @@ void FaultInjectionEnv::MarkAllSynced() {
 }
 
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
-  SOMBRA_RETURN_IF_ERROR(base_->RemoveFile(path));
+  SOMBRA_RETURN_IF_ERROR(base()->RemoveFile(path));
   std::lock_guard<std::mutex> lock(mu_);
   files_.erase(path);
   return Status::OK();
 }
 
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
-  SOMBRA_RETURN_IF_ERROR(base_->RenameFile(from, to));
+  SOMBRA_RETURN_IF_ERROR(base()->RenameFile(from, to));
   if (from == to) return Status::OK();
   std::lock_guard<std::mutex> lock(mu_);
   auto it = files_.find(from);
@@ -266,7 +260,7 @@ Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string&
 
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   if (int err = Admit(Op::kSync)) return PosixError("fsync directory (injected fault)", dir, err);
-  return base_->SyncDir(dir);
+  return base()->SyncDir(dir);
 }
 
 }  // namespace sombra

@@ -35,10 +35,11 @@
 #include <vector>
 
 #include "env/env.h"
+#include "env/env_wrapper.h"
 
 namespace sombra {
 
-class FaultInjectionEnv final : public Env {
+class FaultInjectionEnv final : public EnvWrapper {
  public:
   enum class Op { kWrite, kSync, kTruncate };
   enum class CrashMode { kDropUnsynced, kTornSectors };
@@ -68,22 +69,9 @@ class FaultInjectionEnv final : public Env {
 
   // --- Env ---
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override;
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  bool IsDirectory(const std::string& path) override { return base_->IsDirectory(path); }
-  Result<uint64_t> GetFileSize(const std::string& path) override {
-    return base_->GetFileSize(path);
-  }
   Status RemoveFile(const std::string& path) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
-  Result<std::shared_ptr<const MappedRegion>> MapReadOnly(const std::string& path,
-                                                          uint64_t size) override {
-    return base_->MapReadOnly(path, size);
-  }
-  using Env::LockDatabase;  // the waiting overload
-  Result<std::unique_ptr<FileLock>> LockDatabase(const std::string& db_path) override {
-    return base_->LockDatabase(db_path);
-  }
 
  private:
   friend class FaultFile;
@@ -111,7 +99,6 @@ class FaultInjectionEnv final : public Env {
   void ApplyPendingLocked(FileState* state, size_t count);
   std::string Replay(const FileState& state, CrashMode mode);
 
-  Env* const base_;
   mutable std::mutex mu_;
   std::mt19937_64 rng_;
   // By current name; open files hold their state, so renames follow them.

@@ -16,8 +16,8 @@
 
 #include "db/db_impl.h"
 #include "db_test_util.h"
+#include "env/env_wrapper.h"
 #include "sombra/db.h"
-#include "testutil/env_wrapper.h"
 #include "wal/wal_format.h"
 
 namespace sombra::dbtest {
@@ -330,7 +330,7 @@ TEST_F(DbReadersTest, ThreadsOfAReadOnlyHandleFollowAWriter) {
 }
 
 // Runs `hook` once, before the first read of a log past its header.
-class HookedLogEnv final : public test::EnvWrapper {
+class HookedLogEnv final : public EnvWrapper {
  public:
   std::function<void()> hook;
 
@@ -341,7 +341,7 @@ class HookedLogEnv final : public test::EnvWrapper {
   }
 
  private:
-  class HookedFile final : public test::FileWrapper {
+  class HookedFile final : public FileWrapper {
    public:
     HookedFile(std::unique_ptr<File> f, HookedLogEnv* env) : FileWrapper(std::move(f)), env_(env) {}
     Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* got) override {

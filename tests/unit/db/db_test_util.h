@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sombra/db.h"
+#include "testutil/patch_file.h"
 #include "testutil/temp_dir.h"
 #include "wal/wal_format.h"
 
@@ -166,13 +167,7 @@ inline uint64_t FileSize(const std::string& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
-inline void PatchFile(const std::string& path, uint64_t offset, const std::string& bytes) {
-  FILE* f = std::fopen(path.c_str(), "r+b");
-  ASSERT_NE(f, nullptr) << path;
-  ASSERT_EQ(std::fseek(f, static_cast<long>(offset), SEEK_SET), 0);
-  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-  std::fclose(f);
-}
+using ::sombra::test::PatchFile;
 
 inline void FlipByte(const std::string& path, uint64_t offset, uint8_t mask = 0x5a) {
   std::string all = sombra::test::ReadFileOrDie(path);

@@ -10,6 +10,7 @@
 #include "pager/pager.h"
 #include "pager/pager_txn.h"
 #include "pager/snapshot.h"
+#include "testutil/patch_file.h"
 #include "util/coding.h"
 
 namespace sombra::pager::test {
@@ -66,14 +67,7 @@ inline Status PatchPage(Pager* pager, uint32_t page_no, uint32_t offset, uint32_
   return (*txn)->Commit();
 }
 
-// Overwrites `n` bytes at `offset` of the file at `path`.
-inline void PatchFile(const std::string& path, uint64_t offset, const std::string& bytes) {
-  FILE* f = std::fopen(path.c_str(), "r+b");
-  ASSERT_NE(f, nullptr);
-  ASSERT_EQ(std::fseek(f, static_cast<long>(offset), SEEK_SET), 0);
-  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-  std::fclose(f);
-}
+using ::sombra::test::PatchFile;
 
 inline std::string ReadAt(const std::string& path, uint64_t offset, size_t n) {
   std::string out(n, '\0');

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "env/env.h"
+#include "env/env_wrapper.h"
+#include "testutil/patch_file.h"
 #include "testutil/seed.h"
 #include "testutil/temp_dir.h"
 #include "util/coding.h"
@@ -190,70 +192,33 @@ inline Scan ScanBytes(std::string bytes) {
   return ScanFile(&file);
 }
 
-// Overwrites bytes at `offset` of the file at `path`.
-inline void PatchFile(const std::string& path, uint64_t offset, const std::string& bytes) {
-  FILE* f = std::fopen(path.c_str(), "r+b");
-  ASSERT_NE(f, nullptr);
-  ASSERT_EQ(std::fseek(f, static_cast<long>(offset), SEEK_SET), 0);
-  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-  std::fclose(f);
-}
+using ::sombra::test::PatchFile;
 
 // An Env whose files take `delay` in every Sync, so that concurrent
 // committers pile up behind a group fdatasync.
-class SlowSyncEnv final : public Env {
+class SlowSyncEnv final : public EnvWrapper {
  public:
-  SlowSyncEnv(Env* base, std::chrono::microseconds delay) : base_(base), delay_(delay) {}
+  SlowSyncEnv(Env* base, std::chrono::microseconds delay) : EnvWrapper(base), delay_(delay) {}
 
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
-    auto file = base_->OpenFile(path, mode);
-    if (!file.ok()) return file.status();
-    return std::unique_ptr<File>(new SlowFile(std::move(file).value(), delay_));
-  }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  bool IsDirectory(const std::string& path) override { return base_->IsDirectory(path); }
-  Result<uint64_t> GetFileSize(const std::string& path) override {
-    return base_->GetFileSize(path);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  Result<std::shared_ptr<const MappedRegion>> MapReadOnly(const std::string& path,
-                                                          uint64_t size) override {
-    return base_->MapReadOnly(path, size);
-  }
-  Result<std::unique_ptr<FileLock>> LockDatabase(const std::string& db_path) override {
-    return base_->LockDatabase(db_path);
+    SOMBRA_ASSIGN_OR_RETURN(auto file, base()->OpenFile(path, mode));
+    return std::unique_ptr<File>(new SlowFile(std::move(file), delay_));
   }
 
  private:
-  class SlowFile final : public File {
+  class SlowFile final : public FileWrapper {
    public:
     SlowFile(std::unique_ptr<File> base, std::chrono::microseconds delay)
-        : base_(std::move(base)), delay_(delay) {}
-    const std::string& path() const override { return base_->path(); }
-    Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* bytes_read) override {
-      return base_->ReadAt(offset, n, dst, bytes_read);
-    }
-    Status WriteAt(uint64_t offset, std::string_view data) override {
-      return base_->WriteAt(offset, data);
-    }
-    Status Append(std::string_view data) override { return base_->Append(data); }
+        : FileWrapper(std::move(base)), delay_(delay) {}
     Status Sync() override {
       std::this_thread::sleep_for(delay_);
-      return base_->Sync();
+      return FileWrapper::Sync();
     }
-    Status Truncate(uint64_t size) override { return base_->Truncate(size); }
-    Result<uint64_t> Size() override { return base_->Size(); }
 
    private:
-    std::unique_ptr<File> base_;
     std::chrono::microseconds delay_;
   };
 
-  Env* const base_;
   const std::chrono::microseconds delay_;
 };
 

@@ -1,6 +1,7 @@
-// testutil/env_wrapper.h: an Env and a File that forward every call to
-// another one, for tests that change one or two calls (as LevelDB's
-// EnvWrapper). Override what the test needs; the rest passes through.
+// env/env_wrapper.h: an Env and a File that forward every call to another
+// one (as LevelDB's EnvWrapper), for an Env that changes one or two calls:
+// the fault-injection Env and test Envs. Override what is changed; the
+// rest passes through.
 #pragma once
 
 #include <memory>
@@ -9,7 +10,7 @@
 
 #include "env/env.h"
 
-namespace sombra::test {
+namespace sombra {
 
 class FileWrapper : public File {
  public:
@@ -36,6 +37,7 @@ class FileWrapper : public File {
 class EnvWrapper : public Env {
  public:
   explicit EnvWrapper(Env* base = Env::Default()) : base_(base) {}
+  using Env::LockDatabase;  // the waiting overload
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     return base_->OpenFile(path, mode);
   }
@@ -64,4 +66,4 @@ class EnvWrapper : public Env {
   Env* const base_;
 };
 
-}  // namespace sombra::test
+}  // namespace sombra
