@@ -8,7 +8,7 @@
 # SOMBRA_BENCH=PATH picks another compare-bench binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BENCH=${SOMBRA_BENCH:-build/release/tools/bench/compare-bench}
+BENCH=${SOMBRA_BENCH:-build/release/tools/compare_bench/compare-bench}
 OUT=${1:-/tmp/sombra-bench-full}
 mkdir -p "$OUT"
 run() {

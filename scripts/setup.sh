@@ -72,7 +72,7 @@ case "$MODE" in
     DIR=${SOMBRA_DEMO_DIR:-/tmp/sombra-demo}
     rm -rf "$DIR"
     say "compare-bench: Sombra against every installed peer (databases in $DIR)"
-    build/release/tools/bench/compare-bench --mode all --docs 300000 --commit-docs 300 \
+    build/release/tools/compare_bench/compare-bench --mode all --docs 300000 --commit-docs 300 \
       --repeat 1 --dir "$DIR" --keep
     DB=$DIR/sombra-inserts-random/db.sombra
     say "sombra-inspect $DB tree (the B+tree after 300,000 random inserts)"

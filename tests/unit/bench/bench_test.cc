@@ -1,4 +1,4 @@
-// Tests of compare-bench's library (tools/bench): keys order like integers,
+// Tests of compare-bench's library (tools/compare_bench): keys order like integers,
 // values are reproducible, the report formats hold, and every engine
 // compiled in runs every mode and passes its own verification.
 #include <cstdio>
@@ -6,9 +6,9 @@
 #include <sstream>
 #include <string>
 
-#include "bench/bench_engine.h"
-#include "bench/report.h"
-#include "bench/workloads.h"
+#include "compare_bench/bench_engine.h"
+#include "compare_bench/report.h"
+#include "compare_bench/workloads.h"
 #include "gtest/gtest.h"
 #include "testutil/temp_dir.h"
 

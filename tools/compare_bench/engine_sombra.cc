@@ -1,4 +1,4 @@
-// bench/engine_sombra.cc: Sombra through its public API (sombra/db.h).
+// compare_bench/engine_sombra.cc: Sombra through its public API (sombra/db.h).
 //
 // Batches are WriteTxns; PutSingle is DB::Put, so concurrent threads meet
 // in group commit; reads use one ReadTxn per thread while pinned.
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/bench_engine.h"
+#include "compare_bench/bench_engine.h"
 #include "sombra/db.h"
 #include "util/metrics.h"
 

@@ -1,4 +1,4 @@
-// bench/bench_engine.h: the one interface compare-bench drives every engine
+// compare_bench/bench_engine.h: the one interface compare-bench drives every engine
 // through (Sombra and the peers: SQLite, LMDB, RocksDB, LevelDB).
 //
 // Each engine lives in its own engine_<name>.cc and is compiled only when its
@@ -29,7 +29,7 @@
 namespace sombra::bench {
 
 struct EngineOptions {
-  // Applied to every engine the same way (see README in tools/bench):
+  // Applied to every engine the same way (see README in tools/compare_bench):
   //   kFull:   sync the log on every commit.
   //   kNormal: SQLite synchronous=NORMAL, LMDB MDB_NOMETASYNC, RocksDB and
   //            LevelDB sync=false, Sombra Durability::kNormal.

@@ -1,4 +1,4 @@
-// bench/engine_sqlite.cc: SQLite as an ordered key-value store.
+// compare_bench/engine_sqlite.cc: SQLite as an ordered key-value store.
 //
 // Configuration: WAL mode, page_size 4096, one table
 //   CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/bench_engine.h"
+#include "compare_bench/bench_engine.h"
 
 namespace sombra::bench {
 namespace {

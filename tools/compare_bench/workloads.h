@@ -1,4 +1,4 @@
-// bench/workloads.h: the compare-bench modes, run once against one engine.
+// compare_bench/workloads.h: the compare-bench modes, run once against one engine.
 //
 // Every run starts from an empty directory. Modes that need data (reads-only,
 // scan, mixed) load `docs` sequential keys in batches of `commit_every`,
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/bench_engine.h"
+#include "compare_bench/bench_engine.h"
 #include "sombra/status.h"
 
 namespace sombra::bench {

@@ -1,5 +1,5 @@
-// bench/bench_sys.cc: see bench_sys.h.
-#include "bench/bench_sys.h"
+// compare_bench/bench_sys.cc: see bench_sys.h.
+#include "compare_bench/bench_sys.h"
 
 #include <fcntl.h>
 #include <unistd.h>

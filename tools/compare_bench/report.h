@@ -1,4 +1,4 @@
-// bench/report.h: compare-bench output: the table, the commit-every floor
+// compare_bench/report.h: compare-bench output: the table, the commit-every floor
 // block, and the same numbers as JSON or CSV for scripts.
 //
 // The table keeps the original columns (DATABASE MODE DOCS TIME OPS/SEC

@@ -1,5 +1,5 @@
-// bench/workloads.cc: see workloads.h.
-#include "bench/workloads.h"
+// compare_bench/workloads.cc: see workloads.h.
+#include "compare_bench/workloads.h"
 
 #include <algorithm>
 #include <atomic>
@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "bench/bench_sys.h"
+#include "compare_bench/bench_sys.h"
 
 namespace sombra::bench {
 namespace {

@@ -1,8 +1,8 @@
-// bench/engine_registry.cc: which engines were compiled in.
+// compare_bench/engine_registry.cc: which engines were compiled in.
 #include <string>
 #include <vector>
 
-#include "bench/bench_engine.h"
+#include "compare_bench/bench_engine.h"
 
 namespace sombra::bench {
 

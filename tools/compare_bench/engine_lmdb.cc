@@ -1,4 +1,4 @@
-// bench/engine_lmdb.cc: LMDB, one environment (data.mdb + lock.mdb) per run.
+// compare_bench/engine_lmdb.cc: LMDB, one environment (data.mdb + lock.mdb) per run.
 //
 // Configuration: MDB_NOTLS (read transactions are per bench thread, not per
 // OS thread); --durability full / normal / off -> default (sync every
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/bench_engine.h"
+#include "compare_bench/bench_engine.h"
 
 namespace sombra::bench {
 namespace {

@@ -1,5 +1,5 @@
 // compare-bench: Sombra side by side with SQLite, LMDB, RocksDB and LevelDB
-// in one process (docs: /work/shared/design/BENCH.md, tools/bench/README.md).
+// in one process (docs: /work/shared/design/BENCH.md, tools/compare_bench/README.md).
 //
 //   compare-bench --mode all --docs 1000000 --engines sombra,sqlite,lmdb --json out.json
 //   SOMBRA_PROFILE=1 compare-bench --mode inserts-only --docs 10000 --commit-every 10000
@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "bench/bench_engine.h"
-#include "bench/bench_sys.h"
-#include "bench/report.h"
-#include "bench/workloads.h"
+#include "compare_bench/bench_engine.h"
+#include "compare_bench/bench_sys.h"
+#include "compare_bench/report.h"
+#include "compare_bench/workloads.h"
 #include "util/metrics.h"
 
 namespace sb = sombra::bench;

@@ -1,4 +1,4 @@
-// bench/bench_sys.h: the machine-facing helpers of compare-bench: directory
+// compare_bench/bench_sys.h: the machine-facing helpers of compare-bench: directory
 // sizes, peak memory, and the fdatasync floor.
 //
 // Thread safety: none needed; called from the driver thread.

@@ -1,5 +1,5 @@
-// bench/report.cc: see report.h.
-#include "bench/report.h"
+// compare_bench/report.cc: see report.h.
+#include "compare_bench/report.h"
 
 #include <cstdio>
 #include <string>
