@@ -57,7 +57,13 @@ struct Options {
   // Default: true.
   bool verify_checksums = true;
 
-  // Memory for page versions; 0 chooses a default. Default: 0.
+  // Deprecated (CHANGELOG.md): never read, and never was. Page
+  // versions live in memory until the checkpoint that writes them, which
+  // `wal_checkpoint_bytes` bounds; the page file is read through the OS
+  // page cache, which Sombra does not size. Kept so that code setting it
+  // still compiles; it will be removed in a later release. (Not marked
+  // [[deprecated]]: GCC 12 then warns in every default-constructed Options,
+  // not only where the field is set.)
   size_t cache_bytes = 0;
 
   // How long a writable open waits for the writer lock (`PATH-lock`) held by
