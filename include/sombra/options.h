@@ -57,7 +57,7 @@ struct Options {
   // Default: true.
   bool verify_checksums = true;
 
-  // Deprecated (CHANGELOG.md): never read, and never was. Page
+  // Deprecated (README.md, "Changelog"): never read, and never was. Page
   // versions live in memory until the checkpoint that writes them, which
   // `wal_checkpoint_bytes` bounds; the page file is read through the OS
   // page cache, which Sombra does not size. Kept so that code setting it
