@@ -14,8 +14,10 @@ enum class Durability {
   // fdatasync before Commit returns: a committed transaction survives a
   // power loss.
   kFull,
-  // fdatasync at checkpoints and at most every few milliseconds: a crash may
-  // lose the last commits, never consistency.
+  // fdatasync by a commit that comes 50 ms or more after the previous sync,
+  // by each checkpoint and at close; no timer, so the commits before a
+  // pause stay unsynced until one of those. A crash may lose the last
+  // commits, never consistency (a prefix of the commits survives).
   kNormal,
   // Never fdatasync: for tests and bulk loads that can be redone.
   kOff,

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -542,6 +543,36 @@ TEST_F(DbTxnTest, CommittedTransactionsAreSeenWholeOrNotAtAll) {
   writer.join();
   EXPECT_FALSE(failed);
   EXPECT_EQ(DumpDb(db_.get()).size(), size_t{kTxns} * 50);
+}
+
+// Durability normal (options.h): the log is synced by a commit that comes
+// 50 ms or more after the previous sync, never by a timer. The bounds use
+// the time the commits took, so a slow machine cannot fail them.
+TEST(DurabilityNormalTest, ACommitSyncsOnlyWhenTheIntervalHasPassed) {
+  sombra::test::TempDir dir;
+  Options o;
+  o.durability = Durability::kNormal;
+  auto db = OpenOrDie(o, dir.File("db"));
+  ASSERT_NE(db, nullptr);
+  auto syncs = [&] { return db->GetStats().all.at("wal_commit_fsyncs"); };
+  using Clock = std::chrono::steady_clock;
+
+  const uint64_t before = syncs();
+  const auto t0 = Clock::now();
+  constexpr int kCommits = 40;
+  for (int i = 0; i < kCommits; ++i) ASSERT_TRUE(db->Put("k" + std::to_string(i), "v").ok());
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  // One sync at most per 50 ms that passed, plus the first commit's.
+  EXPECT_LE(syncs() - before, static_cast<uint64_t>(1 + ms / 50)) << ms << " ms";
+  EXPECT_LT(syncs() - before, static_cast<uint64_t>(kCommits)) << ms << " ms";
+
+  // Silence syncs nothing (no timer)...
+  const uint64_t quiet = syncs();
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_EQ(syncs(), quiet);
+  // ...the next commit, 50 ms or more after the last sync, syncs.
+  ASSERT_TRUE(db->Put("after", "pause").ok());
+  EXPECT_EQ(syncs(), quiet + 1);
 }
 
 }  // namespace
