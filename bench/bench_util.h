@@ -26,7 +26,7 @@ constexpr uint32_t kPageSize = 4096;
 constexpr uint32_t kPageNo = 7;
 constexpr uint64_t kPageLsn = 1;
 
-// Key and value shapes (BENCH.md):
+// Key and value shapes (docs/benchmarks.md):
 //  kSeq8x8   8-byte big-endian integers 0, 1, 2, ... and 8-byte values, as
 //            compare-bench writes them; every key head (first 4 bytes) is 0.
 //  kRand8x8  8-byte big-endian random integers, 8-byte values; distinct heads.

@@ -1,4 +1,4 @@
-// sombra/stats.h: what DB::GetStats returns (ARCHITECTURE.md section 9).
+// sombra/stats.h: what DB::GetStats returns (docs/architecture.md, "Telemetry").
 //
 // Counters are cumulative since DB::Open, cheap and always on. The timer
 // averages (insert_avg_us, search_avg_us, commit_avg_ms) are measured only

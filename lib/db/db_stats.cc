@@ -1,4 +1,4 @@
-// db/db_stats.cc: DB::GetStats (ARCHITECTURE.md section 9).
+// db/db_stats.cc: DB::GetStats (docs/architecture.md, "Telemetry").
 #include <string>
 
 #include "db/db_impl.h"

@@ -1,5 +1,5 @@
 // env/fault_injection_env.h: an Env for tests that simulates crashes and
-// failing syscalls (TESTING.md section 3; the idea of LevelDB's
+// failing syscalls (docs/testing.md, "Fault injection"; the idea of LevelDB's
 // fault_injection_test and SQLite's crash VFS).
 //
 // It wraps a real Env and passes every call through, remembering for each

@@ -18,7 +18,7 @@ void CrashPoint(const char* name);
 // child starts threads that may reach a crash point.
 void ArmCrashPoint(const char* name, long after);
 
-// The points the library defines (TESTING.md, kill tests).
+// The points the library defines (docs/testing.md, "Kill tests").
 constexpr const char* kCrashWalWrite = "wal-write";           // batch written, not synced
 constexpr const char* kCrashAfterWalSync = "after-wal-sync";  // durable, not published
 constexpr const char* kCrashBeforeMeta = "checkpoint-before-meta";

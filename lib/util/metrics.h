@@ -1,4 +1,4 @@
-// util/metrics.h: counters and timers for telemetry (ARCHITECTURE.md 9).
+// util/metrics.h: counters and timers for telemetry (docs/architecture.md, "Telemetry").
 //
 // Counters are relaxed atomics and always on: an increment is one
 // uncontended atomic add. Timers measure only when profiling is enabled

@@ -1,5 +1,5 @@
 // wal/wal_writer.h: WalWriter, the append side of the write-ahead log, with
-// group commit (ARCHITECTURE.md section 6, docs/format/wal.md).
+// group commit (docs/architecture.md, "Commit, checkpoint and recovery"; docs/format/wal.md).
 //
 // A commit appends its batch (BatchBuilder::data()) with one pwrite at the
 // tail, releases the writer lock, then waits in SyncTo for durability. The

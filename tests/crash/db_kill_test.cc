@@ -1,4 +1,4 @@
-// Kill tests through the public API [crash] (TESTING.md, section 4).
+// Kill tests through the public API [crash] (docs/testing.md, "Kill tests").
 //
 //   db_kill_test [gtest flags] [--soak=SECONDS]
 //

@@ -1,4 +1,4 @@
-// Kill tests (TESTING.md, section 4): a child process runs transactions
+// Kill tests (docs/testing.md, "Kill tests"): a child process runs transactions
 // through the pager (Workload) or the public API (KillSubject) and
 // reports each acknowledged commit through a pipe; the parent SIGKILLs it
 // (or the child dies at an armed crash point), reopens the database and

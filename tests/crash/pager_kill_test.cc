@@ -1,4 +1,4 @@
-// Kill tests through the pager [crash] (TESTING.md, section 4).
+// Kill tests through the pager [crash] (docs/testing.md, "Kill tests").
 //
 //   pager_kill_test [gtest flags] [--soak=SECONDS]
 //

@@ -1,5 +1,5 @@
 // testutil/seed.h: every random test prints its seed and replays from
-// SOMBRA_SEED (TESTING.md rule).
+// SOMBRA_SEED (docs/testing.md, "Rules").
 #pragma once
 
 #include <cstdint>

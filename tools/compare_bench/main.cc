@@ -1,5 +1,5 @@
 // compare-bench: Sombra side by side with SQLite, LMDB, RocksDB and LevelDB
-// in one process (docs: /work/shared/design/BENCH.md, tools/compare_bench/README.md).
+// in one process (docs/benchmarks.md, tools/compare_bench/README.md).
 //
 //   compare-bench --mode all --docs 1000000 --engines sombra,sqlite,lmdb --json out.json
 //   SOMBRA_PROFILE=1 compare-bench --mode inserts-only --docs 10000 --commit-every 10000

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "btree/db_verify.h"
 #include "inspect/inspect.h"
 #include "inspect/inspect_internal.h"
 #include "inspect/json_writer.h"
@@ -16,10 +17,7 @@
 namespace sombra::inspect {
 namespace {
 
-struct Problem {
-  uint64_t page;
-  std::string what;
-};
+using Problem = btree::VerifyProblem;  // a page and what is wrong with it
 
 struct Entry {
   uint32_t page;
@@ -133,12 +131,7 @@ int RunFreelist(const InspectedFile& db, const Flags& flags, std::ostream& out, 
     json.BoolField("ok", w.problems().empty());
     json.Key("problems");
     json.BeginArray();
-    for (const Problem& p : w.problems()) {
-      json.BeginObject();
-      json.Field("page", p.page);
-      json.Field("what", p.what);
-      json.EndObject();
-    }
+    json.ProblemObjects(w.problems());
     json.EndArray();
     json.Field("summary", Summary(w, counted));
     json.EndObject();

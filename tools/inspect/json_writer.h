@@ -53,6 +53,18 @@ class JsonWriter {
     Bool(value);
   }
 
+  // Inside an open array: one {"page": N, "what": "..."} object per
+  // element of `problems` (anything with fields page and what).
+  template <typename Problems>
+  void ProblemObjects(const Problems& problems) {
+    for (const auto& p : problems) {
+      BeginObject();
+      Field("page", uint64_t{p.page});
+      Field("what", p.what);
+      EndObject();
+    }
+  }
+
   // True when every object and array opened has been closed.
   bool Complete() const { return stack_.empty(); }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "btree/db_verify.h"
 #include "btree/node_format.h"
 #include "inspect/inspect.h"
 #include "inspect/inspect_internal.h"
@@ -29,10 +30,7 @@ std::string Count(uint64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-struct Problem {
-  uint64_t page;
-  std::string what;
-};
+using Problem = btree::VerifyProblem;  // a page and what is wrong with it
 
 // One page of a level, for --verbose.
 struct PageLine {
@@ -488,12 +486,7 @@ void PrintJson(const InspectedFile& db, const TreeWalker& w, bool verbose, std::
   json.BoolField("ok", w.problems().empty());
   json.Key("problems");
   json.BeginArray();
-  for (const Problem& p : w.problems()) {
-    json.BeginObject();
-    json.Field("page", p.page);
-    json.Field("what", p.what);
-    json.EndObject();
-  }
+  json.ProblemObjects(w.problems());
   json.EndArray();
   json.Field("summary", Summary(w.problems().size(), w.pages_reached()));
   json.EndObject();

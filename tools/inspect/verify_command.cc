@@ -61,12 +61,7 @@ int RunVerify(const InspectedFile& db, const Flags& flags, std::ostream& out, st
     json.BoolField("ok", count == 0);
     json.Key("problems");
     json.BeginArray();
-    for (const btree::VerifyProblem& p : problems) {
-      json.BeginObject();
-      json.Field("page", p.page);
-      json.Field("what", p.what);
-      json.EndObject();
-    }
+    json.ProblemObjects(problems);
     if (log_note) {
       json.BeginObject();
       json.Field("log", db.path() + "-wal");

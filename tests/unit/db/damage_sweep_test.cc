@@ -1,4 +1,4 @@
-// Corruption sweep (issue 10, item 9): every field named in docs/format
+// Corruption sweep (docs/testing.md, "Corruption sweep"): every field named in docs/format
 // (page header, node header, fences, slots, records, overflow and free
 // pages, both meta pages, WAL header, record headers, image / delta /
 // commit payloads), each of its bytes (sampled for long fields) flipped
@@ -989,7 +989,7 @@ void BuildGolden(Golden* g, const std::string& src) {
                 uint64_t{free_page} * kPageSize);
   }
 
-  // Whole-file damage of the page file beside the log (issue 10: refused,
+  // Whole-file damage of the page file beside the log (refused,
   // never re-initialised).
   {
     const std::string group = "page file, as a whole (the log intact)";

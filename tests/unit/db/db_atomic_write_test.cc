@@ -1,4 +1,4 @@
-// A failed write is atomic (docs/api.md, "Failed writes"; issue 10 item 6).
+// A failed write is atomic (docs/api.md, "Failed writes").
 //
 // For every kind of mutation (put a new key, replace an inline value,
 // replace an overflow value, delete, a put that splits a leaf, a put whose

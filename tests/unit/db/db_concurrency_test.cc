@@ -1,4 +1,4 @@
-// Snapshot isolation under load (TESTING.md section 8): reader threads
+// Snapshot isolation under load (docs/testing.md, "Concurrency"): reader threads
 // check a bank's constant total in their snapshots, by Get and by a full
 // cursor scan, while writers commit random transfers (with filler inserts
 // and deletes that split and merge leaves) and another thread checkpoints.

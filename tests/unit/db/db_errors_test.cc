@@ -1,6 +1,6 @@
 // Bad input never crashes and never loses committed data: files that are
 // not databases, truncated and damaged page files, damaged logs, and a full
-// disk (API.md "Bad input", TESTING.md sections 3 and 5).
+// disk (docs/api.md; docs/testing.md, "Fault injection" and "Corruption sweep").
 #include <gtest/gtest.h>
 
 #include <cerrno>

@@ -1,4 +1,4 @@
-// The DB against std::map (TESTING.md section 2): random multi-operation
+// The DB against std::map (docs/testing.md, "Model tests"): random multi-operation
 // transactions (some aborted) of Put, Delete, Get, scans, seeks and
 // reverse walks, keys of 1..200 bytes over a small alphabet (long shared
 // prefixes, 0x00 and 0xff bytes), values from empty to overflow size, at

@@ -1,6 +1,6 @@
 // DB::Open and the database's life cycle: option validation, creation,
 // the lock, read-only opens beside a writer, clean close, page sizes,
-// DestroyDB and the statistics (API.md "Rules the API promises", db.h).
+// DestroyDB and the statistics (docs/api.md rules, db.h).
 #include <gtest/gtest.h>
 
 #include <filesystem>

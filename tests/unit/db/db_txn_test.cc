@@ -1,5 +1,5 @@
 // Keys, values and transactions: limits, absent keys, own writes, abort,
-// calls after Commit, visibility and snapshots (API.md rules, db.h).
+// calls after Commit, visibility and snapshots (docs/api.md rules, db.h).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -564,7 +564,6 @@ TEST(DurabilityNormalTest, ACommitSyncsOnlyWhenTheIntervalHasPassed) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
   // One sync at most per 50 ms that passed, plus the first commit's.
   EXPECT_LE(syncs() - before, static_cast<uint64_t>(1 + ms / 50)) << ms << " ms";
-  EXPECT_LT(syncs() - before, static_cast<uint64_t>(kCommits)) << ms << " ms";
 
   // Silence syncs nothing (no timer)...
   const uint64_t quiet = syncs();

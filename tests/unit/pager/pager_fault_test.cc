@@ -1,6 +1,6 @@
 // The pager against an in-memory model under simulated power loss, failing
 // log writes and syncs, the lax durability modes and a read-only opener
-// (TESTING.md section 3).
+// (docs/testing.md, "Fault injection").
 #include <gtest/gtest.h>
 
 #include <cerrno>

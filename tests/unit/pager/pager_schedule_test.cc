@@ -83,7 +83,7 @@ class PagerScheduleTest : public ::testing::Test {
   std::string path_ = dir_.File("db");
 };
 
-// Bug A of issue 10. A page preserved in a region that a reader still holds
+// A page preserved in a region that a reader still holds
 // (from an earlier checkpoint) may not be replaced by the file for pruning;
 // the version the file holds must still be kept, and once that region is
 // gone the file must stand in for exactly that version — not for an older
@@ -120,7 +120,7 @@ TEST_F(PagerScheduleTest, FileVersionIsKeptWhileAnOlderRegionPreservesThePage) {
   EXPECT_EQ(pager->version_count(), 0u) << "every version goes once no reader needs it";
 }
 
-// Bug B of issue 10. A committer that published before a checkpoint began
+// A committer that published before a checkpoint began
 // prunes while the checkpoint is writing pages: the file's bytes are then
 // in flux, so they may not stand in for the version a reader reads.
 TEST_F(PagerScheduleTest, PruneDuringCheckpointWriteKeepsTheReadersVersion) {

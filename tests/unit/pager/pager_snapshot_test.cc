@@ -824,9 +824,9 @@ TEST_F(PagerSnapshotTest, VersionsArePrunedWhileReadersAreHeldAndDroppedAfter) {
 // Short readers that overlap (there is always one open, none lives longer
 // than one round of commits and a checkpoint) need only the versions of the
 // pages changed while they live: a page changed long before the oldest live
-// reader began is in the page file and needs no version (ARCHITECTURE.md 6:
-// a reader "costs memory for the pages changed since it started, nothing
-// else").
+// reader began is in the page file and needs no version: a reader costs
+// memory for the pages changed since it started, nothing else
+// (docs/architecture.md, "Pager, versions and reads").
 TEST_F(PagerSnapshotTest, OverlappingShortReadersDoNotPinEveryVersion) {
   Options options;
   options.durability = Durability::kOff;  // pruning does not depend on it
