@@ -85,6 +85,69 @@ Result<Meta> DecodeMeta(const uint8_t* page, size_t size, uint32_t slot, const s
   return m;
 }
 
+namespace {
+
+// Meta page 1, read at each candidate page size (`a`'s, or every valid one
+// when page 0 is damaged) into `buf`: the first valid one, else the most
+// telling failure (*b as the caller set it when none had the meta magic).
+// *magic1, false on entry: some candidate had the meta magic.
+Status ReadMetaPageB(File* file, const Result<Meta>& a, std::vector<uint8_t>* buf, Result<Meta>* b,
+                     bool* magic1) {
+  const std::string& name = file->path();
+  std::vector<uint32_t> sizes;
+  if (a.ok()) {
+    sizes.push_back(a->page_size);
+  } else {
+    for (uint32_t ps = kMinPageSize; ps <= kMaxPageSize; ps *= 2) sizes.push_back(ps);
+  }
+  for (uint32_t ps : sizes) {
+    size_t got1 = 0;
+    SOMBRA_RETURN_IF_ERROR(file->ReadAt(ps, ps, reinterpret_cast<char*>(buf->data()), &got1));
+    bool has_magic = HasMetaMagic(buf->data(), got1);
+    Result<Meta> candidate = DecodeMeta(buf->data(), got1, kMetaPageB, name);
+    if (candidate.ok() && candidate->page_size != ps) {
+      candidate = Status::Corruption("meta page 1 of " + name + ": page size " +
+                                     std::to_string(candidate->page_size) +
+                                     " does not match its position " + std::to_string(ps));
+    }
+    if (candidate.ok()) {
+      *b = std::move(candidate);
+      break;
+    }
+    if (has_magic && !*magic1) *b = std::move(candidate);  // the most telling failure
+    *magic1 = *magic1 || has_magic;
+  }
+  return Status::OK();
+}
+
+// The newer of the two decoded meta pages, or why there is none.
+Status ChooseMeta(const std::string& name, const Result<Meta>& a, const Result<Meta>& b,
+                  bool magic0, bool magic1, MetaChoice* choice) {
+  if (a.ok() && b.ok() && a->page_size != b->page_size) {
+    return Status::Corruption("meta pages of " + name + " disagree on the page size");
+  }
+  if (a.ok() && b.ok() && a->salt != b->salt) {
+    return Status::Corruption("meta pages of " + name + " disagree on the salt");
+  }
+  if (a.ok() && (!b.ok() || a->checkpoint_seq > b->checkpoint_seq)) {
+    choice->meta = *a;
+    choice->slot = kMetaPageA;
+  } else if (b.ok()) {
+    choice->meta = *b;
+    choice->slot = kMetaPageB;
+  } else if (!magic0 && !magic1) {
+    return Status::InvalidArgument("not a Sombra database: " + name);
+  } else if (a.status().IsNotSupported()) {
+    return a.status();
+  } else {
+    return Status::Corruption("no valid meta page in " + name + ": " + a.status().message() + "; " +
+                              b.status().message());
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<MetaChoice> ReadNewestMeta(File* file) {
   SOMBRA_ASSIGN_OR_RETURN(uint64_t file_size, file->Size());
   const std::string& name = file->path();
@@ -102,54 +165,11 @@ Result<MetaChoice> ReadNewestMeta(File* file) {
   Result<Meta> a = DecodeMeta(buf.data(), got0, kMetaPageA, name);
   choice.slot_status[0] = a.status();
   bool magic0 = HasMetaMagic(buf.data(), got0);
-
-  std::vector<uint32_t> sizes;
-  if (a.ok()) {
-    sizes.push_back(a->page_size);
-  } else {
-    for (uint32_t ps = kMinPageSize; ps <= kMaxPageSize; ps *= 2) sizes.push_back(ps);
-  }
   Result<Meta> b = Status::Corruption("meta page 1 of " + name + ": bad magic");
   bool magic1 = false;
-  for (uint32_t ps : sizes) {
-    size_t got1 = 0;
-    SOMBRA_RETURN_IF_ERROR(file->ReadAt(ps, ps, reinterpret_cast<char*>(buf.data()), &got1));
-    bool has_magic = HasMetaMagic(buf.data(), got1);
-    Result<Meta> candidate = DecodeMeta(buf.data(), got1, kMetaPageB, name);
-    if (candidate.ok() && candidate->page_size != ps) {
-      candidate = Status::Corruption("meta page 1 of " + name + ": page size " +
-                                     std::to_string(candidate->page_size) +
-                                     " does not match its position " + std::to_string(ps));
-    }
-    if (candidate.ok()) {
-      b = std::move(candidate);
-      break;
-    }
-    if (has_magic && !magic1) b = std::move(candidate);  // the most telling failure
-    magic1 = magic1 || has_magic;
-  }
+  SOMBRA_RETURN_IF_ERROR(ReadMetaPageB(file, a, &buf, &b, &magic1));
   choice.slot_status[1] = b.status();
-
-  if (a.ok() && b.ok() && a->page_size != b->page_size) {
-    return Status::Corruption("meta pages of " + name + " disagree on the page size");
-  }
-  if (a.ok() && b.ok() && a->salt != b->salt) {
-    return Status::Corruption("meta pages of " + name + " disagree on the salt");
-  }
-  if (a.ok() && (!b.ok() || a->checkpoint_seq > b->checkpoint_seq)) {
-    choice.meta = *a;
-    choice.slot = kMetaPageA;
-  } else if (b.ok()) {
-    choice.meta = *b;
-    choice.slot = kMetaPageB;
-  } else if (!magic0 && !magic1) {
-    return Status::InvalidArgument("not a Sombra database: " + name);
-  } else if (a.status().IsNotSupported()) {
-    return a.status();
-  } else {
-    return Status::Corruption("no valid meta page in " + name + ": " + a.status().message() + "; " +
-                              b.status().message());
-  }
+  SOMBRA_RETURN_IF_ERROR(ChooseMeta(name, a, b, magic0, magic1, &choice));
   return choice;
 }
 

@@ -182,9 +182,36 @@ class Pager {
   Pager(Env* env, const Options& options, const PagerOptions& pager_options,
         MetricsRegistry* metrics);
 
+  // Recovery (pager_recovery.cc): one function per step of
+  // docs/format/wal.md, "Recovery". A Replay is what reading the log found.
+  struct Replay;
   Status Recover();
+  Status ReadLog(File* log, Replay* r);
+  Status ReadLogHeader(File* log, wal::WalReader* reader, Replay* r, bool* replay);
+  Status JudgeDamagedHeader(wal::WalReader* reader, Status* opened, Replay* r);
+  Status CheckLogStart(const wal::WalReader& reader, Replay* r);
+  Status ReplayLog(wal::WalReader* reader, Replay* r);
+  Status JudgeStop(File* log, wal::WalReader* reader, Replay* r);
+  Status CheckpointRecovered(Replay* r);
+  Status ResumeLog(const Replay& r);
+  // A follower's reading that raced with the writer: Busy, read again.
+  Status LogChanged(const Status& s) const;
+  Status FollowerIoError(File* log, uint64_t size_seen, const Status& s, bool live);
   Status OpenLog(uint64_t generation);
+
+  // Checkpoint (pager_checkpoint.cc): one function per step of
+  // docs/design/checkpoint.md, "Steps". REQUIRES: writer slot held.
+  struct CheckpointWork;
   Status CheckpointLocked();
+  Status SyncLogAndPublish(bool sync);
+  bool PutOffForReaders(const TreeState& state);
+  void TakeVersionedPages(CheckpointWork* w);
+  Status WriteCheckpoint(CheckpointWork* w, bool sync);
+  Status PreserveAndChoose(CheckpointWork* w);
+  Status PreserveAtRisk(const std::vector<uint32_t>& at_risk);
+  Status WriteHeads(const CheckpointWork& w);
+  Status SyncPagesAndMeta(const CheckpointWork& w, bool sync);
+  void CompleteCheckpoint(const CheckpointWork& w);
   // A checkpoint put off by readers elsewhere: when the log has grown to
   // at least twice what it would keep, replaces it by a new generation
   // that starts from the page file's checkpoint and carries one image of
@@ -192,6 +219,9 @@ class Pager {
   // reader held elsewhere"). REQUIRES: writer slot held, wal_ != nullptr,
   // everything committed published.
   Status CarryLog(const TreeState& state);
+  Status WriteCarriedLog(const TreeState& state, const std::vector<uint32_t>& pages,
+                         const std::vector<const PageVersion*>& heads, uint64_t carried_bytes,
+                         bool* renamed);
   std::shared_ptr<wal::WalWriter> Wal() const {
     std::lock_guard<std::mutex> lock(wal_mu_);
     return wal_;
@@ -218,8 +248,19 @@ class Pager {
       uint32_t page_no, std::vector<std::shared_ptr<const MappedRegion>>* pins) const;
   Result<const uint8_t*> ReadFile(const MappedRegion& region, uint32_t page_no) const;
 
-  // Commit path (pager_commit.cc).
+  // Commit path (pager_commit.cc): one function per step of the group
+  // commit (docs/design/checkpoint.md, "Group commit").
   Status CommitTxn(PagerTxn* txn);
+  Status BuildCommitBatch(PagerTxn* txn, const TreeState& next, uint64_t seed,
+                          std::vector<uint32_t>* pages);
+  Result<uint64_t> AppendCommit(PagerTxn* txn, const TreeState& next, wal::WalWriter* wal,
+                                std::vector<uint32_t> pages);
+  Status SyncCommit(wal::WalWriter* wal, uint64_t end, uint64_t lsn);
+  void MaybeCheckpoint(wal::WalWriter* wal);
+  // The commit record of `state` (commits and carried logs).
+  static wal::CommitInfo CommitRecord(const TreeState& state, uint64_t durable_lsn);
+  // durable_lsn_ = max(durable_lsn_, lsn).
+  void RaiseDurableLsn(uint64_t lsn);
   // Makes pending commits visible: those the log has synced, or all of
   // them (durability normal/off), in commit order; then prunes versions.
   void Publish(bool all);

@@ -10,8 +10,17 @@
 
 namespace sombra::pager {
 
+// What one checkpoint works on, from step 3 to step 11.
+struct Pager::CheckpointWork {
+  TreeState state;  // committed_ once everything is published
+  uint64_t oldest_reader = UINT64_MAX;
+  std::vector<uint32_t> pages;      // pages with versions
+  std::vector<uint32_t> to_write;   // chosen: heads the file does not hold
+  std::vector<PageVersion*> heads;  // the head of each page of to_write
+  bool preserved_any = false;
+};
+
 Status Pager::CarryLog(const TreeState& state) {
-  const Meta& meta = file_->durable_meta();
   // Every page changed since the page file's checkpoint has a version that
   // the file does not hold: its head (heads are stable while the writer
   // slot is held and everything is published).
@@ -33,51 +42,10 @@ Status Pager::CarryLog(const TreeState& state) {
     checkpoint_due_bytes_ = log_bytes + options_.wal_checkpoint_bytes / 2;
     return Status::OK();
   }
-  // 1. The new generation, in a file beside the log: its base is the page
-  //    file's checkpoint (the file does not change), its first transaction
-  //    carries the state at the last commit, stamped with that LSN.
   const std::string carry_path = wal_path_ + ".carry";
   if (env_->FileExists(carry_path)) SOMBRA_RETURN_IF_ERROR(env_->RemoveFile(carry_path));
   bool renamed = false;
-  Status s = [&]() -> Status {
-    SOMBRA_ASSIGN_OR_RETURN(
-        std::unique_ptr<wal::WalWriter> next,
-        wal::WalWriter::Open(env_, carry_path, page_size(), file_->salt(), wal_generation_ + 1,
-                             meta.checkpoint_lsn + 1, LogBase(meta),
-                             std::min<uint64_t>(2 * carried_bytes, wal::WalWriter::kZeroWriteSize),
-                             metrics_, wal::kWalFormatVersionCarry));
-    batch_->Reset(next->last_checksum());
-    for (size_t i = 0; i < pages.size(); ++i) {
-      SOMBRA_RETURN_IF_ERROR(batch_->AddPageImage(pages[i], state.lsn, heads[i]->data.get()));
-    }
-    wal::CommitInfo info;
-    info.txn_id = state.lsn;
-    info.lsn = state.lsn;
-    info.root = state.root;
-    info.freelist_head = state.freelist_head;
-    info.page_count = state.page_count;
-    info.freelist_count = state.freelist_count;
-    info.durable_lsn = std::min(durable_lsn_.load(), state.lsn - 1);
-    SOMBRA_RETURN_IF_ERROR(batch_->AddCommit(info));
-    SOMBRA_ASSIGN_OR_RETURN(uint64_t end, next->Append(*batch_));
-    SOMBRA_RETURN_IF_ERROR(next->SyncTo(end));
-    CrashPoint(kCrashBeforeCarry);
-    // 2. It replaces the log in one rename: a crash leaves one log or the
-    //    other, each whole.
-    SOMBRA_RETURN_IF_ERROR(env_->RenameFile(carry_path, wal_path_));
-    renamed = true;
-    {
-      std::lock_guard<std::mutex> lock(wal_mu_);
-      wal_ = std::move(next);
-    }
-    ++wal_generation_;
-    // The carried images are stamped with the last LSN, not their pages'
-    // own: the next change of each page is logged whole again.
-    imaged_.clear();
-    carried_pages_->Add(pages.size());
-    checkpoint_due_bytes_ = wal_->log_bytes() + options_.wal_checkpoint_bytes;
-    return env_->SyncDir(DirName(wal_path_));
-  }();
+  Status s = WriteCarriedLog(state, pages, heads, carried_bytes, &renamed);
   if (!s.ok()) {
     if (!renamed) {
       // Not renamed: the log in place is whole and goes on.
@@ -90,16 +58,82 @@ Status Pager::CarryLog(const TreeState& state) {
   return s;
 }
 
+Status Pager::WriteCarriedLog(const TreeState& state, const std::vector<uint32_t>& pages,
+                              const std::vector<const PageVersion*>& heads, uint64_t carried_bytes,
+                              bool* renamed) {
+  const Meta& meta = file_->durable_meta();
+  const std::string carry_path = wal_path_ + ".carry";
+  // 1. The new generation, in a file beside the log: its base is the page
+  //    file's checkpoint (the file does not change), its first transaction
+  //    carries the state at the last commit, stamped with that LSN.
+  SOMBRA_ASSIGN_OR_RETURN(
+      std::unique_ptr<wal::WalWriter> next,
+      wal::WalWriter::Open(env_, carry_path, page_size(), file_->salt(), wal_generation_ + 1,
+                           meta.checkpoint_lsn + 1, LogBase(meta),
+                           std::min<uint64_t>(2 * carried_bytes, wal::WalWriter::kZeroWriteSize),
+                           metrics_, wal::kWalFormatVersionCarry));
+  batch_->Reset(next->last_checksum());
+  for (size_t i = 0; i < pages.size(); ++i) {
+    SOMBRA_RETURN_IF_ERROR(batch_->AddPageImage(pages[i], state.lsn, heads[i]->data.get()));
+  }
+  SOMBRA_RETURN_IF_ERROR(
+      batch_->AddCommit(CommitRecord(state, std::min(durable_lsn_.load(), state.lsn - 1))));
+  SOMBRA_ASSIGN_OR_RETURN(uint64_t end, next->Append(*batch_));
+  SOMBRA_RETURN_IF_ERROR(next->SyncTo(end));
+  CrashPoint(kCrashBeforeCarry);
+  // 2. It replaces the log in one rename: a crash leaves one log or the
+  //    other, each whole.
+  SOMBRA_RETURN_IF_ERROR(env_->RenameFile(carry_path, wal_path_));
+  *renamed = true;
+  {
+    std::lock_guard<std::mutex> lock(wal_mu_);
+    wal_ = std::move(next);
+  }
+  ++wal_generation_;
+  // The carried images are stamped with the last LSN, not their pages'
+  // own: the next change of each page is logged whole again.
+  imaged_.clear();
+  carried_pages_->Add(pages.size());
+  checkpoint_due_bytes_ = wal_->log_bytes() + options_.wal_checkpoint_bytes;
+  return env_->SyncDir(DirName(wal_path_));
+}
+
 Status Pager::Checkpoint() {
   if (read_only()) return Status::NotSupported("database opened read-only: " + path());
   std::lock_guard<std::mutex> slot(writer_mu_);
   return CheckpointLocked();
 }
 
+// The steps of docs/design/checkpoint.md, "Steps", in order.
 Status Pager::CheckpointLocked() {
-  SOMBRA_RETURN_IF_ERROR(sticky_error());
+  SOMBRA_RETURN_IF_ERROR(sticky_error());  // step 1
   const bool sync = options_.durability != Durability::kOff;
-  // 1. Everything committed is durable in the log and published.
+  SOMBRA_RETURN_IF_ERROR(SyncLogAndPublish(sync));
+  CheckpointWork w;
+  w.state = committed_;
+  if (w.state.lsn == file_->durable_meta().checkpoint_lsn && version_count() == 0 &&
+      (wal_ == nullptr || wal_->log_bytes() == 0)) {
+    return Status::OK();  // nothing since the last checkpoint
+  }
+  if (PutOffForReaders(w.state)) {
+    if (wal_ != nullptr) return CarryLog(w.state);
+    return Status::OK();  // recovery: the writer continues the log
+  }
+  TakeVersionedPages(&w);
+  Status s = WriteCheckpoint(&w, sync);
+  if (!s.ok()) {
+    // Step 11, failure. The written pages keep no file mark: their
+    // versions stay until no reader needs them, and readers never fall
+    // through to those bytes.
+    SetSticky(s);
+    return s;
+  }
+  CompleteCheckpoint(w);
+  return Status::OK();
+}
+
+// Step 2: everything committed is durable in the log and published.
+Status Pager::SyncLogAndPublish(bool sync) {
   if (wal_ != nullptr && sync) {
     Status s = wal_->SyncTo(wal_->written_offset());
     if (!s.ok()) {
@@ -108,137 +142,147 @@ Status Pager::CheckpointLocked() {
     }
   }
   if (wal_ != nullptr) Publish(/*all=*/true);
-  const TreeState state = committed_;
-  if (state.lsn == file_->durable_meta().checkpoint_lsn && version_count() == 0 &&
-      (wal_ == nullptr || wal_->log_bytes() == 0)) {
-    return Status::OK();  // nothing since the last checkpoint
-  }
+  return Status::OK();
+}
 
-  // Readers elsewhere (docs/design/readers.md): W1. a new checkpoint
-  // sequence, so that a reader that registers from now on sees it and
-  // re-checks; W2. the oldest snapshot of every other handle. A reader
-  // there older than the last commit may read from the page file pages
-  // the checkpoint would overwrite: the checkpoint waits for nobody, it
-  // is put off (the log grows) until they have moved on.
-  if (table_ != nullptr) {
-    table_->PublishCheckpointSeq(++checkpoint_seq_);
-    if (table_->OldestSnapshot(/*exclude_own=*/true) < state.lsn) {
-      limited_checkpoints_->Add();
-      if (wal_ != nullptr) return CarryLog(state);
-      return Status::OK();  // recovery: the writer continues the log
-    }
-  }
+// Step 2, readers elsewhere (docs/design/readers.md): W1. a new checkpoint
+// sequence, so that a reader that registers from now on sees it and
+// re-checks; W2. the oldest snapshot of every other handle. A reader there
+// older than the last commit may read from the page file pages the
+// checkpoint would overwrite: the checkpoint waits for nobody, it is put
+// off (true; the log grows) until they have moved on.
+bool Pager::PutOffForReaders(const TreeState& state) {
+  if (table_ == nullptr) return false;
+  table_->PublishCheckpointSeq(++checkpoint_seq_);
+  if (table_->OldestSnapshot(/*exclude_own=*/true) >= state.lsn) return false;
+  limited_checkpoints_->Add();
+  return true;
+}
 
-  std::vector<uint32_t> pages;
-  uint64_t oldest_reader = UINT64_MAX;
+// Step 3: the oldest reader's LSN and the pages that have versions.
+void Pager::TakeVersionedPages(CheckpointWork* w) {
   {
     std::lock_guard<std::mutex> lock(reader_mu_);
-    if (!readers_.empty()) oldest_reader = *readers_.begin();
+    if (!readers_.empty()) w->oldest_reader = *readers_.begin();
   }
   {
     std::lock_guard<std::mutex> lock(version_mu_);
-    pages.assign(versions_->pages().begin(), versions_->pages().end());
+    w->pages.assign(versions_->pages().begin(), versions_->pages().end());
   }
-  // What the checkpoint writes, decided with the at-risk pages in one
-  // critical section (docs/design/checkpoint.md, "Invariants"): the head of
-  // each page, unless the file holds it already. From here until the
-  // checkpoint completes, the file's bytes of a page being written are not
-  // known (old, new or torn): its file mark is cleared, so no prune lets
-  // the file stand in for a version of it.
-  std::vector<uint32_t> to_write;
-  std::vector<PageVersion*> heads;
-  bool preserved_any = false;
-  Status s = [&]() -> Status {
-    SOMBRA_RETURN_IF_ERROR(file_->EnsureCapacity(state.page_count));
-    const uint64_t ps = page_size();
-    {
-      std::lock_guard<std::mutex> lock(version_mu_);
-      std::vector<uint32_t> at_risk;
-      for (uint32_t page_no : pages) {
-        // Heads are never cut while the writer slot is held: every head is
-        // published (Publish(all) above) and the newest version at or below
-        // the published LSN, or it is the file's version, whose mark only
-        // this checkpoint clears.
-        PageVersion* head = const_cast<PageVersion*>(versions_->Head(page_no));
-        if (head == nullptr) continue;
-        // 2. Pages a reader may still read from the file (it is older than
-        //    every version of the page) are preserved in every live region.
-        const PageVersion* oldest = versions_->Oldest(page_no);
-        if (oldest_reader < oldest->lsn && page_no < file_->durable_meta().page_count) {
-          at_risk.push_back(page_no);
-        }
-        if (head->in_file)
-          continue;  // the file holds it: rewriting it would expose
-                     // bytes in no log to a torn write
-        versions_->SetInFile(page_no, nullptr);
-        to_write.push_back(page_no);
-        heads.push_back(head);
-      }
-      if (!at_risk.empty()) {
-        auto preserved_pages =
-            std::make_shared<const std::unordered_set<uint32_t>>(at_risk.begin(), at_risk.end());
-        for (const auto& region : file_->LiveRegions()) {
-          for (uint32_t page_no : at_risk) {
-            if ((uint64_t{page_no} + 1) * ps > region->size()) continue;
-            SOMBRA_RETURN_IF_ERROR(region->Preserve(uint64_t{page_no} * ps, ps));
-          }
-          preserved_.push_back(Preserved{region, preserved_pages});
-        }
-        kept_for_readers_->Add(at_risk.size());
-        preserved_any = true;
-      }
-    }
-    RunHook(PagerHook::kCheckpointPagesChosen);
-    // 3. The newest version of each page, once per page.
-    for (size_t i = 0; i < to_write.size(); ++i) {
-      SOMBRA_RETURN_IF_ERROR(file_->WritePage(to_write[i], heads[i]->data.get()));
-    }
-    checkpoint_pages_->Add(to_write.size());
-    RunHook(PagerHook::kCheckpointPagesWritten);
-    if (preserved_any) SOMBRA_RETURN_IF_ERROR(file_->RefreshMap());
-    // 4. The pages are durable, then the meta page that names them.
-    if (sync) SOMBRA_RETURN_IF_ERROR(file_->SyncData());
-    CrashPoint(kCrashBeforeMeta);
-    Meta next = file_->durable_meta();
-    next.page_count = state.page_count;
-    next.root = state.root;
-    next.freelist_head = state.freelist_head;
-    next.freelist_count = state.freelist_count;
-    next.checkpoint_lsn = state.lsn;
-    SOMBRA_RETURN_IF_ERROR(file_->PublishMeta(next));
-    CrashPoint(kCrashAfterMeta);
-    RunHook(PagerHook::kCheckpointMetaPublished);
-    // 5. The log restarts with a new salt.
-    if (wal_ != nullptr) {
-      SOMBRA_RETURN_IF_ERROR(
-          wal_->Restart(++wal_generation_, state.lsn + 1, LogBase(file_->durable_meta())));
-    }
-    return Status::OK();
-  }();
-  if (!s.ok()) {
-    // The written pages keep no file mark: their versions stay until no
-    // reader needs them, and readers never fall through to those bytes.
-    SetSticky(s);
-    return s;
+}
+
+// Steps 4-10; a failure is step 11's (the caller's).
+Status Pager::WriteCheckpoint(CheckpointWork* w, bool sync) {
+  SOMBRA_RETURN_IF_ERROR(file_->EnsureCapacity(w->state.page_count));  // step 4
+  SOMBRA_RETURN_IF_ERROR(PreserveAndChoose(w));
+  RunHook(PagerHook::kCheckpointPagesChosen);
+  SOMBRA_RETURN_IF_ERROR(WriteHeads(*w));
+  SOMBRA_RETURN_IF_ERROR(SyncPagesAndMeta(*w, sync));
+  // Step 10. The log restarts with a new salt.
+  if (wal_ != nullptr) {
+    SOMBRA_RETURN_IF_ERROR(
+        wal_->Restart(++wal_generation_, w->state.lsn + 1, LogBase(file_->durable_meta())));
   }
+  return Status::OK();
+}
+
+// Step 5, Preserve, and the choice of what the checkpoint writes, in one
+// critical section (docs/design/checkpoint.md, "Invariants"): the head of
+// each page, unless the file holds it already. From here until the
+// checkpoint completes, the file's bytes of a page being written are not
+// known (old, new or torn): its file mark is cleared, so no prune lets the
+// file stand in for a version of it.
+Status Pager::PreserveAndChoose(CheckpointWork* w) {
+  std::lock_guard<std::mutex> lock(version_mu_);
+  std::vector<uint32_t> at_risk;
+  for (uint32_t page_no : w->pages) {
+    // Heads are never cut while the writer slot is held: every head is
+    // published (Publish(all) in step 2) and the newest version at or below
+    // the published LSN, or it is the file's version, whose mark only
+    // this checkpoint clears.
+    PageVersion* head = const_cast<PageVersion*>(versions_->Head(page_no));
+    if (head == nullptr) continue;
+    // Pages a reader may still read from the file (it is older than every
+    // version of the page) are preserved in every live region.
+    const PageVersion* oldest = versions_->Oldest(page_no);
+    if (w->oldest_reader < oldest->lsn && page_no < file_->durable_meta().page_count) {
+      at_risk.push_back(page_no);
+    }
+    if (head->in_file)
+      continue;  // the file holds it: rewriting it would expose
+                 // bytes in no log to a torn write
+    versions_->SetInFile(page_no, nullptr);
+    w->to_write.push_back(page_no);
+    w->heads.push_back(head);
+  }
+  if (at_risk.empty()) return Status::OK();
+  SOMBRA_RETURN_IF_ERROR(PreserveAtRisk(at_risk));
+  w->preserved_any = true;
+  return Status::OK();
+}
+
+// Step 5, Preserve: a private copy of each at-risk page in every live map
+// region, remembered in preserved_. REQUIRES: version_mu_ held.
+Status Pager::PreserveAtRisk(const std::vector<uint32_t>& at_risk) {
+  const uint64_t ps = page_size();
+  auto preserved_pages =
+      std::make_shared<const std::unordered_set<uint32_t>>(at_risk.begin(), at_risk.end());
+  for (const auto& region : file_->LiveRegions()) {
+    for (uint32_t page_no : at_risk) {
+      if ((uint64_t{page_no} + 1) * ps > region->size()) continue;
+      SOMBRA_RETURN_IF_ERROR(region->Preserve(uint64_t{page_no} * ps, ps));
+    }
+    preserved_.push_back(Preserved{region, preserved_pages});
+  }
+  kept_for_readers_->Add(at_risk.size());
+  return Status::OK();
+}
+
+// Step 6, Write: the newest version of each chosen page, once per page.
+Status Pager::WriteHeads(const CheckpointWork& w) {
+  for (size_t i = 0; i < w.to_write.size(); ++i) {
+    SOMBRA_RETURN_IF_ERROR(file_->WritePage(w.to_write[i], w.heads[i]->data.get()));
+  }
+  checkpoint_pages_->Add(w.to_write.size());
+  RunHook(PagerHook::kCheckpointPagesWritten);
+  return Status::OK();
+}
+
+// Steps 7-9: RefreshMap if anything was preserved; the pages are durable,
+// then the meta page that names them.
+Status Pager::SyncPagesAndMeta(const CheckpointWork& w, bool sync) {
+  if (w.preserved_any) SOMBRA_RETURN_IF_ERROR(file_->RefreshMap());
+  if (sync) SOMBRA_RETURN_IF_ERROR(file_->SyncData());
+  CrashPoint(kCrashBeforeMeta);
+  Meta next = file_->durable_meta();
+  next.page_count = w.state.page_count;
+  next.root = w.state.root;
+  next.freelist_head = w.state.freelist_head;
+  next.freelist_count = w.state.freelist_count;
+  next.checkpoint_lsn = w.state.lsn;
+  SOMBRA_RETURN_IF_ERROR(file_->PublishMeta(next));
+  CrashPoint(kCrashAfterMeta);
+  RunHook(PagerHook::kCheckpointMetaPublished);
+  return Status::OK();
+}
+
+// Step 11, success: the checkpoint is complete, the file holds each
+// written head; then the versions are pruned.
+void Pager::CompleteCheckpoint(const CheckpointWork& w) {
   {
-    // The checkpoint is complete: the file holds each written head.
     std::lock_guard<std::mutex> lock(version_mu_);
-    for (size_t i = 0; i < to_write.size(); ++i) versions_->SetInFile(to_write[i], heads[i]);
+    for (size_t i = 0; i < w.to_write.size(); ++i) versions_->SetInFile(w.to_write[i], w.heads[i]);
   }
   imaged_.clear();
   checkpoint_due_bytes_ = options_.wal_checkpoint_bytes;
-  uint64_t d = durable_lsn_.load();
-  while (d < state.lsn && !durable_lsn_.compare_exchange_weak(d, state.lsn)) {
-  }
+  RaiseDurableLsn(w.state.lsn);
   checkpoints_->Add();
   std::vector<uint64_t> snapshots;
   {
     std::lock_guard<std::mutex> lock(reader_mu_);
     snapshots = ReaderLsnsLocked();
   }
-  PruneVersions(pages, snapshots);
-  return Status::OK();
+  PruneVersions(w.pages, snapshots);
 }
 
 }  // namespace sombra::pager

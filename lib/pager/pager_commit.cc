@@ -46,19 +46,51 @@ uint64_t MergeRanges(std::vector<std::pair<uint32_t, uint32_t>>* ranges) {
 
 }  // namespace
 
+wal::CommitInfo Pager::CommitRecord(const TreeState& state, uint64_t durable_lsn) {
+  wal::CommitInfo info;
+  info.txn_id = state.lsn;
+  info.lsn = state.lsn;
+  info.root = state.root;
+  info.freelist_head = state.freelist_head;
+  info.page_count = state.page_count;
+  info.freelist_count = state.freelist_count;
+  info.durable_lsn = durable_lsn;
+  return info;
+}
+
+void Pager::RaiseDurableLsn(uint64_t lsn) {
+  uint64_t d = durable_lsn_.load();
+  while (d < lsn && !durable_lsn_.compare_exchange_weak(d, lsn)) {
+  }
+}
+
+// The group commit (docs/design/checkpoint.md, "Group commit"): steps 1-3,
+// then the automatic checkpoint.
 Status Pager::CommitTxn(PagerTxn* t) {
   ScopedTimer timer(commit_timer_);
   if (t->dirty_.empty() && !t->state_changed_) return Status::OK();
-  const uint32_t ps = page_size();
   TreeState next = t->state_;
   next.lsn = committed_.lsn + 1;
 
   // The writer this commit appends to and syncs on, even if a checkpoint
   // replaces wal_ once the slot is released.
   const std::shared_ptr<wal::WalWriter> wal = wal_;
-  batch_->Reset(wal->last_checksum());
-  std::vector<wal::DeltaRange> ranges;
   std::vector<uint32_t> pages;
+  SOMBRA_RETURN_IF_ERROR(BuildCommitBatch(t, next, wal->last_checksum(), &pages));
+  SOMBRA_ASSIGN_OR_RETURN(uint64_t end, AppendCommit(t, next, wal.get(), std::move(pages)));
+  SOMBRA_RETURN_IF_ERROR(SyncCommit(wal.get(), end, next.lsn));
+  Publish(/*all=*/options_.durability != Durability::kFull);
+  MaybeCheckpoint(wal.get());
+  return Status::OK();
+}
+
+// Group commit step 1, the batch: a full image or a delta of each changed
+// page, then the commit record carrying durable_lsn_.
+Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed,
+                               std::vector<uint32_t>* pages) {
+  const uint32_t ps = page_size();
+  batch_->Reset(seed);
+  std::vector<wal::DeltaRange> ranges;
   for (auto& [page_no, d] : t->dirty_) {
     bool image = d.whole || imaged_.count(page_no) == 0 || d.base_lsn == 0;
     if (!image) {
@@ -73,7 +105,7 @@ Status Pager::CommitTxn(PagerTxn* t) {
     EncodeFixed32(buf + kHeaderPageNoOffset, page_no);
     EncodeFixed64(buf + kHeaderLsnOffset, next.lsn);
     EncodeFixed64(buf + kHeaderChecksumOffset, 0);
-    pages.push_back(page_no);
+    pages->push_back(page_no);
     Status s;
     if (image) {
       s = batch_->AddPageImage(page_no, next.lsn, buf);
@@ -87,16 +119,14 @@ Status Pager::CommitTxn(PagerTxn* t) {
     }
     if (!s.ok()) return s;  // a caller bug, nothing written
   }
-  wal::CommitInfo info;
-  info.txn_id = next.lsn;
-  info.lsn = next.lsn;
-  info.root = next.root;
-  info.freelist_head = next.freelist_head;
-  info.page_count = next.page_count;
-  info.freelist_count = next.freelist_count;
-  info.durable_lsn = durable_lsn_.load();
-  SOMBRA_RETURN_IF_ERROR(batch_->AddCommit(info));
+  return batch_->AddCommit(CommitRecord(next, durable_lsn_.load()));
+}
 
+// Group commit step 1, the append: one pwrite of the batch (crash point
+// wal-write); the pages become versions, committed_ advances, the commit is
+// queued in pending_ and the writer slot is released.
+Result<uint64_t> Pager::AppendCommit(PagerTxn* t, const TreeState& next, wal::WalWriter* wal,
+                                     std::vector<uint32_t> pages) {
   Result<uint64_t> end = wal->Append(*batch_);
   CrashPoint(kCrashWalWrite);
   if (!end.ok()) {
@@ -113,17 +143,23 @@ Status Pager::CommitTxn(PagerTxn* t) {
   }
   committed_ = next;
   commits_->Add();
-  const bool full = options_.durability == Durability::kFull;
   {
     std::lock_guard<std::mutex> lock(reader_mu_);
     pending_.push_back(Pending{*end, next, std::move(pages)});
   }
   t->slot_.unlock();  // the next transaction builds while this one syncs
+  return end;
+}
 
+// Group commit step 2, the sync: SyncTo(end) with durability full, or with
+// normal when normal_sync_interval_ms has passed since the last one (crash
+// point after-wal-sync); then durable_lsn_ rises.
+Status Pager::SyncCommit(wal::WalWriter* wal, uint64_t end, uint64_t lsn) {
+  const bool full = options_.durability == Durability::kFull;
   Status synced;
   bool did_sync = false;
   if (full) {
-    synced = wal->SyncTo(*end);
+    synced = wal->SyncTo(end);
     did_sync = true;
   } else if (options_.durability == Durability::kNormal) {
     int64_t now = NowMs();
@@ -134,7 +170,7 @@ Status Pager::CommitTxn(PagerTxn* t) {
       if (due) last_sync_ms_ = now;
     }
     if (due) {
-      synced = wal->SyncTo(*end);
+      synced = wal->SyncTo(end);
       did_sync = true;
     }
   }
@@ -142,24 +178,27 @@ Status Pager::CommitTxn(PagerTxn* t) {
     SetSticky(synced);
     return synced;
   }
-  if (!full) wal->Acknowledge(*end);
+  if (!full) wal->Acknowledge(end);
   if (did_sync) CrashPoint(kCrashAfterWalSync);
-  if (did_sync) {
-    uint64_t d = durable_lsn_.load();
-    while (d < next.lsn && !durable_lsn_.compare_exchange_weak(d, next.lsn)) {
-    }
-  }
-  Publish(/*all=*/!full);
+  if (did_sync) RaiseDurableLsn(lsn);
+  return Status::OK();
+}
 
+// The automatic checkpoint, once the log passed its threshold
+// (docs/design/checkpoint.md, "When a checkpoint runs"): the writer slot is
+// taken again, after this commit released it, and the size re-checked.
+void Pager::MaybeCheckpoint(wal::WalWriter* wal) {
   if (wal->log_bytes() > checkpoint_due_bytes_.load()) {
     std::lock_guard<std::mutex> slot(writer_mu_);
     if (wal_->log_bytes() > checkpoint_due_bytes_.load()) {
       (void)CheckpointLocked();  // a failure is sticky; this commit stands
     }
   }
-  return Status::OK();
 }
 
+// Group commit step 3, the publication: queued commits become visible in
+// commit order (only synced ones with durability full), then versions are
+// pruned.
 void Pager::Publish(bool all) {
   std::vector<uint32_t> pages;
   std::vector<uint64_t> snapshots;

@@ -70,214 +70,69 @@ std::optional<Meta> BaseMetaFromLog(const PageFile& file, const wal::WalHeader& 
   return m;
 }
 
+// The tree state a meta page names.
+TreeState StateOf(const Meta& m) {
+  return TreeState{m.checkpoint_lsn, m.root, m.page_count, m.freelist_head, m.freelist_count};
+}
+
+// Replay of one record of a committed transaction (docs/format/wal.md,
+// "Recovery", step 3) on `buf`, the page as the previous change left it: an
+// image replaces the page, a delta applies on the LSN it names; then the
+// page carries the record's LSN. Beside a live writer (`live`) a delta that
+// does not fit gets a short message: the caller reads the log again.
+Status ApplyRecord(const TxnRecord& r, uint64_t txn_lsn, uint32_t ps, const std::string& wal_path,
+                   bool live, std::unique_ptr<uint8_t[]>* page) {
+  auto& buf = *page;
+  if (r.type == wal::RecordType::kPageImage) {
+    buf.reset(new uint8_t[ps]);
+    std::memcpy(buf.get(), r.page.data(), ps);
+  } else {
+    if (buf == nullptr) {
+      if (live) return Status::Corruption("a delta without its image");
+      return Status::Corruption(
+          "log " + wal_path + ": delta for page " + std::to_string(r.page_no) + " in transaction " +
+          std::to_string(txn_lsn) + " has no page image since the checkpoint");
+    }
+    uint64_t have = DecodeFixed64(buf.get() + kHeaderLsnOffset);
+    if (have != r.base_lsn) {
+      if (live) return Status::Corruption("a delta on another LSN");
+      return Status::Corruption(
+          "log " + wal_path + ": delta for page " + std::to_string(r.page_no) + " applies on LSN " +
+          std::to_string(r.base_lsn) + ", the page has LSN " + std::to_string(have));
+    }
+    for (const auto& [offset, bytes] : r.ranges) {
+      std::memcpy(buf.get() + offset, bytes.data(), bytes.size());
+    }
+  }
+  EncodeFixed64(buf.get() + kHeaderLsnOffset, r.new_lsn);
+  return Status::OK();
+}
+
 }  // namespace
 
-Status Pager::Recover() {
-  const Meta& meta = file_->durable_meta();
-  const uint32_t ps = page_size();
+// What reading the log found, for the steps after it.
+struct Pager::Replay {
+  // Read-only beside a live writer (docs/design/readers.md): the log is
+  // being appended to and may restart under the reading, so where it stops
+  // is its tail, not damage, and anything that looks like damage is read
+  // again (Busy tells OpenFollower to retry).
+  bool live = false;
   uint64_t generation = 0;
   std::unordered_map<uint32_t, std::unique_ptr<uint8_t[]>> pages;  // newest content
   bool log_vouches_for_meta = false;            // a log started from this meta (or an older one)
   bool salvaged = false;                        // damage past a torn tail was dropped (salvage)
   std::optional<Meta> restore;                  // the log's copy of a damaged meta page in force
   std::unique_ptr<wal::WalReader> last_reader;  // the reading that stood
-  // Read-only beside a live writer (docs/design/readers.md): the log is
-  // being appended to and may restart under the reading, so where it stops
-  // is its tail, not damage, and anything that looks like damage is read
-  // again (Busy tells OpenFollower to retry).
-  const bool live = read_only() && table_ != nullptr && table_->WriterAlive();
-  if (live) saw_live_writer_ = true;
-  auto retry = [&](const Status& s) {
-    return Status::Busy("log " + wal_path_ + " changed while it was read (" + s.message() + ")");
-  };
-  // An I/O error of a follower is a race, not a failure, when the log
-  // changed size under the reading (a clean close truncates it, a
-  // checkpoint restarts it) or a writer holds the database now (it may
-  // have come after `live` was decided): OpenFollower reads again.
-  auto io_error = [&](File* log, uint64_t size_seen, const Status& s) {
-    if (!read_only() || table_ == nullptr) return s;
-    auto now = log->Size();
-    if (live || table_->WriterAlive() || !now.ok() || *now != size_seen) {
-      saw_live_writer_ = saw_live_writer_ || table_->WriterAlive();
-      return retry(s);
-    }
-    return s;
-  };
+};
 
-  // Reads the log into `pages` and committed_; a Corruption verdict leaves
-  // every file untouched.
-  auto read_log = [&](File* log, uint64_t* stop_offset) -> Status {
-    committed_ = TreeState{meta.checkpoint_lsn, meta.root, meta.page_count, meta.freelist_head,
-                           meta.freelist_count};
-    pages.clear();
-    imaged_.clear();
-    recovery_ = RecoveryStats{};
-    salvaged = false;
-    restore.reset();
-    log_vouches_for_meta = false;
-    *stop_offset = 0;
-    auto owned_reader = std::make_unique<wal::WalReader>(log);
-    wal::WalReader& reader = *owned_reader;
-    Status opened = reader.Open();
-    if (opened.IsCorruption() && live) return retry(opened);
-    if (opened.IsIOError()) return io_error(log, reader.file_size(), opened);
-    if (opened.IsNotSupported()) return opened;
-    if (opened.IsCorruption()) {
-      // H2-H7 failed. A crash during the log's restart can tear its header,
-      // but then every record behind it is already in the page file: a
-      // damaged header followed by committed transactions the page file
-      // lacks is damage, not "no log" (docs/format/wal.md, "A damaged
-      // header").
-      bool intact = false;
-      SOMBRA_ASSIGN_OR_RETURN(auto probe,
-                              reader.ProbeBehindDamagedHeader(ps, committed_.lsn + 1, &intact));
-      *stop_offset = reader.stop_offset();
-      if (probe.stop_was_durable || intact) {
-        const uint64_t at = intact ? probe.first_commit_offset : probe.max_durable_offset;
-        const std::string evidence =
-            intact
-                ? "the records from offset " + std::to_string(reader.header().size()) +
-                      " chain, seeded with its salt, to a commit of LSN " +
-                      std::to_string(*probe.first_commit_lsn) + " at offset " + std::to_string(at)
-                : "a commit at offset " + std::to_string(at) + " records LSN " +
-                      std::to_string(*probe.max_durable_lsn) + " as durable";
-        if (!pager_options_.salvage_wal) {
-          return opened.WithContext(
-              "WAL " + wal_path_ + ": record 0 at offset 0 (the log header) is damaged, but " +
-              evidence + ", beyond the page file's checkpoint LSN " +
-              std::to_string(committed_.lsn) +
-              ": committed transactions would be lost (open with salvage to drop them)");
-        }
-        // Salvage: replay what still chains from the header's fields as
-        // stored, when they fit this page file; else nothing.
-        salvaged = true;
-        recovery_.stop = opened.message();
-        if (!reader.OpenAsStored().ok() || reader.header().start_lsn > committed_.lsn + 1) {
-          return Status::OK();
-        }
-        opened = Status::OK();
-      }
-      if (!opened.ok()) return Status::OK();  // a torn header: no log to replay
-    }
-    if (!opened.ok()) return Status::OK();  // NotFound: an empty log
-    generation = reader.header().generation;
-    const bool usable = reader.header().db_salt == file_->salt() && reader.header().page_size == ps;
-    if (!usable) return Status::OK();  // another database's log
-    if (reader.header().start_lsn > committed_.lsn + 1 && live) {
-      // The writer restarted the log after this handle read the meta page.
-      return retry(Status::Corruption("the log starts past the meta page read"));
-    }
-    if (reader.header().start_lsn > committed_.lsn + 1) {
-      // The meta page the log starts from is newer than the valid one: the
-      // damaged meta page was the one in force. The log's copy of it
-      // stands in when it is that page (docs/format/file.md, "Meta
-      // redundancy").
-      restore = BaseMetaFromLog(*file_, reader.header());
-      if (restore) {
-        committed_ = TreeState{restore->checkpoint_lsn, restore->root, restore->page_count,
-                               restore->freelist_head, restore->freelist_count};
-        recovery_.meta_from_log = true;
-      }
-    }
-    if (reader.header().start_lsn > committed_.lsn + 1) {
-      const uint32_t slot = file_->durable_meta_slot();
-      const Status& other = file_->other_meta_status();
-      return Status::Corruption(
-          "log " + wal_path_ + " starts at LSN " + std::to_string(reader.header().start_lsn) +
-          " but the page file holds only up to LSN " + std::to_string(committed_.lsn) +
-          " (meta page " + std::to_string(slot) + ", the only valid one" +
-          (other.ok() ? "" : "; meta page " + std::to_string(1 - slot) + ": " + other.message()) +
-          "): " +
-          (other.ok() ? "the page file is older than its log (transactions in between are missing)"
-                      : "the damaged meta page " + std::to_string(1 - slot) +
-                            " was the one in force, the older one would serve stale data, and "
-                            "the log holds no usable copy of it"));
-    }
-    log_vouches_for_meta = true;
-    std::vector<TxnRecord> txn;
-    wal::Record rec;
-    while (reader.Next(&rec)) {
-      if (rec.type == wal::RecordType::kPageImage) {
-        txn.push_back(TxnRecord{rec.type, rec.page_no, 0, rec.page_lsn, std::string(rec.page), {}});
-        continue;
-      }
-      if (rec.type == wal::RecordType::kPageDelta) {
-        TxnRecord r{rec.type, rec.page_no, rec.base_lsn, rec.new_lsn, {}, {}};
-        for (const auto& range : rec.ranges) r.ranges.emplace_back(range.offset, range.bytes);
-        txn.push_back(std::move(r));
-        continue;
-      }
-      // A valid commit: apply the transaction unless the file has it.
-      const wal::CommitInfo& c = rec.commit;
-      if (c.lsn > committed_.lsn) {
-        for (TxnRecord& r : txn) {
-          auto& buf = pages[r.page_no];
-          if (r.type == wal::RecordType::kPageImage) {
-            buf.reset(new uint8_t[ps]);
-            std::memcpy(buf.get(), r.page.data(), ps);
-            imaged_.insert(r.page_no);
-          } else {
-            if (buf == nullptr) {
-              if (live) return retry(Status::Corruption("a delta without its image"));
-              return Status::Corruption("log " + wal_path_ + ": delta for page " +
-                                        std::to_string(r.page_no) + " in transaction " +
-                                        std::to_string(c.lsn) +
-                                        " has no page image since the checkpoint");
-            }
-            uint64_t have = DecodeFixed64(buf.get() + kHeaderLsnOffset);
-            if (have != r.base_lsn) {
-              if (live) return retry(Status::Corruption("a delta on another LSN"));
-              return Status::Corruption("log " + wal_path_ + ": delta for page " +
-                                        std::to_string(r.page_no) + " applies on LSN " +
-                                        std::to_string(r.base_lsn) + ", the page has LSN " +
-                                        std::to_string(have));
-            }
-            for (const auto& [offset, bytes] : r.ranges) {
-              std::memcpy(buf.get() + offset, bytes.data(), bytes.size());
-            }
-          }
-          EncodeFixed64(buf.get() + kHeaderLsnOffset, r.new_lsn);
-          recovery_.records_replayed++;
-        }
-        committed_ = TreeState{c.lsn, c.root, c.page_count, c.freelist_head, c.freelist_count};
-        recovery_.transactions_replayed++;
-        recovery_.records_replayed++;  // the commit record
-      }
-      txn.clear();
-    }
-    if (reader.stop_reason() == wal::StopReason::kIOError) {
-      return io_error(log, reader.file_size(), reader.status());
-    }
-    *stop_offset = reader.stop_offset();
-    recovery_.bytes_discarded = reader.valid_end_offset() - reader.committed_end_offset();
-    recovery_.stop = reader.stop_detail();
-    if (live) {
-      // The stop is the writer's tail. What was read stands only if the
-      // log was not restarted meanwhile (its header unchanged).
-      wal::WalReader again(log);
-      Status reopened = again.Open();
-      if (!reopened.ok() || again.header().salt != reader.header().salt ||
-          again.header().generation != reader.header().generation) {
-        return retry(Status::Corruption("the log was restarted"));
-      }
-      last_reader = std::move(owned_reader);
-      return Status::OK();
-    }
-    SOMBRA_ASSIGN_OR_RETURN(auto probe, reader.ProbePastStop());
-    if (probe.stop_was_durable) {
-      if (!pager_options_.salvage_wal) {
-        return reader.StopAsCorruption().WithContext(
-            "a committed transaction of the log is damaged: the commit at offset " +
-            std::to_string(probe.max_durable_offset) + " records LSN " +
-            std::to_string(*probe.max_durable_lsn) +
-            " as durable (open with salvage to keep the valid prefix)");
-      }
-      salvaged = true;
-    }
-    last_reader = std::move(owned_reader);
-    return Status::OK();
-  };
-
+// Recovery (docs/format/wal.md, "Recovery"): step 1, the meta page, was
+// read at open; steps 2-4 read the log (ReadLog); step 5 checkpoints what
+// was replayed (CheckpointRecovered) or, read-only, keeps it in memory.
+Status Pager::Recover() {
+  const Meta& meta = file_->durable_meta();
+  Replay r;
+  r.live = read_only() && table_ != nullptr && table_->WriterAlive();
+  if (r.live) saw_live_writer_ = true;
   if (!read_only() && env_->FileExists(wal_path_ + ".carry")) {
     // A compacted log that a crash kept from replacing the log: the log
     // it was made from is whole (docs/design/readers.md).
@@ -286,19 +141,17 @@ Status Pager::Recover() {
   auto log = env_->OpenFile(wal_path_, OpenMode::kReadOnly);
   if (!log.ok() && !log.status().IsNotFound()) return log.status();
   if (log.ok()) {
-    uint64_t stop_offset = 0;
-    SOMBRA_RETURN_IF_ERROR(read_log(log->get(), &stop_offset));
+    SOMBRA_RETURN_IF_ERROR(ReadLog(log->get(), &r));
   } else {
-    committed_ = TreeState{meta.checkpoint_lsn, meta.root, meta.page_count, meta.freelist_head,
-                           meta.freelist_count};
+    committed_ = StateOf(meta);
   }
-  if (!log_vouches_for_meta) SOMBRA_RETURN_IF_ERROR(CheckMetaNotStale(*file_, wal_path_));
+  if (!r.log_vouches_for_meta) SOMBRA_RETURN_IF_ERROR(CheckMetaNotStale(*file_, wal_path_));
   recovery_records_->Add(recovery_.records_replayed);
   recovery_bytes_discarded_->Add(recovery_.bytes_discarded);
 
   {
     std::lock_guard<std::mutex> lock(version_mu_);
-    for (auto& [page_no, buf] : pages) {
+    for (auto& [page_no, buf] : r.pages) {
       uint64_t lsn = DecodeFixed64(buf.get() + kHeaderLsnOffset);
       versions_->Push(page_no, std::make_unique<PageVersion>(lsn, std::move(buf)));
     }
@@ -307,52 +160,260 @@ Status Pager::Recover() {
   durable_lsn_ = committed_.lsn;
   if (read_only()) {
     // The follower goes on from where this reading stopped.
-    if (last_reader != nullptr) {
+    if (r.last_reader != nullptr) {
       follow_log_ = std::move(*log);
-      follow_reader_ = std::move(last_reader);
+      follow_reader_ = std::move(r.last_reader);
     }
     return Status::OK();
   }
-  if (restore) {
+  return CheckpointRecovered(&r);
+}
+
+Status Pager::LogChanged(const Status& s) const {
+  return Status::Busy("log " + wal_path_ + " changed while it was read (" + s.message() + ")");
+}
+
+// An I/O error of a follower is a race, not a failure, when the log
+// changed size under the reading (a clean close truncates it, a
+// checkpoint restarts it) or a writer holds the database now (it may
+// have come after `live` was decided): OpenFollower reads again.
+Status Pager::FollowerIoError(File* log, uint64_t size_seen, const Status& s, bool live) {
+  if (!read_only() || table_ == nullptr) return s;
+  auto now = log->Size();
+  if (live || table_->WriterAlive() || !now.ok() || *now != size_seen) {
+    saw_live_writer_ = saw_live_writer_ || table_->WriterAlive();
+    return LogChanged(s);
+  }
+  return s;
+}
+
+// Steps 2-4: reads the log into r->pages and committed_; a Corruption
+// verdict leaves every file untouched.
+Status Pager::ReadLog(File* log, Replay* r) {
+  committed_ = StateOf(file_->durable_meta());
+  r->pages.clear();
+  imaged_.clear();
+  recovery_ = RecoveryStats{};
+  r->salvaged = false;
+  r->restore.reset();
+  r->log_vouches_for_meta = false;
+  auto reader = std::make_unique<wal::WalReader>(log);
+  bool replay = false;
+  SOMBRA_RETURN_IF_ERROR(ReadLogHeader(log, reader.get(), r, &replay));
+  if (!replay) return Status::OK();
+  r->log_vouches_for_meta = true;
+  SOMBRA_RETURN_IF_ERROR(ReplayLog(reader.get(), r));
+  SOMBRA_RETURN_IF_ERROR(JudgeStop(log, reader.get(), r));
+  r->last_reader = std::move(reader);
+  return Status::OK();
+}
+
+// Step 2, the log header. *replay is false when there is no log to replay
+// (none, a torn header, another database's log).
+Status Pager::ReadLogHeader(File* log, wal::WalReader* reader, Replay* r, bool* replay) {
+  *replay = false;
+  Status opened = reader->Open();
+  if (opened.IsCorruption() && r->live) return LogChanged(opened);
+  if (opened.IsIOError()) return FollowerIoError(log, reader->file_size(), opened, r->live);
+  if (opened.IsNotSupported()) return opened;
+  if (opened.IsCorruption()) {
+    SOMBRA_RETURN_IF_ERROR(JudgeDamagedHeader(reader, &opened, r));
+    if (!opened.ok()) return Status::OK();  // a torn header: no log to replay
+  }
+  if (!opened.ok()) return Status::OK();  // NotFound: an empty log
+  r->generation = reader->header().generation;
+  const bool usable =
+      reader->header().db_salt == file_->salt() && reader->header().page_size == page_size();
+  if (!usable) return Status::OK();  // another database's log
+  SOMBRA_RETURN_IF_ERROR(CheckLogStart(*reader, r));
+  *replay = true;
+  return Status::OK();
+}
+
+// Step 2, a damaged header (H2-H7 failed; docs/format/wal.md, "A damaged
+// header"). A crash during the log's restart can tear its header, but then
+// every record behind it is already in the page file: a damaged header
+// followed by committed transactions the page file lacks is damage, not
+// "no log". *opened becomes OK when salvage replays what still chains from
+// the header's fields as stored.
+Status Pager::JudgeDamagedHeader(wal::WalReader* reader, Status* opened, Replay* r) {
+  bool intact = false;
+  SOMBRA_ASSIGN_OR_RETURN(
+      auto probe, reader->ProbeBehindDamagedHeader(page_size(), committed_.lsn + 1, &intact));
+  if (!probe.stop_was_durable && !intact) return Status::OK();
+  const uint64_t at = intact ? probe.first_commit_offset : probe.max_durable_offset;
+  const std::string evidence =
+      intact ? "the records from offset " + std::to_string(reader->header().size()) +
+                   " chain, seeded with its salt, to a commit of LSN " +
+                   std::to_string(*probe.first_commit_lsn) + " at offset " + std::to_string(at)
+             : "a commit at offset " + std::to_string(at) + " records LSN " +
+                   std::to_string(*probe.max_durable_lsn) + " as durable";
+  if (!pager_options_.salvage_wal) {
+    return opened->WithContext(
+        "WAL " + wal_path_ + ": record 0 at offset 0 (the log header) is damaged, but " + evidence +
+        ", beyond the page file's checkpoint LSN " + std::to_string(committed_.lsn) +
+        ": committed transactions would be lost (open with salvage to drop them)");
+  }
+  // Salvage: replay what still chains from the header's fields as
+  // stored, when they fit this page file; else nothing.
+  r->salvaged = true;
+  recovery_.stop = opened->message();
+  if (!reader->OpenAsStored().ok() || reader->header().start_lsn > committed_.lsn + 1) {
+    return Status::OK();
+  }
+  *opened = Status::OK();
+  return Status::OK();
+}
+
+// Step 2, a log that starts past the page file's checkpoint LSN + 1: the
+// damaged meta page was the one in force, and the log's copy of it stands
+// in when it can; else Corruption naming both meta pages.
+Status Pager::CheckLogStart(const wal::WalReader& reader, Replay* r) {
+  if (reader.header().start_lsn > committed_.lsn + 1 && r->live) {
+    // The writer restarted the log after this handle read the meta page.
+    return LogChanged(Status::Corruption("the log starts past the meta page read"));
+  }
+  if (reader.header().start_lsn > committed_.lsn + 1) {
+    // The meta page the log starts from is newer than the valid one: the
+    // damaged meta page was the one in force. The log's copy of it
+    // stands in when it is that page (docs/format/file.md, "Meta
+    // redundancy").
+    r->restore = BaseMetaFromLog(*file_, reader.header());
+    if (r->restore) {
+      committed_ = StateOf(*r->restore);
+      recovery_.meta_from_log = true;
+    }
+  }
+  if (reader.header().start_lsn <= committed_.lsn + 1) return Status::OK();
+  const uint32_t slot = file_->durable_meta_slot();
+  const Status& other = file_->other_meta_status();
+  return Status::Corruption(
+      "log " + wal_path_ + " starts at LSN " + std::to_string(reader.header().start_lsn) +
+      " but the page file holds only up to LSN " + std::to_string(committed_.lsn) + " (meta page " +
+      std::to_string(slot) + ", the only valid one" +
+      (other.ok() ? "" : "; meta page " + std::to_string(1 - slot) + ": " + other.message()) +
+      "): " +
+      (other.ok() ? "the page file is older than its log (transactions in between are missing)"
+                  : "the damaged meta page " + std::to_string(1 - slot) +
+                        " was the one in force, the older one would serve stale data, and "
+                        "the log holds no usable copy of it"));
+}
+
+// Step 3, replay: every transaction whose commit record is valid, unless
+// the page file has it (LSN <= the checkpoint LSN).
+Status Pager::ReplayLog(wal::WalReader* reader, Replay* r) {
+  const uint32_t ps = page_size();
+  std::vector<TxnRecord> txn;
+  wal::Record rec;
+  while (reader->Next(&rec)) {
+    if (rec.type == wal::RecordType::kPageImage) {
+      txn.push_back(TxnRecord{rec.type, rec.page_no, 0, rec.page_lsn, std::string(rec.page), {}});
+      continue;
+    }
+    if (rec.type == wal::RecordType::kPageDelta) {
+      TxnRecord t{rec.type, rec.page_no, rec.base_lsn, rec.new_lsn, {}, {}};
+      for (const auto& range : rec.ranges) t.ranges.emplace_back(range.offset, range.bytes);
+      txn.push_back(std::move(t));
+      continue;
+    }
+    // A valid commit: apply the transaction unless the file has it.
+    const wal::CommitInfo& c = rec.commit;
+    if (c.lsn > committed_.lsn) {
+      for (const TxnRecord& t : txn) {
+        Status s = ApplyRecord(t, c.lsn, ps, wal_path_, r->live, &r->pages[t.page_no]);
+        if (!s.ok()) return r->live ? LogChanged(s) : s;
+        if (t.type == wal::RecordType::kPageImage) imaged_.insert(t.page_no);
+        recovery_.records_replayed++;
+      }
+      committed_ = TreeState{c.lsn, c.root, c.page_count, c.freelist_head, c.freelist_count};
+      recovery_.transactions_replayed++;
+      recovery_.records_replayed++;  // the commit record
+    }
+    txn.clear();
+  }
+  return Status::OK();
+}
+
+// Step 4, judge the stop: a torn tail is dropped; damage behind which a
+// later commit records the damaged transaction as durable is Corruption
+// (unless salvaging). Beside a live writer the stop is its tail.
+Status Pager::JudgeStop(File* log, wal::WalReader* reader, Replay* r) {
+  if (reader->stop_reason() == wal::StopReason::kIOError) {
+    return FollowerIoError(log, reader->file_size(), reader->status(), r->live);
+  }
+  recovery_.bytes_discarded = reader->valid_end_offset() - reader->committed_end_offset();
+  recovery_.stop = reader->stop_detail();
+  if (r->live) {
+    // The stop is the writer's tail. What was read stands only if the
+    // log was not restarted meanwhile (its header unchanged).
+    wal::WalReader again(log);
+    Status reopened = again.Open();
+    if (!reopened.ok() || again.header().salt != reader->header().salt ||
+        again.header().generation != reader->header().generation) {
+      return LogChanged(Status::Corruption("the log was restarted"));
+    }
+    return Status::OK();
+  }
+  SOMBRA_ASSIGN_OR_RETURN(auto probe, reader->ProbePastStop());
+  if (probe.stop_was_durable) {
+    if (!pager_options_.salvage_wal) {
+      return reader->StopAsCorruption().WithContext(
+          "a committed transaction of the log is damaged: the commit at offset " +
+          std::to_string(probe.max_durable_offset) + " records LSN " +
+          std::to_string(*probe.max_durable_lsn) +
+          " as durable (open with salvage to keep the valid prefix)");
+    }
+    r->salvaged = true;
+  }
+  return Status::OK();
+}
+
+// Step 5, writable: the recovered state goes to the page file, then the log
+// restarts as a new generation (continues, when readers elsewhere put the
+// checkpoint off).
+Status Pager::CheckpointRecovered(Replay* r) {
+  if (r->restore) {
     // Heal the damaged meta page before anything else is written: from here
     // on the page file describes itself again.
-    SOMBRA_RETURN_IF_ERROR(file_->RestoreMeta(*restore));
+    SOMBRA_RETURN_IF_ERROR(file_->RestoreMeta(*r->restore));
   }
   SOMBRA_RETURN_IF_ERROR(file_->EnsureCapacity(committed_.page_count));
   if (recovery_.transactions_replayed > 0) {
     // The recovered state goes to the page file before the log is reused.
     std::lock_guard<std::mutex> slot(writer_mu_);
     SOMBRA_RETURN_IF_ERROR(CheckpointLocked());
-    if (file_->durable_meta().checkpoint_lsn != committed_.lsn) {
-      // A reader elsewhere still reads an older state from the page file
-      // (docs/design/readers.md): the log cannot restart, so it goes on
-      // after its last committed record.
-      if (salvaged || last_reader == nullptr) {
-        return Status::Busy("database " + path() +
-                            ": cannot salvage its log while readers in other processes read "
-                            "an older state (retry once they have closed)");
-      }
-      const wal::WalHeader header = last_reader->header();
-      wal_generation_ = header.generation;
-      SOMBRA_ASSIGN_OR_RETURN(
-          std::unique_ptr<wal::WalWriter> wal,
-          wal::WalWriter::Resume(env_, wal_path_, header, last_reader->committed_end_offset(),
-                                 last_reader->committed_checksum(), metrics_));
-      {
-        std::lock_guard<std::mutex> lock(wal_mu_);
-        wal_ = std::move(wal);
-      }
-      checkpoint_due_bytes_ = wal_->log_bytes() + options_.wal_checkpoint_bytes / 2;
-      return Status::OK();
-    }
+    if (file_->durable_meta().checkpoint_lsn != committed_.lsn) return ResumeLog(*r);
   }
-  if (salvaged) {
+  if (r->salvaged) {
     // The damaged log keeps transactions beyond the valid prefix whose LSNs
     // the new generation will reuse: it is kept aside, never behind a new
     // header (docs/format/wal.md, "Salvage").
     SOMBRA_RETURN_IF_ERROR(env_->RenameFile(wal_path_, wal_path_ + ".salvaged"));
   }
-  return OpenLog(generation + 1);
+  return OpenLog(r->generation + 1);
+}
+
+// Step 5, put off: a reader elsewhere still reads an older state from the
+// page file (docs/design/readers.md), so the log cannot restart: it goes on
+// after its last committed record. REQUIRES: writer slot held.
+Status Pager::ResumeLog(const Replay& r) {
+  if (r.salvaged || r.last_reader == nullptr) {
+    return Status::Busy("database " + path() +
+                        ": cannot salvage its log while readers in other processes read "
+                        "an older state (retry once they have closed)");
+  }
+  const wal::WalHeader header = r.last_reader->header();
+  wal_generation_ = header.generation;
+  SOMBRA_ASSIGN_OR_RETURN(
+      std::unique_ptr<wal::WalWriter> wal,
+      wal::WalWriter::Resume(env_, wal_path_, header, r.last_reader->committed_end_offset(),
+                             r.last_reader->committed_checksum(), metrics_));
+  {
+    std::lock_guard<std::mutex> lock(wal_mu_);
+    wal_ = std::move(wal);
+  }
+  checkpoint_due_bytes_ = wal_->log_bytes() + options_.wal_checkpoint_bytes / 2;
+  return Status::OK();
 }
 
 }  // namespace sombra::pager
