@@ -99,13 +99,13 @@ uint64_t Seed() {
   return seed;
 }
 
-btree::LeafAllocatorSnapshot MakeEmptyLeaf(uint8_t* page, const btree::BtreeCounters& counters) {
+btree::LeafLayout MakeEmptyLeaf(uint8_t* page, const btree::BTreeCounters& counters) {
   std::memset(page, 0, kPageSize);
   pager::InitPageHeader(page, pager::PageKind::kLeaf, kPageNo, kPageLsn);
-  return btree::LeafAllocatorSnapshot::InitEmpty(page, kPageSize, "", "", 0, 0, counters);
+  return btree::LeafLayout::InitEmpty(page, kPageSize, "", "", 0, 0, counters);
 }
 
-Leaf MakeLeaf(Shape shape, const btree::BtreeCounters& counters, size_t spare) {
+Leaf MakeLeaf(Shape shape, const btree::BTreeCounters& counters, size_t spare) {
   std::vector<Entry> pool = MakePool(shape, Seed() ^ static_cast<uint64_t>(shape));
   Leaf leaf;
   leaf.page.resize(kPageSize);

@@ -48,13 +48,13 @@ struct Entry {
 // Holds the metrics registry the B+tree counters point into.
 struct BenchCounters {
   MetricsRegistry registry;
-  btree::BtreeCounters c = btree::BtreeCounters::From(&registry);
+  btree::BTreeCounters c = btree::BTreeCounters::From(&registry);
 };
 
 // A leaf page filled in ascending key order.
 struct Leaf {
   std::vector<uint8_t> page;  // kPageSize bytes
-  btree::LeafAllocatorSnapshot snap;
+  btree::LeafLayout snap;
   std::vector<Entry> entries;  // on the page, ascending
   // absent[i] is not on the page and lies between entries[i] and entries[i + 1].
   std::vector<Entry> absent;
@@ -65,10 +65,10 @@ struct Leaf {
 // A leaf filled until the next record does not fit, then `spare` records
 // taken off the end again (so that many appends fit). Fences empty (the
 // only leaf of a tree); header page kPageNo, LSN kPageLsn.
-Leaf MakeLeaf(Shape shape, const btree::BtreeCounters& counters, size_t spare = 0);
+Leaf MakeLeaf(Shape shape, const btree::BTreeCounters& counters, size_t spare = 0);
 
 // The snapshot of an empty leaf written into `page` (kPageSize bytes).
-btree::LeafAllocatorSnapshot MakeEmptyLeaf(uint8_t* page, const btree::BtreeCounters& counters);
+btree::LeafLayout MakeEmptyLeaf(uint8_t* page, const btree::BTreeCounters& counters);
 
 // Records every range an edit reports.
 class RecordingSink : public btree::ChangeSink {

@@ -20,7 +20,7 @@ namespace {
 
 using btree::EditResult;
 using btree::LeafAllocator;
-using btree::LeafAllocatorSnapshot;
+using btree::LeafLayout;
 using btree::PendingInsert;
 
 // Keys looked up per round, in random order.
@@ -31,14 +31,12 @@ constexpr size_t kLookups = 4096;
 void BM_LeafParse(benchmark::State& state, Shape shape) {
   BenchCounters bc;
   const Leaf leaf = MakeLeaf(shape, bc.c);
-  Result<LeafAllocatorSnapshot> check =
-      LeafAllocatorSnapshot::Parse(leaf.page.data(), kPageSize, bc.c);
+  Result<LeafLayout> check = LeafLayout::Parse(leaf.page.data(), kPageSize, bc.c);
   if (!check.ok() || check->size() != leaf.entries.size()) {
     state.SkipWithError("Parse of the full leaf failed or lost records");
   }
   for (auto _ : state) {
-    Result<LeafAllocatorSnapshot> r =
-        LeafAllocatorSnapshot::Parse(leaf.page.data(), kPageSize, bc.c);
+    Result<LeafLayout> r = LeafLayout::Parse(leaf.page.data(), kPageSize, bc.c);
     benchmark::DoNotOptimize(r);
   }
   state.SetItemsProcessed(state.iterations());
@@ -103,7 +101,7 @@ void BM_LeafInsert(benchmark::State& state, Shape shape, InsertOrder order) {
   BenchCounters bc;
   Leaf leaf = MakeLeaf(shape, bc.c);
   std::vector<uint8_t> base(kPageSize);
-  LeafAllocatorSnapshot base_snap;
+  LeafLayout base_snap;
   std::vector<const Entry*> round;
   if (order == InsertOrder::kIntoHoles) {
     base = leaf.page;
@@ -129,7 +127,7 @@ void BM_LeafInsert(benchmark::State& state, Shape shape, InsertOrder order) {
   }
 
   std::vector<uint8_t> page = base;
-  LeafAllocatorSnapshot snap = base_snap;
+  LeafLayout snap = base_snap;
   CountingSink sink;
   // Check: one round gives the full leaf back, byte for byte in its records.
   for (const Entry* e : round) {
@@ -184,13 +182,13 @@ struct SplitCase {
   size_t split_index = 0;
 };
 
-SplitCase MakeSplitCase(Shape shape, const btree::BtreeCounters& counters) {
+SplitCase MakeSplitCase(Shape shape, const btree::BTreeCounters& counters) {
   SplitCase sc{MakeLeaf(shape, counters), {}, 0};
   const Entry& e = sc.leaf.absent[sc.leaf.absent.size() / 2];
   bool exact = false;
   const size_t slot = sc.leaf.snap.LowerBound(sc.leaf.page.data(), e.key, &exact);
   std::vector<uint8_t> copy = sc.leaf.page;
-  LeafAllocatorSnapshot snap = sc.leaf.snap;
+  LeafLayout snap = sc.leaf.snap;
   LeafAllocator alloc(copy.data(), &snap, nullptr, counters);
   // The insert must miss (the leaf is full): the allocator fills *pending.
   if (alloc.Insert(slot, e.record, e.head, &sc.pending) != EditResult::kNotApplied) {
@@ -229,8 +227,8 @@ void BM_LeafSplitInto(benchmark::State& state, Shape shape) {
     const btree::SplitOutput out =
         btree::SplitInto(sc.leaf.page.data(), sc.leaf.snap, sc.pending, sc.split_index, left.data(),
                          right.data(), kPageNo, kPageNo + 1, bc.c);
-    Result<LeafAllocatorSnapshot> l = LeafAllocatorSnapshot::Parse(left.data(), kPageSize, bc.c);
-    Result<LeafAllocatorSnapshot> r = LeafAllocatorSnapshot::Parse(right.data(), kPageSize, bc.c);
+    Result<LeafLayout> l = LeafLayout::Parse(left.data(), kPageSize, bc.c);
+    Result<LeafLayout> r = LeafLayout::Parse(right.data(), kPageSize, bc.c);
     if (!l.ok() || !r.ok() || l->size() + r->size() != sc.leaf.entries.size() + 1 ||
         !out.left.Matches(left.data()) || !out.right.Matches(right.data()) ||
         out.separator.empty()) {

@@ -95,7 +95,7 @@ enum class Edit {
   kAppend,        // a new key after the last one
 };
 
-DeltaCase MakeDeltaCase(Shape shape, Edit edit, const btree::BtreeCounters& counters) {
+DeltaCase MakeDeltaCase(Shape shape, Edit edit, const btree::BTreeCounters& counters) {
   Leaf leaf = MakeLeaf(shape, counters, /*spare=*/2);
   DeltaCase dc;
   dc.before = leaf.page;

@@ -40,7 +40,7 @@ struct Stats {
   uint64_t allocator_page_parses = 0;
   uint64_t allocator_cache_reuse = 0;
   uint64_t allocator_split_triggers = 0;  // capacity misses that became splits
-  uint64_t allocator_failures = 0;        // every other allocator failure
+  uint64_t allocator_failures = 0;        // damaged leaf met by a write; no split made room
   uint64_t allocator_compactions = 0;
   uint64_t allocator_bytes_moved = 0;
   uint64_t leaf_splits = 0;

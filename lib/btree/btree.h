@@ -2,7 +2,7 @@
 //
 // BTreeWriter runs inside one pager::PagerTxn: Put/Delete/Get descend from
 // the root keeping the path (no parent pointers), edit leaves only through
-// LeafAllocator (with a per-transaction cache of allocator snapshots, so a
+// LeafAllocator (with a per-transaction cache of leaf layouts, so a
 // run of edits to one leaf never re-parses it), split leaves with SplitInto
 // (both halves handed to the pager as whole images) and cascade internal
 // splits up to a new root; deletes borrow from or merge with a sibling when
@@ -24,6 +24,7 @@
 #include "btree/btree_counters.h"
 #include "btree/leaf_allocator.h"
 #include "btree/overflow.h"
+#include "btree/tree_descent.h"
 #include "pager/pager_txn.h"
 #include "pager/snapshot.h"
 
@@ -43,7 +44,7 @@ PageReader SnapshotReader(const pager::Snapshot* snap);
 
 // Looks `key` up in the tree rooted at `root`: NotFound, or *value.
 Status TreeGet(const PageReader& read, uint32_t page_size, uint32_t root, std::string_view key,
-               std::string* value, const BtreeCounters& c);
+               std::string* value, const BTreeCounters& c);
 
 class BTreeWriter {
  public:
@@ -65,38 +66,50 @@ class BTreeWriter {
   uint32_t root() const { return txn_->root(); }
   // Bumped by every change: cursors in the transaction re-seek after one.
   uint64_t version() const { return version_; }
-  const BtreeCounters& counters() const { return c_; }
+  const BTreeCounters& counters() const { return c_; }
 
  private:
-  struct PathEntry {
-    uint32_t page_no;
-    size_t child_index;
-  };
+  using PathEntry = DescentStep;
   class Sink;
 
   Status Descend(std::string_view key, std::vector<PathEntry>* path, uint32_t* leaf);
-  // The cached allocator snapshot of a leaf (parsed from the transaction's
+  // The cached layout of a leaf (parsed from the transaction's
   // view on first use).
-  Result<LeafAllocatorSnapshot*> LeafSnapshot(uint32_t page_no);
+  Result<LeafLayout*> LeafLayoutOf(uint32_t page_no);
   // Splits a full leaf; true when the pending record went in with it,
   // false when it had to be left out (the caller inserts it again).
-  Result<bool> SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafAllocatorSnapshot* snap,
+  Result<bool> SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout* snap,
                          const PendingInsert& pending, std::vector<PathEntry>* path);
   Status InsertIntoParent(std::vector<PathEntry>* path, uint16_t child_level,
                           std::string_view separator, uint32_t right_child);
   Status FixLeftLink(uint32_t page_no, uint32_t new_left);
+  // Two sibling leaves under one parent, read for a rebalance.
+  struct LeafPair {
+    PathEntry parent;
+    size_t left_idx = 0;  // the separator between them in the parent
+    uint32_t left_no = 0, right_no = 0;
+    LeafLayout *ls = nullptr, *rs = nullptr;
+    const uint8_t *lp = nullptr, *rp = nullptr;
+    std::string low, high;  // left's low fence, right's high fence
+    uint32_t far_left = 0, far_right = 0;
+    uint32_t records = 0;  // used bytes of both
+  };
   Status RebalanceLeaf(std::vector<PathEntry>* path);
+  Status MergeLeaves(const LeafPair& p, std::vector<PathEntry>* path);
+  Status BorrowLeaves(const LeafPair& p);
+  Status RebuildPair(const LeafPair& p, const std::string& sep, RecordSource* lsrc,
+                     RecordSource* rsrc);
   Status RebalanceInternal(uint32_t page_no, std::vector<PathEntry>* path);
   bool Underfull(uint32_t used_bytes) const;
   Status EncodeRecord(std::string_view key, std::string_view value, std::string* record);
   Status FreeValue(const LeafRecordRef& rec);
 
   pager::PagerTxn* txn_;
-  BtreeCounters c_;
+  BTreeCounters c_;
   BtreeOptions options_;
   uint32_t page_size_;
   uint64_t version_ = 0;
-  std::unordered_map<uint32_t, LeafAllocatorSnapshot> cache_;
+  std::unordered_map<uint32_t, LeafLayout> cache_;
   std::vector<uint8_t> scratch_;
   std::vector<uint8_t> scratch2_;
   std::string record_;           // Put's encoded record
@@ -106,7 +119,7 @@ class BTreeWriter {
 // Ordered iteration over the tree rooted at `root` as `read` sees it.
 class TreeCursor {
  public:
-  TreeCursor(PageReader read, uint32_t page_size, uint32_t root, const BtreeCounters& c);
+  TreeCursor(PageReader read, uint32_t page_size, uint32_t root, const BTreeCounters& c);
 
   bool Valid() const { return valid_; }
   void SeekToFirst();
@@ -132,7 +145,7 @@ class TreeCursor {
   PageReader read_;
   uint32_t page_size_;
   uint32_t root_;
-  const BtreeCounters& c_;
+  const BTreeCounters& c_;
   uint32_t leaf_ = 0;
   const uint8_t* page_ = nullptr;  // leaf_ as read_ gave it (valid as the reader promises)
   size_t slot_ = 0;

@@ -1,4 +1,4 @@
-// btree/btree_counters.h: the B+tree's telemetry (ARCHITECTURE.md 9),
+// btree/btree_counters.h: the B+tree's telemetry (docs/architecture.md, "Telemetry"),
 // relaxed counters in the database's MetricsRegistry.
 #pragma once
 
@@ -6,7 +6,7 @@
 
 namespace sombra::btree {
 
-struct BtreeCounters {
+struct BTreeCounters {
   Counter* key_decodes;               // records decoded to read their key
   Counter* key_cmps;                  // key comparisons (integer head or bytes)
   Counter* memcopy_bytes;             // record bytes copied by the allocator
@@ -14,7 +14,7 @@ struct BtreeCounters {
   Counter* allocator_page_parses;     // of those, parses of an existing page
   Counter* allocator_cache_reuse;     // edits served by a cached snapshot
   Counter* allocator_split_triggers;  // capacity misses that became splits
-  Counter* allocator_failures;        // any other allocator failure
+  Counter* allocator_failures;        // a leaf it cannot parse, or no split makes room
   Counter* allocator_compactions;
   Counter* allocator_bytes_moved;  // bytes moved by compactions
   Counter* leaf_splits;
@@ -23,8 +23,8 @@ struct BtreeCounters {
   Counter* leaf_borrows;
   Counter* overflow_pages;
 
-  static BtreeCounters From(MetricsRegistry* m) {
-    return BtreeCounters{m->GetCounter("key_decodes"),
+  static BTreeCounters From(MetricsRegistry* m) {
+    return BTreeCounters{m->GetCounter("key_decodes"),
                          m->GetCounter("key_cmps"),
                          m->GetCounter("memcopy_bytes"),
                          m->GetCounter("allocator_builds"),

@@ -2,7 +2,8 @@
 #include <algorithm>
 
 #include "btree/btree.h"
-#include "btree/internal_node.h"
+#include "btree/slotted_page.h"
+#include "btree/tree_descent.h"
 #include "pager/format.h"
 
 namespace sombra::btree {
@@ -21,13 +22,11 @@ struct NodeView {
   bool Slot(size_t i, const uint8_t** data, size_t* len, uint32_t* head) const {
     const uint64_t at = uint64_t{DecodeFixed32(page + kFreeEndOffset)} + kSlotSize * i;
     if (i >= count() || at < kNodeHeaderEnd || at + kSlotSize > ps) return false;
-    const uint8_t* s = page + at;
-    uint16_t off = DecodeFixed16(s);
-    uint16_t n = DecodeFixed16(s + 2);
-    *head = DecodeFixed32(s + 4);
-    if (off < kNodeHeaderEnd || uint32_t{off} + n > ps) return false;
-    *data = page + off;
-    *len = n;
+    const SlotEntry s = DecodeSlot(page + at);
+    *head = s.head;
+    if (s.offset < kNodeHeaderEnd || uint32_t{s.offset} + s.length > ps) return false;
+    *data = page + s.offset;
+    *len = s.length;
     return true;
   }
 };
@@ -40,7 +39,7 @@ int CompareKeys(std::string_view a, std::string_view b) { return a.compare(b); }
 
 // The first slot of leaf `v` whose key is >= key; *exact when equal.
 Result<size_t> LeafLowerBound(const NodeView& v, uint32_t page_no, std::string_view key,
-                              bool* exact, const BtreeCounters& c) {
+                              bool* exact, const BTreeCounters& c) {
   const uint32_t want = KeyHead(key);
   size_t lo = 0, hi = v.count();
   *exact = false;
@@ -76,24 +75,13 @@ PageReader SnapshotReader(const pager::Snapshot* snap) {
   return [snap](uint32_t page_no) { return snap->Read(page_no); };
 }
 
-// Descends from root to the leaf that holds `key` (edge: -1 leftmost leaf,
-// +1 rightmost leaf, 0 by key).
+// The leaf for `key` (edge: -1 leftmost leaf, +1 rightmost leaf, 0 by key).
 static Result<uint32_t> FindLeaf(const PageReader& read, uint32_t page_size, uint32_t root,
-                                 std::string_view key, int edge, const BtreeCounters& c) {
-  uint32_t page_no = root;
-  for (int depth = 0; depth < 64; ++depth) {
-    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, read(page_no));
-    uint8_t kind = page[pager::kHeaderKindOffset];
-    if (kind == static_cast<uint8_t>(pager::PageKind::kLeaf)) return page_no;
-    if (kind != static_cast<uint8_t>(pager::PageKind::kInternal)) {
-      return BadNode(page_no, "tree page is neither leaf nor internal");
-    }
-    InternalNode node(const_cast<uint8_t*>(page), page_size, nullptr, c);
-    size_t i = edge < 0 ? 0 : edge > 0 ? node.count() : node.ChildIndex(key);
-    page_no = node.child(i);
-    if (page_no < pager::kFirstDataPage) return BadNode(page_no, "child pointer out of range");
-  }
-  return Status::Corruption("tree deeper than 64 levels: a cycle");
+                                 std::string_view key, int edge, const BTreeCounters& c) {
+  const DescentTarget target = edge < 0   ? DescentTarget::kFirstLeaf
+                               : edge > 0 ? DescentTarget::kLastLeaf
+                                          : DescentTarget::kByKey;
+  return DescendToLeaf(read, page_size, root, key, target, c, nullptr);
 }
 
 static Status ReadValue(const PageReader& read, uint32_t page_size, const LeafRecordRef& rec,
@@ -109,7 +97,7 @@ static Status ReadValue(const PageReader& read, uint32_t page_size, const LeafRe
 }
 
 Status TreeGet(const PageReader& read, uint32_t page_size, uint32_t root, std::string_view key,
-               std::string* value, const BtreeCounters& c) {
+               std::string* value, const BTreeCounters& c) {
   if (root == 0) return Status::NotFound("key not found");
   SOMBRA_ASSIGN_OR_RETURN(uint32_t leaf, FindLeaf(read, page_size, root, key, 0, c));
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, read(leaf));
@@ -127,7 +115,7 @@ Status TreeGet(const PageReader& read, uint32_t page_size, uint32_t root, std::s
   return ReadValue(read, page_size, rec, value);
 }
 
-TreeCursor::TreeCursor(PageReader read, uint32_t page_size, uint32_t root, const BtreeCounters& c)
+TreeCursor::TreeCursor(PageReader read, uint32_t page_size, uint32_t root, const BTreeCounters& c)
     : read_(std::move(read)), page_size_(page_size), root_(root), c_(c) {}
 
 void TreeCursor::Fail(const Status& s) {

@@ -25,7 +25,7 @@ namespace {
 // The records of one or two leaves, in order.
 class LeavesSource final : public RecordSource {
  public:
-  void Add(const uint8_t* page, const LeafAllocatorSnapshot* snap, size_t begin, size_t end) {
+  void Add(const uint8_t* page, const LeafLayout* snap, size_t begin, size_t end) {
     parts_.push_back(Part{page, snap, begin, end});
   }
   bool Next(std::string_view* record, uint32_t* head) override {
@@ -45,7 +45,7 @@ class LeavesSource final : public RecordSource {
  private:
   struct Part {
     const uint8_t* page;
-    const LeafAllocatorSnapshot* snap;
+    const LeafLayout* snap;
     size_t begin, end;
   };
   std::vector<Part> parts_;
@@ -57,11 +57,41 @@ Status KeyError(std::string_view key, uint32_t max) {
                                  " bytes: keys must be 1 to " + std::to_string(max) + " bytes");
 }
 
+// Moves one entry between internal siblings through their parent: the
+// first of `right` to the end of `left` (from_right) or the last of `left`
+// to the front of `right`; `sep` is the parent's separator left_idx between
+// them. Nothing changes when the giver has one separator or a key does not
+// fit.
+void RotateThroughParent(InternalNode* parent, size_t left_idx, const std::string& sep,
+                         bool from_right, InternalNode* left, InternalNode* right) {
+  if (from_right && right->count() > 1) {
+    const std::string up(right->key(0));
+    if (!parent->SetKey(left_idx, up)) return;
+    if (!left->Insert(left->count(), sep, right->child(0))) {
+      parent->SetKey(left_idx, sep);
+      return;
+    }
+    right->SetChild(0, right->child(1));
+    right->Erase(0);
+  } else if (!from_right && left->count() > 1) {
+    const size_t last = left->count() - 1;
+    const std::string up(left->key(last));
+    if (!parent->SetKey(left_idx, up)) return;
+    const uint32_t moved = left->child(last + 1);
+    if (!right->Insert(0, sep, right->child(0))) {
+      parent->SetKey(left_idx, sep);
+      return;
+    }
+    right->SetChild(0, moved);
+    left->Erase(last);
+  }
+}
+
 }  // namespace
 
 BTreeWriter::BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options)
     : txn_(txn),
-      c_(BtreeCounters::From(metrics)),
+      c_(BTreeCounters::From(metrics)),
       options_(options),
       page_size_(txn->page_size()),
       scratch_(txn->page_size()),
@@ -85,28 +115,12 @@ Status BTreeWriter::Get(std::string_view key, std::string* value) {
 }
 
 Status BTreeWriter::Descend(std::string_view key, std::vector<PathEntry>* path, uint32_t* leaf) {
-  path->clear();
-  uint32_t page_no = txn_->root();
-  for (int depth = 0; depth < 64; ++depth) {
-    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
-    uint8_t kind = page[pager::kHeaderKindOffset];
-    if (kind == static_cast<uint8_t>(pager::PageKind::kLeaf)) {
-      *leaf = page_no;
-      return Status::OK();
-    }
-    if (kind != static_cast<uint8_t>(pager::PageKind::kInternal)) {
-      return Status::Corruption("page " + std::to_string(page_no) +
-                                ": tree page is neither leaf nor internal");
-    }
-    InternalNode node(const_cast<uint8_t*>(page), page_size_, nullptr, c_);
-    size_t i = node.ChildIndex(key);
-    path->push_back(PathEntry{page_no, i});
-    page_no = node.child(i);
-  }
-  return Status::Corruption("tree deeper than 64 levels: a cycle");
+  SOMBRA_ASSIGN_OR_RETURN(*leaf, DescendToLeaf(reader(), page_size_, txn_->root(), key,
+                                               DescentTarget::kByKey, c_, path));
+  return Status::OK();
 }
 
-Result<LeafAllocatorSnapshot*> BTreeWriter::LeafSnapshot(uint32_t page_no) {
+Result<LeafLayout*> BTreeWriter::LeafLayoutOf(uint32_t page_no) {
   auto it = cache_.find(page_no);
   if (it != cache_.end()) {
     c_.allocator_cache_reuse->Add();
@@ -114,28 +128,24 @@ Result<LeafAllocatorSnapshot*> BTreeWriter::LeafSnapshot(uint32_t page_no) {
     SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
     if (!it->second.Matches(page)) {
       return Status::Corruption("page " + std::to_string(page_no) +
-                                ": cached allocator snapshot is stale (a write bypassed it)");
+                                ": cached leaf layout is stale (a write bypassed it)");
     }
 #endif
     return &it->second;
   }
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
-  SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot snap,
-                          LeafAllocatorSnapshot::Parse(page, page_size_, c_));
-  return &cache_.emplace(page_no, std::move(snap)).first->second;
+  Result<LeafLayout> snap = LeafLayout::Parse(page, page_size_, c_);
+  if (!snap.ok()) {
+    c_.allocator_failures->Add();  // a leaf the allocator cannot lay out (damaged)
+    return snap.status();
+  }
+  return &cache_.emplace(page_no, std::move(*snap)).first->second;
 }
 
 Status BTreeWriter::EncodeRecord(std::string_view key, std::string_view value,
                                  std::string* record) {
-  const size_t inline_size = VarintLength(key.size()) + VarintLength(uint64_t{value.size()} << 1) +
-                             key.size() + value.size();
-  if (inline_size <= MaxInlineRecord(page_size_)) {
-    // The same bytes as EncodeLeafRecord, into the reused buffer.
-    record->clear();
-    PutVarint32(record, static_cast<uint32_t>(key.size()));
-    PutVarint32(record, static_cast<uint32_t>(value.size() << 1));
-    record->append(key);
-    record->append(value);
+  if (LeafRecordSize(key, value) <= MaxInlineRecord(page_size_)) {
+    EncodeLeafRecordTo(key, value, record);  // into the reused buffer
     return Status::OK();
   }
   SOMBRA_ASSIGN_OR_RETURN(uint32_t first, WriteOverflow(txn_, value, c_));
@@ -163,7 +173,7 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
   if (txn_->root() == 0) {
     uint8_t* page;
     SOMBRA_ASSIGN_OR_RETURN(uint32_t root, txn_->Allocate(pager::PageKind::kLeaf, &page));
-    cache_[root] = LeafAllocatorSnapshot::InitEmpty(page, page_size_, {}, {}, 0, 0, c_);
+    cache_[root] = LeafLayout::InitEmpty(page, page_size_, {}, {}, 0, 0, c_);
     txn_->SetRoot(root);
   }
   std::string& record = record_;  // reused: no allocation per Put
@@ -179,7 +189,7 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
     std::vector<PathEntry>& path = path_;
     uint32_t leaf;
     SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
-    SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * snap, LeafSnapshot(leaf));
+    SOMBRA_ASSIGN_OR_RETURN(LeafLayout * snap, LeafLayoutOf(leaf));
     SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
     bool exact;
     size_t i = snap->LowerBound(page, key, &exact);
@@ -197,11 +207,12 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
     SOMBRA_ASSIGN_OR_RETURN(bool placed, SplitLeaf(leaf, page, snap, pending, &path));
     if (placed) return Status::OK();
   }
+  c_.allocator_failures->Add();
   return Status::Corruption("no leaf split makes room for a key of " + std::to_string(key.size()) +
                             " bytes");
 }
 
-Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafAllocatorSnapshot* snap,
+Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout* snap,
                                     const PendingInsert& pending, std::vector<PathEntry>* path) {
   const uint32_t old_right = DecodeFixed32(page + kRightOffset);
   const bool rightmost = old_right == 0;
@@ -232,7 +243,7 @@ Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafAllocat
         DecodeFixed32(image + kFreeEndOffset) != snap_out->free_end()) {
       return Status::Corruption("page " + std::to_string(leaf_no) +
                                 ": split produced an image whose header disagrees with its "
-                                "allocator snapshot");
+                                "leaf layout");
     }
   }
   // The left image replaces the leaf whole: it goes to the log and to
@@ -250,7 +261,7 @@ Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafAllocat
 }
 
 Status BTreeWriter::FixLeftLink(uint32_t page_no, uint32_t new_left) {
-  SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * snap, LeafSnapshot(page_no));
+  SOMBRA_ASSIGN_OR_RETURN(LeafLayout * snap, LeafLayoutOf(page_no));
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(page_no));
   Sink sink(txn_, page_no);
   LeafAllocator alloc(page, snap, &sink, c_);
@@ -299,7 +310,7 @@ Status BTreeWriter::Delete(std::string_view key, bool* existed) {
   std::vector<PathEntry> path;
   uint32_t leaf;
   SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
-  SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * snap, LeafSnapshot(leaf));
+  SOMBRA_ASSIGN_OR_RETURN(LeafLayout * snap, LeafLayoutOf(leaf));
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* view, txn_->Read(leaf));
   bool exact;
   size_t i = snap->LowerBound(view, key, &exact);
@@ -317,99 +328,116 @@ Status BTreeWriter::Delete(std::string_view key, bool* existed) {
 // The leaf at the end of `path` fell below the threshold: merge it with a
 // sibling under the same parent when both fit in one page, else even them.
 Status BTreeWriter::RebalanceLeaf(std::vector<PathEntry>* path) {
-  const PathEntry parent = path->back();
-  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* pview, txn_->Read(parent.page_no));
-  InternalNode pnode(const_cast<uint8_t*>(pview), page_size_, nullptr, c_);
+  LeafPair p;
+  p.parent = path->back();
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* pview, txn_->Read(p.parent.page_no));
+  const InternalNodeView pnode(pview, page_size_, c_);
   if (pnode.count() == 0) return Status::OK();  // no sibling under this parent
-  const size_t left_idx =
-      parent.child_index < pnode.count() ? parent.child_index : parent.child_index - 1;
-  const uint32_t left_no = pnode.child(left_idx);
-  const uint32_t right_no = pnode.child(left_idx + 1);
-  SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * ls, LeafSnapshot(left_no));
-  SOMBRA_ASSIGN_OR_RETURN(LeafAllocatorSnapshot * rs, LeafSnapshot(right_no));
-  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* lp, txn_->Read(left_no));
-  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* rp, txn_->Read(right_no));
-  const std::string low(ls->low_fence(lp));
-  const std::string high(rs->high_fence(rp));
-  const uint32_t far_left = DecodeFixed32(lp + kLeftOffset);
-  const uint32_t far_right = DecodeFixed32(rp + kRightOffset);
-  const uint32_t records = ls->used_bytes() + rs->used_bytes();
+  p.left_idx =
+      p.parent.child_index < pnode.count() ? p.parent.child_index : p.parent.child_index - 1;
+  p.left_no = pnode.child(p.left_idx);
+  p.right_no = pnode.child(p.left_idx + 1);
+  SOMBRA_ASSIGN_OR_RETURN(p.ls, LeafLayoutOf(p.left_no));
+  SOMBRA_ASSIGN_OR_RETURN(p.rs, LeafLayoutOf(p.right_no));
+  SOMBRA_ASSIGN_OR_RETURN(p.lp, txn_->Read(p.left_no));
+  SOMBRA_ASSIGN_OR_RETURN(p.rp, txn_->Read(p.right_no));
+  p.low = std::string(p.ls->low_fence(p.lp));
+  p.high = std::string(p.rs->high_fence(p.rp));
+  p.far_left = DecodeFixed32(p.lp + kLeftOffset);
+  p.far_right = DecodeFixed32(p.rp + kRightOffset);
+  p.records = p.ls->used_bytes() + p.rs->used_bytes();
 
   // A merge erases a separator of the parent; a non-root internal page
   // must keep at least one (rule I3), so with one left the leaves borrow.
   const bool parent_keeps_one = path->size() == 1 || pnode.count() > 1;
-  if (parent_keeps_one && kNodeHeaderEnd + low.size() + high.size() + records <= page_size_) {
-    // Merge: the right leaf's records join the left's; the right page goes.
-    LeavesSource src;
-    src.Add(lp, ls, 0, ls->size());
-    src.Add(rp, rs, 0, rs->size());
-    SOMBRA_ASSIGN_OR_RETURN(
-        LeafAllocatorSnapshot merged,
-        RebuildFromRecords(scratch_.data(), page_size_, low, high, far_left, far_right, &src, c_));
-    SOMBRA_ASSIGN_OR_RETURN(uint8_t * lw, txn_->Write(left_no));
-    std::memcpy(lw, scratch_.data(), page_size_);
-    txn_->NoteWholePage(left_no);
-    cache_[left_no] = std::move(merged);
-    cache_.erase(right_no);
-    SOMBRA_RETURN_IF_ERROR(txn_->Free(right_no));
-    if (far_right != 0) SOMBRA_RETURN_IF_ERROR(FixLeftLink(far_right, left_no));
-    SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(parent.page_no));
-    Sink sink(txn_, parent.page_no);
-    InternalNode(pw, page_size_, &sink, c_).Erase(left_idx);
-    c_.leaf_merges->Add();
-    path->pop_back();
-    return RebalanceInternal(parent.page_no, path);
+  if (parent_keeps_one && kNodeHeaderEnd + p.low.size() + p.high.size() + p.records <= page_size_) {
+    return MergeLeaves(p, path);
   }
+  return BorrowLeaves(p);
+}
 
-  // Borrow: split the records of both evenly by bytes, with a new separator.
+// Merge: the right leaf's records join the left's; the right page goes.
+Status BTreeWriter::MergeLeaves(const LeafPair& p, std::vector<PathEntry>* path) {
+  LeavesSource src;
+  src.Add(p.lp, p.ls, 0, p.ls->size());
+  src.Add(p.rp, p.rs, 0, p.rs->size());
+  SOMBRA_ASSIGN_OR_RETURN(LeafLayout merged,
+                          RebuildFromRecords(scratch_.data(), page_size_, p.low, p.high, p.far_left,
+                                             p.far_right, &src, c_));
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * lw, txn_->Write(p.left_no));
+  std::memcpy(lw, scratch_.data(), page_size_);
+  txn_->NoteWholePage(p.left_no);
+  cache_[p.left_no] = std::move(merged);
+  cache_.erase(p.right_no);
+  SOMBRA_RETURN_IF_ERROR(txn_->Free(p.right_no));
+  if (p.far_right != 0) SOMBRA_RETURN_IF_ERROR(FixLeftLink(p.far_right, p.left_no));
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(p.parent.page_no));
+  Sink sink(txn_, p.parent.page_no);
+  InternalNode(pw, page_size_, &sink, c_).Erase(p.left_idx);
+  c_.leaf_merges->Add();
+  path->pop_back();
+  return RebalanceInternal(p.parent.page_no, path);
+}
+
+// Borrow: split the records of both evenly by bytes, with a new separator.
+// Nothing changes when the new fences or separator do not fit (the leaf
+// stays under the threshold).
+Status BTreeWriter::BorrowLeaves(const LeafPair& p) {
+  const LeafLayout* ls = p.ls;
+  const LeafLayout* rs = p.rs;
   const size_t total = ls->size() + rs->size();
   auto rec_bytes = [&](size_t k) {
     return (k < ls->size() ? ls->slot(k).length : rs->slot(k - ls->size()).length) + kSlotSize;
   };
-  if (total < 2) return Status::OK();  // nothing to share: stay under the threshold
+  if (total < 2) return Status::OK();  // nothing to share
   size_t cut = 0;
   uint32_t acc = 0;
-  while (cut + 1 < total && acc + rec_bytes(cut) <= records / 2) acc += rec_bytes(cut++);
+  while (cut + 1 < total && acc + rec_bytes(cut) <= p.records / 2) acc += rec_bytes(cut++);
   if (cut == 0) acc += rec_bytes(cut++);
   auto key_at = [&](size_t k) {
-    return k < ls->size() ? ls->Record(lp, k).key : rs->Record(rp, k - ls->size()).key;
+    return k < ls->size() ? ls->Record(p.lp, k).key : rs->Record(p.rp, k - ls->size()).key;
   };
   const std::string sep = ShortestSeparator(key_at(cut - 1), key_at(cut));
-  if (kNodeHeaderEnd + low.size() + sep.size() + acc > page_size_ ||
-      kNodeHeaderEnd + sep.size() + high.size() + (records - acc) > page_size_) {
-    return Status::OK();  // the new fences do not fit: stay under the threshold
+  if (kNodeHeaderEnd + p.low.size() + sep.size() + acc > page_size_ ||
+      kNodeHeaderEnd + sep.size() + p.high.size() + (p.records - acc) > page_size_) {
+    return Status::OK();
   }
-  SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(parent.page_no));
-  Sink psink(txn_, parent.page_no);
-  if (!InternalNode(pw, page_size_, &psink, c_).SetKey(left_idx, sep)) return Status::OK();
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(p.parent.page_no));
+  Sink psink(txn_, p.parent.page_no);
+  if (!InternalNode(pw, page_size_, &psink, c_).SetKey(p.left_idx, sep)) return Status::OK();
   LeavesSource lsrc, rsrc;
   auto add = [&](LeavesSource* s, size_t b, size_t e) {
-    if (b < ls->size()) s->Add(lp, ls, b, std::min(e, ls->size()));
-    if (e > ls->size()) s->Add(rp, rs, std::max(b, ls->size()) - ls->size(), e - ls->size());
+    if (b < ls->size()) s->Add(p.lp, ls, b, std::min(e, ls->size()));
+    if (e > ls->size()) s->Add(p.rp, rs, std::max(b, ls->size()) - ls->size(), e - ls->size());
   };
   add(&lsrc, 0, cut);
   add(&rsrc, cut, total);
-  SOMBRA_ASSIGN_OR_RETURN(
-      LeafAllocatorSnapshot nl,
-      RebuildFromRecords(scratch_.data(), page_size_, low, sep, far_left, right_no, &lsrc, c_));
-  SOMBRA_ASSIGN_OR_RETURN(
-      LeafAllocatorSnapshot nr,
-      RebuildFromRecords(scratch2_.data(), page_size_, sep, high, left_no, far_right, &rsrc, c_));
-  SOMBRA_ASSIGN_OR_RETURN(uint8_t * lw, txn_->Write(left_no));
-  SOMBRA_ASSIGN_OR_RETURN(uint8_t * rw, txn_->Write(right_no));
+  return RebuildPair(p, sep, &lsrc, &rsrc);
+}
+
+// Rebuilds both leaves of `p` around the new separator `sep`.
+Status BTreeWriter::RebuildPair(const LeafPair& p, const std::string& sep, RecordSource* lsrc,
+                                RecordSource* rsrc) {
+  SOMBRA_ASSIGN_OR_RETURN(LeafLayout nl, RebuildFromRecords(scratch_.data(), page_size_, p.low, sep,
+                                                            p.far_left, p.right_no, lsrc, c_));
+  SOMBRA_ASSIGN_OR_RETURN(LeafLayout nr,
+                          RebuildFromRecords(scratch2_.data(), page_size_, sep, p.high, p.left_no,
+                                             p.far_right, rsrc, c_));
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * lw, txn_->Write(p.left_no));
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * rw, txn_->Write(p.right_no));
   std::memcpy(lw, scratch_.data(), page_size_);
   std::memcpy(rw, scratch2_.data(), page_size_);
-  txn_->NoteWholePage(left_no);
-  txn_->NoteWholePage(right_no);
-  cache_[left_no] = std::move(nl);
-  cache_[right_no] = std::move(nr);
+  txn_->NoteWholePage(p.left_no);
+  txn_->NoteWholePage(p.right_no);
+  cache_[p.left_no] = std::move(nl);
+  cache_[p.right_no] = std::move(nr);
   c_.leaf_borrows->Add();
   return Status::OK();
 }
 
 Status BTreeWriter::RebalanceInternal(uint32_t page_no, std::vector<PathEntry>* path) {
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* view, txn_->Read(page_no));
-  InternalNode node(const_cast<uint8_t*>(view), page_size_, nullptr, c_);
+  const InternalNodeView node(view, page_size_, c_);
   if (path->empty()) {  // the root: collapse it when one child is left
     if (node.count() == 0) {
       txn_->SetRoot(node.child(0));
@@ -448,27 +476,7 @@ Status BTreeWriter::RebalanceInternal(uint32_t page_no, std::vector<PathEntry>* 
     return RebalanceInternal(parent.page_no, path);
   }
   // Borrow one entry through the parent (a rotation).
-  if (parent.child_index == left_idx && right.count() > 1) {
-    const std::string up(right.key(0));
-    if (!pnode.SetKey(left_idx, up)) return Status::OK();
-    if (!left.Insert(left.count(), sep, right.child(0))) {
-      pnode.SetKey(left_idx, sep);
-      return Status::OK();
-    }
-    right.SetChild(0, right.child(1));
-    right.Erase(0);
-  } else if (parent.child_index != left_idx && left.count() > 1) {
-    const size_t last = left.count() - 1;
-    const std::string up(left.key(last));
-    if (!pnode.SetKey(left_idx, up)) return Status::OK();
-    const uint32_t moved = left.child(last + 1);
-    if (!right.Insert(0, sep, right.child(0))) {
-      pnode.SetKey(left_idx, sep);
-      return Status::OK();
-    }
-    right.SetChild(0, moved);
-    left.Erase(last);
-  }
+  RotateThroughParent(&pnode, left_idx, sep, parent.child_index == left_idx, &left, &right);
   return Status::OK();
 }
 

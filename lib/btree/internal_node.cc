@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "btree/slotted_page.h"
 #include "pager/format.h"
 #include "util/coding.h"
 
@@ -43,7 +44,6 @@ namespace {
 
 constexpr uint32_t kArenaStart = kNodeHeaderEnd;
 constexpr uint32_t kChildSize = 4;
-constexpr uint32_t kMaxRecordSize = 0xFFFF;  // a slot's u16 length
 
 struct Header {
   uint32_t count;
@@ -57,25 +57,17 @@ Header ReadHeader(const uint8_t* page) {
                 DecodeFixed32(page + kFreeEndOffset), DecodeFixed32(page + kHoleBytesOffset)};
 }
 
-struct Slot {
-  uint32_t offset;
-  uint32_t length;
-  uint32_t head;
-};
-
-uint32_t SlotPos(uint32_t free_end, size_t i) {
-  return free_end + static_cast<uint32_t>(kSlotSize * i);
+// The slot of a record at `at` of `length` bytes (<= kMaxRecordLength).
+SlotEntry MakeSlot(uint32_t at, uint32_t length, uint32_t head) {
+  return SlotEntry{static_cast<uint16_t>(at), static_cast<uint16_t>(length), head};
 }
 
-Slot ReadSlot(const uint8_t* page, uint32_t pos) {
-  return Slot{DecodeFixed16(page + pos), DecodeFixed16(page + pos + 2),
-              DecodeFixed32(page + pos + 4)};
-}
+uint32_t EndOf(const SlotEntry& s) { return uint32_t{s.offset} + s.length; }
 
-void EncodeSlot(uint8_t* dst, const Slot& s) {
-  EncodeFixed16(dst, static_cast<uint16_t>(s.offset));
-  EncodeFixed16(dst + 2, static_cast<uint16_t>(s.length));
-  EncodeFixed32(dst + 4, s.head);
+std::vector<SlotEntry> ReadSlots(const uint8_t* page, const Header& h) {
+  std::vector<SlotEntry> slots(h.count);
+  for (size_t i = 0; i < h.count; ++i) slots[i] = DecodeSlot(page + SlotPos(h.free_end, i));
+  return slots;
 }
 
 size_t RecordSize(std::string_view key) {
@@ -119,7 +111,7 @@ class PageEditor {
     EncodeFixed32(page_ + offset, v);
     Report(offset, 4);
   }
-  void PutSlot(uint32_t pos, const Slot& s) {
+  void PutSlot(uint32_t pos, const SlotEntry& s) {
     EncodeSlot(page_ + pos, s);
     Report(pos, kSlotSize);
   }
@@ -149,8 +141,8 @@ void StoreLayout(PageEditor* ed, uint32_t count, uint32_t free_end) {
   uint32_t end = kArenaStart;
   uint32_t live = 0;
   for (uint32_t i = 0; i < count; ++i) {
-    Slot s = ReadSlot(page, SlotPos(free_end, i));
-    end = std::max(end, s.offset + s.length);
+    const SlotEntry s = DecodeSlot(page + SlotPos(free_end, i));
+    end = std::max(end, EndOf(s));
     live += s.length;
   }
   ed->Put16(kSlotCountOffset, count);
@@ -161,34 +153,22 @@ void StoreLayout(PageEditor* ed, uint32_t count, uint32_t free_end) {
 
 // The first hole (address order) of at least `need` bytes, 0 when there is
 // none. A record being replaced still counts as used.
+// Dead bytes at the end of the arena (a page written elsewhere may keep
+// them; this code shrinks free_start instead) count as a hole.
 uint32_t FindHole(const uint8_t* page, const Header& h, uint32_t need) {
-  std::vector<std::pair<uint32_t, uint32_t>> recs;  // [begin, end)
-  recs.reserve(h.count);
-  for (size_t i = 0; i < h.count; ++i) {
-    Slot s = ReadSlot(page, SlotPos(h.free_end, i));
-    recs.emplace_back(s.offset, s.offset + s.length);
-  }
-  std::sort(recs.begin(), recs.end());
-  uint32_t at = kArenaStart;
-  for (const auto& [begin, end] : recs) {
-    if (begin >= at + need) return at;
-    at = std::max(at, end);
-  }
-  // Dead bytes at the end of the arena (a page written elsewhere may keep
-  // them; this code shrinks free_start instead).
-  return h.free_start >= at + need ? at : 0;
+  const std::vector<SlotEntry> slots = ReadSlots(page, h);
+  return FirstFitHole(slots.data(), slots.size(), kArenaStart, h.free_start, need);
 }
 
 // Moves every record except slot `skip` to the front of the arena in slot
 // order (through a scratch buffer: records are not in address order) and
 // rewrites their slot offsets. Returns the new end of the records.
-uint32_t Compact(PageEditor* ed, const Header& h, size_t skip, const BtreeCounters& c) {
+uint32_t Compact(PageEditor* ed, const Header& h, size_t skip, const BTreeCounters& c) {
   uint8_t* page = ed->page();
   std::vector<uint8_t> scratch;
   scratch.reserve(h.free_start - kArenaStart);
-  std::vector<Slot> slots(h.count);
+  const std::vector<SlotEntry> slots = ReadSlots(page, h);
   for (size_t i = 0; i < h.count; ++i) {
-    slots[i] = ReadSlot(page, SlotPos(h.free_end, i));
     if (i == skip) continue;
     scratch.insert(scratch.end(), page + slots[i].offset, page + slots[i].offset + slots[i].length);
   }
@@ -198,7 +178,7 @@ uint32_t Compact(PageEditor* ed, const Header& h, size_t skip, const BtreeCounte
   for (size_t i = 0; i < h.count; ++i) {
     if (i == skip) continue;
     uint32_t pos = SlotPos(h.free_end, i);
-    if (slots[i].offset != at) ed->Put16(pos, at);
+    if (slots[i].offset != at) ed->Put16(pos + kSlotRecordOffsetField, at);
     at += slots[i].length;
   }
   c.allocator_compactions->Add(1);
@@ -211,7 +191,7 @@ uint32_t Compact(PageEditor* ed, const Header& h, size_t skip, const BtreeCounte
 // `replace` is the slot whose record the new one replaces (h.count: none),
 // its bytes free too. The caller has checked that the free bytes suffice.
 uint32_t Place(PageEditor* ed, const Header& h, uint32_t need, uint32_t slot_bytes, size_t replace,
-               const BtreeCounters& c) {
+               const BTreeCounters& c) {
   const uint32_t gap = h.free_end - h.free_start;
   if (h.hole_bytes >= need && gap >= slot_bytes) {
     uint32_t at = FindHole(ed->page(), h, need);
@@ -219,14 +199,6 @@ uint32_t Place(PageEditor* ed, const Header& h, uint32_t need, uint32_t slot_byt
   }
   if (gap >= need + slot_bytes) return h.free_start;
   return Compact(ed, h, replace, c);
-}
-
-// True when `key` points into the page: an edit may move those bytes, so
-// the key is copied first.
-bool InPage(const uint8_t* page, uint32_t page_size, std::string_view key) {
-  const auto p = reinterpret_cast<uintptr_t>(key.data());
-  const auto begin = reinterpret_cast<uintptr_t>(page);
-  return p >= begin && p < begin + page_size;
 }
 
 // A separator on its way into a split image.
@@ -239,14 +211,14 @@ struct SplitEntry {
 // Writes a fresh node at `level` with child `leftmost` and the n entries.
 // REQUIRES: they fit.
 void BuildNode(uint8_t* page, uint32_t page_size, uint16_t level, uint32_t leftmost,
-               const SplitEntry* entries, size_t n, const BtreeCounters& c) {
+               const SplitEntry* entries, size_t n, const BTreeCounters& c) {
   InternalNode(page, page_size, nullptr, c).Init(level, leftmost);
   const uint32_t free_end = page_size - static_cast<uint32_t>(kSlotSize * n);
   uint32_t at = kArenaStart;
   uint64_t copied = 0;
   for (size_t i = 0; i < n; ++i) {
     EncodeRecord(page + at, entries[i].key, entries[i].child);
-    EncodeSlot(page + SlotPos(free_end, i), Slot{at, entries[i].size, KeyHead(entries[i].key)});
+    EncodeSlot(page + SlotPos(free_end, i), MakeSlot(at, entries[i].size, KeyHead(entries[i].key)));
     at += entries[i].size;
     copied += entries[i].size;
   }
@@ -275,147 +247,178 @@ void InternalNode::Init(uint16_t level, uint32_t leftmost_child) {
   ed.Report(kSlotCountOffset, kNodeHeaderEnd - kSlotCountOffset);
 }
 
-Status InternalNode::Validate() const {
-  // "internal page 17, offset 4064: <what> (rule I7)"; the page number is
-  // the one in the page's own header (the pager has checked it).
-  auto bad = [&](uint64_t offset, const char* rule, const std::string& what) {
-    return Status::Corruption(
-        "internal page " + std::to_string(DecodeFixed32(page_ + pager::kHeaderPageNoOffset)) +
-        ", offset " + std::to_string(offset) + ": " + what + " (rule " + rule + ")");
-  };
-  auto num = [](uint64_t v) { return std::to_string(v); };
-  if (page_size_ < kNodeHeaderEnd + kSlotSize || page_size_ > pager::kMaxPageSize) {
-    return Status::InvalidArgument("internal page size " + num(page_size_) + " out of range");
-  }
-  // I1
-  const uint8_t kind = page_[pager::kHeaderKindOffset];
+namespace {
+
+std::string Num(uint64_t v) { return std::to_string(v); }
+
+// "internal page 17, offset 4064: <what> (rule I7)"; the page number is the
+// one in the page's own header (the pager has checked it).
+Status Bad(const uint8_t* page, uint64_t offset, const char* rule, const std::string& what) {
+  return Status::Corruption(
+      "internal page " + std::to_string(DecodeFixed32(page + pager::kHeaderPageNoOffset)) +
+      ", offset " + std::to_string(offset) + ": " + what + " (rule " + rule + ")");
+}
+
+// I1 (kind) and I2.
+Status CheckKindAndUnused(const uint8_t* page) {
+  const uint8_t kind = page[pager::kHeaderKindOffset];
   if (kind != static_cast<uint8_t>(pager::PageKind::kInternal)) {
-    return bad(pager::kHeaderKindOffset, "I1",
-               std::string("page kind is ") + pager::PageKindName(kind) + " (" + num(kind) +
+    return Bad(page, pager::kHeaderKindOffset, "I1",
+               std::string("page kind is ") + pager::PageKindName(kind) + " (" + Num(kind) +
                    "), expected internal (4)");
   }
-  if (level() == 0) return bad(kLevelOffset, "I1", "level is 0, expected >= 1");
-  // I2
+  if (DecodeFixed16(page + kLevelOffset) == 0) {
+    return Bad(page, kLevelOffset, "I1", "level is 0, expected >= 1");
+  }
   for (size_t off : {kLowFenceLenOffset, kHighFenceLenOffset}) {
-    if (DecodeFixed16(page_ + off) != 0) {
-      return bad(off, "I2", "fence length is " + num(DecodeFixed16(page_ + off)) + ", expected 0");
+    if (DecodeFixed16(page + off) != 0) {
+      return Bad(page, off, "I2",
+                 "fence length is " + Num(DecodeFixed16(page + off)) + ", expected 0");
     }
   }
-  if (DecodeFixed32(page_ + kLeftOffset) != 0) {
-    return bad(kLeftOffset, "I2",
-               "unused left link is " + num(DecodeFixed32(page_ + kLeftOffset)) + ", expected 0");
+  if (DecodeFixed32(page + kLeftOffset) != 0) {
+    return Bad(page, kLeftOffset, "I2",
+               "unused left link is " + Num(DecodeFixed32(page + kLeftOffset)) + ", expected 0");
   }
-  // I3, I4, I5
-  const Header h = ReadHeader(page_);
+  return Status::OK();
+}
+
+// I3, I4, I5 and I6 for the leftmost child.
+Status CheckSpace(const uint8_t* page, uint32_t page_size, const Header& h) {
   if (h.count == 0) {
-    return bad(kSlotCountOffset, "I3", "no separator: an internal node needs >= 2 children");
+    return Bad(page, kSlotCountOffset, "I3", "no separator: an internal node needs >= 2 children");
   }
   const uint64_t dir = uint64_t{kSlotSize} * h.count;
-  if (dir > page_size_ - kArenaStart || h.free_end != page_size_ - dir) {
-    return bad(kFreeEndOffset, "I4",
-               "free_end is " + num(h.free_end) + " with " + num(h.count) +
+  if (dir > page_size - kArenaStart || h.free_end != page_size - dir) {
+    return Bad(page, kFreeEndOffset, "I4",
+               "free_end is " + Num(h.free_end) + " with " + Num(h.count) +
                    " slots, expected page size - 8 * slots = " +
-                   (dir > page_size_ ? std::string("(negative)") : num(page_size_ - dir)));
+                   (dir > page_size ? std::string("(negative)") : Num(page_size - dir)));
   }
   if (h.free_start < kArenaStart || h.free_start > h.free_end) {
-    return bad(kFreeStartOffset, "I5",
-               "free_start " + num(h.free_start) + " is outside [" + num(kArenaStart) +
-                   ", free_end " + num(h.free_end) + "]");
+    return Bad(page, kFreeStartOffset, "I5",
+               "free_start " + Num(h.free_start) + " is outside [" + Num(kArenaStart) +
+                   ", free_end " + Num(h.free_end) + "]");
   }
-  // I6 (leftmost child)
-  const uint32_t leftmost = DecodeFixed32(page_ + kRightOffset);
+  const uint32_t leftmost = DecodeFixed32(page + kRightOffset);
   if (leftmost < pager::kFirstDataPage) {
-    return bad(kRightOffset, "I6", "leftmost child is page " + num(leftmost) + ", not a data page");
+    return Bad(page, kRightOffset, "I6",
+               "leftmost child is page " + Num(leftmost) + ", not a data page");
   }
-  // I6-I9: each slot and its record.
-  std::vector<std::pair<uint32_t, uint32_t>> recs;  // [begin, end)
+  return Status::OK();
+}
+
+// I6-I9 for slot i (at page offset pos); *prev is the previous separator
+// and becomes this one.
+Status CheckSlot(const uint8_t* page, uint32_t page_size, const Header& h, size_t i, uint32_t pos,
+                 const SlotEntry& s, std::string_view* prev) {
+  auto slot_bad = [&](uint64_t offset, const char* rule, const std::string& what) {
+    return Bad(page, offset, rule,
+               "slot " + Num(i) + " (record at " + Num(s.offset) + ", " + Num(s.length) +
+                   " bytes): " + what);
+  };
+  if (s.offset < kArenaStart || EndOf(s) > h.free_start) {
+    return slot_bad(
+        pos, "I7",
+        "record is outside the arena [" + Num(kArenaStart) + ", " + Num(h.free_start) + ")");
+  }
+  std::string_view key;
+  uint32_t child;
+  if (!DecodeRecord(page + s.offset, s.length, &key, &child)) {
+    return slot_bad(s.offset, "I7", "record is not a key length, key and child");
+  }
+  if (key.size() > MaxKeySize(page_size)) {
+    return slot_bad(s.offset, "I7",
+                    "separator of " + Num(key.size()) + " bytes is above the limit " +
+                        Num(MaxKeySize(page_size)));
+  }
+  if (child < pager::kFirstDataPage) {
+    return slot_bad(EndOf(s) - kChildSize, "I6",
+                    "child is page " + Num(child) + ", not a data page");
+  }
+  if (s.head != KeyHead(key)) {
+    return slot_bad(pos + kSlotHeadField, "I8",
+                    "key head " + Num(s.head) + ", expected " + Num(KeyHead(key)));
+  }
+  if (i > 0 && !(*prev < key)) {
+    return slot_bad(s.offset, "I9", "separator is not above the previous one");
+  }
+  *prev = key;
+  return Status::OK();
+}
+
+// I10, I11: the records do not overlap; the rest of the arena is holes.
+Status CheckArena(const uint8_t* page, const Header& h, std::vector<ByteRange> recs,
+                  uint64_t live) {
+  std::sort(recs.begin(), recs.end());
+  for (size_t i = 1; i < recs.size(); ++i) {
+    if (recs[i].first < recs[i - 1].second) {
+      return Bad(
+          page, recs[i].first, "I10",
+          "records at " + Num(recs[i - 1].first) + " and " + Num(recs[i].first) + " overlap");
+    }
+  }
+  const uint64_t holes = h.free_start - kArenaStart - live;
+  if (h.hole_bytes != holes) {
+    return Bad(page, kHoleBytesOffset, "I11",
+               "hole_bytes is " + Num(h.hole_bytes) + ", the arena holds " + Num(holes));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status InternalNodeView::Validate() const {
+  if (page_size_ < kNodeHeaderEnd + kSlotSize || page_size_ > pager::kMaxPageSize) {
+    return Status::InvalidArgument("internal page size " + Num(page_size_) + " out of range");
+  }
+  SOMBRA_RETURN_IF_ERROR(CheckKindAndUnused(view_));
+  const Header h = ReadHeader(view_);
+  SOMBRA_RETURN_IF_ERROR(CheckSpace(view_, page_size_, h));
+  std::vector<ByteRange> recs;
   recs.reserve(h.count);
   uint64_t live = 0;
   std::string_view prev;
   for (size_t i = 0; i < h.count; ++i) {
     const uint32_t pos = SlotPos(h.free_end, i);
-    const Slot s = ReadSlot(page_, pos);
-    auto slot_bad = [&](uint64_t offset, const char* rule, const std::string& what) {
-      return bad(offset, rule,
-                 "slot " + num(i) + " (record at " + num(s.offset) + ", " + num(s.length) +
-                     " bytes): " + what);
-    };
-    if (s.offset < kArenaStart || s.offset + s.length > h.free_start) {
-      return slot_bad(
-          pos, "I7",
-          "record is outside the arena [" + num(kArenaStart) + ", " + num(h.free_start) + ")");
-    }
-    std::string_view key;
-    uint32_t child;
-    if (!DecodeRecord(page_ + s.offset, s.length, &key, &child)) {
-      return slot_bad(s.offset, "I7", "record is not a key length, key and child");
-    }
-    if (key.size() > MaxKeySize(page_size_)) {
-      return slot_bad(s.offset, "I7",
-                      "separator of " + num(key.size()) + " bytes is above the limit " +
-                          num(MaxKeySize(page_size_)));
-    }
-    if (child < pager::kFirstDataPage) {
-      return slot_bad(s.offset + s.length - kChildSize, "I6",
-                      "child is page " + num(child) + ", not a data page");
-    }
-    if (s.head != KeyHead(key)) {
-      return slot_bad(pos + 4, "I8", "key head " + num(s.head) + ", expected " + num(KeyHead(key)));
-    }
-    if (i > 0 && !(prev < key)) {
-      return slot_bad(s.offset, "I9", "separator is not above the previous one");
-    }
-    prev = key;
-    recs.emplace_back(s.offset, s.offset + s.length);
+    const SlotEntry s = DecodeSlot(view_ + pos);
+    SOMBRA_RETURN_IF_ERROR(CheckSlot(view_, page_size_, h, i, pos, s, &prev));
+    recs.emplace_back(s.offset, EndOf(s));
     live += s.length;
   }
-  // I10, I11: the records do not overlap; the rest of the arena is holes.
-  std::sort(recs.begin(), recs.end());
-  for (size_t i = 1; i < recs.size(); ++i) {
-    if (recs[i].first < recs[i - 1].second) {
-      return bad(
-          recs[i].first, "I10",
-          "records at " + num(recs[i - 1].first) + " and " + num(recs[i].first) + " overlap");
-    }
-  }
-  const uint64_t holes = h.free_start - kArenaStart - live;
-  if (h.hole_bytes != holes) {
-    return bad(kHoleBytesOffset, "I11",
-               "hole_bytes is " + num(h.hole_bytes) + ", the arena holds " + num(holes));
-  }
-  return Status::OK();
+  return CheckArena(view_, h, std::move(recs), live);
 }
 
-uint16_t InternalNode::level() const { return DecodeFixed16(page_ + kLevelOffset); }
+uint16_t InternalNodeView::level() const { return DecodeFixed16(view_ + kLevelOffset); }
 
-size_t InternalNode::count() const { return DecodeFixed16(page_ + kSlotCountOffset); }
+size_t InternalNodeView::count() const { return DecodeFixed16(view_ + kSlotCountOffset); }
 
 // The accessors trust a validated page but still never leave it: a bad slot
 // gives an empty key or child 0.
-std::string_view InternalNode::key(size_t i) const {
-  const uint32_t pos = SlotPos(DecodeFixed32(page_ + kFreeEndOffset), i);
+std::string_view InternalNodeView::key(size_t i) const {
+  const uint32_t pos = SlotPos(DecodeFixed32(view_ + kFreeEndOffset), i);
   if (pos > page_size_ - kSlotSize) return {};
-  Slot s = ReadSlot(page_, pos);
+  const SlotEntry s = DecodeSlot(view_ + pos);
   std::string_view k;
   uint32_t child;
-  if (s.offset + s.length > page_size_ || !DecodeRecord(page_ + s.offset, s.length, &k, &child)) {
+  if (EndOf(s) > page_size_ || !DecodeRecord(view_ + s.offset, s.length, &k, &child)) {
     return {};
   }
   return k;
 }
 
-uint32_t InternalNode::child(size_t i) const {
-  if (i == 0) return DecodeFixed32(page_ + kRightOffset);
-  const uint32_t pos = SlotPos(DecodeFixed32(page_ + kFreeEndOffset), i - 1);
+uint32_t InternalNodeView::child(size_t i) const {
+  if (i == 0) return DecodeFixed32(view_ + kRightOffset);
+  const uint32_t pos = SlotPos(DecodeFixed32(view_ + kFreeEndOffset), i - 1);
   if (pos > page_size_ - kSlotSize) return 0;
-  Slot s = ReadSlot(page_, pos);
-  if (s.length < kChildSize || s.offset + s.length > page_size_) return 0;
-  return DecodeFixed32(page_ + s.offset + s.length - kChildSize);
+  const SlotEntry s = DecodeSlot(view_ + pos);
+  if (s.length < kChildSize || EndOf(s) > page_size_) return 0;
+  return DecodeFixed32(view_ + EndOf(s) - kChildSize);
 }
 
-size_t InternalNode::ChildIndex(std::string_view key) const {
+size_t InternalNodeView::ChildIndex(std::string_view key) const {
   const uint32_t head = KeyHead(key);
-  const uint32_t free_end = DecodeFixed32(page_ + kFreeEndOffset);
+  const uint32_t free_end = DecodeFixed32(view_ + kFreeEndOffset);
   size_t lo = 0;
   size_t hi = count();
   uint64_t cmps = 0;
@@ -424,7 +427,7 @@ size_t InternalNode::ChildIndex(std::string_view key) const {
     const size_t mid = lo + (hi - lo) / 2;
     ++cmps;
     const uint32_t pos = SlotPos(free_end, mid);
-    const uint32_t mid_head = pos <= page_size_ - kSlotSize ? DecodeFixed32(page_ + pos + 4) : 0;
+    const uint32_t mid_head = pos <= page_size_ - kSlotSize ? DecodeSlotHead(view_ + pos) : 0;
     bool le;  // separator mid <= key
     if (mid_head != head) {
       le = mid_head < head;
@@ -443,20 +446,20 @@ size_t InternalNode::ChildIndex(std::string_view key) const {
   return lo;
 }
 
-uint32_t InternalNode::free_bytes() const {
-  const Header h = ReadHeader(page_);
+uint32_t InternalNodeView::free_bytes() const {
+  const Header h = ReadHeader(view_);
   return h.free_end - h.free_start + h.hole_bytes;
 }
 
-uint32_t InternalNode::used_bytes() const { return page_size_ - kArenaStart - free_bytes(); }
+uint32_t InternalNodeView::used_bytes() const { return page_size_ - kArenaStart - free_bytes(); }
 
 bool InternalNode::Insert(size_t i, std::string_view key, uint32_t child) {
   std::string copy;
-  if (InPage(page_, page_size_, key)) key = copy.assign(key);
+  key = Unaliased(page_, page_size_, key, &copy);
   const Header h = ReadHeader(page_);
   const size_t size = RecordSize(key);
   // A separator above MaxKeySize would make the page fail Validate (I7).
-  if (i > h.count || key.size() > MaxKeySize(page_size_) || size > kMaxRecordSize) return false;
+  if (i > h.count || key.size() > MaxKeySize(page_size_) || size > kMaxRecordLength) return false;
   const uint32_t need = static_cast<uint32_t>(size);
   if (static_cast<uint64_t>(free_bytes()) < need + kSlotSize) return false;
 
@@ -466,7 +469,7 @@ bool InternalNode::Insert(size_t i, std::string_view key, uint32_t child) {
   // Slots [0, i) move down by one slot; the new one goes at i.
   const uint32_t free_end = h.free_end - kSlotSize;
   ed.Move(free_end, h.free_end, static_cast<uint32_t>(kSlotSize * i));
-  ed.PutSlot(SlotPos(free_end, i), Slot{at, need, KeyHead(key)});
+  ed.PutSlot(SlotPos(free_end, i), MakeSlot(at, need, KeyHead(key)));
   StoreLayout(&ed, h.count + 1, free_end);
   return true;
 }
@@ -484,14 +487,14 @@ void InternalNode::Erase(size_t i) {
 
 bool InternalNode::SetKey(size_t i, std::string_view key) {
   std::string copy;
-  if (InPage(page_, page_size_, key)) key = copy.assign(key);
+  key = Unaliased(page_, page_size_, key, &copy);
   const Header h = ReadHeader(page_);
   const size_t size = RecordSize(key);
   // A separator above MaxKeySize would make the page fail Validate (I7).
-  if (i >= h.count || key.size() > MaxKeySize(page_size_) || size > kMaxRecordSize) return false;
+  if (i >= h.count || key.size() > MaxKeySize(page_size_) || size > kMaxRecordLength) return false;
   const uint32_t need = static_cast<uint32_t>(size);
   const uint32_t pos = SlotPos(h.free_end, i);
-  const Slot old = ReadSlot(page_, pos);
+  const SlotEntry old = DecodeSlot(page_ + pos);
   const uint32_t child = this->child(i + 1);
 
   PageEditor ed(page_, sink_);
@@ -501,7 +504,7 @@ bool InternalNode::SetKey(size_t i, std::string_view key) {
     at = Place(&ed, h, need, 0, i, c_);
   }
   ed.PutRecord(at, key, child);
-  ed.PutSlot(pos, Slot{at, need, KeyHead(key)});
+  ed.PutSlot(pos, MakeSlot(at, need, KeyHead(key)));
   StoreLayout(&ed, h.count, h.free_end);
   return true;
 }
@@ -514,9 +517,9 @@ void InternalNode::SetChild(size_t i, uint32_t child) {
   }
   const Header h = ReadHeader(page_);
   if (i > h.count) return;
-  const Slot s = ReadSlot(page_, SlotPos(h.free_end, i - 1));
-  if (s.length < kChildSize || s.offset + s.length > page_size_) return;
-  ed.Put32(s.offset + s.length - kChildSize, child);
+  const SlotEntry s = DecodeSlot(page_ + SlotPos(h.free_end, i - 1));
+  if (s.length < kChildSize || EndOf(s) > page_size_) return;
+  ed.Put32(EndOf(s) - kChildSize, child);
 }
 
 // The separator that goes up is chosen so the larger side is as small as
@@ -532,8 +535,8 @@ void InternalNode::SetChild(size_t i, uint32_t child) {
 // counts internal_splits; this counts memcopy_bytes.
 std::string SplitInternal(const uint8_t* src, uint32_t page_size, size_t insert_at,
                           std::string_view key, uint32_t child, uint8_t* left, uint8_t* right,
-                          const BtreeCounters& c) {
-  const InternalNode s(const_cast<uint8_t*>(src), page_size, nullptr, c);
+                          const BTreeCounters& c) {
+  const InternalNodeView s(src, page_size, c);
   const size_t count = s.count();
   insert_at = std::min(insert_at, count);
   std::vector<SplitEntry> all;

@@ -19,15 +19,13 @@
 
 namespace sombra::btree {
 
-class InternalNode {
+// Read-only access to an internal page: what readers, Verify and
+// sombra-inspect use (no const_cast needed).
+class InternalNodeView {
  public:
-  // Wraps `page` (page_size bytes). Read-only use may pass a const page
-  // through const_cast; only the mutating methods write.
-  InternalNode(uint8_t* page, uint32_t page_size, ChangeSink* sink, const BtreeCounters& c)
-      : page_(page), page_size_(page_size), sink_(sink), c_(c) {}
+  InternalNodeView(const uint8_t* page, uint32_t page_size, const BTreeCounters& c)
+      : view_(page), page_size_(page_size), c_(c) {}
 
-  // Writes an empty internal node at `level` (>= 1) with one child.
-  void Init(uint16_t level, uint32_t leftmost_child);
   // Checks the layout (slots inside the arena, no overlap, keys ascending,
   // children >= 2). Corruption naming what is wrong.
   Status Validate() const;
@@ -42,6 +40,22 @@ class InternalNode {
   uint32_t free_bytes() const;  // gap + holes
   uint32_t used_bytes() const;  // records + slots
 
+ protected:
+  const uint8_t* view_;
+  uint32_t page_size_;
+  const BTreeCounters& c_;
+};
+
+// An internal page being edited.
+class InternalNode : public InternalNodeView {
+ public:
+  // Wraps `page` (page_size bytes); changes go to `sink` (may be null).
+  InternalNode(uint8_t* page, uint32_t page_size, ChangeSink* sink, const BTreeCounters& c)
+      : InternalNodeView(page, page_size, c), page_(page), sink_(sink) {}
+
+  // Writes an empty internal node at `level` (>= 1) with one child.
+  void Init(uint16_t level, uint32_t leftmost_child);
+
   // Inserts separator `key` with its right child `child` as separator i
   // (child i + 1). False, page untouched, when it does not fit even after
   // compaction or is longer than MaxKeySize.
@@ -55,9 +69,7 @@ class InternalNode {
 
  private:
   uint8_t* page_;
-  uint32_t page_size_;
   ChangeSink* sink_;
-  const BtreeCounters& c_;
 };
 
 // Splits the separators of `src` plus (key, child) inserted as separator
@@ -66,6 +78,6 @@ class InternalNode {
 // right's leftmost child), `right` the rest. Both images get level and kind.
 std::string SplitInternal(const uint8_t* src, uint32_t page_size, size_t insert_at,
                           std::string_view key, uint32_t child, uint8_t* left, uint8_t* right,
-                          const BtreeCounters& c);
+                          const BTreeCounters& c);
 
 }  // namespace sombra::btree

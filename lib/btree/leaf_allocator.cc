@@ -1,5 +1,5 @@
 // btree/leaf_allocator.cc: LeafAllocator, in-place edits of one leaf page
-// (ARCHITECTURE.md section 4; docs/format/page.md).
+// (docs/architecture.md, "Pages and the LeafAllocator"; docs/format/page.md).
 //
 // Space for a record comes from, in order: the first hole (in address
 // order) that holds it, the gap between the arena and the slot directory,
@@ -12,35 +12,29 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
-#include <functional>
-#include <limits>
 #include <string>
 #include <vector>
 
+#include "btree/slotted_page.h"
 #include "util/coding.h"
 
 namespace sombra::btree {
 namespace {
 
-constexpr size_t kMaxRecordLength = std::numeric_limits<uint16_t>::max();
-
-void EncodeSlot(uint8_t* p, const LeafSlot& s) {
-  EncodeFixed16(p, s.offset);
-  EncodeFixed16(p + 2, s.length);
-  EncodeFixed32(p + 4, s.head);
-}
-
-// True when `bytes` points into [page, page + size).
-bool Aliases(const uint8_t* page, uint32_t size, std::string_view bytes) {
-  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  std::less<const uint8_t*> lt;
-  return !bytes.empty() && !lt(p, page) && lt(p, page + size);
+// Hands an edit that did not fit to the split (pending may be null).
+void Stash(PendingInsert* pending, size_t slot_index, bool replace, std::string_view record,
+           uint32_t head) {
+  if (pending == nullptr) return;
+  pending->slot_index = slot_index;
+  pending->replace = replace;
+  pending->record.assign(record);
+  pending->head = head;
 }
 
 }  // namespace
 
-LeafAllocator::LeafAllocator(uint8_t* page, LeafAllocatorSnapshot* snap, ChangeSink* sink,
-                             const BtreeCounters& counters)
+LeafAllocator::LeafAllocator(uint8_t* page, LeafLayout* snap, ChangeSink* sink,
+                             const BTreeCounters& counters)
     : page_(page), snap_(snap), sink_(sink), c_(counters) {}
 
 void LeafAllocator::Report(uint32_t offset, uint32_t length) {
@@ -60,7 +54,7 @@ void LeafAllocator::Put32(uint32_t offset, uint32_t v) {
 }
 
 void LeafAllocator::SyncHeader() {
-  const LeafAllocatorSnapshot& s = *snap_;
+  const LeafLayout& s = *snap_;
   Put16(kSlotCountOffset, static_cast<uint16_t>(s.slots_.size()));
   Put32(kFreeStartOffset, s.free_start_);
   Put32(kFreeEndOffset, s.free_end_);
@@ -68,7 +62,7 @@ void LeafAllocator::SyncHeader() {
 }
 
 void LeafAllocator::CompactTo(uint32_t arena_start) {
-  LeafAllocatorSnapshot& s = *snap_;
+  LeafLayout& s = *snap_;
   // Copy the live records out in key order, then lay them back from
   // arena_start. A record whose place does not change is not rewritten
   // (no other record can land on its bytes).
@@ -95,7 +89,7 @@ void LeafAllocator::CompactTo(uint32_t arena_start) {
     pos += slot.length;
   }
   for (size_t i = 0; i < s.slots_.size(); ++i) {
-    EncodeSlot(page_ + s.free_end_ + kSlotSize * i, s.slots_[i]);
+    EncodeSlot(page_ + SlotPos(s.free_end_, i), s.slots_[i]);
   }
   Report(arena_start, total);
   Report(s.free_end_, s.page_size_ - s.free_end_);
@@ -113,15 +107,15 @@ bool LeafAllocator::Compact(uint32_t need) {
 }
 
 uint32_t LeafAllocator::Place(uint32_t size, uint32_t slot_bytes) {
-  LeafAllocatorSnapshot& s = *snap_;
+  LeafLayout& s = *snap_;
   assert(s.free_bytes() >= size + slot_bytes);
   const uint32_t gap = s.free_end_ - s.free_start_;
   if (s.hole_bytes_ >= size && gap >= slot_bytes) {
-    for (const auto& [begin, end] : s.Holes()) {
-      if (end - begin >= size) {
-        s.hole_bytes_ -= size;
-        return begin;
-      }
+    const uint32_t hole =
+        FirstFitHole(s.slots_.data(), s.slots_.size(), s.arena_start_, s.free_start_, size);
+    if (hole != 0) {
+      s.hole_bytes_ -= size;
+      return hole;
     }
   }
   if (gap < size + slot_bytes) {
@@ -136,7 +130,7 @@ uint32_t LeafAllocator::Place(uint32_t size, uint32_t slot_bytes) {
 }
 
 void LeafAllocator::Release(size_t i) {
-  LeafAllocatorSnapshot& s = *snap_;
+  LeafLayout& s = *snap_;
   LeafSlot& slot = s.slots_[i];
   const uint32_t end = uint32_t{slot.offset} + slot.length;
   const uint32_t len = slot.length;
@@ -157,25 +151,17 @@ void LeafAllocator::Release(size_t i) {
 
 EditResult LeafAllocator::Insert(size_t slot_index, std::string_view record, uint32_t head,
                                  PendingInsert* pending) {
-  LeafAllocatorSnapshot& s = *snap_;
+  LeafLayout& s = *snap_;
   assert(slot_index <= s.slots_.size());
   assert(!record.empty());
   const uint64_t need = record.size();
-  if (need > kMaxRecordLength || s.slots_.size() >= std::numeric_limits<uint16_t>::max() ||
+  if (need > kMaxRecordLength || s.slots_.size() >= kMaxSlotCount ||
       s.free_bytes() < need + kSlotSize) {
-    if (pending != nullptr) {
-      pending->slot_index = slot_index;
-      pending->replace = false;
-      pending->record.assign(record);
-      pending->head = head;
-    }
+    Stash(pending, slot_index, /*replace=*/false, record, head);
     return EditResult::kNotApplied;
   }
   std::string copy;
-  if (Aliases(page_, s.page_size_, record)) {
-    copy.assign(record);
-    record = copy;
-  }
+  record = Unaliased(page_, s.page_size_, record, &copy);
   const auto size = static_cast<uint32_t>(need);
   const uint32_t at = Place(size, kSlotSize);
   std::memcpy(page_ + at, record.data(), size);
@@ -186,7 +172,7 @@ EditResult LeafAllocator::Insert(size_t slot_index, std::string_view record, uin
   const uint32_t new_end = old_end - static_cast<uint32_t>(kSlotSize);
   const LeafSlot slot{static_cast<uint16_t>(at), static_cast<uint16_t>(size), head};
   std::memmove(page_ + new_end, page_ + old_end, kSlotSize * slot_index);
-  EncodeSlot(page_ + new_end + kSlotSize * slot_index, slot);
+  EncodeSlot(page_ + SlotPos(new_end, slot_index), slot);
   Report(new_end, static_cast<uint32_t>(kSlotSize * (slot_index + 1)));
   s.slots_.insert(s.slots_.begin() + static_cast<ptrdiff_t>(slot_index), slot);
   s.free_end_ = new_end;
@@ -196,27 +182,19 @@ EditResult LeafAllocator::Insert(size_t slot_index, std::string_view record, uin
 
 EditResult LeafAllocator::Update(size_t slot_index, std::string_view record,
                                  PendingInsert* pending) {
-  LeafAllocatorSnapshot& s = *snap_;
+  LeafLayout& s = *snap_;
   assert(slot_index < s.slots_.size());
   assert(!record.empty());
   const LeafSlot old = s.slots_[slot_index];
   const uint64_t need = record.size();
   if (need > kMaxRecordLength || s.free_bytes() + uint64_t{old.length} < need) {
-    if (pending != nullptr) {
-      pending->slot_index = slot_index;
-      pending->replace = true;
-      pending->record.assign(record);
-      pending->head = old.head;
-    }
+    Stash(pending, slot_index, /*replace=*/true, record, old.head);
     return EditResult::kNotApplied;
   }
   std::string copy;
-  if (Aliases(page_, s.page_size_, record)) {
-    copy.assign(record);
-    record = copy;
-  }
+  record = Unaliased(page_, s.page_size_, record, &copy);
   const auto size = static_cast<uint32_t>(need);
-  const uint32_t slot_at = s.free_end_ + static_cast<uint32_t>(kSlotSize * slot_index);
+  const uint32_t slot_at = SlotPos(s.free_end_, slot_index);
   if (size <= old.length) {
     // In place; the tail of the old bytes becomes a hole, or gap when the
     // record ended the arena.
@@ -229,7 +207,7 @@ EditResult LeafAllocator::Update(size_t slot_index, std::string_view record,
       s.hole_bytes_ += old.length - size;
     }
     s.slots_[slot_index].length = static_cast<uint16_t>(size);
-    Put16(slot_at + 2, static_cast<uint16_t>(size));
+    Put16(slot_at + kSlotRecordLengthField, static_cast<uint16_t>(size));
     SyncHeader();
     return EditResult::kApplied;
   }
@@ -243,14 +221,14 @@ EditResult LeafAllocator::Update(size_t slot_index, std::string_view record,
   LeafSlot& slot = s.slots_[slot_index];
   slot.offset = static_cast<uint16_t>(at);
   slot.length = static_cast<uint16_t>(size);
-  Put16(slot_at, slot.offset);
-  Put16(slot_at + 2, slot.length);
+  Put16(slot_at + kSlotRecordOffsetField, slot.offset);
+  Put16(slot_at + kSlotRecordLengthField, slot.length);
   SyncHeader();
   return EditResult::kApplied;
 }
 
 void LeafAllocator::Erase(size_t slot_index) {
-  LeafAllocatorSnapshot& s = *snap_;
+  LeafLayout& s = *snap_;
   assert(slot_index < s.slots_.size());
   Release(slot_index);
   const uint32_t old_end = s.free_end_;
@@ -260,50 +238,6 @@ void LeafAllocator::Erase(size_t slot_index) {
   s.slots_.erase(s.slots_.begin() + static_cast<ptrdiff_t>(slot_index));
   s.free_end_ = new_end;
   SyncHeader();
-}
-
-EditResult LeafAllocator::SetFences(std::string_view low_fence, std::string_view high_fence) {
-  LeafAllocatorSnapshot& s = *snap_;
-  const uint32_t max_key = MaxKeySize(s.page_size_);
-  if (low_fence.size() > max_key || high_fence.size() > max_key) {
-    return EditResult::kNotApplied;
-  }
-  const auto new_arena =
-      static_cast<uint32_t>(kFencesOffset + low_fence.size() + high_fence.size());
-  const uint32_t live = s.free_start_ - s.arena_start_ - s.hole_bytes_;
-  if (uint64_t{new_arena} + live > s.free_end_) return EditResult::kNotApplied;
-
-  // The fences may be views of this page.
-  std::string fences;
-  fences.reserve(new_arena - kFencesOffset);
-  fences.append(low_fence).append(high_fence);
-
-  uint32_t first = s.free_start_;  // lowest record address
-  for (const LeafSlot& slot : s.slots_) first = std::min<uint32_t>(first, slot.offset);
-  if (s.slots_.empty()) {
-    s.free_start_ = new_arena;
-  } else if (first < new_arena) {
-    CompactTo(new_arena);  // the fences grow over records: move them
-  }
-  s.arena_start_ = new_arena;
-  s.hole_bytes_ = s.free_start_ - new_arena - live;
-  s.low_len_ = static_cast<uint16_t>(low_fence.size());
-  s.high_len_ = static_cast<uint16_t>(high_fence.size());
-
-  // Write the fence bytes, reporting the span that differs.
-  uint8_t* dst = page_ + kFencesOffset;
-  size_t lo = 0;
-  size_t hi = fences.size();
-  while (lo < hi && dst[lo] == static_cast<uint8_t>(fences[lo])) ++lo;
-  while (hi > lo && dst[hi - 1] == static_cast<uint8_t>(fences[hi - 1])) --hi;
-  if (lo < hi) {
-    std::memcpy(dst + lo, fences.data() + lo, hi - lo);
-    Report(static_cast<uint32_t>(kFencesOffset + lo), static_cast<uint32_t>(hi - lo));
-  }
-  Put16(kLowFenceLenOffset, s.low_len_);
-  Put16(kHighFenceLenOffset, s.high_len_);
-  SyncHeader();
-  return EditResult::kApplied;
 }
 
 void LeafAllocator::SetSiblings(uint32_t left, uint32_t right) {

@@ -1,6 +1,6 @@
 // btree/leaf_allocator.h: LeafAllocator, the only code that changes a leaf
-// page, and LeafAllocatorSnapshot, the decoded layout it works from
-// (ARCHITECTURE.md section 4; docs/format/page.md).
+// page, and LeafLayout, the decoded layout it works from
+// (docs/architecture.md, "Pages and the LeafAllocator"; docs/format/page.md).
 //
 // Every leaf mutation - insert, update, delete, borrow, merge, split - goes
 // through these functions; nothing decodes a whole leaf and rebuilds it.
@@ -16,7 +16,7 @@
 //  2. free_start <= free_end == page_size - 8 * size().
 //  3. hole_bytes == (free_start - arena_start) - sum of record lengths.
 //
-// A snapshot and a LeafAllocator keep a pointer to the BtreeCounters they
+// A snapshot and a LeafAllocator keep a pointer to the BTreeCounters they
 // were given. REQUIRES: the counters outlive them.
 //
 // Thread safety: none; one writer.
@@ -29,15 +29,12 @@
 
 #include "btree/btree_counters.h"
 #include "btree/node_format.h"
+#include "btree/slotted_page.h"
 #include "util/result.h"
 
 namespace sombra::btree {
 
-struct LeafSlot {
-  uint16_t offset;
-  uint16_t length;
-  uint32_t head;  // KeyHead(key)
-};
+using LeafSlot = SlotEntry;
 
 // A view of one record of a page.
 struct LeafRecordRef {
@@ -49,6 +46,10 @@ struct LeafRecordRef {
 
 // Encoded leaf records (docs/format/page.md, "Leaf record").
 std::string EncodeLeafRecord(std::string_view key, std::string_view value);
+// The same bytes into *out (replacing its contents; its capacity is reused).
+void EncodeLeafRecordTo(std::string_view key, std::string_view value, std::string* out);
+// The size of EncodeLeafRecord(key, value).
+size_t LeafRecordSize(std::string_view key, std::string_view value);
 std::string EncodeOverflowRecord(std::string_view key, uint32_t first_page, uint64_t value_len);
 // Decodes an overflow reference (the value of an overflow record).
 void DecodeOverflowRef(std::string_view ref, uint32_t* first_page, uint64_t* value_len);
@@ -56,23 +57,22 @@ void DecodeOverflowRef(std::string_view ref, uint32_t* first_page, uint64_t* val
 // is malformed.
 bool DecodeLeafRecord(const uint8_t* data, size_t size, LeafRecordRef* out);
 
-class LeafAllocatorSnapshot {
+class LeafLayout {
  public:
-  LeafAllocatorSnapshot() = default;
+  LeafLayout() = default;
 
   // Decodes and validates the layout of a leaf page (Corruption naming what
   // is wrong; never trusts an offset). Counts allocator_builds and
   // allocator_page_parses.
-  static Result<LeafAllocatorSnapshot> Parse(const uint8_t* page, uint32_t page_size,
-                                             const BtreeCounters& counters);
+  static Result<LeafLayout> Parse(const uint8_t* page, uint32_t page_size,
+                                  const BTreeCounters& counters);
   // Writes the header of an empty leaf into `page` (the common header's
   // kind is set to leaf; page number and LSN are left alone) and returns its
   // snapshot; the fences may be views of `page`. Counts allocator_builds.
   // REQUIRES: each fence is at most MaxKeySize(page_size) bytes.
-  static LeafAllocatorSnapshot InitEmpty(uint8_t* page, uint32_t page_size,
-                                         std::string_view low_fence, std::string_view high_fence,
-                                         uint32_t left, uint32_t right,
-                                         const BtreeCounters& counters);
+  static LeafLayout InitEmpty(uint8_t* page, uint32_t page_size, std::string_view low_fence,
+                              std::string_view high_fence, uint32_t left, uint32_t right,
+                              const BTreeCounters& counters);
 
   size_t size() const { return slots_.size(); }
   const LeafSlot& slot(size_t i) const { return slots_[i]; }
@@ -108,8 +108,7 @@ class LeafAllocatorSnapshot {
   friend class LeafAllocator;
   friend struct LeafBuilder;
   // Parse without counting; `check_fences` adds the keys-inside-fences rule.
-  static Result<LeafAllocatorSnapshot> ParseLayout(const uint8_t* page, uint32_t page_size,
-                                                   bool check_fences);
+  static Result<LeafLayout> ParseLayout(const uint8_t* page, uint32_t page_size, bool check_fences);
 
   uint32_t page_size_ = 0;
   uint32_t arena_start_ = 0;
@@ -119,7 +118,7 @@ class LeafAllocatorSnapshot {
   uint16_t low_len_ = 0;
   uint16_t high_len_ = 0;
   std::vector<LeafSlot> slots_;
-  const BtreeCounters* counters_ = nullptr;
+  const BTreeCounters* counters_ = nullptr;
 };
 
 // An insert (or an update that grew) that did not fit: the split takes it
@@ -140,8 +139,7 @@ class LeafAllocator {
  public:
   // Edits `page` (page_size bytes) whose layout is *snap; both are updated
   // together; changed ranges go to `sink` (may be null).
-  LeafAllocator(uint8_t* page, LeafAllocatorSnapshot* snap, ChangeSink* sink,
-                const BtreeCounters& counters);
+  LeafAllocator(uint8_t* page, LeafLayout* snap, ChangeSink* sink, const BTreeCounters& counters);
 
   // Inserts `record` at slot_index: first-fit hole, else the gap, else
   // compaction through a scratch buffer when the free bytes suffice (the
@@ -157,9 +155,6 @@ class LeafAllocator {
   // Removes record slot_index: its bytes become a hole (or shrink the arena
   // when it was the last record in address order).
   void Erase(size_t slot_index);
-  // Sets the fences (used by borrow and merge); kNotApplied when they do not
-  // fit. Records keep their bytes (the arena is moved when needed).
-  EditResult SetFences(std::string_view low, std::string_view high);
   void SetSiblings(uint32_t left, uint32_t right);
 
  private:
@@ -182,9 +177,9 @@ class LeafAllocator {
   void Report(uint32_t offset, uint32_t length);
 
   uint8_t* page_;
-  LeafAllocatorSnapshot* snap_;
+  LeafLayout* snap_;
   ChangeSink* sink_;
-  const BtreeCounters& c_;
+  const BTreeCounters& c_;
 };
 
 // The shortest key s with left_max < s <= right_min (docs/format/page.md,
@@ -204,17 +199,17 @@ std::string ShortestSeparator(std::string_view left_max, std::string_view right_
 // cut and SplitFits is false for it: split without the pending record
 // (empty PendingInsert) and insert it afterwards.
 // REQUIRES: the page's records plus the pending one are at least 2.
-size_t ChooseSplit(const uint8_t* page, const LeafAllocatorSnapshot& snap,
-                   const PendingInsert& pending, bool rightmost);
+size_t ChooseSplit(const uint8_t* page, const LeafLayout& snap, const PendingInsert& pending,
+                   bool rightmost);
 
 // True when cutting at split_index gives two pages that hold their records,
 // slots and fences. Decodes the two keys around the cut.
-bool SplitFits(const uint8_t* page, const LeafAllocatorSnapshot& snap, const PendingInsert& pending,
+bool SplitFits(const uint8_t* page, const LeafLayout& snap, const PendingInsert& pending,
                size_t split_index);
 
 struct SplitOutput {
-  LeafAllocatorSnapshot left;
-  LeafAllocatorSnapshot right;
+  LeafLayout left;
+  LeafLayout right;
   std::string separator;  // the left page's new high fence, the right's low
 };
 
@@ -229,10 +224,9 @@ struct SplitOutput {
 // REQUIRES: 1 <= split_index < records, SplitFits(...). When the cut does not
 // fit, a debug build asserts; otherwise nothing is written and both
 // snapshots are empty (page_size() 0).
-SplitOutput SplitInto(const uint8_t* src, const LeafAllocatorSnapshot& snap,
-                      const PendingInsert& pending, size_t split_index, uint8_t* left,
-                      uint8_t* right, uint32_t left_no, uint32_t right_no,
-                      const BtreeCounters& counters);
+SplitOutput SplitInto(const uint8_t* src, const LeafLayout& snap, const PendingInsert& pending,
+                      size_t split_index, uint8_t* left, uint8_t* right, uint32_t left_no,
+                      uint32_t right_no, const BTreeCounters& counters);
 
 // Yields encoded records in key order.
 class RecordSource {
@@ -247,10 +241,8 @@ class RecordSource {
 // and the records may point into `page` itself (it is built aside and copied
 // in). InvalidArgument, page untouched, when they do not fit. Counts
 // allocator_builds and memcopy_bytes.
-Result<LeafAllocatorSnapshot> RebuildFromRecords(uint8_t* page, uint32_t page_size,
-                                                 std::string_view low_fence,
-                                                 std::string_view high_fence, uint32_t left,
-                                                 uint32_t right, RecordSource* source,
-                                                 const BtreeCounters& counters);
+Result<LeafLayout> RebuildFromRecords(uint8_t* page, uint32_t page_size, std::string_view low_fence,
+                                      std::string_view high_fence, uint32_t left, uint32_t right,
+                                      RecordSource* source, const BTreeCounters& counters);
 
 }  // namespace sombra::btree

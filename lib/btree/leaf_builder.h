@@ -30,13 +30,13 @@ struct LeafBuilder {
   void Add(std::string_view record, uint32_t head);
   // Writes the slots and the header counts, zeroes the gap, returns the
   // snapshot of the page.
-  LeafAllocatorSnapshot Finish(const BtreeCounters* counters);
+  LeafLayout Finish(const BTreeCounters* counters);
 
   // The counters a snapshot was built with (null for a default one).
-  static const BtreeCounters* CountersOf(const LeafAllocatorSnapshot& s) { return s.counters_; }
+  static const BTreeCounters* CountersOf(const LeafLayout& s) { return s.counters_; }
 
   uint8_t* page;
-  LeafAllocatorSnapshot snap;
+  LeafLayout snap;
 };
 
 }  // namespace sombra::btree

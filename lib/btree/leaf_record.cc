@@ -9,15 +9,24 @@
 
 namespace sombra::btree {
 
-std::string EncodeLeafRecord(std::string_view key, std::string_view value) {
+size_t LeafRecordSize(std::string_view key, std::string_view value) {
+  return VarintLength(key.size()) + VarintLength(uint64_t{value.size()} << 1) + key.size() +
+         value.size();
+}
+
+void EncodeLeafRecordTo(std::string_view key, std::string_view value, std::string* out) {
   assert(key.size() <= UINT32_MAX && value.size() < (1u << 31));
+  out->clear();
+  out->reserve(LeafRecordSize(key, value));
+  PutVarint32(out, static_cast<uint32_t>(key.size()));
+  PutVarint32(out, static_cast<uint32_t>(value.size() << 1));
+  out->append(key);
+  out->append(value);
+}
+
+std::string EncodeLeafRecord(std::string_view key, std::string_view value) {
   std::string out;
-  out.reserve(VarintLength(key.size()) + VarintLength(value.size() << 1) + key.size() +
-              value.size());
-  PutVarint32(&out, static_cast<uint32_t>(key.size()));
-  PutVarint32(&out, static_cast<uint32_t>(value.size() << 1));
-  out.append(key);
-  out.append(value);
+  EncodeLeafRecordTo(key, value, &out);
   return out;
 }
 

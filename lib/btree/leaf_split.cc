@@ -1,5 +1,5 @@
 // btree/leaf_split.cc: building fresh leaves - LeafBuilder, ChooseSplit,
-// SplitInto and RebuildFromRecords (ARCHITECTURE.md section 4;
+// SplitInto and RebuildFromRecords (docs/architecture.md, "Pages and the LeafAllocator";
 // docs/format/page.md, "Separators").
 //
 // A split never decodes a whole leaf: records are copied as the bytes the
@@ -13,20 +13,18 @@
 
 #include "btree/leaf_allocator.h"
 #include "btree/leaf_builder.h"
+#include "btree/slotted_page.h"
 #include "pager/format.h"
 #include "util/coding.h"
 
 namespace sombra::btree {
 namespace {
 
-constexpr size_t kMaxRecordLength = std::numeric_limits<uint16_t>::max();
-
 // The records of a page with a pending insert applied, in key order,
 // without copying: record j is a slot of the page or the pending record.
 class MergedRecords {
  public:
-  MergedRecords(const uint8_t* page, const LeafAllocatorSnapshot& snap,
-                const PendingInsert& pending)
+  MergedRecords(const uint8_t* page, const LeafLayout& snap, const PendingInsert& pending)
       : page_(page), snap_(snap), pending_(pending) {
     has_pending_ = !pending.record.empty();
     size_ = snap.size() + (has_pending_ && !pending.replace ? 1 : 0);
@@ -70,7 +68,7 @@ class MergedRecords {
   }
 
   const uint8_t* page_;
-  const LeafAllocatorSnapshot& snap_;
+  const LeafLayout& snap_;
   const PendingInsert& pending_;
   bool has_pending_ = false;
   size_t size_ = 0;
@@ -106,7 +104,7 @@ bool CutFits(const MergedRecords& recs, const std::vector<uint64_t>& prefix, siz
          LeafBytes(sep, high_len, right, n - k) <= page_size;
 }
 
-void CountDecodes(const BtreeCounters* c, uint64_t n) {
+void CountDecodes(const BTreeCounters* c, uint64_t n) {
   if (c != nullptr && n != 0) c->key_decodes->Add(n);
 }
 
@@ -139,7 +137,7 @@ LeafBuilder::LeafBuilder(uint8_t* page_in, uint32_t page_size, std::string_view 
 }
 
 bool LeafBuilder::Fits(size_t size) const {
-  return size <= kMaxRecordLength && snap.slots_.size() < std::numeric_limits<uint16_t>::max() &&
+  return size <= kMaxRecordLength && snap.slots_.size() < kMaxSlotCount &&
          uint64_t{snap.free_start_} + size + kSlotSize * (snap.slots_.size() + 1) <=
              snap.page_size_;
 }
@@ -152,15 +150,10 @@ void LeafBuilder::Add(std::string_view record, uint32_t head) {
   snap.free_start_ += static_cast<uint32_t>(record.size());
 }
 
-LeafAllocatorSnapshot LeafBuilder::Finish(const BtreeCounters* counters) {
+LeafLayout LeafBuilder::Finish(const BTreeCounters* counters) {
   const size_t n = snap.slots_.size();
   snap.free_end_ = snap.page_size_ - static_cast<uint32_t>(kSlotSize * n);
-  for (size_t i = 0; i < n; ++i) {
-    uint8_t* p = page + snap.free_end_ + kSlotSize * i;
-    EncodeFixed16(p, snap.slots_[i].offset);
-    EncodeFixed16(p + 2, snap.slots_[i].length);
-    EncodeFixed32(p + 4, snap.slots_[i].head);
-  }
+  for (size_t i = 0; i < n; ++i) EncodeSlot(page + SlotPos(snap.free_end_, i), snap.slots_[i]);
   EncodeFixed16(page + kSlotCountOffset, static_cast<uint16_t>(n));
   EncodeFixed32(page + kFreeStartOffset, snap.free_start_);
   EncodeFixed32(page + kFreeEndOffset, snap.free_end_);
@@ -173,7 +166,7 @@ LeafAllocatorSnapshot LeafBuilder::Finish(const BtreeCounters* counters) {
 // ---------------------------------------------------------------------------
 // Splits
 
-bool SplitFits(const uint8_t* page, const LeafAllocatorSnapshot& snap, const PendingInsert& pending,
+bool SplitFits(const uint8_t* page, const LeafLayout& snap, const PendingInsert& pending,
                size_t split_index) {
   const MergedRecords recs(page, snap, pending);
   if (split_index == 0 || split_index >= recs.size()) return false;
@@ -184,8 +177,8 @@ bool SplitFits(const uint8_t* page, const LeafAllocatorSnapshot& snap, const Pen
   return fits;
 }
 
-size_t ChooseSplit(const uint8_t* page, const LeafAllocatorSnapshot& snap,
-                   const PendingInsert& pending, bool rightmost) {
+size_t ChooseSplit(const uint8_t* page, const LeafLayout& snap, const PendingInsert& pending,
+                   bool rightmost) {
   const MergedRecords recs(page, snap, pending);
   const size_t n = recs.size();
   assert(n >= 2);
@@ -234,10 +227,9 @@ size_t ChooseSplit(const uint8_t* page, const LeafAllocatorSnapshot& snap,
   return chosen;
 }
 
-SplitOutput SplitInto(const uint8_t* src, const LeafAllocatorSnapshot& snap,
-                      const PendingInsert& pending, size_t split_index, uint8_t* left,
-                      uint8_t* right, uint32_t left_no, uint32_t right_no,
-                      const BtreeCounters& counters) {
+SplitOutput SplitInto(const uint8_t* src, const LeafLayout& snap, const PendingInsert& pending,
+                      size_t split_index, uint8_t* left, uint8_t* right, uint32_t left_no,
+                      uint32_t right_no, const BTreeCounters& counters) {
   const MergedRecords recs(src, snap, pending);
   const size_t n = recs.size();
   assert(split_index >= 1 && split_index < n);
@@ -269,17 +261,15 @@ SplitOutput SplitInto(const uint8_t* src, const LeafAllocatorSnapshot& snap,
   out.right = rb.Finish(&counters);
   out.separator = std::move(separator);
   // One build: the new right page. The left image re-lays the split page,
-  // whose snapshot was already built (ARCHITECTURE.md 9: builds ~ new pages).
+  // whose snapshot was already built (builds ~ new pages; docs/architecture.md, "Telemetry").
   counters.allocator_builds->Add(1);
   counters.memcopy_bytes->Add(total);
   return out;
 }
 
-Result<LeafAllocatorSnapshot> RebuildFromRecords(uint8_t* page, uint32_t page_size,
-                                                 std::string_view low_fence,
-                                                 std::string_view high_fence, uint32_t left,
-                                                 uint32_t right, RecordSource* source,
-                                                 const BtreeCounters& counters) {
+Result<LeafLayout> RebuildFromRecords(uint8_t* page, uint32_t page_size, std::string_view low_fence,
+                                      std::string_view high_fence, uint32_t left, uint32_t right,
+                                      RecordSource* source, const BTreeCounters& counters) {
   if (page_size < kNodeHeaderEnd + kSlotSize || page_size > pager::kMaxPageSize) {
     return Status::InvalidArgument("RebuildFromRecords: page size " + std::to_string(page_size) +
                                    " out of range");
@@ -303,7 +293,7 @@ Result<LeafAllocatorSnapshot> RebuildFromRecords(uint8_t* page, uint32_t page_si
     b.Add(record, head);
     copied += record.size();
   }
-  LeafAllocatorSnapshot snap = b.Finish(&counters);
+  LeafLayout snap = b.Finish(&counters);
   std::memcpy(page, scratch.data(), page_size);
   counters.allocator_builds->Add();
   counters.memcopy_bytes->Add(copied);

@@ -26,6 +26,27 @@ struct ChainPage {
   const uint8_t* page;
 };
 
+// Rules 2 and 3 and the running part of 4 for one page of a chain, `total`
+// bytes into the value: what is wrong, empty when nothing is.
+std::string CheckChainPage(const uint8_t* page, uint32_t page_no, uint32_t capacity,
+                           uint64_t value_len, uint64_t total) {
+  const uint8_t kind = page[pager::kHeaderKindOffset];
+  if (kind != static_cast<uint8_t>(pager::PageKind::kOverflow)) {
+    return std::string("page kind is ") + pager::PageKindName(kind) + " (" + std::to_string(kind) +
+           "), expected overflow (5)";
+  }
+  const uint32_t stored_no = DecodeFixed32(page + pager::kHeaderPageNoOffset);
+  if (stored_no != page_no) return "its header names page " + std::to_string(stored_no);
+  const uint32_t used = DecodeFixed32(page + kOverflowUsedOffset);
+  if (used > capacity) {
+    return std::to_string(used) + " bytes used, more than the capacity " + std::to_string(capacity);
+  }
+  if (used > value_len - total) {
+    return "holds more bytes than the value (" + std::to_string(total + used) + " so far)";
+  }
+  return {};
+}
+
 // Walks the chain and checks it (rules above) without copying a byte;
 // the pages in chain order go to *pages. A loop is also caught early by
 // Brent's cycle detection, so a damaged length of terabytes over a looping
@@ -67,22 +88,9 @@ Status WalkChain(const PageReader& read, uint32_t page_size, uint32_t first_page
       return r.status().WithContext("overflow chain from page " + std::to_string(first_page));
     }
     const uint8_t* page = *r;
-    const uint8_t kind = page[pager::kHeaderKindOffset];
-    if (kind != static_cast<uint8_t>(pager::PageKind::kOverflow)) {
-      return bad(std::string("page kind is ") + pager::PageKindName(kind) + " (" +
-                 std::to_string(kind) + "), expected overflow (5)");
-    }
-    const uint32_t stored_no = DecodeFixed32(page + pager::kHeaderPageNoOffset);
-    if (stored_no != page_no) return bad("its header names page " + std::to_string(stored_no));
-    const uint32_t used = DecodeFixed32(page + kOverflowUsedOffset);
-    if (used > capacity) {
-      return bad(std::to_string(used) + " bytes used, more than the capacity " +
-                 std::to_string(capacity));
-    }
-    if (used > value_len - total) {
-      return bad("holds more bytes than the value (" + std::to_string(total + used) + " so far)");
-    }
-    total += used;
+    const std::string wrong = CheckChainPage(page, page_no, capacity, value_len, total);
+    if (!wrong.empty()) return bad(wrong);
+    total += DecodeFixed32(page + kOverflowUsedOffset);
     pages->push_back(ChainPage{page_no, page});
     const uint32_t next = DecodeFixed32(page + kOverflowNextOffset);
     if (next == 0) {
@@ -99,7 +107,7 @@ Status WalkChain(const PageReader& read, uint32_t page_size, uint32_t first_page
 // An empty value still gets one page (used = 0), so every overflow
 // reference names a real chain.
 Result<uint32_t> WriteOverflow(pager::PagerTxn* txn, std::string_view value,
-                               const BtreeCounters& c) {
+                               const BTreeCounters& c) {
   const uint32_t capacity = txn->page_size() - kOverflowDataOffset;
   std::vector<uint32_t> written;
   written.reserve(value.size() / capacity + 1);

@@ -16,7 +16,7 @@ DBImpl::DBImpl(std::unique_ptr<MetricsRegistry> metrics, std::unique_ptr<pager::
     : metrics_(std::move(metrics)),
       pager_(std::move(pager)),
       env_(env),
-      counters_(btree::BtreeCounters::From(metrics_.get())),
+      counters_(btree::BTreeCounters::From(metrics_.get())),
       insert_timer_(metrics_->GetTimer("insert")),
       search_timer_(metrics_->GetTimer("search")) {}
 

@@ -47,7 +47,7 @@ class DBImpl final : public DB {
 
   pager::Pager* pager() const { return pager_.get(); }
   MetricsRegistry* metrics() const { return metrics_.get(); }
-  const btree::BtreeCounters& counters() const { return counters_; }
+  const btree::BTreeCounters& counters() const { return counters_; }
   // InvalidArgument naming the limit for an empty or oversized key.
   Status CheckKey(std::string_view key) const;
   Timer* insert_timer() const { return insert_timer_; }
@@ -57,7 +57,7 @@ class DBImpl final : public DB {
   std::unique_ptr<MetricsRegistry> metrics_;
   std::unique_ptr<pager::Pager> pager_;
   Env* const env_;
-  btree::BtreeCounters counters_;
+  btree::BTreeCounters counters_;
   Timer* insert_timer_;
   Timer* search_timer_;
 };
@@ -73,7 +73,7 @@ Status ValidateOptions(const Options& options, const std::string& path);
 // The cursor over a read snapshot and the one inside a write transaction
 // (db_cursor.cc).
 std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
-                                          const btree::BtreeCounters& c);
+                                          const btree::BTreeCounters& c);
 // What a write transaction's cursors know of it (shared with them).
 struct WriteTxnState {
   bool finished = false;  // committed or aborted
@@ -83,7 +83,7 @@ struct WriteTxnState {
 // InvalidArgument, once it has failed with its first error, instead of
 // touching the writer.
 std::unique_ptr<Cursor> NewWriteCursor(btree::BTreeWriter* writer, uint32_t page_size,
-                                       const btree::BtreeCounters& c,
+                                       const btree::BTreeCounters& c,
                                        std::shared_ptr<const WriteTxnState> state);
 
 }  // namespace sombra::db

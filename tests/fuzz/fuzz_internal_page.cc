@@ -18,7 +18,7 @@ using namespace sombra;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr uint32_t kPageSize = 4096;
   static MetricsRegistry metrics;
-  static const btree::BtreeCounters counters = btree::BtreeCounters::From(&metrics);
+  static const btree::BTreeCounters counters = btree::BTreeCounters::From(&metrics);
   std::vector<uint8_t> page(kPageSize, 0);
   std::memcpy(page.data(), data, size < kPageSize ? size : kPageSize);
   btree::InternalNode node(page.data(), kPageSize, nullptr, counters);

@@ -1,4 +1,4 @@
-// Fuzz target: the leaf page decoder (LeafAllocatorSnapshot::Parse) and,
+// Fuzz target: the leaf page decoder (LeafLayout::Parse) and,
 // on pages it accepts, every accessor and one edit.
 //
 // Invariant: no crash or sanitizer report on any bytes; a page Parse
@@ -19,14 +19,14 @@ using namespace sombra;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr uint32_t kPageSize = 4096;
   static MetricsRegistry metrics;
-  static const btree::BtreeCounters counters = btree::BtreeCounters::From(&metrics);
+  static const btree::BTreeCounters counters = btree::BTreeCounters::From(&metrics);
   std::vector<uint8_t> page(kPageSize, 0);
   std::memcpy(page.data(), data, size < kPageSize ? size : kPageSize);
 
   btree::LeafRecordRef raw;
   (void)btree::DecodeLeafRecord(data, size, &raw);
 
-  auto snap = btree::LeafAllocatorSnapshot::Parse(page.data(), kPageSize, counters);
+  auto snap = btree::LeafLayout::Parse(page.data(), kPageSize, counters);
   if (!snap.ok()) {
     if (snap.status().message().empty()) fuzz::Fail("Corruption without a message");
     return 0;
@@ -46,10 +46,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     previous = std::move(key);
   }
   if (snap->size() > 0) {
-    btree::LeafAllocatorSnapshot edited = *snap;
+    btree::LeafLayout edited = *snap;
     btree::LeafAllocator alloc(page.data(), &edited, nullptr, counters);
     alloc.Erase(snap->size() / 2);
-    auto again = btree::LeafAllocatorSnapshot::Parse(page.data(), kPageSize, counters);
+    auto again = btree::LeafLayout::Parse(page.data(), kPageSize, counters);
     if (!again.ok())
       fuzz::Fail("erase made an accepted leaf invalid: " + again.status().ToString());
     if (!edited.Matches(page.data())) fuzz::Fail("snapshot after erase does not match the page");

@@ -3,7 +3,7 @@
 //
 // Nothing here trusts the page: the node header is read as stored (it lies
 // inside every valid page size), and offsets, fences, slots and records are
-// looked at only after LeafAllocatorSnapshot::Parse or InternalNode::Validate
+// looked at only after LeafLayout::Parse or InternalNode::Validate
 // accepted the layout; both are bounds-checked against the page size.
 #include <algorithm>
 #include <cstdio>
@@ -15,6 +15,7 @@
 #include "btree/internal_node.h"
 #include "btree/leaf_allocator.h"
 #include "btree/node_format.h"
+#include "btree/slotted_page.h"
 #include "inspect/inspect_internal.h"
 #include "inspect/json_writer.h"
 #include "util/coding.h"
@@ -49,33 +50,15 @@ std::string Hex32(uint32_t v) {
   return buf;
 }
 
-// The holes of an arena [arena_start, free_start) holding `slots`' records.
-std::vector<std::pair<uint32_t, uint32_t>> HolesOf(const std::vector<NodeSlot>& slots,
-                                                   uint32_t arena_start, uint32_t free_start) {
-  std::vector<std::pair<uint32_t, uint32_t>> recs;
-  recs.reserve(slots.size());
-  for (const NodeSlot& s : slots) recs.emplace_back(s.offset, s.offset + s.length);
-  std::sort(recs.begin(), recs.end());
-  std::vector<std::pair<uint32_t, uint32_t>> holes;
-  uint32_t cursor = arena_start;
-  for (const auto& [begin, end] : recs) {
-    if (begin > cursor) holes.emplace_back(cursor, begin);
-    cursor = std::max(cursor, end);
-  }
-  if (cursor < free_start) holes.emplace_back(cursor, free_start);
-  return holes;
-}
-
 void DecodeLeaf(const uint8_t* page, uint32_t page_size, NodeInfo* n) {
   MetricsRegistry metrics;  // the parse counters go nowhere
-  const btree::BtreeCounters counters = btree::BtreeCounters::From(&metrics);
-  Result<btree::LeafAllocatorSnapshot> parsed =
-      btree::LeafAllocatorSnapshot::Parse(page, page_size, counters);
+  const btree::BTreeCounters counters = btree::BTreeCounters::From(&metrics);
+  Result<btree::LeafLayout> parsed = btree::LeafLayout::Parse(page, page_size, counters);
   if (!parsed.ok()) {
     n->layout = parsed.status();
     return;
   }
-  const btree::LeafAllocatorSnapshot& snap = *parsed;
+  const btree::LeafLayout& snap = *parsed;
   n->arena_start = snap.arena_start();
   n->used_bytes = snap.used_bytes();
   n->low_fence = std::string(snap.low_fence(page));
@@ -102,26 +85,27 @@ void DecodeLeaf(const uint8_t* page, uint32_t page_size, NodeInfo* n) {
 
 void DecodeInternal(const uint8_t* page, uint32_t page_size, NodeInfo* n) {
   MetricsRegistry metrics;
-  const btree::BtreeCounters counters = btree::BtreeCounters::From(&metrics);
-  // Read-only use: InternalNode writes only from its mutating methods.
-  const btree::InternalNode node(const_cast<uint8_t*>(page), page_size, nullptr, counters);
+  const btree::BTreeCounters counters = btree::BTreeCounters::From(&metrics);
+  const btree::InternalNodeView node(page, page_size, counters);
   n->layout = node.Validate();
   if (!n->layout.ok()) return;
   n->arena_start = static_cast<uint32_t>(btree::kNodeHeaderEnd);
   n->used_bytes = node.used_bytes();
+  std::vector<btree::SlotEntry> slots;
+  slots.reserve(n->count);
   n->slots.reserve(n->count);
   n->records.reserve(n->count);
   for (size_t i = 0; i < n->count; ++i) {
     // Validate checked that the directory [free_end, page_size) holds count slots.
-    const uint8_t* slot = page + n->free_end + btree::kSlotSize * i;
-    n->slots.push_back(
-        NodeSlot{DecodeFixed16(slot), DecodeFixed16(slot + 2), DecodeFixed32(slot + 4)});
+    const btree::SlotEntry s = btree::DecodeSlot(page + btree::SlotPos(n->free_end, i));
+    slots.push_back(s);
+    n->slots.push_back(NodeSlot{s.offset, s.length, s.head});
     NodeRecord r;
     r.key = std::string(node.key(i));
     r.child = node.child(i + 1);
     n->records.push_back(std::move(r));
   }
-  n->holes = HolesOf(n->slots, n->arena_start, n->free_start);
+  n->holes = btree::ListHoles(slots.data(), slots.size(), n->arena_start, n->free_start);
 }
 
 void PrintNode(const NodeInfo& n, std::ostream& out) {

@@ -203,7 +203,7 @@ struct NodeInfo {
   uint16_t low_len = 0;
   uint16_t high_len = 0;
   uint32_t usable_bytes = 0;  // page_size - the node header, the writer's measure
-  // LeafAllocatorSnapshot::Parse or InternalNode::Validate; its message as
+  // LeafLayout::Parse or InternalNode::Validate; its message as
   // they wrote it.
   Status layout;
   uint32_t arena_start = 0;

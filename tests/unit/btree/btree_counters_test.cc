@@ -129,7 +129,7 @@ struct EditAccount {
 // for. A leaf edit is the insert of a Put into its leaf, plus, when the
 // Put splits a leaf that has a right sibling, the left-link fix of that
 // sibling (FixLeftLink goes through the allocator too). Each edit looks the
-// leaf's layout up exactly once (BTreeWriter::LeafSnapshot): from the
+// leaf's layout up exactly once (BTreeWriter::LeafLayoutOf): from the
 // per-transaction cache (allocator_cache_reuse) or by parsing the page
 // (allocator_page_parses); the split images themselves are built by
 // SplitInto (one allocator_build, the new page) and enter the cache without a lookup.

@@ -402,7 +402,7 @@ class BTreeModelTest : public ::testing::Test {
   NoSyncEnv env_;  // durability is not under test here: no fdatasync
   sombra::test::TempDir dir_;
   MetricsRegistry metrics_;
-  BtreeCounters c_ = BtreeCounters::From(&metrics_);
+  BTreeCounters c_ = BTreeCounters::From(&metrics_);
   std::unique_ptr<pager::Pager> pager_;
   bool grow_ = true;
 };

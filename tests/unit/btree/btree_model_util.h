@@ -78,7 +78,7 @@ struct TreeShape {
 
 // Walks the tree from `root` page by page (no cursor, no BTreeWriter):
 // internal pages through InternalNode, leaves through
-// LeafAllocatorSnapshot::Parse - all counted in a private MetricsRegistry,
+// LeafLayout::Parse - all counted in a private MetricsRegistry,
 // so the database's counters are not disturbed. Checks on the way that
 // every leaf's fences equal the separators its ancestors give, levels
 // decrease by one, and the sibling links chain the leaves in order.
@@ -120,20 +120,20 @@ class TreeWalker {
       if ((*page)[pager::kHeaderKindOffset] == static_cast<uint8_t>(pager::PageKind::kLeaf)) {
         return page_no;
       }
-      InternalNode node(const_cast<uint8_t*>(*page), ps_, nullptr, c_);
+      const InternalNodeView node(*page, ps_, c_);
       page_no = node.child(node.ChildIndex(key));
     }
     return 0;
   }
 
   // Parses leaf `page_no` (private counters).
-  Result<LeafAllocatorSnapshot> ParseLeaf(uint32_t page_no, const uint8_t** bytes) {
+  Result<LeafLayout> ParseLeaf(uint32_t page_no, const uint8_t** bytes) {
     SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, read_(page_no));
     if (bytes != nullptr) *bytes = page;
-    return LeafAllocatorSnapshot::Parse(page, ps_, c_);
+    return LeafLayout::Parse(page, ps_, c_);
   }
 
-  const BtreeCounters& counters() const { return c_; }
+  const BTreeCounters& counters() const { return c_; }
 
  private:
   void Visit(uint32_t page_no, const std::string& low, bool has_low, const std::string& high,
@@ -150,7 +150,7 @@ class TreeWalker {
         shape->error = "leaf " + std::to_string(page_no) + " at level " + std::to_string(level);
         return;
       }
-      auto snap = LeafAllocatorSnapshot::Parse(*page, ps_, c_);
+      auto snap = LeafLayout::Parse(*page, ps_, c_);
       if (!snap.ok()) {
         shape->error = snap.status().ToString();
         return;
@@ -184,7 +184,7 @@ class TreeWalker {
       shape->error = "page " + std::to_string(page_no) + " of kind " + std::to_string(kind);
       return;
     }
-    InternalNode node(const_cast<uint8_t*>(*page), ps_, nullptr, c_);
+    const InternalNodeView node(*page, ps_, c_);
     Status s = node.Validate();
     if (!s.ok()) {
       shape->error = s.ToString();
@@ -208,12 +208,12 @@ class TreeWalker {
   uint32_t ps_;
   bool with_keys_ = false;
   MetricsRegistry own_;
-  BtreeCounters c_ = BtreeCounters::From(&own_);
+  BTreeCounters c_ = BTreeCounters::From(&own_);
 };
 
 // Everything a cursor sees, forward (and checks ascending order).
 inline std::map<std::string, std::string> ScanAll(const PageReader& read, uint32_t page_size,
-                                                  uint32_t root, const BtreeCounters& c,
+                                                  uint32_t root, const BTreeCounters& c,
                                                   Status* status) {
   std::map<std::string, std::string> out;
   TreeCursor cur(read, page_size, root, c);

@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 
+#include "btree/node_format.h"
 #include "pager/pager.h"
 #include "testutil/seed.h"
 #include "testutil/temp_dir.h"
@@ -30,7 +31,7 @@ class BTreeTest : public ::testing::Test {
     auto p = pager::Pager::Open(Env::Default(), dir_.File("db"), o);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     pager_ = std::move(p).value();
-    c_ = std::make_unique<BtreeCounters>(BtreeCounters::From(pager_->metrics()));
+    c_ = std::make_unique<BTreeCounters>(BTreeCounters::From(pager_->metrics()));
   }
   uint64_t Counter(const char* name) { return pager_->metrics()->Value(name); }
   void ExpectVerified() {
@@ -55,7 +56,7 @@ class BTreeTest : public ::testing::Test {
 
   sombra::test::TempDir dir_;
   std::unique_ptr<pager::Pager> pager_;
-  std::unique_ptr<BtreeCounters> c_;
+  std::unique_ptr<BTreeCounters> c_;
 };
 
 TEST_F(BTreeTest, SequentialLoadFillsLeavesAndCountsExactly) {
@@ -228,6 +229,32 @@ TEST_F(BTreeTest, BadKeysAndValuesAreRejected) {
   EXPECT_TRUE(w.Get(std::string(1024, 'k'), &v).ok());
   EXPECT_EQ(v.size(), 3000u);
   EXPECT_EQ((*txn)->dirty_pages() > 0, true);
+}
+
+// allocator_failures counts the writes the allocator cannot serve: here a
+// leaf whose checksum is fine (written through the transaction) but whose
+// layout is not (a slot pointing into the node header).
+TEST_F(BTreeTest, WriteIntoALeafTheAllocatorCannotParseIsCountedAndCorruption) {
+  Open();
+  {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    BTreeWriter w(txn->get(), pager_->metrics());
+    for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(w.Put(Key(i), Key(i)).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_EQ(Counter("allocator_failures"), 0u);
+  auto txn = pager_->BeginWrite();
+  ASSERT_TRUE(txn.ok());
+  const uint32_t root = (*txn)->root();
+  auto page = (*txn)->Write(root);
+  ASSERT_TRUE(page.ok());
+  const uint32_t free_end = DecodeFixed32(*page + kFreeEndOffset);
+  EncodeFixed16(*page + free_end, 4);  // slot 0's record offset: inside the header
+  BTreeWriter w(txn->get(), pager_->metrics());
+  Status s = w.Put(Key(100), "v");
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_EQ(Counter("allocator_failures"), 1u);
 }
 
 }  // namespace

@@ -103,7 +103,7 @@ class InternalNodeTest : public ::testing::TestWithParam<uint32_t> {
   uint64_t Count(const char* name) const { return metrics_.Value(name); }
 
   MetricsRegistry metrics_;
-  BtreeCounters c_ = BtreeCounters::From(&metrics_);
+  BTreeCounters c_ = BTreeCounters::From(&metrics_);
 };
 
 INSTANTIATE_TEST_SUITE_P(PageSizes, InternalNodeTest, ::testing::Values(4096u, 65536u));

@@ -23,11 +23,10 @@ namespace {
 using test::Model;
 
 // Everything that must hold after an edit.
-void CheckPage(const std::vector<uint8_t>& page, const LeafAllocatorSnapshot& snap,
-               const Model& model, const test::TestCounters& tc) {
+void CheckPage(const std::vector<uint8_t>& page, const LeafLayout& snap, const Model& model,
+               const test::TestCounters& tc) {
   ASSERT_TRUE(snap.Matches(page.data()));
-  Result<LeafAllocatorSnapshot> r =
-      LeafAllocatorSnapshot::Parse(page.data(), static_cast<uint32_t>(page.size()), tc.c);
+  Result<LeafLayout> r = LeafLayout::Parse(page.data(), static_cast<uint32_t>(page.size()), tc.c);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(test::PageRecords(page.data(), snap), test::ModelRecords(model));
   uint32_t holes = 0;
@@ -52,8 +51,7 @@ TEST_P(LeafModelTest, RandomOpsMatchModel) {
   std::mt19937_64 rng(sombra::test::TestSeed());
   test::TestCounters tc;
   std::vector<uint8_t> page = test::NewPage(ps);
-  LeafAllocatorSnapshot snap =
-      LeafAllocatorSnapshot::InitEmpty(page.data(), ps, "", "", 0, 0, tc.c);
+  LeafLayout snap = LeafLayout::InitEmpty(page.data(), ps, "", "", 0, 0, tc.c);
   test::RecordingSink sink;
   LeafAllocator alloc(page.data(), &snap, &sink, tc.c);
   Model model;
@@ -151,7 +149,7 @@ class LeafAllocatorTest : public ::testing::Test {
   static constexpr uint32_t kPage = 4096;
   void Init(std::string_view low = "", std::string_view high = "") {
     page_ = test::NewPage(kPage);
-    snap_ = LeafAllocatorSnapshot::InitEmpty(page_.data(), kPage, low, high, 0, 0, tc_.c);
+    snap_ = LeafLayout::InitEmpty(page_.data(), kPage, low, high, 0, 0, tc_.c);
   }
   EditResult Insert(LeafAllocator& a, const std::string& key, const std::string& value,
                     PendingInsert* p = nullptr) {
@@ -173,7 +171,7 @@ class LeafAllocatorTest : public ::testing::Test {
 
   test::TestCounters tc_;
   std::vector<uint8_t> page_;
-  LeafAllocatorSnapshot snap_;
+  LeafLayout snap_;
   Model model_;
   test::RecordingSink sink_;
 };
@@ -196,8 +194,8 @@ TEST_F(LeafAllocatorTest, InitEmpty) {
   EXPECT_EQ(page_[8], 0xA5);
   Check();
   // Fences that are views of the page itself.
-  snap_ = LeafAllocatorSnapshot::InitEmpty(page_.data(), kPage, snap_.high_fence(page_.data()), "",
-                                           0, 0, tc_.c);
+  snap_ =
+      LeafLayout::InitEmpty(page_.data(), kPage, snap_.high_fence(page_.data()), "", 0, 0, tc_.c);
   EXPECT_EQ(snap_.low_fence(page_.data()), "xyz");
   EXPECT_FALSE(snap_.has_high_fence());
 }
@@ -456,68 +454,6 @@ TEST_F(LeafAllocatorTest, EraseLowersFreeStartAndAbsorbsTrailingHoles) {
   EXPECT_EQ(snap_.free_start(), arena);
   EXPECT_EQ(snap_.free_bytes(), kPage - arena);
   Check();
-}
-
-TEST_F(LeafAllocatorTest, SetFencesMovesTheArena) {
-  Init("b", "y");
-  LeafAllocator a(page_.data(), &snap_, &sink_, tc_.c);
-  for (const char* k : {"c", "d", "e"}) {
-    ASSERT_EQ(Insert(a, k, std::string(30, *k)), EditResult::kApplied);
-  }
-  auto set = [&](std::string_view low, std::string_view high) {
-    const std::vector<uint8_t> before = page_;
-    sink_.Clear();
-    const EditResult r = a.SetFences(low, high);
-    EXPECT_TRUE(test::SinkCovers(before, page_, sink_));
-    return r;
-  };
-  // Longer fences: the records at the arena start move.
-  ASSERT_EQ(set("bbbbbbbbbb", "yyyyyyyyyy"), EditResult::kApplied);
-  EXPECT_EQ(snap_.arena_start(), 72u);
-  EXPECT_EQ(snap_.low_fence(page_.data()), "bbbbbbbbbb");
-  EXPECT_EQ(snap_.high_fence(page_.data()), "yyyyyyyyyy");
-  Check();
-  // Shorter fences: the freed bytes become a leading hole.
-  ASSERT_EQ(set("c", ""), EditResult::kApplied);
-  EXPECT_EQ(snap_.arena_start(), 53u);
-  EXPECT_EQ(snap_.hole_bytes(), 19u);
-  EXPECT_FALSE(snap_.has_high_fence());
-  Check();
-  // Longer again, within the leading hole: nothing moves.
-  const uint64_t compactions = tc_.Value("allocator_compactions");
-  ASSERT_EQ(set("c", "zzzz"), EditResult::kApplied);
-  EXPECT_EQ(tc_.Value("allocator_compactions"), compactions);
-  EXPECT_EQ(snap_.hole_bytes(), 15u);
-  Check();
-  // Views of the page's own fences.
-  ASSERT_EQ(set(snap_.high_fence(page_.data()), snap_.high_fence(page_.data())),
-            EditResult::kApplied);
-  EXPECT_EQ(snap_.low_fence(page_.data()), "zzzz");
-  ASSERT_EQ(set("c", snap_.low_fence(page_.data())), EditResult::kApplied);
-  EXPECT_EQ(snap_.high_fence(page_.data()), "zzzz");
-  Check();
-  // Fences that do not fit: over the key limit, or beyond the free bytes.
-  const std::vector<uint8_t> before = page_;
-  EXPECT_EQ(a.SetFences(std::string(1025, 'a'), ""), EditResult::kNotApplied);
-  while (Insert(a, "x" + std::to_string(snap_.size()), std::string(200, 'x')) ==
-         EditResult::kApplied) {
-  }
-  const std::vector<uint8_t> full = page_;
-  const std::string low(snap_.free_bytes() + 2, 'a');
-  EXPECT_EQ(a.SetFences(low, "zzzz"), EditResult::kNotApplied);
-  EXPECT_EQ(page_, full);
-  // Exactly the free bytes: fits.
-  const std::string low2(snap_.free_bytes() + 1, 'a');
-  ASSERT_EQ(set(low2, "zzzz"), EditResult::kApplied);
-  EXPECT_EQ(snap_.free_bytes(), 0u);
-  Check();
-  // An empty page takes its new arena start as its free_start.
-  Init("m", "n");
-  LeafAllocator b(page_.data(), &snap_, nullptr, tc_.c);
-  ASSERT_EQ(b.SetFences("", "zzzzzzzz"), EditResult::kApplied);
-  EXPECT_EQ(snap_.free_start(), 60u);
-  EXPECT_EQ(snap_.hole_bytes(), 0u);
-  EXPECT_TRUE(snap_.Matches(page_.data()));
 }
 
 TEST_F(LeafAllocatorTest, SetSiblingsReportsOnlyChanges) {

@@ -1,4 +1,4 @@
-// LeafAllocatorSnapshot::Parse: every rule of docs/format/page.md ("A leaf
+// LeafLayout::Parse: every rule of docs/format/page.md ("A leaf
 // page is valid if and only if") rejects its damage with a Corruption that
 // names the offset and the rule; arbitrary bytes never crash it (run under
 // ASan too); the worked example of page.md byte for byte. Random cases are
@@ -37,7 +37,7 @@ class LeafParseTest : public ::testing::Test {
     a.Erase(2);
     ASSERT_EQ(snap_.size(), 4u);
     ASSERT_GT(snap_.hole_bytes(), 0u);
-    ASSERT_TRUE(LeafAllocatorSnapshot::Parse(page_.data(), kPage, tc_.c).ok());
+    ASSERT_TRUE(LeafLayout::Parse(page_.data(), kPage, tc_.c).ok());
   }
 
   uint32_t SlotAt(size_t i) const { return snap_.free_end() + static_cast<uint32_t>(8 * i); }
@@ -46,7 +46,7 @@ class LeafParseTest : public ::testing::Test {
   void ExpectRule(const char* rule, const std::function<void(uint8_t*)>& damage) {
     std::vector<uint8_t> p = page_;
     damage(p.data());
-    Result<LeafAllocatorSnapshot> r = LeafAllocatorSnapshot::Parse(p.data(), kPage, tc_.c);
+    Result<LeafLayout> r = LeafLayout::Parse(p.data(), kPage, tc_.c);
     ASSERT_FALSE(r.ok()) << "rule " << rule << " not enforced";
     EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
     EXPECT_NE(r.status().message().find(std::string("(rule ") + rule + ")"), std::string::npos)
@@ -57,13 +57,13 @@ class LeafParseTest : public ::testing::Test {
 
   test::TestCounters tc_;
   std::vector<uint8_t> page_;
-  LeafAllocatorSnapshot snap_;
+  LeafLayout snap_;
 };
 
 TEST_F(LeafParseTest, ValidPageParsesAndCounts) {
   const uint64_t builds = tc_.Value("allocator_builds");
   const uint64_t parses = tc_.Value("allocator_page_parses");
-  Result<LeafAllocatorSnapshot> r = LeafAllocatorSnapshot::Parse(page_.data(), kPage, tc_.c);
+  Result<LeafLayout> r = LeafLayout::Parse(page_.data(), kPage, tc_.c);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(tc_.Value("allocator_builds"), builds + 1);
   EXPECT_EQ(tc_.Value("allocator_page_parses"), parses + 1);
@@ -145,7 +145,7 @@ TEST_F(LeafParseTest, MatchesIgnoresFenceContainment) {
   // Mid-borrow: the keys already left the fences; the layout still matches.
   std::vector<uint8_t> p = page_;
   p[kFencesOffset] = 'c';
-  EXPECT_FALSE(LeafAllocatorSnapshot::Parse(p.data(), kPage, tc_.c).ok());
+  EXPECT_FALSE(LeafLayout::Parse(p.data(), kPage, tc_.c).ok());
   EXPECT_TRUE(snap_.Matches(p.data()));
   p[kSlotCountOffset] ^= 1;
   EXPECT_FALSE(snap_.Matches(p.data()));
@@ -157,12 +157,12 @@ TEST(LeafParseRulesTest, OverlappingRecords) {
   test::TestCounters tc;
   std::vector<uint8_t> page = test::NewPage(kPage);
   const std::string inner = EncodeLeafRecord("b", "x");
-  LeafAllocatorSnapshot snap = test::BuildLeaf(&page, "", "", {{"a", inner}, {"c", "y"}}, tc.c);
+  LeafLayout snap = test::BuildLeaf(&page, "", "", {{"a", inner}, {"c", "y"}}, tc.c);
   const uint32_t slot1 = snap.free_end() + 8;
   EncodeFixed16(page.data() + slot1, static_cast<uint16_t>(snap.slot(0).offset + 3));
   EncodeFixed16(page.data() + slot1 + 2, static_cast<uint16_t>(inner.size()));
   EncodeFixed32(page.data() + slot1 + 4, KeyHead("b"));
-  Result<LeafAllocatorSnapshot> r = LeafAllocatorSnapshot::Parse(page.data(), kPage, tc.c);
+  Result<LeafLayout> r = LeafLayout::Parse(page.data(), kPage, tc.c);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("(rule L8)"), std::string::npos) << r.status().ToString();
 }
@@ -173,23 +173,23 @@ TEST(LeafParseRulesTest, KeyAndRecordLimits) {
   // A 1025-byte key (MaxKeySize is 1024 at 4 KiB); the allocator itself
   // does not check limits, Parse does.
   test::BuildLeaf(&page, "", "", {{std::string(1025, 'k'), ""}}, tc.c);
-  Result<LeafAllocatorSnapshot> r = LeafAllocatorSnapshot::Parse(page.data(), kPage, tc.c);
+  Result<LeafLayout> r = LeafLayout::Parse(page.data(), kPage, tc.c);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("(rule L9)"), std::string::npos) << r.status().ToString();
   // A 1024-byte key is fine, and so is a record of exactly MaxInlineRecord.
   test::BuildLeaf(&page, "", "", {{std::string(1024, 'k'), std::string(1088 - 1027, 'v')}}, tc.c);
-  EXPECT_TRUE(LeafAllocatorSnapshot::Parse(page.data(), kPage, tc.c).ok());
+  EXPECT_TRUE(LeafLayout::Parse(page.data(), kPage, tc.c).ok());
   // One byte more is not.
   test::BuildLeaf(&page, "", "", {{std::string(1024, 'k'), std::string(1089 - 1027, 'v')}}, tc.c);
-  r = LeafAllocatorSnapshot::Parse(page.data(), kPage, tc.c);
+  r = LeafLayout::Parse(page.data(), kPage, tc.c);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("(rule L7)"), std::string::npos) << r.status().ToString();
   // A page size Parse cannot handle.
-  EXPECT_TRUE(LeafAllocatorSnapshot::Parse(page.data(), 16, tc.c).status().IsInvalidArgument());
+  EXPECT_TRUE(LeafLayout::Parse(page.data(), 16, tc.c).status().IsInvalidArgument());
 }
 
 // Checks what a successful Parse of untrusted bytes promises.
-void CheckParsed(const std::vector<uint8_t>& page, const LeafAllocatorSnapshot& s) {
+void CheckParsed(const std::vector<uint8_t>& page, const LeafLayout& s) {
   ASSERT_TRUE(s.Matches(page.data()));
   ASSERT_LE(s.arena_start(), s.free_start());
   ASSERT_LE(s.free_start(), s.free_end());
@@ -268,7 +268,7 @@ TEST(LeafParseFuzzTest, RandomBytesNeverCrash) {
         if (rng() % 2) page[rng() % (at + 1)] = static_cast<uint8_t>(rng());
       }
     }
-    Result<LeafAllocatorSnapshot> r = LeafAllocatorSnapshot::Parse(page.data(), ps, tc.c);
+    Result<LeafLayout> r = LeafLayout::Parse(page.data(), ps, tc.c);
     if (r.ok()) {
       ++parsed;
       CheckParsed(page, *r);
@@ -290,10 +290,10 @@ TEST(LeafParseFuzzTest, MutatedValidPagesNeverCrash) {
     for (int i = 0; i < n; ++i) {
       m[test::RandomKey(rng, 1, 12)] = test::RandomBytes(rng, rng() % 40);
     }
-    LeafAllocatorSnapshot snap = test::BuildLeaf(&page, "", "zz", m, tc.c);
+    LeafLayout snap = test::BuildLeaf(&page, "", "zz", m, tc.c);
     LeafAllocator a(page.data(), &snap, nullptr, tc.c);
     for (size_t i = 0; i < snap.size() / 3; ++i) a.Erase(rng() % snap.size());
-    ASSERT_TRUE(LeafAllocatorSnapshot::Parse(page.data(), kPage, tc.c).ok());
+    ASSERT_TRUE(LeafLayout::Parse(page.data(), kPage, tc.c).ok());
     for (int k = 0; k < 40; ++k) {
       std::vector<uint8_t> bad = page;
       const int flips = 1 + static_cast<int>(rng() % 4);
@@ -310,7 +310,7 @@ TEST(LeafParseFuzzTest, MutatedValidPagesNeverCrash) {
         }
         bad[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
       }
-      Result<LeafAllocatorSnapshot> r = LeafAllocatorSnapshot::Parse(bad.data(), kPage, tc.c);
+      Result<LeafLayout> r = LeafLayout::Parse(bad.data(), kPage, tc.c);
       if (r.ok()) CheckParsed(bad, *r);
     }
   }
@@ -324,7 +324,7 @@ TEST_F(LeafParseTest, EveryBitOfHeaderAndSlotsNeverCrashes) {
     for (int bit = 0; bit < 8; ++bit) {
       std::vector<uint8_t> bad = page_;
       bad[at] ^= static_cast<uint8_t>(1u << bit);
-      Result<LeafAllocatorSnapshot> r = LeafAllocatorSnapshot::Parse(bad.data(), kPage, tc_.c);
+      Result<LeafLayout> r = LeafLayout::Parse(bad.data(), kPage, tc_.c);
       if (r.ok()) CheckParsed(bad, *r);
     }
   }
@@ -335,8 +335,7 @@ TEST(LeafPageExampleTest, MatchesDoc) {
   test::TestCounters tc;
   std::vector<uint8_t> page(kPage, 0);
   pager::InitPageHeader(page.data(), pager::PageKind::kLeaf, 5, 8);
-  LeafAllocatorSnapshot snap =
-      LeafAllocatorSnapshot::InitEmpty(page.data(), kPage, "", "dog", 0, 6, tc.c);
+  LeafLayout snap = LeafLayout::InitEmpty(page.data(), kPage, "", "dog", 0, 6, tc.c);
   LeafAllocator a(page.data(), &snap, nullptr, tc.c);
   PendingInsert p;
   ASSERT_EQ(a.Insert(0, EncodeLeafRecord("ant", "A1"), KeyHead("ant"), &p), EditResult::kApplied);
@@ -364,7 +363,7 @@ TEST(LeafPageExampleTest, MatchesDoc) {
   EXPECT_EQ(bytes(71, 4080 - 71), V(4080 - 71, 0));
   EXPECT_EQ(bytes(4080, 8), (V{0x37, 0x00, 0x07, 0x00, 0x74, 0x6e, 0x61, 0xff}));
 
-  Result<LeafAllocatorSnapshot> r = LeafAllocatorSnapshot::Parse(page.data(), kPage, tc.c);
+  Result<LeafLayout> r = LeafLayout::Parse(page.data(), kPage, tc.c);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->Holes(), (std::vector<std::pair<uint32_t, uint32_t>>{{55, 62}}));
   // An insert of "bee" -> "hi" (7 bytes) takes the hole.

@@ -35,11 +35,11 @@ std::string Key(int i) {
 
 struct Source {
   std::vector<uint8_t> page;
-  LeafAllocatorSnapshot snap;
+  LeafLayout snap;
 };
 
 Source MakeSource(uint32_t ps, std::string_view low, std::string_view high, const Model& m,
-                  const BtreeCounters& c) {
+                  const BTreeCounters& c) {
   Source s;
   s.page = test::NewPage(ps);
   s.snap = test::BuildLeaf(&s.page, low, high, m, c);
@@ -59,11 +59,10 @@ PendingInsert MakePending(const Source& s, const std::string& key, const std::st
 }
 
 // The exact layout a fresh leaf with these records must have.
-void CheckFresh(const std::vector<uint8_t>& page, const LeafAllocatorSnapshot& snap,
+void CheckFresh(const std::vector<uint8_t>& page, const LeafLayout& snap,
                 const test::TestCounters& tc) {
   ASSERT_TRUE(snap.Matches(page.data()));
-  Result<LeafAllocatorSnapshot> r =
-      LeafAllocatorSnapshot::Parse(page.data(), static_cast<uint32_t>(page.size()), tc.c);
+  Result<LeafLayout> r = LeafLayout::Parse(page.data(), static_cast<uint32_t>(page.size()), tc.c);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   uint32_t bytes = 0;
   for (size_t i = 0; i < snap.size(); ++i) bytes += snap.slot(i).length;
@@ -229,8 +228,7 @@ TEST(LeafSplitTest, SequentialAppendsFillLeftPages) {
     SCOPED_TRACE("page size " + std::to_string(ps));
     test::TestCounters tc;
     std::vector<uint8_t> page = test::NewPage(ps);
-    LeafAllocatorSnapshot snap =
-        LeafAllocatorSnapshot::InitEmpty(page.data(), ps, "", "", 0, 0, tc.c);
+    LeafLayout snap = LeafLayout::InitEmpty(page.data(), ps, "", "", 0, 0, tc.c);
     int splits = 0;
     double min_fill = 1.0;
     for (int i = 0; i < 4000; ++i) {
@@ -267,7 +265,7 @@ TEST(LeafSplitTest, MiddleSplitsBalancedByBytes) {
     Model m;
     Source s;
     s.page = test::NewPage(4096);
-    s.snap = LeafAllocatorSnapshot::InitEmpty(s.page.data(), 4096, "", "", 0, 0, tc.c);
+    s.snap = LeafLayout::InitEmpty(s.page.data(), 4096, "", "", 0, 0, tc.c);
     // Fill with random records until an insert fails.
     PendingInsert p;
     std::string pkey, pvalue;
@@ -311,8 +309,7 @@ TEST(LeafSplitTest, ChooseSplitMovesACutThatDoesNotFit) {
   // would need room for the new high fence, so one record moves right.
   test::TestCounters tc;
   std::vector<uint8_t> page = test::NewPage(4096);
-  LeafAllocatorSnapshot snap =
-      LeafAllocatorSnapshot::InitEmpty(page.data(), 4096, "", "", 0, 0, tc.c);
+  LeafLayout snap = LeafLayout::InitEmpty(page.data(), 4096, "", "", 0, 0, tc.c);
   LeafAllocator a(page.data(), &snap, nullptr, tc.c);
   Model m;
   int i = 0;
@@ -360,7 +357,7 @@ TEST(LeafSplitTest, CutsNearTheLimits) {
     std::string high_fence = high.substr(0, std::min<size_t>(high.size(), max_key));
     Source s;
     s.page = test::NewPage(ps);
-    s.snap = LeafAllocatorSnapshot::InitEmpty(s.page.data(), ps, low, high_fence, 0, 0, tc.c);
+    s.snap = LeafLayout::InitEmpty(s.page.data(), ps, low, high_fence, 0, 0, tc.c);
     Model m;
     PendingInsert p;
     std::string pkey, pvalue;
@@ -380,7 +377,7 @@ TEST(LeafSplitTest, CutsNearTheLimits) {
       m[key] = value;
     }
     if (pkey.empty() || m.empty()) continue;
-    ASSERT_TRUE(LeafAllocatorSnapshot::Parse(s.page.data(), ps, tc.c).ok());
+    ASSERT_TRUE(LeafLayout::Parse(s.page.data(), ps, tc.c).ok());
     const bool rightmost = high_fence.empty() && rng() % 2;
     const size_t k = ChooseSplit(s.page.data(), s.snap, p, rightmost);
     const Records expected = WithPending(m, pkey, pvalue);
@@ -418,7 +415,7 @@ TEST(LeafSplitTest, NoCutFitsThenSplitWithoutThePendingRecord) {
   const Model m{{k0, v0}, {k2, v2}};
   const Source s = MakeSource(4096, prefix, prefix + "c", m, tc.c);
   ASSERT_EQ(s.snap.size(), 2u);
-  LeafAllocatorSnapshot snap = s.snap;
+  LeafLayout snap = s.snap;
   std::vector<uint8_t> page = s.page;
   LeafAllocator a(page.data(), &snap, nullptr, tc.c);
   PendingInsert p;
@@ -462,8 +459,8 @@ TEST(LeafRebuildTest, RoundTripFromViewsOfTheSamePage) {
   test::VectorSource source(views);
   const uint64_t builds = tc.Value("allocator_builds");
   const std::vector<uint8_t> header(s.page.begin(), s.page.begin() + 24);
-  Result<LeafAllocatorSnapshot> r = RebuildFromRecords(
-      s.page.data(), 4096, "k", s.snap.high_fence(s.page.data()), 4, 5, &source, tc.c);
+  Result<LeafLayout> r = RebuildFromRecords(s.page.data(), 4096, "k",
+                                            s.snap.high_fence(s.page.data()), 4, 5, &source, tc.c);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(tc.Value("allocator_builds"), builds + 1);
   CheckFresh(s.page, *r, tc);
@@ -492,8 +489,7 @@ TEST(LeafRebuildTest, RecordsThatDoNotFitLeaveThePageAlone) {
   test::VectorSource source(views);
   std::vector<uint8_t> page = test::NewPage(4096);
   const std::vector<uint8_t> before = page;
-  Result<LeafAllocatorSnapshot> r =
-      RebuildFromRecords(page.data(), 4096, "", "", 0, 0, &source, tc.c);
+  Result<LeafLayout> r = RebuildFromRecords(page.data(), 4096, "", "", 0, 0, &source, tc.c);
   EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
   EXPECT_EQ(page, before);
   // Four fit.

@@ -21,7 +21,7 @@ namespace sombra::btree::test {
 
 struct TestCounters {
   MetricsRegistry registry;
-  BtreeCounters c = BtreeCounters::From(&registry);
+  BTreeCounters c = BTreeCounters::From(&registry);
   uint64_t Value(const char* name) const { return registry.Value(name); }
 };
 
@@ -68,8 +68,8 @@ using Model = std::map<std::string, std::string>;
 
 // (key, value) of every record in slot order; overflow values are returned
 // as their 12 reference bytes.
-inline std::vector<std::pair<std::string, std::string>> PageRecords(
-    const uint8_t* page, const LeafAllocatorSnapshot& snap) {
+inline std::vector<std::pair<std::string, std::string>> PageRecords(const uint8_t* page,
+                                                                    const LeafLayout& snap) {
   std::vector<std::pair<std::string, std::string>> out;
   for (size_t i = 0; i < snap.size(); ++i) {
     LeafRecordRef r = snap.Record(page, i);
@@ -133,11 +133,10 @@ inline std::pair<std::string, std::string> KeyValueOfSize(std::string key, size_
 
 // A leaf page holding `records` (inserted in key order through the
 // allocator), with the given fences and siblings 0 / 0.
-inline LeafAllocatorSnapshot BuildLeaf(std::vector<uint8_t>* page, std::string_view low,
-                                       std::string_view high, const Model& records,
-                                       const BtreeCounters& c) {
-  LeafAllocatorSnapshot snap = LeafAllocatorSnapshot::InitEmpty(
-      page->data(), static_cast<uint32_t>(page->size()), low, high, 0, 0, c);
+inline LeafLayout BuildLeaf(std::vector<uint8_t>* page, std::string_view low, std::string_view high,
+                            const Model& records, const BTreeCounters& c) {
+  LeafLayout snap =
+      LeafLayout::InitEmpty(page->data(), static_cast<uint32_t>(page->size()), low, high, 0, 0, c);
   LeafAllocator alloc(page->data(), &snap, nullptr, c);
   for (const auto& [k, v] : records) {
     PendingInsert pending;

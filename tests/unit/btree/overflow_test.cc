@@ -61,7 +61,7 @@ class OverflowTest : public ::testing::Test {
   std::string path_ = dir_.File("db");
   std::unique_ptr<pager::Pager> pager_;
   MetricsRegistry metrics_;
-  BtreeCounters c_ = BtreeCounters::From(&metrics_);
+  BTreeCounters c_ = BTreeCounters::From(&metrics_);
 };
 
 TEST_F(OverflowTest, ValuesRoundTripAndFreeTheirPages) {

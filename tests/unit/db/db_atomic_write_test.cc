@@ -343,7 +343,7 @@ class AtomicWriteTest : public ::testing::Test {
   template <typename Pred>
   std::string FindKey(const std::vector<std::string>& candidates,
                       const std::function<Status(WriteTxn*, const std::string&)>& run, Pred pred) {
-    const btree::BtreeCounters& c = impl()->counters();
+    const btree::BTreeCounters& c = impl()->counters();
     for (const std::string& key : candidates) {
       const uint64_t ls = c.leaf_splits->Get(), is = c.internal_splits->Get();
       const uint64_t lm = c.leaf_merges->Get(), lb = c.leaf_borrows->Get();

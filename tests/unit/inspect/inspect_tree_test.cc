@@ -321,7 +321,7 @@ walked 8 pages: OK
 
 TEST_F(InspectTreeTest, DamagedLeafFailsToParse) {
   // hole_bytes of page 5 goes from 0 to 90; the checksum is made right
-  // again, so only LeafAllocatorSnapshot::Parse notices.
+  // again, so only LeafLayout::Parse notices.
   FlipAndReseal(5, btree::kHoleBytesOffset);
   const std::string problem = "offset 36: hole_bytes 90, expected 0 (rule L13)";
   RunOutput r = Inspect({db_, "tree", "--verbose"});

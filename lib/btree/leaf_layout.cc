@@ -1,4 +1,4 @@
-// btree/leaf_snapshot.cc: LeafAllocatorSnapshot - parsing and validating a
+// btree/leaf_layout.cc: LeafLayout - parsing and validating a
 // leaf page (docs/format/page.md, "A page is valid if and only if", rules
 // L1-L13), and the read side: fences, records, LowerBound.
 #include <algorithm>
@@ -9,6 +9,7 @@
 
 #include "btree/leaf_allocator.h"
 #include "btree/leaf_builder.h"
+#include "btree/slotted_page.h"
 #include "pager/format.h"
 #include "util/coding.h"
 
@@ -27,18 +28,17 @@ std::string Num(uint64_t v) { return std::to_string(v); }
 
 }  // namespace
 
-Result<LeafAllocatorSnapshot> LeafAllocatorSnapshot::Parse(const uint8_t* page, uint32_t page_size,
-                                                           const BtreeCounters& counters) {
+Result<LeafLayout> LeafLayout::Parse(const uint8_t* page, uint32_t page_size,
+                                     const BTreeCounters& counters) {
   counters.allocator_builds->Add();
   counters.allocator_page_parses->Add();
-  Result<LeafAllocatorSnapshot> r = ParseLayout(page, page_size, /*check_fences=*/true);
+  Result<LeafLayout> r = ParseLayout(page, page_size, /*check_fences=*/true);
   if (r.ok()) r->counters_ = &counters;
   return r;
 }
 
-Result<LeafAllocatorSnapshot> LeafAllocatorSnapshot::ParseLayout(const uint8_t* page,
-                                                                 uint32_t page_size,
-                                                                 bool check_fences) {
+Result<LeafLayout> LeafLayout::ParseLayout(const uint8_t* page, uint32_t page_size,
+                                           bool check_fences) {
   if (page_size < kNodeHeaderEnd + kSlotSize || page_size > pager::kMaxPageSize) {
     return Status::InvalidArgument("leaf page size " + Num(page_size) + " out of range");
   }
@@ -51,7 +51,7 @@ Result<LeafAllocatorSnapshot> LeafAllocatorSnapshot::ParseLayout(const uint8_t* 
   if (level != 0) return Bad(page, kLevelOffset, "L1", "level " + Num(level) + ", expected 0");
 
   // L2: fence lengths.
-  LeafAllocatorSnapshot s;
+  LeafLayout s;
   s.page_size_ = page_size;
   s.low_len_ = DecodeFixed16(page + kLowFenceLenOffset);
   s.high_len_ = DecodeFixed16(page + kHighFenceLenOffset);
@@ -105,11 +105,9 @@ Result<LeafAllocatorSnapshot> LeafAllocatorSnapshot::ParseLayout(const uint8_t* 
   uint64_t live = 0;
   std::string_view prev_key;
   for (size_t i = 0; i < count; ++i) {
-    const uint32_t at = s.free_end_ + static_cast<uint32_t>(kSlotSize * i);
+    const uint32_t at = SlotPos(s.free_end_, i);
     LeafSlot& slot = s.slots_[i];
-    slot.offset = DecodeFixed16(page + at);
-    slot.length = DecodeFixed16(page + at + 2);
-    slot.head = DecodeFixed32(page + at + 4);
+    slot = DecodeSlot(page + at);
     // Built only for a message: Parse runs on every page a writer touches.
     auto where = [&] {
       return "slot " + Num(i) + " (record at " + Num(slot.offset) + ", " + Num(slot.length) +
@@ -141,7 +139,7 @@ Result<LeafAllocatorSnapshot> LeafAllocatorSnapshot::ParseLayout(const uint8_t* 
       }
     }
     if (slot.head != KeyHead(rec.key)) {
-      return Bad(page, at + 4, "L10", where() + ": key head does not match the key");
+      return Bad(page, at + kSlotHeadField, "L10", where() + ": key head does not match the key");
     }
     if (i > 0 && !(prev_key < rec.key)) {
       return Bad(page, slot.offset, "L11", where() + ": key not above the previous key");
@@ -174,11 +172,9 @@ Result<LeafAllocatorSnapshot> LeafAllocatorSnapshot::ParseLayout(const uint8_t* 
   return s;
 }
 
-LeafAllocatorSnapshot LeafAllocatorSnapshot::InitEmpty(uint8_t* page, uint32_t page_size,
-                                                       std::string_view low_fence,
-                                                       std::string_view high_fence, uint32_t left,
-                                                       uint32_t right,
-                                                       const BtreeCounters& counters) {
+LeafLayout LeafLayout::InitEmpty(uint8_t* page, uint32_t page_size, std::string_view low_fence,
+                                 std::string_view high_fence, uint32_t left, uint32_t right,
+                                 const BTreeCounters& counters) {
   counters.allocator_builds->Add();
   // The fences may be views of this very page.
   const std::string low(low_fence);
@@ -187,34 +183,21 @@ LeafAllocatorSnapshot LeafAllocatorSnapshot::InitEmpty(uint8_t* page, uint32_t p
   return b.Finish(&counters);
 }
 
-std::vector<std::pair<uint32_t, uint32_t>> LeafAllocatorSnapshot::Holes() const {
-  std::vector<std::pair<uint32_t, uint32_t>> holes;
-  if (hole_bytes_ == 0) return holes;
-  std::vector<std::pair<uint32_t, uint32_t>> recs;
-  recs.reserve(slots_.size());
-  for (const LeafSlot& s : slots_) {
-    if (s.length != 0) recs.emplace_back(s.offset, s.offset + s.length);
-  }
-  std::sort(recs.begin(), recs.end());
-  uint32_t cursor = arena_start_;
-  for (const auto& [begin, end] : recs) {
-    if (begin > cursor) holes.emplace_back(cursor, begin);
-    cursor = std::max(cursor, end);
-  }
-  if (cursor < free_start_) holes.emplace_back(cursor, free_start_);
-  return holes;
+std::vector<std::pair<uint32_t, uint32_t>> LeafLayout::Holes() const {
+  if (hole_bytes_ == 0) return {};
+  return ListHoles(slots_.data(), slots_.size(), arena_start_, free_start_);
 }
 
-std::string_view LeafAllocatorSnapshot::low_fence(const uint8_t* page) const {
+std::string_view LeafLayout::low_fence(const uint8_t* page) const {
   return std::string_view(reinterpret_cast<const char*>(page) + kFencesOffset, low_len_);
 }
 
-std::string_view LeafAllocatorSnapshot::high_fence(const uint8_t* page) const {
+std::string_view LeafLayout::high_fence(const uint8_t* page) const {
   return std::string_view(reinterpret_cast<const char*>(page) + kFencesOffset + low_len_,
                           high_len_);
 }
 
-LeafRecordRef LeafAllocatorSnapshot::Record(const uint8_t* page, size_t i) const {
+LeafRecordRef LeafLayout::Record(const uint8_t* page, size_t i) const {
   assert(i < slots_.size());
   if (counters_ != nullptr) counters_->key_decodes->Add();
   LeafRecordRef rec;
@@ -224,8 +207,7 @@ LeafRecordRef LeafAllocatorSnapshot::Record(const uint8_t* page, size_t i) const
   return rec;
 }
 
-size_t LeafAllocatorSnapshot::LowerBound(const uint8_t* page, std::string_view key,
-                                         bool* exact) const {
+size_t LeafLayout::LowerBound(const uint8_t* page, std::string_view key, bool* exact) const {
   const uint32_t head = KeyHead(key);
   size_t lo = 0;
   size_t hi = slots_.size();
@@ -264,10 +246,10 @@ size_t LeafAllocatorSnapshot::LowerBound(const uint8_t* page, std::string_view k
   return lo;
 }
 
-bool LeafAllocatorSnapshot::Matches(const uint8_t* page) const {
-  Result<LeafAllocatorSnapshot> r = ParseLayout(page, page_size_, /*check_fences=*/false);
+bool LeafLayout::Matches(const uint8_t* page) const {
+  Result<LeafLayout> r = ParseLayout(page, page_size_, /*check_fences=*/false);
   if (!r.ok()) return false;
-  const LeafAllocatorSnapshot& p = *r;
+  const LeafLayout& p = *r;
   if (p.arena_start_ != arena_start_ || p.free_start_ != free_start_ || p.free_end_ != free_end_ ||
       p.hole_bytes_ != hole_bytes_ || p.low_len_ != low_len_ || p.high_len_ != high_len_ ||
       p.slots_.size() != slots_.size()) {

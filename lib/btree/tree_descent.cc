@@ -1,0 +1,42 @@
+// btree/tree_descent.cc: DescendToLeaf.
+#include "btree/tree_descent.h"
+
+#include <string>
+
+#include "btree/internal_node.h"
+#include "pager/format.h"
+
+namespace sombra::btree {
+namespace {
+
+Status BadNode(uint32_t page_no, const char* what) {
+  return Status::Corruption("page " + std::to_string(page_no) + ": " + what);
+}
+
+}  // namespace
+
+Result<uint32_t> DescendToLeaf(const PageReader& read, uint32_t page_size, uint32_t root,
+                               std::string_view key, DescentTarget target, const BTreeCounters& c,
+                               std::vector<DescentStep>* path) {
+  if (path != nullptr) path->clear();
+  uint32_t page_no = root;
+  for (int depth = 0; depth < kMaxTreeDepth; ++depth) {
+    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, read(page_no));
+    const uint8_t kind = page[pager::kHeaderKindOffset];
+    if (kind == static_cast<uint8_t>(pager::PageKind::kLeaf)) return page_no;
+    if (kind != static_cast<uint8_t>(pager::PageKind::kInternal)) {
+      return BadNode(page_no, "tree page is neither leaf nor internal");
+    }
+    const InternalNodeView node(page, page_size, c);
+    const size_t i = target == DescentTarget::kFirstLeaf  ? 0
+                     : target == DescentTarget::kLastLeaf ? node.count()
+                                                          : node.ChildIndex(key);
+    if (path != nullptr) path->push_back(DescentStep{page_no, i});
+    page_no = node.child(i);
+    if (page_no < pager::kFirstDataPage) return BadNode(page_no, "child pointer out of range");
+  }
+  return Status::Corruption("tree deeper than " + std::to_string(kMaxTreeDepth) +
+                            " levels: a cycle");
+}
+
+}  // namespace sombra::btree
