@@ -36,23 +36,13 @@ std::optional<uint32_t> ExistingPageSize(const std::string& path) {
   return choice->meta.page_size;
 }
 
-bool Transient(const Status& s) { return s.IsIOError() || s.IsCorruption() || s.IsBusy(); }
-
 }  // namespace
 
 void NoteIfLive(const Invocation& inv, DB* db, uint64_t lsn) {
   // A writer was there when the handle opened or caught up with the log
   // (the pager saw its mark), or is there now.
   const auto* impl = dynamic_cast<const db::DBImpl*>(db);
-  const pager::Pager* p = impl != nullptr ? impl->pager() : nullptr;
-  bool live = false;
-  if (p != nullptr && p->saw_live_writer()) {
-    live = true;
-  } else if (p != nullptr && p->reader_table() != nullptr) {
-    live = p->reader_table()->WriterAlive();
-  } else {
-    live = live::WriterHoldsMark(inv.db_path());
-  }
+  const bool live = live::SawWriter(impl != nullptr ? impl->pager() : nullptr, inv.db_path());
   if (!live) return;
   *inv.err << "sombra: " << inv.command << ": " << OneLine(inv.db_path())
            << ": live: a writer has this database open; read at LSN " << lsn << " (snapshot)\n";
@@ -95,7 +85,7 @@ Status OpenDb(const Invocation& inv, bool write, bool create, std::unique_ptr<DB
   Status s;
   live::RetryBesideWriter(inv.db_path(), [&]() -> std::string {
     s = DB::Open(options, inv.db_path(), db);
-    return s.ok() || !Transient(s) ? std::string() : s.ToString();
+    return s.ok() || !live::Transient(s) ? std::string() : s.ToString();
   });
   return s;
 }

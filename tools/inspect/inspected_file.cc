@@ -12,23 +12,6 @@
 #include "util/coding.h"
 
 namespace sombra::inspect {
-namespace {
-
-// Failures of a read-only open that a writer elsewhere can cause (its log
-// restarted or truncated under the reading).
-bool Transient(const Status& s) { return s.IsIOError() || s.IsCorruption() || s.IsBusy(); }
-
-// A writer had the database open: the pager saw one at open or when it
-// caught up, or one holds the writer's mark now.
-bool SawWriter(const pager::Pager* pager, const std::string& path) {
-  if (pager == nullptr) return live::WriterHoldsMark(path);
-  if (pager->saw_live_writer()) return true;
-  const ReaderTable* table = pager->reader_table();
-  return table != nullptr ? table->WriterAlive() : live::WriterHoldsMark(path);
-}
-
-}  // namespace
-
 Result<std::unique_ptr<InspectedFile>> InspectedFile::Open(const std::string& path) {
   // Classify the path first: opening a FIFO would block, and a directory
   // opens fine but fails on the first read with a less helpful message.
@@ -61,7 +44,7 @@ Result<std::unique_ptr<InspectedFile>> InspectedFile::Open(const std::string& pa
   std::unique_ptr<InspectedFile> db(
       new InspectedFile(path, std::move(file), std::move(choice), file_size));
   db->ReplayLog();
-  db->live_ = SawWriter(db->pager_.get(), path);
+  db->live_ = live::SawWriter(db->pager_.get(), path);
   db->SettleMetas();
   return db;
 }
@@ -118,7 +101,7 @@ void InspectedFile::ReplayLog() {
   Result<std::unique_ptr<pager::Pager>> opened = Status::NotFound("not opened");
   live::RetryBesideWriter(path_, [&]() -> std::string {
     opened = pager::Pager::Open(Env::Default(), path_, options, pager_options);
-    if (opened.ok() || !Transient(opened.status())) return "";
+    if (opened.ok() || !live::Transient(opened.status())) return "";
     return opened.status().ToString();
   });
   if (!opened.ok() && opened.status().IsCorruption()) {

@@ -30,6 +30,7 @@
 #include "env/reader_table.h"
 #include "pager/format.h"
 #include "pager/meta.h"
+#include "pager/pager.h"
 #include "util/result.h"
 
 namespace sombra::live {
@@ -55,6 +56,20 @@ inline bool WriterHoldsMark(const std::string& db_path) {
   ::close(fd);
   return held;
 }
+
+// A writer had the database at `db_path` open while `pager` (may be null)
+// read it: the pager saw one at open or when it caught up with the log,
+// or one holds the writer's mark now.
+inline bool SawWriter(const pager::Pager* pager, const std::string& db_path) {
+  if (pager != nullptr && pager->saw_live_writer()) return true;
+  const ReaderTable* table = pager != nullptr ? pager->reader_table() : nullptr;
+  return table != nullptr ? table->WriterAlive() : WriterHoldsMark(db_path);
+}
+
+// Failures of a read-only open that a writer elsewhere can cause (its log
+// restarted or truncated, a meta page rewritten under the reading): worth
+// another attempt, see RetryBesideWriter.
+inline bool Transient(const Status& s) { return s.IsIOError() || s.IsCorruption() || s.IsBusy(); }
 
 // What a write changes in a file: its inode (a log replaced by a rename),
 // size, and modification and change times.
