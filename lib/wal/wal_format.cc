@@ -69,6 +69,48 @@ void EncodeWalHeader(const WalHeader& header, uint8_t* out) {
   EncodeFixed64(out + size - 8, Hash64(out, size - 8, 0));
 }
 
+namespace {
+
+// Rule H3 for an unknown version: NotSupported if newer and sealed as a known layout, else damage.
+Status RejectUnknownVersion(const uint8_t* data, size_t size, uint32_t version) {
+  const bool sealed =
+      SealedAs(data, size, kWalHeaderSizeV1) || SealedAs(data, size, kWalHeaderSize);
+  if (version > kWalNewestFormatVersion && sealed) {
+    return Status::NotSupported("WAL format version " + std::to_string(version) +
+                                " is newer than this build's " +
+                                std::to_string(kWalNewestFormatVersion));
+  }
+  if (sealed) {
+    return Status::Corruption("WAL header: format version " + std::to_string(version) +
+                              " is unknown");
+  }
+  return Status::Corruption("WAL header: checksum mismatch (and format version " +
+                            std::to_string(version) + " is unknown)");
+}
+
+// Rules H4-H7 on the decoded fields, the reserved bytes being [reserved_at, checksum_at) of data.
+Status CheckHeaderFields(const WalHeader& h, const uint8_t* data, size_t reserved_at,
+                         size_t checksum_at) {
+  if (!IsValidPageSize(h.page_size)) {
+    return Status::Corruption("WAL header: page size " + std::to_string(h.page_size) +
+                              " is not a power of two from 4096 to 65536");
+  }
+  if (h.salt == 0) return Status::Corruption("WAL header: WAL salt is 0");
+  if (h.db_salt == 0) return Status::Corruption("WAL header: database salt is 0");
+  if (h.start_lsn == 0) return Status::Corruption("WAL header: start LSN is 0");
+  if (!IsAllZero(data + reserved_at, checksum_at - reserved_at)) {
+    return Status::Corruption("WAL header: reserved bytes [" + std::to_string(reserved_at) + "," +
+                              std::to_string(checksum_at) + ") are not 0");
+  }
+  if (h.has_base()) {
+    std::string why;
+    if (!CheckWalBase(h.base, &why)) return Status::Corruption("WAL header: base meta: " + why);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size) {
   if (size < kWalHeaderSizeV1) {
     return Status::Corruption("WAL header truncated: " + std::to_string(size) + " of " +
@@ -80,22 +122,7 @@ Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size) {
   WalHeader h;
   h.version = DecodeFixed32(data + kWalVersionOffset);
   const size_t header_size = WalHeaderSize(h.version);
-  if (header_size == 0) {
-    // A newer format's layout is unknown; it is a newer header (not
-    // damage) only when sealed as one of the known layouts.
-    if (h.version > kWalNewestFormatVersion &&
-        (SealedAs(data, size, kWalHeaderSizeV1) || SealedAs(data, size, kWalHeaderSize))) {
-      return Status::NotSupported("WAL format version " + std::to_string(h.version) +
-                                  " is newer than this build's " +
-                                  std::to_string(kWalNewestFormatVersion));
-    }
-    if (SealedAs(data, size, kWalHeaderSizeV1) || SealedAs(data, size, kWalHeaderSize)) {
-      return Status::Corruption("WAL header: format version " + std::to_string(h.version) +
-                                " is unknown");
-    }
-    return Status::Corruption("WAL header: checksum mismatch (and format version " +
-                              std::to_string(h.version) + " is unknown)");
-  }
+  if (header_size == 0) return RejectUnknownVersion(data, size, h.version);
   if (size < header_size) {
     return Status::Corruption("WAL header truncated: " + std::to_string(size) + " of " +
                               std::to_string(header_size) + " bytes (format " +
@@ -113,7 +140,6 @@ Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size) {
   h.generation = DecodeFixed64(data + kWalGenerationOffset);
   h.db_salt = DecodeFixed64(data + kWalDbSaltOffset);
   h.start_lsn = DecodeFixed64(data + kWalStartLsnOffset);
-  const size_t reserved_at = h.has_base() ? kWalReservedOffset : kWalReservedOffsetV1;
   if (h.has_base()) {
     h.base.root = DecodeFixed32(data + kWalBaseRootOffset);
     h.base.freelist_head = DecodeFixed32(data + kWalBaseFreelistHeadOffset);
@@ -121,21 +147,8 @@ Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size) {
     h.base.freelist_count = DecodeFixed64(data + kWalBaseFreelistCountOffset);
     h.base.checkpoint_seq = DecodeFixed64(data + kWalBaseSeqOffset);
   }
-  if (!IsValidPageSize(h.page_size)) {
-    return Status::Corruption("WAL header: page size " + std::to_string(h.page_size) +
-                              " is not a power of two from 4096 to 65536");
-  }
-  if (h.salt == 0) return Status::Corruption("WAL header: WAL salt is 0");
-  if (h.db_salt == 0) return Status::Corruption("WAL header: database salt is 0");
-  if (h.start_lsn == 0) return Status::Corruption("WAL header: start LSN is 0");
-  if (!IsAllZero(data + reserved_at, checksum_at - reserved_at)) {
-    return Status::Corruption("WAL header: reserved bytes [" + std::to_string(reserved_at) + "," +
-                              std::to_string(checksum_at) + ") are not 0");
-  }
-  if (h.has_base()) {
-    std::string why;
-    if (!CheckWalBase(h.base, &why)) return Status::Corruption("WAL header: base meta: " + why);
-  }
+  const size_t reserved_at = h.has_base() ? kWalReservedOffset : kWalReservedOffsetV1;
+  SOMBRA_RETURN_IF_ERROR(CheckHeaderFields(h, data, reserved_at, checksum_at));
   return h;
 }
 

@@ -117,48 +117,21 @@ Result<WalReader::ProbeResult> WalReader::ProbeBehindDamagedHeader(uint32_t page
   header_.page_size = page_size;
   header_.start_lsn = first_missing_lsn;
   if (file_size_ < header_.size()) return ProbeResult{};
-  Setup();
+  Setup();  // stop_txn_lsn() is now first_missing_lsn: older commits do not count
   // The chain from the first record, seeded with the stored salt.
   ProbeResult chain;
-  Record rec;
   Check check;
   const uint64_t first = header_.size();
   uint64_t off = first;
   uint64_t seed = header_.salt;
-  StopReason r;
-  while ((r = CheckAt(off, seed, &rec, &check)) == StopReason::kNone) {
-    if (rec.type == RecordType::kCommit && rec.commit.lsn >= first_missing_lsn) {
-      *intact_commit = true;
-      ++chain.commits_found;
-      if (!chain.first_commit_lsn) {
-        chain.first_commit_lsn = rec.commit.lsn;
-        chain.first_commit_offset = rec.offset;
-      }
-      if (!chain.max_durable_lsn || rec.commit.durable_lsn > *chain.max_durable_lsn) {
-        chain.max_durable_lsn = rec.commit.durable_lsn;
-        chain.max_durable_offset = rec.offset;
-      }
-    }
-    ++chain.records_found;
-    seed = rec.checksum;
-    off += rec.size();
-  }
+  const StopReason r = FollowChain(&off, &seed, /*count_stale=*/true, &chain, &check);
+  *intact_commit = chain.commits_found > 0;
   if (r == StopReason::kIOError) return check.io;
   pos_ = off;
   Stop(r, std::move(check.detail));
   if (r == StopReason::kEndOfLog && off == first) return chain;  // no record at all
   SOMBRA_ASSIGN_OR_RETURN(ProbeResult past, ProbeFrom(off, seed));
-  past.records_found += chain.records_found;
-  past.commits_found += chain.commits_found;
-  if (chain.first_commit_lsn) {
-    past.first_commit_lsn = chain.first_commit_lsn;
-    past.first_commit_offset = chain.first_commit_offset;
-  }
-  if (chain.max_durable_lsn &&
-      (!past.max_durable_lsn || *chain.max_durable_lsn > *past.max_durable_lsn)) {
-    past.max_durable_lsn = chain.max_durable_lsn;
-    past.max_durable_offset = chain.max_durable_offset;
-  }
+  past.Add(chain);
   past.stop_was_durable = past.max_durable_lsn && *past.max_durable_lsn >= first_missing_lsn;
   return past;
 }

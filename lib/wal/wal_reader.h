@@ -120,6 +120,12 @@ class WalReader {
     // after the damaged one had been synced, so the damage is not a torn
     // write and recovery must report Corruption (unless salvaging).
     bool stop_was_durable = false;
+
+    // Counts the commit record of `lsn` (durable up to `durable_lsn`) at
+    // `offset`: the first one found, and the highest durable LSN.
+    void NoteCommit(uint64_t lsn, uint64_t durable_lsn, uint64_t offset);
+    // Adds the findings of `earlier`, a chain read before this probe's.
+    void Add(const ProbeResult& earlier);
   };
   // Follows the chain past the stop (docs/format/wal.md, "Telling damage
   // from a torn tail"): the record after an invalid one is looked for at
@@ -179,6 +185,21 @@ class WalReader {
   void Stop(StopReason reason, std::string detail);
   // The probe from an invalid record at `start` checked with `start_seed`.
   Result<ProbeResult> ProbeFrom(uint64_t start, uint64_t start_seed);
+  // The valid record after the invalid one at `off` (checked with `seed`):
+  // where its stored length puts it, else by resynchronising (++*resyncs).
+  // *at and *at_seed; false when there is none up to the end.
+  Result<bool> NextValidAfter(uint64_t off, uint64_t seed, uint64_t* at, uint64_t* at_seed,
+                              uint64_t* resyncs);
+  // The first of `seeds` (in order) the record at `offset` validates with
+  // (R1-R7): *seed. False when it validates with none.
+  Result<bool> TrySeedsAt(uint64_t offset, const uint64_t* seeds, int num_seeds, uint64_t* seed);
+  // Follows the valid chain from *off, seeded with *seed, to its first
+  // invalid record, where *off and *seed are left; returns why that record
+  // is invalid (check->io on kIOError, check->detail otherwise). Counts its
+  // records and, by NoteCommit, its commits of LSN >= stop_txn_lsn() into
+  // *found; older commits count as records only when `count_stale`.
+  StopReason FollowChain(uint64_t* off, uint64_t* seed, bool count_stale, ProbeResult* found,
+                         Check* check);
   // True when a well-formed record header (rules R2-R5) is at `offset`;
   // *io is set when reading failed.
   bool PlausibleHeaderAt(uint64_t offset, RecordHeader* h, Status* io);
