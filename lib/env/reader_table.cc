@@ -168,17 +168,24 @@ class FdGuard {
   int fd_;
 };
 
-}  // namespace
+// What Open found in the file under the init lock, before changing it.
+struct FoundFile {
+  struct stat st = {};         // the file locked: the one that must be mapped
+  uint64_t size = 0;           // its size as found
+  std::string reason;          // why its header does not fit ("" when it does)
+  bool other_version = false;  // a sealed header of another format version
+};
 
-Result<std::unique_ptr<ReaderTable>> ReaderTable::Open(const std::string& shm_path,
-                                                       uint64_t db_salt) {
-  if (db_salt == 0) {
-    return Status::InvalidArgument("reader table " + shm_path + ": database salt 0");
+// Takes the in-use lock for reading (a downgrade when this handle holds it for writing).
+Status LockInUseShared(int fd, const std::string& shm_path) {
+  if (int err = OfdLock(fd, F_RDLCK, kShmInUseLockByte, false); err != 0) {
+    return ErrnoStatus("lock (in use, shared) reader table", shm_path, err);
   }
-  const int fd = ::open(shm_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("open reader table", shm_path, errno);
-  FdGuard fd_guard(fd);
+  return Status::OK();
+}
 
+// Open, step 2: the init lock (waited for), then the in-use lock: exclusive (*alone) or shared.
+Status LockForOpen(int fd, const std::string& shm_path, bool* alone) {
   // The init lock: held until Open returns (the descriptor's close drops it
   // on every error path).
   if (int err = OfdLock(fd, F_WRLCK, kShmInitLockByte, /*wait=*/true); err != 0) {
@@ -189,92 +196,127 @@ Result<std::unique_ptr<ReaderTable>> ReaderTable::Open(const std::string& shm_pa
   if (in_use_err != 0 && !IsHeld(in_use_err)) {
     return ErrnoStatus("lock (in use) reader table", shm_path, in_use_err);
   }
-  const bool alone = in_use_err == 0;
-  if (!alone) {
-    // Only an Open holds it exclusively, under the init lock we hold.
-    if (int err = OfdLock(fd, F_RDLCK, kShmInUseLockByte, false); err != 0) {
-      return ErrnoStatus("lock (in use, shared) reader table", shm_path, err);
-    }
-  }
+  *alone = in_use_err == 0;
+  if (*alone) return Status::OK();
+  // Only an Open holds it exclusively, under the init lock we hold.
+  return LockInUseShared(fd, shm_path);
+}
 
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return ErrnoStatus("stat reader table", shm_path, errno);
-  const uint64_t size_before = static_cast<uint64_t>(st.st_size);
+// Open, step 3: reads the file's size and header as found and checks the header.
+Status InspectFile(int fd, const std::string& shm_path, uint64_t db_salt, FoundFile* found) {
+  if (::fstat(fd, &found->st) != 0) return ErrnoStatus("stat reader table", shm_path, errno);
+  found->size = static_cast<uint64_t>(found->st.st_size);
   std::array<uint8_t, kShmHeaderSize> old_header{};
-  if (size_before >= kShmFileSize && ::pread(fd, old_header.data(), old_header.size(), 0) !=
+  if (found->size >= kShmFileSize && ::pread(fd, old_header.data(), old_header.size(), 0) !=
                                          static_cast<ssize_t>(kShmHeaderSize)) {
     return ErrnoStatus("read reader table", shm_path, errno == 0 ? EIO : errno);
   }
-  bool other_version = false;
-  std::string reason = CheckHeader(old_header.data(), size_before, db_salt, &other_version);
+  found->reason = CheckHeader(old_header.data(), found->size, db_salt, &found->other_version);
+  return Status::OK();
+}
 
+// Open, step 4: zeros when alone, extended when short; NotSupported for another version in use.
+Status SizeFile(int fd, const std::string& shm_path, bool alone, const FoundFile& found) {
   if (alone) {
     // No other handle maps it (invariant 3): start from zeros.
     if (::ftruncate(fd, 0) != 0) return ErrnoStatus("truncate reader table", shm_path, errno);
-  } else if (other_version) {
-    return Status::NotSupported("reader table " + shm_path + " is in use by handles of " + reason);
+  } else if (found.other_version) {
+    return Status::NotSupported("reader table " + shm_path + " is in use by handles of " +
+                                found.reason);
   }
-  if (size_before < kShmFileSize || alone) {
+  if (found.size < kShmFileSize || alone) {
     if (::ftruncate(fd, static_cast<off_t>(kShmFileSize)) != 0) {
       return ErrnoStatus("extend reader table", shm_path, errno);
     }
   }
+  return Status::OK();
+}
 
-  auto mapping = std::make_unique<Mapping>();
+// Open, step 5: maps the path shared read-write, refusing it unless it is still the file `locked`.
+Status MapFile(const std::string& shm_path, const struct stat& locked, bip::mapped_region* region) {
   try {
     bip::file_mapping file(shm_path.c_str(), bip::read_write);
     struct stat mapped_st;
     if (::fstat(file.get_mapping_handle().handle, &mapped_st) != 0) {
       return ErrnoStatus("stat reader table", shm_path, errno);
     }
-    if (mapped_st.st_dev != st.st_dev || mapped_st.st_ino != st.st_ino) {
+    if (mapped_st.st_dev != locked.st_dev || mapped_st.st_ino != locked.st_ino) {
       return Status::IOError("reader table " + shm_path + " was replaced while it was opened");
     }
-    mapping->region = bip::mapped_region(file, bip::read_write, 0, kShmFileSize);
+    *region = bip::mapped_region(file, bip::read_write, 0, kShmFileSize);
   } catch (const bip::interprocess_exception& e) {
     const int err = e.get_native_error();
     if (err != 0) return ErrnoStatus("mmap reader table", shm_path, err);
     return Status::IOError("mmap reader table " + shm_path + ": " + e.what());
   }
+  return Status::OK();
+}
 
+}  // namespace
+
+// Steps (docs/format/shm.md, "Opening and the rebuild rule"): open the file,
+// lock, inspect, size, map, take or write the header, release the init lock.
+Result<std::unique_ptr<ReaderTable>> ReaderTable::Open(const std::string& shm_path,
+                                                       uint64_t db_salt) {
+  if (db_salt == 0) {
+    return Status::InvalidArgument("reader table " + shm_path + ": database salt 0");
+  }
+  // Step 1: open or create the file.
+  const int fd = ::open(shm_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("open reader table", shm_path, errno);
+  FdGuard fd_guard(fd);
+
+  bool alone = false;
+  SOMBRA_RETURN_IF_ERROR(LockForOpen(fd, shm_path, &alone));
+  FoundFile found;
+  SOMBRA_RETURN_IF_ERROR(InspectFile(fd, shm_path, db_salt, &found));
+  SOMBRA_RETURN_IF_ERROR(SizeFile(fd, shm_path, alone, found));
+  auto mapping = std::make_unique<Mapping>();
+  SOMBRA_RETURN_IF_ERROR(MapFile(shm_path, found.st, &mapping->region));
+
+  // Step 6: from here the table owns the descriptor (and its locks).
   std::unique_ptr<ReaderTable> table(
       new ReaderTable(shm_path, db_salt, fd_guard.release(), std::move(mapping)));
-  uint8_t* base = table->base_;
-  if (alone || !reason.empty()) {
-    if (!alone) {
-      // Rebuilt while in use: keep every slot whose owner holds its lock.
-      for (uint32_t i = 0; i < kShmSlotCount; ++i) {
-        if (OfdLock(table->fd_, F_WRLCK, SlotLockByte(i), false) != 0) continue;
-        ZeroSlot(base, i);
-        OfdLock(table->fd_, F_UNLCK, SlotLockByte(i), false);
-      }
-      table->open_kind_ = OpenKind::kRebuilt;
-    } else {
-      table->open_kind_ = OpenKind::kInitialized;
-      if (reason.empty()) reason = "no other handle had it open";
-    }
-    table->PublishNewestLsn(0);
-    table->PublishCheckpointSeq(0);
-    const uint8_t zeros[kShmSlotsOffset - kShmHeaderSize] = {};
-    StoreWords(base, kShmHeaderSize, zeros, sizeof(zeros));
-    table->header_ = BuildHeader(db_salt, RandomNonZero());
-    StoreWords(base, 0, table->header_.data(), kShmHeaderSize);
-    table->open_reason_ = reason;
+  if (alone || !found.reason.empty()) {
+    table->WriteNewHeader(alone, std::move(found.reason));
   } else {
-    LoadWords(base, 0, table->header_.data(), kShmHeaderSize);
+    LoadWords(table->base_, 0, table->header_.data(), kShmHeaderSize);
     table->open_kind_ = OpenKind::kJoined;
   }
   table->table_id_ = DecodeFixed64(table->header_.data() + kShmTableIdOffset);
-
-  if (alone) {
-    if (int err = OfdLock(table->fd_, F_RDLCK, kShmInUseLockByte, false); err != 0) {
-      return ErrnoStatus("lock (in use, shared) reader table", shm_path, err);
-    }
-  }
-  if (int err = OfdLock(table->fd_, F_UNLCK, kShmInitLockByte, false); err != 0) {
-    return ErrnoStatus("unlock (init) reader table", shm_path, err);
-  }
+  SOMBRA_RETURN_IF_ERROR(table->FinishOpen(alone));
   return table;
+}
+
+// Open, step 6 when alone or the header does not fit: clears what must go, writes a new header.
+void ReaderTable::WriteNewHeader(bool alone, std::string reason) {
+  if (!alone) {
+    // Rebuilt while in use: keep every slot whose owner holds its lock.
+    std::lock_guard<std::mutex> guard(mu_);  // ReclaimIfDead's rule; no other thread has it yet
+    for (uint32_t i = 0; i < kShmSlotCount; ++i) ReclaimIfDead(i);
+    open_kind_ = OpenKind::kRebuilt;
+  } else {
+    open_kind_ = OpenKind::kInitialized;
+    if (reason.empty()) reason = "no other handle had it open";
+  }
+  PublishNewestLsn(0);
+  PublishCheckpointSeq(0);
+  const uint8_t zeros[kShmSlotsOffset - kShmHeaderSize] = {};
+  StoreWords(base_, kShmHeaderSize, zeros, sizeof(zeros));
+  header_ = BuildHeader(db_salt_, RandomNonZero());
+  StoreWords(base_, 0, header_.data(), kShmHeaderSize);
+  open_reason_ = std::move(reason);
+}
+
+// Open, step 7: in-use lock down to shared when alone (invariant 3), init lock released.
+Status ReaderTable::FinishOpen(bool alone) {
+  if (alone) {
+    SOMBRA_RETURN_IF_ERROR(LockInUseShared(fd_, path_));
+  }
+  if (int err = OfdLock(fd_, F_UNLCK, kShmInitLockByte, false); err != 0) {
+    return ErrnoStatus("unlock (init) reader table", path_, err);
+  }
+  return Status::OK();
 }
 
 ReaderTable::ReaderTable(std::string path, uint64_t db_salt, int fd,

@@ -260,6 +260,13 @@ class ReaderTable {
   friend class ReaderSlot;
   struct Mapping;  // the Boost.Interprocess region (reader_table.cc)
   ReaderTable(std::string path, uint64_t db_salt, int fd, std::unique_ptr<Mapping> mapping);
+  // Open's steps once the file is mapped (the others are in reader_table.cc).
+  // Writes a new header (new table id), zeroing the writer's words; when
+  // `alone` is false (rebuilt in use) first clears every slot whose lock is
+  // free. Sets open_kind_, open_reason_ (`reason`, or a default) and header_.
+  void WriteNewHeader(bool alone, std::string reason);
+  // Downgrades the in-use lock to shared when `alone`, then drops the init lock.
+  Status FinishOpen(bool alone);
 
   std::atomic_ref<uint64_t> Word(size_t offset) const {
     return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(base_ + offset));
