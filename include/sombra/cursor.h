@@ -24,7 +24,10 @@ class Cursor {
   virtual bool Valid() const = 0;
   virtual void SeekToFirst() = 0;
   virtual void SeekToLast() = 0;
-  virtual void Seek(std::string_view key) = 0;  // first key >= key
+  // First key >= key. `key` is a position, not a stored key: any byte
+  // string is valid, "" (the first key) and longer than MaxKeySize too, so
+  // Seek does not check the key limits (sombra/limits.h).
+  virtual void Seek(std::string_view key) = 0;
   virtual void Next() = 0;                      // REQUIRES: Valid()
   virtual void Prev() = 0;                      // REQUIRES: Valid()
   virtual std::string_view key() const = 0;     // valid until the cursor moves

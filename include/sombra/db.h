@@ -8,10 +8,12 @@
 //
 // Rules (also ../docs and the README):
 //  - Keys: 1 to MaxKeySize() bytes (page_size / 4: 1024 at 4 KiB pages),
-//    ordered bytewise (memcmp, shorter first on a tie). Empty or oversized
-//    key -> InvalidArgument, nothing written.
-//  - Values: 0 bytes to kMaxValueSize (4 GiB - 1; large values live in
-//    overflow pages) -> else InvalidArgument.
+//    ordered bytewise (memcmp, shorter first on a tie). Values: 0 bytes to
+//    kMaxValueSize (4 GiB - 1; large values live in overflow pages). The
+//    limits and their one check are in sombra/limits.h: Put, Delete and
+//    Get (of DB, WriteTxn and ReadTxn) give InvalidArgument for an empty
+//    or oversized key or an oversized value, in one message format, and
+//    change nothing.
 //  - Get of an absent key: NotFound, *value untouched.
 //  - A committed transaction is visible to every BeginRead that starts
 //    after Commit returned, never partly.
@@ -43,16 +45,12 @@
 #include <string_view>
 
 #include "sombra/cursor.h"
+#include "sombra/limits.h"
 #include "sombra/options.h"
 #include "sombra/stats.h"
 #include "sombra/status.h"
 
 namespace sombra {
-
-// The largest key a database with this page size accepts (page_size / 4).
-size_t MaxKeySize(uint32_t page_size = 4096);
-// The largest value Put accepts.
-inline constexpr uint64_t kMaxValueSize = (uint64_t{1} << 32) - 1;
 
 // A consistent snapshot; many may be open at once.
 class ReadTxn {

@@ -27,6 +27,7 @@
 #include "btree/tree_descent.h"
 #include "pager/pager_txn.h"
 #include "pager/snapshot.h"
+#include "sombra/limits.h"
 
 namespace sombra::btree {
 
@@ -35,9 +36,6 @@ struct BtreeOptions {
   // the space a page offers borrows from or merges with a sibling.
   double merge_threshold = 0.25;
 };
-
-// The largest value Put accepts.
-constexpr uint64_t kMaxValueSize = (uint64_t{1} << 32) - 1;
 
 // A reader over a snapshot.
 PageReader SnapshotReader(const pager::Snapshot* snap);
@@ -51,12 +49,20 @@ class BTreeWriter {
   BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options = {});
   ~BTreeWriter();
 
-  // InvalidArgument (nothing written) for an empty or oversized key or an
-  // oversized value. Any other error (a failed allocation, file growth or
-  // page read; damage) may leave the transaction's pages half-changed (a
-  // split without its separator, pages taken or freed): the caller must
-  // abort the transaction, never commit it (db::WriteTxnImpl refuses to).
-  // A replaced overflow value's chain is freed only after the new value is
+  // REQUIRES (Put, Delete, Get): the key, and Put's value, are within the
+  // limits of sombra/limits.h (CheckKeySize(key.size(), page size) and
+  // CheckValueSize(value.size()) are OK). The API edge checks them
+  // (db::DBImpl::CheckKey, CheckKeyValue) and tells the user; here they
+  // are asserted. With asserts off, Put still returns CheckKeySize's
+  // InvalidArgument (nothing written) rather than store a key that breaks
+  // its page; the value and Get's and Delete's key need no such guard
+  // (btree_write.cc says why).
+  //
+  // Any error of Put (a failed allocation, file growth or page read;
+  // damage) may leave the transaction's pages half-changed (a split
+  // without its separator, pages taken or freed): the caller must abort
+  // the transaction, never commit it (db::WriteTxnImpl refuses to). A
+  // replaced overflow value's chain is freed only after the new value is
   // written.
   Status Put(std::string_view key, std::string_view value);
   // *existed (may be null) says whether the key was there. Errors as Put.
@@ -78,7 +84,7 @@ class BTreeWriter {
   Result<LeafLayout*> LeafLayoutOf(uint32_t page_no);
   // Splits a full leaf; true when the pending record went in with it,
   // false when it had to be left out (the caller inserts it again).
-  Result<bool> SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout* snap,
+  Result<bool> SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout* layout,
                          const PendingInsert& pending, std::vector<PathEntry>* path);
   Status InsertIntoParent(std::vector<PathEntry>* path, uint16_t child_level,
                           std::string_view separator, uint32_t right_child);
@@ -88,7 +94,7 @@ class BTreeWriter {
     PathEntry parent;
     size_t left_idx = 0;  // the separator between them in the parent
     uint32_t left_no = 0, right_no = 0;
-    LeafLayout *ls = nullptr, *rs = nullptr;
+    LeafLayout *left_layout = nullptr, *right_layout = nullptr;
     const uint8_t *lp = nullptr, *rp = nullptr;
     std::string low, high;  // left's low fence, right's high fence
     uint32_t far_left = 0, far_right = 0;

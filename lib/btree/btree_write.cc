@@ -1,5 +1,6 @@
 // The write side: Put, Delete, splits and rebalancing, all through
 // LeafAllocator and InternalNode.
+#include <cassert>
 #include <cstring>
 
 #include "btree/btree.h"
@@ -25,14 +26,14 @@ namespace {
 // The records of one or two leaves, in order.
 class LeavesSource final : public RecordSource {
  public:
-  void Add(const uint8_t* page, const LeafLayout* snap, size_t begin, size_t end) {
-    parts_.push_back(Part{page, snap, begin, end});
+  void Add(const uint8_t* page, const LeafLayout* layout, size_t begin, size_t end) {
+    parts_.push_back(Part{page, layout, begin, end});
   }
   bool Next(std::string_view* record, uint32_t* head) override {
     while (part_ < parts_.size()) {
       Part& p = parts_[part_];
       if (p.begin < p.end) {
-        const LeafSlot& s = p.snap->slot(p.begin++);
+        const LeafSlot& s = p.layout->slot(p.begin++);
         *record = std::string_view(reinterpret_cast<const char*>(p.page + s.offset), s.length);
         *head = s.head;
         return true;
@@ -45,16 +46,39 @@ class LeavesSource final : public RecordSource {
  private:
   struct Part {
     const uint8_t* page;
-    const LeafLayout* snap;
+    const LeafLayout* layout;
     size_t begin, end;
   };
   std::vector<Part> parts_;
   size_t part_ = 0;
 };
 
-Status KeyError(std::string_view key, uint32_t max) {
-  return Status::InvalidArgument("key of " + std::to_string(key.size()) +
-                                 " bytes: keys must be 1 to " + std::to_string(max) + " bytes");
+// Put's REQUIRES (btree.h): key and value within sombra/limits.h, which
+// the API edge (lib/db) has checked; both asserted. The key's check stays
+// on in release builds, for memory safety: an oversized key can make a
+// record longer than a page holds (slot lengths are 16-bit), and fences
+// and separators above MaxKeySize, which LeafAllocator and InternalNode
+// assume never happen; the same compare refuses the empty key. The value
+// needs no such guard: a value over kMaxValueSize goes to overflow pages,
+// whose reference carries a 64-bit length, so it would be stored whole.
+Status PutRequires(std::string_view key, std::string_view value, uint32_t page_size) {
+  assert(CheckValueSize(value.size()).ok() &&
+         "BTreeWriter::Put REQUIRES: value within sombra/limits.h");
+  (void)value;
+  Status s = CheckKeySize(key.size(), page_size);
+  assert(s.ok() && "BTreeWriter::Put REQUIRES: key within sombra/limits.h");
+  return s;
+}
+
+// The REQUIRES of Get and Delete (btree.h), asserted only: no guard is
+// needed, as they only compare the key with stored ones, and a key outside
+// the limits is never stored (PutRequires), so they find nothing and
+// change no page.
+void AssertKeyRequires(std::string_view key, uint32_t page_size) {
+  assert(CheckKeySize(key.size(), page_size).ok() &&
+         "BTreeWriter REQUIRES: key within sombra/limits.h");
+  (void)key;
+  (void)page_size;
 }
 
 // Moves one entry between internal siblings through their parent: the
@@ -108,9 +132,7 @@ bool BTreeWriter::Underfull(uint32_t used_bytes) const {
 }
 
 Status BTreeWriter::Get(std::string_view key, std::string* value) {
-  if (key.empty() || key.size() > MaxKeySize(page_size_)) {
-    return KeyError(key, MaxKeySize(page_size_));
-  }
+  AssertKeyRequires(key, page_size_);
   return TreeGet(reader(), page_size_, txn_->root(), key, value, c_);
 }
 
@@ -134,12 +156,12 @@ Result<LeafLayout*> BTreeWriter::LeafLayoutOf(uint32_t page_no) {
     return &it->second;
   }
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
-  Result<LeafLayout> snap = LeafLayout::Parse(page, page_size_, c_);
-  if (!snap.ok()) {
+  Result<LeafLayout> layout = LeafLayout::Parse(page, page_size_, c_);
+  if (!layout.ok()) {
     c_.allocator_failures->Add();  // a leaf the allocator cannot lay out (damaged)
-    return snap.status();
+    return layout.status();
   }
-  return &cache_.emplace(page_no, std::move(*snap)).first->second;
+  return &cache_.emplace(page_no, std::move(*layout)).first->second;
 }
 
 Status BTreeWriter::EncodeRecord(std::string_view key, std::string_view value,
@@ -162,14 +184,7 @@ Status BTreeWriter::FreeValue(const LeafRecordRef& rec) {
 }
 
 Status BTreeWriter::Put(std::string_view key, std::string_view value) {
-  if (key.empty() || key.size() > MaxKeySize(page_size_)) {
-    return KeyError(key, MaxKeySize(page_size_));
-  }
-  if (value.size() > kMaxValueSize) {
-    return Status::InvalidArgument("value of " + std::to_string(value.size()) +
-                                   " bytes is larger than the limit of " +
-                                   std::to_string(kMaxValueSize));
-  }
+  SOMBRA_RETURN_IF_ERROR(PutRequires(key, value, page_size_));
   if (txn_->root() == 0) {
     uint8_t* page;
     SOMBRA_ASSIGN_OR_RETURN(uint32_t root, txn_->Allocate(pager::PageKind::kLeaf, &page));
@@ -189,14 +204,14 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
     std::vector<PathEntry>& path = path_;
     uint32_t leaf;
     SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
-    SOMBRA_ASSIGN_OR_RETURN(LeafLayout * snap, LeafLayoutOf(leaf));
+    SOMBRA_ASSIGN_OR_RETURN(LeafLayout * layout, LeafLayoutOf(leaf));
     SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
     bool exact;
-    size_t i = snap->LowerBound(page, key, &exact);
-    if (exact && !freed) SOMBRA_RETURN_IF_ERROR(FreeValue(snap->Record(page, i)));
+    size_t i = layout->LowerBound(page, key, &exact);
+    if (exact && !freed) SOMBRA_RETURN_IF_ERROR(FreeValue(layout->Record(page, i)));
     freed = true;
     Sink sink(txn_, leaf);
-    LeafAllocator alloc(page, snap, &sink, c_);
+    LeafAllocator alloc(page, layout, &sink, c_);
     PendingInsert pending;
     EditResult r =
         exact ? alloc.Update(i, record, &pending) : alloc.Insert(i, record, KeyHead(key), &pending);
@@ -204,7 +219,7 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
     if (r == EditResult::kApplied) return Status::OK();
     c_.allocator_split_triggers->Add();
     pending.head = KeyHead(key);
-    SOMBRA_ASSIGN_OR_RETURN(bool placed, SplitLeaf(leaf, page, snap, pending, &path));
+    SOMBRA_ASSIGN_OR_RETURN(bool placed, SplitLeaf(leaf, page, layout, pending, &path));
     if (placed) return Status::OK();
   }
   c_.allocator_failures->Add();
@@ -212,21 +227,21 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
                             " bytes");
 }
 
-Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout* snap,
+Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout* layout,
                                     const PendingInsert& pending, std::vector<PathEntry>* path) {
   const uint32_t old_right = DecodeFixed32(page + kRightOffset);
   const bool rightmost = old_right == 0;
   PendingInsert use = pending;
-  size_t cut = ChooseSplit(page, *snap, use, rightmost);
-  const bool placed = SplitFits(page, *snap, use, cut);
+  size_t cut = ChooseSplit(page, *layout, use, rightmost);
+  const bool placed = SplitFits(page, *layout, use, cut);
   if (!placed) {
     // No cut holds the new record with its neighbours (fences, separator and
     // records all near their limits): split the page's own records and let
     // the caller insert into the half that now has room.
     use = PendingInsert{};
-    if (snap->size() < 2) return Status::Corruption("a full leaf with one record cannot split");
-    cut = ChooseSplit(page, *snap, use, rightmost);
-    if (!SplitFits(page, *snap, use, cut)) {
+    if (layout->size() < 2) return Status::Corruption("a full leaf with one record cannot split");
+    cut = ChooseSplit(page, *layout, use, rightmost);
+    if (!SplitFits(page, *layout, use, cut)) {
       return Status::Corruption("page " + std::to_string(leaf_no) + ": no split fits");
     }
   }
@@ -234,13 +249,14 @@ Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout*
   SOMBRA_ASSIGN_OR_RETURN(uint32_t right_no, txn_->Allocate(pager::PageKind::kLeaf, &right_page));
   std::memset(scratch_.data(), 0, page_size_);
   SplitOutput out =
-      SplitInto(page, *snap, use, cut, scratch_.data(), right_page, leaf_no, right_no, c_);
-  // Both images' allocator headers must match the snapshots that re-enter
+      SplitInto(page, *layout, use, cut, scratch_.data(), right_page, leaf_no, right_no, c_);
+  // Both images' allocator headers must match the layouts that re-enter
   // the cache (a cheap check, always on).
-  for (auto [image, snap_out] : {std::pair{scratch_.data(), &out.left}, {right_page, &out.right}}) {
-    if (snap_out->page_size() != page_size_ ||
-        DecodeFixed32(image + kFreeStartOffset) != snap_out->free_start() ||
-        DecodeFixed32(image + kFreeEndOffset) != snap_out->free_end()) {
+  for (auto [image, layout_out] :
+       {std::pair{scratch_.data(), &out.left}, {right_page, &out.right}}) {
+    if (layout_out->page_size() != page_size_ ||
+        DecodeFixed32(image + kFreeStartOffset) != layout_out->free_start() ||
+        DecodeFixed32(image + kFreeEndOffset) != layout_out->free_end()) {
       return Status::Corruption("page " + std::to_string(leaf_no) +
                                 ": split produced an image whose header disagrees with its "
                                 "leaf layout");
@@ -261,10 +277,10 @@ Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout*
 }
 
 Status BTreeWriter::FixLeftLink(uint32_t page_no, uint32_t new_left) {
-  SOMBRA_ASSIGN_OR_RETURN(LeafLayout * snap, LeafLayoutOf(page_no));
+  SOMBRA_ASSIGN_OR_RETURN(LeafLayout * layout, LeafLayoutOf(page_no));
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(page_no));
   Sink sink(txn_, page_no);
-  LeafAllocator alloc(page, snap, &sink, c_);
+  LeafAllocator alloc(page, layout, &sink, c_);
   alloc.SetSiblings(new_left, DecodeFixed32(page + kRightOffset));
   return Status::OK();
 }
@@ -303,25 +319,23 @@ Status BTreeWriter::InsertIntoParent(std::vector<PathEntry>* path, uint16_t chil
 
 Status BTreeWriter::Delete(std::string_view key, bool* existed) {
   if (existed != nullptr) *existed = false;
-  if (key.empty() || key.size() > MaxKeySize(page_size_)) {
-    return KeyError(key, MaxKeySize(page_size_));
-  }
+  AssertKeyRequires(key, page_size_);
   if (txn_->root() == 0) return Status::OK();
   std::vector<PathEntry> path;
   uint32_t leaf;
   SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
-  SOMBRA_ASSIGN_OR_RETURN(LeafLayout * snap, LeafLayoutOf(leaf));
+  SOMBRA_ASSIGN_OR_RETURN(LeafLayout * layout, LeafLayoutOf(leaf));
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* view, txn_->Read(leaf));
   bool exact;
-  size_t i = snap->LowerBound(view, key, &exact);
+  size_t i = layout->LowerBound(view, key, &exact);
   if (!exact) return Status::OK();
   if (existed != nullptr) *existed = true;
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
-  SOMBRA_RETURN_IF_ERROR(FreeValue(snap->Record(page, i)));
+  SOMBRA_RETURN_IF_ERROR(FreeValue(layout->Record(page, i)));
   Sink sink(txn_, leaf);
-  LeafAllocator(page, snap, &sink, c_).Erase(i);
+  LeafAllocator(page, layout, &sink, c_).Erase(i);
   ++version_;
-  if (path.empty() || !Underfull(snap->used_bytes())) return Status::OK();
+  if (path.empty() || !Underfull(layout->used_bytes())) return Status::OK();
   return RebalanceLeaf(&path);
 }
 
@@ -337,15 +351,15 @@ Status BTreeWriter::RebalanceLeaf(std::vector<PathEntry>* path) {
       p.parent.child_index < pnode.count() ? p.parent.child_index : p.parent.child_index - 1;
   p.left_no = pnode.child(p.left_idx);
   p.right_no = pnode.child(p.left_idx + 1);
-  SOMBRA_ASSIGN_OR_RETURN(p.ls, LeafLayoutOf(p.left_no));
-  SOMBRA_ASSIGN_OR_RETURN(p.rs, LeafLayoutOf(p.right_no));
+  SOMBRA_ASSIGN_OR_RETURN(p.left_layout, LeafLayoutOf(p.left_no));
+  SOMBRA_ASSIGN_OR_RETURN(p.right_layout, LeafLayoutOf(p.right_no));
   SOMBRA_ASSIGN_OR_RETURN(p.lp, txn_->Read(p.left_no));
   SOMBRA_ASSIGN_OR_RETURN(p.rp, txn_->Read(p.right_no));
-  p.low = std::string(p.ls->low_fence(p.lp));
-  p.high = std::string(p.rs->high_fence(p.rp));
+  p.low = std::string(p.left_layout->low_fence(p.lp));
+  p.high = std::string(p.right_layout->high_fence(p.rp));
   p.far_left = DecodeFixed32(p.lp + kLeftOffset);
   p.far_right = DecodeFixed32(p.rp + kRightOffset);
-  p.records = p.ls->used_bytes() + p.rs->used_bytes();
+  p.records = p.left_layout->used_bytes() + p.right_layout->used_bytes();
 
   // A merge erases a separator of the parent; a non-root internal page
   // must keep at least one (rule I3), so with one left the leaves borrow.
@@ -359,8 +373,8 @@ Status BTreeWriter::RebalanceLeaf(std::vector<PathEntry>* path) {
 // Merge: the right leaf's records join the left's; the right page goes.
 Status BTreeWriter::MergeLeaves(const LeafPair& p, std::vector<PathEntry>* path) {
   LeavesSource src;
-  src.Add(p.lp, p.ls, 0, p.ls->size());
-  src.Add(p.rp, p.rs, 0, p.rs->size());
+  src.Add(p.lp, p.left_layout, 0, p.left_layout->size());
+  src.Add(p.rp, p.right_layout, 0, p.right_layout->size());
   SOMBRA_ASSIGN_OR_RETURN(LeafLayout merged,
                           RebuildFromRecords(scratch_.data(), page_size_, p.low, p.high, p.far_left,
                                              p.far_right, &src, c_));
@@ -383,11 +397,11 @@ Status BTreeWriter::MergeLeaves(const LeafPair& p, std::vector<PathEntry>* path)
 // Nothing changes when the new fences or separator do not fit (the leaf
 // stays under the threshold).
 Status BTreeWriter::BorrowLeaves(const LeafPair& p) {
-  const LeafLayout* ls = p.ls;
-  const LeafLayout* rs = p.rs;
-  const size_t total = ls->size() + rs->size();
+  const LeafLayout* ll = p.left_layout;  // the layouts of both
+  const LeafLayout* rl = p.right_layout;
+  const size_t total = ll->size() + rl->size();
   auto rec_bytes = [&](size_t k) {
-    return (k < ls->size() ? ls->slot(k).length : rs->slot(k - ls->size()).length) + kSlotSize;
+    return (k < ll->size() ? ll->slot(k).length : rl->slot(k - ll->size()).length) + kSlotSize;
   };
   if (total < 2) return Status::OK();  // nothing to share
   size_t cut = 0;
@@ -395,7 +409,7 @@ Status BTreeWriter::BorrowLeaves(const LeafPair& p) {
   while (cut + 1 < total && acc + rec_bytes(cut) <= p.records / 2) acc += rec_bytes(cut++);
   if (cut == 0) acc += rec_bytes(cut++);
   auto key_at = [&](size_t k) {
-    return k < ls->size() ? ls->Record(p.lp, k).key : rs->Record(p.rp, k - ls->size()).key;
+    return k < ll->size() ? ll->Record(p.lp, k).key : rl->Record(p.rp, k - ll->size()).key;
   };
   const std::string sep = ShortestSeparator(key_at(cut - 1), key_at(cut));
   if (kNodeHeaderEnd + p.low.size() + sep.size() + acc > page_size_ ||
@@ -407,8 +421,8 @@ Status BTreeWriter::BorrowLeaves(const LeafPair& p) {
   if (!InternalNode(pw, page_size_, &psink, c_).SetKey(p.left_idx, sep)) return Status::OK();
   LeavesSource lsrc, rsrc;
   auto add = [&](LeavesSource* s, size_t b, size_t e) {
-    if (b < ls->size()) s->Add(p.lp, ls, b, std::min(e, ls->size()));
-    if (e > ls->size()) s->Add(p.rp, rs, std::max(b, ls->size()) - ls->size(), e - ls->size());
+    if (b < ll->size()) s->Add(p.lp, ll, b, std::min(e, ll->size()));
+    if (e > ll->size()) s->Add(p.rp, rl, std::max(b, ll->size()) - ll->size(), e - ll->size());
   };
   add(&lsrc, 0, cut);
   add(&rsrc, cut, total);

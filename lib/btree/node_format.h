@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "pager/format.h"
+#include "sombra/limits.h"
 #include "util/coding.h"
 
 namespace sombra::btree {
@@ -56,7 +57,10 @@ constexpr size_t kOverflowUsedOffset = 28;
 constexpr size_t kOverflowDataOffset = 32;
 
 // Limits (docs/format/page.md, "Limits").
-inline uint32_t MaxKeySize(uint32_t page_size) { return page_size / 4; }
+// The public limit (sombra/limits.h) is the format's: one definition.
+inline uint32_t MaxKeySize(uint32_t page_size) {
+  return static_cast<uint32_t>(sombra::MaxKeySize(page_size));
+}
 // A leaf record larger than this stores its value in overflow pages.
 inline uint32_t MaxInlineRecord(uint32_t page_size) { return page_size / 4 + 64; }
 

@@ -8,6 +8,7 @@
 #include "btree/db_verify.h"
 #include "db/db_txn.h"
 #include "pager/meta.h"
+#include "pager/settled_meta.h"
 
 namespace sombra::db {
 
@@ -24,19 +25,10 @@ DBImpl::DBImpl(std::unique_ptr<MetricsRegistry> metrics, std::unique_ptr<pager::
 // releases the lock.
 DBImpl::~DBImpl() = default;
 
-Status DBImpl::CheckKey(std::string_view key) const {
-  if (key.empty()) return Status::InvalidArgument("empty key (keys are 1 byte or more)");
-  if (key.size() > MaxKeySize()) {
-    return Status::InvalidArgument("key of " + std::to_string(key.size()) +
-                                   " bytes is over the limit of " + std::to_string(MaxKeySize()) +
-                                   " for page size " + std::to_string(page_size()));
-  }
-  return Status::OK();
-}
-
 Status DBImpl::Put(std::string_view key, std::string_view value) {
+  // Checked before waiting for the writer slot (WriteTxn::Put checks again).
+  SOMBRA_RETURN_IF_ERROR(CheckKeyValue(key, value));
   std::unique_ptr<WriteTxn> txn;
-  SOMBRA_RETURN_IF_ERROR(CheckKey(key));
   SOMBRA_RETURN_IF_ERROR(BeginWrite(&txn));
   SOMBRA_RETURN_IF_ERROR(txn->Put(key, value));
   return txn->Commit();
@@ -81,7 +73,13 @@ Status DBImpl::Verify() {
   // reported though the database works without it).
   const std::string where = "verify " + path();
   SOMBRA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->OpenFile(path(), OpenMode::kReadOnly));
-  Result<pager::MetaChoice> metas = pager::ReadNewestMeta(file.get());
+  // The snapshot below keeps the data pages still, not the meta pages: a
+  // checkpoint (of a writer in another process beside a read-only handle,
+  // or of another thread of this writable one) may be writing one right
+  // now, and a torn read of it is not damage. So they are read until they
+  // settle; a damaged meta page of a database at rest reads damaged twice
+  // and is reported as before.
+  Result<pager::MetaChoice> metas = pager::ReadSettledMetas(file.get(), path(), page_size());
   if (!metas.ok()) return metas.status().WithContext(where);
   std::unique_ptr<pager::Snapshot> snap = pager_->BeginRead();
   Result<btree::VerifyReport> report = btree::VerifyDatabase(*snap, *metas, path());

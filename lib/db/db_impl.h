@@ -48,8 +48,16 @@ class DBImpl final : public DB {
   pager::Pager* pager() const { return pager_.get(); }
   MetricsRegistry* metrics() const { return metrics_.get(); }
   const btree::BTreeCounters& counters() const { return counters_; }
-  // InvalidArgument naming the limit for an empty or oversized key.
-  Status CheckKey(std::string_view key) const;
+  // The one limit check (sombra/limits.h) of every entry point that takes
+  // a key (DB and WriteTxn Put/Delete/Get, ReadTxn Get), made before
+  // anything is read or written: InvalidArgument for an empty or oversized
+  // key. Below this edge the B+tree only asserts the limits (btree.h).
+  Status CheckKey(std::string_view key) const { return CheckKeySize(key.size(), page_size()); }
+  // CheckKey, then the value's limit: the check of DB and WriteTxn Put.
+  Status CheckKeyValue(std::string_view key, std::string_view value) const {
+    SOMBRA_RETURN_IF_ERROR(CheckKey(key));
+    return CheckValueSize(value.size());
+  }
   Timer* insert_timer() const { return insert_timer_; }
   Timer* search_timer() const { return search_timer_; }
 

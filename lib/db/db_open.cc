@@ -4,7 +4,6 @@
 #include <memory>
 #include <string>
 
-#include "btree/node_format.h"
 #include "db/db_impl.h"
 #include "pager/format.h"
 #include "pager/meta.h"
@@ -15,8 +14,6 @@ Cursor::~Cursor() = default;
 ReadTxn::~ReadTxn() = default;
 WriteTxn::~WriteTxn() = default;
 DB::~DB() = default;
-
-size_t MaxKeySize(uint32_t page_size) { return btree::MaxKeySize(page_size); }
 
 Status DB::Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db) {
   return db::OpenWithEnv(Env::Default(), options, path, db);

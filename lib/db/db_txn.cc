@@ -39,11 +39,7 @@ Status WriteTxnImpl::Check(Status s) {
 
 Status WriteTxnImpl::Put(std::string_view key, std::string_view value) {
   SOMBRA_RETURN_IF_ERROR(CheckOpen());
-  SOMBRA_RETURN_IF_ERROR(db_->CheckKey(key));
-  if (value.size() > kMaxValueSize) {
-    return Status::InvalidArgument("value of " + std::to_string(value.size()) +
-                                   " bytes is over the limit of " + std::to_string(kMaxValueSize));
-  }
+  SOMBRA_RETURN_IF_ERROR(db_->CheckKeyValue(key, value));
   ScopedTimer t(db_->insert_timer());
   return Check(writer_->Put(key, value));
 }

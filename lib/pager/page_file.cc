@@ -12,6 +12,9 @@ namespace {
 
 constexpr uint64_t kMinGrowBytes = 1 << 20;   // 1 MiB
 constexpr uint64_t kMaxGrowBytes = 64 << 20;  // 64 MiB
+// Maps of a read-only open that the file shrank under (MapFile): each
+// needs a writer's clean close in between.
+constexpr int kMapAttempts = 50;
 
 // True when the log beside the page file holds bytes past its header: a
 // record header after the header (64 or 128 bytes, by the version field;
@@ -170,8 +173,25 @@ Status PageFile::Load() {
                               std::to_string(meta_.page_count) + " pages of " +
                               std::to_string(meta_.page_size) + " bytes" + beside);
   }
-  SOMBRA_ASSIGN_OR_RETURN(map_, FileMap::Open(env_, path_, file_size_));
-  return Status::OK();
+  return MapFile(needed);
+}
+
+Status PageFile::MapFile(uint64_t needed) {
+  // Read-only beside a writer in another process: its clean close shrinks
+  // the file to its page count (TrimToPageCount) and may do so between the
+  // size read above and the map, which then fails. Such a file still holds
+  // every page the meta read counts: it is mapped as far as it extends now.
+  for (int attempt = 1;; ++attempt) {
+    Result<std::unique_ptr<FileMap>> map = FileMap::Open(env_, path_, file_size_);
+    if (map.ok()) {
+      map_ = std::move(map).value();
+      return Status::OK();
+    }
+    if (!read_only_ || attempt >= kMapAttempts) return map.status();
+    SOMBRA_ASSIGN_OR_RETURN(uint64_t now, file_->Size());
+    if (now >= file_size_ || now < needed) return map.status();  // not such a shrink
+    file_size_ = now;
+  }
 }
 
 Status PageFile::CheckWritable(const char* op) const {
@@ -209,6 +229,14 @@ Status PageFile::ReloadMeta() {
   meta_ = choice.meta;
   other_meta_status_ = choice.slot_status[1 - choice.slot];
   return Status::OK();
+}
+
+bool PageFile::NewerMetaInFile() const {
+  // A checkpoint writes its meta page before it restarts the log, so a
+  // reader that saw the restarted log reads that meta page whole (a torn
+  // read is of a yet newer one, in the other slot).
+  Result<MetaChoice> now = ReadNewestMeta(file_.get());
+  return now.ok() && now->meta.checkpoint_seq > meta_.checkpoint_seq;
 }
 
 Status PageFile::FollowGrowth(uint64_t page_count) {

@@ -120,6 +120,9 @@ class PageFile {
   // REQUIRES: read_only(); serialised with each other.
   Status ReloadMeta();
   Status FollowGrowth(uint64_t page_count);
+  // True when the meta page in force in the file now is newer than
+  // durable_meta() (a checkpoint published one since it was read).
+  bool NewerMetaInFile() const;
   // A read-only handle registered in the reader table: no page it reads
   // from the file changes until it sees the writer restart the log
   // (docs/design/readers.md), so a page is verified on its first read, as
@@ -135,6 +138,8 @@ class PageFile {
 
   Status Create(const Options& options);
   Status Load();
+  // Maps the file's file_size_ bytes, of which the meta needs `needed`.
+  Status MapFile(uint64_t needed);
   Status WriteMeta(const Meta& meta);
   Status CheckWritable(const char* op) const;
 

@@ -126,6 +126,13 @@ Status Pager::OpenFollower() {
       versions_ = std::make_shared<VersionMap>();
     }
     s = Recover();
+    // Damage found from a meta page that a checkpoint has replaced since
+    // it was read (a log that starts past it) is a writer's doing, even
+    // when that writer has closed by now: read again from the new one.
+    if (s.IsCorruption() && file_->NewerMetaInFile()) {
+      saw_live_writer_ = true;
+      s = LogChanged(s);
+    }
     if (!s.IsBusy()) break;
   }
   follow_seq_ = seq;

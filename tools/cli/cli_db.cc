@@ -77,17 +77,10 @@ Status OpenDb(const Invocation& inv, bool write, bool create, std::unique_ptr<DB
   } else if (auto existing = ExistingPageSize(inv.db_path())) {
     options.page_size = *existing;
   }
-  if (write) return DB::Open(options, inv.db_path(), db);
-  // Read-only beside a writer: the library reads the log again when the
-  // writer restarts it under the reading, but not every such race ends in
-  // a retry there (a short read of a log a clean close truncated). A
-  // damaged database fails the same way twice, with nothing changing.
-  Status s;
-  live::RetryBesideWriter(inv.db_path(), [&]() -> std::string {
-    s = DB::Open(options, inv.db_path(), db);
-    return s.ok() || !live::Transient(s) ? std::string() : s.ToString();
-  });
-  return s;
+  // Read-only beside a writer in another process: the library reads the
+  // log again when the writer restarts or truncates it under the reading
+  // (docs/design/readers.md), so a failure here is the database's.
+  return DB::Open(options, inv.db_path(), db);
 }
 
 bool DecodeOperand(const Invocation& inv, std::string_view text, const char* what,

@@ -55,11 +55,9 @@ int UsageError(const Invocation& inv, std::string_view message);
 // Opens the database per the invocation: read_only unless `write`;
 // creating it only when `create`. Without --page-size the page size of an
 // existing file is read from its meta page, so any database opens.
-// A read-only open that fails with IOError, Corruption or Busy is tried
-// again (live::RetryBesideWriter) until it fails the same way twice with
-// no writer around and the files unchanged, up to about a second: a
-// writer in another process may truncate or restart its log under the
-// reading.
+// A read-only open beside a writer in another process is DB::Open's own:
+// the library reads the log again when the writer truncates or restarts
+// it under the reading (docs/design/readers.md), so no retry here.
 Status OpenDb(const Invocation& inv, bool write, bool create, std::unique_ptr<DB>* db);
 
 // A read command that succeeded on `db` (opened read-only) after reading

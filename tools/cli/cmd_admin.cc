@@ -8,9 +8,6 @@
 
 #include "cli/cli.h"
 #include "cli/cli_internal.h"
-#include "env/env.h"
-#include "inspect/live.h"
-#include "pager/meta.h"
 
 namespace sombra::cli {
 
@@ -115,40 +112,14 @@ void WriteText(const Stats& st, std::ostream& out) {
   for (const auto& [name, value] : st.all) line("  " + name, std::to_string(value));
 }
 
-// Attempts of DB::Verify while a meta page it reported damaged reads valid.
-constexpr int kVerifyAttempts = 5;
-
-// DB::Verify checks the pages and the tree through one snapshot, which a
-// writer elsewhere cannot change, but reads both meta pages from the file
-// as they are, beside it: a checkpoint of a writer in another process may
-// be writing one of them right then (a torn read). So when the problem it
-// reports first is on a meta page, the meta pages are read again until
-// they settle (live::ReadSettledMetas); when they then both read valid, the
-// problem was that race and the check runs again. Problems on other pages
-// cannot come from the writer and stand.
-Status VerifySettled(DB* db) {
-  // DB::Verify names the first problem, the lowest page: a meta page first.
-  const std::string meta_first = "verify " + db->path() + ": meta page";
-  for (int attempt = 1;; ++attempt) {
-    Status s = db->Verify();
-    if (!s.IsCorruption() || s.message().compare(0, meta_first.size(), meta_first) != 0 ||
-        attempt >= kVerifyAttempts) {
-      return s;
-    }
-    auto file = Env::Default()->OpenFile(db->path(), OpenMode::kReadOnly);
-    if (!file.ok()) return s;
-    Result<pager::MetaChoice> metas =
-        live::ReadSettledMetas(file->get(), db->path(), db->page_size());
-    if (!metas.ok() || !metas->slot_status[0].ok() || !metas->slot_status[1].ok()) return s;
-  }
-}
-
 }  // namespace
 
 int RunVerify(const Invocation& inv) {
   std::unique_ptr<DB> db;
   Status s = OpenDb(inv, /*write=*/false, /*create=*/false, &db);
-  if (s.ok()) s = VerifySettled(db.get());
+  // DB::Verify reads the meta pages until they settle beside a writer
+  // elsewhere (pager/settled_meta.h): a problem it reports is damage.
+  if (s.ok()) s = db->Verify();
   if (s.IsCorruption()) return Fail(inv, kExitCheckFailed, s);
   if (!s.ok()) return Fail(inv, kExitError, s);
   *inv.out << inv.db_path() << ": OK\n";

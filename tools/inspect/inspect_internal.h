@@ -43,11 +43,11 @@ struct Flags {
 // (docs/design/readers.md), so the writer's checkpoints never rewrite a
 // page the snapshot reads and every data page is read through it. The
 // meta pages, which the writer's checkpoints do rewrite, are read until
-// they settle (live::ReadSettledMetas) and kept: ReadPage(0 or 1) returns
-// them as choice() was made from them. Opening the pager is tried again
-// while it fails beside a writer (live::RetryBesideWriter: the writer
-// truncated or restarted its log under the reading). live() says when a
-// writer had the database open.
+// they settle (pager::ReadSettledMetas, as DB::Verify reads them) and
+// kept: ReadPage(0 or 1) returns them as choice() was made from them.
+// The pager's read-only open reads the log again itself when the writer
+// truncates or restarts it under the reading. live() says when a writer
+// had the database open.
 //
 // Invariants:
 //  1. The meta page in force counts meta().page_count pages, all in the
@@ -111,7 +111,7 @@ class InspectedFile {
   // log_note_.
   void ReplayLog();
   // Reads both meta pages again (choice_ and meta_pages_) with
-  // live::ReadSettledMetas: a torn read of a meta page a writer's
+  // pager::ReadSettledMetas: a torn read of a meta page a writer's
   // checkpoint is writing is read again, not reported.
   void SettleMetas();
 

@@ -9,6 +9,7 @@
 #include "inspect/inspect_internal.h"
 #include "inspect/json_writer.h"
 #include "inspect/live.h"
+#include "pager/settled_meta.h"
 #include "util/coding.h"
 
 namespace sombra::inspect {
@@ -55,9 +56,9 @@ std::string InspectedFile::LiveNote() const {
 }
 
 void InspectedFile::SettleMetas() {
-  live::MetaPages pages;
+  pager::MetaPages pages;
   Result<pager::MetaChoice> choice =
-      live::ReadSettledMetas(file_.get(), path_, page_size(), &pages);
+      pager::ReadSettledMetas(file_.get(), path_, page_size(), &pages);
   // Kept only when it chose the same page size (a database is never
   // re-created under its readers; the pager would have refused it).
   if (choice.ok() && choice->meta.page_size == page_size()) choice_ = std::move(choice).value();
@@ -96,14 +97,10 @@ void InspectedFile::ReplayLog() {
   options.verify_checksums = false;
   pager::PagerOptions pager_options;
   // Beside a writer the log may be restarted or truncated under the
-  // reading, and not every such race ends in the pager's own retry: a
-  // failure is final once it repeats with no writer holding the database.
-  Result<std::unique_ptr<pager::Pager>> opened = Status::NotFound("not opened");
-  live::RetryBesideWriter(path_, [&]() -> std::string {
-    opened = pager::Pager::Open(Env::Default(), path_, options, pager_options);
-    if (opened.ok() || !live::Transient(opened.status())) return "";
-    return opened.status().ToString();
-  });
+  // reading: the pager reads it again itself (docs/design/readers.md), as
+  // for any read-only DB::Open, so a failure here is the database's.
+  Result<std::unique_ptr<pager::Pager>> opened =
+      pager::Pager::Open(Env::Default(), path_, options, pager_options);
   if (!opened.ok() && opened.status().IsCorruption()) {
     // A damaged committed transaction: show the valid prefix, as salvage
     // would keep it (a read-only salvage writes nothing either).

@@ -18,7 +18,7 @@
 #include "inspect/inspect.h"
 #include "inspect/inspect_internal.h"
 #include "inspect/json_writer.h"
-#include "inspect/live.h"
+#include "pager/beside_writer.h"
 #include "wal/wal_format.h"
 #include "wal/wal_reader.h"
 #include "wal/wal_record.h"
@@ -587,7 +587,7 @@ int RunWal(const std::string& db_path, const Flags& flags, std::ostream& out, st
   // writer holds the database or until it reads the same twice.
   WalReport report;
   Status s;
-  live::RetryBesideWriter(db_path, [&]() -> std::string {
+  pager::RetryBesideWriter(db_path, [&]() -> std::string {
     report = WalReport{};
     s = Analyse(db_path, &report);
     if (!s.ok()) return s.IsIOError() || s.IsCorruption() || s.IsBusy() ? s.ToString() : "";
@@ -596,7 +596,7 @@ int RunWal(const std::string& db_path, const Flags& flags, std::ostream& out, st
            Num(report.stop_offset);
   });
   if (!s.ok()) return PrintError(err, s.message());
-  report.live = live::WriterHoldsMark(db_path);
+  report.live = pager::WriterHoldsMark(db_path);
   if (flags.json) {
     PrintJson(report, out);
   } else {

@@ -3,6 +3,7 @@
 #include "btree/btree.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <map>
 #include <random>
@@ -218,17 +219,58 @@ TEST_F(BTreeTest, NearLimitKeysWithLongSharedPrefixes) {
   }
 }
 
-TEST_F(BTreeTest, BadKeysAndValuesAreRejected) {
+// Below the API edge the key and value limits are REQUIRES (btree.h): the
+// user's InvalidArgument comes from the DB (DbLimitsTest). A debug build
+// asserts them; with asserts off, Put still refuses a key outside them
+// (the InvalidArgument of sombra/limits.h, nothing written) and Get and
+// Delete find nothing.
+TEST_F(BTreeTest, KeysAndValuesOutsideTheLimitsAreRequiresViolations) {
+  // The default ("fast") death test style: the child forks at the
+  // statement and dies at the assert, before it touches a page.
   Open();
   auto txn = pager_->BeginWrite();
+  ASSERT_TRUE(txn.ok());
   BTreeWriter w(txn->get(), pager_->metrics());
-  EXPECT_TRUE(w.Put("", "v").IsInvalidArgument());
-  EXPECT_TRUE(w.Put(std::string(1025, 'k'), "v").IsInvalidArgument());
-  EXPECT_TRUE(w.Put(std::string(1024, 'k'), std::string(3000, 'v')).ok());
+  ASSERT_TRUE(w.Put(std::string(1024, 'k'), std::string(3000, 'v')).ok());  // at the limit
+  const uint64_t version = w.version();
+  const size_t dirty = (*txn)->dirty_pages();
+  for (size_t size : {size_t{0}, size_t{1025}, size_t{100000}}) {
+    SCOPED_TRACE("key of " + std::to_string(size) + " bytes");
+    const std::string bad(size, 'k');
+    Status put, get, del;
+    std::string v = "untouched";
+    bool existed = true;
+    EXPECT_DEBUG_DEATH(put = w.Put(bad, "v"), "Put REQUIRES: key within");
+    EXPECT_DEBUG_DEATH(get = w.Get(bad, &v), "BTreeWriter REQUIRES: key within");
+    EXPECT_DEBUG_DEATH(del = w.Delete(bad, &existed), "BTreeWriter REQUIRES: key within");
+#ifdef NDEBUG
+    EXPECT_TRUE(put.IsInvalidArgument()) << put.ToString();
+    EXPECT_EQ(put.message(), CheckKeySize(size, 4096).message());
+    EXPECT_TRUE(get.IsNotFound()) << get.ToString();
+    EXPECT_EQ(v, "untouched");
+    EXPECT_TRUE(del.ok()) << del.ToString();
+    EXPECT_FALSE(existed);
+#endif
+  }
+#ifndef NDEBUG
+  // A value over kMaxValueSize (a reserved, never touched mapping). Debug
+  // only: with asserts off nothing guards it (its overflow reference holds
+  // a 64-bit length), and Put would write all 4 GiB.
+  const size_t huge = static_cast<size_t>(kMaxValueSize) + 1;
+  void* p = mmap(nullptr, huge, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p != MAP_FAILED) {
+    EXPECT_DEATH((void)w.Put("k", std::string_view(static_cast<const char*>(p), huge)),
+                 "Put REQUIRES: value within");
+    munmap(p, huge);
+  }
+#endif
+  // Nothing changed.
+  EXPECT_EQ(w.version(), version);
+  EXPECT_EQ((*txn)->dirty_pages(), dirty);
   std::string v;
   EXPECT_TRUE(w.Get(std::string(1024, 'k'), &v).ok());
   EXPECT_EQ(v.size(), 3000u);
-  EXPECT_EQ((*txn)->dirty_pages() > 0, true);
+  EXPECT_TRUE(w.Get("k", &v).IsNotFound());
 }
 
 // allocator_failures counts the writes the allocator cannot serve: here a

@@ -37,6 +37,26 @@ class DbReadersTest : public ::testing::Test {
     o.read_only = true;
     return OpenOrDie(o, path_);
   }
+  // The same through `env` (a test Env), which may fail.
+  Status OpenReaderWith(Env* env, std::unique_ptr<DB>* reader) const {
+    Options o;
+    o.read_only = true;
+    return db::OpenWithEnv(env, o, path_, reader);
+  }
+  // A read-only open through `env`, whose hook closes the writer under it
+  // (and sets `closed`), must succeed and read n keys of `fill`.
+  std::unique_ptr<DB> ExpectOpenAfterTheWriterClosed(Env* env, const bool& closed, int n,
+                                                     char fill) const {
+    std::unique_ptr<DB> reader;
+    Status s = OpenReaderWith(env, &reader);
+    EXPECT_TRUE(closed);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    if (!s.ok()) return nullptr;
+    std::unique_ptr<ReadTxn> r;
+    EXPECT_TRUE(reader->BeginRead(&r).ok());
+    if (r != nullptr) ExpectAll(r.get(), n, fill);
+    return reader;
+  }
   static std::string Key(int i) {
     char buf[16];
     std::snprintf(buf, sizeof(buf), "key%06d", i);
@@ -329,15 +349,26 @@ TEST_F(DbReadersTest, ThreadsOfAReadOnlyHandleFollowAWriter) {
   EXPECT_EQ(count, std::to_string(kCommits));
 }
 
-// Runs `hook` once, before the first read of a log past its header.
+// Runs `hook` once, before the first read of a log past its header, and
+// `before_map` and `after_map` once, around the first map of the page
+// file (an open has read its size and meta pages then, not the log).
 class HookedLogEnv final : public EnvWrapper {
  public:
   std::function<void()> hook;
+  std::function<void()> before_map;
+  std::function<void()> after_map;
 
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     SOMBRA_ASSIGN_OR_RETURN(auto file, base()->OpenFile(path, mode));
     if (!path.ends_with("-wal")) return file;
     return std::unique_ptr<File>(new HookedFile(std::move(file), this));
+  }
+  Result<std::shared_ptr<const MappedRegion>> MapReadOnly(const std::string& path,
+                                                          uint64_t size) override {
+    if (before_map) std::exchange(before_map, nullptr)();
+    auto region = EnvWrapper::MapReadOnly(path, size);
+    if (after_map) std::exchange(after_map, nullptr)();
+    return region;
   }
 
  private:
@@ -371,15 +402,151 @@ TEST_F(DbReadersTest, LogTruncatedUnderAReadOnlyOpenIsReadAgain) {
     writer.reset();
     closed = true;
   };
-  Options o;
-  o.read_only = true;
+  ExpectOpenAfterTheWriterClosed(&env, closed, 300, 'a');
+}
+
+// The writer checkpoints and closes while a read-only open reads: after
+// the open read the meta pages and before it reads the log, so the log it
+// finds starts past the meta page it read, with no writer left to say it
+// was one's doing; and, the first time, also between the open's reading
+// of the page file's size and its map of the file, which the close
+// shrinks (to its page count). Neither is damage: the open maps what the
+// file holds, sees that a newer meta page is in force, reads again and
+// sees the closed database (before: "cannot map ... the file has only",
+// then "the page file is older than its log").
+TEST_F(DbReadersTest, WriterClosingDuringAReadOnlyOpenIsNotDamage) {
+  for (bool before_map : {true, false}) {
+    SCOPED_TRACE(before_map ? "closed before the map" : "closed after the map");
+    auto writer = OpenOrDie(WriterOptions(), path_);
+    PutAll(writer.get(), 300, 'a');
+    ASSERT_TRUE(writer->Checkpoint().ok());
+    PutAll(writer.get(), 300, before_map ? 'b' : 'c');  // the close checkpoints them
+    HookedLogEnv env;
+    bool closed = false;
+    (before_map ? env.before_map : env.after_map) = [&] {
+      writer.reset();
+      closed = true;
+    };
+    auto reader = ExpectOpenAfterTheWriterClosed(&env, closed, 300, before_map ? 'b' : 'c');
+    ASSERT_NE(reader, nullptr);
+    EXPECT_TRUE(reader->Verify().ok());
+  }
+}
+
+// While `changing`, every log it opens (and every one it opened before)
+// looks like a log the writer changes under each reading: a read fails,
+// as the short read of a log truncated under it does, and its size is
+// another at each look. Counts the opens of the log meanwhile: the
+// follower opens it once per attempt.
+class ChangingLogEnv final : public EnvWrapper {
+ public:
+  std::atomic<bool> changing{false};
+  std::atomic<int> log_opens{0};
+
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+    SOMBRA_ASSIGN_OR_RETURN(auto file, base()->OpenFile(path, mode));
+    if (!path.ends_with("-wal")) return file;
+    if (changing) ++log_opens;
+    return std::unique_ptr<File>(new ChangingFile(std::move(file), this));
+  }
+
+ private:
+  class ChangingFile final : public FileWrapper {
+   public:
+    ChangingFile(std::unique_ptr<File> f, ChangingLogEnv* env)
+        : FileWrapper(std::move(f)), env_(env) {}
+    Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* got) override {
+      if (!env_->changing) return FileWrapper::ReadAt(offset, n, dst, got);
+      *got = 0;
+      return Status::IOError("short read of " + path() + " (test: the log changed)");
+    }
+    Result<uint64_t> Size() override {
+      SOMBRA_ASSIGN_OR_RETURN(uint64_t size, FileWrapper::Size());
+      return env_->changing ? size + ++looks_ : size;
+    }
+
+   private:
+    ChangingLogEnv* env_;
+    uint64_t looks_ = 0;
+  };
+};
+
+// The follower's attempts (kFollowAttempts in pager/pager_follow.cc).
+constexpr int kFollowAttempts = 50;
+
+// A read-only open whose every reading of the log races with the writer
+// gives up after its last attempt with Busy (worth retrying, not damage),
+// changes no file, and holds nothing back: its slot is released, so the
+// writer's next checkpoint goes through, and the next open reads all.
+TEST_F(DbReadersTest, ReadOnlyOpenGivesUpWithBusyWhenTheLogChangesAtEveryAttempt) {
+  auto writer = OpenOrDie(WriterOptions(), path_);
+  PutAll(writer.get(), 300, 'a');
+  ASSERT_TRUE(writer->Checkpoint().ok());
+  PutAll(writer.get(), 300, 'b');  // in the log only
+  const std::string file_before = test::ReadFileOrDie(path_);
+  const std::string log_before = test::ReadFileOrDie(path_ + "-wal");
+
+  ChangingLogEnv env;
+  env.changing = true;
   std::unique_ptr<DB> reader;
-  Status s = db::OpenWithEnv(&env, o, path_, &reader);
-  ASSERT_TRUE(closed);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  Status s = OpenReaderWith(&env, &reader);
+  EXPECT_TRUE(s.IsBusy()) << s.ToString();
+  EXPECT_TRUE(Contains(s.ToString(), "changed while it was read")) << s.ToString();
+  EXPECT_EQ(reader, nullptr);
+  EXPECT_EQ(env.log_opens, kFollowAttempts);
+  EXPECT_EQ(test::ReadFileOrDie(path_), file_before);
+  EXPECT_EQ(test::ReadFileOrDie(path_ + "-wal"), log_before);
+
+  const uint64_t limited = Metric(writer.get(), "checkpoints_limited_by_readers");
+  ASSERT_TRUE(writer->Checkpoint().ok());
+  EXPECT_EQ(Metric(writer.get(), "checkpoints_limited_by_readers"), limited);
+  EXPECT_EQ(writer->GetStats().wal_file_bytes, 0u);
+  env.changing = false;
+  ASSERT_TRUE(OpenReaderWith(&env, &reader).ok());
   std::unique_ptr<ReadTxn> r;
   ASSERT_TRUE(reader->BeginRead(&r).ok());
+  ExpectAll(r.get(), 300, 'b');
+  r.reset();
+  EXPECT_TRUE(reader->Verify().ok());
+  EXPECT_TRUE(writer->Verify().ok());
+}
+
+// A BeginRead whose every reading of the log races with the writer gives
+// up after its last attempt and serves the state the handle had, whole;
+// the writer's commits are not lost to it: once the log reads again, the
+// next BeginRead has them all.
+TEST_F(DbReadersTest, BeginReadGivesUpOnALogThatChangesAtEveryAttemptAndServesWhatItHas) {
+  auto writer = OpenOrDie(FastOptions(), path_);  // no automatic checkpoint below
+  PutAll(writer.get(), 300, 'a');
+  ChangingLogEnv env;
+  std::unique_ptr<DB> reader;
+  ASSERT_TRUE(OpenReaderWith(&env, &reader).ok());
+  std::unique_ptr<ReadTxn> before;
+  ASSERT_TRUE(reader->BeginRead(&before).ok());
+  const uint64_t had = before->Sequence();
+  before.reset();
+  PutAll(writer.get(), 300, 'b');
+
+  env.changing = true;
+  std::unique_ptr<ReadTxn> r;
+  ASSERT_TRUE(reader->BeginRead(&r).ok());
+  EXPECT_EQ(env.log_opens, kFollowAttempts);
+  EXPECT_EQ(r->Sequence(), had);
   ExpectAll(r.get(), 300, 'a');
+  r.reset();
+
+  env.changing = false;
+  ASSERT_TRUE(reader->BeginRead(&r).ok());
+  EXPECT_EQ(r->Sequence(), had + 1);
+  ExpectAll(r.get(), 300, 'b');
+  r.reset();
+  EXPECT_TRUE(reader->Verify().ok());
+  reader.reset();
+  writer.reset();
+  auto again = OpenOrDie(FastOptions(), path_);
+  ASSERT_TRUE(again->BeginRead(&r).ok());
+  ExpectAll(r.get(), 300, 'b');
+  EXPECT_TRUE(again->Verify().ok());
 }
 
 }  // namespace

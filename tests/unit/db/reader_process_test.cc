@@ -263,10 +263,59 @@ bool DumpTxn(ReadTxn* txn, KV* out, std::string* err) {
   return true;
 }
 
-Status OpenReadOnly(const std::string& path, std::unique_ptr<DB>* db) {
+// The opens of a child: null once the failure is reported to the parent
+// ("fail open: ..." on `out`).
+std::unique_ptr<DB> OpenInChild(const Options& o, const std::string& path, Channel& out) {
+  std::unique_ptr<DB> db;
+  Status s = DB::Open(o, path, &db);
+  if (!s.ok()) out.WriteLine("fail open: " + s.ToString());
+  return db;
+}
+
+std::unique_ptr<DB> OpenChildReader(const std::string& path, Channel& out) {
   Options o;
   o.read_only = true;
-  return DB::Open(o, path, db);
+  return OpenInChild(o, path, out);
+}
+
+// A writer process: it waits for the lock (the writer before it may still
+// be closing), and its log is the smallest, so that it checkpoints, or
+// compacts the log under a held snapshot, often.
+std::unique_ptr<DB> OpenChildWriter(const std::string& path, Channel& out) {
+  Options o;
+  o.busy_timeout_ms = 10000;
+  o.wal_checkpoint_bytes = uint64_t{1} << 16;
+  return OpenInChild(o, path, out);
+}
+
+// A child reader's first snapshot, which it holds: null once the failure
+// is reported to the parent.
+std::unique_ptr<ReadTxn> BeginChildRead(DB* db, Channel& out) {
+  std::unique_ptr<ReadTxn> txn;
+  Status s = db->BeginRead(&txn);
+  if (!s.ok()) {
+    out.WriteLine("fail BeginRead: " + s.ToString());
+    return nullptr;
+  }
+  return txn;
+}
+
+// The writer in the parent, opened once no child is forked any more: no
+// fdatasync, and the smallest log threshold, as OpenChildWriter.
+std::unique_ptr<DB> OpenParentWriter(const std::string& path) {
+  Options o = FastOptions();
+  o.wal_checkpoint_bytes = uint64_t{1} << 16;
+  return OpenOrDie(o, path);
+}
+
+// The first line of a child, which it writes once set up, is "ready".
+::testing::AssertionResult Ready(ChildProcess& child) {
+  std::string line;
+  if (!child.from_child().ReadLine(&line, 60000)) {
+    return ::testing::AssertionFailure() << "the child did not start";
+  }
+  if (line != "ready") return ::testing::AssertionFailure() << "the child says: " << line;
+  return ::testing::AssertionSuccess();
 }
 
 uint64_t Metric(DB* db, const std::string& name) {
@@ -327,18 +376,11 @@ TEST_F(ReaderProcessTest, HeldSnapshotIsIdenticalWhileWriterCommitsAndCheckpoint
 
   ChildProcess reader;
   ASSERT_TRUE(reader.Start([&](Channel& in, Channel& out) -> int {
-    std::unique_ptr<DB> db;
-    Status s = OpenReadOnly(path_, &db);
-    if (!s.ok()) {
-      out.WriteLine("fail open: " + s.ToString());
-      return 1;
-    }
-    std::unique_ptr<ReadTxn> held;
-    s = db->BeginRead(&held);
-    if (!s.ok()) {
-      out.WriteLine("fail BeginRead: " + s.ToString());
-      return 1;
-    }
+    std::unique_ptr<DB> db = OpenChildReader(path_, out);
+    if (db == nullptr) return 1;
+    std::unique_ptr<ReadTxn> held = BeginChildRead(db.get(), out);
+    if (held == nullptr) return 1;
+    Status s;
     KV first;
     std::string err;
     if (!DumpTxn(held.get(), &first, &err)) {
@@ -431,14 +473,10 @@ TEST_F(ReaderProcessTest, HeldSnapshotIsIdenticalWhileWriterCommitsAndCheckpoint
                                   : "fail " + failure);
     return failure.empty() ? 0 : 1;
   }));
-  std::string line;
-  ASSERT_TRUE(reader.from_child().ReadLine(&line, 60000)) << "the reader did not start";
-  ASSERT_EQ(line, "ready");
+  ASSERT_TRUE(Ready(reader)) << "reader";
 
   // The writer (this process, which forks nothing from here on).
-  Options o = FastOptions();
-  o.wal_checkpoint_bytes = uint64_t{1} << 16;
-  auto writer = OpenOrDie(o, path_);
+  auto writer = OpenParentWriter(path_);
   ASSERT_NE(writer, nullptr);
   const Clock::time_point start = Clock::now();
   size_t keys = kKeys;
@@ -471,6 +509,7 @@ TEST_F(ReaderProcessTest, HeldSnapshotIsIdenticalWhileWriterCommitsAndCheckpoint
   EXPECT_GT(Metric(writer.get(), "checkpoints_limited_by_readers"), 0u);
   ASSERT_TRUE(
       reader.to_child().WriteLine("done " + std::to_string(kCommits) + " " + std::to_string(keys)));
+  std::string line;
   const bool got = reader.from_child().ReadLine(&line, 120000);
   EXPECT_TRUE(got) << "no report from the reader";
   EXPECT_TRUE(StartsWith(line, "ok ")) << line;
@@ -538,12 +577,9 @@ TEST_F(ReaderProcessTest, ShortWritersAgainstScanningReaders) {
   for (int r = 0; r < kReaders; ++r) {
     readers.push_back(std::make_unique<ChildProcess>());
     ASSERT_TRUE(readers.back()->Start([&](Channel& in, Channel& out) -> int {
-      std::unique_ptr<DB> db;
-      Status s = OpenReadOnly(path_, &db);  // once, for the whole run
-      if (!s.ok()) {
-        out.WriteLine("fail open: " + s.ToString());
-        return 1;
-      }
+      std::unique_ptr<DB> db = OpenChildReader(path_, out);  // once, for the whole run
+      if (db == nullptr) return 1;
+      Status s;
       long long scans = 0, last = -1, distinct = 0;
       long long want = -1;
       std::string failure;
@@ -600,25 +636,14 @@ TEST_F(ReaderProcessTest, ShortWritersAgainstScanningReaders) {
       return failure.empty() ? 0 : 1;
     }));
   }
-  for (int r = 0; r < kReaders; ++r) {
-    std::string line;
-    ASSERT_TRUE(readers[r]->from_child().ReadLine(&line, 60000)) << "reader " << r;
-    ASSERT_EQ(line, "ready") << "reader " << r;
-  }
+  for (int r = 0; r < kReaders; ++r) ASSERT_TRUE(Ready(*readers[r])) << "reader " << r;
 
   const Clock::time_point start = Clock::now();
   for (int w = 0; w < kWriters; ++w) {
     ChildProcess writer;
     ASSERT_TRUE(writer.Start([&](Channel&, Channel& out) -> int {
-      Options o;
-      o.busy_timeout_ms = 10000;
-      o.wal_checkpoint_bytes = uint64_t{1} << 16;
-      std::unique_ptr<DB> db;
-      Status s = DB::Open(o, path_, &db);
-      if (!s.ok()) {
-        out.WriteLine("fail open: " + s.ToString());
-        return 1;
-      }
+      std::unique_ptr<DB> db = OpenChildWriter(path_, out);
+      if (db == nullptr) return 1;
       std::string failure = [&]() -> std::string {
         std::unique_ptr<WriteTxn> txn;
         Status st = db->BeginWrite(&txn);
@@ -690,14 +715,10 @@ TEST_F(ReaderProcessTest, KilledReaderSlotIsReclaimed) {
   }
   ChildProcess reader;
   ASSERT_TRUE(reader.Start([&](Channel& in, Channel& out) -> int {
-    std::unique_ptr<DB> db;
-    Status s = OpenReadOnly(path_, &db);
-    if (!s.ok()) {
-      out.WriteLine("fail open: " + s.ToString());
-      return 1;
-    }
+    std::unique_ptr<DB> db = OpenChildReader(path_, out);
+    if (db == nullptr) return 1;
     std::unique_ptr<ReadTxn> held;
-    s = db->BeginRead(&held);
+    Status s = db->BeginRead(&held);
     std::string v;
     if (!s.ok() || !held->Get("first", &v).ok() || v != "1") {
       out.WriteLine("fail BeginRead: " + s.ToString());
@@ -709,13 +730,9 @@ TEST_F(ReaderProcessTest, KilledReaderSlotIsReclaimed) {
     }  // until killed (or the parent goes away)
     return 0;
   }));
-  std::string line;
-  ASSERT_TRUE(reader.from_child().ReadLine(&line, 60000)) << "the reader did not start";
-  ASSERT_EQ(line, "ready");
+  ASSERT_TRUE(Ready(reader)) << "reader";
 
-  Options o = FastOptions();
-  o.wal_checkpoint_bytes = uint64_t{1} << 16;
-  auto writer = OpenOrDie(o, path_);
+  auto writer = OpenParentWriter(path_);
   ASSERT_NE(writer, nullptr);
   // Well past the log threshold (300 KB of records).
   for (int i = 0; i < 300; ++i) {
@@ -832,18 +849,11 @@ TEST_F(ReaderProcessTest, WriterCrashWhileReadersHoldSnapshots) {
   for (int r = 0; r < kReaders; ++r) {
     readers.push_back(std::make_unique<ChildProcess>());
     ASSERT_TRUE(readers.back()->Start([&](Channel& in, Channel& out) -> int {
-      std::unique_ptr<DB> db;
-      Status s = OpenReadOnly(path_, &db);
-      if (!s.ok()) {
-        out.WriteLine("fail open: " + s.ToString());
-        return 1;
-      }
-      std::unique_ptr<ReadTxn> held;
-      s = db->BeginRead(&held);
-      if (!s.ok()) {
-        out.WriteLine("fail BeginRead: " + s.ToString());
-        return 1;
-      }
+      std::unique_ptr<DB> db = OpenChildReader(path_, out);
+      if (db == nullptr) return 1;
+      std::unique_ptr<ReadTxn> held = BeginChildRead(db.get(), out);
+      if (held == nullptr) return 1;
+      Status s;
       long long held_count = -1;
       std::string failure = CheckCrashState(held.get(), &held_count);
       KV first;
@@ -936,11 +946,7 @@ TEST_F(ReaderProcessTest, WriterCrashWhileReadersHoldSnapshots) {
       return failure.empty() ? 0 : 1;
     }));
   }
-  for (int r = 0; r < kReaders; ++r) {
-    std::string line;
-    ASSERT_TRUE(readers[r]->from_child().ReadLine(&line, 60000)) << "reader " << r;
-    ASSERT_EQ(line, "ready") << "reader " << r;
-  }
+  for (int r = 0; r < kReaders; ++r) ASSERT_TRUE(Ready(*readers[r])) << "reader " << r;
   // Every reader answers `message` with a line starting `want`; their lines.
   auto ask_readers = [&](const std::string& message) {
     std::vector<std::string> answers;
@@ -972,17 +978,10 @@ TEST_F(ReaderProcessTest, WriterCrashWhileReadersHoldSnapshots) {
     // armed crash point.
     ChildProcess writer;
     ASSERT_TRUE(writer.Start([&](Channel&, Channel& out) -> int {
-      Options o;
-      o.busy_timeout_ms = 10000;
-      o.wal_checkpoint_bytes = uint64_t{1} << 16;
-      std::unique_ptr<DB> db;
-      Status s = DB::Open(o, path_, &db);
-      if (!s.ok()) {
-        out.WriteLine("fail open: " + s.ToString());
-        return 1;
-      }
+      std::unique_ptr<DB> db = OpenChildWriter(path_, out);
+      if (db == nullptr) return 1;
       std::string v;
-      s = db->Get("count", &v);
+      Status s = db->Get("count", &v);
       if (!s.ok()) {
         out.WriteLine("fail Get(count): " + s.ToString());
         return 1;
@@ -1045,17 +1044,11 @@ TEST_F(ReaderProcessTest, WriterCrashWhileReadersHoldSnapshots) {
     // most the one in flight), whole.
     ChildProcess checker;
     ASSERT_TRUE(checker.Start([&](Channel&, Channel& out) -> int {
-      Options o;
-      o.busy_timeout_ms = 10000;
-      o.wal_checkpoint_bytes = uint64_t{1} << 16;
-      std::unique_ptr<DB> db;
-      Status s = DB::Open(o, path_, &db);
-      if (!s.ok()) {
-        out.WriteLine("fail open: " + s.ToString());
-        return 1;
-      }
+      std::unique_ptr<DB> db = OpenChildWriter(path_, out);
+      if (db == nullptr) return 1;
       std::string failure;
       long long c = -1;
+      Status s;
       {
         std::unique_ptr<ReadTxn> txn;
         s = db->BeginRead(&txn);
