@@ -1,13 +1,8 @@
 // btree/internal_node.cc: internal (kind 4) pages in the slotted layout of
 // node_format.h.
 //
-// Conventions shared with the leaf pages (btree/leaf_allocator.h):
-//   - slot i (key order) lives at free_end + 8 * i, so the directory is
-//     [free_end, page_size) and free_end == page_size - 8 * count;
-//   - a slot is u16 record offset, u16 record length, u32 key head, all
-//     little-endian like every integer on disk;
-//   - records live in [arena_start, free_start) in any address order; the
-//     bytes there that no slot covers are holes, counted in hole_bytes.
+// The slot directory, records and holes are those of every slotted page
+// (btree/slotted_page.h), edited by the same SlottedPageEditor as leaves.
 // An internal page has no fences, so its arena starts at kNodeHeaderEnd.
 //
 // An internal page is valid if and only if (Validate; rule numbers appear
@@ -24,9 +19,6 @@
 //   I9. the separators are strictly ascending by slot;
 //   I10. no two records overlap;
 //   I11. hole_bytes == free_start - kNodeHeaderEnd - sum of record lengths.
-//
-// Every edit reports the bytes it changed (header fields only when their
-// value changes, moved slots, written records) to the ChangeSink.
 #include "btree/internal_node.h"
 
 #include <algorithm>
@@ -64,20 +56,20 @@ SlotEntry MakeSlot(uint32_t at, uint32_t length, uint32_t head) {
 
 uint32_t EndOf(const SlotEntry& s) { return uint32_t{s.offset} + s.length; }
 
-std::vector<SlotEntry> ReadSlots(const uint8_t* page, const Header& h) {
-  std::vector<SlotEntry> slots(h.count);
-  for (size_t i = 0; i < h.count; ++i) slots[i] = DecodeSlot(page + SlotPos(h.free_end, i));
-  return slots;
-}
-
 size_t RecordSize(std::string_view key) {
   return static_cast<size_t>(VarintLength(key.size())) + key.size() + kChildSize;
 }
 
-void EncodeRecord(uint8_t* dst, std::string_view key, uint32_t child) {
+void EncodeRecordTo(uint8_t* dst, std::string_view key, uint32_t child) {
   uint8_t* p = EncodeVarint32(dst, static_cast<uint32_t>(key.size()));
   if (!key.empty()) std::memcpy(p, key.data(), key.size());
   EncodeFixed32(p + key.size(), child);
+}
+
+std::string EncodeRecord(std::string_view key, uint32_t child) {
+  std::string rec(RecordSize(key), '\0');
+  EncodeRecordTo(reinterpret_cast<uint8_t*>(rec.data()), key, child);
+  return rec;
 }
 
 // Decodes the record [rec, rec + len): false unless it is exactly a varint
@@ -91,114 +83,6 @@ bool DecodeRecord(const uint8_t* rec, size_t len, std::string_view* key, uint32_
   *key = std::string_view(reinterpret_cast<const char*>(p), key_len);
   *child = DecodeFixed32(p + key_len);
   return true;
-}
-
-// Writes into a page and reports what changed.
-class PageEditor {
- public:
-  PageEditor(uint8_t* page, ChangeSink* sink) : page_(page), sink_(sink) {}
-
-  void Report(uint32_t offset, uint32_t length) {
-    if (sink_ != nullptr && length != 0) sink_->Changed(offset, length);
-  }
-  void Put16(uint32_t offset, uint32_t v) {
-    if (DecodeFixed16(page_ + offset) == v) return;
-    EncodeFixed16(page_ + offset, static_cast<uint16_t>(v));
-    Report(offset, 2);
-  }
-  void Put32(uint32_t offset, uint32_t v) {
-    if (DecodeFixed32(page_ + offset) == v) return;
-    EncodeFixed32(page_ + offset, v);
-    Report(offset, 4);
-  }
-  void PutSlot(uint32_t pos, const SlotEntry& s) {
-    EncodeSlot(page_ + pos, s);
-    Report(pos, kSlotSize);
-  }
-  void PutRecord(uint32_t offset, std::string_view key, uint32_t child) {
-    EncodeRecord(page_ + offset, key, child);
-    Report(offset, static_cast<uint32_t>(RecordSize(key)));
-  }
-  // memmove of n bytes from src to dst.
-  void Move(uint32_t dst, uint32_t src, uint32_t n) {
-    if (n == 0 || dst == src) return;
-    std::memmove(page_ + dst, page_ + src, n);
-    Report(dst, n);
-  }
-  uint8_t* page() const { return page_; }
-
- private:
-  uint8_t* page_;
-  ChangeSink* sink_;
-};
-
-// Recomputes free_start (the end of the last record in address order) and
-// hole_bytes from the slots, and stores count, free_end, free_start and
-// hole_bytes. Used after every edit: it also shrinks the arena when the
-// records at its end went away.
-void StoreLayout(PageEditor* ed, uint32_t count, uint32_t free_end) {
-  const uint8_t* page = ed->page();
-  uint32_t end = kArenaStart;
-  uint32_t live = 0;
-  for (uint32_t i = 0; i < count; ++i) {
-    const SlotEntry s = DecodeSlot(page + SlotPos(free_end, i));
-    end = std::max(end, EndOf(s));
-    live += s.length;
-  }
-  ed->Put16(kSlotCountOffset, count);
-  ed->Put32(kFreeEndOffset, free_end);
-  ed->Put32(kFreeStartOffset, end);
-  ed->Put32(kHoleBytesOffset, end - kArenaStart - live);
-}
-
-// The first hole (address order) of at least `need` bytes, 0 when there is
-// none. A record being replaced still counts as used.
-// Dead bytes at the end of the arena (a page written elsewhere may keep
-// them; this code shrinks free_start instead) count as a hole.
-uint32_t FindHole(const uint8_t* page, const Header& h, uint32_t need) {
-  const std::vector<SlotEntry> slots = ReadSlots(page, h);
-  return FirstFitHole(slots.data(), slots.size(), kArenaStart, h.free_start, need);
-}
-
-// Moves every record except slot `skip` to the front of the arena in slot
-// order (through a scratch buffer: records are not in address order) and
-// rewrites their slot offsets. Returns the new end of the records.
-uint32_t Compact(PageEditor* ed, const Header& h, size_t skip, const BTreeCounters& c) {
-  uint8_t* page = ed->page();
-  std::vector<uint8_t> scratch;
-  scratch.reserve(h.free_start - kArenaStart);
-  const std::vector<SlotEntry> slots = ReadSlots(page, h);
-  for (size_t i = 0; i < h.count; ++i) {
-    if (i == skip) continue;
-    scratch.insert(scratch.end(), page + slots[i].offset, page + slots[i].offset + slots[i].length);
-  }
-  if (!scratch.empty()) std::memcpy(page + kArenaStart, scratch.data(), scratch.size());
-  ed->Report(kArenaStart, static_cast<uint32_t>(scratch.size()));
-  uint32_t at = kArenaStart;
-  for (size_t i = 0; i < h.count; ++i) {
-    if (i == skip) continue;
-    uint32_t pos = SlotPos(h.free_end, i);
-    if (slots[i].offset != at) ed->Put16(pos + kSlotRecordOffsetField, at);
-    at += slots[i].length;
-  }
-  c.allocator_compactions->Add(1);
-  c.allocator_bytes_moved->Add(scratch.size());
-  return at;
-}
-
-// Where a record of `need` bytes goes: first-fit hole, else the gap, else
-// after compaction. `slot_bytes` of the gap are reserved for a new slot;
-// `replace` is the slot whose record the new one replaces (h.count: none),
-// its bytes free too. The caller has checked that the free bytes suffice.
-uint32_t Place(PageEditor* ed, const Header& h, uint32_t need, uint32_t slot_bytes, size_t replace,
-               const BTreeCounters& c) {
-  const uint32_t gap = h.free_end - h.free_start;
-  if (h.hole_bytes >= need && gap >= slot_bytes) {
-    uint32_t at = FindHole(ed->page(), h, need);
-    if (at != 0) return at;
-  }
-  if (gap >= need + slot_bytes) return h.free_start;
-  return Compact(ed, h, replace, c);
 }
 
 // A separator on its way into a split image.
@@ -217,7 +101,7 @@ void BuildNode(uint8_t* page, uint32_t page_size, uint16_t level, uint32_t leftm
   uint32_t at = kArenaStart;
   uint64_t copied = 0;
   for (size_t i = 0; i < n; ++i) {
-    EncodeRecord(page + at, entries[i].key, entries[i].child);
+    EncodeRecordTo(page + at, entries[i].key, entries[i].child);
     EncodeSlot(page + SlotPos(free_end, i), MakeSlot(at, entries[i].size, KeyHead(entries[i].key)));
     at += entries[i].size;
     copied += entries[i].size;
@@ -232,9 +116,8 @@ void BuildNode(uint8_t* page, uint32_t page_size, uint16_t level, uint32_t leftm
 }  // namespace
 
 void InternalNode::Init(uint16_t level, uint32_t leftmost_child) {
-  PageEditor ed(page_, sink_);
   page_[pager::kHeaderKindOffset] = static_cast<uint8_t>(pager::PageKind::kInternal);
-  ed.Report(pager::kHeaderKindOffset, 1);
+  ReportChange(sink_, pager::kHeaderKindOffset, 1);
   EncodeFixed16(page_ + kSlotCountOffset, 0);
   EncodeFixed16(page_ + kLevelOffset, level);
   EncodeFixed32(page_ + kFreeStartOffset, kArenaStart);
@@ -244,7 +127,7 @@ void InternalNode::Init(uint16_t level, uint32_t leftmost_child) {
   EncodeFixed32(page_ + kRightOffset, leftmost_child);
   EncodeFixed16(page_ + kLowFenceLenOffset, 0);
   EncodeFixed16(page_ + kHighFenceLenOffset, 0);
-  ed.Report(kSlotCountOffset, kNodeHeaderEnd - kSlotCountOffset);
+  ReportChange(sink_, kSlotCountOffset, kNodeHeaderEnd - kSlotCountOffset);
 }
 
 namespace {
@@ -453,73 +336,52 @@ uint32_t InternalNodeView::free_bytes() const {
 
 uint32_t InternalNodeView::used_bytes() const { return page_size_ - kArenaStart - free_bytes(); }
 
+SlottedLayout InternalNode::Layout() const {
+  return SlottedLayout::ReadTrusted(page_, page_size_, kArenaStart);
+}
+
 bool InternalNode::Insert(size_t i, std::string_view key, uint32_t child) {
-  std::string copy;
-  key = Unaliased(page_, page_size_, key, &copy);
-  const Header h = ReadHeader(page_);
+  SlottedLayout l = Layout();
   const size_t size = RecordSize(key);
   // A separator above MaxKeySize would make the page fail Validate (I7).
-  if (i > h.count || key.size() > MaxKeySize(page_size_) || size > kMaxRecordLength) return false;
-  const uint32_t need = static_cast<uint32_t>(size);
-  if (static_cast<uint64_t>(free_bytes()) < need + kSlotSize) return false;
-
-  PageEditor ed(page_, sink_);
-  const uint32_t at = Place(&ed, h, need, kSlotSize, h.count, c_);
-  ed.PutRecord(at, key, child);
-  // Slots [0, i) move down by one slot; the new one goes at i.
-  const uint32_t free_end = h.free_end - kSlotSize;
-  ed.Move(free_end, h.free_end, static_cast<uint32_t>(kSlotSize * i));
-  ed.PutSlot(SlotPos(free_end, i), MakeSlot(at, need, KeyHead(key)));
-  StoreLayout(&ed, h.count + 1, free_end);
+  if (i > l.size() || key.size() > MaxKeySize(page_size_) || size > kMaxRecordLength ||
+      l.size() >= kMaxSlotCount || l.free_bytes() < size + kSlotSize) {
+    return false;
+  }
+  SlottedPageEditor(page_, &l, sink_, c_).Insert(i, EncodeRecord(key, child), KeyHead(key));
   return true;
 }
 
 void InternalNode::Erase(size_t i) {
-  const Header h = ReadHeader(page_);
-  if (i >= h.count) return;
-  PageEditor ed(page_, sink_);
-  // Slots [0, i) move up by one slot, over slot i. The record becomes a
-  // hole (or leaves the arena when it was last in address order).
-  const uint32_t free_end = h.free_end + kSlotSize;
-  ed.Move(free_end, h.free_end, static_cast<uint32_t>(kSlotSize * i));
-  StoreLayout(&ed, h.count - 1, free_end);
+  SlottedLayout l = Layout();
+  if (i >= l.size()) return;
+  SlottedPageEditor(page_, &l, sink_, c_).Erase(i);
 }
 
 bool InternalNode::SetKey(size_t i, std::string_view key) {
-  std::string copy;
-  key = Unaliased(page_, page_size_, key, &copy);
-  const Header h = ReadHeader(page_);
+  SlottedLayout l = Layout();
   const size_t size = RecordSize(key);
   // A separator above MaxKeySize would make the page fail Validate (I7).
-  if (i >= h.count || key.size() > MaxKeySize(page_size_) || size > kMaxRecordLength) return false;
-  const uint32_t need = static_cast<uint32_t>(size);
-  const uint32_t pos = SlotPos(h.free_end, i);
-  const SlotEntry old = DecodeSlot(page_ + pos);
-  const uint32_t child = this->child(i + 1);
-
-  PageEditor ed(page_, sink_);
-  uint32_t at = old.offset;
-  if (need > old.length) {
-    if (static_cast<uint64_t>(free_bytes()) + old.length < need) return false;
-    at = Place(&ed, h, need, 0, i, c_);
+  if (i >= l.size() || key.size() > MaxKeySize(page_size_) || size > kMaxRecordLength ||
+      uint64_t{l.free_bytes()} + l.slot(i).length < size) {
+    return false;
   }
-  ed.PutRecord(at, key, child);
-  ed.PutSlot(pos, MakeSlot(at, need, KeyHead(key)));
-  StoreLayout(&ed, h.count, h.free_end);
+  // EncodeRecord copies the key: it may be a view of this page.
+  SlottedPageEditor(page_, &l, sink_, c_).Replace(i, EncodeRecord(key, child(i + 1)),
+                                                  KeyHead(key));
   return true;
 }
 
 void InternalNode::SetChild(size_t i, uint32_t child) {
-  PageEditor ed(page_, sink_);
   if (i == 0) {
-    ed.Put32(kRightOffset, child);
+    PutField32(page_, sink_, kRightOffset, child);
     return;
   }
   const Header h = ReadHeader(page_);
   if (i > h.count) return;
   const SlotEntry s = DecodeSlot(page_ + SlotPos(h.free_end, i - 1));
   if (s.length < kChildSize || EndOf(s) > page_size_) return;
-  ed.Put32(EndOf(s) - kChildSize, child);
+  PutField32(page_, sink_, EndOf(s) - kChildSize, child);
 }
 
 // The separator that goes up is chosen so the larger side is as small as

@@ -3,8 +3,9 @@
 // Same slotted layout as a leaf (node_format.h) with fence lengths 0:
 // records are (separator, child); the leftmost child lives in the header.
 // Child i (0 = leftmost) holds the keys k with separator(i-1) <= k <
-// separator(i). Free space is managed like a leaf's (holes, gap,
-// compaction); every change reports its byte ranges to a ChangeSink.
+// separator(i). Free space is managed by the SlottedPageEditor leaves use
+// too (holes, gap, compaction); every change reports its byte ranges to a
+// ChangeSink.
 //
 // Thread safety: none.
 #pragma once
@@ -15,6 +16,7 @@
 
 #include "btree/btree_counters.h"
 #include "btree/node_format.h"
+#include "btree/slotted_page.h"
 #include "util/result.h"
 
 namespace sombra::btree {
@@ -68,6 +70,9 @@ class InternalNode : public InternalNodeView {
   void SetChild(size_t i, uint32_t child);
 
  private:
+  // The page's space bookkeeping, for the editor.
+  SlottedLayout Layout() const;
+
   uint8_t* page_;
   ChangeSink* sink_;
 };

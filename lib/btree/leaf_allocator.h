@@ -4,17 +4,15 @@
 //
 // Every leaf mutation - insert, update, delete, borrow, merge, split - goes
 // through these functions; nothing decodes a whole leaf and rebuilds it.
-// A snapshot holds the layout without the page bytes (slots, free_start,
-// free_end, hole bytes, fence and arena boundaries); the B+tree caches it per
+// A LeafLayout holds the layout without the page bytes (its SlottedLayout:
+// slots, free_start, free_end, hole bytes, arena start; and the fence
+// lengths); the B+tree caches it per
 // page for the whole write transaction so a run of inserts into one leaf
 // never re-parses the page. Each mutation reports the byte ranges it changed
 // to a ChangeSink.
 //
-// Invariants of a snapshot S of page P (checked by S.Matches(P)):
-//  1. S.size() slots; slot i's record lies in [arena_start, free_start) and
-//     records do not overlap; keys are strictly ascending by slot.
-//  2. free_start <= free_end == page_size - 8 * size().
-//  3. hole_bytes == (free_start - arena_start) - sum of record lengths.
+// Invariants of a layout S of page P (checked by S.Matches(P)): those of
+// SlottedLayout (slotted_page.h), and keys strictly ascending by slot.
 //
 // A snapshot and a LeafAllocator keep a pointer to the BTreeCounters they
 // were given. REQUIRES: the counters outlive them.
@@ -57,7 +55,8 @@ void DecodeOverflowRef(std::string_view ref, uint32_t* first_page, uint64_t* val
 // is malformed.
 bool DecodeLeafRecord(const uint8_t* data, size_t size, LeafRecordRef* out);
 
-class LeafLayout {
+// The layout of a leaf page: its SlottedLayout plus the fences.
+class LeafLayout : public SlottedLayout {
  public:
   LeafLayout() = default;
 
@@ -73,20 +72,6 @@ class LeafLayout {
   static LeafLayout InitEmpty(uint8_t* page, uint32_t page_size, std::string_view low_fence,
                               std::string_view high_fence, uint32_t left, uint32_t right,
                               const BTreeCounters& counters);
-
-  size_t size() const { return slots_.size(); }
-  const LeafSlot& slot(size_t i) const { return slots_[i]; }
-  uint32_t page_size() const { return page_size_; }
-  uint32_t arena_start() const { return arena_start_; }
-  uint32_t free_start() const { return free_start_; }
-  uint32_t free_end() const { return free_end_; }
-  uint32_t hole_bytes() const { return hole_bytes_; }
-  // Bytes an insert may use: the gap plus the holes.
-  uint32_t free_bytes() const { return free_end_ - free_start_ + hole_bytes_; }
-  // Bytes of records and slots.
-  uint32_t used_bytes() const { return page_size_ - arena_start_ - free_bytes(); }
-  // The holes, [begin, end) in address order.
-  std::vector<std::pair<uint32_t, uint32_t>> Holes() const;
 
   std::string_view low_fence(const uint8_t* page) const;
   std::string_view high_fence(const uint8_t* page) const;  // empty: +infinity
@@ -109,15 +94,16 @@ class LeafLayout {
   friend struct LeafBuilder;
   // Parse without counting; `check_fences` adds the keys-inside-fences rule.
   static Result<LeafLayout> ParseLayout(const uint8_t* page, uint32_t page_size, bool check_fences);
+  // Its steps: the node header and fences (L1, L2), then the space fields
+  // and sibling links (L3-L6); each slot and its record (L7, L9-L12), adding
+  // record bytes to *live; the arena as a whole (L8, L13).
+  Status ParseHeader(const uint8_t* page, uint32_t page_size);
+  Status ParseSpace(const uint8_t* page);
+  Status ParseSlots(const uint8_t* page, bool check_fences, uint64_t* live);
+  Status CheckArena(const uint8_t* page, uint64_t live) const;
 
-  uint32_t page_size_ = 0;
-  uint32_t arena_start_ = 0;
-  uint32_t free_start_ = 0;
-  uint32_t free_end_ = 0;
-  uint32_t hole_bytes_ = 0;
   uint16_t low_len_ = 0;
   uint16_t high_len_ = 0;
-  std::vector<LeafSlot> slots_;
   const BTreeCounters* counters_ = nullptr;
 };
 
@@ -158,28 +144,9 @@ class LeafAllocator {
   void SetSiblings(uint32_t left, uint32_t right);
 
  private:
-  // Compacts when the free bytes hold `need`; false (nothing done) otherwise.
-  bool Compact(uint32_t need);
-  // Lays the live records out in key order from `arena_start`, skipping
-  // dead slots (length 0: an update's old record).
-  void CompactTo(uint32_t arena_start);
-  // Finds room for `size` record bytes (first-fit hole, gap, compaction)
-  // leaving `slot_bytes` of gap for a new slot. REQUIRES: free_bytes() >=
-  // size + slot_bytes.
-  uint32_t Place(uint32_t size, uint32_t slot_bytes);
-  // Frees slot i's record bytes (a hole, or a lower free_start) and marks
-  // the slot dead (length 0); the slot itself stays.
-  void Release(size_t i);
-  // Writes the header counts that changed and reports them.
-  void SyncHeader();
-  void Put16(uint32_t offset, uint16_t v);
-  void Put32(uint32_t offset, uint32_t v);
-  void Report(uint32_t offset, uint32_t length);
-
   uint8_t* page_;
   LeafLayout* snap_;
-  ChangeSink* sink_;
-  const BTreeCounters& c_;
+  SlottedPageEditor editor_;
 };
 
 // The shortest key s with left_max < s <= right_min (docs/format/page.md,

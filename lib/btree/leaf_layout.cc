@@ -39,6 +39,15 @@ Result<LeafLayout> LeafLayout::Parse(const uint8_t* page, uint32_t page_size,
 
 Result<LeafLayout> LeafLayout::ParseLayout(const uint8_t* page, uint32_t page_size,
                                            bool check_fences) {
+  LeafLayout s;
+  SOMBRA_RETURN_IF_ERROR(s.ParseHeader(page, page_size));
+  uint64_t live = 0;
+  SOMBRA_RETURN_IF_ERROR(s.ParseSlots(page, check_fences, &live));
+  SOMBRA_RETURN_IF_ERROR(s.CheckArena(page, live));
+  return s;
+}
+
+Status LeafLayout::ParseHeader(const uint8_t* page, uint32_t page_size) {
   if (page_size < kNodeHeaderEnd + kSlotSize || page_size > pager::kMaxPageSize) {
     return Status::InvalidArgument("leaf page size " + Num(page_size) + " out of range");
   }
@@ -51,44 +60,44 @@ Result<LeafLayout> LeafLayout::ParseLayout(const uint8_t* page, uint32_t page_si
   if (level != 0) return Bad(page, kLevelOffset, "L1", "level " + Num(level) + ", expected 0");
 
   // L2: fence lengths.
-  LeafLayout s;
-  s.page_size_ = page_size;
-  s.low_len_ = DecodeFixed16(page + kLowFenceLenOffset);
-  s.high_len_ = DecodeFixed16(page + kHighFenceLenOffset);
+  page_size_ = page_size;
+  low_len_ = DecodeFixed16(page + kLowFenceLenOffset);
+  high_len_ = DecodeFixed16(page + kHighFenceLenOffset);
   const uint32_t max_key = MaxKeySize(page_size);
-  if (s.low_len_ > max_key) {
+  if (low_len_ > max_key) {
     return Bad(page, kLowFenceLenOffset, "L2",
-               "low fence length " + Num(s.low_len_) + " > " + Num(max_key));
+               "low fence length " + Num(low_len_) + " > " + Num(max_key));
   }
-  if (s.high_len_ > max_key) {
+  if (high_len_ > max_key) {
     return Bad(page, kHighFenceLenOffset, "L2",
-               "high fence length " + Num(s.high_len_) + " > " + Num(max_key));
+               "high fence length " + Num(high_len_) + " > " + Num(max_key));
   }
-  s.arena_start_ = static_cast<uint32_t>(kFencesOffset) + s.low_len_ + s.high_len_;
+  arena_start_ = static_cast<uint32_t>(kFencesOffset) + low_len_ + high_len_;
+  return ParseSpace(page);
+}
 
+Status LeafLayout::ParseSpace(const uint8_t* page) {
   // L3: the slot directory fills the end of the page.
   const uint16_t count = DecodeFixed16(page + kSlotCountOffset);
-  s.free_start_ = DecodeFixed32(page + kFreeStartOffset);
-  s.free_end_ = DecodeFixed32(page + kFreeEndOffset);
-  s.hole_bytes_ = DecodeFixed32(page + kHoleBytesOffset);
+  free_start_ = DecodeFixed32(page + kFreeStartOffset);
+  free_end_ = DecodeFixed32(page + kFreeEndOffset);
+  hole_bytes_ = DecodeFixed32(page + kHoleBytesOffset);
   const uint64_t slot_bytes = uint64_t{kSlotSize} * count;
-  if (slot_bytes > page_size - s.arena_start_ || s.free_end_ != page_size - slot_bytes) {
+  if (slot_bytes > page_size_ - arena_start_ || free_end_ != page_size_ - slot_bytes) {
     return Bad(
         page, kFreeEndOffset, "L3",
-        "free_end " + Num(s.free_end_) + " with " + Num(count) +
+        "free_end " + Num(free_end_) + " with " + Num(count) +
             " slots, expected page size - 8 * slots = " +
-            (slot_bytes > page_size ? std::string("(negative)") : Num(page_size - slot_bytes)));
+            (slot_bytes > page_size_ ? std::string("(negative)") : Num(page_size_ - slot_bytes)));
   }
   // L4: arena_start <= free_start <= free_end.
-  if (s.free_start_ < s.arena_start_ || s.free_start_ > s.free_end_) {
+  if (free_start_ < arena_start_ || free_start_ > free_end_) {
     return Bad(page, kFreeStartOffset, "L4",
-               "free_start " + Num(s.free_start_) + " outside [arena_start " + Num(s.arena_start_) +
-                   ", free_end " + Num(s.free_end_) + "]");
+               "free_start " + Num(free_start_) + " outside [arena_start " + Num(arena_start_) +
+                   ", free_end " + Num(free_end_) + "]");
   }
   // L5: low < high when there is a high fence.
-  const std::string_view low(reinterpret_cast<const char*>(page) + kFencesOffset, s.low_len_);
-  const std::string_view high(low.data() + s.low_len_, s.high_len_);
-  if (!high.empty() && !(low < high)) {
+  if (has_high_fence() && !(low_fence(page) < high_fence(page))) {
     return Bad(page, kFencesOffset, "L5", "low fence is not below the high fence");
   }
   // L6: sibling links name data pages.
@@ -98,26 +107,32 @@ Result<LeafLayout> LeafLayout::ParseLayout(const uint8_t* page, uint32_t page_si
       return Bad(page, off, "L6", "sibling link " + Num(sib) + " names a meta page");
     }
   }
+  slots_.resize(count);
+  return Status::OK();
+}
 
+Status LeafLayout::ParseSlots(const uint8_t* page, bool check_fences, uint64_t* live) {
   // L7, L9-L12: each slot and its record.
-  const uint32_t max_record = MaxInlineRecord(page_size);
-  s.slots_.resize(count);
-  uint64_t live = 0;
+  const uint32_t max_record = MaxInlineRecord(page_size_);
+  const uint32_t max_key = MaxKeySize(page_size_);
+  const std::string_view low = low_fence(page);
+  const std::string_view high = high_fence(page);
   std::string_view prev_key;
-  for (size_t i = 0; i < count; ++i) {
-    const uint32_t at = SlotPos(s.free_end_, i);
-    LeafSlot& slot = s.slots_[i];
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const uint32_t at = SlotPos(free_end_, i);
+    LeafSlot& slot = slots_[i];
     slot = DecodeSlot(page + at);
     // Built only for a message: Parse runs on every page a writer touches.
     auto where = [&] {
       return "slot " + Num(i) + " (record at " + Num(slot.offset) + ", " + Num(slot.length) +
              " bytes)";
     };
-    if (slot.length == 0 || slot.offset < s.arena_start_ ||
-        uint32_t{slot.offset} + slot.length > s.free_start_) {
+    if (slot.length == 0 || slot.offset < arena_start_ ||
+        uint32_t{slot.offset} + slot.length > free_start_) {
       return Bad(
           page, at, "L7",
-          where() + " outside the arena [" + Num(s.arena_start_) + ", " + Num(s.free_start_) + ")");
+          where() + " outside the arena [" + Num(arena_start_) + ", " + Num(free_start_) + ")");
     }
     if (slot.length > max_record) {
       return Bad(page, at, "L7", where() + " longer than " + Num(max_record));
@@ -148,13 +163,17 @@ Result<LeafLayout> LeafLayout::ParseLayout(const uint8_t* page, uint32_t page_si
       return Bad(page, slot.offset, "L12", where() + ": key outside the fences");
     }
     prev_key = rec.key;
-    live += slot.length;
+    bytes += slot.length;
   }
+  *live = bytes;
+  return Status::OK();
+}
 
+Status LeafLayout::CheckArena(const uint8_t* page, uint64_t live) const {
   // L8: no two records overlap.
   std::vector<std::pair<uint16_t, uint16_t>> by_addr;
-  by_addr.reserve(count);
-  for (const LeafSlot& slot : s.slots_) by_addr.emplace_back(slot.offset, slot.length);
+  by_addr.reserve(slots_.size());
+  for (const LeafSlot& slot : slots_) by_addr.emplace_back(slot.offset, slot.length);
   std::sort(by_addr.begin(), by_addr.end());
   for (size_t i = 1; i < by_addr.size(); ++i) {
     if (uint32_t{by_addr[i - 1].first} + by_addr[i - 1].second > by_addr[i].first) {
@@ -164,13 +183,14 @@ Result<LeafLayout> LeafLayout::ParseLayout(const uint8_t* page, uint32_t page_si
     }
   }
   // L13: hole accounting.
-  const uint64_t holes = s.free_start_ - s.arena_start_ - live;
-  if (s.hole_bytes_ != holes) {
+  const uint64_t holes = free_start_ - arena_start_ - live;
+  if (hole_bytes_ != holes) {
     return Bad(page, kHoleBytesOffset, "L13",
-               "hole_bytes " + Num(s.hole_bytes_) + ", expected " + Num(holes));
+               "hole_bytes " + Num(hole_bytes_) + ", expected " + Num(holes));
   }
-  return s;
+  return Status::OK();
 }
+
 
 LeafLayout LeafLayout::InitEmpty(uint8_t* page, uint32_t page_size, std::string_view low_fence,
                                  std::string_view high_fence, uint32_t left, uint32_t right,
@@ -181,11 +201,6 @@ LeafLayout LeafLayout::InitEmpty(uint8_t* page, uint32_t page_size, std::string_
   const std::string high(high_fence);
   LeafBuilder b(page, page_size, low, high, left, right);
   return b.Finish(&counters);
-}
-
-std::vector<std::pair<uint32_t, uint32_t>> LeafLayout::Holes() const {
-  if (hole_bytes_ == 0) return {};
-  return ListHoles(slots_.data(), slots_.size(), arena_start_, free_start_);
 }
 
 std::string_view LeafLayout::low_fence(const uint8_t* page) const {

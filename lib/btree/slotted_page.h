@@ -8,7 +8,7 @@
 //   - records live in [arena_start, free_start) in any address order; the
 //     bytes there that no slot covers are the holes.
 //
-// Thread safety: plain functions over caller-owned bytes.
+// Thread safety: none; plain functions and classes over caller-owned bytes.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "btree/btree_counters.h"
 #include "btree/node_format.h"
 #include "util/coding.h"
 
@@ -73,5 +74,119 @@ std::vector<ByteRange> ListHoles(const SlotEntry* slots, size_t count, uint32_t 
 // The first hole of at least `size` bytes (address order); 0 when none.
 uint32_t FirstFitHole(const SlotEntry* slots, size_t count, uint32_t arena_start,
                       uint32_t free_start, uint32_t size);
+
+// `length` bytes at `offset` changed: tells `sink` (may be null) so.
+inline void ReportChange(ChangeSink* sink, uint32_t offset, uint32_t length) {
+  if (sink != nullptr && length != 0) sink->Changed(offset, length);
+}
+
+// Writes the u32 field at `offset` when it differs from v and reports it.
+inline void PutField32(uint8_t* page, ChangeSink* sink, uint32_t offset, uint32_t v) {
+  if (DecodeFixed32(page + offset) == v) return;
+  EncodeFixed32(page + offset, v);
+  ReportChange(sink, offset, 4);
+}
+
+// The space bookkeeping of one slotted page, decoded: the arena bounds,
+// the hole bytes and the slots (key order). Invariants (checked by the
+// parsers, kept by SlottedPageEditor):
+//  1. slot i's record lies in [arena_start, free_start); records do not
+//     overlap;
+//  2. free_start <= free_end == page_size - kSlotSize * size();
+//  3. hole_bytes == (free_start - arena_start) - sum of record lengths.
+class SlottedLayout {
+ public:
+  SlottedLayout() = default;
+
+  // The layout a page's header and slot directory state, for a page
+  // already validated (internal pages: InternalNodeView::Validate); the
+  // arena starts at `arena_start`.
+  static SlottedLayout ReadTrusted(const uint8_t* page, uint32_t page_size, uint32_t arena_start);
+
+  size_t size() const { return slots_.size(); }
+  const SlotEntry& slot(size_t i) const { return slots_[i]; }
+  uint32_t page_size() const { return page_size_; }
+  uint32_t arena_start() const { return arena_start_; }
+  uint32_t free_start() const { return free_start_; }
+  uint32_t free_end() const { return free_end_; }
+  uint32_t hole_bytes() const { return hole_bytes_; }
+  // Bytes an insert may use: the gap plus the holes.
+  uint32_t free_bytes() const { return free_end_ - free_start_ + hole_bytes_; }
+  // Bytes of records and slots.
+  uint32_t used_bytes() const { return page_size_ - arena_start_ - free_bytes(); }
+  // The holes, [begin, end) in address order.
+  std::vector<ByteRange> Holes() const;
+
+ protected:
+  friend class SlottedPageEditor;
+
+  uint32_t page_size_ = 0;
+  uint32_t arena_start_ = 0;
+  uint32_t free_start_ = 0;
+  uint32_t free_end_ = 0;
+  uint32_t hole_bytes_ = 0;
+  std::vector<SlotEntry> slots_;
+};
+
+// Edits a slotted page and its SlottedLayout together: the one place that
+// finds room for a record, compacts, and grows or shrinks the directory,
+// for leaf pages (LeafAllocator) and internal pages (InternalNode) alike.
+// Every changed byte range goes to the ChangeSink (may be null); header
+// fields are written and reported only when their value changes.
+//
+// Room for a record comes from, in order: the first hole (address order)
+// that holds it, the gap between the arena and the directory, or a
+// compaction that turns every hole into gap. The directory grows and
+// shrinks at free_end: inserting slot i moves slots [0, i) down by one
+// slot, erasing slot i moves them back up; slots after i keep their place.
+//
+// The editor checks no capacity: its callers decide what fits (and what a
+// split takes instead) and state it as the REQUIRES below.
+class SlottedPageEditor {
+ public:
+  SlottedPageEditor(uint8_t* page, SlottedLayout* layout, ChangeSink* sink,
+                    const BTreeCounters& counters)
+      : page_(page), l_(*layout), sink_(sink), c_(counters) {}
+
+  // Writes `record` and its slot as slot i. REQUIRES: i <= size(),
+  // 1 <= record.size() <= kMaxRecordLength, size() < kMaxSlotCount,
+  // free_bytes() >= record.size() + kSlotSize, record not inside the page.
+  void Insert(size_t i, std::string_view record, uint32_t head);
+  // Replaces slot i's record (its slot keeps its place and gets `head`): in
+  // place when it fits the old bytes, else the old bytes are freed first
+  // and it is placed as an insert would. REQUIRES: i < size(),
+  // 1 <= record.size() <= kMaxRecordLength, free_bytes() + slot(i).length
+  // >= record.size(), record not inside the page.
+  void Replace(size_t i, std::string_view record, uint32_t head);
+  // Removes slot i; its record's bytes become a hole (or gap when it ended
+  // the arena). REQUIRES: i < size().
+  void Erase(size_t i);
+
+  // A header or record field, written and reported only when it changes.
+  void Put16(uint32_t offset, uint16_t v);
+  void Put32(uint32_t offset, uint32_t v) { PutField32(page_, sink_, offset, v); }
+
+ private:
+  void Report(uint32_t offset, uint32_t length) { ReportChange(sink_, offset, length); }
+  // Copies `record` to `at` and reports it.
+  void WriteRecord(uint32_t at, std::string_view record);
+  // Room for `size` record bytes leaving `slot_bytes` of gap for a new
+  // slot: first-fit hole, gap, or compaction. REQUIRES: free_bytes() >=
+  // size + slot_bytes.
+  uint32_t Place(uint32_t size, uint32_t slot_bytes);
+  // Lays the live records out in key order from arena_start, skipping dead
+  // slots (length 0: a replaced record).
+  void Compact();
+  // Frees slot i's record bytes (a hole, or a lower free_start) and marks
+  // the slot dead (length 0); the slot itself stays.
+  void Release(size_t i);
+  // Writes the header counts that changed.
+  void SyncHeader();
+
+  uint8_t* page_;
+  SlottedLayout& l_;
+  ChangeSink* sink_;
+  const BTreeCounters& c_;
+};
 
 }  // namespace sombra::btree
