@@ -28,9 +28,9 @@ class Cursor {
   // string is valid, "" (the first key) and longer than MaxKeySize too, so
   // Seek does not check the key limits (sombra/limits.h).
   virtual void Seek(std::string_view key) = 0;
-  virtual void Next() = 0;                      // REQUIRES: Valid()
-  virtual void Prev() = 0;                      // REQUIRES: Valid()
-  virtual std::string_view key() const = 0;     // valid until the cursor moves
+  virtual void Next() = 0;                   // REQUIRES: Valid()
+  virtual void Prev() = 0;                   // REQUIRES: Valid()
+  virtual std::string_view key() const = 0;  // valid until the cursor moves
   virtual std::string_view value() const = 0;
   virtual Status status() const = 0;
 };

@@ -367,8 +367,7 @@ bool InternalNode::SetKey(size_t i, std::string_view key) {
     return false;
   }
   // EncodeRecord copies the key: it may be a view of this page.
-  SlottedPageEditor(page_, &l, sink_, c_).Replace(i, EncodeRecord(key, child(i + 1)),
-                                                  KeyHead(key));
+  SlottedPageEditor(page_, &l, sink_, c_).Replace(i, EncodeRecord(key, child(i + 1)), KeyHead(key));
   return true;
 }
 

@@ -191,7 +191,6 @@ Status LeafLayout::CheckArena(const uint8_t* page, uint64_t live) const {
   return Status::OK();
 }
 
-
 LeafLayout LeafLayout::InitEmpty(uint8_t* page, uint32_t page_size, std::string_view low_fence,
                                  std::string_view high_fence, uint32_t left, uint32_t right,
                                  const BTreeCounters& counters) {

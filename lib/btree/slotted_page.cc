@@ -125,8 +125,8 @@ uint32_t SlottedPageEditor::Place(uint32_t size, uint32_t slot_bytes) {
   assert(l_.free_bytes() >= size + slot_bytes);
   const uint32_t gap = l_.free_end_ - l_.free_start_;
   if (l_.hole_bytes_ >= size && gap >= slot_bytes) {
-    const uint32_t hole = FirstFitHole(l_.slots_.data(), l_.slots_.size(), l_.arena_start_,
-                                       l_.free_start_, size);
+    const uint32_t hole =
+        FirstFitHole(l_.slots_.data(), l_.slots_.size(), l_.arena_start_, l_.free_start_, size);
     if (hole != 0) {
       l_.hole_bytes_ -= size;
       return hole;
