@@ -99,18 +99,18 @@ uint64_t Seed() {
   return seed;
 }
 
-btree::LeafLayout MakeEmptyLeaf(uint8_t* page, const btree::BTreeCounters& counters) {
+btree::LeafLayout MakeEmptyLeaf(uint8_t* page, const btree::BTreeCounters* counters) {
   std::memset(page, 0, kPageSize);
   pager::InitPageHeader(page, pager::PageKind::kLeaf, kPageNo, kPageLsn);
   return btree::LeafLayout::InitEmpty(page, kPageSize, "", "", 0, 0, counters);
 }
 
-Leaf MakeLeaf(Shape shape, const btree::BTreeCounters& counters, size_t spare) {
+Leaf MakeLeaf(Shape shape, const btree::BTreeCounters* counters, size_t spare) {
   std::vector<Entry> pool = MakePool(shape, Seed() ^ static_cast<uint64_t>(shape));
   Leaf leaf;
   leaf.page.resize(kPageSize);
   leaf.snap = MakeEmptyLeaf(leaf.page.data(), counters);
-  btree::LeafAllocator alloc(leaf.page.data(), &leaf.snap, nullptr, counters);
+  btree::LeafAllocator alloc(leaf.page.data(), &leaf.snap, nullptr);
   // Even pool entries go to the page while they fit; odd ones stay absent.
   size_t j = 0;
   for (; j < pool.size(); j += 2) {

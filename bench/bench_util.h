@@ -48,7 +48,8 @@ struct Entry {
 // Holds the metrics registry the B+tree counters point into.
 struct BenchCounters {
   MetricsRegistry registry;
-  btree::BTreeCounters c = btree::BTreeCounters::From(&registry);
+  btree::BTreeCounters counters = btree::BTreeCounters::From(&registry);
+  const btree::BTreeCounters* c = &counters;
 };
 
 // A leaf page filled in ascending key order.
@@ -65,10 +66,10 @@ struct Leaf {
 // A leaf filled until the next record does not fit, then `spare` records
 // taken off the end again (so that many appends fit). Fences empty (the
 // only leaf of a tree); header page kPageNo, LSN kPageLsn.
-Leaf MakeLeaf(Shape shape, const btree::BTreeCounters& counters, size_t spare = 0);
+Leaf MakeLeaf(Shape shape, const btree::BTreeCounters* counters, size_t spare = 0);
 
 // The snapshot of an empty leaf written into `page` (kPageSize bytes).
-btree::LeafLayout MakeEmptyLeaf(uint8_t* page, const btree::BTreeCounters& counters);
+btree::LeafLayout MakeEmptyLeaf(uint8_t* page, const btree::BTreeCounters* counters);
 
 // Records every range an edit reports.
 class RecordingSink : public btree::ChangeSink {

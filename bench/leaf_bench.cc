@@ -106,7 +106,7 @@ void BM_LeafInsert(benchmark::State& state, Shape shape, InsertOrder order) {
   if (order == InsertOrder::kIntoHoles) {
     base = leaf.page;
     base_snap = leaf.snap;
-    LeafAllocator alloc(base.data(), &base_snap, nullptr, bc.c);
+    LeafAllocator alloc(base.data(), &base_snap, nullptr);
     // Erase the odd records from the top down (never the last one, whose
     // bytes would go back to the gap instead of becoming a hole).
     for (auto i = static_cast<ptrdiff_t>(leaf.entries.size()) - 2; i >= 1; --i) {
@@ -133,7 +133,7 @@ void BM_LeafInsert(benchmark::State& state, Shape shape, InsertOrder order) {
   for (const Entry* e : round) {
     bool exact = false;
     const size_t slot = snap.LowerBound(page.data(), e->key, &exact);
-    LeafAllocator alloc(page.data(), &snap, &sink, bc.c);
+    LeafAllocator alloc(page.data(), &snap, &sink);
     if (exact || alloc.Insert(slot, e->record, e->head, nullptr) != EditResult::kApplied) {
       state.SkipWithError("an insert of the round did not apply");
       break;
@@ -161,7 +161,7 @@ void BM_LeafInsert(benchmark::State& state, Shape shape, InsertOrder order) {
     }
     const Entry& e = *round[next++];
     const size_t slot = snap.LowerBound(page.data(), e.key, nullptr);
-    LeafAllocator alloc(page.data(), &snap, &sink, bc.c);
+    LeafAllocator alloc(page.data(), &snap, &sink);
     if (alloc.Insert(slot, e.record, e.head, nullptr) != EditResult::kApplied) {
       state.SkipWithError("insert did not apply");
       break;
@@ -182,14 +182,14 @@ struct SplitCase {
   size_t split_index = 0;
 };
 
-SplitCase MakeSplitCase(Shape shape, const btree::BTreeCounters& counters) {
+SplitCase MakeSplitCase(Shape shape, const btree::BTreeCounters* counters) {
   SplitCase sc{MakeLeaf(shape, counters), {}, 0};
   const Entry& e = sc.leaf.absent[sc.leaf.absent.size() / 2];
   bool exact = false;
   const size_t slot = sc.leaf.snap.LowerBound(sc.leaf.page.data(), e.key, &exact);
   std::vector<uint8_t> copy = sc.leaf.page;
   LeafLayout snap = sc.leaf.snap;
-  LeafAllocator alloc(copy.data(), &snap, nullptr, counters);
+  LeafAllocator alloc(copy.data(), &snap, nullptr);
   // The insert must miss (the leaf is full): the allocator fills *pending.
   if (alloc.Insert(slot, e.record, e.head, &sc.pending) != EditResult::kNotApplied) {
     sc.pending = PendingInsert{};
@@ -226,7 +226,7 @@ void BM_LeafSplitInto(benchmark::State& state, Shape shape) {
   } else {
     const btree::SplitOutput out =
         btree::SplitInto(sc.leaf.page.data(), sc.leaf.snap, sc.pending, sc.split_index, left.data(),
-                         right.data(), kPageNo, kPageNo + 1, bc.c);
+                         right.data(), kPageNo, kPageNo + 1);
     Result<LeafLayout> l = LeafLayout::Parse(left.data(), kPageSize, bc.c);
     Result<LeafLayout> r = LeafLayout::Parse(right.data(), kPageSize, bc.c);
     if (!l.ok() || !r.ok() || l->size() + r->size() != sc.leaf.entries.size() + 1 ||
@@ -238,7 +238,7 @@ void BM_LeafSplitInto(benchmark::State& state, Shape shape) {
   for (auto _ : state) {
     btree::SplitOutput out =
         btree::SplitInto(sc.leaf.page.data(), sc.leaf.snap, sc.pending, sc.split_index, left.data(),
-                         right.data(), kPageNo, kPageNo + 1, bc.c);
+                         right.data(), kPageNo, kPageNo + 1);
     benchmark::DoNotOptimize(out);
     benchmark::ClobberMemory();
   }

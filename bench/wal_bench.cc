@@ -95,12 +95,12 @@ enum class Edit {
   kAppend,        // a new key after the last one
 };
 
-DeltaCase MakeDeltaCase(Shape shape, Edit edit, const btree::BTreeCounters& counters) {
+DeltaCase MakeDeltaCase(Shape shape, Edit edit, const btree::BTreeCounters* counters) {
   Leaf leaf = MakeLeaf(shape, counters, /*spare=*/2);
   DeltaCase dc;
   dc.before = leaf.page;
   RecordingSink sink;
-  btree::LeafAllocator alloc(leaf.page.data(), &leaf.snap, &sink, counters);
+  btree::LeafAllocator alloc(leaf.page.data(), &leaf.snap, &sink);
   const size_t mid = leaf.entries.size() / 2;
   bool ok = false;
   if (edit == Edit::kUpdateValue) {

@@ -42,10 +42,14 @@ PageReader SnapshotReader(const pager::Snapshot* snap);
 
 // Looks `key` up in the tree rooted at `root`: NotFound, or *value.
 Status TreeGet(const PageReader& read, uint32_t page_size, uint32_t root, std::string_view key,
-               std::string* value, const BTreeCounters& c);
+               std::string* value, const BTreeCounters* c);
 
 class BTreeWriter {
  public:
+  // Counts into `counters` (null: counts nothing; REQUIRES: they outlive
+  // the writer).
+  BTreeWriter(pager::PagerTxn* txn, const BTreeCounters* counters, BtreeOptions options = {});
+  // Counts into the B+tree counters of `metrics` (looked up once here).
   BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options = {});
   ~BTreeWriter();
 
@@ -72,7 +76,7 @@ class BTreeWriter {
   uint32_t root() const { return txn_->root(); }
   // Bumped by every change: cursors in the transaction re-seek after one.
   uint64_t version() const { return version_; }
-  const BTreeCounters& counters() const { return c_; }
+  const BTreeCounters* counters() const { return c_; }
 
  private:
   using PathEntry = DescentStep;
@@ -111,7 +115,8 @@ class BTreeWriter {
   Status FreeValue(const LeafRecordRef& rec);
 
   pager::PagerTxn* txn_;
-  BTreeCounters c_;
+  BTreeCounters own_;  // the second constructor's
+  const BTreeCounters* c_;
   BtreeOptions options_;
   uint32_t page_size_;
   uint64_t version_ = 0;
@@ -125,7 +130,7 @@ class BTreeWriter {
 // Ordered iteration over the tree rooted at `root` as `read` sees it.
 class TreeCursor {
  public:
-  TreeCursor(PageReader read, uint32_t page_size, uint32_t root, const BTreeCounters& c);
+  TreeCursor(PageReader read, uint32_t page_size, uint32_t root, const BTreeCounters* c);
 
   bool Valid() const { return valid_; }
   void SeekToFirst();
@@ -151,7 +156,7 @@ class TreeCursor {
   PageReader read_;
   uint32_t page_size_;
   uint32_t root_;
-  const BTreeCounters& c_;
+  const BTreeCounters* c_;
   uint32_t leaf_ = 0;
   const uint8_t* page_ = nullptr;  // leaf_ as read_ gave it (valid as the reader promises)
   size_t slot_ = 0;

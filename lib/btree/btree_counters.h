@@ -1,46 +1,56 @@
 // btree/btree_counters.h: the B+tree's telemetry (docs/architecture.md, "Telemetry"),
-// relaxed counters in the database's MetricsRegistry.
+// relaxed counters in the database's MetricsRegistry, and the sink for the
+// byte ranges an edit changed.
 #pragma once
+
+#include <array>
+#include <cstdint>
 
 #include "util/metrics.h"
 
 namespace sombra::btree {
 
-struct BTreeCounters {
-  Counter* key_decodes;               // records decoded to read their key
-  Counter* key_cmps;                  // key comparisons (integer head or bytes)
-  Counter* memcopy_bytes;             // record bytes copied by the allocator
-  Counter* allocator_builds;          // layouts built without a cached snapshot
-  Counter* allocator_page_parses;     // of those, parses of an existing page
-  Counter* allocator_cache_reuse;     // edits served by a cached snapshot
-  Counter* allocator_split_triggers;  // capacity misses that became splits
-  Counter* allocator_failures;        // a leaf it cannot parse, or no split makes room
-  Counter* allocator_compactions;
-  Counter* allocator_bytes_moved;  // bytes moved by compactions
-  Counter* leaf_splits;
-  Counter* internal_splits;
-  Counter* leaf_merges;
-  Counter* leaf_borrows;
-  Counter* overflow_pages;
-
-  static BTreeCounters From(MetricsRegistry* m) {
-    return BTreeCounters{m->GetCounter("key_decodes"),
-                         m->GetCounter("key_cmps"),
-                         m->GetCounter("memcopy_bytes"),
-                         m->GetCounter("allocator_builds"),
-                         m->GetCounter("allocator_page_parses"),
-                         m->GetCounter("allocator_cache_reuse"),
-                         m->GetCounter("allocator_split_triggers"),
-                         m->GetCounter("allocator_failures"),
-                         m->GetCounter("allocator_compactions"),
-                         m->GetCounter("allocator_bytes_moved"),
-                         m->GetCounter("leaf_splits"),
-                         m->GetCounter("internal_splits"),
-                         m->GetCounter("leaf_merges"),
-                         m->GetCounter("leaf_borrows"),
-                         m->GetCounter("overflow_pages")};
-  }
+// What the B+tree counts; each is a counter of the same name (lower case,
+// without the k) in the MetricsRegistry.
+enum class Tick : uint8_t {
+  kKeyDecodes,              // records decoded to read their key
+  kKeyCmps,                 // key comparisons (integer head or bytes)
+  kMemcopyBytes,            // record bytes copied by the allocator
+  kAllocatorBuilds,         // layouts built without a cached snapshot
+  kAllocatorPageParses,     // of those, parses of an existing page
+  kAllocatorCacheReuse,     // edits served by a cached snapshot
+  kAllocatorSplitTriggers,  // capacity misses that became splits
+  kAllocatorFailures,       // a leaf it cannot parse, or no split makes room
+  kAllocatorCompactions,
+  kAllocatorBytesMoved,  // bytes moved by compactions
+  kLeafSplits,
+  kInternalSplits,
+  kLeafMerges,
+  kLeafBorrows,
+  kOverflowPages,
+  kCount
 };
+
+// The counters of one database. Code below lib/db takes a
+// `const BTreeCounters*` that may be null: Verify, sombra-inspect and the
+// fuzzers read pages without counting (Count does nothing then).
+class BTreeCounters {
+ public:
+  // Registers (or finds) every counter of Tick in `registry`.
+  static BTreeCounters From(MetricsRegistry* registry);
+
+  void Add(Tick t, uint64_t n = 1) const { counters_[static_cast<size_t>(t)]->Add(n); }
+
+ private:
+  std::array<Counter*, static_cast<size_t>(Tick::kCount)> counters_{};
+};
+
+inline void Count(const BTreeCounters* sink, Tick t, uint64_t n = 1) {
+  if (sink != nullptr) sink->Add(t, n);
+}
+
+// The registry name of a tick ("key_decodes"...).
+const char* TickName(Tick t);
 
 // Receives the byte ranges of a page that an edit changed (they become the
 // WAL delta: PagerTxn::NoteWrite).

@@ -39,7 +39,7 @@ int CompareKeys(std::string_view a, std::string_view b) { return a.compare(b); }
 
 // The first slot of leaf `v` whose key is >= key; *exact when equal.
 Result<size_t> LeafLowerBound(const NodeView& v, uint32_t page_no, std::string_view key,
-                              bool* exact, const BTreeCounters& c) {
+                              bool* exact, const BTreeCounters* c) {
   const uint32_t want = KeyHead(key);
   size_t lo = 0, hi = v.count();
   *exact = false;
@@ -49,14 +49,14 @@ Result<size_t> LeafLowerBound(const NodeView& v, uint32_t page_no, std::string_v
     size_t len;
     uint32_t head;
     if (!v.Slot(mid, &data, &len, &head)) return BadNode(page_no, "slot outside the page");
-    c.key_cmps->Add();
+    Count(c, Tick::kKeyCmps);
     int cmp;
     if (head != want) {
       cmp = head < want ? -1 : 1;
     } else {
       LeafRecordRef rec;
       if (!DecodeLeafRecord(data, len, &rec)) return BadNode(page_no, "malformed record");
-      c.key_decodes->Add();
+      Count(c, Tick::kKeyDecodes);
       cmp = CompareKeys(rec.key, key);
     }
     if (cmp < 0) {
@@ -77,7 +77,7 @@ PageReader SnapshotReader(const pager::Snapshot* snap) {
 
 // The leaf for `key` (edge: -1 leftmost leaf, +1 rightmost leaf, 0 by key).
 static Result<uint32_t> FindLeaf(const PageReader& read, uint32_t page_size, uint32_t root,
-                                 std::string_view key, int edge, const BTreeCounters& c) {
+                                 std::string_view key, int edge, const BTreeCounters* c) {
   const DescentTarget target = edge < 0   ? DescentTarget::kFirstLeaf
                                : edge > 0 ? DescentTarget::kLastLeaf
                                           : DescentTarget::kByKey;
@@ -97,7 +97,7 @@ static Status ReadValue(const PageReader& read, uint32_t page_size, const LeafRe
 }
 
 Status TreeGet(const PageReader& read, uint32_t page_size, uint32_t root, std::string_view key,
-               std::string* value, const BTreeCounters& c) {
+               std::string* value, const BTreeCounters* c) {
   if (root == 0) return Status::NotFound("key not found");
   SOMBRA_ASSIGN_OR_RETURN(uint32_t leaf, FindLeaf(read, page_size, root, key, 0, c));
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, read(leaf));
@@ -115,7 +115,7 @@ Status TreeGet(const PageReader& read, uint32_t page_size, uint32_t root, std::s
   return ReadValue(read, page_size, rec, value);
 }
 
-TreeCursor::TreeCursor(PageReader read, uint32_t page_size, uint32_t root, const BTreeCounters& c)
+TreeCursor::TreeCursor(PageReader read, uint32_t page_size, uint32_t root, const BTreeCounters* c)
     : read_(std::move(read)), page_size_(page_size), root_(root), c_(c) {}
 
 void TreeCursor::Fail(const Status& s) {
@@ -133,7 +133,7 @@ bool TreeCursor::Load() {
     Fail(BadNode(leaf_, "malformed record"));
     return false;
   }
-  c_.key_decodes->Add();
+  Count(c_, Tick::kKeyDecodes);
   key_ = rec.key;
   if (rec.overflow) {
     Status s = ReadValue(read_, page_size_, rec, &overflow_value_);

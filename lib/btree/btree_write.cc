@@ -113,13 +113,19 @@ void RotateThroughParent(InternalNode* parent, size_t left_idx, const std::strin
 
 }  // namespace
 
-BTreeWriter::BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options)
+BTreeWriter::BTreeWriter(pager::PagerTxn* txn, const BTreeCounters* counters, BtreeOptions options)
     : txn_(txn),
-      c_(BTreeCounters::From(metrics)),
+      c_(counters),
       options_(options),
       page_size_(txn->page_size()),
       scratch_(txn->page_size()),
       scratch2_(txn->page_size()) {}
+
+BTreeWriter::BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options)
+    : BTreeWriter(txn, static_cast<const BTreeCounters*>(nullptr), options) {
+  own_ = BTreeCounters::From(metrics);
+  c_ = &own_;
+}
 
 BTreeWriter::~BTreeWriter() = default;
 
@@ -145,7 +151,7 @@ Status BTreeWriter::Descend(std::string_view key, std::vector<PathEntry>* path, 
 Result<LeafLayout*> BTreeWriter::LeafLayoutOf(uint32_t page_no) {
   auto it = cache_.find(page_no);
   if (it != cache_.end()) {
-    c_.allocator_cache_reuse->Add();
+    Count(c_, Tick::kAllocatorCacheReuse);
 #ifndef NDEBUG
     SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
     if (!it->second.Matches(page)) {
@@ -158,7 +164,7 @@ Result<LeafLayout*> BTreeWriter::LeafLayoutOf(uint32_t page_no) {
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
   Result<LeafLayout> layout = LeafLayout::Parse(page, page_size_, c_);
   if (!layout.ok()) {
-    c_.allocator_failures->Add();  // a leaf the allocator cannot lay out (damaged)
+    Count(c_, Tick::kAllocatorFailures);  // a leaf the allocator cannot lay out (damaged)
     return layout.status();
   }
   return &cache_.emplace(page_no, std::move(*layout)).first->second;
@@ -211,18 +217,18 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
     if (exact && !freed) SOMBRA_RETURN_IF_ERROR(FreeValue(layout->Record(page, i)));
     freed = true;
     Sink sink(txn_, leaf);
-    LeafAllocator alloc(page, layout, &sink, c_);
+    LeafAllocator alloc(page, layout, &sink);
     PendingInsert pending;
     EditResult r =
         exact ? alloc.Update(i, record, &pending) : alloc.Insert(i, record, KeyHead(key), &pending);
     ++version_;
     if (r == EditResult::kApplied) return Status::OK();
-    c_.allocator_split_triggers->Add();
+    Count(c_, Tick::kAllocatorSplitTriggers);
     pending.head = KeyHead(key);
     SOMBRA_ASSIGN_OR_RETURN(bool placed, SplitLeaf(leaf, page, layout, pending, &path));
     if (placed) return Status::OK();
   }
-  c_.allocator_failures->Add();
+  Count(c_, Tick::kAllocatorFailures);
   return Status::Corruption("no leaf split makes room for a key of " + std::to_string(key.size()) +
                             " bytes");
 }
@@ -249,7 +255,7 @@ Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout*
   SOMBRA_ASSIGN_OR_RETURN(uint32_t right_no, txn_->Allocate(pager::PageKind::kLeaf, &right_page));
   std::memset(scratch_.data(), 0, page_size_);
   SplitOutput out =
-      SplitInto(page, *layout, use, cut, scratch_.data(), right_page, leaf_no, right_no, c_);
+      SplitInto(page, *layout, use, cut, scratch_.data(), right_page, leaf_no, right_no);
   // Both images' allocator headers must match the layouts that re-enter
   // the cache (a cheap check, always on).
   for (auto [image, layout_out] :
@@ -270,7 +276,7 @@ Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout*
   txn_->NoteWholePage(right_no);
   cache_[leaf_no] = std::move(out.left);
   cache_[right_no] = std::move(out.right);
-  c_.leaf_splits->Add();
+  Count(c_, Tick::kLeafSplits);
   if (old_right != 0) SOMBRA_RETURN_IF_ERROR(FixLeftLink(old_right, right_no));
   SOMBRA_RETURN_IF_ERROR(InsertIntoParent(path, 0, out.separator, right_no));
   return placed;
@@ -280,7 +286,7 @@ Status BTreeWriter::FixLeftLink(uint32_t page_no, uint32_t new_left) {
   SOMBRA_ASSIGN_OR_RETURN(LeafLayout * layout, LeafLayoutOf(page_no));
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(page_no));
   Sink sink(txn_, page_no);
-  LeafAllocator alloc(page, layout, &sink, c_);
+  LeafAllocator alloc(page, layout, &sink);
   alloc.SetSiblings(new_left, DecodeFixed32(page + kRightOffset));
   return Status::OK();
 }
@@ -313,7 +319,7 @@ Status BTreeWriter::InsertIntoParent(std::vector<PathEntry>* path, uint16_t chil
   std::memcpy(page, scratch_.data(), page_size_);
   txn_->NoteWholePage(parent.page_no);
   txn_->NoteWholePage(right_no);
-  c_.internal_splits->Add();
+  Count(c_, Tick::kInternalSplits);
   return InsertIntoParent(path, node.level(), up, right_no);
 }
 
@@ -333,7 +339,7 @@ Status BTreeWriter::Delete(std::string_view key, bool* existed) {
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
   SOMBRA_RETURN_IF_ERROR(FreeValue(layout->Record(page, i)));
   Sink sink(txn_, leaf);
-  LeafAllocator(page, layout, &sink, c_).Erase(i);
+  LeafAllocator(page, layout, &sink).Erase(i);
   ++version_;
   if (path.empty() || !Underfull(layout->used_bytes())) return Status::OK();
   return RebalanceLeaf(&path);
@@ -388,7 +394,7 @@ Status BTreeWriter::MergeLeaves(const LeafPair& p, std::vector<PathEntry>* path)
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(p.parent.page_no));
   Sink sink(txn_, p.parent.page_no);
   InternalNode(pw, page_size_, &sink, c_).Erase(p.left_idx);
-  c_.leaf_merges->Add();
+  Count(c_, Tick::kLeafMerges);
   path->pop_back();
   return RebalanceInternal(p.parent.page_no, path);
 }
@@ -445,7 +451,7 @@ Status BTreeWriter::RebuildPair(const LeafPair& p, const std::string& sep, Recor
   txn_->NoteWholePage(p.right_no);
   cache_[p.left_no] = std::move(nl);
   cache_[p.right_no] = std::move(nr);
-  c_.leaf_borrows->Add();
+  Count(c_, Tick::kLeafBorrows);
   return Status::OK();
 }
 

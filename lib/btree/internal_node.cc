@@ -95,7 +95,7 @@ struct SplitEntry {
 // Writes a fresh node at `level` with child `leftmost` and the n entries.
 // REQUIRES: they fit.
 void BuildNode(uint8_t* page, uint32_t page_size, uint16_t level, uint32_t leftmost,
-               const SplitEntry* entries, size_t n, const BTreeCounters& c) {
+               const SplitEntry* entries, size_t n, const BTreeCounters* c) {
   InternalNode(page, page_size, nullptr, c).Init(level, leftmost);
   const uint32_t free_end = page_size - static_cast<uint32_t>(kSlotSize * n);
   uint32_t at = kArenaStart;
@@ -110,7 +110,7 @@ void BuildNode(uint8_t* page, uint32_t page_size, uint16_t level, uint32_t leftm
   EncodeFixed32(page + kFreeStartOffset, at);
   EncodeFixed32(page + kFreeEndOffset, free_end);
   EncodeFixed32(page + kHoleBytesOffset, 0);
-  c.memcopy_bytes->Add(copied);
+  Count(c, Tick::kMemcopyBytes, copied);
 }
 
 }  // namespace
@@ -324,8 +324,8 @@ size_t InternalNodeView::ChildIndex(std::string_view key) const {
       hi = mid;
     }
   }
-  c_.key_cmps->Add(cmps);
-  if (decodes != 0) c_.key_decodes->Add(decodes);
+  Count(c_, Tick::kKeyCmps, cmps);
+  if (decodes != 0) Count(c_, Tick::kKeyDecodes, decodes);
   return lo;
 }
 
@@ -396,7 +396,7 @@ void InternalNode::SetChild(size_t i, uint32_t child) {
 // counts internal_splits; this counts memcopy_bytes.
 std::string SplitInternal(const uint8_t* src, uint32_t page_size, size_t insert_at,
                           std::string_view key, uint32_t child, uint8_t* left, uint8_t* right,
-                          const BTreeCounters& c) {
+                          const BTreeCounters* c) {
   const InternalNodeView s(src, page_size, c);
   const size_t count = s.count();
   insert_at = std::min(insert_at, count);

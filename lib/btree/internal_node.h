@@ -25,7 +25,7 @@ namespace sombra::btree {
 // sombra-inspect use (no const_cast needed).
 class InternalNodeView {
  public:
-  InternalNodeView(const uint8_t* page, uint32_t page_size, const BTreeCounters& c)
+  InternalNodeView(const uint8_t* page, uint32_t page_size, const BTreeCounters* c)
       : view_(page), page_size_(page_size), c_(c) {}
 
   // Checks the layout (slots inside the arena, no overlap, keys ascending,
@@ -45,14 +45,14 @@ class InternalNodeView {
  protected:
   const uint8_t* view_;
   uint32_t page_size_;
-  const BTreeCounters& c_;
+  const BTreeCounters* c_;
 };
 
 // An internal page being edited.
 class InternalNode : public InternalNodeView {
  public:
   // Wraps `page` (page_size bytes); changes go to `sink` (may be null).
-  InternalNode(uint8_t* page, uint32_t page_size, ChangeSink* sink, const BTreeCounters& c)
+  InternalNode(uint8_t* page, uint32_t page_size, ChangeSink* sink, const BTreeCounters* c)
       : InternalNodeView(page, page_size, c), page_(page), sink_(sink) {}
 
   // Writes an empty internal node at `level` (>= 1) with one child.
@@ -83,6 +83,6 @@ class InternalNode : public InternalNodeView {
 // right's leftmost child), `right` the rest. Both images get level and kind.
 std::string SplitInternal(const uint8_t* src, uint32_t page_size, size_t insert_at,
                           std::string_view key, uint32_t child, uint8_t* left, uint8_t* right,
-                          const BTreeCounters& c);
+                          const BTreeCounters* c);
 
 }  // namespace sombra::btree

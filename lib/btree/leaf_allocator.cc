@@ -27,9 +27,8 @@ void Stash(PendingInsert* pending, size_t slot_index, bool replace, std::string_
 
 }  // namespace
 
-LeafAllocator::LeafAllocator(uint8_t* page, LeafLayout* snap, ChangeSink* sink,
-                             const BTreeCounters& counters)
-    : page_(page), snap_(snap), editor_(page, snap, sink, counters) {}
+LeafAllocator::LeafAllocator(uint8_t* page, LeafLayout* snap, ChangeSink* sink)
+    : page_(page), snap_(snap), editor_(page, snap, sink, snap->counters()) {}
 
 EditResult LeafAllocator::Insert(size_t slot_index, std::string_view record, uint32_t head,
                                  PendingInsert* pending) {

@@ -14,8 +14,9 @@
 // Invariants of a layout S of page P (checked by S.Matches(P)): those of
 // SlottedLayout (slotted_page.h), and keys strictly ascending by slot.
 //
-// A snapshot and a LeafAllocator keep a pointer to the BTreeCounters they
-// were given. REQUIRES: the counters outlive them.
+// A layout keeps a pointer to the BTreeCounters it was given (null: it
+// counts nothing); a LeafAllocator and SplitInto count into its layout's.
+// REQUIRES: the counters outlive the layout.
 //
 // Thread safety: none; one writer.
 #pragma once
@@ -64,14 +65,14 @@ class LeafLayout : public SlottedLayout {
   // is wrong; never trusts an offset). Counts allocator_builds and
   // allocator_page_parses.
   static Result<LeafLayout> Parse(const uint8_t* page, uint32_t page_size,
-                                  const BTreeCounters& counters);
+                                  const BTreeCounters* counters);
   // Writes the header of an empty leaf into `page` (the common header's
   // kind is set to leaf; page number and LSN are left alone) and returns its
   // snapshot; the fences may be views of `page`. Counts allocator_builds.
   // REQUIRES: each fence is at most MaxKeySize(page_size) bytes.
   static LeafLayout InitEmpty(uint8_t* page, uint32_t page_size, std::string_view low_fence,
                               std::string_view high_fence, uint32_t left, uint32_t right,
-                              const BTreeCounters& counters);
+                              const BTreeCounters* counters);
 
   std::string_view low_fence(const uint8_t* page) const;
   std::string_view high_fence(const uint8_t* page) const;  // empty: +infinity
@@ -88,6 +89,11 @@ class LeafLayout : public SlottedLayout {
   // fences, so it also holds in the middle of a borrow (records moved,
   // fences not yet set). Counts nothing.
   bool Matches(const uint8_t* page) const;
+
+  // The counters this layout counts into (null: counts nothing). Parse,
+  // InitEmpty and the builders set them; an allocator and a split of this
+  // layout count into them too.
+  const BTreeCounters* counters() const { return counters_; }
 
  private:
   friend class LeafAllocator;
@@ -125,7 +131,7 @@ class LeafAllocator {
  public:
   // Edits `page` (page_size bytes) whose layout is *snap; both are updated
   // together; changed ranges go to `sink` (may be null).
-  LeafAllocator(uint8_t* page, LeafLayout* snap, ChangeSink* sink, const BTreeCounters& counters);
+  LeafAllocator(uint8_t* page, LeafLayout* snap, ChangeSink* sink);
 
   // Inserts `record` at slot_index: first-fit hole, else the gap, else
   // compaction through a scratch buffer when the free bytes suffice (the
@@ -193,7 +199,7 @@ struct SplitOutput {
 // snapshots are empty (page_size() 0).
 SplitOutput SplitInto(const uint8_t* src, const LeafLayout& snap, const PendingInsert& pending,
                       size_t split_index, uint8_t* left, uint8_t* right, uint32_t left_no,
-                      uint32_t right_no, const BTreeCounters& counters);
+                      uint32_t right_no);
 
 // Yields encoded records in key order.
 class RecordSource {
@@ -210,6 +216,6 @@ class RecordSource {
 // allocator_builds and memcopy_bytes.
 Result<LeafLayout> RebuildFromRecords(uint8_t* page, uint32_t page_size, std::string_view low_fence,
                                       std::string_view high_fence, uint32_t left, uint32_t right,
-                                      RecordSource* source, const BTreeCounters& counters);
+                                      RecordSource* source, const BTreeCounters* counters);
 
 }  // namespace sombra::btree

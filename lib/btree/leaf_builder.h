@@ -32,9 +32,6 @@ struct LeafBuilder {
   // snapshot of the page.
   LeafLayout Finish(const BTreeCounters* counters);
 
-  // The counters a snapshot was built with (null for a default one).
-  static const BTreeCounters* CountersOf(const LeafLayout& s) { return s.counters_; }
-
   uint8_t* page;
   LeafLayout snap;
 };

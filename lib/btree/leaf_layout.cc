@@ -29,11 +29,11 @@ std::string Num(uint64_t v) { return std::to_string(v); }
 }  // namespace
 
 Result<LeafLayout> LeafLayout::Parse(const uint8_t* page, uint32_t page_size,
-                                     const BTreeCounters& counters) {
-  counters.allocator_builds->Add();
-  counters.allocator_page_parses->Add();
+                                     const BTreeCounters* counters) {
+  Count(counters, Tick::kAllocatorBuilds);
+  Count(counters, Tick::kAllocatorPageParses);
   Result<LeafLayout> r = ParseLayout(page, page_size, /*check_fences=*/true);
-  if (r.ok()) r->counters_ = &counters;
+  if (r.ok()) r->counters_ = counters;
   return r;
 }
 
@@ -193,13 +193,13 @@ Status LeafLayout::CheckArena(const uint8_t* page, uint64_t live) const {
 
 LeafLayout LeafLayout::InitEmpty(uint8_t* page, uint32_t page_size, std::string_view low_fence,
                                  std::string_view high_fence, uint32_t left, uint32_t right,
-                                 const BTreeCounters& counters) {
-  counters.allocator_builds->Add();
+                                 const BTreeCounters* counters) {
+  Count(counters, Tick::kAllocatorBuilds);
   // The fences may be views of this very page.
   const std::string low(low_fence);
   const std::string high(high_fence);
   LeafBuilder b(page, page_size, low, high, left, right);
-  return b.Finish(&counters);
+  return b.Finish(counters);
 }
 
 std::string_view LeafLayout::low_fence(const uint8_t* page) const {
@@ -213,7 +213,7 @@ std::string_view LeafLayout::high_fence(const uint8_t* page) const {
 
 LeafRecordRef LeafLayout::Record(const uint8_t* page, size_t i) const {
   assert(i < slots_.size());
-  if (counters_ != nullptr) counters_->key_decodes->Add();
+  Count(counters_, Tick::kKeyDecodes);
   LeafRecordRef rec;
   const bool ok = DecodeLeafRecord(page + slots_[i].offset, slots_[i].length, &rec);
   assert(ok && "the page no longer matches its snapshot");
@@ -252,10 +252,8 @@ size_t LeafLayout::LowerBound(const uint8_t* page, std::string_view key, bool* e
       if (cmp == 0) found = true;  // keys are unique: lower bound ends here
     }
   }
-  if (counters_ != nullptr) {
-    counters_->key_cmps->Add(cmps);
-    if (decodes != 0) counters_->key_decodes->Add(decodes);
-  }
+  Count(counters_, Tick::kKeyCmps, cmps);
+  if (decodes != 0) Count(counters_, Tick::kKeyDecodes, decodes);
   if (exact != nullptr) *exact = found;
   return lo;
 }

@@ -104,10 +104,6 @@ bool CutFits(const MergedRecords& recs, const std::vector<uint64_t>& prefix, siz
          LeafBytes(sep, high_len, right, n - k) <= page_size;
 }
 
-void CountDecodes(const BTreeCounters* c, uint64_t n) {
-  if (c != nullptr && n != 0) c->key_decodes->Add(n);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -173,7 +169,7 @@ bool SplitFits(const uint8_t* page, const LeafLayout& snap, const PendingInsert&
   uint64_t decodes = 0;
   const bool fits = CutFits(recs, Prefix(recs), split_index, snap.low_fence(page).size(),
                             snap.high_fence(page).size(), snap.page_size(), &decodes);
-  CountDecodes(LeafBuilder::CountersOf(snap), decodes);
+  Count(snap.counters(), Tick::kKeyDecodes, decodes);
   return fits;
 }
 
@@ -223,19 +219,20 @@ size_t ChooseSplit(const uint8_t* page, const LeafLayout& snap, const PendingIns
       break;
     }
   }
-  CountDecodes(LeafBuilder::CountersOf(snap), decodes);
+  Count(snap.counters(), Tick::kKeyDecodes, decodes);
   return chosen;
 }
 
 SplitOutput SplitInto(const uint8_t* src, const LeafLayout& snap, const PendingInsert& pending,
                       size_t split_index, uint8_t* left, uint8_t* right, uint32_t left_no,
-                      uint32_t right_no, const BTreeCounters& counters) {
+                      uint32_t right_no) {
+  const BTreeCounters* counters = snap.counters();
   const MergedRecords recs(src, snap, pending);
   const size_t n = recs.size();
   assert(split_index >= 1 && split_index < n);
   if (split_index == 0 || split_index >= n) return SplitOutput{};
 
-  counters.key_decodes->Add(2);
+  Count(counters, Tick::kKeyDecodes, 2);
   std::string separator = ShortestSeparator(recs.key(split_index - 1), recs.key(split_index));
   const std::string_view low = snap.low_fence(src);
   const std::string_view high = snap.high_fence(src);
@@ -257,19 +254,19 @@ SplitOutput SplitInto(const uint8_t* src, const LeafLayout& snap, const PendingI
   for (size_t j = 0; j < split_index; ++j) lb.Add(recs.bytes(j), recs.head(j));
   LeafBuilder rb(right, page_size, separator, high, left_no, DecodeFixed32(src + kRightOffset));
   for (size_t j = split_index; j < n; ++j) rb.Add(recs.bytes(j), recs.head(j));
-  out.left = lb.Finish(&counters);
-  out.right = rb.Finish(&counters);
+  out.left = lb.Finish(counters);
+  out.right = rb.Finish(counters);
   out.separator = std::move(separator);
   // One build: the new right page. The left image re-lays the split page,
   // whose snapshot was already built (builds ~ new pages; docs/architecture.md, "Telemetry").
-  counters.allocator_builds->Add(1);
-  counters.memcopy_bytes->Add(total);
+  Count(counters, Tick::kAllocatorBuilds, 1);
+  Count(counters, Tick::kMemcopyBytes, total);
   return out;
 }
 
 Result<LeafLayout> RebuildFromRecords(uint8_t* page, uint32_t page_size, std::string_view low_fence,
                                       std::string_view high_fence, uint32_t left, uint32_t right,
-                                      RecordSource* source, const BTreeCounters& counters) {
+                                      RecordSource* source, const BTreeCounters* counters) {
   if (page_size < kNodeHeaderEnd + kSlotSize || page_size > pager::kMaxPageSize) {
     return Status::InvalidArgument("RebuildFromRecords: page size " + std::to_string(page_size) +
                                    " out of range");
@@ -293,10 +290,10 @@ Result<LeafLayout> RebuildFromRecords(uint8_t* page, uint32_t page_size, std::st
     b.Add(record, head);
     copied += record.size();
   }
-  LeafLayout snap = b.Finish(&counters);
+  LeafLayout snap = b.Finish(counters);
   std::memcpy(page, scratch.data(), page_size);
-  counters.allocator_builds->Add();
-  counters.memcopy_bytes->Add(copied);
+  Count(counters, Tick::kAllocatorBuilds);
+  Count(counters, Tick::kMemcopyBytes, copied);
   return snap;
 }
 

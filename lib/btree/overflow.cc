@@ -107,7 +107,7 @@ Status WalkChain(const PageReader& read, uint32_t page_size, uint32_t first_page
 // An empty value still gets one page (used = 0), so every overflow
 // reference names a real chain.
 Result<uint32_t> WriteOverflow(pager::PagerTxn* txn, std::string_view value,
-                               const BTreeCounters& c) {
+                               const BTreeCounters* c) {
   const uint32_t capacity = txn->page_size() - kOverflowDataOffset;
   std::vector<uint32_t> written;
   written.reserve(value.size() / capacity + 1);
@@ -123,7 +123,7 @@ Result<uint32_t> WriteOverflow(pager::PagerTxn* txn, std::string_view value,
       for (uint32_t p : written) (void)txn->Free(p);
       return page_no.status();
     }
-    c.overflow_pages->Add(1);
+    Count(c, Tick::kOverflowPages, 1);
     const uint32_t n = static_cast<uint32_t>(std::min<size_t>(capacity, value.size() - pos));
     EncodeFixed32(page + kOverflowNextOffset, 0);
     EncodeFixed32(page + kOverflowUsedOffset, n);

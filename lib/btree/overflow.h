@@ -18,7 +18,7 @@ using PageReader = std::function<Result<const uint8_t*>(uint32_t page_no)>;
 
 // Writes `value` into a new chain; returns its first page.
 Result<uint32_t> WriteOverflow(pager::PagerTxn* txn, std::string_view value,
-                               const BTreeCounters& c);
+                               const BTreeCounters* c);
 // Reads the chain into *out (exactly value_len bytes; Corruption when the
 // chain is shorter, longer, loops or holds a page of another kind). The
 // page size bounds a page's bytes used and the chain's length.

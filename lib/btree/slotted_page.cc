@@ -75,7 +75,7 @@ void SlottedPageEditor::Put16(uint32_t offset, uint16_t v) {
 void SlottedPageEditor::WriteRecord(uint32_t at, std::string_view record) {
   std::memcpy(page_ + at, record.data(), record.size());
   Report(at, static_cast<uint32_t>(record.size()));
-  c_.memcopy_bytes->Add(record.size());
+  Count(c_, Tick::kMemcopyBytes, record.size());
 }
 
 void SlottedPageEditor::SyncHeader() {
@@ -116,9 +116,9 @@ void SlottedPageEditor::Compact() {
   Report(l_.free_end_, l_.page_size_ - l_.free_end_);
   l_.free_start_ = l_.arena_start_ + total;
   l_.hole_bytes_ = 0;
-  c_.allocator_compactions->Add();
-  c_.allocator_bytes_moved->Add(moved);
-  c_.memcopy_bytes->Add(moved);
+  Count(c_, Tick::kAllocatorCompactions);
+  Count(c_, Tick::kAllocatorBytesMoved, moved);
+  Count(c_, Tick::kMemcopyBytes, moved);
 }
 
 uint32_t SlottedPageEditor::Place(uint32_t size, uint32_t slot_bytes) {

@@ -145,7 +145,7 @@ class SlottedLayout {
 class SlottedPageEditor {
  public:
   SlottedPageEditor(uint8_t* page, SlottedLayout* layout, ChangeSink* sink,
-                    const BTreeCounters& counters)
+                    const BTreeCounters* counters)
       : page_(page), l_(*layout), sink_(sink), c_(counters) {}
 
   // Writes `record` and its slot as slot i. REQUIRES: i <= size(),
@@ -186,7 +186,7 @@ class SlottedPageEditor {
   uint8_t* page_;
   SlottedLayout& l_;
   ChangeSink* sink_;
-  const BTreeCounters& c_;
+  const BTreeCounters* c_;
 };
 
 }  // namespace sombra::btree

@@ -16,7 +16,7 @@ Status BadNode(uint32_t page_no, const char* what) {
 }  // namespace
 
 Result<uint32_t> DescendToLeaf(const PageReader& read, uint32_t page_size, uint32_t root,
-                               std::string_view key, DescentTarget target, const BTreeCounters& c,
+                               std::string_view key, DescentTarget target, const BTreeCounters* c,
                                std::vector<DescentStep>* path) {
   if (path != nullptr) path->clear();
   uint32_t page_no = root;

@@ -34,7 +34,7 @@ struct DescentStep {
 // is neither leaf nor internal, a child pointer below the first data page,
 // or a tree deeper than kMaxTreeDepth.
 Result<uint32_t> DescendToLeaf(const PageReader& read, uint32_t page_size, uint32_t root,
-                               std::string_view key, DescentTarget target, const BTreeCounters& c,
+                               std::string_view key, DescentTarget target, const BTreeCounters* c,
                                std::vector<DescentStep>* path);
 
 }  // namespace sombra::btree

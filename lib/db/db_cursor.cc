@@ -16,7 +16,7 @@ namespace {
 
 class SnapshotCursor final : public Cursor {
  public:
-  SnapshotCursor(const pager::Snapshot* snap, const btree::BTreeCounters& c)
+  SnapshotCursor(const pager::Snapshot* snap, const btree::BTreeCounters* c)
       : cur_(btree::SnapshotReader(snap), snap->page_size(), snap->state().root, c) {}
 
   bool Valid() const override { return cur_.Valid(); }
@@ -39,7 +39,7 @@ class SnapshotCursor final : public Cursor {
 
 class WriteCursor final : public Cursor {
  public:
-  WriteCursor(btree::BTreeWriter* writer, uint32_t page_size, const btree::BTreeCounters& c,
+  WriteCursor(btree::BTreeWriter* writer, uint32_t page_size, const btree::BTreeCounters* c,
               std::shared_ptr<const WriteTxnState> txn)
       : writer_(writer), page_size_(page_size), c_(c), txn_(std::move(txn)) {
     Finished();
@@ -130,7 +130,7 @@ class WriteCursor final : public Cursor {
 
   btree::BTreeWriter* const writer_;
   const uint32_t page_size_;
-  const btree::BTreeCounters& c_;
+  const btree::BTreeCounters* c_;
   const std::shared_ptr<const WriteTxnState> txn_;
   std::optional<btree::TreeCursor> cur_;
   uint64_t version_ = 0;
@@ -143,12 +143,12 @@ class WriteCursor final : public Cursor {
 }  // namespace
 
 std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
-                                          const btree::BTreeCounters& c) {
+                                          const btree::BTreeCounters* c) {
   return std::make_unique<SnapshotCursor>(snap, c);
 }
 
 std::unique_ptr<Cursor> NewWriteCursor(btree::BTreeWriter* writer, uint32_t page_size,
-                                       const btree::BTreeCounters& c,
+                                       const btree::BTreeCounters* c,
                                        std::shared_ptr<const WriteTxnState> state) {
   return std::make_unique<WriteCursor>(writer, page_size, c, std::move(state));
 }

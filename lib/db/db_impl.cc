@@ -39,7 +39,7 @@ Status DBImpl::Get(std::string_view key, std::string* value) {
   ScopedTimer t(search_timer_);
   std::unique_ptr<pager::Snapshot> snap = pager_->BeginRead();
   return btree::TreeGet(btree::SnapshotReader(snap.get()), page_size(), snap->state().root, key,
-                        value, counters_);
+                        value, &counters_);
 }
 
 Status DBImpl::Delete(std::string_view key) {

@@ -20,7 +20,7 @@ std::unique_ptr<Cursor> ReadTxnImpl::NewCursor() {
 WriteTxnImpl::WriteTxnImpl(const DBImpl* db, std::unique_ptr<pager::PagerTxn> txn)
     : db_(db),
       txn_(std::move(txn)),
-      writer_(std::make_unique<btree::BTreeWriter>(txn_.get(), db->metrics())) {}
+      writer_(std::make_unique<btree::BTreeWriter>(txn_.get(), db->counters())) {}
 
 WriteTxnImpl::~WriteTxnImpl() { Abort(); }
 

@@ -9,24 +9,20 @@
 #include <string>
 #include <vector>
 
-#include "btree/btree_counters.h"
 #include "btree/leaf_allocator.h"
 #include "fuzz_util.h"
-#include "util/metrics.h"
 
 using namespace sombra;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr uint32_t kPageSize = 4096;
-  static MetricsRegistry metrics;
-  static const btree::BTreeCounters counters = btree::BTreeCounters::From(&metrics);
   std::vector<uint8_t> page(kPageSize, 0);
   std::memcpy(page.data(), data, size < kPageSize ? size : kPageSize);
 
   btree::LeafRecordRef raw;
   (void)btree::DecodeLeafRecord(data, size, &raw);
 
-  auto snap = btree::LeafLayout::Parse(page.data(), kPageSize, counters);
+  auto snap = btree::LeafLayout::Parse(page.data(), kPageSize, nullptr);
   if (!snap.ok()) {
     if (snap.status().message().empty()) fuzz::Fail("Corruption without a message");
     return 0;
@@ -47,9 +43,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (snap->size() > 0) {
     btree::LeafLayout edited = *snap;
-    btree::LeafAllocator alloc(page.data(), &edited, nullptr, counters);
+    btree::LeafAllocator alloc(page.data(), &edited, nullptr);
     alloc.Erase(snap->size() / 2);
-    auto again = btree::LeafLayout::Parse(page.data(), kPageSize, counters);
+    auto again = btree::LeafLayout::Parse(page.data(), kPageSize, nullptr);
     if (!again.ok())
       fuzz::Fail("erase made an accepted leaf invalid: " + again.status().ToString());
     if (!edited.Matches(page.data())) fuzz::Fail("snapshot after erase does not match the page");

@@ -11,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include "btree/btree_counters.h"
 #include "btree/internal_node.h"
 #include "btree/leaf_allocator.h"
 #include "btree/node_format.h"
@@ -19,7 +18,6 @@
 #include "inspect/inspect_internal.h"
 #include "inspect/json_writer.h"
 #include "util/coding.h"
-#include "util/metrics.h"
 
 namespace sombra::inspect {
 namespace {
@@ -51,9 +49,8 @@ std::string Hex32(uint32_t v) {
 }
 
 void DecodeLeaf(const uint8_t* page, uint32_t page_size, NodeInfo* n) {
-  MetricsRegistry metrics;  // the parse counters go nowhere
-  const btree::BTreeCounters counters = btree::BTreeCounters::From(&metrics);
-  Result<btree::LeafLayout> parsed = btree::LeafLayout::Parse(page, page_size, counters);
+  // Counts nothing: an offline reader has no counters.
+  Result<btree::LeafLayout> parsed = btree::LeafLayout::Parse(page, page_size, nullptr);
   if (!parsed.ok()) {
     n->layout = parsed.status();
     return;
@@ -84,9 +81,7 @@ void DecodeLeaf(const uint8_t* page, uint32_t page_size, NodeInfo* n) {
 }
 
 void DecodeInternal(const uint8_t* page, uint32_t page_size, NodeInfo* n) {
-  MetricsRegistry metrics;
-  const btree::BTreeCounters counters = btree::BTreeCounters::From(&metrics);
-  const btree::InternalNodeView node(page, page_size, counters);
+  const btree::InternalNodeView node(page, page_size, nullptr);
   n->layout = node.Validate();
   if (!n->layout.ok()) return;
   n->arena_start = static_cast<uint32_t>(btree::kNodeHeaderEnd);

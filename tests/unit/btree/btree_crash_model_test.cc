@@ -151,9 +151,9 @@ class BTreeCrashTest : public ::testing::Test {
     Status v = VerifyTree(*snap);
     ASSERT_TRUE(v.ok()) << v.ToString();
     MetricsRegistry own;
-    BTreeCounters c = BTreeCounters::From(&own);
+    const BTreeCounters c = BTreeCounters::From(&own);
     Status s;
-    *got = ScanAll(SnapshotReader(snap.get()), pager->page_size(), snap->state().root, c, &s);
+    *got = ScanAll(SnapshotReader(snap.get()), pager->page_size(), snap->state().root, &c, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     TreeWalker walker(SnapshotReader(snap.get()), pager->page_size());
     TreeShape shape = walker.Walk(snap->state().root);

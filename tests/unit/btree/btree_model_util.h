@@ -133,7 +133,7 @@ class TreeWalker {
     return LeafLayout::Parse(page, ps_, c_);
   }
 
-  const BTreeCounters& counters() const { return c_; }
+  const BTreeCounters* counters() const { return c_; }
 
  private:
   void Visit(uint32_t page_no, const std::string& low, bool has_low, const std::string& high,
@@ -208,12 +208,13 @@ class TreeWalker {
   uint32_t ps_;
   bool with_keys_ = false;
   MetricsRegistry own_;
-  BTreeCounters c_ = BTreeCounters::From(&own_);
+  BTreeCounters counters_ = BTreeCounters::From(&own_);
+  const BTreeCounters* c_ = &counters_;
 };
 
 // Everything a cursor sees, forward (and checks ascending order).
 inline std::map<std::string, std::string> ScanAll(const PageReader& read, uint32_t page_size,
-                                                  uint32_t root, const BTreeCounters& c,
+                                                  uint32_t root, const BTreeCounters* c,
                                                   Status* status) {
   std::map<std::string, std::string> out;
   TreeCursor cur(read, page_size, root, c);

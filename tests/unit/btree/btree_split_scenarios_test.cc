@@ -47,7 +47,7 @@ class BTreeSplitTest : public ::testing::Test {
     MetricsRegistry own;
     BTreeCounters c = BTreeCounters::From(&own);
     Status s;
-    KV got = ScanAll(SnapshotReader(snap.get()), pager->page_size(), snap->state().root, c, &s);
+    KV got = ScanAll(SnapshotReader(snap.get()), pager->page_size(), snap->state().root, &c, &s);
     EXPECT_TRUE(s.ok()) << s.ToString();
     EXPECT_EQ(MapDiff(got, model), "");
   }
@@ -567,7 +567,7 @@ TEST_F(BTreeSplitTest, NoCutFitsSplitWithoutThePendingRecordFirst) {
   BTreeCounters c = BTreeCounters::From(&own);
   for (const auto& [k, v] : puts) {
     std::string got;
-    Status s = TreeGet(SnapshotReader(snap.get()), 4096, snap->state().root, k, &got, c);
+    Status s = TreeGet(SnapshotReader(snap.get()), 4096, snap->state().root, k, &got, &c);
     EXPECT_TRUE(s.ok()) << "key of " << k.size() << " bytes: " << s.ToString();
   }
 }

@@ -43,7 +43,7 @@ class BTreeTest : public ::testing::Test {
   // The whole tree through a cursor, forward.
   std::map<std::string, std::string> Scan() {
     auto snap = pager_->BeginRead();
-    TreeCursor cur(SnapshotReader(snap.get()), pager_->page_size(), snap->state().root, *c_);
+    TreeCursor cur(SnapshotReader(snap.get()), pager_->page_size(), snap->state().root, c_.get());
     std::map<std::string, std::string> out;
     std::string last;
     for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
@@ -175,7 +175,7 @@ TEST_F(BTreeTest, CursorsSeekAndWalkBothWays) {
     ASSERT_TRUE((*txn)->Commit().ok());
   }
   auto snap = pager_->BeginRead();
-  TreeCursor cur(SnapshotReader(snap.get()), pager_->page_size(), snap->state().root, *c_);
+  TreeCursor cur(SnapshotReader(snap.get()), pager_->page_size(), snap->state().root, c_.get());
   cur.Seek(Key(1001));
   ASSERT_TRUE(cur.Valid());
   EXPECT_EQ(cur.key(), Key(1002));
@@ -190,9 +190,9 @@ TEST_F(BTreeTest, CursorsSeekAndWalkBothWays) {
   EXPECT_FALSE(cur.Valid());
   std::string v;
   EXPECT_TRUE(
-      TreeGet(SnapshotReader(snap.get()), 4096, snap->state().root, Key(1000), &v, *c_).ok());
+      TreeGet(SnapshotReader(snap.get()), 4096, snap->state().root, Key(1000), &v, c_.get()).ok());
   EXPECT_EQ(v, "1000");
-  EXPECT_TRUE(TreeGet(SnapshotReader(snap.get()), 4096, snap->state().root, Key(1001), &v, *c_)
+  EXPECT_TRUE(TreeGet(SnapshotReader(snap.get()), 4096, snap->state().root, Key(1001), &v, c_.get())
                   .IsNotFound());
 }
 

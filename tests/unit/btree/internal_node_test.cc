@@ -103,7 +103,8 @@ class InternalNodeTest : public ::testing::TestWithParam<uint32_t> {
   uint64_t Count(const char* name) const { return metrics_.Value(name); }
 
   MetricsRegistry metrics_;
-  BTreeCounters c_ = BTreeCounters::From(&metrics_);
+  BTreeCounters counters_ = BTreeCounters::From(&metrics_);
+  const BTreeCounters* c_ = &counters_;
 };
 
 INSTANTIATE_TEST_SUITE_P(PageSizes, InternalNodeTest, ::testing::Values(4096u, 65536u));

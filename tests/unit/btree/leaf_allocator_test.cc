@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,7 @@ TEST_P(LeafModelTest, RandomOpsMatchModel) {
   std::vector<uint8_t> page = test::NewPage(ps);
   LeafLayout snap = LeafLayout::InitEmpty(page.data(), ps, "", "", 0, 0, tc.c);
   test::RecordingSink sink;
-  LeafAllocator alloc(page.data(), &snap, &sink, tc.c);
+  LeafAllocator alloc(page.data(), &snap, &sink);
   Model model;
   const size_t max_value = std::min<size_t>(ps / 8, 600);
   int inserts = 0, updates = 0, erases = 0, misses = 0;
@@ -202,7 +203,7 @@ TEST_F(LeafAllocatorTest, InitEmpty) {
 
 TEST_F(LeafAllocatorTest, FirstFitHoleReuseThenCompaction) {
   Init();
-  LeafAllocator a(page_.data(), &snap_, &sink_, tc_.c);
+  LeafAllocator a(page_.data(), &snap_, &sink_);
   // 40 records of 50 bytes (key 4 + value 44 + 2 varint bytes).
   for (int i = 0; i < 40; ++i) {
     char key[8];
@@ -266,7 +267,7 @@ TEST_F(LeafAllocatorTest, ExactlyFullAndOneByteShort) {
     SCOPED_TRACE(short_by ? "one byte short" : "exactly full");
     Init("a", "b");
     model_.clear();
-    LeafAllocator a(page_.data(), &snap_, &sink_, tc_.c);
+    LeafAllocator a(page_.data(), &snap_, &sink_);
     for (int i = 0; snap_.free_bytes() > 1090; ++i) {
       ASSERT_EQ(Insert(a, "aa" + std::to_string(i), std::string(1000, 'v')), EditResult::kApplied);
     }
@@ -303,7 +304,7 @@ TEST_F(LeafAllocatorTest, ExactlyFullAndOneByteShort) {
 
 TEST_F(LeafAllocatorTest, SlotBytesCounted) {
   Init();
-  LeafAllocator a(page_.data(), &snap_, &sink_, tc_.c);
+  LeafAllocator a(page_.data(), &snap_, &sink_);
   for (const char* k : {"a", "b", "c"}) {
     ASSERT_EQ(Insert(a, k, std::string(1000, 'x')), EditResult::kApplied);
   }
@@ -330,7 +331,7 @@ TEST_F(LeafAllocatorTest, SlotBytesCounted) {
 
 TEST_F(LeafAllocatorTest, ExactlyFullThroughCompaction) {
   Init();
-  LeafAllocator a(page_.data(), &snap_, &sink_, tc_.c);
+  LeafAllocator a(page_.data(), &snap_, &sink_);
   for (int i = 0; i < 10; ++i) {
     const auto [k, v] = test::KeyValueOfSize("k" + std::to_string(i), 300);
     ASSERT_EQ(Insert(a, k, v), EditResult::kApplied);
@@ -366,7 +367,7 @@ TEST_F(LeafAllocatorTest, ExactlyFullThroughCompaction) {
 
 TEST_F(LeafAllocatorTest, UpdateInPlaceElsewhereAndRefused) {
   Init();
-  LeafAllocator a(page_.data(), &snap_, &sink_, tc_.c);
+  LeafAllocator a(page_.data(), &snap_, &sink_);
   auto size_of = [](const std::string& k, size_t v) {
     return static_cast<uint32_t>(EncodeLeafRecord(k, std::string(v, 'v')).size());
   };
@@ -435,7 +436,7 @@ TEST_F(LeafAllocatorTest, UpdateInPlaceElsewhereAndRefused) {
 
 TEST_F(LeafAllocatorTest, EraseLowersFreeStartAndAbsorbsTrailingHoles) {
   Init();
-  LeafAllocator a(page_.data(), &snap_, &sink_, tc_.c);
+  LeafAllocator a(page_.data(), &snap_, &sink_);
   for (const char* k : {"a", "b", "c", "d"}) {
     ASSERT_EQ(Insert(a, k, std::string(20, *k)), EditResult::kApplied);
   }
@@ -458,7 +459,7 @@ TEST_F(LeafAllocatorTest, EraseLowersFreeStartAndAbsorbsTrailingHoles) {
 
 TEST_F(LeafAllocatorTest, SetSiblingsReportsOnlyChanges) {
   Init();
-  LeafAllocator a(page_.data(), &snap_, &sink_, tc_.c);
+  LeafAllocator a(page_.data(), &snap_, &sink_);
   a.SetSiblings(7, 9);
   EXPECT_EQ(DecodeFixed32(page_.data() + kLeftOffset), 7u);
   EXPECT_EQ(DecodeFixed32(page_.data() + kRightOffset), 9u);
@@ -472,7 +473,7 @@ TEST_F(LeafAllocatorTest, SetSiblingsReportsOnlyChanges) {
 
 TEST_F(LeafAllocatorTest, InsertReportsSmallRanges) {
   Init();
-  LeafAllocator a(page_.data(), &snap_, &sink_, tc_.c);
+  LeafAllocator a(page_.data(), &snap_, &sink_);
   ASSERT_EQ(Insert(a, "m", "1"), EditResult::kApplied);
   ASSERT_EQ(Insert(a, "n", "1"), EditResult::kApplied);
   // Insert at slot 0: no slot moves, so the slot range is the new slot.
@@ -488,7 +489,7 @@ TEST_F(LeafAllocatorTest, InsertReportsSmallRanges) {
 
 TEST_F(LeafAllocatorTest, LowerBoundWithTiedHeads) {
   Init();
-  LeafAllocator a(page_.data(), &snap_, nullptr, tc_.c);
+  LeafAllocator a(page_.data(), &snap_, nullptr);
   const std::vector<std::string> keys = {"",
                                          std::string("ab"),
                                          std::string("ab\0", 3),
@@ -524,7 +525,7 @@ TEST_F(LeafAllocatorTest, LowerBoundWithTiedHeads) {
 
 TEST_F(LeafAllocatorTest, CopiesAreCounted) {
   Init();
-  LeafAllocator a(page_.data(), &snap_, nullptr, tc_.c);
+  LeafAllocator a(page_.data(), &snap_, nullptr);
   const uint64_t before = tc_.Value("memcopy_bytes");
   ASSERT_EQ(Insert(a, "k", std::string(100, 'v')), EditResult::kApplied);
   EXPECT_EQ(tc_.Value("memcopy_bytes"), before + 104);  // 1 + 2 + 1 + 100
@@ -533,6 +534,72 @@ TEST_F(LeafAllocatorTest, CopiesAreCounted) {
   EXPECT_EQ(tc_.Value("memcopy_bytes"), before + 104 + 13);
   // Split triggers are the B+tree's to count.
   EXPECT_EQ(tc_.Value("allocator_split_triggers"), 0u);
+}
+
+// A layout without counters (what Verify, sombra-inspect and the fuzzers
+// use) edits and splits to the same bytes as a counted one and counts
+// nothing; the counted one's edits and split count into its registry.
+TEST(LeafCountersTest, NullCountersEditAndSplitToTheSameBytes) {
+  test::TestCounters tc;
+  std::vector<uint8_t> counted = test::NewPage(4096);
+  std::vector<uint8_t> quiet = test::NewPage(4096);
+  LeafLayout cs = LeafLayout::InitEmpty(counted.data(), 4096, "a", "z", 3, 4, tc.c);
+  LeafLayout qs = LeafLayout::InitEmpty(quiet.data(), 4096, "a", "z", 3, 4, nullptr);
+  EXPECT_EQ(qs.counters(), nullptr);
+  EXPECT_EQ(cs.counters(), tc.c);
+  LeafAllocator ca(counted.data(), &cs, nullptr);
+  LeafAllocator qa(quiet.data(), &qs, nullptr);
+  PendingInsert cp, qp;
+  for (int i = 0;; ++i) {
+    const std::string key = "k" + std::to_string((i * 7919) % 1000);
+    const std::string rec = EncodeLeafRecord(key, std::string(40 + i % 23, 'v'));
+    bool exact = false;
+    const size_t at = cs.LowerBound(counted.data(), key, &exact);
+    ASSERT_EQ(qs.LowerBound(quiet.data(), key, nullptr), at);
+    if (exact) continue;
+    const EditResult cr = ca.Insert(at, rec, KeyHead(key), &cp);
+    ASSERT_EQ(qa.Insert(at, rec, KeyHead(key), &qp), cr);
+    ASSERT_EQ(counted, quiet) << "after insert " << i;
+    if (cr == EditResult::kNotApplied) break;
+    if (i % 5 == 4) {
+      ca.Erase(at / 2);
+      qa.Erase(at / 2);
+      ASSERT_EQ(counted, quiet) << "after erase " << i;
+    }
+  }
+  const size_t cut = ChooseSplit(counted.data(), cs, cp, /*rightmost=*/false);
+  ASSERT_EQ(ChooseSplit(quiet.data(), qs, qp, false), cut);
+  std::vector<uint8_t> cl = test::NewPage(4096), cr = test::NewPage(4096);
+  std::vector<uint8_t> ql = test::NewPage(4096), qr = test::NewPage(4096);
+  const SplitOutput co = SplitInto(counted.data(), cs, cp, cut, cl.data(), cr.data(), 8, 9);
+  const SplitOutput qo = SplitInto(quiet.data(), qs, qp, cut, ql.data(), qr.data(), 8, 9);
+  EXPECT_EQ(cl, ql);
+  EXPECT_EQ(cr, qr);
+  EXPECT_EQ(co.separator, qo.separator);
+  EXPECT_EQ(qo.left.counters(), nullptr);
+  EXPECT_EQ(qo.right.counters(), nullptr);
+  EXPECT_EQ(co.right.counters(), tc.c);
+  EXPECT_GT(tc.Value("memcopy_bytes"), 0u);
+  EXPECT_GT(tc.Value("key_cmps"), 0u);
+  EXPECT_GE(tc.Value("allocator_builds"), 2u);  // InitEmpty and the split's right page
+}
+
+// Every tick has its own registry counter, named as docs/architecture.md
+// lists them.
+TEST(LeafCountersTest, EveryTickCountsIntoItsOwnNamedCounter) {
+  test::TestCounters tc;
+  std::set<std::string> names;
+  for (size_t i = 0; i < static_cast<size_t>(Tick::kCount); ++i) {
+    const Tick t = static_cast<Tick>(i);
+    names.insert(TickName(t));
+    tc.c->Add(t, i + 1);
+    Count(nullptr, t, 1000);  // a null sink counts nothing (and does not crash)
+  }
+  EXPECT_EQ(names.size(), static_cast<size_t>(Tick::kCount));
+  for (size_t i = 0; i < static_cast<size_t>(Tick::kCount); ++i) {
+    EXPECT_EQ(tc.Value(TickName(static_cast<Tick>(i))), i + 1) << TickName(static_cast<Tick>(i));
+  }
+  EXPECT_EQ(tc.Value("leaf_splits"), static_cast<uint64_t>(Tick::kLeafSplits) + 1);
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ class LeafParseTest : public ::testing::Test {
     page_ = test::NewPage(kPage);
     test::Model m{{"ba", "1"}, {"cat", "meow"}, {"dog", "woof"}, {"eel", std::string(30, 'e')}};
     snap_ = test::BuildLeaf(&page_, "b", "m", m, tc_.c);
-    LeafAllocator a(page_.data(), &snap_, nullptr, tc_.c);
+    LeafAllocator a(page_.data(), &snap_, nullptr);
     PendingInsert p;
     ASSERT_EQ(a.Insert(4, EncodeOverflowRecord("fox", 77, 100000), KeyHead("fox"), &p),
               EditResult::kApplied);
@@ -291,7 +291,7 @@ TEST(LeafParseFuzzTest, MutatedValidPagesNeverCrash) {
       m[test::RandomKey(rng, 1, 12)] = test::RandomBytes(rng, rng() % 40);
     }
     LeafLayout snap = test::BuildLeaf(&page, "", "zz", m, tc.c);
-    LeafAllocator a(page.data(), &snap, nullptr, tc.c);
+    LeafAllocator a(page.data(), &snap, nullptr);
     for (size_t i = 0; i < snap.size() / 3; ++i) a.Erase(rng() % snap.size());
     ASSERT_TRUE(LeafLayout::Parse(page.data(), kPage, tc.c).ok());
     for (int k = 0; k < 40; ++k) {
@@ -336,7 +336,7 @@ TEST(LeafPageExampleTest, MatchesDoc) {
   std::vector<uint8_t> page(kPage, 0);
   pager::InitPageHeader(page.data(), pager::PageKind::kLeaf, 5, 8);
   LeafLayout snap = LeafLayout::InitEmpty(page.data(), kPage, "", "dog", 0, 6, tc.c);
-  LeafAllocator a(page.data(), &snap, nullptr, tc.c);
+  LeafAllocator a(page.data(), &snap, nullptr);
   PendingInsert p;
   ASSERT_EQ(a.Insert(0, EncodeLeafRecord("ant", "A1"), KeyHead("ant"), &p), EditResult::kApplied);
   ASSERT_EQ(a.Insert(1, EncodeLeafRecord("cat", "meow"), KeyHead("cat"), &p), EditResult::kApplied);

@@ -39,11 +39,11 @@ struct Source {
 };
 
 Source MakeSource(uint32_t ps, std::string_view low, std::string_view high, const Model& m,
-                  const BTreeCounters& c) {
+                  const BTreeCounters* c) {
   Source s;
   s.page = test::NewPage(ps);
   s.snap = test::BuildLeaf(&s.page, low, high, m, c);
-  LeafAllocator a(s.page.data(), &s.snap, nullptr, c);
+  LeafAllocator a(s.page.data(), &s.snap, nullptr);
   a.SetSiblings(kSrcLeft, kSrcRight);
   return s;
 }
@@ -95,8 +95,8 @@ SplitOutput CheckSplit(const Source& s, const PendingInsert& pending, size_t k,
   const uint64_t copies = tc.Value("memcopy_bytes");
   EXPECT_TRUE(SplitFits(s.page.data(), s.snap, pending, k));
   const uint64_t decodes_fit = tc.Value("key_decodes");
-  SplitOutput out = SplitInto(s.page.data(), s.snap, pending, k, left.data(), right.data(), kLeftNo,
-                              kRightNo, tc.c);
+  SplitOutput out =
+      SplitInto(s.page.data(), s.snap, pending, k, left.data(), right.data(), kLeftNo, kRightNo);
   EXPECT_EQ(tc.Value("allocator_builds"), builds + 1);  // the new right page
   EXPECT_EQ(tc.Value("key_decodes"), decodes_fit + 2) << "only the two keys around the cut";
   EXPECT_LE(decodes_fit - decodes, 2u);
@@ -235,7 +235,7 @@ TEST(LeafSplitTest, SequentialAppendsFillLeftPages) {
       char key[24];
       std::snprintf(key, sizeof key, "user%08d", i);
       const std::string rec = EncodeLeafRecord(key, test::RandomBytes(rng, 20 + rng() % 180));
-      LeafAllocator a(page.data(), &snap, nullptr, tc.c);
+      LeafAllocator a(page.data(), &snap, nullptr);
       PendingInsert p;
       if (a.Insert(snap.size(), rec, KeyHead(key), &p) == EditResult::kApplied) continue;
       const size_t k = ChooseSplit(page.data(), snap, p, /*rightmost=*/true);
@@ -243,7 +243,7 @@ TEST(LeafSplitTest, SequentialAppendsFillLeftPages) {
       EXPECT_GE(k, snap.size() - 1) << "at most one page record moves right";
       std::vector<uint8_t> left = test::NewPage(ps);
       std::vector<uint8_t> right = test::NewPage(ps);
-      SplitOutput out = SplitInto(page.data(), snap, p, k, left.data(), right.data(), 2, 3, tc.c);
+      SplitOutput out = SplitInto(page.data(), snap, p, k, left.data(), right.data(), 2, 3);
       ASSERT_TRUE(out.left.Matches(left.data()));
       ASSERT_TRUE(out.right.Matches(right.data()));
       const double fill = double(out.left.used_bytes()) / (ps - out.left.arena_start());
@@ -273,7 +273,7 @@ TEST(LeafSplitTest, MiddleSplitsBalancedByBytes) {
       const std::string key = test::RandomKey(rng, 1, 16, 8);
       const std::string value = test::RandomBytes(rng, rng() % 300);
       if (m.count(key)) continue;
-      LeafAllocator a(s.page.data(), &s.snap, nullptr, tc.c);
+      LeafAllocator a(s.page.data(), &s.snap, nullptr);
       const size_t idx = s.snap.LowerBound(s.page.data(), key, nullptr);
       if (a.Insert(idx, EncodeLeafRecord(key, value), KeyHead(key), &p) ==
           EditResult::kNotApplied) {
@@ -310,7 +310,7 @@ TEST(LeafSplitTest, ChooseSplitMovesACutThatDoesNotFit) {
   test::TestCounters tc;
   std::vector<uint8_t> page = test::NewPage(4096);
   LeafLayout snap = LeafLayout::InitEmpty(page.data(), 4096, "", "", 0, 0, tc.c);
-  LeafAllocator a(page.data(), &snap, nullptr, tc.c);
+  LeafAllocator a(page.data(), &snap, nullptr);
   Model m;
   int i = 0;
   PendingInsert p;
@@ -366,7 +366,7 @@ TEST(LeafSplitTest, CutsNearTheLimits) {
       if (m.count(key)) continue;
       const size_t room = MaxInlineRecord(ps) - key.size() - 5;
       const std::string value(rng() % 2 ? room : rng() % (room + 1), 'v');
-      LeafAllocator a(s.page.data(), &s.snap, nullptr, tc.c);
+      LeafAllocator a(s.page.data(), &s.snap, nullptr);
       const size_t idx = s.snap.LowerBound(s.page.data(), key, nullptr);
       if (a.Insert(idx, EncodeLeafRecord(key, value), KeyHead(key), &p) ==
           EditResult::kNotApplied) {
@@ -417,7 +417,7 @@ TEST(LeafSplitTest, NoCutFitsThenSplitWithoutThePendingRecord) {
   ASSERT_EQ(s.snap.size(), 2u);
   LeafLayout snap = s.snap;
   std::vector<uint8_t> page = s.page;
-  LeafAllocator a(page.data(), &snap, nullptr, tc.c);
+  LeafAllocator a(page.data(), &snap, nullptr);
   PendingInsert p;
   ASSERT_EQ(a.Insert(1, EncodeLeafRecord(k1, v1), KeyHead(k1), &p), EditResult::kNotApplied);
   const size_t k = ChooseSplit(s.page.data(), s.snap, p, false);
@@ -434,7 +434,7 @@ TEST(LeafSplitTest, NoCutFitsThenSplitWithoutThePendingRecord) {
   // The pending key sorts left of the separator and does not fit there...
   ASSERT_LT(k1, out.separator);
   Source half{left, out.left};
-  LeafAllocator la(half.page.data(), &half.snap, nullptr, tc.c);
+  LeafAllocator la(half.page.data(), &half.snap, nullptr);
   PendingInsert p2;
   ASSERT_EQ(la.Insert(1, EncodeLeafRecord(k1, v1), KeyHead(k1), &p2), EditResult::kNotApplied);
   // ...so the left half splits once more, with it: two records always fit.
@@ -448,7 +448,7 @@ TEST(LeafRebuildTest, RoundTripFromViewsOfTheSamePage) {
   test::TestCounters tc;
   const Model m = OddKeys(30, 60);
   Source s = MakeSource(4096, "k0000", "k9", m, tc.c);
-  LeafAllocator a(s.page.data(), &s.snap, nullptr, tc.c);
+  LeafAllocator a(s.page.data(), &s.snap, nullptr);
   for (size_t i = 0; i < 10; ++i) a.Erase(i);  // holes
   ASSERT_GT(s.snap.hole_bytes(), 0u);
   Records expected = test::PageRecords(s.page.data(), s.snap);

@@ -21,7 +21,8 @@ namespace sombra::btree::test {
 
 struct TestCounters {
   MetricsRegistry registry;
-  BTreeCounters c = BTreeCounters::From(&registry);
+  BTreeCounters counters = BTreeCounters::From(&registry);
+  const BTreeCounters* c = &counters;
   uint64_t Value(const char* name) const { return registry.Value(name); }
 };
 
@@ -134,10 +135,10 @@ inline std::pair<std::string, std::string> KeyValueOfSize(std::string key, size_
 // A leaf page holding `records` (inserted in key order through the
 // allocator), with the given fences and siblings 0 / 0.
 inline LeafLayout BuildLeaf(std::vector<uint8_t>* page, std::string_view low, std::string_view high,
-                            const Model& records, const BTreeCounters& c) {
+                            const Model& records, const BTreeCounters* c) {
   LeafLayout snap =
       LeafLayout::InitEmpty(page->data(), static_cast<uint32_t>(page->size()), low, high, 0, 0, c);
-  LeafAllocator alloc(page->data(), &snap, nullptr, c);
+  LeafAllocator alloc(page->data(), &snap, nullptr);
   for (const auto& [k, v] : records) {
     PendingInsert pending;
     EXPECT_EQ(alloc.Insert(snap.size(), EncodeLeafRecord(k, v), KeyHead(k), &pending),

@@ -61,7 +61,8 @@ class OverflowTest : public ::testing::Test {
   std::string path_ = dir_.File("db");
   std::unique_ptr<pager::Pager> pager_;
   MetricsRegistry metrics_;
-  BTreeCounters c_ = BTreeCounters::From(&metrics_);
+  BTreeCounters counters_ = BTreeCounters::From(&metrics_);
+  const BTreeCounters* c_ = &counters_;
 };
 
 TEST_F(OverflowTest, ValuesRoundTripAndFreeTheirPages) {

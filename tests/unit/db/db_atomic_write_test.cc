@@ -343,10 +343,11 @@ class AtomicWriteTest : public ::testing::Test {
   template <typename Pred>
   std::string FindKey(const std::vector<std::string>& candidates,
                       const std::function<Status(WriteTxn*, const std::string&)>& run, Pred pred) {
-    const btree::BTreeCounters& c = impl()->counters();
+    const MetricsRegistry* m = impl()->metrics();
+    auto count = [m](const char* name) { return m->Value(name); };
     for (const std::string& key : candidates) {
-      const uint64_t ls = c.leaf_splits->Get(), is = c.internal_splits->Get();
-      const uint64_t lm = c.leaf_merges->Get(), lb = c.leaf_borrows->Get();
+      const uint64_t ls = count("leaf_splits"), is = count("internal_splits");
+      const uint64_t lm = count("leaf_merges"), lb = count("leaf_borrows");
       const uint32_t root = State().root;
       std::unique_ptr<WriteTxn> w;
       if (Status b = db_->BeginWrite(&w); !b.ok()) {
@@ -357,8 +358,8 @@ class AtomicWriteTest : public ::testing::Test {
       const uint32_t new_root =
           static_cast<db::WriteTxnImpl*>(w.get())->pager_txn_for_test()->root();
       w->Abort();
-      if (pred(c.leaf_splits->Get() - ls, c.internal_splits->Get() - is, c.leaf_merges->Get() - lm,
-               c.leaf_borrows->Get() - lb, new_root != root)) {
+      if (pred(count("leaf_splits") - ls, count("internal_splits") - is, count("leaf_merges") - lm,
+               count("leaf_borrows") - lb, new_root != root)) {
         return key;
       }
     }

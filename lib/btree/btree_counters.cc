@@ -1,0 +1,35 @@
+// btree/btree_counters.cc: the registry names of the B+tree's counters.
+#include "btree/btree_counters.h"
+
+namespace sombra::btree {
+
+namespace {
+
+constexpr std::array<const char*, static_cast<size_t>(Tick::kCount)> kNames = {
+    "key_decodes",
+    "key_cmps",
+    "memcopy_bytes",
+    "allocator_builds",
+    "allocator_page_parses",
+    "allocator_cache_reuse",
+    "allocator_split_triggers",
+    "allocator_failures",
+    "allocator_compactions",
+    "allocator_bytes_moved",
+    "leaf_splits",
+    "internal_splits",
+    "leaf_merges",
+    "leaf_borrows",
+    "overflow_pages"};
+
+}  // namespace
+
+const char* TickName(Tick t) { return kNames[static_cast<size_t>(t)]; }
+
+BTreeCounters BTreeCounters::From(MetricsRegistry* registry) {
+  BTreeCounters c;
+  for (size_t i = 0; i < kNames.size(); ++i) c.counters_[i] = registry->GetCounter(kNames[i]);
+  return c;
+}
+
+}  // namespace sombra::btree
