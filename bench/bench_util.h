@@ -48,8 +48,13 @@ struct Entry {
 // Holds the metrics registry the B+tree counters point into.
 struct BenchCounters {
   MetricsRegistry registry;
-  btree::BTreeCounters counters = btree::BTreeCounters::From(&registry);
+  btree::BTreeCounters counters{&registry};
   const btree::BTreeCounters* c = &counters;
+  // What the registry holds once the tallies are flushed.
+  uint64_t Value(const char* name) const {
+    counters.Flush();
+    return registry.Value(name);
+  }
 };
 
 // A leaf page filled in ascending key order.

@@ -62,8 +62,8 @@ void BM_LeafLowerBound(benchmark::State& state, Shape shape) {
       break;
     }
   }
-  const uint64_t cmps_before = bc.registry.Value("key_cmps");
-  const uint64_t decodes_before = bc.registry.Value("key_decodes");
+  const uint64_t cmps_before = bc.Value("key_cmps");
+  const uint64_t decodes_before = bc.Value("key_decodes");
   size_t next = 0;
   for (auto _ : state) {
     bool exact = false;
@@ -75,9 +75,8 @@ void BM_LeafLowerBound(benchmark::State& state, Shape shape) {
   const auto n = static_cast<double>(std::max<int64_t>(state.iterations(), 1));
   state.SetItemsProcessed(state.iterations());
   state.counters["records"] = static_cast<double>(leaf.entries.size());
-  state.counters["cmps/op"] = static_cast<double>(bc.registry.Value("key_cmps") - cmps_before) / n;
-  state.counters["decodes/op"] =
-      static_cast<double>(bc.registry.Value("key_decodes") - decodes_before) / n;
+  state.counters["cmps/op"] = static_cast<double>(bc.Value("key_cmps") - cmps_before) / n;
+  state.counters["decodes/op"] = static_cast<double>(bc.Value("key_decodes") - decodes_before) / n;
 }
 
 // Where the keys of an insert benchmark come from.
@@ -148,7 +147,7 @@ void BM_LeafInsert(benchmark::State& state, Shape shape, InsertOrder order) {
     }
   }
 
-  const uint64_t compactions_before = bc.registry.Value("allocator_compactions");
+  const uint64_t compactions_before = bc.Value("allocator_compactions");
   sink.bytes = 0;
   page = base;
   snap = base_snap;
@@ -172,7 +171,7 @@ void BM_LeafInsert(benchmark::State& state, Shape shape, InsertOrder order) {
   state.counters["inserts/round"] = static_cast<double>(round.size());
   state.counters["reported_B/op"] = static_cast<double>(sink.bytes) / n;
   state.counters["compactions/op"] =
-      static_cast<double>(bc.registry.Value("allocator_compactions") - compactions_before) / n;
+      static_cast<double>(bc.Value("allocator_compactions") - compactions_before) / n;
 }
 
 // A full leaf and an insert that does not fit: the split's input.

@@ -46,10 +46,8 @@ Status TreeGet(const PageReader& read, uint32_t page_size, uint32_t root, std::s
 
 class BTreeWriter {
  public:
-  // Counts into `counters` (null: counts nothing; REQUIRES: they outlive
-  // the writer).
-  BTreeWriter(pager::PagerTxn* txn, const BTreeCounters* counters, BtreeOptions options = {});
-  // Counts into the B+tree counters of `metrics` (looked up once here).
+  // Tallies the B+tree counters of `metrics` (null: counts nothing); Put,
+  // Delete and Get add their tallies to the registry as they return.
   BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options = {});
   ~BTreeWriter();
 
@@ -76,7 +74,6 @@ class BTreeWriter {
   uint32_t root() const { return txn_->root(); }
   // Bumped by every change: cursors in the transaction re-seek after one.
   uint64_t version() const { return version_; }
-  const BTreeCounters* counters() const { return c_; }
 
  private:
   using PathEntry = DescentStep;
@@ -115,8 +112,8 @@ class BTreeWriter {
   Status FreeValue(const LeafRecordRef& rec);
 
   pager::PagerTxn* txn_;
-  BTreeCounters own_;  // the second constructor's
-  const BTreeCounters* c_;
+  BTreeCounters counters_;
+  const BTreeCounters* c_ = &counters_;  // what the layouts and nodes count into
   BtreeOptions options_;
   uint32_t page_size_;
   uint64_t version_ = 0;

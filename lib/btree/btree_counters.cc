@@ -26,10 +26,17 @@ constexpr std::array<const char*, static_cast<size_t>(Tick::kCount)> kNames = {
 
 const char* TickName(Tick t) { return kNames[static_cast<size_t>(t)]; }
 
-BTreeCounters BTreeCounters::From(MetricsRegistry* registry) {
-  BTreeCounters c;
-  for (size_t i = 0; i < kNames.size(); ++i) c.counters_[i] = registry->GetCounter(kNames[i]);
-  return c;
+BTreeCounters::BTreeCounters(MetricsRegistry* registry) {
+  if (registry == nullptr) return;
+  for (size_t i = 0; i < kTicks; ++i) counters_[i] = registry->GetCounter(kNames[i]);
+}
+
+void BTreeCounters::Flush() const {
+  for (size_t i = 0; i < kTicks; ++i) {
+    if (pending_[i] == 0) continue;
+    if (counters_[i] != nullptr) counters_[i]->Add(pending_[i]);
+    pending_[i] = 0;
+  }
 }
 
 }  // namespace sombra::btree

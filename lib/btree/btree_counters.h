@@ -31,18 +31,50 @@ enum class Tick : uint8_t {
   kCount
 };
 
-// The counters of one database. Code below lib/db takes a
-// `const BTreeCounters*` that may be null: Verify, sombra-inspect and the
-// fuzzers read pages without counting (Count does nothing then).
+// A tally of what one thread's B+tree work counted: plain adds (no atomic
+// read-modify-write on the hot path: a LowerBound, a cursor step), added to
+// the registry's relaxed counters by Flush and by the destructor. Each
+// transaction, cursor and one-shot Get keeps its own, so counts show in the
+// registry when that object finishes its work (docs/architecture.md,
+// "Telemetry").
+//
+// Code below lib/db takes a `const BTreeCounters*` that may be null: Verify,
+// sombra-inspect and the fuzzers read pages without counting (Count does
+// nothing then). Const because counting is not a change of what the code
+// reads; the tallies are mutable.
+//
+// Thread safety: one thread at a time (as the transaction or cursor that
+// owns it).
 class BTreeCounters {
  public:
-  // Registers (or finds) every counter of Tick in `registry`.
-  static BTreeCounters From(MetricsRegistry* registry);
+  // Tallies into the counters of every Tick in `registry` (registered or
+  // found here); a null registry drops them.
+  explicit BTreeCounters(MetricsRegistry* registry);
+  ~BTreeCounters() { Flush(); }
+  BTreeCounters(const BTreeCounters&) = delete;
+  BTreeCounters& operator=(const BTreeCounters&) = delete;
 
-  void Add(Tick t, uint64_t n = 1) const { counters_[static_cast<size_t>(t)]->Add(n); }
+  void Add(Tick t, uint64_t n = 1) const { pending_[static_cast<size_t>(t)] += n; }
+  // Adds the tallies to the registry and starts them again from zero.
+  void Flush() const;
 
  private:
-  std::array<Counter*, static_cast<size_t>(Tick::kCount)> counters_{};
+  static constexpr size_t kTicks = static_cast<size_t>(Tick::kCount);
+  std::array<Counter*, kTicks> counters_{};
+  mutable std::array<uint64_t, kTicks> pending_{};
+};
+
+// Flushes a tally when the scope it guards ends: an operation's counts are
+// in the registry when it returns.
+class FlushOnReturn {
+ public:
+  explicit FlushOnReturn(const BTreeCounters& c) : c_(c) {}
+  ~FlushOnReturn() { c_.Flush(); }
+  FlushOnReturn(const FlushOnReturn&) = delete;
+  FlushOnReturn& operator=(const FlushOnReturn&) = delete;
+
+ private:
+  const BTreeCounters& c_;
 };
 
 inline void Count(const BTreeCounters* sink, Tick t, uint64_t n = 1) {

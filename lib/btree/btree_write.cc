@@ -113,19 +113,13 @@ void RotateThroughParent(InternalNode* parent, size_t left_idx, const std::strin
 
 }  // namespace
 
-BTreeWriter::BTreeWriter(pager::PagerTxn* txn, const BTreeCounters* counters, BtreeOptions options)
+BTreeWriter::BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options)
     : txn_(txn),
-      c_(counters),
+      counters_(metrics),
       options_(options),
       page_size_(txn->page_size()),
       scratch_(txn->page_size()),
       scratch2_(txn->page_size()) {}
-
-BTreeWriter::BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options)
-    : BTreeWriter(txn, static_cast<const BTreeCounters*>(nullptr), options) {
-  own_ = BTreeCounters::From(metrics);
-  c_ = &own_;
-}
 
 BTreeWriter::~BTreeWriter() = default;
 
@@ -138,6 +132,7 @@ bool BTreeWriter::Underfull(uint32_t used_bytes) const {
 }
 
 Status BTreeWriter::Get(std::string_view key, std::string* value) {
+  const FlushOnReturn flush(counters_);
   AssertKeyRequires(key, page_size_);
   return TreeGet(reader(), page_size_, txn_->root(), key, value, c_);
 }
@@ -190,6 +185,7 @@ Status BTreeWriter::FreeValue(const LeafRecordRef& rec) {
 }
 
 Status BTreeWriter::Put(std::string_view key, std::string_view value) {
+  const FlushOnReturn flush(counters_);
   SOMBRA_RETURN_IF_ERROR(PutRequires(key, value, page_size_));
   if (txn_->root() == 0) {
     uint8_t* page;
@@ -324,6 +320,7 @@ Status BTreeWriter::InsertIntoParent(std::vector<PathEntry>* path, uint16_t chil
 }
 
 Status BTreeWriter::Delete(std::string_view key, bool* existed) {
+  const FlushOnReturn flush(counters_);
   if (existed != nullptr) *existed = false;
   AssertKeyRequires(key, page_size_);
   if (txn_->root() == 0) return Status::OK();

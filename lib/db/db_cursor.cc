@@ -16,8 +16,9 @@ namespace {
 
 class SnapshotCursor final : public Cursor {
  public:
-  SnapshotCursor(const pager::Snapshot* snap, const btree::BTreeCounters* c)
-      : cur_(btree::SnapshotReader(snap), snap->page_size(), snap->state().root, c) {}
+  SnapshotCursor(const pager::Snapshot* snap, MetricsRegistry* metrics)
+      : counters_(metrics),
+        cur_(btree::SnapshotReader(snap), snap->page_size(), snap->state().root, &counters_) {}
 
   bool Valid() const override { return cur_.Valid(); }
   void SeekToFirst() override { cur_.SeekToFirst(); }
@@ -34,14 +35,15 @@ class SnapshotCursor final : public Cursor {
   Status status() const override { return cur_.status(); }
 
  private:
+  const btree::BTreeCounters counters_;  // added to the registry when the cursor goes
   btree::TreeCursor cur_;
 };
 
 class WriteCursor final : public Cursor {
  public:
-  WriteCursor(btree::BTreeWriter* writer, uint32_t page_size, const btree::BTreeCounters* c,
+  WriteCursor(btree::BTreeWriter* writer, uint32_t page_size, MetricsRegistry* metrics,
               std::shared_ptr<const WriteTxnState> txn)
-      : writer_(writer), page_size_(page_size), c_(c), txn_(std::move(txn)) {
+      : writer_(writer), page_size_(page_size), counters_(metrics), txn_(std::move(txn)) {
     Finished();
   }
 
@@ -114,7 +116,7 @@ class WriteCursor final : public Cursor {
     valid_ = false;
     if (Finished()) return false;
     if (!cur_.has_value() || writer_->version() != version_) {
-      cur_.emplace(writer_->reader(), page_size_, writer_->root(), c_);
+      cur_.emplace(writer_->reader(), page_size_, writer_->root(), &counters_);
       version_ = writer_->version();
     }
     return true;
@@ -130,7 +132,7 @@ class WriteCursor final : public Cursor {
 
   btree::BTreeWriter* const writer_;
   const uint32_t page_size_;
-  const btree::BTreeCounters* c_;
+  const btree::BTreeCounters counters_;  // added to the registry when the cursor goes
   const std::shared_ptr<const WriteTxnState> txn_;
   std::optional<btree::TreeCursor> cur_;
   uint64_t version_ = 0;
@@ -142,15 +144,14 @@ class WriteCursor final : public Cursor {
 
 }  // namespace
 
-std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
-                                          const btree::BTreeCounters* c) {
-  return std::make_unique<SnapshotCursor>(snap, c);
+std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap, MetricsRegistry* metrics) {
+  return std::make_unique<SnapshotCursor>(snap, metrics);
 }
 
 std::unique_ptr<Cursor> NewWriteCursor(btree::BTreeWriter* writer, uint32_t page_size,
-                                       const btree::BTreeCounters* c,
+                                       MetricsRegistry* metrics,
                                        std::shared_ptr<const WriteTxnState> state) {
-  return std::make_unique<WriteCursor>(writer, page_size, c, std::move(state));
+  return std::make_unique<WriteCursor>(writer, page_size, metrics, std::move(state));
 }
 
 }  // namespace sombra::db

@@ -17,7 +17,6 @@ DBImpl::DBImpl(std::unique_ptr<MetricsRegistry> metrics, std::unique_ptr<pager::
     : metrics_(std::move(metrics)),
       pager_(std::move(pager)),
       env_(env),
-      counters_(btree::BTreeCounters::From(metrics_.get())),
       insert_timer_(metrics_->GetTimer("insert")),
       search_timer_(metrics_->GetTimer("search")) {}
 
@@ -38,8 +37,9 @@ Status DBImpl::Get(std::string_view key, std::string* value) {
   SOMBRA_RETURN_IF_ERROR(CheckKey(key));
   ScopedTimer t(search_timer_);
   std::unique_ptr<pager::Snapshot> snap = pager_->BeginRead();
+  const btree::BTreeCounters counts(metrics_.get());  // in the registry when Get returns
   return btree::TreeGet(btree::SnapshotReader(snap.get()), page_size(), snap->state().root, key,
-                        value, &counters_);
+                        value, &counts);
 }
 
 Status DBImpl::Delete(std::string_view key) {

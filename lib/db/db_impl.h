@@ -47,7 +47,6 @@ class DBImpl final : public DB {
 
   pager::Pager* pager() const { return pager_.get(); }
   MetricsRegistry* metrics() const { return metrics_.get(); }
-  const btree::BTreeCounters* counters() const { return &counters_; }
   // The one limit check (sombra/limits.h) of every entry point that takes
   // a key (DB and WriteTxn Put/Delete/Get, ReadTxn Get), made before
   // anything is read or written: InvalidArgument for an empty or oversized
@@ -65,7 +64,6 @@ class DBImpl final : public DB {
   std::unique_ptr<MetricsRegistry> metrics_;
   std::unique_ptr<pager::Pager> pager_;
   Env* const env_;
-  btree::BTreeCounters counters_;
   Timer* insert_timer_;
   Timer* search_timer_;
 };
@@ -79,9 +77,9 @@ Status OpenWithEnv(Env* env, const Options& options, const std::string& path,
 Status ValidateOptions(const Options& options, const std::string& path);
 
 // The cursor over a read snapshot and the one inside a write transaction
-// (db_cursor.cc).
-std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
-                                          const btree::BTreeCounters* c);
+// (db_cursor.cc). Each tallies the B+tree counters of `metrics` and adds
+// them to the registry when it is destroyed.
+std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap, MetricsRegistry* metrics);
 // What a write transaction's cursors know of it (shared with them).
 struct WriteTxnState {
   bool finished = false;  // committed or aborted
@@ -91,7 +89,7 @@ struct WriteTxnState {
 // InvalidArgument, once it has failed with its first error, instead of
 // touching the writer.
 std::unique_ptr<Cursor> NewWriteCursor(btree::BTreeWriter* writer, uint32_t page_size,
-                                       const btree::BTreeCounters* c,
+                                       MetricsRegistry* metrics,
                                        std::shared_ptr<const WriteTxnState> state);
 
 }  // namespace sombra::db

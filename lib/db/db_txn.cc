@@ -9,18 +9,18 @@ namespace sombra::db {
 Status ReadTxnImpl::Get(std::string_view key, std::string* value) {
   SOMBRA_RETURN_IF_ERROR(db_->CheckKey(key));
   ScopedTimer t(db_->search_timer());
-  return btree::TreeGet(reader_, snap_->page_size(), snap_->state().root, key, value,
-                        db_->counters());
+  const btree::BTreeCounters counts(db_->metrics());  // in the registry when Get returns
+  return btree::TreeGet(reader_, snap_->page_size(), snap_->state().root, key, value, &counts);
 }
 
 std::unique_ptr<Cursor> ReadTxnImpl::NewCursor() {
-  return NewSnapshotCursor(snap_.get(), db_->counters());
+  return NewSnapshotCursor(snap_.get(), db_->metrics());
 }
 
 WriteTxnImpl::WriteTxnImpl(const DBImpl* db, std::unique_ptr<pager::PagerTxn> txn)
     : db_(db),
       txn_(std::move(txn)),
-      writer_(std::make_unique<btree::BTreeWriter>(txn_.get(), db->counters())) {}
+      writer_(std::make_unique<btree::BTreeWriter>(txn_.get(), db->metrics())) {}
 
 WriteTxnImpl::~WriteTxnImpl() { Abort(); }
 
@@ -60,9 +60,9 @@ Status WriteTxnImpl::Get(std::string_view key, std::string* value) {
 }
 
 std::unique_ptr<Cursor> WriteTxnImpl::NewCursor() {
-  if (txn_ == nullptr) return NewWriteCursor(nullptr, 0, db_->counters(), state_);
+  if (txn_ == nullptr) return NewWriteCursor(nullptr, 0, db_->metrics(), state_);
   // A failed transaction's cursor is invalid with its first error.
-  return NewWriteCursor(writer_.get(), txn_->page_size(), db_->counters(), state_);
+  return NewWriteCursor(writer_.get(), txn_->page_size(), db_->metrics(), state_);
 }
 
 Status WriteTxnImpl::Commit() {

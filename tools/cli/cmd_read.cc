@@ -61,17 +61,21 @@ Status ScanRange(const Invocation& inv, Cursor* cursor) {
   return cursor->status();
 }
 
+// Opens the database read-only and begins the one snapshot a command reads.
+Status OpenSnapshot(const Invocation& inv, std::unique_ptr<DB>* db, std::unique_ptr<ReadTxn>* txn) {
+  Status s = OpenDb(inv, /*write=*/false, /*create=*/false, db);
+  return s.ok() ? (*db)->BeginRead(txn) : s;
+}
+
 }  // namespace
 
 int RunGet(const Invocation& inv) {
   std::string key;
   if (!DecodeOperand(inv, inv.operands[1], "KEY", &key)) return kExitError;
-  std::unique_ptr<DB> db;
-  Status s = OpenDb(inv, /*write=*/false, /*create=*/false, &db);
-  if (!s.ok()) return Fail(inv, kExitError, s);
   // One snapshot, as DB::Get takes, kept to name its LSN.
+  std::unique_ptr<DB> db;
   std::unique_ptr<ReadTxn> txn;
-  s = db->BeginRead(&txn);
+  Status s = OpenSnapshot(inv, &db, &txn);
   if (!s.ok()) return Fail(inv, kExitError, s);
   std::string value;
   s = txn->Get(key, &value);
@@ -91,10 +95,8 @@ int RunGet(const Invocation& inv) {
 
 int RunScan(const Invocation& inv) {
   std::unique_ptr<DB> db;
-  Status s = OpenDb(inv, /*write=*/false, /*create=*/false, &db);
-  if (!s.ok()) return Fail(inv, kExitError, s);
   std::unique_ptr<ReadTxn> txn;
-  s = db->BeginRead(&txn);
+  Status s = OpenSnapshot(inv, &db, &txn);
   if (!s.ok()) return Fail(inv, kExitError, s);
   {
     std::unique_ptr<Cursor> cursor = txn->NewCursor();

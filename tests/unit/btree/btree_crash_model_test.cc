@@ -151,7 +151,7 @@ class BTreeCrashTest : public ::testing::Test {
     Status v = VerifyTree(*snap);
     ASSERT_TRUE(v.ok()) << v.ToString();
     MetricsRegistry own;
-    const BTreeCounters c = BTreeCounters::From(&own);
+    BTreeCounters c{&own};
     Status s;
     *got = ScanAll(SnapshotReader(snap.get()), pager->page_size(), snap->state().root, &c, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();

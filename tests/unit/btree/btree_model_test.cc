@@ -402,7 +402,7 @@ class BTreeModelTest : public ::testing::Test {
   NoSyncEnv env_;  // durability is not under test here: no fdatasync
   sombra::test::TempDir dir_;
   MetricsRegistry metrics_;
-  BTreeCounters counters_ = BTreeCounters::From(&metrics_);
+  BTreeCounters counters_{&metrics_};
   const BTreeCounters* c_ = &counters_;
   std::unique_ptr<pager::Pager> pager_;
   bool grow_ = true;

@@ -208,7 +208,7 @@ class TreeWalker {
   uint32_t ps_;
   bool with_keys_ = false;
   MetricsRegistry own_;
-  BTreeCounters counters_ = BTreeCounters::From(&own_);
+  BTreeCounters counters_{&own_};
   const BTreeCounters* c_ = &counters_;
 };
 

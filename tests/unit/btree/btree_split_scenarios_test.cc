@@ -45,7 +45,7 @@ class BTreeSplitTest : public ::testing::Test {
   static void ExpectContent(pager::Pager* pager, const KV& model) {
     auto snap = pager->BeginRead();
     MetricsRegistry own;
-    BTreeCounters c = BTreeCounters::From(&own);
+    BTreeCounters c{&own};
     Status s;
     KV got = ScanAll(SnapshotReader(snap.get()), pager->page_size(), snap->state().root, &c, &s);
     EXPECT_TRUE(s.ok()) << s.ToString();
@@ -564,7 +564,7 @@ TEST_F(BTreeSplitTest, NoCutFitsSplitWithoutThePendingRecordFirst) {
   ExpectContent(pager.get(), model);
   auto snap = pager->BeginRead();
   MetricsRegistry own;
-  BTreeCounters c = BTreeCounters::From(&own);
+  BTreeCounters c{&own};
   for (const auto& [k, v] : puts) {
     std::string got;
     Status s = TreeGet(SnapshotReader(snap.get()), 4096, snap->state().root, k, &got, &c);

@@ -32,7 +32,7 @@ class BTreeTest : public ::testing::Test {
     auto p = pager::Pager::Open(Env::Default(), dir_.File("db"), o);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     pager_ = std::move(p).value();
-    c_ = std::make_unique<BTreeCounters>(BTreeCounters::From(pager_->metrics()));
+    c_ = std::make_unique<BTreeCounters>(pager_->metrics());
   }
   uint64_t Counter(const char* name) { return pager_->metrics()->Value(name); }
   void ExpectVerified() {

@@ -100,10 +100,13 @@ class InternalNodeTest : public ::testing::TestWithParam<uint32_t> {
     }
     return page;
   }
-  uint64_t Count(const char* name) const { return metrics_.Value(name); }
+  uint64_t Count(const char* name) const {
+    counters_.Flush();
+    return metrics_.Value(name);
+  }
 
   MetricsRegistry metrics_;
-  BTreeCounters counters_ = BTreeCounters::From(&metrics_);
+  BTreeCounters counters_{&metrics_};
   const BTreeCounters* c_ = &counters_;
 };
 

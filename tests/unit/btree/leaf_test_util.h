@@ -21,9 +21,13 @@ namespace sombra::btree::test {
 
 struct TestCounters {
   MetricsRegistry registry;
-  BTreeCounters counters = BTreeCounters::From(&registry);
+  BTreeCounters counters{&registry};
   const BTreeCounters* c = &counters;
-  uint64_t Value(const char* name) const { return registry.Value(name); }
+  // Flushes the tallies first: what the registry holds after the work.
+  uint64_t Value(const char* name) const {
+    counters.Flush();
+    return registry.Value(name);
+  }
 };
 
 // Remembers every range an edit reports.

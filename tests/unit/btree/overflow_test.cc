@@ -61,7 +61,7 @@ class OverflowTest : public ::testing::Test {
   std::string path_ = dir_.File("db");
   std::unique_ptr<pager::Pager> pager_;
   MetricsRegistry metrics_;
-  BTreeCounters counters_ = BTreeCounters::From(&metrics_);
+  BTreeCounters counters_{&metrics_};
   const BTreeCounters* c_ = &counters_;
 };
 
@@ -88,6 +88,7 @@ TEST_F(OverflowTest, ValuesRoundTripAndFreeTheirPages) {
       first[i] = *r;
       expected_pages += ChainPages(values[i].size(), ps());
     }
+    counters_.Flush();
     EXPECT_EQ(metrics_.Value("overflow_pages"), expected_pages);
     pager::PagerTxn* t = txn.get();
     std::string out;

@@ -41,6 +41,36 @@ std::string B(std::initializer_list<int> bytes) {
   return s;
 }
 
+// Reads tally their B+tree counts and add them to the registry when the
+// work ends: a Get when it returns, a cursor when it is destroyed (each
+// record a cursor reaches is decoded once: key_decodes >= records).
+TEST_F(DbCursorTest, ReadCountsReachStatsWhenTheReadEnds) {
+  KV kv;
+  for (int i = 0; i < 2000; ++i) kv[B({i >> 8, i & 255, 7})] = std::string(20, 'v');
+  PutAll(kv);
+  const auto decodes = [this] { return db_->GetStats().all.at("key_decodes"); };
+  const auto cmps = [this] { return db_->GetStats().all.at("key_cmps"); };
+  const uint64_t cmps0 = cmps();
+  std::string v;
+  ASSERT_TRUE(db_->Get(B({3, 0, 7}), &v).ok());
+  const uint64_t cmps1 = cmps();
+  EXPECT_GT(cmps1, cmps0);
+  std::unique_ptr<ReadTxn> r;
+  ASSERT_TRUE(db_->BeginRead(&r).ok());
+  ASSERT_TRUE(r->Get(B({4, 1, 7}), &v).ok());
+  EXPECT_GT(cmps(), cmps1);
+  const uint64_t decodes0 = decodes();
+  {
+    auto c = r->NewCursor();
+    size_t n = 0;
+    for (c->SeekToFirst(); c->Valid(); c->Next()) ++n;
+    EXPECT_EQ(n, kv.size());
+    for (c->SeekToLast(); c->Valid(); c->Prev()) ++n;
+    EXPECT_EQ(n, 2 * kv.size());
+  }
+  EXPECT_GE(decodes() - decodes0, 2 * kv.size());
+}
+
 TEST_F(DbCursorTest, NewCursorIsNotValidAndEmptyDatabase) {
   std::unique_ptr<ReadTxn> r;
   ASSERT_TRUE(db_->BeginRead(&r).ok());
