@@ -5,6 +5,7 @@
 // seeded from sombra::test::TestSeed(); replay with SOMBRA_SEED.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <functional>
 #include <random>
 #include <string>
@@ -162,6 +163,39 @@ TEST(LeafParseRulesTest, OverlappingRecords) {
   EncodeFixed16(page.data() + slot1, static_cast<uint16_t>(snap.slot(0).offset + 3));
   EncodeFixed16(page.data() + slot1 + 2, static_cast<uint16_t>(inner.size()));
   EncodeFixed32(page.data() + slot1 + 4, KeyHead("b"));
+  Result<LeafLayout> r = LeafLayout::Parse(page.data(), kPage, tc.c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("(rule L8)"), std::string::npos) << r.status().ToString();
+}
+
+// Slots out of address order (a key inserted after a larger one lands
+// higher in the arena): such a page is valid, and an overlap in it is still
+// found (CheckArena sorts only pages that are not in address order).
+TEST(LeafParseRulesTest, OverlapFoundWhenSlotsAreOutOfAddressOrder) {
+  test::TestCounters tc;
+  std::vector<uint8_t> page = test::NewPage(kPage);
+  LeafLayout snap = LeafLayout::InitEmpty(page.data(), kPage, "", "", 0, 0, tc.c);
+  LeafAllocator alloc(page.data(), &snap, nullptr);
+  PendingInsert pending;
+  const std::string inner = EncodeLeafRecord("d", "z");
+  ASSERT_EQ(alloc.Insert(0, EncodeLeafRecord("c", inner), KeyHead("c"), &pending),
+            EditResult::kApplied);
+  ASSERT_EQ(alloc.Insert(0, EncodeLeafRecord("a", "x"), KeyHead("a"), &pending),
+            EditResult::kApplied);
+  ASSERT_GT(snap.slot(0).offset, snap.slot(1).offset);  // "a" above "c" in the arena
+  ASSERT_TRUE(LeafLayout::Parse(page.data(), kPage, tc.c).ok());
+  // A third slot, "d", pointing inside the value of "c": keys ascend, the
+  // record decodes, and it overlaps "c".
+  const uint32_t free_end = snap.free_end();
+  std::memmove(page.data() + free_end - 8, page.data() + free_end, 16);
+  const uint32_t slot2 = free_end + 8;
+  const uint32_t c_record = snap.slot(1).offset;
+  const size_t inner_at = EncodeLeafRecord("c", inner).size() - inner.size();
+  EncodeFixed16(page.data() + slot2, static_cast<uint16_t>(c_record + inner_at));
+  EncodeFixed16(page.data() + slot2 + 2, static_cast<uint16_t>(inner.size()));
+  EncodeFixed32(page.data() + slot2 + 4, KeyHead("d"));
+  EncodeFixed16(page.data() + kSlotCountOffset, 3);
+  EncodeFixed32(page.data() + kFreeEndOffset, free_end - 8);
   Result<LeafLayout> r = LeafLayout::Parse(page.data(), kPage, tc.c);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("(rule L8)"), std::string::npos) << r.status().ToString();
