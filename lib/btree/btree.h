@@ -46,8 +46,10 @@ Status TreeGet(const PageReader& read, uint32_t page_size, uint32_t root, std::s
 
 class BTreeWriter {
  public:
-  // Tallies the B+tree counters of `metrics` (null: counts nothing); Put,
-  // Delete and Get add their tallies to the registry as they return.
+  // Tallies into `targets` (a database's, looked up once; null: counts
+  // nothing); Put, Delete and Get add their tallies as they return.
+  BTreeWriter(pager::PagerTxn* txn, const TickCounters* targets, BtreeOptions options = {});
+  // The same with the counters of `metrics` looked up here.
   BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options = {});
   ~BTreeWriter();
 
@@ -112,8 +114,7 @@ class BTreeWriter {
   Status FreeValue(const LeafRecordRef& rec);
 
   pager::PagerTxn* txn_;
-  BTreeCounters counters_;
-  const BTreeCounters* c_ = &counters_;  // what the layouts and nodes count into
+  BTreeCounters counters_;  // what the layouts and nodes count into
   BtreeOptions options_;
   uint32_t page_size_;
   uint64_t version_ = 0;

@@ -26,15 +26,16 @@ constexpr std::array<const char*, static_cast<size_t>(Tick::kCount)> kNames = {
 
 const char* TickName(Tick t) { return kNames[static_cast<size_t>(t)]; }
 
-BTreeCounters::BTreeCounters(MetricsRegistry* registry) {
+TickCounters::TickCounters(MetricsRegistry* registry) {
   if (registry == nullptr) return;
-  for (size_t i = 0; i < kTicks; ++i) counters_[i] = registry->GetCounter(kNames[i]);
+  for (size_t i = 0; i < kNames.size(); ++i) counters_[i] = registry->GetCounter(kNames[i]);
 }
 
 void BTreeCounters::Flush() const {
   for (size_t i = 0; i < kTicks; ++i) {
     if (pending_[i] == 0) continue;
-    if (counters_[i] != nullptr) counters_[i]->Add(pending_[i]);
+    Counter* target = targets_ != nullptr ? targets_->of(i) : nullptr;
+    if (target != nullptr) target->Add(pending_[i]);
     pending_[i] = 0;
   }
 }

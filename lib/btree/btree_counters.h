@@ -31,6 +31,20 @@ enum class Tick : uint8_t {
   kCount
 };
 
+// The registry's counter for every Tick, looked up once per database
+// (GetCounter takes a lock and a name lookup) and then only read: shared by
+// every thread's tallies.
+class TickCounters {
+ public:
+  // Registers (or finds) the counter of every Tick in `registry`; a null
+  // registry gives none (tallies into it are dropped).
+  explicit TickCounters(MetricsRegistry* registry);
+  Counter* of(size_t i) const { return counters_[i]; }
+
+ private:
+  std::array<Counter*, static_cast<size_t>(Tick::kCount)> counters_{};
+};
+
 // A tally of what one thread's B+tree work counted: plain adds (no atomic
 // read-modify-write on the hot path: a LowerBound, a cursor step), added to
 // the registry's relaxed counters by Flush and by the destructor. Each
@@ -47,9 +61,12 @@ enum class Tick : uint8_t {
 // owns it).
 class BTreeCounters {
  public:
-  // Tallies into the counters of every Tick in `registry` (registered or
-  // found here); a null registry drops them.
-  explicit BTreeCounters(MetricsRegistry* registry);
+  // Tallies into `targets` (null: drops them). REQUIRES: they outlive the
+  // tally.
+  explicit BTreeCounters(const TickCounters* targets) : targets_(targets) {}
+  // Looks the counters of `registry` up itself (tests, tools; one per
+  // transaction at most).
+  explicit BTreeCounters(MetricsRegistry* registry) : own_(registry), targets_(&own_) {}
   ~BTreeCounters() { Flush(); }
   BTreeCounters(const BTreeCounters&) = delete;
   BTreeCounters& operator=(const BTreeCounters&) = delete;
@@ -60,7 +77,8 @@ class BTreeCounters {
 
  private:
   static constexpr size_t kTicks = static_cast<size_t>(Tick::kCount);
-  std::array<Counter*, kTicks> counters_{};
+  const TickCounters own_{nullptr};  // the second constructor's
+  const TickCounters* targets_;
   mutable std::array<uint64_t, kTicks> pending_{};
 };
 

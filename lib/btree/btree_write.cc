@@ -113,6 +113,14 @@ void RotateThroughParent(InternalNode* parent, size_t left_idx, const std::strin
 
 }  // namespace
 
+BTreeWriter::BTreeWriter(pager::PagerTxn* txn, const TickCounters* targets, BtreeOptions options)
+    : txn_(txn),
+      counters_(targets),
+      options_(options),
+      page_size_(txn->page_size()),
+      scratch_(txn->page_size()),
+      scratch2_(txn->page_size()) {}
+
 BTreeWriter::BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options)
     : txn_(txn),
       counters_(metrics),
@@ -134,19 +142,19 @@ bool BTreeWriter::Underfull(uint32_t used_bytes) const {
 Status BTreeWriter::Get(std::string_view key, std::string* value) {
   const FlushOnReturn flush(counters_);
   AssertKeyRequires(key, page_size_);
-  return TreeGet(reader(), page_size_, txn_->root(), key, value, c_);
+  return TreeGet(reader(), page_size_, txn_->root(), key, value, &counters_);
 }
 
 Status BTreeWriter::Descend(std::string_view key, std::vector<PathEntry>* path, uint32_t* leaf) {
   SOMBRA_ASSIGN_OR_RETURN(*leaf, DescendToLeaf(reader(), page_size_, txn_->root(), key,
-                                               DescentTarget::kByKey, c_, path));
+                                               DescentTarget::kByKey, &counters_, path));
   return Status::OK();
 }
 
 Result<LeafLayout*> BTreeWriter::LeafLayoutOf(uint32_t page_no) {
   auto it = cache_.find(page_no);
   if (it != cache_.end()) {
-    Count(c_, Tick::kAllocatorCacheReuse);
+    counters_.Add(Tick::kAllocatorCacheReuse);
 #ifndef NDEBUG
     SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
     if (!it->second.Matches(page)) {
@@ -157,9 +165,9 @@ Result<LeafLayout*> BTreeWriter::LeafLayoutOf(uint32_t page_no) {
     return &it->second;
   }
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
-  Result<LeafLayout> layout = LeafLayout::Parse(page, page_size_, c_);
+  Result<LeafLayout> layout = LeafLayout::Parse(page, page_size_, &counters_);
   if (!layout.ok()) {
-    Count(c_, Tick::kAllocatorFailures);  // a leaf the allocator cannot lay out (damaged)
+    counters_.Add(Tick::kAllocatorFailures);  // a leaf the allocator cannot lay out (damaged)
     return layout.status();
   }
   return &cache_.emplace(page_no, std::move(*layout)).first->second;
@@ -171,7 +179,7 @@ Status BTreeWriter::EncodeRecord(std::string_view key, std::string_view value,
     EncodeLeafRecordTo(key, value, record);  // into the reused buffer
     return Status::OK();
   }
-  SOMBRA_ASSIGN_OR_RETURN(uint32_t first, WriteOverflow(txn_, value, c_));
+  SOMBRA_ASSIGN_OR_RETURN(uint32_t first, WriteOverflow(txn_, value, &counters_));
   *record = EncodeOverflowRecord(key, first, value.size());
   return Status::OK();
 }
@@ -190,7 +198,7 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
   if (txn_->root() == 0) {
     uint8_t* page;
     SOMBRA_ASSIGN_OR_RETURN(uint32_t root, txn_->Allocate(pager::PageKind::kLeaf, &page));
-    cache_[root] = LeafLayout::InitEmpty(page, page_size_, {}, {}, 0, 0, c_);
+    cache_[root] = LeafLayout::InitEmpty(page, page_size_, {}, {}, 0, 0, &counters_);
     txn_->SetRoot(root);
   }
   std::string& record = record_;  // reused: no allocation per Put
@@ -219,12 +227,12 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
         exact ? alloc.Update(i, record, &pending) : alloc.Insert(i, record, KeyHead(key), &pending);
     ++version_;
     if (r == EditResult::kApplied) return Status::OK();
-    Count(c_, Tick::kAllocatorSplitTriggers);
+    counters_.Add(Tick::kAllocatorSplitTriggers);
     pending.head = KeyHead(key);
     SOMBRA_ASSIGN_OR_RETURN(bool placed, SplitLeaf(leaf, page, layout, pending, &path));
     if (placed) return Status::OK();
   }
-  Count(c_, Tick::kAllocatorFailures);
+  counters_.Add(Tick::kAllocatorFailures);
   return Status::Corruption("no leaf split makes room for a key of " + std::to_string(key.size()) +
                             " bytes");
 }
@@ -272,7 +280,7 @@ Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout*
   txn_->NoteWholePage(right_no);
   cache_[leaf_no] = std::move(out.left);
   cache_[right_no] = std::move(out.right);
-  Count(c_, Tick::kLeafSplits);
+  counters_.Add(Tick::kLeafSplits);
   if (old_right != 0) SOMBRA_RETURN_IF_ERROR(FixLeftLink(old_right, right_no));
   SOMBRA_RETURN_IF_ERROR(InsertIntoParent(path, 0, out.separator, right_no));
   return placed;
@@ -292,7 +300,7 @@ Status BTreeWriter::InsertIntoParent(std::vector<PathEntry>* path, uint16_t chil
   if (path->empty()) {  // the root split: a new root above it
     uint8_t* page;
     SOMBRA_ASSIGN_OR_RETURN(uint32_t root, txn_->Allocate(pager::PageKind::kInternal, &page));
-    InternalNode node(page, page_size_, nullptr, c_);
+    InternalNode node(page, page_size_, nullptr, &counters_);
     node.Init(static_cast<uint16_t>(child_level + 1), txn_->root());
     if (!node.Insert(0, separator, right_child)) {
       return Status::Corruption("a separator does not fit in an empty internal page");
@@ -304,18 +312,18 @@ Status BTreeWriter::InsertIntoParent(std::vector<PathEntry>* path, uint16_t chil
   path->pop_back();
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(parent.page_no));
   Sink sink(txn_, parent.page_no);
-  InternalNode node(page, page_size_, &sink, c_);
+  InternalNode node(page, page_size_, &sink, &counters_);
   if (node.Insert(parent.child_index, separator, right_child)) return Status::OK();
   uint8_t* right_page;
   SOMBRA_ASSIGN_OR_RETURN(uint32_t right_no,
                           txn_->Allocate(pager::PageKind::kInternal, &right_page));
   std::memset(scratch_.data(), 0, page_size_);
   std::string up = SplitInternal(page, page_size_, parent.child_index, separator, right_child,
-                                 scratch_.data(), right_page, c_);
+                                 scratch_.data(), right_page, &counters_);
   std::memcpy(page, scratch_.data(), page_size_);
   txn_->NoteWholePage(parent.page_no);
   txn_->NoteWholePage(right_no);
-  Count(c_, Tick::kInternalSplits);
+  counters_.Add(Tick::kInternalSplits);
   return InsertIntoParent(path, node.level(), up, right_no);
 }
 
@@ -348,7 +356,7 @@ Status BTreeWriter::RebalanceLeaf(std::vector<PathEntry>* path) {
   LeafPair p;
   p.parent = path->back();
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* pview, txn_->Read(p.parent.page_no));
-  const InternalNodeView pnode(pview, page_size_, c_);
+  const InternalNodeView pnode(pview, page_size_, &counters_);
   if (pnode.count() == 0) return Status::OK();  // no sibling under this parent
   p.left_idx =
       p.parent.child_index < pnode.count() ? p.parent.child_index : p.parent.child_index - 1;
@@ -380,7 +388,7 @@ Status BTreeWriter::MergeLeaves(const LeafPair& p, std::vector<PathEntry>* path)
   src.Add(p.rp, p.right_layout, 0, p.right_layout->size());
   SOMBRA_ASSIGN_OR_RETURN(LeafLayout merged,
                           RebuildFromRecords(scratch_.data(), page_size_, p.low, p.high, p.far_left,
-                                             p.far_right, &src, c_));
+                                             p.far_right, &src, &counters_));
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * lw, txn_->Write(p.left_no));
   std::memcpy(lw, scratch_.data(), page_size_);
   txn_->NoteWholePage(p.left_no);
@@ -390,8 +398,8 @@ Status BTreeWriter::MergeLeaves(const LeafPair& p, std::vector<PathEntry>* path)
   if (p.far_right != 0) SOMBRA_RETURN_IF_ERROR(FixLeftLink(p.far_right, p.left_no));
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(p.parent.page_no));
   Sink sink(txn_, p.parent.page_no);
-  InternalNode(pw, page_size_, &sink, c_).Erase(p.left_idx);
-  Count(c_, Tick::kLeafMerges);
+  InternalNode(pw, page_size_, &sink, &counters_).Erase(p.left_idx);
+  counters_.Add(Tick::kLeafMerges);
   path->pop_back();
   return RebalanceInternal(p.parent.page_no, path);
 }
@@ -421,7 +429,8 @@ Status BTreeWriter::BorrowLeaves(const LeafPair& p) {
   }
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(p.parent.page_no));
   Sink psink(txn_, p.parent.page_no);
-  if (!InternalNode(pw, page_size_, &psink, c_).SetKey(p.left_idx, sep)) return Status::OK();
+  if (!InternalNode(pw, page_size_, &psink, &counters_).SetKey(p.left_idx, sep))
+    return Status::OK();
   LeavesSource lsrc, rsrc;
   auto add = [&](LeavesSource* s, size_t b, size_t e) {
     if (b < ll->size()) s->Add(p.lp, ll, b, std::min(e, ll->size()));
@@ -435,11 +444,12 @@ Status BTreeWriter::BorrowLeaves(const LeafPair& p) {
 // Rebuilds both leaves of `p` around the new separator `sep`.
 Status BTreeWriter::RebuildPair(const LeafPair& p, const std::string& sep, RecordSource* lsrc,
                                 RecordSource* rsrc) {
-  SOMBRA_ASSIGN_OR_RETURN(LeafLayout nl, RebuildFromRecords(scratch_.data(), page_size_, p.low, sep,
-                                                            p.far_left, p.right_no, lsrc, c_));
+  SOMBRA_ASSIGN_OR_RETURN(LeafLayout nl,
+                          RebuildFromRecords(scratch_.data(), page_size_, p.low, sep, p.far_left,
+                                             p.right_no, lsrc, &counters_));
   SOMBRA_ASSIGN_OR_RETURN(LeafLayout nr,
                           RebuildFromRecords(scratch2_.data(), page_size_, sep, p.high, p.left_no,
-                                             p.far_right, rsrc, c_));
+                                             p.far_right, rsrc, &counters_));
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * lw, txn_->Write(p.left_no));
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * rw, txn_->Write(p.right_no));
   std::memcpy(lw, scratch_.data(), page_size_);
@@ -448,13 +458,13 @@ Status BTreeWriter::RebuildPair(const LeafPair& p, const std::string& sep, Recor
   txn_->NoteWholePage(p.right_no);
   cache_[p.left_no] = std::move(nl);
   cache_[p.right_no] = std::move(nr);
-  Count(c_, Tick::kLeafBorrows);
+  counters_.Add(Tick::kLeafBorrows);
   return Status::OK();
 }
 
 Status BTreeWriter::RebalanceInternal(uint32_t page_no, std::vector<PathEntry>* path) {
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* view, txn_->Read(page_no));
-  const InternalNodeView node(view, page_size_, c_);
+  const InternalNodeView node(view, page_size_, &counters_);
   if (path->empty()) {  // the root: collapse it when one child is left
     if (node.count() == 0) {
       txn_->SetRoot(node.child(0));
@@ -466,7 +476,7 @@ Status BTreeWriter::RebalanceInternal(uint32_t page_no, std::vector<PathEntry>* 
   const PathEntry parent = path->back();
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(parent.page_no));
   Sink psink(txn_, parent.page_no);
-  InternalNode pnode(pw, page_size_, &psink, c_);
+  InternalNode pnode(pw, page_size_, &psink, &counters_);
   if (pnode.count() == 0) return Status::OK();
   const size_t left_idx =
       parent.child_index < pnode.count() ? parent.child_index : parent.child_index - 1;
@@ -476,7 +486,7 @@ Status BTreeWriter::RebalanceInternal(uint32_t page_no, std::vector<PathEntry>* 
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * lw, txn_->Write(left_no));
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * rw, txn_->Write(right_no));
   Sink lsink(txn_, left_no), rsink(txn_, right_no);
-  InternalNode left(lw, page_size_, &lsink, c_), right(rw, page_size_, &rsink, c_);
+  InternalNode left(lw, page_size_, &lsink, &counters_), right(rw, page_size_, &rsink, &counters_);
   const uint32_t entry = static_cast<uint32_t>(sep.size()) + 6 + kSlotSize;
   const bool parent_keeps_one = path->size() == 1 || pnode.count() > 1;
   if (parent_keeps_one &&

@@ -325,7 +325,7 @@ size_t InternalNodeView::ChildIndex(std::string_view key) const {
     }
   }
   Count(c_, Tick::kKeyCmps, cmps);
-  if (decodes != 0) Count(c_, Tick::kKeyDecodes, decodes);
+  Count(c_, Tick::kKeyDecodes, decodes);
   return lo;
 }
 

@@ -255,7 +255,7 @@ size_t LeafLayout::LowerBound(const uint8_t* page, std::string_view key, bool* e
     }
   }
   Count(counters_, Tick::kKeyCmps, cmps);
-  if (decodes != 0) Count(counters_, Tick::kKeyDecodes, decodes);
+  Count(counters_, Tick::kKeyDecodes, decodes);
   if (exact != nullptr) *exact = found;
   return lo;
 }

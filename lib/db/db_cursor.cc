@@ -16,8 +16,8 @@ namespace {
 
 class SnapshotCursor final : public Cursor {
  public:
-  SnapshotCursor(const pager::Snapshot* snap, MetricsRegistry* metrics)
-      : counters_(metrics),
+  SnapshotCursor(const pager::Snapshot* snap, const btree::TickCounters* targets)
+      : counters_(targets),
         cur_(btree::SnapshotReader(snap), snap->page_size(), snap->state().root, &counters_) {}
 
   bool Valid() const override { return cur_.Valid(); }
@@ -41,9 +41,9 @@ class SnapshotCursor final : public Cursor {
 
 class WriteCursor final : public Cursor {
  public:
-  WriteCursor(btree::BTreeWriter* writer, uint32_t page_size, MetricsRegistry* metrics,
+  WriteCursor(btree::BTreeWriter* writer, uint32_t page_size, const btree::TickCounters* targets,
               std::shared_ptr<const WriteTxnState> txn)
-      : writer_(writer), page_size_(page_size), counters_(metrics), txn_(std::move(txn)) {
+      : writer_(writer), page_size_(page_size), counters_(targets), txn_(std::move(txn)) {
     Finished();
   }
 
@@ -144,14 +144,15 @@ class WriteCursor final : public Cursor {
 
 }  // namespace
 
-std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap, MetricsRegistry* metrics) {
-  return std::make_unique<SnapshotCursor>(snap, metrics);
+std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
+                                          const btree::TickCounters* targets) {
+  return std::make_unique<SnapshotCursor>(snap, targets);
 }
 
 std::unique_ptr<Cursor> NewWriteCursor(btree::BTreeWriter* writer, uint32_t page_size,
-                                       MetricsRegistry* metrics,
+                                       const btree::TickCounters* targets,
                                        std::shared_ptr<const WriteTxnState> state) {
-  return std::make_unique<WriteCursor>(writer, page_size, metrics, std::move(state));
+  return std::make_unique<WriteCursor>(writer, page_size, targets, std::move(state));
 }
 
 }  // namespace sombra::db

@@ -17,6 +17,7 @@ DBImpl::DBImpl(std::unique_ptr<MetricsRegistry> metrics, std::unique_ptr<pager::
     : metrics_(std::move(metrics)),
       pager_(std::move(pager)),
       env_(env),
+      tick_counters_(metrics_.get()),
       insert_timer_(metrics_->GetTimer("insert")),
       search_timer_(metrics_->GetTimer("search")) {}
 
@@ -37,7 +38,7 @@ Status DBImpl::Get(std::string_view key, std::string* value) {
   SOMBRA_RETURN_IF_ERROR(CheckKey(key));
   ScopedTimer t(search_timer_);
   std::unique_ptr<pager::Snapshot> snap = pager_->BeginRead();
-  const btree::BTreeCounters counts(metrics_.get());  // in the registry when Get returns
+  const btree::BTreeCounters counts(&tick_counters_);  // in the registry when Get returns
   return btree::TreeGet(btree::SnapshotReader(snap.get()), page_size(), snap->state().root, key,
                         value, &counts);
 }

@@ -47,6 +47,8 @@ class DBImpl final : public DB {
 
   pager::Pager* pager() const { return pager_.get(); }
   MetricsRegistry* metrics() const { return metrics_.get(); }
+  // The B+tree counters of metrics(), looked up once for every tally.
+  const btree::TickCounters* tick_counters() const { return &tick_counters_; }
   // The one limit check (sombra/limits.h) of every entry point that takes
   // a key (DB and WriteTxn Put/Delete/Get, ReadTxn Get), made before
   // anything is read or written: InvalidArgument for an empty or oversized
@@ -64,6 +66,7 @@ class DBImpl final : public DB {
   std::unique_ptr<MetricsRegistry> metrics_;
   std::unique_ptr<pager::Pager> pager_;
   Env* const env_;
+  const btree::TickCounters tick_counters_;
   Timer* insert_timer_;
   Timer* search_timer_;
 };
@@ -77,9 +80,10 @@ Status OpenWithEnv(Env* env, const Options& options, const std::string& path,
 Status ValidateOptions(const Options& options, const std::string& path);
 
 // The cursor over a read snapshot and the one inside a write transaction
-// (db_cursor.cc). Each tallies the B+tree counters of `metrics` and adds
-// them to the registry when it is destroyed.
-std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap, MetricsRegistry* metrics);
+// (db_cursor.cc). Each tallies its B+tree counts and adds them to
+// `targets` when it is destroyed.
+std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
+                                          const btree::TickCounters* targets);
 // What a write transaction's cursors know of it (shared with them).
 struct WriteTxnState {
   bool finished = false;  // committed or aborted
@@ -89,7 +93,7 @@ struct WriteTxnState {
 // InvalidArgument, once it has failed with its first error, instead of
 // touching the writer.
 std::unique_ptr<Cursor> NewWriteCursor(btree::BTreeWriter* writer, uint32_t page_size,
-                                       MetricsRegistry* metrics,
+                                       const btree::TickCounters* targets,
                                        std::shared_ptr<const WriteTxnState> state);
 
 }  // namespace sombra::db

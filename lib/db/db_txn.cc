@@ -9,18 +9,18 @@ namespace sombra::db {
 Status ReadTxnImpl::Get(std::string_view key, std::string* value) {
   SOMBRA_RETURN_IF_ERROR(db_->CheckKey(key));
   ScopedTimer t(db_->search_timer());
-  const btree::BTreeCounters counts(db_->metrics());  // in the registry when Get returns
+  const btree::BTreeCounters counts(db_->tick_counters());  // in the registry when Get returns
   return btree::TreeGet(reader_, snap_->page_size(), snap_->state().root, key, value, &counts);
 }
 
 std::unique_ptr<Cursor> ReadTxnImpl::NewCursor() {
-  return NewSnapshotCursor(snap_.get(), db_->metrics());
+  return NewSnapshotCursor(snap_.get(), db_->tick_counters());
 }
 
 WriteTxnImpl::WriteTxnImpl(const DBImpl* db, std::unique_ptr<pager::PagerTxn> txn)
     : db_(db),
       txn_(std::move(txn)),
-      writer_(std::make_unique<btree::BTreeWriter>(txn_.get(), db->metrics())) {}
+      writer_(std::make_unique<btree::BTreeWriter>(txn_.get(), db->tick_counters())) {}
 
 WriteTxnImpl::~WriteTxnImpl() { Abort(); }
 
@@ -60,9 +60,9 @@ Status WriteTxnImpl::Get(std::string_view key, std::string* value) {
 }
 
 std::unique_ptr<Cursor> WriteTxnImpl::NewCursor() {
-  if (txn_ == nullptr) return NewWriteCursor(nullptr, 0, db_->metrics(), state_);
+  if (txn_ == nullptr) return NewWriteCursor(nullptr, 0, db_->tick_counters(), state_);
   // A failed transaction's cursor is invalid with its first error.
-  return NewWriteCursor(writer_.get(), txn_->page_size(), db_->metrics(), state_);
+  return NewWriteCursor(writer_.get(), txn_->page_size(), db_->tick_counters(), state_);
 }
 
 Status WriteTxnImpl::Commit() {
