@@ -12,10 +12,6 @@ namespace {
 
 constexpr uint64_t kMinGrowBytes = 1 << 20;   // 1 MiB
 constexpr uint64_t kMaxGrowBytes = 64 << 20;  // 64 MiB
-// Maps of a read-only open that the file shrank under (MapFile): each
-// needs a writer's clean close in between.
-constexpr int kMapAttempts = 50;
-
 // True when the log beside the page file holds bytes past its header: a
 // record header after the header (64 or 128 bytes, by the version field;
 // 128 when that is damaged) that is not all zero. A log that was never
@@ -178,20 +174,11 @@ Status PageFile::Load() {
 
 Status PageFile::MapFile(uint64_t needed) {
   // Read-only beside a writer in another process: its clean close shrinks
-  // the file to its page count (TrimToPageCount) and may do so between the
-  // size read above and the map, which then fails. Such a file still holds
-  // every page the meta read counts: it is mapped as far as it extends now.
-  for (int attempt = 1;; ++attempt) {
-    Result<std::unique_ptr<FileMap>> map = FileMap::Open(env_, path_, file_size_);
-    if (map.ok()) {
-      map_ = std::move(map).value();
-      return Status::OK();
-    }
-    if (!read_only_ || attempt >= kMapAttempts) return map.status();
-    SOMBRA_ASSIGN_OR_RETURN(uint64_t now, file_->Size());
-    if (now >= file_size_ || now < needed) return map.status();  // not such a shrink
-    file_size_ = now;
-  }
+  // the file to its page count (TrimToPageCount), possibly between the
+  // size read above and the map. Page counts never shrink, so the pages
+  // the meta counts are all a reader maps; FollowGrowth maps more.
+  SOMBRA_ASSIGN_OR_RETURN(map_, FileMap::Open(env_, path_, read_only_ ? needed : file_size_));
+  return Status::OK();
 }
 
 Status PageFile::CheckWritable(const char* op) const {
@@ -241,13 +228,17 @@ bool PageFile::NewerMetaInFile() const {
 
 Status PageFile::FollowGrowth(uint64_t page_count) {
   const uint64_t needed = page_count * page_size_;
-  if (needed <= map_->current()->size()) return Status::OK();
+  if (needed <= map_->size()) return Status::OK();
+  // As far as the file extends, so that the map follows the writer's
+  // growth steps rather than each page; but the writer's clean close may
+  // shrink the file to its page count (never below `needed`) between the
+  // size read and the map, which then covers `needed` only.
   SOMBRA_ASSIGN_OR_RETURN(uint64_t size, file_->Size());
   size -= size % page_size_;
-  if (size <= map_->current()->size()) return Status::OK();
-  SOMBRA_RETURN_IF_ERROR(map_->Grow(size));
-  file_size_ = size;
-  return Status::OK();
+  Status s = map_->Grow(std::max(size, needed));
+  if (!s.ok() && size > needed) s = map_->Grow(needed);
+  if (s.ok()) file_size_ = map_->size();
+  return s;
 }
 
 Status PageFile::EnsureCapacity(uint64_t page_count) {

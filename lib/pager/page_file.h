@@ -115,8 +115,8 @@ class PageFile {
   // Read-only handles beside a writer in another process
   // (docs/design/readers.md). ReloadMeta reads the meta pages again (the
   // writer checkpointed); Corruption when the database's salt or page size
-  // changed. FollowGrowth maps the file as far as it now extends when the
-  // map is shorter than `page_count` pages.
+  // changed. FollowGrowth maps the file as far as it now extends (at
+  // least `page_count` pages, or an error) when the map is shorter.
   // REQUIRES: read_only(); serialised with each other.
   Status ReloadMeta();
   Status FollowGrowth(uint64_t page_count);
@@ -138,7 +138,8 @@ class PageFile {
 
   Status Create(const Options& options);
   Status Load();
-  // Maps the file's file_size_ bytes, of which the meta needs `needed`.
+  // Maps the file's file_size_ bytes (writable) or the `needed` bytes its
+  // meta counts (read-only).
   Status MapFile(uint64_t needed);
   Status WriteMeta(const Meta& meta);
   Status CheckWritable(const char* op) const;

@@ -410,10 +410,11 @@ TEST_F(DbReadersTest, LogTruncatedUnderAReadOnlyOpenIsReadAgain) {
 // finds starts past the meta page it read, with no writer left to say it
 // was one's doing; and, the first time, also between the open's reading
 // of the page file's size and its map of the file, which the close
-// shrinks (to its page count). Neither is damage: the open maps what the
-// file holds, sees that a newer meta page is in force, reads again and
-// sees the closed database (before: "cannot map ... the file has only",
-// then "the page file is older than its log").
+// shrinks (to its page count). Neither is damage: the open maps only the
+// pages its meta page counts, which the close keeps, sees that a newer
+// meta page is in force, reads again and sees the closed database
+// (before: "cannot map ... the file has only", then "the page file is
+// older than its log").
 TEST_F(DbReadersTest, WriterClosingDuringAReadOnlyOpenIsNotDamage) {
   for (bool before_map : {true, false}) {
     SCOPED_TRACE(before_map ? "closed before the map" : "closed after the map");
@@ -431,6 +432,30 @@ TEST_F(DbReadersTest, WriterClosingDuringAReadOnlyOpenIsNotDamage) {
     ASSERT_NE(reader, nullptr);
     EXPECT_TRUE(reader->Verify().ok());
   }
+}
+
+// The writer closes while a read-only open maps the pages its log adds
+// past the meta page's count: the close shrinks the page file from the
+// size the open read to the writer's page count, under that map. The open
+// then maps just the pages it serves (page counts never shrink). Before,
+// the open mapped the whole file at once and retried when a close shrank
+// it under the map; this test saw no map after the first then.
+TEST_F(DbReadersTest, WriterClosingWhileAReadOnlyOpenFollowsGrowthIsNotDamage) {
+  auto writer = OpenOrDie(FastOptions(), path_);
+  PutAll(writer.get(), 300, 'a');
+  ASSERT_TRUE(writer->Checkpoint().ok());
+  PutAll(writer.get(), 3000, 'b');  // in the log only: pages past the meta's count
+  HookedLogEnv env;
+  bool closed = false;
+  std::function<void()> close_writer = [&] {
+    writer.reset();
+    closed = true;
+  };
+  // The first map, of the meta page's pages, goes on; the next closes.
+  env.before_map = [&] { env.before_map = close_writer; };
+  auto reader = ExpectOpenAfterTheWriterClosed(&env, closed, 3000, 'b');
+  ASSERT_NE(reader, nullptr);
+  EXPECT_TRUE(reader->Verify().ok());
 }
 
 // While `changing`, every log it opens (and every one it opened before)
