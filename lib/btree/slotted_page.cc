@@ -5,18 +5,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
-#include <functional>
 
 namespace sombra::btree {
-
-std::string_view Unaliased(const uint8_t* page, uint32_t page_size, std::string_view bytes,
-                           std::string* copy) {
-  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  std::less<const uint8_t*> lt;
-  if (bytes.empty() || lt(p, page) || !lt(p, page + page_size)) return bytes;
-  copy->assign(bytes);
-  return *copy;
-}
 
 std::vector<ByteRange> ListHoles(const SlotEntry* slots, size_t count, uint32_t arena_start,
                                  uint32_t free_start) {

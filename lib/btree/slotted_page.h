@@ -59,9 +59,16 @@ inline void EncodeSlot(uint8_t* p, const SlotEntry& s) {
 }
 
 // `bytes`, or a copy of them in *copy when they point into [page, page +
-// page_size): an edit may move those bytes.
-std::string_view Unaliased(const uint8_t* page, uint32_t page_size, std::string_view bytes,
-                           std::string* copy);
+// page_size): an edit may move those bytes. Inline: every insert and
+// update asks, and the answer is almost always no.
+inline std::string_view Unaliased(const uint8_t* page, uint32_t page_size, std::string_view bytes,
+                                  std::string* copy) {
+  // As integers, one unsigned comparison says "outside" for both sides.
+  const uintptr_t at = reinterpret_cast<uintptr_t>(bytes.data());
+  if (bytes.empty() || at - reinterpret_cast<uintptr_t>(page) >= page_size) return bytes;
+  copy->assign(bytes);
+  return *copy;
+}
 
 // [begin, end) byte ranges of a page.
 using ByteRange = std::pair<uint32_t, uint32_t>;
