@@ -147,6 +147,11 @@ class TreeCursor {
  private:
   // Descends to the leaf for key (or the first/last leaf) and positions.
   void Position(std::string_view key, int edge);
+  // Makes `page` (page `page_no`, a leaf) the current leaf: its slot count
+  // and directory are checked against the page size once here, so that
+  // Load reads a slot without decoding the header again. False (and
+  // status_ Corruption) when the directory does not fit the page.
+  bool EnterLeaf(uint32_t page_no, const uint8_t* page);
   bool Load();  // reads the current slot into key_/value_
   bool StepLeaf(bool forward);
   void Fail(const Status& s);
@@ -156,7 +161,9 @@ class TreeCursor {
   uint32_t root_;
   const BTreeCounters* c_;
   uint32_t leaf_ = 0;
-  const uint8_t* page_ = nullptr;  // leaf_ as read_ gave it (valid as the reader promises)
+  const uint8_t* page_ = nullptr;   // leaf_ as read_ gave it (valid as the reader promises)
+  const uint8_t* slots_ = nullptr;  // page_'s slot directory (EnterLeaf)
+  size_t count_ = 0;                // page_'s slot count
   size_t slot_ = 0;
   bool valid_ = false;
   std::string_view key_;

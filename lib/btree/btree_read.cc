@@ -123,22 +123,37 @@ void TreeCursor::Fail(const Status& s) {
   if (status_.ok()) status_ = s;
 }
 
+bool TreeCursor::EnterLeaf(uint32_t page_no, const uint8_t* page) {
+  leaf_ = page_no;
+  page_ = page;
+  const NodeView v{page, page_size_};
+  const uint64_t at = DecodeFixed32(page + kFreeEndOffset);
+  count_ = v.count();
+  if (at < kNodeHeaderEnd || at + kSlotSize * count_ > page_size_) {
+    count_ = 0;
+    Fail(BadNode(page_no, "slot directory outside the page"));
+    return false;
+  }
+  slots_ = page + at;
+  return true;
+}
+
 bool TreeCursor::Load() {
-  NodeView v{page_, page_size_};
-  const uint8_t* data;
-  size_t len;
-  uint32_t head;
+  // The one per-key step of a scan: the slot (its directory checked by
+  // EnterLeaf), the record's bounds, its decode.
+  const SlotEntry s = DecodeSlot(slots_ + kSlotSize * slot_);
   LeafRecordRef rec;
-  if (!v.Slot(slot_, &data, &len, &head) || !DecodeLeafRecord(data, len, &rec)) {
+  if (s.offset < kNodeHeaderEnd || uint32_t{s.offset} + s.length > page_size_ ||
+      !DecodeLeafRecord(page_ + s.offset, s.length, &rec)) {
     Fail(BadNode(leaf_, "malformed record"));
     return false;
   }
   Count(c_, Tick::kKeyDecodes);
   key_ = rec.key;
   if (rec.overflow) {
-    Status s = ReadValue(read_, page_size_, rec, &overflow_value_);
-    if (!s.ok()) {
-      Fail(s);
+    Status st = ReadValue(read_, page_size_, rec, &overflow_value_);
+    if (!st.ok()) {
+      Fail(st);
       return false;
     }
     value_ = overflow_value_;
@@ -163,11 +178,9 @@ bool TreeCursor::StepLeaf(bool forward) {
       Fail(np.status());
       return false;
     }
-    leaf_ = next;
-    page_ = *np;
-    NodeView nv{page_, page_size_};
-    if (nv.count() == 0) continue;
-    slot_ = forward ? 0 : nv.count() - 1u;
+    if (!EnterLeaf(next, *np)) return false;
+    if (count_ == 0) continue;
+    slot_ = forward ? 0 : count_ - 1;
     return Load();
   }
   Fail(Status::Corruption("sibling links loop"));
@@ -180,28 +193,26 @@ void TreeCursor::Position(std::string_view key, int edge) {
   if (root_ == 0) return;
   auto leaf = FindLeaf(read_, page_size_, root_, key, edge, c_);
   if (!leaf.ok()) return Fail(leaf.status());
-  leaf_ = *leaf;
-  auto page = read_(leaf_);
+  auto page = read_(*leaf);
   if (!page.ok()) return Fail(page.status());
-  page_ = *page;
-  NodeView v{page_, page_size_};
+  if (!EnterLeaf(*leaf, *page)) return;
   if (edge > 0) {
-    if (v.count() == 0) {
+    if (count_ == 0) {
       StepLeaf(false);
       return;
     }
-    slot_ = v.count() - 1u;
+    slot_ = count_ - 1;
     Load();
     return;
   }
   size_t i = 0;
   if (edge == 0) {
     bool exact;
-    auto lb = LeafLowerBound(v, leaf_, key, &exact, c_);
+    auto lb = LeafLowerBound(NodeView{page_, page_size_}, leaf_, key, &exact, c_);
     if (!lb.ok()) return Fail(lb.status());
     i = *lb;
   }
-  if (i >= v.count()) {
+  if (i >= count_) {
     StepLeaf(true);
     return;
   }
@@ -215,8 +226,7 @@ void TreeCursor::Seek(std::string_view key) { Position(key, 0); }
 
 void TreeCursor::Next() {
   if (!valid_) return;
-  NodeView v{page_, page_size_};
-  if (slot_ + 1 < v.count()) {
+  if (slot_ + 1 < count_) {
     ++slot_;
     Load();
     return;

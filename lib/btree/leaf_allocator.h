@@ -53,8 +53,27 @@ std::string EncodeOverflowRecord(std::string_view key, uint32_t first_page, uint
 // Decodes an overflow reference (the value of an overflow record).
 void DecodeOverflowRef(std::string_view ref, uint32_t* first_page, uint64_t* value_len);
 // Bounds-checked decode of the record at [data, data+size); false when it
-// is malformed.
-bool DecodeLeafRecord(const uint8_t* data, size_t size, LeafRecordRef* out);
+// is malformed (docs/format/page.md, rule L9). Inline for the common record
+// whose key length and value code are one byte each (keys under 128 bytes,
+// inline values under 64, every overflow reference with such a key): every
+// cursor step and every key comparison that meets equal key heads decodes
+// one. Such varints are in their shortest form by construction.
+bool DecodeLeafRecordSlow(const uint8_t* data, size_t size, LeafRecordRef* out);
+inline bool DecodeLeafRecord(const uint8_t* data, size_t size, LeafRecordRef* out) {
+  if (size < 2 || ((data[0] | data[1]) & 0x80) != 0) return DecodeLeafRecordSlow(data, size, out);
+  const uint32_t key_len = data[0];
+  const uint32_t code = data[1];
+  const uint32_t value_len = code >> 1;
+  const bool overflow = (code & 1) != 0;
+  if (overflow && value_len != kOverflowRefSize) return false;
+  if (size_t{key_len} + value_len + 2 != size) return false;
+  const char* k = reinterpret_cast<const char*>(data + 2);
+  out->key = std::string_view(k, key_len);
+  out->value = std::string_view(k + key_len, value_len);
+  out->overflow = overflow;
+  out->encoded = std::string_view(reinterpret_cast<const char*>(data), size);
+  return true;
+}
 
 // The layout of a leaf page: its SlottedLayout plus the fences.
 class LeafLayout : public SlottedLayout {

@@ -48,7 +48,7 @@ void DecodeOverflowRef(std::string_view ref, uint32_t* first_page, uint64_t* val
   *value_len = DecodeFixed64(p + 4);
 }
 
-bool DecodeLeafRecord(const uint8_t* data, size_t size, LeafRecordRef* out) {
+bool DecodeLeafRecordSlow(const uint8_t* data, size_t size, LeafRecordRef* out) {
   const uint8_t* const limit = data + size;
   uint32_t key_len = 0;
   uint32_t code = 0;

@@ -299,5 +299,59 @@ TEST_F(BTreeTest, WriteIntoALeafTheAllocatorCannotParseIsCountedAndCorruption) {
   EXPECT_EQ(Counter("allocator_failures"), 1u);
 }
 
+// A cursor checks a leaf's slot directory once as it enters the leaf and
+// each record's bounds as it reads it: damage in either is Corruption
+// naming the page, never a read outside it.
+TEST_F(BTreeTest, CursorOverADamagedLeafIsCorruption) {
+  Open();
+  {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    BTreeWriter w(txn->get(), pager_->metrics());
+    for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(w.Put(Key(i), Key(i)).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  struct Damage {
+    const char* what;
+    void (*apply)(uint8_t* page);
+  };
+  const Damage damages[] = {
+      {"slot count past the page", [](uint8_t* p) { EncodeFixed16(p + kSlotCountOffset, 600); }},
+      {"record past the page",
+       [](uint8_t* p) {
+         const uint32_t free_end = DecodeFixed32(p + kFreeEndOffset);
+         EncodeFixed16(p + free_end + kSlotSize * 5, 4090);  // slot 5's offset
+       }},
+      {"record inside the header",
+       [](uint8_t* p) {
+         const uint32_t free_end = DecodeFixed32(p + kFreeEndOffset);
+         EncodeFixed16(p + free_end + kSlotSize * 5, 4);
+       }},
+  };
+  for (const Damage& d : damages) {
+    SCOPED_TRACE(d.what);
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    const uint32_t root = (*txn)->root();
+    auto page = (*txn)->Write(root);
+    ASSERT_TRUE(page.ok());
+    d.apply(*page);
+    BTreeWriter w(txn->get(), pager_->metrics());
+    for (bool forward : {true, false}) {
+      TreeCursor cur(w.reader(), pager_->page_size(), root, c_.get());
+      int seen = 0;
+      for (forward ? cur.SeekToFirst() : cur.SeekToLast(); cur.Valid();
+           forward ? cur.Next() : cur.Prev()) {
+        ++seen;
+      }
+      EXPECT_LE(seen, 5);
+      EXPECT_TRUE(cur.status().IsCorruption()) << cur.status().ToString();
+      EXPECT_NE(cur.status().ToString().find("page " + std::to_string(root)), std::string::npos)
+          << cur.status().ToString();
+    }
+    (*txn)->Abort();
+  }
+}
+
 }  // namespace
 }  // namespace sombra::btree

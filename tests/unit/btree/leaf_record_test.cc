@@ -5,6 +5,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 #include "btree/leaf_allocator.h"
 #include "btree/node_format.h"
@@ -132,6 +133,34 @@ TEST(LeafRecordTest, RandomBytesNeverMisdecode) {
         again = EncodeOverflowRecord(r.key, first, len);
       }
       EXPECT_EQ(again, s);
+    }
+  }
+}
+
+// The inline one-byte-header path of DecodeLeafRecord gives exactly what
+// the full decoder gives, for every pair of first bytes and every size up
+// to past the largest one-byte record (2 + 127 + 63): same verdict, same
+// key, value and kind.
+TEST(LeafRecordTest, FastPathAgreesWithTheFullDecoder) {
+  std::mt19937_64 rng(sombra::test::TestSeed());
+  const std::string tail = test::RandomBytes(rng, 200);
+  for (int b0 = 0; b0 < 256; ++b0) {
+    for (int b1 = 0; b1 < 256; ++b1) {
+      for (size_t size = 0; size <= 202; ++size) {
+        std::vector<uint8_t> buf(size);
+        if (size > 0) buf[0] = static_cast<uint8_t>(b0);
+        if (size > 1) buf[1] = static_cast<uint8_t>(b1);
+        for (size_t i = 2; i < size; ++i) buf[i] = static_cast<uint8_t>(tail[i - 2]);
+        LeafRecordRef fast, full;
+        const bool f = DecodeLeafRecord(buf.data(), size, &fast);
+        const bool g = DecodeLeafRecordSlow(buf.data(), size, &full);
+        ASSERT_EQ(f, g) << b0 << " " << b1 << " size " << size;
+        if (!f) continue;
+        ASSERT_EQ(fast.key, full.key);
+        ASSERT_EQ(fast.value, full.value);
+        ASSERT_EQ(fast.overflow, full.overflow);
+        ASSERT_EQ(fast.encoded, full.encoded);
+      }
     }
   }
 }
