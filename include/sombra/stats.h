@@ -38,7 +38,7 @@ struct Stats {
   uint64_t memcopy_bytes = 0;
   uint64_t allocator_builds = 0;
   uint64_t allocator_page_parses = 0;
-  uint64_t allocator_cache_reuse = 0;
+  uint64_t allocator_cache_reuse = 0;     // edits served by a cached or kept layout, no parse
   uint64_t allocator_split_triggers = 0;  // capacity misses that became splits
   uint64_t allocator_failures = 0;        // damaged leaf met by a write; no split made room
   uint64_t allocator_compactions = 0;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "btree/btree_counters.h"
+#include "btree/layout_cache.h"
 #include "btree/leaf_allocator.h"
 #include "btree/overflow.h"
 #include "btree/tree_descent.h"
@@ -74,6 +75,17 @@ class BTreeWriter {
   Status Get(std::string_view key, std::string* value);
   PageReader reader();
   uint32_t root() const { return txn_->root(); }
+  // Takes leaf layouts from `shared` (kept by earlier committed
+  // transactions) before parsing a leaf (layout_cache.h). Null: parses.
+  void ShareLayouts(LayoutCache* shared) { shared_ = shared; }
+  // The layouts of the leaves this transaction touched, which describe
+  // them as they are now: for LayoutCache::Keep once the commit succeeds.
+  // The writer has none afterwards.
+  std::unordered_map<uint32_t, LeafLayout> ReleaseLayouts() {
+    std::unordered_map<uint32_t, LeafLayout> out;
+    out.swap(cache_);
+    return out;
+  }
   // Bumped by every change: cursors in the transaction re-seek after one.
   uint64_t version() const { return version_; }
 
@@ -119,6 +131,7 @@ class BTreeWriter {
   uint32_t page_size_;
   uint64_t version_ = 0;
   std::unordered_map<uint32_t, LeafLayout> cache_;
+  LayoutCache* shared_ = nullptr;
   std::vector<uint8_t> scratch_;
   std::vector<uint8_t> scratch2_;
   std::string record_;           // Put's encoded record

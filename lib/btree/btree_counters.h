@@ -18,7 +18,7 @@ enum class Tick : uint8_t {
   kMemcopyBytes,            // record bytes copied by the allocator
   kAllocatorBuilds,         // layouts built without a cached snapshot
   kAllocatorPageParses,     // of those, parses of an existing page
-  kAllocatorCacheReuse,     // edits served by a cached snapshot
+  kAllocatorCacheReuse,     // edits served by a cached or kept layout (no parse)
   kAllocatorSplitTriggers,  // capacity misses that became splits
   kAllocatorFailures,       // a leaf it cannot parse, or no split makes room
   kAllocatorCompactions,

@@ -165,6 +165,18 @@ Result<LeafLayout*> BTreeWriter::LeafLayoutOf(uint32_t page_no) {
     return &it->second;
   }
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
+  LeafLayout kept;
+  if (shared_ != nullptr && shared_->Take(page_no, page, &kept)) {
+    counters_.Add(Tick::kAllocatorCacheReuse);
+    kept.RebindCounters(&counters_);
+#ifndef NDEBUG
+    if (!kept.Matches(page)) {
+      return Status::Corruption("page " + std::to_string(page_no) +
+                                ": kept leaf layout does not match the page");
+    }
+#endif
+    return &cache_.emplace(page_no, std::move(kept)).first->second;
+  }
   Result<LeafLayout> layout = LeafLayout::Parse(page, page_size_, &counters_);
   if (!layout.ok()) {
     counters_.Add(Tick::kAllocatorFailures);  // a leaf the allocator cannot lay out (damaged)

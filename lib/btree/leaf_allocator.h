@@ -109,6 +109,14 @@ class LeafLayout : public SlottedLayout {
   // fences not yet set). Counts nothing.
   bool Matches(const uint8_t* page) const;
 
+  // True when `page` is a leaf whose header fields and slot directory are
+  // exactly this layout's: the layout then describes it as a Parse would
+  // (LayoutCache's check; it decodes no record). Counts nothing.
+  bool Describes(const uint8_t* page) const;
+  // Counts into `counters` from now on (LayoutCache hands a layout from
+  // one writer to the next).
+  void RebindCounters(const BTreeCounters* counters) { counters_ = counters; }
+
   // The counters this layout counts into (null: counts nothing). Parse,
   // InitEmpty and the builders set them; an allocator and a split of this
   // layout count into them too.

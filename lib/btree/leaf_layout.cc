@@ -260,6 +260,26 @@ size_t LeafLayout::LowerBound(const uint8_t* page, std::string_view key, bool* e
   return lo;
 }
 
+bool LeafLayout::Describes(const uint8_t* page) const {
+  if (page[pager::kHeaderKindOffset] != static_cast<uint8_t>(pager::PageKind::kLeaf) ||
+      DecodeFixed16(page + kLevelOffset) != 0 ||
+      DecodeFixed16(page + kSlotCountOffset) != slots_.size() ||
+      DecodeFixed32(page + kFreeStartOffset) != free_start_ ||
+      DecodeFixed32(page + kFreeEndOffset) != free_end_ ||
+      DecodeFixed32(page + kHoleBytesOffset) != hole_bytes_ ||
+      DecodeFixed16(page + kLowFenceLenOffset) != low_len_ ||
+      DecodeFixed16(page + kHighFenceLenOffset) != high_len_) {
+    return false;
+  }
+  const uint8_t* dir = page + free_end_;
+  for (const LeafSlot& s : slots_) {
+    const SlotEntry e = DecodeSlot(dir);
+    if (e.offset != s.offset || e.length != s.length || e.head != s.head) return false;
+    dir += kSlotSize;
+  }
+  return true;
+}
+
 bool LeafLayout::Matches(const uint8_t* page) const {
   Result<LeafLayout> r = ParseLayout(page, page_size_, /*check_fences=*/false);
   if (!r.ok()) return false;

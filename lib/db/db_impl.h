@@ -59,6 +59,9 @@ class DBImpl final : public DB {
     SOMBRA_RETURN_IF_ERROR(CheckKey(key));
     return CheckValueSize(value.size());
   }
+  // Leaf layouts kept between write transactions (btree/layout_cache.h);
+  // used only by the transaction holding the writer slot.
+  btree::LayoutCache* layout_cache() const { return layout_cache_.get(); }
   Timer* insert_timer() const { return insert_timer_; }
   Timer* search_timer() const { return search_timer_; }
 
@@ -69,6 +72,7 @@ class DBImpl final : public DB {
   const btree::TickCounters tick_counters_;
   Timer* insert_timer_;
   Timer* search_timer_;
+  const std::unique_ptr<btree::LayoutCache> layout_cache_ = std::make_unique<btree::LayoutCache>();
 };
 
 // DB::Open with an explicit Env (tests inject faults through it).

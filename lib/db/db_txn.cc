@@ -20,7 +20,9 @@ std::unique_ptr<Cursor> ReadTxnImpl::NewCursor() {
 WriteTxnImpl::WriteTxnImpl(const DBImpl* db, std::unique_ptr<pager::PagerTxn> txn)
     : db_(db),
       txn_(std::move(txn)),
-      writer_(std::make_unique<btree::BTreeWriter>(txn_.get(), db->tick_counters())) {}
+      writer_(std::make_unique<btree::BTreeWriter>(txn_.get(), db->tick_counters())) {
+  writer_->ShareLayouts(db->layout_cache());
+}
 
 WriteTxnImpl::~WriteTxnImpl() { Abort(); }
 
@@ -75,8 +77,12 @@ Status WriteTxnImpl::Commit() {
   }
   SOMBRA_RETURN_IF_ERROR(CheckOpen());
   state_->finished = true;
+  auto layouts = writer_->ReleaseLayouts();
   writer_.reset();
   Status s = txn_->Commit();
+  // The layouts describe the pages as committed; a failed commit's pages
+  // are not the database's, so its layouts go (with those it took).
+  if (s.ok()) db_->layout_cache()->Keep(std::move(layouts));
   txn_.reset();  // releases the writer slot
   return s;
 }

@@ -223,6 +223,46 @@ TEST_P(DbLimitsTest, ValueOverTheLimitAtEveryEntryPoint) {
 
 INSTANTIATE_TEST_SUITE_P(PageSizes, DbLimitsTest, ::testing::Values(4096u, 65536u));
 
+// A committed transaction's leaf layouts serve the next transactions
+// (btree/layout_cache.h): random inserts into existing leaves parse none;
+// an aborted transaction's layouts are not kept, so its leaves are parsed
+// again by the next transaction, with the data the committed state has.
+TEST_F(DbTxnTest, CommittedLeafLayoutsServeTheNextTransactions) {
+  auto put_range = [&](int from, int to, bool commit) {
+    std::unique_ptr<WriteTxn> w;
+    ASSERT_TRUE(db_->BeginWrite(&w).ok());
+    for (int i = from; i < to; ++i) {
+      const int k = (i * 7919) % 20000;  // spread over the key space
+      ASSERT_TRUE(w->Put("key" + std::to_string(k), std::to_string(i)).ok());
+    }
+    if (commit) {
+      ASSERT_TRUE(w->Commit().ok());
+    } else {
+      w->Abort();
+    }
+  };
+  put_range(0, 4000, true);
+  const uint64_t parses = db_->GetStats().allocator_page_parses;
+  put_range(4000, 6000, true);
+  put_range(6000, 8000, true);
+  EXPECT_EQ(db_->GetStats().allocator_page_parses, parses);
+  put_range(8000, 10000, false);  // touches (takes) layouts, keeps none
+  put_range(10000, 12000, true);
+  EXPECT_GT(db_->GetStats().allocator_page_parses, parses);
+  for (int i = 0; i < 12000; ++i) {
+    if (i >= 8000 && i < 10000) continue;
+    const int k = (i * 7919) % 20000;
+    // The last committed write of k wins; 7919 is prime to 20000, so each
+    // i below 20000 writes its own key.
+    EXPECT_EQ(GetOrDie("key" + std::to_string(k)), std::to_string(i));
+  }
+  for (int i = 8000; i < 10000; ++i) {
+    std::string v;
+    EXPECT_TRUE(db_->Get("key" + std::to_string((i * 7919) % 20000), &v).IsNotFound());
+  }
+  EXPECT_TRUE(db_->Verify().ok());
+}
+
 TEST_F(DbTxnTest, ValuesOfEverySizeRoundTrip) {
   const std::vector<size_t> sizes = {0,    1,    2,    100,  1000,  1023,   1024,   1025, 1040,
                                      1060, 1080, 1088, 1100, 2000,  4000,   4063,   4064, 4065,
