@@ -102,12 +102,19 @@ inline void Count(const BTreeCounters* sink, Tick t, uint64_t n = 1) {
 // The registry name of a tick ("key_decodes"...).
 const char* TickName(Tick t);
 
-// Receives the byte ranges of a page that an edit changed (they become the
-// WAL delta: PagerTxn::NoteWrite).
+// Receives what an edit did to a page, right after each step, in order
+// (they become the WAL record of the page: PagerTxn::NoteWrite, NoteMove).
 class ChangeSink {
  public:
   virtual ~ChangeSink() = default;
+  // Bytes [offset, offset + length) were written.
   virtual void Changed(uint32_t offset, uint32_t length) = 0;
+  // Bytes [src, src + length) were moved to dst (memmove). A sink that
+  // only tracks changed ranges sees the destination changed.
+  virtual void Moved(uint32_t src, uint32_t dst, uint32_t length) {
+    (void)src;
+    Changed(dst, length);
+  }
 };
 
 }  // namespace sombra::btree

@@ -15,6 +15,9 @@ class BTreeWriter::Sink final : public ChangeSink {
   void Changed(uint32_t offset, uint32_t length) override {
     txn_->NoteWrite(page_no_, offset, length);
   }
+  void Moved(uint32_t src, uint32_t dst, uint32_t length) override {
+    txn_->NoteMove(page_no_, src, dst, length);
+  }
 
  private:
   pager::PagerTxn* txn_;

@@ -156,9 +156,12 @@ void SlottedPageEditor::Insert(size_t i, std::string_view record, uint32_t head)
   const uint32_t old_end = l_.free_end_;
   const uint32_t new_end = old_end - static_cast<uint32_t>(kSlotSize);
   const SlotEntry slot{static_cast<uint16_t>(at), static_cast<uint16_t>(size), head};
+  // The slots before i move down by one slot (reported as a move: the log
+  // records it in a few bytes), then slot i is written.
   std::memmove(page_ + new_end, page_ + old_end, kSlotSize * i);
+  ReportMove(old_end, new_end, static_cast<uint32_t>(kSlotSize * i));
   EncodeSlot(page_ + SlotPos(new_end, i), slot);
-  Report(new_end, static_cast<uint32_t>(kSlotSize * (i + 1)));
+  Report(SlotPos(new_end, i), static_cast<uint32_t>(kSlotSize));
   l_.slots_.insert(l_.slots_.begin() + static_cast<ptrdiff_t>(i), slot);
   l_.free_end_ = new_end;
   SyncHeader();
@@ -201,7 +204,7 @@ void SlottedPageEditor::Erase(size_t i) {
   const uint32_t old_end = l_.free_end_;
   const uint32_t new_end = old_end + static_cast<uint32_t>(kSlotSize);
   std::memmove(page_ + new_end, page_ + old_end, kSlotSize * i);
-  Report(new_end, static_cast<uint32_t>(kSlotSize * i));
+  ReportMove(old_end, new_end, static_cast<uint32_t>(kSlotSize * i));
   l_.slots_.erase(l_.slots_.begin() + static_cast<ptrdiff_t>(i));
   l_.free_end_ = new_end;
   SyncHeader();

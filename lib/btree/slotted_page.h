@@ -175,6 +175,9 @@ class SlottedPageEditor {
 
  private:
   void Report(uint32_t offset, uint32_t length) { ReportChange(sink_, offset, length); }
+  void ReportMove(uint32_t src, uint32_t dst, uint32_t length) {
+    if (sink_ != nullptr && length != 0) sink_->Moved(src, dst, length);
+  }
   // Copies `record` to `at` and reports it.
   void WriteRecord(uint32_t at, std::string_view record);
   // Room for `size` record bytes leaving `slot_bytes` of gap for a new

@@ -251,7 +251,7 @@ class Pager {
   // Commit path (pager_commit.cc): one function per step of the group
   // commit (docs/design/checkpoint.md, "Group commit").
   Status CommitTxn(PagerTxn* txn);
-  Status BuildCommitBatch(PagerTxn* txn, const TreeState& next, uint64_t seed,
+  Status BuildCommitBatch(PagerTxn* txn, const TreeState& next, uint64_t seed, bool ops_allowed,
                           std::vector<uint32_t>* pages);
   Result<uint64_t> AppendCommit(PagerTxn* txn, const TreeState& next, wal::WalWriter* wal,
                                 std::vector<uint32_t> pages);

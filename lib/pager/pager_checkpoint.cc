@@ -71,7 +71,7 @@ Status Pager::WriteCarriedLog(const TreeState& state, const std::vector<uint32_t
       wal::WalWriter::Open(env_, carry_path, page_size(), file_->salt(), wal_generation_ + 1,
                            meta.checkpoint_lsn + 1, LogBase(meta),
                            std::min<uint64_t>(2 * carried_bytes, wal::WalWriter::kZeroWriteSize),
-                           metrics_, wal::kWalFormatVersionCarry));
+                           metrics_, wal::kWalFormatVersionOpsCarry));
   batch_->Reset(next->last_checksum());
   for (size_t i = 0; i < pages.size(); ++i) {
     SOMBRA_RETURN_IF_ERROR(batch_->AddPageImage(pages[i], state.lsn, heads[i]->data.get()));

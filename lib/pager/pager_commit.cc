@@ -2,11 +2,14 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <cstring>
+#include <vector>
 
 #include "pager/pager.h"
 #include "pager/pager_txn.h"
 #include "util/coding.h"
 #include "util/crash_point.h"
+#include "wal/wal_page_ops.h"
 
 namespace sombra::pager {
 namespace {
@@ -44,6 +47,19 @@ uint64_t MergeRanges(std::vector<std::pair<uint32_t, uint32_t>>* ranges) {
   return bytes;
 }
 
+#ifndef NDEBUG
+// Debug builds: the ops replayed on the page as it was give the page as
+// it is, outside the pager's bytes [8, 24).
+void CheckOpsReplay(std::string_view ops, const uint8_t* base, const uint8_t* now, uint32_t ps) {
+  assert(base != nullptr);
+  std::vector<uint8_t> replayed(base, base + ps);
+  wal::ApplyPageOps(ops, replayed.data());
+  assert(std::memcmp(replayed.data(), now, kHeaderLsnOffset) == 0);
+  assert(std::memcmp(replayed.data() + kPageHeaderSize, now + kPageHeaderSize,
+                     ps - kPageHeaderSize) == 0);
+}
+#endif
+
 }  // namespace
 
 wal::CommitInfo Pager::CommitRecord(const TreeState& state, uint64_t durable_lsn) {
@@ -76,7 +92,8 @@ Status Pager::CommitTxn(PagerTxn* t) {
   // replaces wal_ once the slot is released.
   const std::shared_ptr<wal::WalWriter> wal = wal_;
   std::vector<uint32_t> pages;
-  SOMBRA_RETURN_IF_ERROR(BuildCommitBatch(t, next, wal->last_checksum(), &pages));
+  SOMBRA_RETURN_IF_ERROR(BuildCommitBatch(t, next, wal->last_checksum(),
+                                          wal::AllowsPageOps(wal->header().version), &pages));
   SOMBRA_ASSIGN_OR_RETURN(uint64_t end, AppendCommit(t, next, wal.get(), std::move(pages)));
   SOMBRA_RETURN_IF_ERROR(SyncCommit(wal.get(), end, next.lsn));
   Publish(/*all=*/options_.durability != Durability::kFull);
@@ -86,20 +103,24 @@ Status Pager::CommitTxn(PagerTxn* t) {
 
 // Group commit step 1, the batch: a full image or a delta of each changed
 // page, then the commit record carrying durable_lsn_.
-Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed,
+Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed, bool ops_allowed,
                                std::vector<uint32_t>* pages) {
   const uint32_t ps = page_size();
   batch_->Reset(seed);
   std::vector<wal::DeltaRange> ranges;
   for (auto& [page_no, d] : t->dirty_) {
     bool image = d.whole || imaged_.count(page_no) == 0 || d.base_lsn == 0;
+    bool ops = false;
     if (!image) {
-      uint64_t bytes = MergeRanges(&d.ranges);
-      if (d.ranges.empty()) {  // touched but nothing reported changed: not logged,
-        d.buf.reset();         // and no new version
+      const uint64_t bytes = d.ranges_dropped ? ps : MergeRanges(&d.ranges);
+      if (!d.ranges_dropped && d.ranges.empty()) {  // touched but nothing reported changed:
+        d.buf.reset();                              // not logged, and no new version
         continue;
       }
-      image = bytes > ps / 2;
+      // The smaller of the ops and the delta (a range costs ~4 bytes).
+      ops = ops_allowed && d.ops_ok && !d.ops.empty() &&
+            (d.ranges_dropped || d.ops.size() < bytes + 4 * d.ranges.size());
+      image = (ops ? d.ops.size() : bytes) > ps / 2;
     }
     uint8_t* buf = d.buf.get();
     EncodeFixed32(buf + kHeaderPageNoOffset, page_no);
@@ -109,6 +130,11 @@ Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed
     Status s;
     if (image) {
       s = batch_->AddPageImage(page_no, next.lsn, buf);
+    } else if (ops) {
+#ifndef NDEBUG
+      CheckOpsReplay(d.ops, d.base.get(), buf, ps);
+#endif
+      s = batch_->AddPageOps(page_no, d.base_lsn, next.lsn, d.ops);
     } else {
       ranges.clear();
       for (auto [b, e] : d.ranges) {

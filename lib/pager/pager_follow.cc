@@ -11,6 +11,7 @@
 
 #include "pager/pager.h"
 #include "util/coding.h"
+#include "wal/wal_page_ops.h"
 
 namespace sombra::pager {
 namespace {
@@ -75,6 +76,7 @@ bool ApplyLog(wal::WalReader* reader, uint32_t page_size, VersionMap* map, std::
     for (const auto& range : rec.ranges) {
       std::memcpy(buf + range.offset, range.bytes.data(), range.bytes.size());
     }
+    if (rec.type == wal::RecordType::kPageOps) wal::ApplyPageOps(rec.ops, buf);
     EncodeFixed64(buf + kHeaderLsnOffset, rec.new_lsn);
   }
   return true;

@@ -8,6 +8,7 @@
 
 #include "pager/pager.h"
 #include "util/coding.h"
+#include "wal/wal_page_ops.h"
 #include "wal/wal_reader.h"
 
 namespace sombra::pager {
@@ -20,6 +21,7 @@ struct TxnRecord {
   uint64_t new_lsn;
   std::string page;                                      // image
   std::vector<std::pair<uint32_t, std::string>> ranges;  // delta
+  std::string ops;                                       // page ops (checked by the reader)
 };
 
 // The meta page in force is the older of the two when the newer one is
@@ -103,6 +105,7 @@ Status ApplyRecord(const TxnRecord& r, uint64_t txn_lsn, uint32_t ps, const std:
     for (const auto& [offset, bytes] : r.ranges) {
       std::memcpy(buf.get() + offset, bytes.data(), bytes.size());
     }
+    if (r.type == wal::RecordType::kPageOps) wal::ApplyPageOps(r.ops, buf.get());
   }
   EncodeFixed64(buf.get() + kHeaderLsnOffset, r.new_lsn);
   return Status::OK();
@@ -307,11 +310,12 @@ Status Pager::ReplayLog(wal::WalReader* reader, Replay* r) {
   wal::Record rec;
   while (reader->Next(&rec)) {
     if (rec.type == wal::RecordType::kPageImage) {
-      txn.push_back(TxnRecord{rec.type, rec.page_no, 0, rec.page_lsn, std::string(rec.page), {}});
+      txn.push_back(
+          TxnRecord{rec.type, rec.page_no, 0, rec.page_lsn, std::string(rec.page), {}, {}});
       continue;
     }
-    if (rec.type == wal::RecordType::kPageDelta) {
-      TxnRecord t{rec.type, rec.page_no, rec.base_lsn, rec.new_lsn, {}, {}};
+    if (rec.type == wal::RecordType::kPageDelta || rec.type == wal::RecordType::kPageOps) {
+      TxnRecord t{rec.type, rec.page_no, rec.base_lsn, rec.new_lsn, {}, {}, std::string(rec.ops)};
       for (const auto& range : rec.ranges) t.ranges.emplace_back(range.offset, range.bytes);
       txn.push_back(std::move(t));
       continue;

@@ -1,8 +1,10 @@
 #include "pager/pager_txn.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "util/coding.h"
+#include "wal/wal_page_ops.h"
 
 namespace sombra::pager {
 
@@ -56,6 +58,12 @@ Result<PagerTxn::Dirty*> PagerTxn::Touch(uint32_t page_no) {
   // A page with no image in the log since the checkpoint is logged whole
   // anyway: its byte ranges need not be kept.
   d.whole = d.base_lsn == 0 || pager_->imaged_.count(page_no) == 0;
+#ifndef NDEBUG
+  if (!d.whole) {
+    d.base.reset(new uint8_t[ps]);
+    std::memcpy(d.base.get(), committed, ps);
+  }
+#endif
   Dirty* entry = &dirty_.emplace(page_no, std::move(d)).first->second;
   cache_[page_no % kCacheEntries] = CacheEntry{page_no, entry};
   return entry;
@@ -69,17 +77,66 @@ Result<uint8_t*> PagerTxn::Write(uint32_t page_no) {
   return d->buf.get();
 }
 
+namespace {
+
+// Page ops of one page stay below this many bytes (past it, a delta or an
+// image is as small).
+constexpr size_t OpsLimit(uint32_t page_size) { return page_size / 2; }
+
+}  // namespace
+
+void PagerTxn::AddWriteOp(Dirty* d, uint32_t b, uint32_t e) {
+  if (d->last_write_at != std::string::npos && b <= d->last_write_end + kOpsMergeGap &&
+      e + kOpsMergeGap >= d->last_write_begin) {
+    // Nothing was noted since the last write: rewrite it to cover both,
+    // with the bytes now there.
+    b = std::min(b, d->last_write_begin);
+    e = std::max(e, d->last_write_end);
+    d->ops.resize(d->last_write_at);
+  }
+  d->last_write_at = d->ops.size();
+  d->last_write_begin = b;
+  d->last_write_end = e;
+  wal::AppendWriteOp(&d->ops, b,
+                     std::string_view(reinterpret_cast<const char*>(d->buf.get()) + b, e - b));
+}
+
 void PagerTxn::NoteWrite(uint32_t page_no, uint32_t offset, uint32_t length) {
   Dirty* d = FindDirty(page_no);
   if (d == nullptr || length == 0 || d->whole) return;
-  d->ranges.emplace_back(offset, offset + length);
+  if (!d->ranges_dropped) d->ranges.emplace_back(offset, offset + length);
+  if (d->ops_ok) {
+    // The pager's bytes [8, 24) (LSN and checksum) are never logged.
+    const uint32_t end = offset + length;
+    if (offset < kHeaderLsnOffset) AddWriteOp(d, offset, std::min<uint32_t>(end, kHeaderLsnOffset));
+    if (end > kPageHeaderSize) AddWriteOp(d, std::max<uint32_t>(offset, kPageHeaderSize), end);
+  }
+  NoteLimits(d);
+}
+
+void PagerTxn::NoteMove(uint32_t page_no, uint32_t src, uint32_t dst, uint32_t length) {
+  Dirty* d = FindDirty(page_no);
+  if (d == nullptr || length == 0 || d->whole) return;
+  if (!d->ranges_dropped) d->ranges.emplace_back(dst, dst + length);
+  if (d->ops_ok) {
+    wal::AppendMoveOp(&d->ops, src, dst, length);
+    d->last_write_at = std::string::npos;
+  }
+  NoteLimits(d);
+}
+
+void PagerTxn::NoteLimits(Dirty* d) {
+  if (d->ops_ok && d->ops.size() > OpsLimit(pager_->page_size())) {
+    d->ops_ok = false;
+    std::string().swap(d->ops);
+  }
   // Many edits of one page in one transaction: an image is about as small
   // as their deltas, and keeping the list bounded keeps commits cheap.
-  if (d->ranges.size() > kMaxRangesPerPage) {
-    d->whole = true;
-    d->ranges.clear();
-    d->ranges.shrink_to_fit();
+  if (!d->ranges_dropped && d->ranges.size() > kMaxRangesPerPage) {
+    d->ranges_dropped = true;
+    std::vector<std::pair<uint32_t, uint32_t>>().swap(d->ranges);
   }
+  if (d->ranges_dropped && !d->ops_ok) d->whole = true;
 }
 
 void PagerTxn::NoteWholePage(uint32_t page_no) {

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "pager/format.h"
@@ -47,9 +48,15 @@ class PagerTxn {
   // A private, writable copy of the page (made on first touch).
   // REQUIRES: 2 <= page_no < state().page_count.
   Result<uint8_t*> Write(uint32_t page_no);
-  // Reports that bytes [offset, offset + length) of the page were changed.
-  // REQUIRES: Write(page_no) was called in this transaction.
+  // Reports that bytes [offset, offset + length) of the page were changed,
+  // right after the change: their bytes now are those the change wrote
+  // (the page's op record replays the changes in the order they were
+  // noted, wal/wal_page_ops.h). REQUIRES: Write(page_no) was called in
+  // this transaction.
   void NoteWrite(uint32_t page_no, uint32_t offset, uint32_t length);
+  // Reports, right after it, that bytes [src, src + length) of the page
+  // were moved to dst (memmove). REQUIRES: as NoteWrite.
+  void NoteMove(uint32_t page_no, uint32_t src, uint32_t dst, uint32_t length);
   // Reports that the page was rewritten as a whole (logged as an image).
   void NoteWholePage(uint32_t page_no);
 
@@ -81,7 +88,25 @@ class PagerTxn {
     uint64_t base_lsn = 0;  // the page's LSN before this transaction
     bool whole = false;
     std::vector<std::pair<uint32_t, uint32_t>> ranges;  // [begin, end)
+    // More ranges than kMaxRangesPerPage were noted: no delta, the ops or
+    // an image.
+    bool ranges_dropped = false;
+    // The changes as page ops, in order (while ops_ok: they stay under
+    // kMaxOpsBytes), for a log that takes page-op records.
+    std::string ops;
+    bool ops_ok = true;
+    uint32_t last_write_begin = 0, last_write_end = 0;  // the last op, a write
+    size_t last_write_at = std::string::npos;           // its offset in ops
+#ifndef NDEBUG
+    std::unique_ptr<uint8_t[]> base;  // the page before (Commit checks the ops)
+#endif
   };
+  // Appends a write op of buf[b, e), merged into the last op when that is
+  // a write ending at most kMergeGap bytes before b or overlapping it.
+  void AddWriteOp(Dirty* d, uint32_t b, uint32_t e);
+  // Past the limits: ops too large (dropped), too many ranges (dropped);
+  // both: the page is logged whole.
+  void NoteLimits(Dirty* d);
 
   PagerTxn(Pager* pager, std::unique_lock<std::mutex> slot, const TreeState& state);
   Result<Dirty*> Touch(uint32_t page_no);
@@ -95,6 +120,7 @@ class PagerTxn {
   static constexpr uint32_t kCacheEntries = 16;
 
   static constexpr size_t kMaxRangesPerPage = 64;
+  static constexpr uint32_t kOpsMergeGap = 8;
 
   Pager* const pager_;
   std::unique_lock<std::mutex> slot_;

@@ -4,6 +4,7 @@
 
 #include "util/coding.h"
 #include "util/compress.h"
+#include "wal/wal_page_ops.h"
 
 namespace sombra::wal {
 
@@ -113,6 +114,34 @@ Status BatchBuilder::AddPageDelta(uint32_t page_no, uint64_t base_lsn, uint64_t 
   }
   SealRecord(start);
   ++stats_.delta_records;
+  txn_lsn_ = new_lsn;
+  ++txn_records_;
+  return Status::OK();
+}
+
+Status BatchBuilder::AddPageOps(uint32_t page_no, uint64_t base_lsn, uint64_t new_lsn,
+                                std::string_view ops) {
+  std::string why;
+  if (page_no < kFirstLoggedPage || base_lsn >= new_lsn) {
+    return Status::InvalidArgument("page ops of page " + std::to_string(page_no) + " from LSN " +
+                                   std::to_string(base_lsn) + " to " + std::to_string(new_lsn) +
+                                   ": page must be >= 2 and base LSN < new LSN");
+  }
+  if (!CheckPageOps(ops, page_size_, &why) ||
+      kOpsFixedSize + ops.size() > MaxOpsPayload(page_size_)) {
+    if (why.empty()) why = std::to_string(ops.size()) + " bytes of ops exceed the record bound";
+    return Status::InvalidArgument("page ops of page " + std::to_string(page_no) + ": " + why);
+  }
+  SOMBRA_RETURN_IF_ERROR(CheckTxnLsn(new_lsn, "page ops"));
+  const size_t start = BeginRecord(RecordType::kPageOps, 0, kOpsFixedSize + ops.size());
+  uint8_t fixed[kOpsFixedSize];
+  EncodeFixed32(fixed, page_no);
+  EncodeFixed64(fixed + 4, base_lsn);
+  EncodeFixed64(fixed + 12, new_lsn);
+  buf_.append(reinterpret_cast<const char*>(fixed), kOpsFixedSize);
+  buf_.append(ops);
+  SealRecord(start);
+  ++stats_.ops_records;
   txn_lsn_ = new_lsn;
   ++txn_records_;
   return Status::OK();

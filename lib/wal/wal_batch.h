@@ -43,6 +43,7 @@ struct BatchStats {
   uint64_t records = 0;
   uint64_t image_records = 0;
   uint64_t delta_records = 0;
+  uint64_t ops_records = 0;
   uint64_t commit_records = 0;
   uint64_t compressed_bytes_saved = 0;  // page bytes not stored thanks to lz4
 };
@@ -69,6 +70,14 @@ class BatchBuilder {
   [[nodiscard]] Status AddPageDelta(uint32_t page_no, uint64_t base_lsn, uint64_t new_lsn,
                                     std::span<const DeltaRange> ranges);
 
+  // The edits of a page whose LSN was base_lsn, in the order they were
+  // made (wal_page_ops.h); applying them makes its LSN new_lsn. Only in a
+  // log of format 4 or 5 (the caller's to know). REQUIRES: page_no >= 2,
+  // base_lsn < new_lsn, CheckPageOps(ops) holds and ops fit
+  // MaxOpsPayload.
+  [[nodiscard]] Status AddPageOps(uint32_t page_no, uint64_t base_lsn, uint64_t new_lsn,
+                                  std::string_view ops);
+
   // The commit record; record_count is filled in (records since the
   // previous commit or Reset). REQUIRES: CheckCommitInfo holds and the
   // records since the previous commit carry info.lsn.
@@ -81,6 +90,7 @@ class BatchBuilder {
   uint64_t record_count() const { return stats_.records; }
   uint64_t image_records() const { return stats_.image_records; }
   uint64_t delta_records() const { return stats_.delta_records; }
+  uint64_t ops_records() const { return stats_.ops_records; }
   uint64_t compressed_bytes_saved() const { return stats_.compressed_bytes_saved; }
   const BatchStats& stats() const { return stats_; }
   uint32_t page_size() const { return page_size_; }

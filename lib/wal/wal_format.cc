@@ -28,6 +28,8 @@ const char* RecordTypeName(uint8_t type) {
       return "page delta";
     case static_cast<uint8_t>(RecordType::kCommit):
       return "commit";
+    case static_cast<uint8_t>(RecordType::kPageOps):
+      return "page ops";
     default:
       return "unknown";
   }
@@ -35,7 +37,7 @@ const char* RecordTypeName(uint8_t type) {
 
 size_t WalHeaderSize(uint32_t version) {
   if (version == kWalFormatVersion1) return kWalHeaderSizeV1;
-  if (version == kWalFormatVersion || version == kWalFormatVersionCarry) return kWalHeaderSize;
+  if (version >= kWalFormatVersion && version <= kWalNewestFormatVersion) return kWalHeaderSize;
   return 0;
 }
 

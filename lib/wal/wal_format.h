@@ -28,7 +28,18 @@ constexpr uint32_t kWalFormatVersion1 = 1;
 // transaction is carried over from the log it replaces (its LSN may be
 // above the start LSN; docs/format/wal.md, "Carried generations").
 constexpr uint32_t kWalFormatVersionCarry = 3;
-constexpr uint32_t kWalNewestFormatVersion = 3;
+// Formats 4 and 5: the layouts of formats 2 and 3, whose records may also
+// be page-op records (type 4). This build writes these; it continues a
+// format-2 or format-3 log (after recovery) without page-op records.
+constexpr uint32_t kWalFormatVersionOps = 4;
+constexpr uint32_t kWalFormatVersionOpsCarry = 5;
+constexpr uint32_t kWalNewestFormatVersion = 5;
+// A carried generation (formats 3 and 5).
+inline bool IsCarriedVersion(uint32_t v) {
+  return v == kWalFormatVersionCarry || v == kWalFormatVersionOpsCarry;
+}
+// A log whose records may be page-op records (formats 4 and 5).
+inline bool AllowsPageOps(uint32_t v) { return v >= kWalFormatVersionOps; }
 
 // The page sizes a log may declare; the same range as the page file
 // (docs/format/file.md), repeated here because lib/wal sits below lib/pager.
@@ -79,7 +90,7 @@ struct WalBase {
 };
 
 struct WalHeader {
-  uint32_t version = kWalFormatVersion;
+  uint32_t version = kWalFormatVersionOps;
   uint32_t page_size = 0;
   uint64_t salt = 0;        // random per generation, never 0; seeds the record chain
   uint64_t generation = 0;  // +1 at every restart
@@ -120,8 +131,9 @@ enum class RecordType : uint8_t {
   kPageImage = 1,
   kPageDelta = 2,
   kCommit = 3,
+  kPageOps = 4,  // formats 4 and 5 only
 };
-constexpr uint8_t kMaxRecordType = 3;
+constexpr uint8_t kMaxRecordType = 4;
 const char* RecordTypeName(uint8_t type);
 
 // Page image only: the page bytes are an lz4 block.
@@ -130,6 +142,7 @@ constexpr uint8_t kFlagCompressed = 0x01;
 // Payload sizes.
 constexpr size_t kImageFixedSize = 12;     // page number u32, page LSN u64
 constexpr size_t kDeltaFixedSize = 20;     // page number u32, base LSN u64, new LSN u64
+constexpr size_t kOpsFixedSize = 20;       // the same for a page-ops record
 constexpr size_t kCommitPayloadSize = 52;  // see CommitInfo
 
 // The largest payload a well-formed delta can have: the fixed part, a 3-byte
@@ -138,6 +151,9 @@ constexpr size_t kCommitPayloadSize = 52;  // see CommitInfo
 inline size_t MaxDeltaPayload(uint32_t page_size) {
   return kDeltaFixedSize + 3 + 5 * static_cast<size_t>(page_size);
 }
+// The largest payload a page-ops record may have: that of a delta (the
+// writer logs ops only when they are smaller than the page's delta).
+inline size_t MaxOpsPayload(uint32_t page_size) { return MaxDeltaPayload(page_size); }
 // The largest payload of any record type.
 inline size_t MaxPayload(uint32_t page_size) { return MaxDeltaPayload(page_size); }
 

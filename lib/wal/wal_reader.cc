@@ -20,8 +20,7 @@ Status WalReader::ReadRawHeader(uint8_t* raw, size_t* got) {
 WalHeader WalReader::StoredFields(const uint8_t* raw) {
   WalHeader h;
   const uint32_t stored = DecodeFixed32(raw + kWalVersionOffset);
-  h.version =
-      stored == kWalFormatVersion1 || stored == kWalFormatVersionCarry ? stored : kWalFormatVersion;
+  h.version = WalHeaderSize(stored) != 0 ? stored : kWalFormatVersion;
   h.page_size = DecodeFixed32(raw + kWalPageSizeOffset);
   h.salt = DecodeFixed64(raw + kWalSaltOffset);
   h.generation = DecodeFixed64(raw + kWalGenerationOffset);
@@ -184,6 +183,11 @@ StopReason WalReader::CheckAt(uint64_t offset, uint64_t seed, Record* rec, Check
   // R2-R4.
   StopReason reason = CheckRecordHeader(h, header_.page_size, &check->detail);
   if (reason != StopReason::kNone) return reason;
+  if (h.type == static_cast<uint8_t>(RecordType::kPageOps) && !AllowsPageOps(header_.version)) {
+    check->detail = "page ops record in a log of format version " +
+                    std::to_string(header_.version) + " (formats 4 and 5 only)";
+    return StopReason::kBadType;
+  }
   // R5.
   if (kRecordHeaderSize + h.length > remaining) {
     check->detail = std::string(RecordTypeName(h.type)) + " record of " +
@@ -217,6 +221,7 @@ StopReason WalReader::CheckTxn(const Record& rec, std::string* detail) const {
       lsn = rec.page_lsn;
       break;
     case RecordType::kPageDelta:
+    case RecordType::kPageOps:
       lsn = rec.new_lsn;
       break;
     case RecordType::kCommit:
@@ -244,13 +249,13 @@ bool WalReader::Next(Record* rec) {
   if (!opened_ || stop_reason_ != StopReason::kNone) return false;
   Check check;
   StopReason reason = CheckAt(pos_, seed_, rec, &check);
-  if (reason == StopReason::kNone && header_.version == kWalFormatVersionCarry &&
-      last_commit_lsn_ == 0 && txn_records_ == 0) {
+  if (reason == StopReason::kNone && IsCarriedVersion(header_.version) && last_commit_lsn_ == 0 &&
+      txn_records_ == 0) {
     // A carried generation: its first transaction's LSN (that of its first
     // record) may be above the start LSN (rule T1).
-    const uint64_t lsn = rec->type == RecordType::kPageImage   ? rec->page_lsn
-                         : rec->type == RecordType::kPageDelta ? rec->new_lsn
-                                                               : rec->commit.lsn;
+    const uint64_t lsn = rec->type == RecordType::kPageImage ? rec->page_lsn
+                         : rec->type == RecordType::kCommit  ? rec->commit.lsn
+                                                             : rec->new_lsn;
     if (lsn > expected_lsn_) expected_lsn_ = lsn;
   }
   if (reason == StopReason::kNone) reason = CheckTxn(*rec, &check.detail);

@@ -2,6 +2,7 @@
 
 #include "util/coding.h"
 #include "util/compress.h"
+#include "wal/wal_page_ops.h"
 
 namespace sombra::wal {
 
@@ -115,11 +116,37 @@ StopReason DecodeDelta(const RecordHeader& h, const uint8_t* payload, uint32_t p
   return StopReason::kNone;
 }
 
+// Rules P1-P2.
+StopReason DecodeOps(const RecordHeader& h, const uint8_t* payload, uint32_t page_size, Record* rec,
+                     std::string* detail) {
+  rec->page_no = DecodeFixed32(payload);
+  rec->base_lsn = DecodeFixed64(payload + 4);
+  rec->new_lsn = DecodeFixed64(payload + 12);
+  const std::string what = "page ops of page " + Num(rec->page_no);
+  if (rec->page_no < kFirstLoggedPage) {
+    *detail = what + " (meta pages are never logged)";
+    return StopReason::kBadPayload;
+  }
+  if (rec->base_lsn >= rec->new_lsn) {
+    *detail = what + ": base LSN " + Num(rec->base_lsn) + " is not below the new LSN " +
+              Num(rec->new_lsn);
+    return StopReason::kBadPayload;
+  }
+  const std::string_view ops(reinterpret_cast<const char*>(payload) + kOpsFixedSize,
+                             h.length - kOpsFixedSize);
+  if (std::string why; !CheckPageOps(ops, page_size, &why)) {
+    *detail = what + ": " + why;
+    return StopReason::kBadPayload;
+  }
+  rec->ops = ops;
+  return StopReason::kNone;
+}
+
 }  // namespace
 
 StopReason CheckRecordHeader(const RecordHeader& h, uint32_t page_size, std::string* detail) {
   if (h.type == 0 || h.type > kMaxRecordType) {
-    *detail = "record type " + Num(h.type) + " is not 1..3";
+    *detail = "record type " + Num(h.type) + " is not 1..4";
     return StopReason::kBadType;
   }
   const auto type = static_cast<RecordType>(h.type);
@@ -144,6 +171,10 @@ StopReason CheckRecordHeader(const RecordHeader& h, uint32_t page_size, std::str
     case RecordType::kPageDelta:
       min = kDeltaFixedSize + 1;
       max = MaxDeltaPayload(page_size);
+      break;
+    case RecordType::kPageOps:
+      min = kOpsFixedSize + 3;  // the smallest op: a 1-byte write or move
+      max = MaxOpsPayload(page_size);
       break;
     case RecordType::kCommit:
     case RecordType::kInvalid:
@@ -170,6 +201,7 @@ StopReason DecodeRecordPayload(const RecordHeader& h, const uint8_t* payload, ui
   rec->compressed = false;
   rec->page = {};
   rec->ranges = {};
+  rec->ops = {};
   rec->commit = CommitInfo{};
   ranges->clear();
   switch (rec->type) {
@@ -177,6 +209,8 @@ StopReason DecodeRecordPayload(const RecordHeader& h, const uint8_t* payload, ui
       return DecodeImage(h, payload, page_size, page_buf, rec, detail);
     case RecordType::kPageDelta:
       return DecodeDelta(h, payload, page_size, ranges, rec, detail);
+    case RecordType::kPageOps:
+      return DecodeOps(h, payload, page_size, rec, detail);
     case RecordType::kCommit: {
       rec->commit = DecodeCommitPayload(payload);
       std::string why;
@@ -189,7 +223,7 @@ StopReason DecodeRecordPayload(const RecordHeader& h, const uint8_t* payload, ui
     case RecordType::kInvalid:
       break;
   }
-  *detail = "record type " + Num(h.type) + " is not 1..3";
+  *detail = "record type " + Num(h.type) + " is not 1..4";
   return StopReason::kBadType;
 }
 

@@ -23,7 +23,7 @@ enum class StopReason : uint8_t {
   kNone = 0,          // not stopped yet
   kEndOfLog,          // the 16 bytes at the stop are zero, or the file ends exactly there
   kTruncated,         // the record header or payload passes the end of the file
-  kBadType,           // type not 1..3
+  kBadType,           // type not 1..4 (4 only in formats 4 and 5)
   kBadFlags,          // an unknown flag bit, or the reserved bytes, are not zero
   kBadLength,         // payload length outside the bounds of its type
   kChecksumMismatch,  // the chained checksum does not match
@@ -49,10 +49,11 @@ struct Record {
   bool compressed = false;
   std::string_view page;
 
-  // Page delta.
+  // Page delta and page ops.
   uint64_t base_lsn = 0;
   uint64_t new_lsn = 0;
-  std::span<const DeltaRange> ranges;
+  std::span<const DeltaRange> ranges;  // delta
+  std::string_view ops;                // page ops: checked (CheckPageOps), for ApplyPageOps
 
   CommitInfo commit;  // commit
 
@@ -64,7 +65,7 @@ struct Record {
 // Returns kNone when they hold; otherwise the reason, and *detail says why.
 StopReason CheckRecordHeader(const RecordHeader& header, uint32_t page_size, std::string* detail);
 
-// Rules I*, D*, C*: decodes the payload of a record whose header passed
+// Rules I*, D*, P*, C*: decodes the payload of a record whose header passed
 // CheckRecordHeader into *rec (type, flags, length and the type's fields).
 // A compressed image is decompressed into *page_buf (resized to page_size);
 // delta ranges go to *ranges (cleared first). Returns kNone, or kBadPayload

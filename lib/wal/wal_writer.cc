@@ -1,6 +1,7 @@
 #include "wal/wal_writer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <random>
 
@@ -63,10 +64,11 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Resume(Env* env, const std::string
                                                      const WalHeader& header, uint64_t end_offset,
                                                      uint64_t last_checksum,
                                                      MetricsRegistry* metrics) {
-  if (header.version != kWalFormatVersion && header.version != kWalFormatVersionCarry) {
-    return Status::NotSupported("cannot continue log " + path + " of format version " +
-                                std::to_string(header.version) + " (this build writes version " +
-                                std::to_string(kWalFormatVersion) + ")");
+  if (header.version < kWalFormatVersion || header.version > kWalNewestFormatVersion) {
+    return Status::NotSupported(
+        "cannot continue log " + path + " of format version " + std::to_string(header.version) +
+        " (this build continues versions " + std::to_string(kWalFormatVersion) + " to " +
+        std::to_string(kWalNewestFormatVersion) + ")");
   }
   SOMBRA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(path, OpenMode::kReadWrite));
   SOMBRA_ASSIGN_OR_RETURN(uint64_t size, file->Size());
@@ -91,6 +93,7 @@ WalWriter::WalWriter(std::unique_ptr<File> file, const WalHeader& header, uint64
     bytes_ = metrics->GetCounter("wal_bytes");
     image_records_ = metrics->GetCounter("wal_image_records");
     delta_records_ = metrics->GetCounter("wal_delta_records");
+    ops_records_ = metrics->GetCounter("wal_ops_records");
     compressed_saved_ = metrics->GetCounter("wal_compressed_bytes_saved");
     fsyncs_ = metrics->GetCounter("fsyncs");
     syncs_grouped_ = metrics->GetCounter("wal_syncs_grouped");
@@ -109,10 +112,19 @@ Status WalWriter::WriteZeros(uint64_t from, uint64_t to) {
   return Status::OK();
 }
 
+namespace {
+std::atomic<uint32_t> g_test_format{0};
+}  // namespace
+
+void WalWriter::WriteFormatForTest(uint32_t version) { g_test_format = version; }
+
 Status WalWriter::WriteHeader(uint64_t generation, uint64_t start_lsn, const WalBase& base,
                               uint32_t version) {
   WalHeader h = header();
   SOMBRA_ASSIGN_OR_RETURN(h.salt, NewSalt(h.salt));
+  if (g_test_format == kWalFormatVersion && AllowsPageOps(version)) {
+    version = IsCarriedVersion(version) ? kWalFormatVersionCarry : kWalFormatVersion;
+  }
   h.version = version;
   h.generation = generation;
   h.start_lsn = start_lsn;
@@ -185,6 +197,7 @@ Result<uint64_t> WalWriter::Append(std::string_view batch, uint64_t batch_last_c
     records_->Add(stats.records);
     image_records_->Add(stats.image_records);
     delta_records_->Add(stats.delta_records);
+    ops_records_->Add(stats.ops_records);
     compressed_saved_->Add(stats.compressed_bytes_saved);
   }
   return end;

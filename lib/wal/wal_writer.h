@@ -60,6 +60,12 @@ class WalWriter {
   static constexpr uint64_t kZeroWriteSize = uint64_t{1} << 20;
   static constexpr uint64_t kGrowStep = uint64_t{4} << 20;
 
+  // Tests only: headers written from now on (in this process) are of
+  // format `version` (2: formats 2 and 3, as a build before page-op
+  // records wrote them; 0: this build's 4 and 5), so that a test can make
+  // the logs an older build left.
+  static void WriteFormatForTest(uint32_t version);
+
   // Opens (creating when missing) the log at `path` for generation
   // `generation` starting at `start_lsn`: extends the file with zeros to at
   // least preallocate_bytes (an existing file keeps its size and its blocks
@@ -69,7 +75,7 @@ class WalWriter {
   // validate. REQUIRES: the log's previous content has been recovered (it
   // is overwritten). `metrics` (may be null) must outlive the writer; it
   // gets the counters wal_records, wal_bytes, wal_image_records,
-  // wal_delta_records, wal_compressed_bytes_saved, fsyncs and
+  // wal_delta_records, wal_ops_records, wal_compressed_bytes_saved, fsyncs and
   // wal_syncs_grouped (batches covered by an fdatasync beyond the first)
   // and wal_commit_fsyncs (the fdatasyncs of SyncTo, i.e. for commits).
   // `base` is the meta page the generation starts from (its checkpoint LSN
@@ -81,7 +87,7 @@ class WalWriter {
                                                  uint64_t generation, uint64_t start_lsn,
                                                  const WalBase& base, uint64_t preallocate_bytes,
                                                  MetricsRegistry* metrics,
-                                                 uint32_t version = kWalFormatVersion);
+                                                 uint32_t version = kWalFormatVersionOps);
 
   // Continues the log at `path` whose header is `header` (read and checked
   // by a WalReader) after its last committed record, which ends at
@@ -147,7 +153,7 @@ class WalWriter {
   Status WriteZeros(uint64_t from, uint64_t to);
   // Writes a header for a new generation at offset 0 (new salt) and syncs.
   Status WriteHeader(uint64_t generation, uint64_t start_lsn, const WalBase& base,
-                     uint32_t version = kWalFormatVersion);
+                     uint32_t version = kWalFormatVersionOps);
   // Records `s` as the sticky error (the first one wins), zeroes the record
   // header at the synced offset (best effort) and wakes the waiters.
   // Returns the sticky error. REQUIRES: `lock` holds mu_.
@@ -161,6 +167,7 @@ class WalWriter {
   Counter* bytes_ = nullptr;
   Counter* image_records_ = nullptr;
   Counter* delta_records_ = nullptr;
+  Counter* ops_records_ = nullptr;
   Counter* compressed_saved_ = nullptr;
   Counter* fsyncs_ = nullptr;
   Counter* syncs_grouped_ = nullptr;

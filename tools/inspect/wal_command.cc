@@ -20,6 +20,7 @@
 #include "inspect/json_writer.h"
 #include "pager/beside_writer.h"
 #include "wal/wal_format.h"
+#include "wal/wal_page_ops.h"
 #include "wal/wal_reader.h"
 #include "wal/wal_record.h"
 
@@ -58,9 +59,9 @@ struct RecordLine {
   uint64_t lsn = 0;       // image: page LSN; delta: new LSN; commit: LSN
   uint64_t base_lsn = 0;  // delta
   uint32_t stored = 0;    // payload length as stored
-  uint64_t raw = 0;       // image: page size; delta: bytes in its ranges
+  uint64_t raw = 0;       // image: page size; delta: bytes in its ranges; ops: op bytes
   bool compressed = false;
-  uint64_t ranges = 0;  // delta
+  uint64_t ranges = 0;  // delta: ranges; ops: ops
   wal::CommitInfo commit;
   uint64_t checksum = 0;
 };
@@ -73,6 +74,8 @@ const char* TypeName(wal::RecordType type) {
       return "delta";
     case wal::RecordType::kCommit:
       return "commit";
+    case wal::RecordType::kPageOps:
+      return "ops";
     case wal::RecordType::kInvalid:
       break;
   }
@@ -99,6 +102,13 @@ RecordLine Describe(const wal::Record& rec, uint32_t page_size) {
       r.lsn = rec.new_lsn;
       r.ranges = rec.ranges.size();
       for (const wal::DeltaRange& range : rec.ranges) r.raw += range.bytes.size();
+      break;
+    case wal::RecordType::kPageOps:
+      r.page_no = rec.page_no;
+      r.base_lsn = rec.base_lsn;
+      r.lsn = rec.new_lsn;
+      r.ranges = wal::CountPageOps(rec.ops);
+      r.raw = rec.ops.size();
       break;
     case wal::RecordType::kCommit:
       r.lsn = rec.commit.lsn;
@@ -312,7 +322,9 @@ Status Analyse(const std::string& db_path, WalReport* r) {
 }
 
 std::string LsnText(const RecordLine& r) {
-  if (r.type == wal::RecordType::kPageDelta) return Num(r.base_lsn) + "->" + Num(r.lsn);
+  if (r.type == wal::RecordType::kPageDelta || r.type == wal::RecordType::kPageOps) {
+    return Num(r.base_lsn) + "->" + Num(r.lsn);
+  }
   return Num(r.lsn);
 }
 
@@ -379,7 +391,7 @@ void PrintRecords(const std::vector<RecordLine>& records, std::ostream& out) {
       {"#", "offset", "type", "page", "lsn", "stored", "raw", "comp", "ranges", "checksum"});
   for (const RecordLine& r : records) {
     const bool commit = r.type == wal::RecordType::kCommit;
-    const bool delta = r.type == wal::RecordType::kPageDelta;
+    const bool delta = r.type == wal::RecordType::kPageDelta || r.type == wal::RecordType::kPageOps;
     rows.push_back({Num(r.index), Num(r.offset), TypeName(r.type), commit ? "-" : Num(r.page_no),
                     LsnText(r), Num(r.stored), commit ? "-" : Num(r.raw),
                     r.compressed ? "lz4" : "-", delta ? Num(r.ranges) : "-",
@@ -507,12 +519,14 @@ void PrintJson(const WalReport& r, std::ostream& out) {
     json.Field("offset", rec.offset);
     json.Field("type", TypeName(rec.type));
     if (rec.type != wal::RecordType::kCommit) json.Field("page", uint64_t{rec.page_no});
-    if (rec.type == wal::RecordType::kPageDelta) json.Field("base_lsn", rec.base_lsn);
+    const bool ops = rec.type == wal::RecordType::kPageOps;
+    if (rec.type == wal::RecordType::kPageDelta || ops) json.Field("base_lsn", rec.base_lsn);
     json.Field("lsn", rec.lsn);
     json.Field("stored_length", uint64_t{rec.stored});
     if (rec.type != wal::RecordType::kCommit) json.Field("raw_length", rec.raw);
     json.Field("compression", rec.compressed ? "lz4" : "none");
     if (rec.type == wal::RecordType::kPageDelta) json.Field("ranges", rec.ranges);
+    if (ops) json.Field("ops", rec.ranges);
     if (rec.type == wal::RecordType::kCommit) {
       const wal::CommitInfo& c = rec.commit;
       json.Field("txn_id", c.txn_id);

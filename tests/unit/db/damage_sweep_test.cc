@@ -359,6 +359,29 @@ void AddRecord(std::vector<Field>* out, const std::string& group, const std::str
       if (count > 1) add("delta: last payload byte", p + len - 1, 1);
       break;
     }
+    case RecordType::kPageOps: {
+      // docs/format/wal.md "Page ops": page number u32, base LSN u64, new
+      // LSN u64, then ops (varint head = length << 1 | kind, varint
+      // destination, then a write's bytes or a move's varint source).
+      add("ops: page number", p, 4);
+      add("ops: base LSN", p + 4, 8);
+      add("ops: new LSN", p + 12, kOpsFixedSize - 12);
+      const size_t base = r.offset + p + kOpsFixedSize;
+      uint64_t head = 0, dst = 0;
+      size_t n0 = VarintAt(wal, base, &head);
+      add("ops: first op head", p + kOpsFixedSize, n0);
+      size_t n1 = VarintAt(wal, base + n0, &dst);
+      add("ops: first op destination", p + kOpsFixedSize + n0, n1);
+      if ((head & 1) != 0) {
+        uint64_t src = 0;
+        add("ops: first op source", p + kOpsFixedSize + n0 + n1,
+            VarintAt(wal, base + n0 + n1, &src));
+      } else {
+        add("ops: first op bytes", p + kOpsFixedSize + n0 + n1, head >> 1);
+      }
+      add("ops: last payload byte", p + len - 1, 1);
+      break;
+    }
     case RecordType::kCommit: {
       // Offsets from the encoder: each field set to a distinct marker.
       CommitInfo marks;
@@ -1046,6 +1069,8 @@ void BuildGolden(Golden* g, const std::string& src) {
         return r.header.flags & wal::kFlagCompressed ? "image (lz4)" : "image (raw)";
       case wal::RecordType::kPageDelta:
         return "delta";
+      case wal::RecordType::kPageOps:
+        return "ops";
       case wal::RecordType::kCommit:
         return "commit";
       default:
@@ -1064,7 +1089,7 @@ void BuildGolden(Golden* g, const std::string& src) {
                               std::to_string(r.offset);
     AddRecord(&f, group, g->wal, r, last);
   }
-  for (const char* kind : {"image (lz4)", "image (raw)", "delta", "commit"}) {
+  for (const char* kind : {"image (lz4)", "image (raw)", "delta", "ops", "commit"}) {
     EXPECT_EQ(seen_mid.count(kind), 1u) << "no " << kind << " record before the last transaction";
   }
   EXPECT_EQ(seen_last.count("commit"), 1u);

@@ -24,6 +24,7 @@
 #include "testutil/temp_dir.h"
 #include "util/coding.h"
 #include "wal/wal_format.h"
+#include "wal/wal_writer.h"
 
 namespace sombra::dbtest {
 namespace {
@@ -67,15 +68,26 @@ std::vector<size_t> CommitOffsets(const std::string& log) {
   return commits;
 }
 
+// True when the log holds a page-ops record (type 4).
+bool HasPageOps(const std::string& log) {
+  size_t at = wal::kWalHeaderSize;
+  while (at + 16 <= log.size() && log[at] != 0) {
+    if (log[at] == 4) return true;
+    at += 16 + Le32(log, at + 4);
+  }
+  return false;
+}
+
 class DbRecoveryTest : public ::testing::Test {
  protected:
   // The crash image: kTxns durable transactions (key Key(i) = "v" + i in
   // transaction i + 1) that live only in the log, copied while the writer
   // is open (as a kill would leave them).
-  void SetUp() override {
+  void SetUp() override { MakeCrashImage("live"); }
+  void MakeCrashImage(const std::string& name) {
     Options o;
     o.durability = Durability::kFull;
-    const std::string live = dir_.File("live");
+    const std::string live = dir_.File(name);
     {
       std::unique_ptr<DB> db = OpenOrDie(o, live);
       ASSERT_NE(db, nullptr);
@@ -232,8 +244,13 @@ TEST_F(DbRecoveryTest, ZeroedSectorNeverDropsDurableTransactionsSilently) {
 }
 
 // A log of format 1 (64-byte header, no base meta), as an older build left
-// it after a crash, is still recovered in full; the new log is format 2.
+// it after a crash, is still recovered in full; the new log is format 4.
 TEST_F(DbRecoveryTest, FormatOneLogIsStillRecovered) {
+  // The records of a build before page-op records (format 1 had none).
+  wal::WalWriter::WriteFormatForTest(wal::kWalFormatVersion);
+  MakeCrashImage("live-v2");
+  wal::WalWriter::WriteFormatForTest(0);
+  ASSERT_FALSE(HasPageOps(log_));
   auto header = wal::DecodeWalHeader(reinterpret_cast<const uint8_t*>(log_.data()), log_.size());
   ASSERT_TRUE(header.ok()) << header.status().ToString();
   wal::WalHeader v1 = *header;
@@ -253,7 +270,7 @@ TEST_F(DbRecoveryTest, FormatOneLogIsStillRecovered) {
   EXPECT_TRUE(db->Verify().ok());
   const std::string now = ReadAll(path_ + "-wal");
   EXPECT_EQ(DecodeFixed32(reinterpret_cast<const uint8_t*>(now.data()) + wal::kWalVersionOffset),
-            wal::kWalFormatVersion);
+            wal::kWalFormatVersionOps);
 }
 
 // Rule 7: salvage keeps the valid prefix, keeps the damaged log aside, and

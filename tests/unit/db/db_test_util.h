@@ -228,7 +228,7 @@ inline std::vector<WalRecord> WalRecords(const std::string& wal) {
   uint64_t off = wal::kWalHeaderSize;
   while (off + 16 <= wal.size()) {
     uint8_t type = static_cast<uint8_t>(wal[off]);
-    if (type < 1 || type > 3) break;
+    if (type < 1 || type > wal::kMaxRecordType) break;
     uint32_t len = Le32(wal, off + 4);
     if (off + 16 + len > wal.size()) break;
     out.push_back({off, type, len});

@@ -22,6 +22,7 @@
 #include "testutil/temp_dir.h"
 #include "util/coding.h"
 #include "wal/wal_format.h"
+#include "wal/wal_writer.h"
 
 namespace sombra::inspect::test {
 namespace {
@@ -80,8 +81,13 @@ void WriteTwoTransactions(pager::Pager* p) {
 // Builds the small log at `path` and copies the database and its log to
 // `copy` and `copy`-wal while the pager is still open (its close would
 // checkpoint and empty the log).
-void BuildSmallLog(const std::string& path, const std::string& copy, bool compression = false) {
+// Written as format 2 (deltas, no page ops): the listing below is of that
+// log; OpsRecordListed lists a format-4 one.
+void BuildSmallLog(const std::string& path, const std::string& copy, bool compression = false,
+                   uint32_t format = wal::kWalFormatVersion) {
+  wal::WalWriter::WriteFormatForTest(format == wal::kWalFormatVersion ? format : 0);
   std::unique_ptr<pager::Pager> p = OpenPager(path, compression);
+  wal::WalWriter::WriteFormatForTest(0);
   ASSERT_NE(p, nullptr);
   ASSERT_NO_FATAL_FAILURE(WriteTwoTransactions(p.get()));
   WriteFileOrDie(copy, ReadFileOrDie(path));
@@ -206,6 +212,26 @@ TEST_F(InspectWalTest, SmallLogJson) {
                        R"("refuses":false,"verdict":"replays 2 transactions"}})"),
             std::string::npos)
       << r.out;
+}
+
+// A log of this build's format: the second transaction's 5-byte change is
+// a page-ops record (one write op: 1 + 1 + 5 bytes after the 20 fixed),
+// listed with its op count, in text and JSON.
+TEST_F(InspectWalTest, OpsRecordListed) {
+  const std::string db = dir_.File("ops-db");
+  const std::string copy = dir_.File("ops-copy");
+  ASSERT_NO_FATAL_FAILURE(BuildSmallLog(db, copy, false, wal::kWalFormatVersionOps));
+  RunOutput r = Inspect({copy, "wal"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("  format version:    4\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  3  8444    ops     2     1->2  27      7     -     1       "),
+            std::string::npos)
+      << r.out;
+  RunOutput j = Inspect({"--json", copy, "wal"});
+  EXPECT_NE(j.out.find(R"({"index":3,"offset":8444,"type":"ops","page":2,"base_lsn":1,"lsn":2,)"
+                       R"("stored_length":27,"raw_length":7,"compression":"none","ops":1,)"),
+            std::string::npos)
+      << j.out;
 }
 
 TEST_F(InspectWalTest, TornTail) {

@@ -331,14 +331,14 @@ TEST_F(PagerDamageTest, DamagedSyncedLogRecordIsCorruptionUnlessSalvaged) {
     auto pager = Open();
     ASSERT_TRUE(pager.ok());
     page = WriteNewRawPage(pager->get(), 1, 'a');  // LSN 1: an image
-    for (int i = 0; i < 4; ++i) {                  // LSN 2..5: deltas
+    for (int i = 0; i < 4; ++i) {                  // LSN 2..5: deltas (page ops)
       ASSERT_TRUE(test::PatchPage(pager->get(), page, 100 + 10 * i, 4, 'x').ok());
     }
     // Copy the files while the log still holds the transactions.
     sombra::test::WriteFileOrDie(copy, sombra::test::ReadFileOrDie(path_));
     sombra::test::WriteFileOrDie(copy + "-wal", sombra::test::ReadFileOrDie(path_ + "-wal"));
   }
-  // Flip a payload byte of transaction 2's delta.
+  // Flip a payload byte of transaction 2's delta (page ops).
   uint64_t offset = 0;
   {
     auto file = Env::Default()->OpenFile(copy + "-wal", OpenMode::kReadOnly);
@@ -347,7 +347,10 @@ TEST_F(PagerDamageTest, DamagedSyncedLogRecordIsCorruptionUnlessSalvaged) {
     ASSERT_TRUE(reader.Open().ok());
     wal::Record rec;
     while (reader.Next(&rec)) {
-      if (rec.type == wal::RecordType::kPageDelta && rec.new_lsn == 2) offset = rec.offset;
+      if (rec.type != wal::RecordType::kPageImage && rec.type != wal::RecordType::kCommit &&
+          rec.new_lsn == 2) {
+        offset = rec.offset;
+      }
     }
   }
   ASSERT_NE(offset, 0u);

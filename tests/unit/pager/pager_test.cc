@@ -8,6 +8,8 @@
 #include "pager_test_util.h"
 #include "testutil/seed.h"
 #include "testutil/temp_dir.h"
+#include "wal/wal_format.h"
+#include "wal/wal_writer.h"
 
 namespace sombra::pager {
 namespace {
@@ -245,8 +247,28 @@ TEST_F(PagerTest, ASmallChangeIsLoggedAsASmallDelta) {
   ASSERT_TRUE(PatchPage(pager->get(), p, 2000, 8, 'x').ok());
   const uint64_t delta = (*pager)->wal_bytes() - before;
   EXPECT_LT(delta, 200u) << "a one-record change of an imaged page is a delta";
-  EXPECT_EQ((*pager)->metrics()->Value("wal_delta_records"), 1u);
+  // One write: as page ops (11 bytes) it is a byte smaller than as a delta.
+  EXPECT_EQ((*pager)->metrics()->Value("wal_ops_records"), 1u);
+  EXPECT_EQ((*pager)->metrics()->Value("wal_delta_records"), 0u);
   RecordProperty("wal_bytes_for_8_byte_change", std::to_string(delta));
+}
+
+// A log of format 2 (an older build's, continued) takes no page-op
+// record: the same change is a delta there.
+TEST_F(PagerTest, AFormatTwoLogGetsDeltasNotPageOps) {
+  wal::WalWriter::WriteFormatForTest(wal::kWalFormatVersion);
+  auto pager = Open();
+  wal::WalWriter::WriteFormatForTest(0);
+  ASSERT_TRUE(pager.ok());
+  uint32_t p = WriteNewRawPage(pager->get(), 1, 'd');
+  ASSERT_TRUE(PatchPage(pager->get(), p, 2000, 8, 'x').ok());
+  EXPECT_EQ((*pager)->metrics()->Value("wal_delta_records"), 1u);
+  EXPECT_EQ((*pager)->metrics()->Value("wal_ops_records"), 0u);
+  // After a restart the log is of this build's format again.
+  ASSERT_TRUE((*pager)->Checkpoint().ok());
+  ASSERT_TRUE(PatchPage(pager->get(), p, 2000, 8, 'y').ok());  // an image: first since
+  ASSERT_TRUE(PatchPage(pager->get(), p, 3000, 8, 'z').ok());
+  EXPECT_EQ((*pager)->metrics()->Value("wal_ops_records"), 1u);
 }
 
 TEST_F(PagerTest, SnapshotsKeepTheirViewAcrossCommitsAndCheckpoints) {

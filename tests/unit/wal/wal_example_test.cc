@@ -8,6 +8,7 @@
 
 #include "wal/wal_batch.h"
 #include "wal/wal_format.h"
+#include "wal/wal_page_ops.h"
 #include "wal_test_util.h"
 
 namespace sombra::wal {
@@ -24,8 +25,10 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
+// The examples of format 2 (format-2 logs are still read).
 WalHeader ExampleHeader() {
   WalHeader h;
+  h.version = kWalFormatVersion;
   h.page_size = 4096;
   h.salt = 0x0123456789abcdefull;
   h.generation = 3;
@@ -190,6 +193,113 @@ TEST_F(WalExampleTest, ReadBackTornAndDamaged) {
   EXPECT_TRUE(scan.probe.stop_was_durable);
   EXPECT_EQ(scan.probe.max_durable_lsn, std::optional<uint64_t>(9));
   EXPECT_EQ(scan.probe.first_commit_lsn, std::optional<uint64_t>(9));
+}
+
+// The page-ops example: "cow" -> "moo" inserted into leaf page 5, which
+// holds "cat" -> "meow" (slot 0) under the high fence "dog": the record
+// written at the gap, slot 0 moved down one slot, the new slot 1, the
+// header fields (count, free_start, free_end) in one write.
+std::string OpsExampleBefore() {
+  std::string page(4096, '\0');
+  const std::string header(
+      "\x03\x00\x00\x00\x05\x00\x00\x00"  // kind 3, page 5
+      "\x06\x00\x00\x00\x00\x00\x00\x00"  // page LSN 6
+      "\x00\x00\x00\x00\x00\x00\x00\x00"  // checksum (the pager's)
+      "\x01\x00\x00\x00"                  // 1 slot, level 0
+      "\x40\x00\x00\x00"                  // free_start 64
+      "\xf8\x0f\x00\x00"                  // free_end 4088
+      "\x00\x00\x00\x00"                  // hole_bytes 0
+      "\x00\x00\x00\x00\x00\x00\x00\x00"  // no siblings
+      "\x00\x00\x03\x00"                  // fences: low 0, high 3 bytes
+      "dog"
+      "\x03\x08"
+      "catmeow",
+      64);
+  page.replace(0, header.size(), header);
+  page.replace(4088, 8, std::string("\x37\x00\x09\x00\x74\x61\x63\xff", 8));  // slot 0
+  return page;
+}
+
+std::string OpsExampleOps() {
+  std::string ops;
+  AppendWriteOp(&ops, 64,
+                std::string("\x03\x06"
+                            "cowmoo",
+                            8));
+  AppendMoveOp(&ops, 4088, 4080, 8);
+  AppendWriteOp(&ops, 4088, std::string("\x40\x00\x08\x00\x77\x6f\x63\xff", 8));
+  AppendWriteOp(&ops, 24, std::string("\x02\x00\x00\x00\x48\x00\x00\x00\xf0\x0f\x00\x00", 12));
+  return ops;
+}
+
+TEST(WalOpsExampleTest, RecordBytesAndReplay) {
+  const std::string ops = OpsExampleOps();
+  EXPECT_EQ(Hex(ops),
+            "10 40 03 06 63 6f 77 6d 6f 6f "
+            "11 f0 1f f8 1f "
+            "10 f8 1f 40 00 08 00 77 6f 63 ff "
+            "18 18 02 00 00 00 48 00 00 00 f0 0f 00 00");
+  BatchBuilder b(4096, false);
+  b.Reset(ExampleHeader().salt);
+  ASSERT_TRUE(b.AddPageOps(5, 6, 8, ops).ok());
+  const std::string record(b.data());
+  ASSERT_EQ(record.size(), 76u);
+  EXPECT_EQ(Hex(record),
+            "04 00 00 00 3c 00 00 00 da 3f 2b 0b f8 1b 8e f4 "
+            "05 00 00 00 06 00 00 00 00 00 00 00 08 00 00 00 00 00 00 00 " +
+                Hex(ops));
+
+  // Replayed on the page before, the ops give the page after the insert.
+  std::string page = OpsExampleBefore();
+  std::string why;
+  ASSERT_TRUE(CheckPageOps(ops, 4096, &why)) << why;
+  ApplyPageOps(ops, reinterpret_cast<uint8_t*>(page.data()));
+  EXPECT_EQ(Hex(page.substr(24, 12)), "02 00 00 00 48 00 00 00 f0 0f 00 00");
+  EXPECT_EQ(page.substr(55, 17), std::string("\x03\x08"
+                                             "catmeow\x03\x06"
+                                             "cowmoo",
+                                             17));
+  EXPECT_EQ(Hex(page.substr(4080, 16)), "37 00 09 00 74 61 63 ff 40 00 08 00 77 6f 63 ff");
+  // The same insert as a delta: three ranges, 12 + 8 + 16 bytes.
+  const std::vector<DeltaRange> ranges = {{24, std::string_view(page).substr(24, 12)},
+                                          {64, std::string_view(page).substr(64, 8)},
+                                          {4080, std::string_view(page).substr(4080, 16)}};
+  BatchBuilder d(4096, false);
+  d.Reset(ExampleHeader().salt);
+  ASSERT_TRUE(d.AddPageDelta(5, 6, 8, ranges).ok());
+  EXPECT_EQ(d.data().size(), 16u + 20u + 1u + (2u + 12u) + (2u + 8u) + (3u + 16u));  // 80
+}
+
+// Page-op records are refused in a log of format 2 or 3 (rule R2): an older
+// build wrote none, and a reader must not take one there.
+TEST(WalOpsExampleTest, OpsRecordInAFormatTwoLogIsABadType) {
+  sombra::test::TempDir dir;
+  const std::string path = dir.File("db-wal");
+  for (uint32_t version : {kWalFormatVersion, kWalFormatVersionOps}) {
+    WalHeader h = ExampleHeader();
+    h.version = version;
+    BatchBuilder b(4096, false);
+    b.Reset(h.salt);
+    ASSERT_TRUE(b.AddPageOps(5, 6, 8, OpsExampleOps()).ok());
+    CommitInfo c;
+    c.txn_id = 8;
+    c.lsn = 8;
+    c.root = 5;
+    c.page_count = 6;
+    c.durable_lsn = 7;
+    ASSERT_TRUE(b.AddCommit(c).ok());
+    sombra::test::WriteFileOrDie(
+        path, test::HeaderBytes(h) + std::string(b.data()) + std::string(4096, '\0'));
+    test::Scan scan = test::ScanLog(path);
+    ASSERT_TRUE(scan.open_status.ok()) << scan.open_status.ToString();
+    if (version == kWalFormatVersion) {
+      EXPECT_EQ(scan.stop, StopReason::kBadType);
+      EXPECT_EQ(scan.records.size(), 0u);
+    } else {
+      EXPECT_EQ(scan.stop, StopReason::kEndOfLog);
+      EXPECT_EQ(scan.commit_lsns, (std::vector<uint64_t>{8}));
+    }
+  }
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ TEST(WalHeaderTest, RoundTrip) {
   EXPECT_EQ(DecodeFixed64(test::U8(raw) + 72), 41u);  // base checkpoint sequence
   auto back = DecodeWalHeader(test::U8(raw), raw.size());
   ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->version, 2u);
+  EXPECT_EQ(back->version, kWalFormatVersionOps);  // what this build writes
   EXPECT_EQ(back->size(), 128u);
   EXPECT_EQ(back->page_size, 65536u);
   EXPECT_EQ(back->salt, 0x0123456789ABCDEFull);
@@ -92,7 +92,7 @@ TEST(WalHeaderTest, EachDamagedFieldIsRejectedWithItsReason) {
   const std::vector<Case> cases = {
       {"magic", bad_magic, Status::Code::kCorruption, "bad magic"},
       {"checksum", bad_checksum, Status::Code::kCorruption, "checksum mismatch"},
-      {"version 4", WithField(8, 4, 4), Status::Code::kNotSupported, "newer"},
+      {"version 6", WithField(8, 4, 6), Status::Code::kNotSupported, "newer"},
       {"version 0", WithField(8, 4, 0), Status::Code::kCorruption, "format version 0"},
       {"page size", WithField(12, 4, 5000), Status::Code::kCorruption, "page size 5000"},
       {"page size 128K", WithField(12, 4, 131072), Status::Code::kCorruption, "page size"},
