@@ -35,6 +35,14 @@ class BTreeTest : public ::testing::Test {
     c_ = std::make_unique<BTreeCounters>(pager_->metrics());
   }
   uint64_t Counter(const char* name) { return pager_->metrics()->Value(name); }
+  // Keys 0..9 (value = key) in one committed transaction: a root leaf.
+  void PutTenKeys() {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    BTreeWriter w(txn->get(), pager_->metrics());
+    for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(w.Put(Key(i), Key(i)).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
   void ExpectVerified() {
     auto snap = pager_->BeginRead();
     Status s = VerifyTree(*snap);
@@ -278,13 +286,7 @@ TEST_F(BTreeTest, KeysAndValuesOutsideTheLimitsAreRequiresViolations) {
 // layout is not (a slot pointing into the node header).
 TEST_F(BTreeTest, WriteIntoALeafTheAllocatorCannotParseIsCountedAndCorruption) {
   Open();
-  {
-    auto txn = pager_->BeginWrite();
-    ASSERT_TRUE(txn.ok());
-    BTreeWriter w(txn->get(), pager_->metrics());
-    for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(w.Put(Key(i), Key(i)).ok());
-    ASSERT_TRUE((*txn)->Commit().ok());
-  }
+  PutTenKeys();
   EXPECT_EQ(Counter("allocator_failures"), 0u);
   auto txn = pager_->BeginWrite();
   ASSERT_TRUE(txn.ok());
@@ -304,13 +306,7 @@ TEST_F(BTreeTest, WriteIntoALeafTheAllocatorCannotParseIsCountedAndCorruption) {
 // naming the page, never a read outside it.
 TEST_F(BTreeTest, CursorOverADamagedLeafIsCorruption) {
   Open();
-  {
-    auto txn = pager_->BeginWrite();
-    ASSERT_TRUE(txn.ok());
-    BTreeWriter w(txn->get(), pager_->metrics());
-    for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(w.Put(Key(i), Key(i)).ok());
-    ASSERT_TRUE((*txn)->Commit().ok());
-  }
+  PutTenKeys();
   struct Damage {
     const char* what;
     void (*apply)(uint8_t* page);

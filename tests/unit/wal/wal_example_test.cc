@@ -40,6 +40,17 @@ WalHeader ExampleHeader() {
   return h;
 }
 
+// The commit of transaction LSN 8 on root 5 in 6 pages.
+CommitInfo SmallTxnCommit() {
+  CommitInfo c;
+  c.txn_id = 12;
+  c.lsn = 8;
+  c.root = 5;
+  c.page_count = 6;
+  c.durable_lsn = 7;
+  return c;
+}
+
 // The small transaction: one delta of page 5 and the commit, LSN 8.
 void AddSmallTxn(BatchBuilder* b) {
   const std::string count("\x0a\x00", 2);
@@ -49,13 +60,7 @@ void AddSmallTxn(BatchBuilder* b) {
       7);
   const std::vector<DeltaRange> ranges = {{28, count}, {4089, record}};
   ASSERT_TRUE(b->AddPageDelta(5, 6, 8, ranges).ok());
-  CommitInfo c;
-  c.txn_id = 12;
-  c.lsn = 8;
-  c.root = 5;
-  c.page_count = 6;
-  c.durable_lsn = 7;
-  ASSERT_TRUE(b->AddCommit(c).ok());
+  ASSERT_TRUE(b->AddCommit(SmallTxnCommit()).ok());
 }
 
 std::string ExamplePage(uint8_t page_no) {
@@ -281,13 +286,7 @@ TEST(WalOpsExampleTest, OpsRecordInAFormatTwoLogIsABadType) {
     BatchBuilder b(4096, false);
     b.Reset(h.salt);
     ASSERT_TRUE(b.AddPageOps(5, 6, 8, OpsExampleOps()).ok());
-    CommitInfo c;
-    c.txn_id = 8;
-    c.lsn = 8;
-    c.root = 5;
-    c.page_count = 6;
-    c.durable_lsn = 7;
-    ASSERT_TRUE(b.AddCommit(c).ok());
+    ASSERT_TRUE(b.AddCommit(SmallTxnCommit()).ok());
     sombra::test::WriteFileOrDie(
         path, test::HeaderBytes(h) + std::string(b.data()) + std::string(4096, '\0'));
     test::Scan scan = test::ScanLog(path);
