@@ -79,7 +79,7 @@ class BTreeWriter {
   // transactions) before parsing a leaf (layout_cache.h). Null: parses.
   void ShareLayouts(LayoutCache* shared) { shared_ = shared; }
   // The layouts of the leaves this transaction touched, which describe
-  // them as they are now: for LayoutCache::Keep once the commit succeeds.
+  // them as they are now: for LayoutCache::Keep as the transaction commits.
   // The writer has none afterwards.
   std::unordered_map<uint32_t, LeafLayout> ReleaseLayouts() {
     std::unordered_map<uint32_t, LeafLayout> out;

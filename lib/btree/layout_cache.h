@@ -11,10 +11,13 @@
 // built the layout and by nothing since changed outside it: only the
 // writer writes leaves, and pages read from the file are checksummed.
 //
-// Thread safety: every call locks. A transaction keeps its layouts after
-// its commit returns, when the writer slot has passed to the next
-// transaction (the group commit releases it before the sync), which may be
-// taking layouts meanwhile.
+// A transaction keeps its layouts before its commit is appended, while it
+// holds the writer slot (the group commit passes the slot on before the
+// sync, and the next transaction must find them). A layout kept by a
+// commit that then fails describes pages the database does not have; Take
+// never hands it out, as it checks every layout against the page.
+//
+// Thread safety: every call locks (the writer slot orders them already).
 #pragma once
 
 #include <cstddef>
@@ -38,8 +41,8 @@ class LayoutCache {
   // into *out (counting into nothing: the caller rebinds it). False when
   // none is kept or it does not describe the page (it is dropped then).
   bool Take(uint32_t page_no, const uint8_t* page, LeafLayout* out);
-  // Keeps the layouts a committed transaction leaves (replacing older ones
-  // of the same pages). Over the budget, everything kept before is dropped
+  // Keeps the layouts a transaction leaves (replacing older ones of the
+  // same pages). Over the budget, everything kept before is dropped
   // first (a load larger than the budget parses again, as without cache).
   void Keep(std::unordered_map<uint32_t, LeafLayout>&& layouts);
   void Clear();

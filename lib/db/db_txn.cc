@@ -77,12 +77,14 @@ Status WriteTxnImpl::Commit() {
   }
   SOMBRA_RETURN_IF_ERROR(CheckOpen());
   state_->finished = true;
-  auto layouts = writer_->ReleaseLayouts();
+  // Kept now, while this transaction holds the writer slot: the commit
+  // passes the slot on before its sync, and the next transaction must find
+  // them. Should the commit fail, a kept layout describes a page the
+  // database does not have, which LayoutCache::Take never hands out (it
+  // takes a layout only for a page with exactly its header and directory).
+  db_->layout_cache()->Keep(writer_->ReleaseLayouts());
   writer_.reset();
   Status s = txn_->Commit();
-  // The layouts describe the pages as committed; a failed commit's pages
-  // are not the database's, so its layouts go (with those it took).
-  if (s.ok()) db_->layout_cache()->Keep(std::move(layouts));
   txn_.reset();  // releases the writer slot
   return s;
 }

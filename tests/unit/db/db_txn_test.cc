@@ -5,14 +5,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "db/db_impl.h"
 #include "db_test_util.h"
+#include "env/env_wrapper.h"
 #include "sombra/db.h"
 #include "testutil/temp_dir.h"
 
@@ -261,6 +265,91 @@ TEST_F(DbTxnTest, CommittedLeafLayoutsServeTheNextTransactions) {
     EXPECT_TRUE(db_->Get("key" + std::to_string((i * 7919) % 20000), &v).IsNotFound());
   }
   EXPECT_TRUE(db_->Verify().ok());
+}
+
+// An Env whose log fdatasyncs wait while `hold` is set, counting those
+// that wait.
+class GatedSyncEnv final : public EnvWrapper {
+ public:
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hold = false;
+  int waiting = 0;
+
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+    SOMBRA_ASSIGN_OR_RETURN(auto file, base()->OpenFile(path, mode));
+    if (!path.ends_with("-wal")) return file;
+    return std::unique_ptr<File>(new GatedFile(std::move(file), this));
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu);
+    hold = false;
+    cv.notify_all();
+  }
+
+ private:
+  class GatedFile final : public FileWrapper {
+   public:
+    GatedFile(std::unique_ptr<File> f, GatedSyncEnv* env) : FileWrapper(std::move(f)), env_(env) {}
+    Status Sync() override {
+      {
+        std::unique_lock<std::mutex> lock(env_->mu);
+        ++env_->waiting;
+        env_->cv.notify_all();
+        env_->cv.wait(lock, [this] { return !env_->hold; });
+        --env_->waiting;
+      }
+      return FileWrapper::Sync();
+    }
+
+   private:
+    GatedSyncEnv* env_;
+  };
+};
+
+// The group commit passes the writer slot on before its fdatasync: the
+// next transaction runs while the previous commit waits for the disk, and
+// must still find the layouts that commit kept (they are kept before the
+// append). Deterministic: the first commit is held inside its sync while
+// the second writes into the same leaf.
+TEST(DbLayoutCacheTest, GroupCommitPassesLayoutsToTheNextTransactionWhileItSyncs) {
+  sombra::test::TempDir dir;
+  GatedSyncEnv env;
+  Options o;
+  o.durability = Durability::kFull;
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(db::OpenWithEnv(&env, o, dir.File("db"), &db).ok());
+  {
+    std::unique_ptr<WriteTxn> w;
+    ASSERT_TRUE(db->BeginWrite(&w).ok());
+    for (int i = 0; i < 2000; ++i) ASSERT_TRUE(w->Put(NumKey(2 * i), "v").ok());
+    ASSERT_TRUE(w->Commit().ok());
+  }
+  ASSERT_TRUE(db->Put(NumKey(1001), "first").ok());  // its leaf's layout is kept
+  const uint64_t parses = db->GetStats().allocator_page_parses;
+  {
+    std::lock_guard<std::mutex> lock(env.mu);
+    env.hold = true;
+  }
+  std::thread first([&] { EXPECT_TRUE(db->Put(NumKey(1003), "held").ok()); });
+  {
+    std::unique_lock<std::mutex> lock(env.mu);
+    env.cv.wait(lock, [&] { return env.waiting == 1; });  // the first commit is in its sync
+  }
+  std::unique_ptr<WriteTxn> second;
+  ASSERT_TRUE(db->BeginWrite(&second).ok());
+  ASSERT_TRUE(second->Put(NumKey(1005), "second").ok());  // the same leaf as 1003
+  EXPECT_EQ(db->GetStats().allocator_page_parses, parses)
+      << "the held commit's layouts were not there for the next transaction";
+  env.Release();
+  ASSERT_TRUE(second->Commit().ok());
+  first.join();
+  std::string v;
+  ASSERT_TRUE(db->Get(NumKey(1003), &v).ok());
+  EXPECT_EQ(v, "held");
+  ASSERT_TRUE(db->Get(NumKey(1005), &v).ok());
+  EXPECT_EQ(v, "second");
+  EXPECT_TRUE(db->Verify().ok());
 }
 
 TEST_F(DbTxnTest, ValuesOfEverySizeRoundTrip) {
