@@ -97,6 +97,12 @@ class BTreeWriter {
   // The cached layout of a leaf (parsed from the transaction's
   // view on first use).
   Result<LeafLayout*> LeafLayoutOf(uint32_t page_no);
+  // Debug builds: a layout served without a parse (this transaction's
+  // cache, or one kept by an earlier one) is what a parse of the page
+  // gives; Corruption otherwise. Release builds trust it: every write goes
+  // through the layout, and a kept one was checked against the page's
+  // header and directory (LayoutCache::Take).
+  Status CheckServedLayout(const LeafLayout& layout, uint32_t page_no);
   // Splits a full leaf; true when the pending record went in with it,
   // false when it had to be left out (the caller inserts it again).
   Result<bool> SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout* layout,
@@ -128,12 +134,12 @@ class BTreeWriter {
   pager::PagerTxn* txn_;
   BTreeCounters counters_;  // what the layouts and nodes count into
   BtreeOptions options_;
-  uint32_t page_size_;
+  uint32_t page_size_ = txn_->page_size();
   uint64_t version_ = 0;
   std::unordered_map<uint32_t, LeafLayout> cache_;
   LayoutCache* shared_ = nullptr;
-  std::vector<uint8_t> scratch_;
-  std::vector<uint8_t> scratch2_;
+  std::vector<uint8_t> scratch_ = std::vector<uint8_t>(page_size_);
+  std::vector<uint8_t> scratch2_ = std::vector<uint8_t>(page_size_);
   std::string record_;           // Put's encoded record
   std::vector<PathEntry> path_;  // Put's descent path
 };

@@ -9,6 +9,11 @@
 namespace sombra::btree {
 namespace {
 
+// True when the record a slot names lies in the page, after the header.
+bool RecordInPage(const SlotEntry& s, uint32_t page_size) {
+  return s.offset >= kNodeHeaderEnd && uint32_t{s.offset} + s.length <= page_size;
+}
+
 // Bounds-checked access to the slots of a node page.
 struct NodeView {
   const uint8_t* page;
@@ -24,7 +29,7 @@ struct NodeView {
     if (i >= count() || at < kNodeHeaderEnd || at + kSlotSize > ps) return false;
     const SlotEntry s = DecodeSlot(page + at);
     *head = s.head;
-    if (s.offset < kNodeHeaderEnd || uint32_t{s.offset} + s.length > ps) return false;
+    if (!RecordInPage(s, ps)) return false;
     *data = page + s.offset;
     *len = s.length;
     return true;
@@ -143,8 +148,7 @@ bool TreeCursor::Load() {
   // EnterLeaf), the record's bounds, its decode.
   const SlotEntry s = DecodeSlot(slots_ + kSlotSize * slot_);
   LeafRecordRef rec;
-  if (s.offset < kNodeHeaderEnd || uint32_t{s.offset} + s.length > page_size_ ||
-      !DecodeLeafRecord(page_ + s.offset, s.length, &rec)) {
+  if (!RecordInPage(s, page_size_) || !DecodeLeafRecord(page_ + s.offset, s.length, &rec)) {
     Fail(BadNode(leaf_, "malformed record"));
     return false;
   }

@@ -117,20 +117,10 @@ void RotateThroughParent(InternalNode* parent, size_t left_idx, const std::strin
 }  // namespace
 
 BTreeWriter::BTreeWriter(pager::PagerTxn* txn, const TickCounters* targets, BtreeOptions options)
-    : txn_(txn),
-      counters_(targets),
-      options_(options),
-      page_size_(txn->page_size()),
-      scratch_(txn->page_size()),
-      scratch2_(txn->page_size()) {}
+    : txn_(txn), counters_(targets), options_(options) {}
 
 BTreeWriter::BTreeWriter(pager::PagerTxn* txn, MetricsRegistry* metrics, BtreeOptions options)
-    : txn_(txn),
-      counters_(metrics),
-      options_(options),
-      page_size_(txn->page_size()),
-      scratch_(txn->page_size()),
-      scratch2_(txn->page_size()) {}
+    : txn_(txn), counters_(metrics), options_(options) {}
 
 BTreeWriter::~BTreeWriter() = default;
 
@@ -154,17 +144,23 @@ Status BTreeWriter::Descend(std::string_view key, std::vector<PathEntry>* path, 
   return Status::OK();
 }
 
+Status BTreeWriter::CheckServedLayout([[maybe_unused]] const LeafLayout& layout,
+                                      [[maybe_unused]] uint32_t page_no) {
+#ifndef NDEBUG
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
+  if (!layout.Matches(page)) {
+    return Status::Corruption("page " + std::to_string(page_no) +
+                              ": cached leaf layout is stale (a write bypassed it)");
+  }
+#endif
+  return Status::OK();
+}
+
 Result<LeafLayout*> BTreeWriter::LeafLayoutOf(uint32_t page_no) {
   auto it = cache_.find(page_no);
-  if (it != cache_.end()) {
+  if (it != cache_.end()) {  // the hot path: no page read in release builds
     counters_.Add(Tick::kAllocatorCacheReuse);
-#ifndef NDEBUG
-    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
-    if (!it->second.Matches(page)) {
-      return Status::Corruption("page " + std::to_string(page_no) +
-                                ": cached leaf layout is stale (a write bypassed it)");
-    }
-#endif
+    SOMBRA_RETURN_IF_ERROR(CheckServedLayout(it->second, page_no));
     return &it->second;
   }
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
@@ -172,12 +168,7 @@ Result<LeafLayout*> BTreeWriter::LeafLayoutOf(uint32_t page_no) {
   if (shared_ != nullptr && shared_->Take(page_no, page, &kept)) {
     counters_.Add(Tick::kAllocatorCacheReuse);
     kept.RebindCounters(&counters_);
-#ifndef NDEBUG
-    if (!kept.Matches(page)) {
-      return Status::Corruption("page " + std::to_string(page_no) +
-                                ": kept leaf layout does not match the page");
-    }
-#endif
+    SOMBRA_RETURN_IF_ERROR(CheckServedLayout(kept, page_no));
     return &cache_.emplace(page_no, std::move(kept)).first->second;
   }
   Result<LeafLayout> layout = LeafLayout::Parse(page, page_size_, &counters_);

@@ -83,14 +83,30 @@ Status BatchBuilder::AddPageImage(uint32_t page_no, uint64_t page_lsn, const uin
   return Status::OK();
 }
 
+namespace {
+
+// The page number and LSN step of a delta or page-ops record (`kind`).
+Status CheckPageChange(const char* kind, uint32_t page_no, uint64_t base_lsn, uint64_t new_lsn) {
+  if (page_no >= kFirstLoggedPage && base_lsn < new_lsn) return Status::OK();
+  return Status::InvalidArgument(std::string(kind) + " of page " + std::to_string(page_no) +
+                                 " from LSN " + std::to_string(base_lsn) + " to " +
+                                 std::to_string(new_lsn) +
+                                 ": page must be >= 2 and base LSN < new LSN");
+}
+
+// The 20 fixed bytes both records start with: page number, base LSN, new LSN.
+void EncodePageChange(uint32_t page_no, uint64_t base_lsn, uint64_t new_lsn, uint8_t* out) {
+  EncodeFixed32(out, page_no);
+  EncodeFixed64(out + 4, base_lsn);
+  EncodeFixed64(out + 12, new_lsn);
+}
+
+}  // namespace
+
 Status BatchBuilder::AddPageDelta(uint32_t page_no, uint64_t base_lsn, uint64_t new_lsn,
                                   std::span<const DeltaRange> ranges) {
   std::string why;
-  if (page_no < kFirstLoggedPage || base_lsn >= new_lsn) {
-    return Status::InvalidArgument("page delta of page " + std::to_string(page_no) + " from LSN " +
-                                   std::to_string(base_lsn) + " to " + std::to_string(new_lsn) +
-                                   ": page must be >= 2 and base LSN < new LSN");
-  }
+  SOMBRA_RETURN_IF_ERROR(CheckPageChange("page delta", page_no, base_lsn, new_lsn));
   if (!CheckDeltaRanges(ranges, page_size_, &why)) {
     return Status::InvalidArgument("page delta of page " + std::to_string(page_no) + ": " + why);
   }
@@ -101,9 +117,7 @@ Status BatchBuilder::AddPageDelta(uint32_t page_no, uint64_t base_lsn, uint64_t 
   }
   const size_t start = BeginRecord(RecordType::kPageDelta, 0, payload);
   uint8_t scratch[kDeltaFixedSize + kMaxVarint32Bytes];
-  EncodeFixed32(scratch, page_no);
-  EncodeFixed64(scratch + 4, base_lsn);
-  EncodeFixed64(scratch + 12, new_lsn);
+  EncodePageChange(page_no, base_lsn, new_lsn, scratch);
   uint8_t* end = EncodeVarint32(scratch + kDeltaFixedSize, static_cast<uint32_t>(ranges.size()));
   buf_.append(reinterpret_cast<const char*>(scratch), static_cast<size_t>(end - scratch));
   for (const DeltaRange& r : ranges) {
@@ -122,11 +136,7 @@ Status BatchBuilder::AddPageDelta(uint32_t page_no, uint64_t base_lsn, uint64_t 
 Status BatchBuilder::AddPageOps(uint32_t page_no, uint64_t base_lsn, uint64_t new_lsn,
                                 std::string_view ops) {
   std::string why;
-  if (page_no < kFirstLoggedPage || base_lsn >= new_lsn) {
-    return Status::InvalidArgument("page ops of page " + std::to_string(page_no) + " from LSN " +
-                                   std::to_string(base_lsn) + " to " + std::to_string(new_lsn) +
-                                   ": page must be >= 2 and base LSN < new LSN");
-  }
+  SOMBRA_RETURN_IF_ERROR(CheckPageChange("page ops", page_no, base_lsn, new_lsn));
   if (!CheckPageOps(ops, page_size_, &why) ||
       kOpsFixedSize + ops.size() > MaxOpsPayload(page_size_)) {
     if (why.empty()) why = std::to_string(ops.size()) + " bytes of ops exceed the record bound";
@@ -135,9 +145,7 @@ Status BatchBuilder::AddPageOps(uint32_t page_no, uint64_t base_lsn, uint64_t ne
   SOMBRA_RETURN_IF_ERROR(CheckTxnLsn(new_lsn, "page ops"));
   const size_t start = BeginRecord(RecordType::kPageOps, 0, kOpsFixedSize + ops.size());
   uint8_t fixed[kOpsFixedSize];
-  EncodeFixed32(fixed, page_no);
-  EncodeFixed64(fixed + 4, base_lsn);
-  EncodeFixed64(fixed + 12, new_lsn);
+  EncodePageChange(page_no, base_lsn, new_lsn, fixed);
   buf_.append(reinterpret_cast<const char*>(fixed), kOpsFixedSize);
   buf_.append(ops);
   SealRecord(start);

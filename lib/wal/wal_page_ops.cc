@@ -48,15 +48,15 @@ bool CheckPageOps(std::string_view ops, uint32_t page_size, std::string* why) {
   }
   for (size_t i = 0; in.remaining() != 0; ++i) {
     Op op;
-    const std::string name = "op " + std::to_string(i);
+    const auto name = [i] { return "op " + std::to_string(i); };  // for the error only
     if (!NextOp(&in, &op)) {
-      *why = name + " runs past the payload";
+      *why = name() + " runs past the payload";
       return false;
     }
     const bool move = op.kind == PageOpKind::kMove;
     if (op.length == 0 || uint64_t{op.dst} + op.length > page_size ||
         (move && (uint64_t{op.src} + op.length > page_size || op.src == op.dst))) {
-      *why = name + " (" + (move ? "move from " + std::to_string(op.src) + " " : "write ") +
+      *why = name() + " (" + (move ? "move from " + std::to_string(op.src) + " " : "write ") +
              "to [" + std::to_string(op.dst) + ", +" + std::to_string(op.length) +
              ")) is empty, passes the page end " + std::to_string(page_size) +
              (move ? " or moves nothing" : "");

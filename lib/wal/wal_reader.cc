@@ -215,26 +215,13 @@ StopReason WalReader::CheckAt(uint64_t offset, uint64_t seed, Record* rec, Check
 }
 
 StopReason WalReader::CheckTxn(const Record& rec, std::string* detail) const {
-  uint64_t lsn = 0;
-  switch (rec.type) {
-    case RecordType::kPageImage:
-      lsn = rec.page_lsn;
-      break;
-    case RecordType::kPageDelta:
-    case RecordType::kPageOps:
-      lsn = rec.new_lsn;
-      break;
-    case RecordType::kCommit:
-      lsn = rec.commit.lsn;
-      if (lsn == expected_lsn_ && rec.commit.record_count != txn_records_) {
-        *detail = "commit record of LSN " + std::to_string(lsn) + " counts " +
-                  std::to_string(rec.commit.record_count) + " records, but " +
-                  std::to_string(txn_records_) + " precede it";
-        return StopReason::kBadPayload;
-      }
-      break;
-    case RecordType::kInvalid:
-      break;
+  const uint64_t lsn = TxnLsnOf(rec);
+  if (rec.type == RecordType::kCommit && lsn == expected_lsn_ &&
+      rec.commit.record_count != txn_records_) {
+    *detail = "commit record of LSN " + std::to_string(lsn) + " counts " +
+              std::to_string(rec.commit.record_count) + " records, but " +
+              std::to_string(txn_records_) + " precede it";
+    return StopReason::kBadPayload;
   }
   if (lsn != expected_lsn_) {
     *detail = std::string(RecordTypeName(static_cast<uint8_t>(rec.type))) + " record carries LSN " +
@@ -253,9 +240,7 @@ bool WalReader::Next(Record* rec) {
       txn_records_ == 0) {
     // A carried generation: its first transaction's LSN (that of its first
     // record) may be above the start LSN (rule T1).
-    const uint64_t lsn = rec->type == RecordType::kPageImage ? rec->page_lsn
-                         : rec->type == RecordType::kCommit  ? rec->commit.lsn
-                                                             : rec->new_lsn;
+    const uint64_t lsn = TxnLsnOf(*rec);
     if (lsn > expected_lsn_) expected_lsn_ = lsn;
   }
   if (reason == StopReason::kNone) reason = CheckTxn(*rec, &check.detail);

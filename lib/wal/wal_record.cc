@@ -35,6 +35,7 @@ namespace {
 std::string Num(uint64_t v) { return std::to_string(v); }
 
 constexpr const char* kDeltaOf = "page delta of page ";
+constexpr const char* kOpsOf = "page ops of page ";
 
 // Rules I1-I3.
 StopReason DecodeImage(const RecordHeader& h, const uint8_t* payload, uint32_t page_size,
@@ -67,6 +68,21 @@ StopReason DecodeImage(const RecordHeader& h, const uint8_t* payload, uint32_t p
   return StopReason::kNone;
 }
 
+// Rules D1 and P1, shared: the page number and the LSN step of a delta or
+// page-ops record (decoded into *rec); `kind` begins the error.
+bool PageAndLsnsValid(const Record& rec, const char* kind, std::string* detail) {
+  if (rec.page_no < kFirstLoggedPage) {
+    *detail = std::string(kind) + Num(rec.page_no) + " (meta pages are never logged)";
+    return false;
+  }
+  if (rec.base_lsn >= rec.new_lsn) {
+    *detail = std::string(kind) + Num(rec.page_no) + ": base LSN " + Num(rec.base_lsn) +
+              " is not below the new LSN " + Num(rec.new_lsn);
+    return false;
+  }
+  return true;
+}
+
 // Rules D1-D3.
 StopReason DecodeDelta(const RecordHeader& h, const uint8_t* payload, uint32_t page_size,
                        std::vector<DeltaRange>* ranges, Record* rec, std::string* detail) {
@@ -76,15 +92,7 @@ StopReason DecodeDelta(const RecordHeader& h, const uint8_t* payload, uint32_t p
   (void)in.GetFixed32(&rec->page_no);
   (void)in.GetFixed64(&rec->base_lsn);
   (void)in.GetFixed64(&rec->new_lsn);
-  if (rec->page_no < kFirstLoggedPage) {
-    *detail = std::string(kDeltaOf) + Num(rec->page_no) + " (meta pages are never logged)";
-    return StopReason::kBadPayload;
-  }
-  if (rec->base_lsn >= rec->new_lsn) {
-    *detail = std::string(kDeltaOf) + Num(rec->page_no) + ": base LSN " + Num(rec->base_lsn) +
-              " is not below the new LSN " + Num(rec->new_lsn);
-    return StopReason::kBadPayload;
-  }
+  if (!PageAndLsnsValid(*rec, kDeltaOf, detail)) return StopReason::kBadPayload;
   if (!in.GetVarint32(&count) || count > page_size) {
     *detail = std::string(kDeltaOf) + Num(rec->page_no) + ": bad range count";
     return StopReason::kBadPayload;
@@ -122,20 +130,11 @@ StopReason DecodeOps(const RecordHeader& h, const uint8_t* payload, uint32_t pag
   rec->page_no = DecodeFixed32(payload);
   rec->base_lsn = DecodeFixed64(payload + 4);
   rec->new_lsn = DecodeFixed64(payload + 12);
-  const std::string what = "page ops of page " + Num(rec->page_no);
-  if (rec->page_no < kFirstLoggedPage) {
-    *detail = what + " (meta pages are never logged)";
-    return StopReason::kBadPayload;
-  }
-  if (rec->base_lsn >= rec->new_lsn) {
-    *detail = what + ": base LSN " + Num(rec->base_lsn) + " is not below the new LSN " +
-              Num(rec->new_lsn);
-    return StopReason::kBadPayload;
-  }
+  if (!PageAndLsnsValid(*rec, kOpsOf, detail)) return StopReason::kBadPayload;
   const std::string_view ops(reinterpret_cast<const char*>(payload) + kOpsFixedSize,
                              h.length - kOpsFixedSize);
   if (std::string why; !CheckPageOps(ops, page_size, &why)) {
-    *detail = what + ": " + why;
+    *detail = std::string(kOpsOf) + Num(rec->page_no) + ": " + why;
     return StopReason::kBadPayload;
   }
   rec->ops = ops;

@@ -61,6 +61,23 @@ struct Record {
   uint64_t size() const { return kRecordHeaderSize + length; }
 };
 
+// The LSN of the transaction a decoded record belongs to (rule T1): an
+// image's page LSN, a delta's or page ops' new LSN, a commit's LSN.
+inline uint64_t TxnLsnOf(const Record& rec) {
+  switch (rec.type) {
+    case RecordType::kPageImage:
+      return rec.page_lsn;
+    case RecordType::kCommit:
+      return rec.commit.lsn;
+    case RecordType::kPageDelta:
+    case RecordType::kPageOps:
+      return rec.new_lsn;
+    case RecordType::kInvalid:
+      break;
+  }
+  return 0;
+}
+
 // Rules R2-R4: type, flags and reserved bytes, payload length bounds.
 // Returns kNone when they hold; otherwise the reason, and *detail says why.
 StopReason CheckRecordHeader(const RecordHeader& header, uint32_t page_size, std::string* detail);

@@ -42,13 +42,7 @@ WalHeader ExampleHeader() {
 
 // The commit of transaction LSN 8 on root 5 in 6 pages.
 CommitInfo SmallTxnCommit() {
-  CommitInfo c;
-  c.txn_id = 12;
-  c.lsn = 8;
-  c.root = 5;
-  c.page_count = 6;
-  c.durable_lsn = 7;
-  return c;
+  return CommitInfo{.txn_id = 12, .lsn = 8, .root = 5, .page_count = 6, .durable_lsn = 7};
 }
 
 // The small transaction: one delta of page 5 and the commit, LSN 8.
@@ -84,13 +78,9 @@ void AddSplitTxn(BatchBuilder* b) {
       7);
   const std::vector<DeltaRange> ranges = {{28, count}, {4080, separator}};
   ASSERT_TRUE(b->AddPageDelta(3, 4, 9, ranges).ok());
-  CommitInfo c;
-  c.txn_id = 13;
-  c.lsn = 9;
-  c.root = 3;
-  c.page_count = 7;
-  c.durable_lsn = 8;
-  ASSERT_TRUE(b->AddCommit(c).ok());
+  ASSERT_TRUE(
+      b->AddCommit(CommitInfo{.txn_id = 13, .lsn = 9, .root = 3, .page_count = 7, .durable_lsn = 8})
+          .ok());
 }
 
 class WalExampleTest : public ::testing::Test {

@@ -9,6 +9,7 @@
 
 #include "util/hash.h"
 #include "wal/wal_batch.h"
+#include "wal/wal_page_ops.h"
 #include "wal_test_util.h"
 
 namespace sombra::wal {
@@ -196,6 +197,45 @@ TEST(WalDeltaRangesTest, WellFormedRules) {
   EXPECT_NE(why.find("page end"), std::string::npos);
 }
 
+// Rule P2 (CheckPageOps) names the op that breaks it; ApplyPageOps
+// replays writes and overlapping moves as memmove does.
+TEST(PageOpsTest, CheckNamesTheBadOpAndApplyMoves) {
+  const auto why_of = [](const std::string& ops) {
+    std::string why;
+    EXPECT_FALSE(CheckPageOps(ops, 4096, &why));
+    return why;
+  };
+  EXPECT_EQ(why_of(""), "no op");
+  std::string ops;
+  AppendWriteOp(&ops, 0, "ab");
+  std::string zero = ops;
+  zero += std::string("\x00\x05", 2);  // a write of length 0
+  EXPECT_NE(why_of(zero).find("op 1"), std::string::npos) << why_of(zero);
+  std::string past = ops;
+  AppendWriteOp(&past, 4095, "ab");
+  EXPECT_NE(why_of(past).find("op 1 (write to [4095, +2))"), std::string::npos) << why_of(past);
+  std::string same = ops;
+  AppendMoveOp(&same, 7, 7, 3);
+  EXPECT_NE(why_of(same).find("moves nothing"), std::string::npos) << why_of(same);
+  std::string from_past = ops;
+  AppendMoveOp(&from_past, 4094, 0, 3);
+  EXPECT_NE(why_of(from_past).find("move from 4094"), std::string::npos) << why_of(from_past);
+  std::string cut = ops;
+  AppendWriteOp(&cut, 10, "xyz");
+  cut.pop_back();  // the write's last byte is missing
+  EXPECT_NE(why_of(cut).find("op 1 runs past the payload"), std::string::npos) << why_of(cut);
+
+  std::string good;
+  AppendWriteOp(&good, 0, "abcdef");
+  AppendMoveOp(&good, 0, 2, 4);  // overlapping, forward: "ababcd"
+  std::string why;
+  ASSERT_TRUE(CheckPageOps(good, 4096, &why)) << why;
+  EXPECT_EQ(CountPageOps(good), 2u);
+  std::string page(4096, '\0');
+  ApplyPageOps(good, reinterpret_cast<uint8_t*>(page.data()));
+  EXPECT_EQ(page.substr(0, 6), "ababcd");
+}
+
 TEST(BatchBuilderTest, RejectsBadInputAndStaysUnchanged) {
   BatchBuilder b(test::kPageSize, true);
   b.Reset(77);
@@ -213,6 +253,22 @@ TEST(BatchBuilderTest, RejectsBadInputAndStaysUnchanged) {
   EXPECT_TRUE(b.AddPageDelta(6, 2, 4, ranges).IsInvalidArgument());       // another LSN
   std::vector<DeltaRange> overlap = {{10, bytes}, {11, bytes}};
   EXPECT_TRUE(b.AddPageDelta(6, 2, 3, overlap).IsInvalidArgument());
+  std::string ops;
+  AppendWriteOp(&ops, 10, bytes);
+  EXPECT_TRUE(b.AddPageOps(1, 2, 3, ops).IsInvalidArgument());  // meta page
+  EXPECT_TRUE(b.AddPageOps(6, 3, 3, ops).IsInvalidArgument());  // base == new
+  EXPECT_TRUE(b.AddPageOps(6, 2, 4, ops).IsInvalidArgument());  // another LSN
+  EXPECT_TRUE(b.AddPageOps(6, 2, 3, "").IsInvalidArgument());   // no op
+  std::string past;
+  AppendWriteOp(&past, test::kPageSize - 2, bytes);
+  EXPECT_TRUE(b.AddPageOps(6, 2, 3, past).IsInvalidArgument());
+  std::string too_many;  // 3-byte moves past the delta bound
+  while (kOpsFixedSize + too_many.size() <= MaxOpsPayload(test::kPageSize)) {
+    AppendMoveOp(&too_many, 100, 101, 1);
+  }
+  const Status big = b.AddPageOps(6, 2, 3, too_many);
+  EXPECT_TRUE(big.IsInvalidArgument());
+  EXPECT_NE(big.message().find("exceed the record bound"), std::string::npos) << big.ToString();
   CommitInfo c;
   c.lsn = 4;  // not the transaction's LSN
   c.page_count = 10;
