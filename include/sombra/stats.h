@@ -39,12 +39,13 @@ struct Stats {
   uint64_t allocator_builds = 0;
   uint64_t allocator_page_parses = 0;
   uint64_t allocator_cache_reuse = 0;     // edits served by a cached or kept layout, no parse
-  uint64_t allocator_split_triggers = 0;  // capacity misses that became splits
+  uint64_t allocator_split_triggers = 0;  // capacity misses: each became a split or a share
   uint64_t allocator_failures = 0;        // damaged leaf met by a write; no split made room
   uint64_t allocator_compactions = 0;
   uint64_t allocator_bytes_moved = 0;
   uint64_t leaf_splits = 0;
   uint64_t leaf_merges = 0;
+  uint64_t leaf_shares = 0;  // full leaves evened with a sibling instead of split
 
   // Pager.
   uint64_t pager_file_pages_read = 0;     // file pages checksummed on first read

@@ -3,12 +3,14 @@
 // BTreeWriter runs inside one pager::PagerTxn: Put/Delete/Get descend from
 // the root keeping the path (no parent pointers), edit leaves only through
 // LeafAllocator (with a per-transaction cache of leaf layouts, so a
-// run of edits to one leaf never re-parses it), split leaves with SplitInto
-// (both halves handed to the pager as whole images) and cascade internal
-// splits up to a new root; deletes borrow from or merge with a sibling when
-// a page falls below the fill threshold, and the root collapses when it has
-// one child. Reads (Get, cursors, Verify) take a PageReader: a snapshot's or
-// the transaction's view.
+// run of edits to one leaf never re-parses it); a full leaf first shares
+// its records with a sibling that has room (moved in place, logged as page
+// ops), else splits with SplitInto (both halves handed to the pager as
+// whole images), cascading internal splits up to a new root; deletes borrow
+// from (in place) or merge with a sibling when a page falls below the fill
+// threshold, and the root collapses when it has one child. Reads (Get,
+// cursors, Verify) take a PageReader: a snapshot's or the transaction's
+// view.
 //
 // Thread safety: a BTreeWriter belongs to its transaction's thread. Readers
 // over distinct snapshots run in parallel.
@@ -36,6 +38,14 @@ struct BtreeOptions {
   // A non-root page whose records and slots use less than this fraction of
   // the space a page offers borrows from or merges with a sibling.
   double merge_threshold = 0.25;
+  // An insert into a full leaf first looks at its siblings under the same
+  // parent: when one has records and slots using at most this fraction of
+  // the space a page offers it, the two leaves and the new record are
+  // shared evenly between them (as SQLite's balance does) instead of a
+  // split leaving two half-full pages; random loads then end with leaves
+  // ~85% full instead of ~68%. An append at the right edge of the tree
+  // always splits (a sequential load fills each leaf to the end). 0: never.
+  double share_fill = 0.97;
 };
 
 // A reader over a snapshot.
@@ -121,11 +131,34 @@ class BTreeWriter {
     uint32_t far_left = 0, far_right = 0;
     uint32_t records = 0;  // used bytes of both
   };
+  // The two leaves on either side of the parent's separator left_idx.
+  Status ReadPair(const PathEntry& parent, size_t left_idx, LeafPair* p);
+  // BtreeOptions::share_fill: true when `pending`, which does not fit in
+  // leaf `leaf_no`, went in by sharing the leaf with a sibling.
+  Result<bool> ShareWithSibling(uint32_t leaf_no, const LeafLayout& layout, const uint8_t* page,
+                                const PendingInsert& pending, const std::vector<PathEntry>& path);
+  // One record of a pair being shared, in key order.
+  struct PairRecord {
+    std::string_view bytes;
+    uint32_t head;
+    bool pending;  // the PendingInsert's record, not yet on its page
+  };
+  // Shares the records of the pair `p` - `recs`: the left leaf's n_left
+  // then the right leaf's, with `pending` (may be null) in its place among
+  // them - evenly by bytes around a new separator: the records on the
+  // wrong side of the cut move to the sibling through LeafAllocator (logged
+  // as the records and slot moves, not as page images), the fences follow,
+  // and `pending` goes in. False, nothing changed, when nothing would move,
+  // the halves with their fences do not fit, or the parent has no room for
+  // the separator.
+  Result<bool> SharePair(const LeafPair& p, const std::vector<PairRecord>& recs, size_t n_left,
+                         const PendingInsert* pending, Tick tally);
+  // SharePair's cut (the records going left) and the separator there; false
+  // when nothing would move or the halves do not fit.
+  Result<bool> ShareCut(const LeafPair& p, const std::vector<PairRecord>& recs, size_t n_left,
+                        size_t* cut, std::string* sep);
   Status RebalanceLeaf(std::vector<PathEntry>* path);
   Status MergeLeaves(const LeafPair& p, std::vector<PathEntry>* path);
-  Status BorrowLeaves(const LeafPair& p);
-  Status RebuildPair(const LeafPair& p, const std::string& sep, RecordSource* lsrc,
-                     RecordSource* rsrc);
   Status RebalanceInternal(uint32_t page_no, std::vector<PathEntry>* path);
   bool Underfull(uint32_t used_bytes) const;
   Status EncodeRecord(std::string_view key, std::string_view value, std::string* record);
@@ -140,8 +173,11 @@ class BTreeWriter {
   LayoutCache* shared_ = nullptr;
   std::vector<uint8_t> scratch_ = std::vector<uint8_t>(page_size_);
   std::vector<uint8_t> scratch2_ = std::vector<uint8_t>(page_size_);
-  std::string record_;           // Put's encoded record
-  std::vector<PathEntry> path_;  // Put's descent path
+  std::string record_;                           // Put's encoded record
+  std::vector<PathEntry> path_;                  // Put's descent path
+  std::vector<PairRecord> pair_records_;         // SharePair's input, reused
+  std::vector<std::string_view> moved_records_;  // SharePair's, reused
+  std::vector<uint32_t> moved_heads_;
 };
 
 // Ordered iteration over the tree rooted at `root` as `read` sees it.

@@ -20,6 +20,7 @@ constexpr std::array<const char*, static_cast<size_t>(Tick::kCount)> kNames = {
     "internal_splits",
     "leaf_merges",
     "leaf_borrows",
+    "leaf_shares",
     "overflow_pages"};
 
 }  // namespace

@@ -19,7 +19,7 @@ enum class Tick : uint8_t {
   kAllocatorBuilds,         // layouts built without a cached snapshot
   kAllocatorPageParses,     // of those, parses of an existing page
   kAllocatorCacheReuse,     // edits served by a cached or kept layout (no parse)
-  kAllocatorSplitTriggers,  // capacity misses that became splits
+  kAllocatorSplitTriggers,  // capacity misses: each became a split or a share
   kAllocatorFailures,       // a leaf it cannot parse, or no split makes room
   kAllocatorCompactions,
   kAllocatorBytesMoved,  // bytes moved by compactions
@@ -27,6 +27,7 @@ enum class Tick : uint8_t {
   kInternalSplits,
   kLeafMerges,
   kLeafBorrows,
+  kLeafShares,  // full leaves evened with a sibling instead of split
   kOverflowPages,
   kCount
 };

@@ -1,7 +1,9 @@
 // The write side: Put, Delete, splits and rebalancing, all through
 // LeafAllocator and InternalNode.
+#include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <tuple>
 
 #include "btree/btree.h"
 #include "btree/internal_node.h"
@@ -112,6 +114,27 @@ void RotateThroughParent(InternalNode* parent, size_t left_idx, const std::strin
     right->SetChild(0, moved);
     left->Erase(last);
   }
+}
+
+// The fraction of a leaf's space (after its fences) its records and slots
+// use, from its header; 1 for a header that does not add up (a damaged
+// page is never chosen to share with).
+double LeafFill(const uint8_t* page, uint32_t page_size) {
+  const int64_t arena = int64_t{kFencesOffset} + DecodeFixed16(page + kLowFenceLenOffset) +
+                        DecodeFixed16(page + kHighFenceLenOffset);
+  const int64_t free = int64_t{DecodeFixed32(page + kFreeEndOffset)} -
+                       DecodeFixed32(page + kFreeStartOffset) +
+                       DecodeFixed32(page + kHoleBytesOffset);
+  const int64_t space = int64_t{page_size} - arena;
+  if (space <= 0 || free < 0 || free > space) return 1;
+  return double(space - free) / double(space);
+}
+
+// Puts `pending` at slot i of the page `at` edits: true when it fits.
+bool ApplyPending(LeafAllocator* at, const PendingInsert& pending, size_t i) {
+  const EditResult r = pending.replace ? at->Update(i, pending.record, nullptr)
+                                       : at->Insert(i, pending.record, pending.head, nullptr);
+  return r == EditResult::kApplied;
 }
 
 }  // namespace
@@ -235,6 +258,8 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
     if (r == EditResult::kApplied) return Status::OK();
     counters_.Add(Tick::kAllocatorSplitTriggers);
     pending.head = KeyHead(key);
+    SOMBRA_ASSIGN_OR_RETURN(bool shared, ShareWithSibling(leaf, *layout, page, pending, path));
+    if (shared) return Status::OK();
     SOMBRA_ASSIGN_OR_RETURN(bool placed, SplitLeaf(leaf, page, layout, pending, &path));
     if (placed) return Status::OK();
   }
@@ -359,32 +384,32 @@ Status BTreeWriter::Delete(std::string_view key, bool* existed) {
 // The leaf at the end of `path` fell below the threshold: merge it with a
 // sibling under the same parent when both fit in one page, else even them.
 Status BTreeWriter::RebalanceLeaf(std::vector<PathEntry>* path) {
-  LeafPair p;
-  p.parent = path->back();
-  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* pview, txn_->Read(p.parent.page_no));
+  const PathEntry parent = path->back();
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* pview, txn_->Read(parent.page_no));
   const InternalNodeView pnode(pview, page_size_, &counters_);
   if (pnode.count() == 0) return Status::OK();  // no sibling under this parent
-  p.left_idx =
-      p.parent.child_index < pnode.count() ? p.parent.child_index : p.parent.child_index - 1;
-  p.left_no = pnode.child(p.left_idx);
-  p.right_no = pnode.child(p.left_idx + 1);
-  SOMBRA_ASSIGN_OR_RETURN(p.left_layout, LeafLayoutOf(p.left_no));
-  SOMBRA_ASSIGN_OR_RETURN(p.right_layout, LeafLayoutOf(p.right_no));
-  SOMBRA_ASSIGN_OR_RETURN(p.lp, txn_->Read(p.left_no));
-  SOMBRA_ASSIGN_OR_RETURN(p.rp, txn_->Read(p.right_no));
-  p.low = std::string(p.left_layout->low_fence(p.lp));
-  p.high = std::string(p.right_layout->high_fence(p.rp));
-  p.far_left = DecodeFixed32(p.lp + kLeftOffset);
-  p.far_right = DecodeFixed32(p.rp + kRightOffset);
-  p.records = p.left_layout->used_bytes() + p.right_layout->used_bytes();
-
+  LeafPair p;
+  SOMBRA_RETURN_IF_ERROR(ReadPair(
+      parent, parent.child_index < pnode.count() ? parent.child_index : parent.child_index - 1,
+      &p));
   // A merge erases a separator of the parent; a non-root internal page
   // must keep at least one (rule I3), so with one left the leaves borrow.
   const bool parent_keeps_one = path->size() == 1 || pnode.count() > 1;
   if (parent_keeps_one && kNodeHeaderEnd + p.low.size() + p.high.size() + p.records <= page_size_) {
     return MergeLeaves(p, path);
   }
-  return BorrowLeaves(p);
+  // Borrow: the records of both evened out (nothing changes when that does
+  // not fit: the leaf stays under the threshold).
+  std::vector<PairRecord>& recs = pair_records_;
+  recs.clear();
+  for (auto [page, layout] : {std::pair{p.lp, p.left_layout}, {p.rp, p.right_layout}}) {
+    for (size_t k = 0; k < layout->size(); ++k) {
+      const LeafSlot& s = layout->slot(k);
+      recs.push_back({std::string_view(reinterpret_cast<const char*>(page + s.offset), s.length),
+                      s.head, false});
+    }
+  }
+  return SharePair(p, recs, p.left_layout->size(), nullptr, Tick::kLeafBorrows).status();
 }
 
 // Merge: the right leaf's records join the left's; the right page goes.
@@ -410,62 +435,160 @@ Status BTreeWriter::MergeLeaves(const LeafPair& p, std::vector<PathEntry>* path)
   return RebalanceInternal(p.parent.page_no, path);
 }
 
-// Borrow: split the records of both evenly by bytes, with a new separator.
-// Nothing changes when the new fences or separator do not fit (the leaf
-// stays under the threshold).
-Status BTreeWriter::BorrowLeaves(const LeafPair& p) {
-  const LeafLayout* ll = p.left_layout;  // the layouts of both
-  const LeafLayout* rl = p.right_layout;
-  const size_t total = ll->size() + rl->size();
-  auto rec_bytes = [&](size_t k) {
-    return (k < ll->size() ? ll->slot(k).length : rl->slot(k - ll->size()).length) + kSlotSize;
-  };
-  if (total < 2) return Status::OK();  // nothing to share
-  size_t cut = 0;
-  uint32_t acc = 0;
-  while (cut + 1 < total && acc + rec_bytes(cut) <= p.records / 2) acc += rec_bytes(cut++);
-  if (cut == 0) acc += rec_bytes(cut++);
-  auto key_at = [&](size_t k) {
-    return k < ll->size() ? ll->Record(p.lp, k).key : rl->Record(p.rp, k - ll->size()).key;
-  };
-  const std::string sep = ShortestSeparator(key_at(cut - 1), key_at(cut));
-  if (kNodeHeaderEnd + p.low.size() + sep.size() + acc > page_size_ ||
-      kNodeHeaderEnd + sep.size() + p.high.size() + (p.records - acc) > page_size_) {
-    return Status::OK();
-  }
-  SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(p.parent.page_no));
-  Sink psink(txn_, p.parent.page_no);
-  if (!InternalNode(pw, page_size_, &psink, &counters_).SetKey(p.left_idx, sep))
-    return Status::OK();
-  LeavesSource lsrc, rsrc;
-  auto add = [&](LeavesSource* s, size_t b, size_t e) {
-    if (b < ll->size()) s->Add(p.lp, ll, b, std::min(e, ll->size()));
-    if (e > ll->size()) s->Add(p.rp, rl, std::max(b, ll->size()) - ll->size(), e - ll->size());
-  };
-  add(&lsrc, 0, cut);
-  add(&rsrc, cut, total);
-  return RebuildPair(p, sep, &lsrc, &rsrc);
+Status BTreeWriter::ReadPair(const PathEntry& parent, size_t left_idx, LeafPair* p) {
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* pview, txn_->Read(parent.page_no));
+  const InternalNodeView pnode(pview, page_size_, &counters_);
+  p->parent = parent;
+  p->left_idx = left_idx;
+  p->left_no = pnode.child(left_idx);
+  p->right_no = pnode.child(left_idx + 1);
+  SOMBRA_ASSIGN_OR_RETURN(p->left_layout, LeafLayoutOf(p->left_no));
+  SOMBRA_ASSIGN_OR_RETURN(p->right_layout, LeafLayoutOf(p->right_no));
+  SOMBRA_ASSIGN_OR_RETURN(p->lp, txn_->Read(p->left_no));
+  SOMBRA_ASSIGN_OR_RETURN(p->rp, txn_->Read(p->right_no));
+  p->low = std::string(p->left_layout->low_fence(p->lp));
+  p->high = std::string(p->right_layout->high_fence(p->rp));
+  p->far_left = DecodeFixed32(p->lp + kLeftOffset);
+  p->far_right = DecodeFixed32(p->rp + kRightOffset);
+  p->records = p->left_layout->used_bytes() + p->right_layout->used_bytes();
+  return Status::OK();
 }
 
-// Rebuilds both leaves of `p` around the new separator `sep`.
-Status BTreeWriter::RebuildPair(const LeafPair& p, const std::string& sep, RecordSource* lsrc,
-                                RecordSource* rsrc) {
-  SOMBRA_ASSIGN_OR_RETURN(LeafLayout nl,
-                          RebuildFromRecords(scratch_.data(), page_size_, p.low, sep, p.far_left,
-                                             p.right_no, lsrc, &counters_));
-  SOMBRA_ASSIGN_OR_RETURN(LeafLayout nr,
-                          RebuildFromRecords(scratch2_.data(), page_size_, sep, p.high, p.left_no,
-                                             p.far_right, rsrc, &counters_));
+Result<bool> BTreeWriter::ShareWithSibling(uint32_t leaf_no, const LeafLayout& layout,
+                                           const uint8_t* page, const PendingInsert& pending,
+                                           const std::vector<PathEntry>& path) {
+  if (path.empty() || options_.share_fill <= 0) return false;
+  const bool append = !pending.replace && pending.slot_index == layout.size();
+  if (append && DecodeFixed32(page + kRightOffset) == 0) return false;  // the tree's right edge
+  const PathEntry parent = path.back();
+  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* pview, txn_->Read(parent.page_no));
+  const InternalNodeView pnode(pview, page_size_, &counters_);
+  // The sibling with the most room, if it has enough, judged from its
+  // header alone (the pair's layouts are looked up once one is chosen).
+  size_t best_left_idx = 0;
+  double best_fill = options_.share_fill;
+  bool found = false;
+  for (size_t sib : {parent.child_index - 1, parent.child_index + 1}) {
+    if (sib > pnode.count()) continue;  // also catches child_index 0's "-1"
+    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* sp, txn_->Read(pnode.child(sib)));
+    const double fill = LeafFill(sp, page_size_);
+    if (fill <= best_fill) {
+      best_fill = fill;
+      best_left_idx = std::min(sib, parent.child_index);
+      found = true;
+    }
+  }
+  if (!found) return false;
+  LeafPair p;
+  SOMBRA_RETURN_IF_ERROR(ReadPair(parent, best_left_idx, &p));
+  assert(p.left_no == leaf_no || p.right_no == leaf_no);
+  // Both leaves' records in key order, the pending one in its place.
+  std::vector<PairRecord>& recs = pair_records_;
+  recs.clear();
+  size_t n_left = 0;
+  for (auto [no, pp, pl] :
+       {std::tuple{p.left_no, p.lp, p.left_layout}, std::tuple{p.right_no, p.rp, p.right_layout}}) {
+    for (size_t k = 0; k <= pl->size(); ++k) {
+      if (no == leaf_no && k == pending.slot_index) {
+        recs.push_back({pending.record, pending.head, true});
+        if (pending.replace) continue;
+      }
+      if (k == pl->size()) break;
+      const LeafSlot& s = pl->slot(k);
+      recs.push_back({std::string_view(reinterpret_cast<const char*>(pp + s.offset), s.length),
+                      s.head, false});
+    }
+    if (no == p.left_no) n_left = recs.size();
+  }
+  return SharePair(p, recs, n_left, &pending, Tick::kLeafShares);
+}
+
+Result<bool> BTreeWriter::ShareCut(const LeafPair& p, const std::vector<PairRecord>& recs,
+                                   size_t n_left, size_t* cut_out, std::string* sep) {
+  if (recs.size() < 2) return false;  // nothing to share
+  uint64_t total = 0;
+  for (const PairRecord& r : recs) total += r.bytes.size() + kSlotSize;
+  size_t cut = 0;
+  uint64_t acc = 0;
+  while (cut + 1 < recs.size() && acc + recs[cut].bytes.size() + kSlotSize <= total / 2) {
+    acc += recs[cut++].bytes.size() + kSlotSize;
+  }
+  if (cut == 0) acc += recs[cut++].bytes.size() + kSlotSize;
+  if (cut == n_left) return false;  // already even
+  LeafRecordRef before, after;
+  if (!DecodeLeafRecord(reinterpret_cast<const uint8_t*>(recs[cut - 1].bytes.data()),
+                        recs[cut - 1].bytes.size(), &before) ||
+      !DecodeLeafRecord(reinterpret_cast<const uint8_t*>(recs[cut].bytes.data()),
+                        recs[cut].bytes.size(), &after) ||
+      before.key >= after.key) {
+    return Status::Corruption("page " + std::to_string(p.left_no) + " or " +
+                              std::to_string(p.right_no) + ": records out of order");
+  }
+  *sep = ShortestSeparator(before.key, after.key);
+  *cut_out = cut;
+  return kNodeHeaderEnd + p.low.size() + sep->size() + acc <= page_size_ &&
+         kNodeHeaderEnd + sep->size() + p.high.size() + (total - acc) <= page_size_;
+}
+
+Result<bool> BTreeWriter::SharePair(const LeafPair& p, const std::vector<PairRecord>& recs,
+                                    size_t n_left, const PendingInsert* pending, Tick tally) {
+  size_t cut = 0;
+  std::string sep;
+  SOMBRA_ASSIGN_OR_RETURN(bool fits, ShareCut(p, recs, n_left, &cut, &sep));
+  if (!fits) return false;
+  SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(p.parent.page_no));
+  Sink psink(txn_, p.parent.page_no);
+  if (!InternalNode(pw, page_size_, &psink, &counters_).SetKey(p.left_idx, sep)) return false;
+
+  // The receiver takes the moved records first (they are read from the
+  // giver, which changes after); then the giver lets them go.
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * lw, txn_->Write(p.left_no));
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * rw, txn_->Write(p.right_no));
-  std::memcpy(lw, scratch_.data(), page_size_);
-  std::memcpy(rw, scratch2_.data(), page_size_);
-  txn_->NoteWholePage(p.left_no);
-  txn_->NoteWholePage(p.right_no);
-  cache_[p.left_no] = std::move(nl);
-  cache_[p.right_no] = std::move(nr);
-  counters_.Add(Tick::kLeafBorrows);
-  return Status::OK();
+  Sink lsink(txn_, p.left_no), rsink(txn_, p.right_no);
+  LeafAllocator left(lw, p.left_layout, &lsink), right(rw, p.right_layout, &rsink);
+  const bool to_right = cut < n_left;
+  const size_t begin = to_right ? cut : n_left, end = to_right ? n_left : cut;
+  const auto has_pending = [&](size_t b, size_t e) {
+    return std::any_of(recs.begin() + static_cast<ptrdiff_t>(b),
+                       recs.begin() + static_cast<ptrdiff_t>(e), [](auto& r) { return r.pending; });
+  };
+  const bool pending_moved = has_pending(begin, end), pending_left = has_pending(0, n_left);
+  // The giver's slots that go: one per moved record, but an inserted
+  // pending record has none.
+  const size_t gone = end - begin - (pending_moved && !pending->replace ? 1 : 0);
+  size_t pending_at = pending != nullptr ? pending->slot_index : 0;  // on its page, after the move
+  std::vector<std::string_view>& moved = moved_records_;
+  std::vector<uint32_t>& heads = moved_heads_;
+  moved.clear();
+  heads.clear();
+  for (size_t k = begin; k < end; ++k) {
+    moved.push_back(recs[k].bytes);
+    heads.push_back(recs[k].head);
+  }
+  bool ok;
+  if (to_right) {
+    right.SetFences(sep, p.high);
+    ok = right.InsertRun(0, moved.data(), heads.data(), moved.size()) == EditResult::kApplied;
+    left.EraseRange(p.left_layout->size() - gone, p.left_layout->size());
+    left.SetFences(p.low, sep);
+    if (!pending_left) pending_at += end - begin;
+  } else {
+    left.SetFences(p.low, sep);
+    ok = left.InsertRun(p.left_layout->size(), moved.data(), heads.data(), moved.size()) ==
+         EditResult::kApplied;
+    right.EraseRange(0, gone);
+    right.SetFences(sep, p.high);
+    if (!pending_left) pending_at -= gone;
+  }
+  if (ok && pending != nullptr && !pending_moved) {
+    ok = ApplyPending(pending_left ? &left : &right, *pending, pending_at);
+  }
+  if (!ok) {
+    return Status::Corruption("pages " + std::to_string(p.left_no) + " and " +
+                              std::to_string(p.right_no) + ": a share overflowed a page");
+  }
+  counters_.Add(tally);
+  return true;
 }
 
 Status BTreeWriter::RebalanceInternal(uint32_t page_no, std::vector<PathEntry>* path) {

@@ -63,6 +63,45 @@ EditResult LeafAllocator::Update(size_t slot_index, std::string_view record,
 
 void LeafAllocator::Erase(size_t slot_index) { editor_.Erase(slot_index); }
 
+EditResult LeafAllocator::InsertRun(size_t slot_index, const std::string_view* records,
+                                    const uint32_t* heads, size_t count) {
+  const LeafLayout& s = *snap_;
+  assert(slot_index <= s.size());
+  uint64_t need = kSlotSize * count;
+  for (size_t k = 0; k < count; ++k) {
+    // A record of another page or of the caller, never of this one.
+    assert(records[k].empty() ||
+           reinterpret_cast<uintptr_t>(records[k].data()) - reinterpret_cast<uintptr_t>(page_) >=
+               s.page_size());
+    if (records[k].empty() || records[k].size() > kMaxRecordLength) return EditResult::kNotApplied;
+    need += records[k].size();
+  }
+  if (s.size() + count > kMaxSlotCount || s.free_bytes() < need) return EditResult::kNotApplied;
+  editor_.InsertRun(slot_index, records, heads, count);
+  return EditResult::kApplied;
+}
+
+void LeafAllocator::EraseRange(size_t begin, size_t end) { editor_.EraseRange(begin, end); }
+
+void LeafAllocator::SetFences(std::string_view low, std::string_view high) {
+  const uint32_t page_size = snap_->page_size();
+  std::string low_copy, high_copy;  // the fences may be views of this page
+  low = Unaliased(page_, page_size, low, &low_copy);
+  high = Unaliased(page_, page_size, high, &high_copy);
+  const auto start = static_cast<uint32_t>(kFencesOffset + low.size() + high.size());
+  assert(start + snap_->used_bytes() <= page_size);
+  // A longer pair first moves the records out of the way, a shorter one
+  // gives its bytes back after the fences are written.
+  if (start > snap_->arena_start()) editor_.MoveArenaStart(start);
+  editor_.PutBytes(kFencesOffset, low);
+  editor_.PutBytes(static_cast<uint32_t>(kFencesOffset + low.size()), high);
+  editor_.Put16(kLowFenceLenOffset, static_cast<uint16_t>(low.size()));
+  editor_.Put16(kHighFenceLenOffset, static_cast<uint16_t>(high.size()));
+  snap_->low_len_ = static_cast<uint16_t>(low.size());
+  snap_->high_len_ = static_cast<uint16_t>(high.size());
+  if (start < snap_->arena_start()) editor_.MoveArenaStart(start);
+}
+
 void LeafAllocator::SetSiblings(uint32_t left, uint32_t right) {
   editor_.Put32(kLeftOffset, left);
   editor_.Put32(kRightOffset, right);

@@ -174,7 +174,21 @@ class LeafAllocator {
   // Removes record slot_index: its bytes become a hole (or shrink the arena
   // when it was the last record in address order).
   void Erase(size_t slot_index);
+  // Inserts `count` records (in key order, with their key heads) as slots
+  // slot_index, slot_index + 1, ... in one edit (SlottedPageEditor::
+  // InsertRun): a share taking a sibling's records. kNotApplied, page
+  // untouched, when they do not all fit.
+  EditResult InsertRun(size_t slot_index, const std::string_view* records, const uint32_t* heads,
+                       size_t count);
+  // Removes records [begin, end) (a share handing them to a sibling).
+  void EraseRange(size_t begin, size_t end);
   void SetSiblings(uint32_t left, uint32_t right);
+  // Replaces the fences (a share moved records between two siblings and
+  // their separator changed); the arena start follows them, records below
+  // a higher start move aside. REQUIRES: every key of the page lies in
+  // [low, high), and kFencesOffset + low.size() + high.size() +
+  // used_bytes() <= page size.
+  void SetFences(std::string_view low, std::string_view high);
 
  private:
   uint8_t* page_;

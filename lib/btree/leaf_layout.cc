@@ -286,7 +286,7 @@ bool LeafLayout::Matches(const uint8_t* page) const {
   const LeafLayout& p = *r;
   if (p.arena_start_ != arena_start_ || p.free_start_ != free_start_ || p.free_end_ != free_end_ ||
       p.hole_bytes_ != hole_bytes_ || p.low_len_ != low_len_ || p.high_len_ != high_len_ ||
-      p.slots_.size() != slots_.size()) {
+      p.slots_.size() != slots_.size() || !KeptHolesMatch()) {
     return false;
   }
   for (size_t i = 0; i < slots_.size(); ++i) {

@@ -28,14 +28,6 @@ std::vector<ByteRange> ListHoles(const SlotEntry* slots, size_t count, uint32_t 
   return holes;
 }
 
-uint32_t FirstFitHole(const SlotEntry* slots, size_t count, uint32_t arena_start,
-                      uint32_t free_start, uint32_t size) {
-  for (const auto& [begin, end] : ListHoles(slots, count, arena_start, free_start)) {
-    if (end - begin >= size) return begin;
-  }
-  return 0;
-}
-
 SlottedLayout SlottedLayout::ReadTrusted(const uint8_t* page, uint32_t page_size,
                                          uint32_t arena_start) {
   SlottedLayout l;
@@ -106,6 +98,8 @@ void SlottedPageEditor::Compact() {
   Report(l_.free_end_, l_.page_size_ - l_.free_end_);
   l_.free_start_ = l_.arena_start_ + total;
   l_.hole_bytes_ = 0;
+  l_.holes_.clear();
+  l_.holes_known_ = true;
   Count(c_, Tick::kAllocatorCompactions);
   Count(c_, Tick::kAllocatorBytesMoved, moved);
   Count(c_, Tick::kMemcopyBytes, moved);
@@ -115,9 +109,15 @@ uint32_t SlottedPageEditor::Place(uint32_t size, uint32_t slot_bytes) {
   assert(l_.free_bytes() >= size + slot_bytes);
   const uint32_t gap = l_.free_end_ - l_.free_start_;
   if (l_.hole_bytes_ >= size && gap >= slot_bytes) {
-    const uint32_t hole =
-        FirstFitHole(l_.slots_.data(), l_.slots_.size(), l_.arena_start_, l_.free_start_, size);
-    if (hole != 0) {
+    if (!l_.holes_known_) {
+      l_.holes_ = ListHoles(l_.slots_.data(), l_.slots_.size(), l_.arena_start_, l_.free_start_);
+      l_.holes_known_ = true;
+    }
+    for (auto it = l_.holes_.begin(); it != l_.holes_.end(); ++it) {
+      if (it->second - it->first < size) continue;
+      const uint32_t hole = it->first;
+      it->first += size;
+      if (it->first == it->second) l_.holes_.erase(it);
       l_.hole_bytes_ -= size;
       return hole;
     }
@@ -132,9 +132,11 @@ void SlottedPageEditor::Release(size_t i) {
   SlotEntry& slot = l_.slots_[i];
   const uint32_t end = uint32_t{slot.offset} + slot.length;
   const uint32_t len = slot.length;
+  const uint32_t begin = slot.offset;
   slot.length = 0;
   if (end != l_.free_start_) {
     l_.hole_bytes_ += len;
+    AddHole(begin, end);
     return;
   }
   // The last record in address order: the arena ends after the one before
@@ -145,6 +147,27 @@ void SlottedPageEditor::Release(size_t i) {
   }
   l_.hole_bytes_ = l_.hole_bytes_ + len - (l_.free_start_ - new_start);
   l_.free_start_ = new_start;
+  // Holes lie between records: those past the new end of the arena are
+  // whole, and joined the gap.
+  while (!l_.holes_.empty() && l_.holes_.back().first >= new_start) l_.holes_.pop_back();
+}
+
+void SlottedPageEditor::AddHole(uint32_t begin, uint32_t end) {
+  if (!l_.holes_known_ || begin == end) return;
+  std::vector<ByteRange>& h = l_.holes_;
+  auto it = std::lower_bound(h.begin(), h.end(), ByteRange{begin, end});
+  const bool joins_prev = it != h.begin() && std::prev(it)->second == begin;
+  const bool joins_next = it != h.end() && it->first == end;
+  if (joins_prev && joins_next) {
+    std::prev(it)->second = it->second;
+    h.erase(it);
+  } else if (joins_prev) {
+    std::prev(it)->second = end;
+  } else if (joins_next) {
+    it->first = begin;
+  } else {
+    h.insert(it, ByteRange{begin, end});
+  }
 }
 
 void SlottedPageEditor::Insert(size_t i, std::string_view record, uint32_t head) {
@@ -167,6 +190,34 @@ void SlottedPageEditor::Insert(size_t i, std::string_view record, uint32_t head)
   SyncHeader();
 }
 
+void SlottedPageEditor::InsertRun(size_t i, const std::string_view* records, const uint32_t* heads,
+                                  size_t count) {
+  assert(i <= l_.slots_.size() && l_.slots_.size() + count <= kMaxSlotCount);
+  if (count == 0) return;
+  const auto slot_bytes = static_cast<uint32_t>(kSlotSize * count);
+  if (l_.free_end_ - l_.free_start_ < slot_bytes) Compact();
+  // The directory first: the slots before i move once, and the new slots
+  // stand dead (length 0, holding nothing) until their records are placed,
+  // so a compaction on the way keeps every record placed so far.
+  const uint32_t old_end = l_.free_end_;
+  const uint32_t new_end = old_end - slot_bytes;
+  std::memmove(page_ + new_end, page_ + old_end, kSlotSize * i);
+  ReportMove(old_end, new_end, static_cast<uint32_t>(kSlotSize * i));
+  l_.slots_.insert(l_.slots_.begin() + static_cast<ptrdiff_t>(i), count, SlotEntry{0, 0, 0});
+  l_.free_end_ = new_end;
+  for (size_t k = 0; k < count; ++k) {
+    const std::string_view r = records[k];
+    assert(!r.empty() && r.size() <= kMaxRecordLength && l_.free_bytes() >= r.size());
+    const uint32_t at = Place(static_cast<uint32_t>(r.size()), 0);
+    WriteRecord(at, r);
+    l_.slots_[i + k] =
+        SlotEntry{static_cast<uint16_t>(at), static_cast<uint16_t>(r.size()), heads[k]};
+  }
+  for (size_t k = 0; k < count; ++k) EncodeSlot(page_ + SlotPos(new_end, i + k), l_.slots_[i + k]);
+  Report(SlotPos(new_end, i), slot_bytes);
+  SyncHeader();
+}
+
 void SlottedPageEditor::Replace(size_t i, std::string_view record, uint32_t head) {
   assert(i < l_.slots_.size() && !record.empty() && record.size() <= kMaxRecordLength);
   const SlotEntry old = l_.slots_[i];
@@ -181,6 +232,7 @@ void SlottedPageEditor::Replace(size_t i, std::string_view record, uint32_t head
       l_.free_start_ = old.offset + size;
     } else {
       l_.hole_bytes_ += old.length - size;
+      AddHole(old.offset + size, uint32_t{old.offset} + old.length);
     }
   } else {
     // Elsewhere: free the old bytes first (they may join a hole large
@@ -208,6 +260,57 @@ void SlottedPageEditor::Erase(size_t i) {
   l_.slots_.erase(l_.slots_.begin() + static_cast<ptrdiff_t>(i));
   l_.free_end_ = new_end;
   SyncHeader();
+}
+
+void SlottedPageEditor::EraseRange(size_t begin, size_t end) {
+  assert(begin <= end && end <= l_.slots_.size());
+  if (begin == end) return;
+  for (size_t i = begin; i < end; ++i) Release(i);
+  const uint32_t old_end = l_.free_end_;
+  const uint32_t new_end = old_end + static_cast<uint32_t>(kSlotSize * (end - begin));
+  std::memmove(page_ + new_end, page_ + old_end, kSlotSize * begin);
+  ReportMove(old_end, new_end, static_cast<uint32_t>(kSlotSize * begin));
+  l_.slots_.erase(l_.slots_.begin() + static_cast<ptrdiff_t>(begin),
+                  l_.slots_.begin() + static_cast<ptrdiff_t>(end));
+  l_.free_end_ = new_end;
+  SyncHeader();
+}
+
+void SlottedPageEditor::MoveArenaStart(uint32_t start) {
+  uint32_t live = 0, below = 0;
+  for (const SlotEntry& slot : l_.slots_) {
+    live += slot.length;
+    if (slot.length != 0 && slot.offset < start) below += slot.length;
+  }
+  assert(start + live <= l_.free_end_);
+  const uint32_t dst0 = std::max(l_.free_start_, start);
+  if (below != 0 && dst0 + below > l_.free_end_) {
+    l_.arena_start_ = start;  // no room to move them aside: lay all out again
+    Compact();
+    SyncHeader();
+    return;
+  }
+  uint32_t dst = dst0;
+  for (size_t i = 0; below != 0 && i < l_.slots_.size(); ++i) {
+    SlotEntry& slot = l_.slots_[i];
+    if (slot.length == 0 || slot.offset >= start) continue;
+    std::memmove(page_ + dst, page_ + slot.offset, slot.length);
+    ReportMove(slot.offset, dst, slot.length);
+    slot.offset = static_cast<uint16_t>(dst);
+    Put16(SlotPos(l_.free_end_, i) + kSlotRecordOffsetField, slot.offset);
+    dst += slot.length;
+  }
+  l_.arena_start_ = start;
+  l_.holes_known_ = false;
+  l_.free_start_ = live == 0 ? start : std::max(dst, l_.free_start_);
+  l_.hole_bytes_ = l_.free_start_ - start - live;
+  SyncHeader();
+}
+
+void SlottedPageEditor::PutBytes(uint32_t offset, std::string_view bytes) {
+  if (bytes.empty() || std::memcmp(page_ + offset, bytes.data(), bytes.size()) == 0) return;
+  std::memcpy(page_ + offset, bytes.data(), bytes.size());
+  Report(offset, static_cast<uint32_t>(bytes.size()));
 }
 
 }  // namespace sombra::btree

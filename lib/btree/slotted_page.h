@@ -78,10 +78,6 @@ using ByteRange = std::pair<uint32_t, uint32_t>;
 std::vector<ByteRange> ListHoles(const SlotEntry* slots, size_t count, uint32_t arena_start,
                                  uint32_t free_start);
 
-// The first hole of at least `size` bytes (address order); 0 when none.
-uint32_t FirstFitHole(const SlotEntry* slots, size_t count, uint32_t arena_start,
-                      uint32_t free_start, uint32_t size);
-
 // `length` bytes at `offset` changed: tells `sink` (may be null) so.
 inline void ReportChange(ChangeSink* sink, uint32_t offset, uint32_t length) {
   if (sink != nullptr && length != 0) sink->Changed(offset, length);
@@ -123,6 +119,12 @@ class SlottedLayout {
   uint32_t used_bytes() const { return page_size_ - arena_start_ - free_bytes(); }
   // The holes, [begin, end) in address order.
   std::vector<ByteRange> Holes() const;
+  // False when the holes the editor keeps (when it keeps them) are not
+  // those of the slots (a test check).
+  bool KeptHolesMatch() const {
+    return !holes_known_ ||
+           holes_ == ListHoles(slots_.data(), slots_.size(), arena_start_, free_start_);
+  }
 
  protected:
   friend class SlottedPageEditor;
@@ -133,6 +135,12 @@ class SlottedLayout {
   uint32_t free_end_ = 0;
   uint32_t hole_bytes_ = 0;
   std::vector<SlotEntry> slots_;
+  // The holes in address order, when holes_known_: SlottedPageEditor lists
+  // them once and keeps them as inserts fill them (a first-fit search per
+  // insert would sort the records each time); its other edits of the arena
+  // forget them until the next search.
+  std::vector<ByteRange> holes_;
+  bool holes_known_ = false;
 };
 
 // Edits a slotted page and its SlottedLayout together: the one place that
@@ -159,6 +167,14 @@ class SlottedPageEditor {
   // 1 <= record.size() <= kMaxRecordLength, size() < kMaxSlotCount,
   // free_bytes() >= record.size() + kSlotSize, record not inside the page.
   void Insert(size_t i, std::string_view record, uint32_t head);
+  // Writes `count` records (key order) and their slots as slots i, i+1,
+  // ...: the records side by side in the gap (after a compaction when the
+  // gap is too small; holes are left for later inserts), the slots before i
+  // moved once, the new slots written together - a few ranges in all, as a
+  // share logs them. REQUIRES: i <= size(), each record as Insert's,
+  // free_bytes() >= their bytes + kSlotSize * count, size() + count <=
+  // kMaxSlotCount.
+  void InsertRun(size_t i, const std::string_view* records, const uint32_t* heads, size_t count);
   // Replaces slot i's record (its slot keeps its place and gets `head`): in
   // place when it fits the old bytes, else the old bytes are freed first
   // and it is placed as an insert would. REQUIRES: i < size(),
@@ -168,6 +184,18 @@ class SlottedPageEditor {
   // Removes slot i; its record's bytes become a hole (or gap when it ended
   // the arena). REQUIRES: i < size().
   void Erase(size_t i);
+  // Removes slots [begin, end) as Erase would, moving the slots before
+  // `begin` once. REQUIRES: begin <= end <= size().
+  void EraseRange(size_t begin, size_t end);
+  // Moves the start of the arena to `start` (a leaf's fences changed
+  // length). Bytes given up by a lower start become a hole; records below a
+  // higher start move to the gap (reported as moves), or, when the gap is
+  // too small, every record is laid out again from `start`.
+  // REQUIRES: start + the record bytes <= free_end.
+  void MoveArenaStart(uint32_t start);
+  // Writes `bytes` at `offset` (outside the arena and the directory: a
+  // leaf's fences) and reports them.
+  void PutBytes(uint32_t offset, std::string_view bytes);
 
   // A header or record field, written and reported only when it changes.
   void Put16(uint32_t offset, uint16_t v);
@@ -190,6 +218,9 @@ class SlottedPageEditor {
   // Frees slot i's record bytes (a hole, or a lower free_start) and marks
   // the slot dead (length 0); the slot itself stays.
   void Release(size_t i);
+  // Adds [begin, end) to the known holes (joining its neighbours), when
+  // they are known.
+  void AddHole(uint32_t begin, uint32_t end);
   // Writes the header counts that changed.
   void SyncHeader();
 

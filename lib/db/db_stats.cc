@@ -47,6 +47,7 @@ Stats DBImpl::GetStats() {
   s.allocator_bytes_moved = get("allocator_bytes_moved");
   s.leaf_splits = get("leaf_splits");
   s.leaf_merges = get("leaf_merges");
+  s.leaf_shares = get("leaf_shares");
   s.pager_file_pages_read = get("pager_file_pages_read");
   s.pager_file_pages_written = get("pager_file_pages_written");
   s.pager_checksum_failures = get("pager_checksum_failures");

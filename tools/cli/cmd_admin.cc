@@ -56,6 +56,7 @@ std::vector<StatField> NamedFields(const Stats& st) {
       {"allocator_bytes_moved", u(st.allocator_bytes_moved)},
       {"leaf_splits", u(st.leaf_splits)},
       {"leaf_merges", u(st.leaf_merges)},
+      {"leaf_shares", u(st.leaf_shares)},
       {"pager_file_pages_read", u(st.pager_file_pages_read)},
       {"pager_file_pages_written", u(st.pager_file_pages_written)},
       {"pager_checksum_failures", u(st.pager_checksum_failures)},

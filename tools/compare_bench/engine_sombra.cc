@@ -104,20 +104,21 @@ class SombraEngine : public Engine {
     report->commits = st.commits;
     if (!ProfilingEnabled()) return;
     char buf[1024];
-    std::snprintf(buf, sizeof(buf),
-                  "metrics: wal_records=%llu wal_bytes=%llu fsyncs=%llu commits_per_fsync=%.2f "
-                  "key_decodes=%llu key_cmps=%llu memcopy_bytes=%llu allocator_builds=%llu "
-                  "allocator_cache_reuse=%llu allocator_split_triggers=%llu "
-                  "allocator_failures=%llu allocator_compactions=%llu "
-                  "allocator_bytes_moved=%llu leaf_splits=%llu allocator_page_parses=%llu "
-                  "insert_avg_us=%.3f "
-                  "search_avg_us=%.3f commit_avg_ms=%.3f",
-                  U(st.wal_records), U(st.wal_bytes), U(st.fsyncs), st.commits_per_fsync,
-                  U(st.key_decodes), U(st.key_cmps), U(st.memcopy_bytes), U(st.allocator_builds),
-                  U(st.allocator_cache_reuse), U(st.allocator_split_triggers),
-                  U(st.allocator_failures), U(st.allocator_compactions),
-                  U(st.allocator_bytes_moved), U(st.leaf_splits), U(st.allocator_page_parses),
-                  st.insert_avg_us, st.search_avg_us, st.commit_avg_ms);
+    std::snprintf(
+        buf, sizeof(buf),
+        "metrics: wal_records=%llu wal_bytes=%llu fsyncs=%llu commits_per_fsync=%.2f "
+        "key_decodes=%llu key_cmps=%llu memcopy_bytes=%llu allocator_builds=%llu "
+        "allocator_cache_reuse=%llu allocator_split_triggers=%llu "
+        "allocator_failures=%llu allocator_compactions=%llu "
+        "allocator_bytes_moved=%llu leaf_splits=%llu leaf_shares=%llu "
+        "allocator_page_parses=%llu "
+        "insert_avg_us=%.3f "
+        "search_avg_us=%.3f commit_avg_ms=%.3f",
+        U(st.wal_records), U(st.wal_bytes), U(st.fsyncs), st.commits_per_fsync, U(st.key_decodes),
+        U(st.key_cmps), U(st.memcopy_bytes), U(st.allocator_builds), U(st.allocator_cache_reuse),
+        U(st.allocator_split_triggers), U(st.allocator_failures), U(st.allocator_compactions),
+        U(st.allocator_bytes_moved), U(st.leaf_splits), U(st.leaf_shares),
+        U(st.allocator_page_parses), st.insert_avg_us, st.search_avg_us, st.commit_avg_ms);
     report->metrics_line = buf;
     std::snprintf(buf, sizeof(buf),
                   "pager: page_size=%u page_count=%llu freelist=%llu file_bytes=%llu "

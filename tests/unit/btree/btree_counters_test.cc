@@ -131,12 +131,22 @@ TEST_F(BTreeCountersTest, SequentialLoadCountsExactlyAndFillsLeaves) {
       100 * shape.MinFill(true), static_cast<double>(V("key_decodes")) / kN);
 }
 
+// The slot count of page `page_no` as the transaction sees it (0 for
+// page 0, no page).
+uint16_t SlotCount(sombra::pager::PagerTxn* txn, uint32_t page_no) {
+  if (page_no == 0) return 0;
+  auto page = txn->Read(page_no);
+  EXPECT_TRUE(page.ok());
+  return page.ok() ? DecodeFixed16(*page + kSlotCountOffset) : 0;
+}
+
 // What one transaction of random inserts did to the counters.
 struct EditAccount {
   uint64_t puts = 0;
   uint64_t sibling_fixes = 0;  // splits of a leaf with a right sibling (FixLeftLink)
   uint64_t root_inits = 0;     // the first Put of an empty tree (InitEmpty)
   uint64_t splits = 0;
+  uint64_t shares = 0;         // Puts that shared a full leaf with a sibling
   uint64_t first_touches = 0;  // leaves that existed at the start, edited for the first time
   uint64_t mismatches = 0;     // Puts whose counter deltas broke the identity
   std::string first_mismatch;
@@ -150,11 +160,14 @@ struct EditAccount {
 // per-transaction cache (allocator_cache_reuse) or by parsing the page
 // (allocator_page_parses); the split images themselves are built by
 // SplitInto (one allocator_build, the new page) and enter the cache without a lookup.
+// A Put that shares its full leaf with a neighbour instead (leaf_shares)
+// looks up the layouts of both, the leaf's a second time, and builds none.
 // Hence, per Put and in total:
-//   reuse + parses       == puts + sibling_fixes
+//   reuse + parses       == puts + sibling_fixes + 2 * shares
 //   builds               == parses + leaf_splits + root_inits
 //   parses               == leaves that existed when the transaction began
-//                           and were edited in it (each parsed once)
+//                           and were edited in it (each parsed once), the
+//                           neighbours a share edited included
 // The leaf of each Put and its right sibling are found beforehand by an
 // independent descent (TreeWalker, private counters).
 TEST_F(BTreeCountersTest, RandomInsertsAccountForEveryLeafEdit) {
@@ -175,23 +188,28 @@ TEST_F(BTreeCountersTest, RandomInsertsAccountForEveryLeafEdit) {
     for (int i = 0; i < 20000; ++i) {
       const std::string key = BeKey(rng());
       const uint32_t root = (*txn)->root();
-      uint32_t leaf = 0, right = 0;
+      uint32_t leaf = 0, right = 0, left = 0;
       if (root != 0) {
         leaf = walker.LeafFor(root, key);
         ASSERT_NE(leaf, 0u);
         auto page = (*txn)->Read(leaf);
         ASSERT_TRUE(page.ok());
         right = DecodeFixed32(*page + kRightOffset);
+        left = DecodeFixed32(*page + kLeftOffset);
       }
+      const uint16_t left_count0 = SlotCount(txn->get(), left);
       const uint64_t reuse0 = V("allocator_cache_reuse"), parse0 = V("allocator_page_parses"),
-                     builds0 = V("allocator_builds"), splits0 = V("leaf_splits");
+                     builds0 = V("allocator_builds"), splits0 = V("leaf_splits"),
+                     shares0 = V("leaf_shares");
       ASSERT_TRUE(w.Put(key, BeKey(static_cast<uint64_t>(i))).ok());
       const uint64_t d_reuse = V("allocator_cache_reuse") - reuse0;
       const uint64_t d_parse = V("allocator_page_parses") - parse0;
       const uint64_t d_builds = V("allocator_builds") - builds0;
       const uint64_t d_splits = V("leaf_splits") - splits0;
+      const uint64_t d_shares = V("leaf_shares") - shares0;
       a.puts++;
       a.splits += d_splits;
+      a.shares += d_shares;
       const uint64_t fix = d_splits != 0 && right != 0 ? 1 : 0;
       a.sibling_fixes += fix;
       const uint64_t init = root == 0 ? 1 : 0;
@@ -199,24 +217,33 @@ TEST_F(BTreeCountersTest, RandomInsertsAccountForEveryLeafEdit) {
       uint64_t first = 0;
       if (start_leaves.count(leaf) != 0 && touched.insert(leaf).second) ++first;
       if (fix != 0 && start_leaves.count(right) != 0 && touched.insert(right).second) ++first;
+      // A share edits the leaf and one neighbour: the one whose count moved.
+      const uint32_t partner = SlotCount(txn->get(), left) != left_count0 ? left : right;
+      if (d_shares != 0 && start_leaves.count(partner) != 0 && touched.insert(partner).second) {
+        ++first;
+      }
       a.first_touches += first;
-      if (d_reuse + d_parse != 1 + fix || d_builds != d_parse + d_splits + init ||
-          d_parse != first || d_splits > 1) {
+      // A share looks the pair's layouts up (the leaf's a second time).
+      if (d_reuse + d_parse != 1 + fix + 2 * d_shares || d_builds != d_parse + d_splits + init ||
+          d_parse != first || d_splits + d_shares > 1) {
         if (a.mismatches++ == 0) {
           a.first_mismatch = "put " + std::to_string(i) + ": reuse +" + std::to_string(d_reuse) +
                              ", parses +" + std::to_string(d_parse) + ", builds +" +
                              std::to_string(d_builds) + ", splits +" + std::to_string(d_splits) +
-                             ", sibling fix " + std::to_string(fix) + ", first touches " +
-                             std::to_string(first);
+                             ", shares +" + std::to_string(d_shares) + ", sibling fix " +
+                             std::to_string(fix) + ", first touches " + std::to_string(first);
         }
       }
     }
     ASSERT_TRUE((*txn)->Commit().ok());
     EXPECT_EQ(a.mismatches, 0u) << a.first_mismatch;
-    EXPECT_EQ(V("allocator_cache_reuse") + V("allocator_page_parses"), a.puts + a.sibling_fixes);
+    EXPECT_EQ(V("allocator_cache_reuse") + V("allocator_page_parses"),
+              a.puts + a.sibling_fixes + 2 * a.shares);
     EXPECT_EQ(V("allocator_builds"), V("allocator_page_parses") + a.splits + a.root_inits);
     EXPECT_EQ(V("allocator_page_parses"), a.first_touches);
-    EXPECT_EQ(V("allocator_split_triggers"), V("leaf_splits"));
+    EXPECT_EQ(V("allocator_split_triggers"), V("leaf_splits") + V("leaf_shares"));
+    EXPECT_EQ(V("leaf_shares"), a.shares);
+    EXPECT_GT(a.shares, 0u);
     EXPECT_EQ(V("leaf_splits"), a.splits);
     EXPECT_EQ(V("allocator_failures"), 0u);
     if (round == 0) {
@@ -252,7 +279,7 @@ struct LoadNumbers {
   bool sequential = false;
   size_t leaves = 0;
   double avg_fill = 0, min_fill = 0;
-  uint64_t builds = 0, parses = 0, reuse = 0, triggers = 0, splits = 0, failures = 0;
+  uint64_t builds = 0, parses = 0, reuse = 0, triggers = 0, splits = 0, shares = 0, failures = 0;
   uint64_t key_decodes = 0, key_cmps = 0;
   uint32_t height = 0;
   double seconds = 0;
@@ -297,6 +324,7 @@ class BTreeLoadTest : public BTreeCountersTest {
     r.reuse = V("allocator_cache_reuse");
     r.triggers = V("allocator_split_triggers");
     r.splits = V("leaf_splits");
+    r.shares = V("leaf_shares");
     r.failures = V("allocator_failures");
     r.key_decodes = V("key_decodes");
     r.key_cmps = V("key_cmps");
@@ -304,35 +332,48 @@ class BTreeLoadTest : public BTreeCountersTest {
         "[ load     ] %llu %s 8-byte keys, one transaction, 4 KiB pages: %zu leaves = pages "
         "created (height %u), average fill %.1f%% (min %.1f%%, last leaf excluded); "
         "allocator_builds %llu (%.2f per page created), page parses %llu, cache reuse %llu; "
-        "split triggers %llu = leaf splits %llu, real failures %llu; key_decodes/insert %.3f, "
-        "key_cmps/insert %.2f; %.2f s\n",
+        "split triggers %llu = leaf splits %llu + leaf shares %llu, real failures %llu; "
+        "key_decodes/insert %.3f, key_cmps/insert %.2f; %.2f s\n",
         (unsigned long long)n, sequential ? "sequential" : "random", r.leaves, r.height,
         100 * r.avg_fill, 100 * r.min_fill, (unsigned long long)r.builds,
         static_cast<double>(r.builds) / static_cast<double>(r.leaves), (unsigned long long)r.parses,
         (unsigned long long)r.reuse, (unsigned long long)r.triggers, (unsigned long long)r.splits,
-        (unsigned long long)r.failures, static_cast<double>(r.key_decodes) / static_cast<double>(n),
+        (unsigned long long)r.shares, (unsigned long long)r.failures,
+        static_cast<double>(r.key_decodes) / static_cast<double>(n),
         static_cast<double>(r.key_cmps) / static_cast<double>(n), r.seconds);
     pager_.reset();
     return r;
   }
 
-  void CheckLoad(const LoadNumbers& r) {
+  // `random_fill`: the least average fill of a random load (a tree of a
+  // few dozen leaves has proportionally more half-full leaves just split).
+  void CheckLoad(const LoadNumbers& r, double random_fill = 0.85) {
     EXPECT_EQ(r.leaves, r.splits + 1);
-    EXPECT_EQ(r.builds, 1 + r.splits);  // == leaves created
+    // One build per leaf created; a share edits both leaves in place.
+    EXPECT_EQ(r.builds, 1 + r.splits);
     EXPECT_EQ(r.parses, 0u);
-    EXPECT_EQ(r.triggers, r.splits);
+    EXPECT_EQ(r.triggers, r.splits + r.shares);
     EXPECT_EQ(r.failures, 0u);
     if (r.sequential) {
+      EXPECT_EQ(r.shares, 0u);  // appends at the right edge always split
       EXPECT_GE(r.min_fill, 0.90);
     } else {
-      EXPECT_GE(r.avg_fill, 0.60);  // random inserts: about ln 2 expected
+      // Shared with a sibling before splitting: about 86% (ln 2 without).
+      EXPECT_GT(r.shares, 0u);
+      EXPECT_GE(r.avg_fill, random_fill);
     }
   }
 };
 
 TEST_F(BTreeLoadTest, TenThousandSequentialAndRandomKeys) {
   CheckLoad(Load(10000, true, "seq10k"));
-  CheckLoad(Load(10000, false, "rnd10k"));
+  CheckLoad(Load(10000, false, "rnd10k"), 0.82);
+}
+
+// Issue 13's fill target (>= 85% after random loads) on a tree of
+// thousands of leaves; the 1M-key run below shows the same.
+TEST_F(BTreeLoadTest, RandomLoadFillsLeavesToAtLeast85Percent) {
+  CheckLoad(Load(200000, false, "rnd200k"));
 }
 
 TEST_F(BTreeLoadTest, OneMillionSequentialAndRandomKeys) {

@@ -25,6 +25,10 @@ namespace {
 
 using KV = std::map<std::string, std::string>;
 
+// These tests are about splits: a full leaf always splits here (it never
+// shares its records with a sibling first; btree_share_test.cc tests that).
+constexpr BtreeOptions kSplitsOnly{.merge_threshold = 0.25, .share_fill = 0};
+
 class BTreeSplitTest : public ::testing::Test {
  protected:
   std::unique_ptr<pager::Pager> Open(const std::string& name, MetricsRegistry* metrics) {
@@ -116,7 +120,7 @@ uint32_t BuildFullLeaf(pager::Pager* pager, MetricsRegistry* metrics, uint64_t s
   std::shuffle(keys.begin(), keys.end(), rng);
   auto txn = pager->BeginWrite();
   EXPECT_TRUE(txn.ok());
-  BTreeWriter w(txn->get(), metrics);
+  BTreeWriter w(txn->get(), metrics, kSplitsOnly);
   for (const std::string& k : keys) {
     std::string v(rng() % 60, 'v');
     EXPECT_TRUE(w.Put(k, v).ok());
@@ -216,7 +220,7 @@ TEST_F(BTreeSplitTest, PendingInsertLandsLeftRightAndAtTheCut) {
     {
       auto txn = pager->BeginWrite();
       ASSERT_TRUE(txn.ok());
-      BTreeWriter w(txn->get(), &metrics);
+      BTreeWriter w(txn->get(), &metrics, kSplitsOnly);
       ASSERT_TRUE(w.Put(c.key, c.value).ok());
       ASSERT_TRUE((*txn)->Commit().ok());
     }
@@ -286,7 +290,7 @@ TEST_F(BTreeSplitTest, SeparatorsAndFencesAfterEverySplit) {
   for (int t = 0; t < 30; ++t) {
     auto txn = pager->BeginWrite();
     ASSERT_TRUE(txn.ok());
-    BTreeWriter w(txn->get(), &metrics);
+    BTreeWriter w(txn->get(), &metrics, kSplitsOnly);
     TreeWalker walker(TxnReader(txn->get()), 4096);
     for (int i = 0; i < 100; ++i) {
       const std::string key = gen.Key();
@@ -342,7 +346,7 @@ TEST_F(BTreeSplitTest, LongKeysCascadeInternalSplitsToNewRoots) {
   for (int t = 0; t < 15; ++t) {
     auto txn = pager->BeginWrite();
     ASSERT_TRUE(txn.ok());
-    BTreeWriter w(txn->get(), &metrics);
+    BTreeWriter w(txn->get(), &metrics, kSplitsOnly);
     for (int i = 0; i < 30; ++i) {
       std::string key = prefix;
       const size_t len = 980 + rng() % 45;
@@ -390,7 +394,7 @@ TEST_F(BTreeSplitTest, LongKeysCascadeInternalSplitsToNewRoots) {
   for (size_t i = 0; i < keys.size();) {
     auto txn = pager->BeginWrite();
     ASSERT_TRUE(txn.ok());
-    BTreeWriter w(txn->get(), &metrics);
+    BTreeWriter w(txn->get(), &metrics, kSplitsOnly);
     for (size_t end = std::min(keys.size(), i + 25); i < end; ++i) {
       bool existed = false;
       ASSERT_TRUE(w.Delete(keys[i], &existed).ok());
@@ -440,7 +444,7 @@ TEST_F(BTreeSplitTest, LongKeysNearTheLimitsMatchAModel) {
     SCOPED_TRACE("seed " + std::to_string(seed) + ", transaction " + std::to_string(t));
     auto txn = pager->BeginWrite();
     ASSERT_TRUE(txn.ok());
-    BTreeWriter w(txn->get(), &metrics);
+    BTreeWriter w(txn->get(), &metrics, kSplitsOnly);
     TreeWalker walker(TxnReader(txn->get()), 4096);
     for (int i = 0; i < 40; ++i) {
       if (!model.empty() && rng() % 4 == 0) {
@@ -552,7 +556,7 @@ TEST_F(BTreeSplitTest, NoCutFitsSplitWithoutThePendingRecordFirst) {
   {
     auto txn = pager->BeginWrite();
     ASSERT_TRUE(txn.ok());
-    BTreeWriter w(txn->get(), &metrics);
+    BTreeWriter w(txn->get(), &metrics, kSplitsOnly);
     for (const auto& [k, v] : puts) {
       Status s = w.Put(k, v);
       ASSERT_TRUE(s.ok()) << s.ToString();
@@ -641,7 +645,7 @@ TEST_F(BTreeSplitTest, DeleteMustNotLeaveAnInternalPageWithoutSeparators) {
   {
     auto txn = pager->BeginWrite();
     ASSERT_TRUE(txn.ok());
-    BTreeWriter w(txn->get(), &metrics);
+    BTreeWriter w(txn->get(), &metrics, kSplitsOnly);
     for (const Op& op : kOps) {
       const std::string key = prefix + op.tail;
       if (op.del) {

@@ -27,6 +27,7 @@ using test::Model;
 void CheckPage(const std::vector<uint8_t>& page, const LeafLayout& snap, const Model& model,
                const test::TestCounters& tc) {
   ASSERT_TRUE(snap.Matches(page.data()));
+  ASSERT_TRUE(snap.KeptHolesMatch());
   Result<LeafLayout> r = LeafLayout::Parse(page.data(), static_cast<uint32_t>(page.size()), tc.c);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(test::PageRecords(page.data(), snap), test::ModelRecords(model));
@@ -258,6 +259,111 @@ TEST_F(LeafAllocatorTest, FirstFitHoleReuseThenCompaction) {
   EXPECT_EQ(tc_.Value("allocator_compactions"), 1u);
   EXPECT_GT(tc_.Value("allocator_bytes_moved"), 0u);
   EXPECT_EQ(snap_.hole_bytes(), 0u);
+  EXPECT_TRUE(test::SinkCovers(before, page_, sink_));
+  Check();
+}
+
+// The edits a share makes (BTreeWriter::SharePair): a run of records
+// inserted at once, a range erased at once, fences replaced by longer and
+// shorter ones; every changed byte reported, the page parses as the layout.
+TEST_F(LeafAllocatorTest, InsertRunEraseRangeAndNewFences) {
+  Init("b", "y");
+  LeafAllocator a(page_.data(), &snap_, &sink_);
+  for (int i = 0; i < 60; ++i) {
+    char key[8];
+    std::snprintf(key, sizeof key, "m%03d", i);
+    ASSERT_EQ(Insert(a, key, std::string(20, 'v')), EditResult::kApplied);
+  }
+  // Holes in the arena, then a run into the middle: records go to the
+  // holes and the gap, the slots after the run keep their place.
+  for (int i = 10; i < 20; ++i) Erase(a, "m0" + std::to_string(i));
+  Check();
+  std::vector<std::string> keys, recs;
+  for (int i = 0; i < 12; ++i) {
+    keys.push_back("m009x" + std::to_string(i % 10) + std::to_string(i));
+    recs.push_back(EncodeLeafRecord(keys.back(), std::string(15 + i, 'r')));
+  }
+  std::sort(keys.begin(), keys.end());
+  recs.clear();
+  std::vector<std::string_view> views;
+  std::vector<uint32_t> heads;
+  for (const std::string& k : keys) recs.push_back(EncodeLeafRecord(k, "run-" + k));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    views.push_back(recs[i]);
+    heads.push_back(KeyHead(keys[i]));
+    model_[keys[i]] = "run-" + keys[i];
+  }
+  std::vector<uint8_t> before = page_;
+  sink_.Clear();
+  const size_t at = Index(keys[0]);
+  ASSERT_EQ(a.InsertRun(at, views.data(), heads.data(), views.size()), EditResult::kApplied);
+  EXPECT_TRUE(test::SinkCovers(before, page_, sink_));
+  EXPECT_EQ(tc_.Value("allocator_compactions"), 0u);
+  Check();
+  // A range erased at once equals erasing it record by record.
+  std::vector<uint8_t> page2 = page_;
+  LeafLayout snap2 = snap_;
+  LeafAllocator a2(page2.data(), &snap2, nullptr);
+  const size_t b = Index("m030"), e = Index("m045");
+  for (size_t i = e; i > b; --i) a2.Erase(i - 1);
+  before = page_;
+  sink_.Clear();
+  a.EraseRange(b, e);
+  for (int i = 30; i < 45; ++i) model_.erase("m0" + std::to_string(i));
+  EXPECT_TRUE(test::SinkCovers(before, page_, sink_));
+  Check();
+  ASSERT_EQ(snap_.size(), snap2.size());
+  for (size_t i = 0; i < snap_.size(); ++i) {
+    EXPECT_EQ(snap_.slot(i).offset, snap2.slot(i).offset);
+    EXPECT_EQ(snap_.Record(page_.data(), i).encoded, snap2.Record(page2.data(), i).encoded);
+  }
+  EXPECT_EQ(snap_.hole_bytes(), snap2.hole_bytes());
+  // Longer fences: the records in the way move aside (the gap has room).
+  before = page_;
+  sink_.Clear();
+  a.SetFences("a-much-longer-low-fence", "zz-and-a-longer-high-fence");
+  EXPECT_EQ(snap_.low_fence(page_.data()), "a-much-longer-low-fence");
+  EXPECT_EQ(snap_.high_fence(page_.data()), "zz-and-a-longer-high-fence");
+  EXPECT_TRUE(test::SinkCovers(before, page_, sink_));
+  EXPECT_EQ(tc_.Value("allocator_compactions"), 0u);
+  Check();
+  // Shorter ones: their bytes become a hole that the next insert can use.
+  const uint32_t holes = snap_.hole_bytes();
+  before = page_;
+  sink_.Clear();
+  a.SetFences("", "z");
+  EXPECT_EQ(snap_.arena_start(), kFencesOffset + 1);
+  EXPECT_EQ(snap_.hole_bytes(), holes + 49 - 1);
+  EXPECT_TRUE(test::SinkCovers(before, page_, sink_));
+  Check();
+  // Fences that are views of the page itself.
+  a.SetFences(snap_.high_fence(page_.data()), "zzz");
+  EXPECT_EQ(snap_.low_fence(page_.data()), "z");
+  model_.clear();  // the keys now lie below the low fence: check the layout only
+  ASSERT_TRUE(snap_.Matches(page_.data()));
+}
+
+// A longer fence pair on a page whose gap cannot take the records in the
+// way: the records are laid out again from the new arena start.
+TEST_F(LeafAllocatorTest, LongerFencesCompactWhenTheGapIsTooSmall) {
+  Init();
+  LeafAllocator a(page_.data(), &snap_, &sink_);
+  for (int i = 0;
+       Insert(a, "k" + std::to_string(1000 + i), std::string(30, 'v')) == EditResult::kApplied;
+       ++i) {
+  }
+  // Free 185 bytes in holes away from the arena start (and their 40 slot
+  // bytes in the gap): the gap is far smaller than the records a 150-byte
+  // fence pushes away.
+  for (int i = 20; i < 25; ++i) Erase(a, "k" + std::to_string(1000 + i));
+  ASSERT_LT(snap_.free_end() - snap_.free_start(), 100u);
+  const uint64_t compactions = tc_.Value("allocator_compactions");
+  const std::vector<uint8_t> before = page_;
+  sink_.Clear();
+  a.SetFences("a" + std::string(149, 'a'), "");
+  EXPECT_EQ(tc_.Value("allocator_compactions"), compactions + 1);
+  EXPECT_EQ(snap_.hole_bytes(), 0u);
+  EXPECT_EQ(snap_.arena_start(), kFencesOffset + 150);
   EXPECT_TRUE(test::SinkCovers(before, page_, sink_));
   Check();
 }

@@ -367,6 +367,19 @@ TEST_F(DbOpenTest, StatsCountersMove) {
   EXPECT_EQ(s2.commits, s1.commits + 1);
   EXPECT_GT(s2.leaf_splits, s1.leaf_splits);
   EXPECT_GT(s2.page_count, s1.page_count);
+  // Inserts in the middle of full leaves share them with their siblings.
+  EXPECT_EQ(s2.leaf_shares, 0u);  // so far every key went to the right edge
+  {
+    std::unique_ptr<WriteTxn> w;
+    ASSERT_TRUE(db->BeginWrite(&w).ok());
+    for (int i = 0; i < 2000; ++i) {
+      ASSERT_TRUE(w->Put(NumKey(i * 2 + 1001, 16) + "x", FillValue(60, i)).ok());
+    }
+    ASSERT_TRUE(w->Commit().ok());
+  }
+  EXPECT_GT(db->GetStats().leaf_shares, 0u);
+  EXPECT_EQ(db->GetStats().allocator_split_triggers,
+            db->GetStats().leaf_splits + db->GetStats().leaf_shares);
 
   ASSERT_TRUE(db->Checkpoint().ok());
   const Stats s3 = db->GetStats();
