@@ -228,7 +228,7 @@ void TreeCursor::SeekToFirst() { Position({}, -1); }
 void TreeCursor::SeekToLast() { Position({}, 1); }
 void TreeCursor::Seek(std::string_view key) { Position(key, 0); }
 
-void TreeCursor::Next() {
+void TreeCursor::NextSlow() {
   if (!valid_) return;
   if (slot_ + 1 < count_) {
     ++slot_;
@@ -238,7 +238,7 @@ void TreeCursor::Next() {
   StepLeaf(true);
 }
 
-void TreeCursor::Prev() {
+void TreeCursor::PrevSlow() {
   if (!valid_) return;
   if (slot_ > 0) {
     --slot_;

@@ -128,6 +128,16 @@ class SombraEngine : public Engine {
                   U(st.versions_in_memory), U(st.checkpoints), U(st.checkpoint_pages),
                   U(st.pager_file_pages_read), U(st.pager_file_pages_written));
     report->pager_line = buf;
+    const auto all = [&st](const char* name) {
+      auto it = st.all.find(name);
+      return it == st.all.end() ? 0ull : U(it->second);
+    };
+    std::snprintf(buf, sizeof(buf),
+                  "log: image_records=%llu delta_records=%llu ops_records=%llu "
+                  "compressed_bytes_saved=%llu",
+                  all("wal_image_records"), all("wal_delta_records"), all("wal_ops_records"),
+                  all("wal_compressed_bytes_saved"));
+    report->pager_line += std::string("\n") + buf;
   }
 
  private:
