@@ -42,26 +42,41 @@ Status BadNode(uint32_t page_no, const char* what) {
 
 int CompareKeys(std::string_view a, std::string_view b) { return a.compare(b); }
 
-// The first slot of leaf `v` whose key is >= key; *exact when equal.
+// The slot directory of a node page holding `count` slots, or null when it
+// does not lie in the page after the header.
+const uint8_t* SlotDirectory(const uint8_t* page, uint32_t page_size, size_t count) {
+  const uint64_t at = DecodeFixed32(page + kFreeEndOffset);
+  if (at < kNodeHeaderEnd || at + kSlotSize * count > page_size) return nullptr;
+  return page + at;
+}
+
+// The first slot of leaf `v` whose key is >= key; *exact when equal. The
+// directory is checked once; each step compares key heads, and decodes a
+// record (bounds-checked) only when the heads are equal.
 Result<size_t> LeafLowerBound(const NodeView& v, uint32_t page_no, std::string_view key,
                               bool* exact, const BTreeCounters* c) {
   const uint32_t want = KeyHead(key);
-  size_t lo = 0, hi = v.count();
+  const size_t count = v.count();
+  const uint8_t* slots = SlotDirectory(v.page, v.ps, count);
+  if (slots == nullptr) return BadNode(page_no, "slot directory outside the page");
+  size_t lo = 0, hi = count;
+  uint64_t cmps = 0, decodes = 0;
   *exact = false;
   while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    const uint8_t* data;
-    size_t len;
-    uint32_t head;
-    if (!v.Slot(mid, &data, &len, &head)) return BadNode(page_no, "slot outside the page");
-    Count(c, Tick::kKeyCmps);
+    const size_t mid = (lo + hi) / 2;
+    const uint8_t* at = slots + kSlotSize * mid;
+    const uint32_t head = DecodeSlotHead(at);
+    ++cmps;
     int cmp;
     if (head != want) {
       cmp = head < want ? -1 : 1;
     } else {
+      const SlotEntry e = DecodeSlot(at);
       LeafRecordRef rec;
-      if (!DecodeLeafRecord(data, len, &rec)) return BadNode(page_no, "malformed record");
-      Count(c, Tick::kKeyDecodes);
+      if (!RecordInPage(e, v.ps) || !DecodeLeafRecord(v.page + e.offset, e.length, &rec)) {
+        return BadNode(page_no, "malformed record");
+      }
+      ++decodes;
       cmp = CompareKeys(rec.key, key);
     }
     if (cmp < 0) {
@@ -71,6 +86,8 @@ Result<size_t> LeafLowerBound(const NodeView& v, uint32_t page_no, std::string_v
       hi = mid;
     }
   }
+  Count(c, Tick::kKeyCmps, cmps);
+  Count(c, Tick::kKeyDecodes, decodes);
   return lo;
 }
 
@@ -131,15 +148,13 @@ void TreeCursor::Fail(const Status& s) {
 bool TreeCursor::EnterLeaf(uint32_t page_no, const uint8_t* page) {
   leaf_ = page_no;
   page_ = page;
-  const NodeView v{page, page_size_};
-  const uint64_t at = DecodeFixed32(page + kFreeEndOffset);
-  count_ = v.count();
-  if (at < kNodeHeaderEnd || at + kSlotSize * count_ > page_size_) {
+  count_ = NodeView{page, page_size_}.count();
+  slots_ = SlotDirectory(page, page_size_, count_);
+  if (slots_ == nullptr) {
     count_ = 0;
     Fail(BadNode(page_no, "slot directory outside the page"));
     return false;
   }
-  slots_ = page + at;
   return true;
 }
 
