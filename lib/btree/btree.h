@@ -154,6 +154,10 @@ class BTreeWriter {
   // the separator.
   Result<bool> SharePair(const LeafPair& p, const std::vector<PairRecord>& recs, size_t n_left,
                          const PendingInsert* pending, Tick tally);
+  // The records of both leaves of `p` in key order into pair_records_, with
+  // `pending` (may be null) in its place on leaf `pending_leaf` (replacing
+  // the record it updates); returns how many are the left leaf's.
+  size_t CollectPair(const LeafPair& p, uint32_t pending_leaf, const PendingInsert* pending);
   // SharePair's cut (the records going left) and the separator there; false
   // when nothing would move or the halves do not fit.
   Result<bool> ShareCut(const LeafPair& p, const std::vector<PairRecord>& recs, size_t n_left,
@@ -173,7 +177,6 @@ class BTreeWriter {
   std::unordered_map<uint32_t, LeafLayout> cache_;
   LayoutCache* shared_ = nullptr;
   std::vector<uint8_t> scratch_ = std::vector<uint8_t>(page_size_);
-  std::vector<uint8_t> scratch2_ = std::vector<uint8_t>(page_size_);
   std::string record_;                           // Put's encoded record
   std::vector<PathEntry> path_;                  // Put's descent path
   std::vector<PairRecord> pair_records_;         // SharePair's input, reused

@@ -400,16 +400,8 @@ Status BTreeWriter::RebalanceLeaf(std::vector<PathEntry>* path) {
   }
   // Borrow: the records of both evened out (nothing changes when that does
   // not fit: the leaf stays under the threshold).
-  std::vector<PairRecord>& recs = pair_records_;
-  recs.clear();
-  for (auto [page, layout] : {std::pair{p.lp, p.left_layout}, {p.rp, p.right_layout}}) {
-    for (size_t k = 0; k < layout->size(); ++k) {
-      const LeafSlot& s = layout->slot(k);
-      recs.push_back({std::string_view(reinterpret_cast<const char*>(page + s.offset), s.length),
-                      s.head, false});
-    }
-  }
-  return SharePair(p, recs, p.left_layout->size(), nullptr, Tick::kLeafBorrows).status();
+  const size_t n_left = CollectPair(p, 0, nullptr);
+  return SharePair(p, pair_records_, n_left, nullptr, Tick::kLeafBorrows).status();
 }
 
 // Merge: the right leaf's records join the left's; the right page goes.
@@ -482,16 +474,22 @@ Result<bool> BTreeWriter::ShareWithSibling(uint32_t leaf_no, const LeafLayout& l
   LeafPair p;
   SOMBRA_RETURN_IF_ERROR(ReadPair(parent, best_left_idx, &p));
   assert(p.left_no == leaf_no || p.right_no == leaf_no);
-  // Both leaves' records in key order, the pending one in its place.
+  const size_t n_left = CollectPair(p, leaf_no, &pending);
+  return SharePair(p, pair_records_, n_left, &pending, Tick::kLeafShares);
+}
+
+size_t BTreeWriter::CollectPair(const LeafPair& p, uint32_t pending_leaf,
+                                const PendingInsert* pending) {
   std::vector<PairRecord>& recs = pair_records_;
   recs.clear();
   size_t n_left = 0;
   for (auto [no, pp, pl] :
        {std::tuple{p.left_no, p.lp, p.left_layout}, std::tuple{p.right_no, p.rp, p.right_layout}}) {
+    const bool here = pending != nullptr && no == pending_leaf;
     for (size_t k = 0; k <= pl->size(); ++k) {
-      if (no == leaf_no && k == pending.slot_index) {
-        recs.push_back({pending.record, pending.head, true});
-        if (pending.replace) continue;
+      if (here && k == pending->slot_index) {
+        recs.push_back({pending->record, pending->head, true});
+        if (pending->replace) continue;
       }
       if (k == pl->size()) break;
       const LeafSlot& s = pl->slot(k);
@@ -500,7 +498,7 @@ Result<bool> BTreeWriter::ShareWithSibling(uint32_t leaf_no, const LeafLayout& l
     }
     if (no == p.left_no) n_left = recs.size();
   }
-  return SharePair(p, recs, n_left, &pending, Tick::kLeafShares);
+  return n_left;
 }
 
 Result<bool> BTreeWriter::ShareCut(const LeafPair& p, const std::vector<PairRecord>& recs,
