@@ -228,14 +228,13 @@ class TreeCursor {
   // each, its value is inline, and its length adds up; then slot_ = i.
   // False for any other record (Load reads it, or names the damage).
   bool LoadInline(size_t i) {
-    const uint8_t* s = slots_ + kSlotSize * i;
-    const uint32_t off = DecodeFixed16(s + kSlotRecordOffsetField);
-    const uint32_t len = DecodeFixed16(s + kSlotRecordLengthField);
-    if (off < kNodeHeaderEnd || off + len > page_size_ || len < 2) return false;
+    const uint32_t off = DecodeFixed16(dir_end_ - kSlotSize * (i + 1) + kSlotRecordOffsetField);
+    if (off < kNodeHeaderEnd || off + 2 > page_size_) return false;
     const uint8_t* d = page_ + off;
     const uint32_t key_len = d[0], code = d[1];
     // A high bit: a longer varint; the low bit of the code: an overflow value.
-    if (((key_len | code) & 0x80) != 0 || (code & 1) != 0 || key_len + (code >> 1) + 2 != len) {
+    if (((key_len | code) & 0x80) != 0 || (code & 1) != 0 ||
+        off + 2 + key_len + (code >> 1) > page_size_) {
       return false;
     }
     const char* k = reinterpret_cast<const char*>(d + 2);
@@ -260,9 +259,9 @@ class TreeCursor {
   uint32_t root_;
   const BTreeCounters* c_;
   uint32_t leaf_ = 0;
-  const uint8_t* page_ = nullptr;   // leaf_ as read_ gave it (valid as the reader promises)
-  const uint8_t* slots_ = nullptr;  // page_'s slot directory (EnterLeaf)
-  size_t count_ = 0;                // page_'s slot count
+  const uint8_t* page_ = nullptr;     // leaf_ as read_ gave it (valid as the reader promises)
+  const uint8_t* dir_end_ = nullptr;  // the end of page_'s slot directory (EnterLeaf)
+  size_t count_ = 0;                  // page_'s slot count
   size_t slot_ = 0;
   uint64_t decodes_ = 0;  // inline steps not yet counted
   bool valid_ = false;

@@ -9,9 +9,11 @@
 namespace sombra::btree {
 namespace {
 
-// True when the record a slot names lies in the page, after the header.
-bool RecordInPage(const SlotEntry& s, uint32_t page_size) {
-  return s.offset >= kNodeHeaderEnd && uint32_t{s.offset} + s.length <= page_size;
+// Decodes the leaf record at page offset `off`: false unless it lies in
+// the page after the header and decodes.
+inline bool RecordAt(const uint8_t* page, uint32_t page_size, uint32_t off, LeafRecordRef* rec) {
+  return off >= kNodeHeaderEnd && off < page_size &&
+         DecodeLeafRecordAt(page + off, page + page_size, rec);
 }
 
 // Bounds-checked access to the slots of a node page.
@@ -23,16 +25,10 @@ struct NodeView {
   uint16_t level() const { return DecodeFixed16(page + kLevelOffset); }
   uint32_t right() const { return DecodeFixed32(page + kRightOffset); }
   uint32_t left() const { return DecodeFixed32(page + kLeftOffset); }
-  // Record i's bytes; false when the slot points outside the page.
-  bool Slot(size_t i, const uint8_t** data, size_t* len, uint32_t* head) const {
-    const uint64_t at = uint64_t{DecodeFixed32(page + kFreeEndOffset)} + kSlotSize * i;
-    if (i >= count() || at < kNodeHeaderEnd || at + kSlotSize > ps) return false;
-    const SlotEntry s = DecodeSlot(page + at);
-    *head = s.head;
-    if (!RecordInPage(s, ps)) return false;
-    *data = page + s.offset;
-    *len = s.length;
-    return true;
+  // Record i, decoded; false when its slot or record is not in the page.
+  bool Record(size_t i, LeafRecordRef* rec) const {
+    if (i >= count() || kSlotSize * (i + 1) > ps - kNodeHeaderEnd) return false;
+    return RecordAt(page, ps, DecodeSlotOffset(page + SlotAt(ps, i)), rec);
   }
 };
 
@@ -42,12 +38,12 @@ Status BadNode(uint32_t page_no, const char* what) {
 
 int CompareKeys(std::string_view a, std::string_view b) { return a.compare(b); }
 
-// The slot directory of a node page holding `count` slots, or null when it
+// The end of the slot directory of a node page holding `count` slots (slot
+// i is kSlotSize * (i + 1) bytes before it), or null when the directory
 // does not lie in the page after the header.
 const uint8_t* SlotDirectory(const uint8_t* page, uint32_t page_size, size_t count) {
-  const uint64_t at = DecodeFixed32(page + kFreeEndOffset);
-  if (at < kNodeHeaderEnd || at + kSlotSize * count > page_size) return nullptr;
-  return page + at;
+  if (kSlotSize * count > page_size - kNodeHeaderEnd) return nullptr;
+  return page + page_size;
 }
 
 // The first slot of leaf `v` whose key is >= key; *exact when equal. The
@@ -57,23 +53,22 @@ Result<size_t> LeafLowerBound(const NodeView& v, uint32_t page_no, std::string_v
                               bool* exact, const BTreeCounters* c) {
   const uint32_t want = KeyHead(key);
   const size_t count = v.count();
-  const uint8_t* slots = SlotDirectory(v.page, v.ps, count);
-  if (slots == nullptr) return BadNode(page_no, "slot directory outside the page");
+  const uint8_t* dir_end = SlotDirectory(v.page, v.ps, count);
+  if (dir_end == nullptr) return BadNode(page_no, "slot directory outside the page");
   size_t lo = 0, hi = count;
   uint64_t cmps = 0, decodes = 0;
   *exact = false;
   while (lo < hi) {
     const size_t mid = (lo + hi) / 2;
-    const uint8_t* at = slots + kSlotSize * mid;
+    const uint8_t* at = dir_end - kSlotSize * (mid + 1);
     const uint32_t head = DecodeSlotHead(at);
     ++cmps;
     int cmp;
     if (head != want) {
       cmp = head < want ? -1 : 1;
     } else {
-      const SlotEntry e = DecodeSlot(at);
       LeafRecordRef rec;
-      if (!RecordInPage(e, v.ps) || !DecodeLeafRecord(v.page + e.offset, e.length, &rec)) {
+      if (!RecordAt(v.page, v.ps, DecodeSlotOffset(at), &rec)) {
         return BadNode(page_no, "malformed record");
       }
       ++decodes;
@@ -127,13 +122,8 @@ Status TreeGet(const PageReader& read, uint32_t page_size, uint32_t root, std::s
   bool exact;
   SOMBRA_ASSIGN_OR_RETURN(size_t i, LeafLowerBound(v, leaf, key, &exact, c));
   if (!exact) return Status::NotFound("key not found");
-  const uint8_t* data;
-  size_t len;
-  uint32_t head;
   LeafRecordRef rec;
-  if (!v.Slot(i, &data, &len, &head) || !DecodeLeafRecord(data, len, &rec)) {
-    return BadNode(leaf, "malformed record");
-  }
+  if (!v.Record(i, &rec)) return BadNode(leaf, "malformed record");
   return ReadValue(read, page_size, rec, value);
 }
 
@@ -149,8 +139,8 @@ bool TreeCursor::EnterLeaf(uint32_t page_no, const uint8_t* page) {
   leaf_ = page_no;
   page_ = page;
   count_ = NodeView{page, page_size_}.count();
-  slots_ = SlotDirectory(page, page_size_, count_);
-  if (slots_ == nullptr) {
+  dir_end_ = SlotDirectory(page, page_size_, count_);
+  if (dir_end_ == nullptr) {
     count_ = 0;
     Fail(BadNode(page_no, "slot directory outside the page"));
     return false;
@@ -161,9 +151,8 @@ bool TreeCursor::EnterLeaf(uint32_t page_no, const uint8_t* page) {
 bool TreeCursor::Load() {
   // The one per-key step of a scan: the slot (its directory checked by
   // EnterLeaf), the record's bounds, its decode.
-  const SlotEntry s = DecodeSlot(slots_ + kSlotSize * slot_);
   LeafRecordRef rec;
-  if (!RecordInPage(s, page_size_) || !DecodeLeafRecord(page_ + s.offset, s.length, &rec)) {
+  if (!RecordAt(page_, page_size_, DecodeSlotOffset(dir_end_ - kSlotSize * (slot_ + 1)), &rec)) {
     Fail(BadNode(leaf_, "malformed record"));
     return false;
   }

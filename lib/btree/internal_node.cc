@@ -10,11 +10,11 @@
 //   I1. its kind is internal (4) and its level >= 1;
 //   I2. both fence lengths and the left link are 0;
 //   I3. it holds >= 1 separator (>= 2 children);
-//   I4. free_end == page_size - 8 * count;
+//   I4. free_end == page_size - 6 * count;
 //   I5. kNodeHeaderEnd <= free_start <= free_end;
 //   I6. every child (the leftmost and each record's) is a data page (>= 2);
-//   I7. each slot's record lies in [kNodeHeaderEnd, free_start) and is
-//       exactly varint key length, key (<= MaxKeySize), u32 child;
+//   I7. each slot's record lies in [kNodeHeaderEnd, free_start) and is a
+//       varint key length (shortest form), key (<= MaxKeySize), u32 child;
 //   I8. each slot's head is KeyHead of its key;
 //   I9. the separators are strictly ascending by slot;
 //   I10. no two records overlap;
@@ -77,7 +77,8 @@ std::string EncodeRecord(std::string_view key, uint32_t child) {
 bool DecodeRecord(const uint8_t* rec, size_t len, std::string_view* key, uint32_t* child) {
   uint32_t key_len;
   const uint8_t* p = DecodeVarint32(rec, rec + len, &key_len);
-  if (p == nullptr) return false;
+  // The shortest form only: one record, one encoding.
+  if (p == nullptr || p - rec != VarintLength(key_len)) return false;
   size_t rest = len - static_cast<size_t>(p - rec);
   if (rest < kChildSize || rest - kChildSize != key_len) return false;
   *key = std::string_view(reinterpret_cast<const char*>(p), key_len);
@@ -102,7 +103,7 @@ void BuildNode(uint8_t* page, uint32_t page_size, uint16_t level, uint32_t leftm
   uint64_t copied = 0;
   for (size_t i = 0; i < n; ++i) {
     EncodeRecordTo(page + at, entries[i].key, entries[i].child);
-    EncodeSlot(page + SlotPos(free_end, i), MakeSlot(at, entries[i].size, KeyHead(entries[i].key)));
+    EncodeSlot(page + SlotAt(page_size, i), MakeSlot(at, entries[i].size, KeyHead(entries[i].key)));
     at += entries[i].size;
     copied += entries[i].size;
   }
@@ -175,7 +176,7 @@ Status CheckSpace(const uint8_t* page, uint32_t page_size, const Header& h) {
   if (dir > page_size - kArenaStart || h.free_end != page_size - dir) {
     return Bad(page, kFreeEndOffset, "I4",
                "free_end is " + Num(h.free_end) + " with " + Num(h.count) +
-                   " slots, expected page size - 8 * slots = " +
+                   " slots, expected page size - 6 * slots = " +
                    (dir > page_size ? std::string("(negative)") : Num(page_size - dir)));
   }
   if (h.free_start < kArenaStart || h.free_start > h.free_end) {
@@ -200,10 +201,10 @@ Status CheckSlot(const uint8_t* page, uint32_t page_size, const Header& h, size_
                "slot " + Num(i) + " (record at " + Num(s.offset) + ", " + Num(s.length) +
                    " bytes): " + what);
   };
-  if (s.offset < kArenaStart || EndOf(s) > h.free_start) {
+  if (s.length == 0 || s.offset < kArenaStart) {
     return slot_bad(
         pos, "I7",
-        "record is outside the arena [" + Num(kArenaStart) + ", " + Num(h.free_start) + ")");
+        "record does not lie in the arena [" + Num(kArenaStart) + ", " + Num(h.free_start) + ")");
   }
   std::string_view key;
   uint32_t child;
@@ -263,8 +264,8 @@ Status InternalNodeView::Validate() const {
   uint64_t live = 0;
   std::string_view prev;
   for (size_t i = 0; i < h.count; ++i) {
-    const uint32_t pos = SlotPos(h.free_end, i);
-    const SlotEntry s = DecodeSlot(view_ + pos);
+    const uint32_t pos = SlotAt(page_size_, i);
+    const SlotEntry s = ReadSlot(view_, page_size_, i, h.free_start, /*leaf=*/false);
     SOMBRA_RETURN_IF_ERROR(CheckSlot(view_, page_size_, h, i, pos, s, &prev));
     recs.emplace_back(s.offset, EndOf(s));
     live += s.length;
@@ -274,43 +275,43 @@ Status InternalNodeView::Validate() const {
 
 uint16_t InternalNodeView::level() const { return DecodeFixed16(view_ + kLevelOffset); }
 
-size_t InternalNodeView::count() const { return DecodeFixed16(view_ + kSlotCountOffset); }
-
 // The accessors trust a validated page but still never leave it: a bad slot
 // gives an empty key or child 0.
 std::string_view InternalNodeView::key(size_t i) const {
-  const uint32_t pos = SlotPos(DecodeFixed32(view_ + kFreeEndOffset), i);
-  if (pos > page_size_ - kSlotSize) return {};
-  const SlotEntry s = DecodeSlot(view_ + pos);
+  if (!SlotInPage(i)) return {};
+  const SlotEntry s = ReadSlot(view_, page_size_, i, page_size_, /*leaf=*/false);
   std::string_view k;
   uint32_t child;
-  if (EndOf(s) > page_size_ || !DecodeRecord(view_ + s.offset, s.length, &k, &child)) {
-    return {};
-  }
+  if (s.length == 0 || !DecodeRecord(view_ + s.offset, s.length, &k, &child)) return {};
   return k;
 }
 
 uint32_t InternalNodeView::child(size_t i) const {
   if (i == 0) return DecodeFixed32(view_ + kRightOffset);
-  const uint32_t pos = SlotPos(DecodeFixed32(view_ + kFreeEndOffset), i - 1);
-  if (pos > page_size_ - kSlotSize) return 0;
-  const SlotEntry s = DecodeSlot(view_ + pos);
-  if (s.length < kChildSize || EndOf(s) > page_size_) return 0;
-  return DecodeFixed32(view_ + EndOf(s) - kChildSize);
+  if (!SlotInPage(i - 1)) return 0;
+  // The child ends the record: after the key length varint and the key.
+  const uint32_t off = DecodeSlotOffset(view_ + SlotAt(page_size_, i - 1));
+  if (off < kArenaStart || off >= page_size_) return 0;
+  // A one-byte key length (keys under 128 bytes) needs no varint decoder.
+  const uint32_t len = view_[off] < 0x80
+                           ? 1u + view_[off] + kChildSize
+                           : RecordLength(view_ + off, view_ + page_size_, /*leaf=*/false);
+  if (len < kChildSize + 1 || off + len > page_size_) return 0;
+  return DecodeFixed32(view_ + off + len - kChildSize);
 }
 
 size_t InternalNodeView::ChildIndex(std::string_view key) const {
   const uint32_t head = KeyHead(key);
-  const uint32_t free_end = DecodeFixed32(view_ + kFreeEndOffset);
   size_t lo = 0;
+  // A count whose directory would pass the header is damage: search none.
   size_t hi = count();
+  if (kSlotSize * hi > page_size_ - kArenaStart) hi = 0;
   uint64_t cmps = 0;
   uint64_t decodes = 0;
   while (lo < hi) {  // the first separator > key
     const size_t mid = lo + (hi - lo) / 2;
     ++cmps;
-    const uint32_t pos = SlotPos(free_end, mid);
-    const uint32_t mid_head = pos <= page_size_ - kSlotSize ? DecodeSlotHead(view_ + pos) : 0;
+    const uint32_t mid_head = DecodeSlotHead(view_ + SlotAt(page_size_, mid));
     bool le;  // separator mid <= key
     if (mid_head != head) {
       le = mid_head < head;
@@ -337,7 +338,7 @@ uint32_t InternalNodeView::free_bytes() const {
 uint32_t InternalNodeView::used_bytes() const { return page_size_ - kArenaStart - free_bytes(); }
 
 SlottedLayout InternalNode::Layout() const {
-  return SlottedLayout::ReadTrusted(page_, page_size_, kArenaStart);
+  return SlottedLayout::ReadTrusted(page_, page_size_, kArenaStart, /*leaf=*/false);
 }
 
 bool InternalNode::Insert(size_t i, std::string_view key, uint32_t child) {
@@ -378,8 +379,8 @@ void InternalNode::SetChild(size_t i, uint32_t child) {
   }
   const Header h = ReadHeader(page_);
   if (i > h.count) return;
-  const SlotEntry s = DecodeSlot(page_ + SlotPos(h.free_end, i - 1));
-  if (s.length < kChildSize || EndOf(s) > page_size_) return;
+  const SlotEntry s = ReadSlot(page_, page_size_, i - 1, h.free_start, /*leaf=*/false);
+  if (s.length < kChildSize) return;
   PutField32(page_, sink_, EndOf(s) - kChildSize, child);
 }
 

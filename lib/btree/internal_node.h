@@ -33,7 +33,8 @@ class InternalNodeView {
   Status Validate() const;
 
   uint16_t level() const;
-  size_t count() const;                  // separators; children = count() + 1
+  // Separators; children = count() + 1.
+  size_t count() const { return DecodeFixed16(view_ + kSlotCountOffset); }
   std::string_view key(size_t i) const;  // separator i, i < count()
   uint32_t child(size_t i) const;        // i <= count(); 0 is the leftmost
   // The child index for `key`: the number of separators <= key. Counts
@@ -43,6 +44,11 @@ class InternalNodeView {
   uint32_t used_bytes() const;  // records + slots
 
  protected:
+  // Slot i exists and its 6 bytes lie after the header.
+  bool SlotInPage(size_t i) const {
+    return i < count() && kSlotSize * (i + 1) <= page_size_ - kNodeHeaderEnd;
+  }
+
   const uint8_t* view_;
   uint32_t page_size_;
   const BTreeCounters* c_;

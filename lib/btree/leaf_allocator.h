@@ -75,6 +75,25 @@ inline bool DecodeLeafRecord(const uint8_t* data, size_t size, LeafRecordRef* ou
   return true;
 }
 
+// Decodes the leaf record starting at `data`, its length read from its own
+// header (the slot holds none); false unless it decodes and ends at or
+// before `limit`. Inline: a lookup and a cursor step call it per record.
+inline bool DecodeLeafRecordAt(const uint8_t* data, const uint8_t* limit, LeafRecordRef* out) {
+  if (limit - data >= 2 && ((data[0] | data[1]) & 0x81) == 0) {
+    // One-byte varints and an inline value: the common case.
+    const size_t size = 2u + data[0] + (data[1] >> 1);
+    if (size > static_cast<size_t>(limit - data)) return false;
+    const char* k = reinterpret_cast<const char*>(data + 2);
+    out->key = std::string_view(k, data[0]);
+    out->value = std::string_view(k + data[0], data[1] >> 1);
+    out->overflow = false;
+    out->encoded = std::string_view(reinterpret_cast<const char*>(data), size);
+    return true;
+  }
+  const uint32_t size = RecordLength(data, limit, /*leaf=*/true);
+  return size != 0 && DecodeLeafRecord(data, size, out);
+}
+
 // The layout of a leaf page: its SlottedLayout plus the fences.
 class LeafLayout : public SlottedLayout {
  public:

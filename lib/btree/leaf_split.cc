@@ -149,7 +149,7 @@ void LeafBuilder::Add(std::string_view record, uint32_t head) {
 LeafLayout LeafBuilder::Finish(const BTreeCounters* counters) {
   const size_t n = snap.slots_.size();
   snap.free_end_ = snap.page_size_ - static_cast<uint32_t>(kSlotSize * n);
-  for (size_t i = 0; i < n; ++i) EncodeSlot(page + SlotPos(snap.free_end_, i), snap.slots_[i]);
+  for (size_t i = 0; i < n; ++i) EncodeSlot(page + SlotAt(snap.page_size_, i), snap.slots_[i]);
   EncodeFixed16(page + kSlotCountOffset, static_cast<uint16_t>(n));
   EncodeFixed32(page + kFreeStartOffset, snap.free_start_);
   EncodeFixed32(page + kFreeEndOffset, snap.free_end_);

@@ -8,9 +8,11 @@
 //   0        24         52             arena_start     free_start   free_end     page_size
 //   | common | node hdr | low | high    | records ->     |   gap      | <- slots   |
 //
-// Records grow up from arena_start; the slot directory (8 bytes a slot, in
-// key order) sits at the end of the page and grows down. Deleted records
-// leave holes inside [arena_start, free_start), counted in hole_bytes.
+// Records grow up from arena_start; the slot directory (6 bytes a slot, in
+// reverse key order: slot 0 is the last 6 bytes of the page) sits at the
+// end of the page and grows down, so a new last key adds a slot without
+// moving any. Deleted records leave holes inside [arena_start,
+// free_start), counted in hole_bytes.
 #pragma once
 
 #include <cstddef>
@@ -36,9 +38,10 @@ constexpr size_t kHighFenceLenOffset = 50;  // u16: leaf: high fence length (0: 
 constexpr size_t kFencesOffset = 52;        // low fence bytes, then high fence bytes
 constexpr size_t kNodeHeaderEnd = 52;
 
-// Slot entry: u16 record offset, u16 record length, u32 key head (KeyHead
-// below) so a search compares integers before it decodes a record.
-constexpr size_t kSlotSize = 8;
+// Slot entry: u16 record offset, u32 key head (KeyHead below) so a search
+// compares integers before it decodes a record. A record's length is not
+// stored: its own header gives it (RecordLength below).
+constexpr size_t kSlotSize = 6;
 
 // Leaf record: varint key length, varint value code, key, then the value.
 // value code = (value length << 1) | 0 for an inline value,
@@ -83,6 +86,34 @@ inline uint32_t KeyHead(std::string_view key) {
     h = (h << 8) | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
   }
   return h;
+}
+
+// The length of the node record at `rec` as its own header states it
+// (leaf: varint key length, varint value code, key, value or overflow
+// reference; internal: varint key length, key, u32 child), or 0 when the
+// header does not decode or the record would pass `limit`. Varints in
+// other than their shortest form are the record decoders' to refuse.
+inline uint32_t RecordLength(const uint8_t* rec, const uint8_t* limit, bool leaf) {
+  // The common case first: one-byte varints.
+  if (limit - rec >= 2 && ((rec[0] | (leaf ? rec[1] : 0)) & 0x80) == 0) {
+    const uint64_t n = leaf ? 2u + rec[0] + ((rec[1] & 1) != 0 ? kOverflowRefSize : rec[1] >> 1)
+                            : 1u + rec[0] + 4u;
+    return n <= static_cast<uint64_t>(limit - rec) ? static_cast<uint32_t>(n) : 0;
+  }
+  uint32_t key_len = 0;
+  const uint8_t* p = DecodeVarint32(rec, limit, &key_len);
+  if (p == nullptr) return 0;
+  uint64_t rest = key_len;
+  if (leaf) {
+    uint32_t code = 0;
+    p = DecodeVarint32(p, limit, &code);
+    if (p == nullptr) return 0;
+    rest += (code & 1) != 0 ? kOverflowRefSize : code >> 1;
+  } else {
+    rest += 4;  // the child
+  }
+  if (rest > static_cast<uint64_t>(limit - p)) return 0;
+  return static_cast<uint32_t>(static_cast<uint64_t>(p - rec) + rest);
 }
 
 }  // namespace sombra::btree

@@ -29,7 +29,7 @@ std::vector<ByteRange> ListHoles(const SlotEntry* slots, size_t count, uint32_t 
 }
 
 SlottedLayout SlottedLayout::ReadTrusted(const uint8_t* page, uint32_t page_size,
-                                         uint32_t arena_start) {
+                                         uint32_t arena_start, bool leaf) {
   SlottedLayout l;
   l.page_size_ = page_size;
   l.arena_start_ = arena_start;
@@ -38,7 +38,7 @@ SlottedLayout SlottedLayout::ReadTrusted(const uint8_t* page, uint32_t page_size
   l.hole_bytes_ = DecodeFixed32(page + kHoleBytesOffset);
   l.slots_.resize(DecodeFixed16(page + kSlotCountOffset));
   for (size_t i = 0; i < l.slots_.size(); ++i) {
-    l.slots_[i] = DecodeSlot(page + SlotPos(l.free_end_, i));
+    l.slots_[i] = ReadSlot(page, page_size, i, l.free_start_, leaf);
   }
   return l;
 }
@@ -92,7 +92,7 @@ void SlottedPageEditor::Compact() {
     pos += slot.length;
   }
   for (size_t i = 0; i < l_.slots_.size(); ++i) {
-    EncodeSlot(page_ + SlotPos(l_.free_end_, i), l_.slots_[i]);
+    EncodeSlot(page_ + SlotAt(l_.page_size_, i), l_.slots_[i]);
   }
   Report(l_.arena_start_, total);
   Report(l_.free_end_, l_.page_size_ - l_.free_end_);
@@ -176,17 +176,14 @@ void SlottedPageEditor::Insert(size_t i, std::string_view record, uint32_t head)
   const auto size = static_cast<uint32_t>(record.size());
   const uint32_t at = Place(size, kSlotSize);
   WriteRecord(at, record);
-  const uint32_t old_end = l_.free_end_;
-  const uint32_t new_end = old_end - static_cast<uint32_t>(kSlotSize);
   const SlotEntry slot{static_cast<uint16_t>(at), static_cast<uint16_t>(size), head};
-  // The slots before i move down by one slot (reported as a move: the log
-  // records it in a few bytes), then slot i is written.
-  std::memmove(page_ + new_end, page_ + old_end, kSlotSize * i);
-  ReportMove(old_end, new_end, static_cast<uint32_t>(kSlotSize * i));
-  EncodeSlot(page_ + SlotPos(new_end, i), slot);
-  Report(SlotPos(new_end, i), static_cast<uint32_t>(kSlotSize));
+  // The slots from i on move down by one slot (none for a new last key; a
+  // move the log records in a few bytes), then slot i is written.
+  MoveSlots(i, l_.slots_.size(), 1);
+  EncodeSlot(page_ + SlotAt(l_.page_size_, i), slot);
+  Report(SlotAt(l_.page_size_, i), static_cast<uint32_t>(kSlotSize));
   l_.slots_.insert(l_.slots_.begin() + static_cast<ptrdiff_t>(i), slot);
-  l_.free_end_ = new_end;
+  l_.free_end_ -= static_cast<uint32_t>(kSlotSize);
   SyncHeader();
 }
 
@@ -196,13 +193,11 @@ void SlottedPageEditor::InsertRun(size_t i, const std::string_view* records, con
   if (count == 0) return;
   const auto slot_bytes = static_cast<uint32_t>(kSlotSize * count);
   if (l_.free_end_ - l_.free_start_ < slot_bytes) Compact();
-  // The directory first: the slots before i move once, and the new slots
+  // The directory first: the slots from i on move once, and the new slots
   // stand dead (length 0, holding nothing) until their records are placed,
   // so a compaction on the way keeps every record placed so far.
-  const uint32_t old_end = l_.free_end_;
-  const uint32_t new_end = old_end - slot_bytes;
-  std::memmove(page_ + new_end, page_ + old_end, kSlotSize * i);
-  ReportMove(old_end, new_end, static_cast<uint32_t>(kSlotSize * i));
+  const uint32_t new_end = l_.free_end_ - slot_bytes;
+  MoveSlots(i, l_.slots_.size(), static_cast<int>(count));
   l_.slots_.insert(l_.slots_.begin() + static_cast<ptrdiff_t>(i), count, SlotEntry{0, 0, 0});
   l_.free_end_ = new_end;
   for (size_t k = 0; k < count; ++k) {
@@ -213,8 +208,10 @@ void SlottedPageEditor::InsertRun(size_t i, const std::string_view* records, con
     l_.slots_[i + k] =
         SlotEntry{static_cast<uint16_t>(at), static_cast<uint16_t>(r.size()), heads[k]};
   }
-  for (size_t k = 0; k < count; ++k) EncodeSlot(page_ + SlotPos(new_end, i + k), l_.slots_[i + k]);
-  Report(SlotPos(new_end, i), slot_bytes);
+  for (size_t k = 0; k < count; ++k) {
+    EncodeSlot(page_ + SlotAt(l_.page_size_, i + k), l_.slots_[i + k]);
+  }
+  Report(SlotAt(l_.page_size_, i + count - 1), slot_bytes);
   SyncHeader();
 }
 
@@ -243,9 +240,8 @@ void SlottedPageEditor::Replace(size_t i, std::string_view record, uint32_t head
   }
   SlotEntry& slot = l_.slots_[i];
   slot = SlotEntry{static_cast<uint16_t>(at), static_cast<uint16_t>(size), head};
-  const uint32_t pos = SlotPos(l_.free_end_, i);
+  const uint32_t pos = SlotAt(l_.page_size_, i);
   Put16(pos + kSlotRecordOffsetField, slot.offset);
-  Put16(pos + kSlotRecordLengthField, slot.length);
   Put32(pos + kSlotHeadField, slot.head);
   SyncHeader();
 }
@@ -253,12 +249,9 @@ void SlottedPageEditor::Replace(size_t i, std::string_view record, uint32_t head
 void SlottedPageEditor::Erase(size_t i) {
   assert(i < l_.slots_.size());
   Release(i);
-  const uint32_t old_end = l_.free_end_;
-  const uint32_t new_end = old_end + static_cast<uint32_t>(kSlotSize);
-  std::memmove(page_ + new_end, page_ + old_end, kSlotSize * i);
-  ReportMove(old_end, new_end, static_cast<uint32_t>(kSlotSize * i));
+  MoveSlots(i + 1, l_.slots_.size(), -1);
   l_.slots_.erase(l_.slots_.begin() + static_cast<ptrdiff_t>(i));
-  l_.free_end_ = new_end;
+  l_.free_end_ += static_cast<uint32_t>(kSlotSize);
   SyncHeader();
 }
 
@@ -266,13 +259,10 @@ void SlottedPageEditor::EraseRange(size_t begin, size_t end) {
   assert(begin <= end && end <= l_.slots_.size());
   if (begin == end) return;
   for (size_t i = begin; i < end; ++i) Release(i);
-  const uint32_t old_end = l_.free_end_;
-  const uint32_t new_end = old_end + static_cast<uint32_t>(kSlotSize * (end - begin));
-  std::memmove(page_ + new_end, page_ + old_end, kSlotSize * begin);
-  ReportMove(old_end, new_end, static_cast<uint32_t>(kSlotSize * begin));
+  MoveSlots(end, l_.slots_.size(), -static_cast<int>(end - begin));
   l_.slots_.erase(l_.slots_.begin() + static_cast<ptrdiff_t>(begin),
                   l_.slots_.begin() + static_cast<ptrdiff_t>(end));
-  l_.free_end_ = new_end;
+  l_.free_end_ += static_cast<uint32_t>(kSlotSize * (end - begin));
   SyncHeader();
 }
 
@@ -297,7 +287,7 @@ void SlottedPageEditor::MoveArenaStart(uint32_t start) {
     std::memmove(page_ + dst, page_ + slot.offset, slot.length);
     ReportMove(slot.offset, dst, slot.length);
     slot.offset = static_cast<uint16_t>(dst);
-    Put16(SlotPos(l_.free_end_, i) + kSlotRecordOffsetField, slot.offset);
+    Put16(SlotAt(l_.page_size_, i) + kSlotRecordOffsetField, slot.offset);
     dst += slot.length;
   }
   l_.arena_start_ = start;
@@ -305,6 +295,17 @@ void SlottedPageEditor::MoveArenaStart(uint32_t start) {
   l_.free_start_ = live == 0 ? start : std::max(dst, l_.free_start_);
   l_.hole_bytes_ = l_.free_start_ - start - live;
   SyncHeader();
+}
+
+void SlottedPageEditor::MoveSlots(size_t begin, size_t end, int by) {
+  if (begin == end || by == 0) return;
+  // Slots [begin, end) lie at [SlotAt(end - 1), SlotAt(begin) + kSlotSize).
+  const uint32_t src = SlotAt(l_.page_size_, end - 1);
+  // A higher index is a lower address.
+  const auto dst = static_cast<uint32_t>(int64_t{src} - int64_t{by} * int64_t{kSlotSize});
+  const auto len = static_cast<uint32_t>(kSlotSize * (end - begin));
+  std::memmove(page_ + dst, page_ + src, len);
+  ReportMove(src, dst, len);
 }
 
 void SlottedPageEditor::PutBytes(uint32_t offset, std::string_view bytes) {

@@ -2,9 +2,12 @@
 // pages (docs/format/page.md; layout in node_format.h).
 //
 // One place for what both node kinds store the same way:
-//   - a slot is u16 record offset, u16 record length, u32 key head, at the
-//     named field offsets below, little-endian like every integer on disk;
-//   - slot i (key order) lives at free_end + kSlotSize * i;
+//   - a slot is u16 record offset, u32 key head, at the named field
+//     offsets below, little-endian like every integer on disk; a record's
+//     length is in its own header (RecordLength, node_format.h);
+//   - slot i (key order) lives at page_size - kSlotSize * (i + 1): the
+//     directory is in reverse key order, so the last slot is at free_end
+//     and a new last key moves no slot;
 //   - records live in [arena_start, free_start) in any address order; the
 //     bytes there that no slot covers are the holes.
 //
@@ -26,35 +29,50 @@ namespace sombra::btree {
 
 // Field offsets inside one slot entry (kSlotSize bytes).
 constexpr size_t kSlotRecordOffsetField = 0;  // u16
-constexpr size_t kSlotRecordLengthField = 2;  // u16
-constexpr size_t kSlotHeadField = 4;          // u32
+constexpr size_t kSlotHeadField = 2;          // u32
 
-// A record's length is a slot's u16: no record (and no page) holds more
-// slots or longer records than this.
+// A record's length and offset are u16s in memory (and the offset on
+// disk): no record (and no page) holds more slots or longer records than
+// this.
 constexpr uint32_t kMaxRecordLength = 0xFFFF;
 constexpr size_t kMaxSlotCount = 0xFFFF;
 
+// A slot as the editors and parsers keep it: the stored offset and head,
+// and the record's length as its header states it.
 struct SlotEntry {
   uint16_t offset;
-  uint16_t length;  // 0 only inside LeafAllocator: a dead slot (an update's old record)
+  uint16_t length;  // 0 only inside the editors: a dead slot (an update's old record)
   uint32_t head;    // KeyHead(key)
 };
 
-// The page offset of slot i in a directory starting at free_end.
-inline uint32_t SlotPos(uint32_t free_end, size_t i) {
-  return free_end + static_cast<uint32_t>(kSlotSize * i);
+// The page offset of slot i (key order) of a page of page_size bytes.
+inline uint32_t SlotAt(uint32_t page_size, size_t i) {
+  return page_size - static_cast<uint32_t>(kSlotSize * (i + 1));
 }
 
-inline SlotEntry DecodeSlot(const uint8_t* p) {
-  return SlotEntry{DecodeFixed16(p + kSlotRecordOffsetField),
-                   DecodeFixed16(p + kSlotRecordLengthField), DecodeFixed32(p + kSlotHeadField)};
+inline uint16_t DecodeSlotOffset(const uint8_t* p) {
+  return DecodeFixed16(p + kSlotRecordOffsetField);
 }
-
 inline uint32_t DecodeSlotHead(const uint8_t* p) { return DecodeFixed32(p + kSlotHeadField); }
 
+// Slot i of a node page (leaf: level 0), its length read from the record
+// header: 0 when the record does not start inside [kNodeHeaderEnd, limit)
+// or its header states a record passing `limit`. REQUIRES: the slot lies
+// in the page.
+inline SlotEntry ReadSlot(const uint8_t* page, uint32_t page_size, size_t i, uint32_t limit,
+                          bool leaf) {
+  const uint8_t* p = page + SlotAt(page_size, i);
+  SlotEntry s{DecodeSlotOffset(p), 0, DecodeSlotHead(p)};
+  if (s.offset >= kNodeHeaderEnd && s.offset < limit) {
+    const uint32_t len = RecordLength(page + s.offset, page + limit, leaf);
+    if (len <= kMaxRecordLength) s.length = static_cast<uint16_t>(len);
+  }
+  return s;
+}
+
+// Writes slot s (offset and head) at page offset `pos`.
 inline void EncodeSlot(uint8_t* p, const SlotEntry& s) {
   EncodeFixed16(p + kSlotRecordOffsetField, s.offset);
-  EncodeFixed16(p + kSlotRecordLengthField, s.length);
   EncodeFixed32(p + kSlotHeadField, s.head);
 }
 
@@ -103,8 +121,10 @@ class SlottedLayout {
 
   // The layout a page's header and slot directory state, for a page
   // already validated (internal pages: InternalNodeView::Validate); the
-  // arena starts at `arena_start`.
-  static SlottedLayout ReadTrusted(const uint8_t* page, uint32_t page_size, uint32_t arena_start);
+  // arena starts at `arena_start`; record lengths are read from the
+  // records' headers (leaf records when `leaf`).
+  static SlottedLayout ReadTrusted(const uint8_t* page, uint32_t page_size, uint32_t arena_start,
+                                   bool leaf);
 
   size_t size() const { return slots_.size(); }
   const SlotEntry& slot(size_t i) const { return slots_[i]; }
@@ -152,8 +172,9 @@ class SlottedLayout {
 // Room for a record comes from, in order: the first hole (address order)
 // that holds it, the gap between the arena and the directory, or a
 // compaction that turns every hole into gap. The directory grows and
-// shrinks at free_end: inserting slot i moves slots [0, i) down by one
-// slot, erasing slot i moves them back up; slots after i keep their place.
+// shrinks at free_end, where the last slot is: inserting slot i moves
+// slots [i, size()) down by one slot, erasing slot i moves the slots after
+// it back up; slots before i keep their place (so appends move none).
 //
 // The editor checks no capacity: its callers decide what fits (and what a
 // split takes instead) and state it as the REQUIRES below.
@@ -169,8 +190,8 @@ class SlottedPageEditor {
   void Insert(size_t i, std::string_view record, uint32_t head);
   // Writes `count` records (key order) and their slots as slots i, i+1,
   // ...: the records side by side in the gap (after a compaction when the
-  // gap is too small; holes are left for later inserts), the slots before i
-  // moved once, the new slots written together - a few ranges in all, as a
+  // gap is too small; holes are left for later inserts), the slots from i
+  // on moved once, the new slots written together - a few ranges in all, as a
   // share logs them. REQUIRES: i <= size(), each record as Insert's,
   // free_bytes() >= their bytes + kSlotSize * count, size() + count <=
   // kMaxSlotCount.
@@ -184,8 +205,8 @@ class SlottedPageEditor {
   // Removes slot i; its record's bytes become a hole (or gap when it ended
   // the arena). REQUIRES: i < size().
   void Erase(size_t i);
-  // Removes slots [begin, end) as Erase would, moving the slots before
-  // `begin` once. REQUIRES: begin <= end <= size().
+  // Removes slots [begin, end) as Erase would, moving the slots from `end`
+  // on once. REQUIRES: begin <= end <= size().
   void EraseRange(size_t begin, size_t end);
   // Moves the start of the arena to `start` (a leaf's fences changed
   // length). Bytes given up by a lower start become a hole; records below a
@@ -206,6 +227,9 @@ class SlottedPageEditor {
   void ReportMove(uint32_t src, uint32_t dst, uint32_t length) {
     if (sink_ != nullptr && length != 0) sink_->Moved(src, dst, length);
   }
+  // Moves the slots [begin, end) (their bytes) to be slots [begin + by,
+  // end + by) and reports the move; the header and l_ are the caller's.
+  void MoveSlots(size_t begin, size_t end, int by);
   // Copies `record` to `at` and reports it.
   void WriteRecord(uint32_t at, std::string_view record);
   // Room for `size` record bytes leaving `slot_bytes` of gap for a new

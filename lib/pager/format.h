@@ -18,7 +18,7 @@ namespace sombra::pager {
 constexpr uint32_t kMinPageSize = 4096;
 constexpr uint32_t kMaxPageSize = 65536;
 constexpr uint32_t kDefaultPageSize = 4096;
-constexpr uint32_t kFormatVersion = 2;  // 2: key heads count leading zero bytes
+constexpr uint32_t kFormatVersion = 3;  // 3: 6-byte slots in reverse key order
 
 // The two meta pages; the one with the higher checkpoint sequence wins.
 constexpr uint32_t kMetaPageA = 0;

@@ -92,7 +92,7 @@ void DecodeInternal(const uint8_t* page, uint32_t page_size, NodeInfo* n) {
   n->records.reserve(n->count);
   for (size_t i = 0; i < n->count; ++i) {
     // Validate checked that the directory [free_end, page_size) holds count slots.
-    const btree::SlotEntry s = btree::DecodeSlot(page + btree::SlotPos(n->free_end, i));
+    const btree::SlotEntry s = btree::ReadSlot(page, page_size, i, n->free_start, /*leaf=*/false);
     slots.push_back(s);
     n->slots.push_back(NodeSlot{s.offset, s.length, s.head});
     NodeRecord r;

@@ -91,7 +91,7 @@ class BTreeShareTest : public ::testing::Test {
   // full (a sequential load fills them), the last about half full.
   void LoadThreeLeaves() {
     Write([&](BTreeWriter* w) {
-      for (uint64_t i = 0; i < 400; ++i) Put(w, BeKey(i * 10), BeKey(i));
+      for (uint64_t i = 0; i < 430; ++i) Put(w, BeKey(i * 10), BeKey(i));
     });
     const TreeShape shape = Shape();
     ASSERT_EQ(shape.error, "");
@@ -106,7 +106,7 @@ class BTreeShareTest : public ::testing::Test {
   void FillLeaf(size_t i, size_t first) {
     const LeafInfo leaf = Shape().leaves[i];
     Write([&](BTreeWriter* w) {
-      for (size_t j = 0; j < leaf.free / (18 + 8); ++j)
+      for (size_t j = 0; j < leaf.free / (18 + kSlotSize); ++j)
         Put(w, BeKey((first + j) * 10 + 1), BeKey(j));
     });
     const TreeShape shape = Shape();
@@ -130,7 +130,7 @@ class BTreeShareTest : public ::testing::Test {
 
 // Used bytes of two leaves that were shared evenly differ by at most two
 // records of this test's size (18-byte records and 8-byte slots).
-constexpr uint32_t kEven = 2 * (18 + 8);
+constexpr uint32_t kEven = 2 * (18 + kSlotSize);
 
 TEST_F(BTreeShareTest, FullLeafSharesWithItsRightNeighbourInPlace) {
   LoadThreeLeaves();

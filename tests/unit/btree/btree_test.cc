@@ -9,6 +9,7 @@
 #include <random>
 
 #include "btree/node_format.h"
+#include "btree/slotted_page.h"
 #include "pager/pager.h"
 #include "testutil/seed.h"
 #include "testutil/temp_dir.h"
@@ -340,8 +341,7 @@ TEST_F(BTreeTest, WriteIntoALeafTheAllocatorCannotParseIsCountedAndCorruption) {
   const uint32_t root = (*txn)->root();
   auto page = (*txn)->Write(root);
   ASSERT_TRUE(page.ok());
-  const uint32_t free_end = DecodeFixed32(*page + kFreeEndOffset);
-  EncodeFixed16(*page + free_end, 4);  // slot 0's record offset: inside the header
+  EncodeFixed16(*page + SlotAt(4096, 0), 4);  // slot 0's record offset: inside the header
   BTreeWriter w(txn->get(), pager_->metrics());
   Status s = w.Put(Key(100), "v");
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
@@ -359,17 +359,10 @@ TEST_F(BTreeTest, CursorOverADamagedLeafIsCorruption) {
     void (*apply)(uint8_t* page);
   };
   const Damage damages[] = {
-      {"slot count past the page", [](uint8_t* p) { EncodeFixed16(p + kSlotCountOffset, 600); }},
-      {"record past the page",
-       [](uint8_t* p) {
-         const uint32_t free_end = DecodeFixed32(p + kFreeEndOffset);
-         EncodeFixed16(p + free_end + kSlotSize * 5, 4090);  // slot 5's offset
-       }},
-      {"record inside the header",
-       [](uint8_t* p) {
-         const uint32_t free_end = DecodeFixed32(p + kFreeEndOffset);
-         EncodeFixed16(p + free_end + kSlotSize * 5, 4);
-       }},
+      {"slot count past the page", [](uint8_t* p) { EncodeFixed16(p + kSlotCountOffset, 700); }},
+      // Slot 5's record at the last byte: its header would pass the page.
+      {"record past the page", [](uint8_t* p) { EncodeFixed16(p + SlotAt(4096, 5), 4095); }},
+      {"record inside the header", [](uint8_t* p) { EncodeFixed16(p + SlotAt(4096, 5), 4); }},
   };
   for (const Damage& d : damages) {
     SCOPED_TRACE(d.what);

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "btree/slotted_page.h"
 #include "testutil/seed.h"
 #include "util/coding.h"
 #include "util/metrics.h"
@@ -417,7 +418,7 @@ TEST_P(InternalNodeTest, ValidateNamesTheBrokenRule) {
   std::vector<uint8_t> good = Build({"apple", "banana", "cherry", "damson"});
   ASSERT_TRUE(Node(&good).Validate().ok()) << Node(&good).Validate().ToString();
   const uint32_t free_end = DecodeFixed32(good.data() + kFreeEndOffset);
-  auto slot = [&](size_t i) { return free_end + static_cast<uint32_t>(kSlotSize * i); };
+  auto slot = [&](size_t i) { return SlotAt(ps(), i); };
 
   struct Damage {
     const char* expect;
@@ -438,17 +439,25 @@ TEST_P(InternalNodeTest, ValidateNamesTheBrokenRule) {
        "(rule I5)"},
       {"free_start", [](uint8_t* p) { EncodeFixed32(p + kFreeStartOffset, 10); }, "(rule I5)"},
       {"leftmost child", [](uint8_t* p) { EncodeFixed32(p + kRightOffset, 1); }, "(rule I6)"},
-      {"outside the arena", [&](uint8_t* p) { EncodeFixed16(p + slot(1), 40); }, "(rule I7)"},
-      {"outside the arena", [&](uint8_t* p) { EncodeFixed16(p + slot(3) + 2, 0xFFFF); },
+      {"does not lie in the arena", [&](uint8_t* p) { EncodeFixed16(p + slot(1), 40); },
        "(rule I7)"},
+      // "damson", the last record, states a 127-byte key: past free_start.
+      {"does not lie in the arena", [&](uint8_t* p) { p[DecodeSlotOffset(p + slot(3))] = 0x7f; },
+       "(rule I7)"},
+      // "cherry"'s key length in two bytes (0x86 0x00): not the shortest form.
       {"not a key length",
-       [&](uint8_t* p) { EncodeFixed16(p + slot(2) + 2, DecodeFixed16(p + slot(2) + 2) - 1); },
+       [&](uint8_t* p) {
+         const uint32_t off = DecodeSlotOffset(p + slot(2));
+         p[off] = 0x86;
+         p[off + 1] = 0x00;
+       },
        "(rule I7)"},
-      {"key head", [&](uint8_t* p) { EncodeFixed32(p + slot(0) + 4, 12345); }, "(rule I8)"},
+      {"key head", [&](uint8_t* p) { EncodeFixed32(p + slot(0) + kSlotHeadField, 12345); },
+       "(rule I8)"},
       {"child is page",
        [&](uint8_t* p) {
-         uint32_t off = DecodeFixed16(p + slot(1)), len = DecodeFixed16(p + slot(1) + 2);
-         EncodeFixed32(p + off + len - 4, 0);
+         const uint32_t off = DecodeSlotOffset(p + slot(1));
+         EncodeFixed32(p + off + RecordBytes("banana") - 4, 0);
        },
        "(rule I6)"},
       {"not above",
@@ -477,9 +486,7 @@ TEST_P(InternalNodeTest, ValidateNamesTheBrokenRule) {
              "b\x05\x00\x00\x00"s,
              "b"});
   ASSERT_TRUE(Node(&page).Validate().ok()) << Node(&page).Validate().ToString();
-  const uint32_t fe = DecodeFixed32(page.data() + kFreeEndOffset);
-  EncodeFixed16(page.data() + fe + kSlotSize, static_cast<uint16_t>(kNodeHeaderEnd + 1));
-  EncodeFixed16(page.data() + fe + kSlotSize + 2, 6);
+  EncodeFixed16(page.data() + SlotAt(ps(), 1), static_cast<uint16_t>(kNodeHeaderEnd + 1));
   Status s = Node(&page).Validate();
   EXPECT_TRUE(s.IsCorruption());
   EXPECT_NE(s.message().find("overlap (rule I10)"), std::string::npos) << s.ToString();
@@ -492,9 +499,7 @@ TEST_P(InternalNodeTest, ValidateNamesTheBrokenRule) {
     uint8_t* p = EncodeVarint32(page.data() + kNodeHeaderEnd, static_cast<uint32_t>(big.size()));
     std::memcpy(p, big.data(), big.size());
     EncodeFixed32(p + big.size(), 101);
-    const uint32_t pos = DecodeFixed32(page.data() + kFreeEndOffset);
-    EncodeFixed16(page.data() + pos + 2, static_cast<uint16_t>(len));
-    EncodeFixed32(page.data() + pos + 4, KeyHead(big));
+    EncodeFixed32(page.data() + SlotAt(ps(), 0) + kSlotHeadField, KeyHead(big));
     EncodeFixed32(page.data() + kFreeStartOffset, kNodeHeaderEnd + len);
   }
   s = Node(&page).Validate();
@@ -534,7 +539,7 @@ TEST_P(InternalNodeTest, ValidateSurvivesArbitraryBytes) {
       if (rng() % 2) {
         const uint32_t count = static_cast<uint32_t>(rng() % 8);
         EncodeFixed16(page.data() + kSlotCountOffset, static_cast<uint16_t>(count));
-        EncodeFixed32(page.data() + kFreeEndOffset, ps() - 8 * count);
+        EncodeFixed32(page.data() + kFreeEndOffset, ps() - kSlotSize * count);
       }
     } else {
       page = good;

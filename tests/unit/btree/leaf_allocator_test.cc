@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "btree/node_format.h"
+#include "btree/slotted_page.h"
 #include "leaf_test_util.h"
 #include "testutil/seed.h"
 #include "util/coding.h"
@@ -40,10 +41,10 @@ void CheckPage(const std::vector<uint8_t>& page, const LeafLayout& snap, const M
     prev_end = e;
   }
   ASSERT_EQ(holes, snap.hole_bytes());
-  ASSERT_EQ(snap.free_end(), page.size() - 8 * snap.size());
+  ASSERT_EQ(snap.free_end(), page.size() - kSlotSize * snap.size());
   uint32_t live = 0;
   for (size_t i = 0; i < snap.size(); ++i) live += snap.slot(i).length;
-  ASSERT_EQ(snap.used_bytes(), live + 8 * snap.size());
+  ASSERT_EQ(snap.used_bytes(), live + kSlotSize * snap.size());
 }
 
 class LeafModelTest : public ::testing::TestWithParam<uint32_t> {};
@@ -82,7 +83,7 @@ TEST_P(LeafModelTest, RandomOpsMatchModel) {
       const size_t idx = snap.LowerBound(page.data(), key, &exact);
       ASSERT_FALSE(exact);
       PendingInsert pending;
-      const bool room = snap.free_bytes() >= rec.size() + 8;
+      const bool room = snap.free_bytes() >= rec.size() + kSlotSize;
       const EditResult res = alloc.Insert(idx, rec, KeyHead(key), &pending);
       ASSERT_EQ(res == EditResult::kApplied, room) << "step " << step;
       if (res == EditResult::kApplied) {
@@ -241,17 +242,24 @@ TEST_F(LeafAllocatorTest, FirstFitHoleReuseThenCompaction) {
   EXPECT_EQ(snap_.hole_bytes(), 20u);
   EXPECT_EQ(tc_.Value("allocator_compactions"), 0u);
   Check();
-  // Fill the gap, then erase records so that the free bytes suffice for a
-  // big record but no hole and not the gap do.
-  while (Insert(a, "z" + std::to_string(snap_.size()), std::string(44, 'g')) ==
-         EditResult::kApplied) {
+  // Fill the gap (without a compaction: while the gap holds a record and
+  // its slot), then erase records so that the free bytes suffice for a big
+  // record but no hole and not the gap do.
+  for (;;) {
+    const std::string key = "z" + std::to_string(snap_.size());
+    if (snap_.free_end() - snap_.free_start() <
+        LeafRecordSize(key, std::string(44, 'g')) + kSlotSize) {
+      break;
+    }
+    ASSERT_EQ(Insert(a, key, std::string(44, 'g')), EditResult::kApplied);
   }
+  ASSERT_EQ(tc_.Value("allocator_compactions"), 0u);
   Erase(a, "k005");
   Erase(a, "k011");
   Erase(a, "k017");
   ASSERT_LT(snap_.free_end() - snap_.free_start(), 150u);
   const std::string big(120, 'B');
-  const uint32_t need = static_cast<uint32_t>(EncodeLeafRecord("k100", big).size()) + 8;
+  const uint32_t need = static_cast<uint32_t>(EncodeLeafRecord("k100", big).size() + kSlotSize);
   ASSERT_GE(snap_.free_bytes(), need);
   const std::vector<uint8_t> before = page_;
   sink_.Clear();
@@ -379,7 +387,7 @@ TEST_F(LeafAllocatorTest, ExactlyFullAndOneByteShort) {
     }
     // A last record that needs every free byte, its slot included (or one
     // byte more).
-    const auto [key, value] = test::KeyValueOfSize("az", snap_.free_bytes() - 8 + short_by);
+    const auto [key, value] = test::KeyValueOfSize("az", snap_.free_bytes() - kSlotSize + short_by);
     const std::string rec = EncodeLeafRecord(key, value);
     const std::vector<uint8_t> before = page_;
     sink_.Clear();
@@ -414,15 +422,15 @@ TEST_F(LeafAllocatorTest, SlotBytesCounted) {
   for (const char* k : {"a", "b", "c"}) {
     ASSERT_EQ(Insert(a, k, std::string(1000, 'x')), EditResult::kApplied);
   }
-  // Leave 8 + 10 free bytes.
-  const auto [dk, dv] = test::KeyValueOfSize("d", snap_.free_bytes() - 8 - 18);
+  // Leave 6 + 10 free bytes.
+  const auto [dk, dv] = test::KeyValueOfSize("d", snap_.free_bytes() - kSlotSize - 16);
   ASSERT_EQ(Insert(a, dk, dv), EditResult::kApplied);
-  ASSERT_EQ(snap_.free_bytes(), 18u);
-  // A 10-byte record fits with its slot; an 11-byte one does not, nor does
-  // an 18-byte one (the free bytes, but no room for its slot).
+  ASSERT_EQ(snap_.free_bytes(), 16u);
+  // A 10-byte record fits with its 6-byte slot; an 11-byte one does not,
+  // nor does a 16-byte one (the free bytes, but no room for its slot).
   PendingInsert p;
   const std::vector<uint8_t> before = page_;
-  for (size_t size : {11u, 18u}) {
+  for (size_t size : {11u, 16u}) {
     const auto [k, v] = test::KeyValueOfSize("e", size);
     EXPECT_EQ(a.Insert(snap_.size(), EncodeLeafRecord(k, v), KeyHead(k), &p),
               EditResult::kNotApplied)
@@ -443,16 +451,16 @@ TEST_F(LeafAllocatorTest, ExactlyFullThroughCompaction) {
     ASSERT_EQ(Insert(a, k, v), EditResult::kApplied);
   }
   // Fill the gap with one record, then free two records in the middle.
-  const auto [zk, zv] = test::KeyValueOfSize("z", snap_.free_bytes() - 8);
+  const auto [zk, zv] = test::KeyValueOfSize("z", snap_.free_bytes() - kSlotSize);
   ASSERT_EQ(Insert(a, zk, zv), EditResult::kApplied);
   ASSERT_EQ(snap_.free_end(), snap_.free_start());
   Erase(a, "k3");
   Erase(a, "k6");
-  // Free: 2 * 300 record bytes + 16 slot bytes, in two holes and the gap;
-  // a record of 2 * 300 + 8 bytes fits only by compaction, and leaves
+  // Free: 2 * 300 record bytes + 2 slots, in two holes and the gap; a
+  // record of 2 * 300 + 6 bytes fits only by compaction, and leaves
   // nothing free.
-  ASSERT_EQ(snap_.free_bytes(), 2u * 300 + 16);
-  const auto [k, v] = test::KeyValueOfSize("k9a", 2 * 300 + 8);
+  ASSERT_EQ(snap_.free_bytes(), 2u * 300 + 2 * kSlotSize);
+  const auto [k, v] = test::KeyValueOfSize("k9a", 2 * 300 + kSlotSize);
   const std::vector<uint8_t> before = page_;
   sink_.Clear();
   ASSERT_EQ(Insert(a, k, v), EditResult::kApplied);
@@ -582,15 +590,17 @@ TEST_F(LeafAllocatorTest, InsertReportsSmallRanges) {
   LeafAllocator a(page_.data(), &snap_, &sink_);
   ASSERT_EQ(Insert(a, "m", "1"), EditResult::kApplied);
   ASSERT_EQ(Insert(a, "n", "1"), EditResult::kApplied);
-  // Insert at slot 0: no slot moves, so the slot range is the new slot.
+  // Insert a new last key: no slot moves (the directory is in reverse key
+  // order), so the slot range is the new slot, at free_end.
   sink_.Clear();
-  ASSERT_EQ(Insert(a, "a", "1"), EditResult::kApplied);
-  const std::pair<uint32_t, uint32_t> new_slot{snap_.free_end(), 8};
+  ASSERT_EQ(Insert(a, "z", "1"), EditResult::kApplied);
+  EXPECT_EQ(snap_.slot(2).offset, DecodeSlotOffset(page_.data() + snap_.free_end()));
+  const std::pair<uint32_t, uint32_t> new_slot{snap_.free_end(), kSlotSize};
   EXPECT_NE(std::find(sink_.ranges.begin(), sink_.ranges.end(), new_slot), sink_.ranges.end());
   uint32_t total = 0;
   for (const auto& r : sink_.ranges) total += r.second;
-  // Record (4) + slot (8) + count (2) + free_start (4) + free_end (4).
-  EXPECT_EQ(total, 22u);
+  // Record (4) + slot (6) + count (2) + free_start (4) + free_end (4).
+  EXPECT_EQ(total, 20u);
 }
 
 TEST_F(LeafAllocatorTest, LowerBoundWithTiedHeads) {

@@ -13,6 +13,7 @@
 
 #include "btree/leaf_allocator.h"
 #include "btree/node_format.h"
+#include "btree/slotted_page.h"
 #include "leaf_test_util.h"
 #include "pager/format.h"
 #include "testutil/seed.h"
@@ -41,7 +42,7 @@ class LeafParseTest : public ::testing::Test {
     ASSERT_TRUE(LeafLayout::Parse(page_.data(), kPage, tc_.c).ok());
   }
 
-  uint32_t SlotAt(size_t i) const { return snap_.free_end() + static_cast<uint32_t>(8 * i); }
+  uint32_t SlotAt(size_t i) const { return btree::SlotAt(kPage, i); }
 
   // Applies `damage` to a copy of the page; expects Corruption naming `rule`.
   void ExpectRule(const char* rule, const std::function<void(uint8_t*)>& damage) {
@@ -96,7 +97,7 @@ TEST_F(LeafParseTest, EachRuleRejectsItsDamage) {
   ExpectRule("L2", [](uint8_t* p) { EncodeFixed16(p + kHighFenceLenOffset, 0xffff); });
   ExpectRule("L3", [&](uint8_t* p) { EncodeFixed16(p + kSlotCountOffset, count + 1); });
   ExpectRule("L3", [&](uint8_t* p) { EncodeFixed16(p + kSlotCountOffset, 0xffff); });
-  ExpectRule("L3", [&](uint8_t* p) { EncodeFixed32(p + kFreeEndOffset, snap_.free_end() + 8); });
+  ExpectRule("L3", [&](uint8_t* p) { EncodeFixed32(p + kFreeEndOffset, snap_.free_end() + 6); });
   ExpectRule("L4",
              [&](uint8_t* p) { EncodeFixed32(p + kFreeStartOffset, snap_.arena_start() - 1); });
   ExpectRule("L4", [&](uint8_t* p) { EncodeFixed32(p + kFreeStartOffset, snap_.free_end() + 1); });
@@ -107,34 +108,33 @@ TEST_F(LeafParseTest, EachRuleRejectsItsDamage) {
   ExpectRule("L7", [&](uint8_t* p) {
     EncodeFixed16(p + SlotAt(0), static_cast<uint16_t>(snap_.arena_start() - 1));
   });
-  ExpectRule("L7", [&](uint8_t* p) { EncodeFixed16(p + SlotAt(1) + 2, 0); });
+  ExpectRule("L7", [&](uint8_t* p) { EncodeFixed16(p + SlotAt(1), snap_.free_start()); });
   ExpectRule("L7", [&](uint8_t* p) {
-    // The record at the highest address grows past free_start.
+    // The record at the highest address grows past free_start: its key
+    // length, one more (its record states its own length).
     size_t last = 0;
     for (size_t i = 1; i < snap_.size(); ++i) {
       if (snap_.slot(i).offset > snap_.slot(last).offset) last = i;
     }
-    EncodeFixed16(p + SlotAt(last) + 2, static_cast<uint16_t>(snap_.slot(last).length + 1));
+    ASSERT_EQ(snap_.slot(last).offset + snap_.slot(last).length, snap_.free_start());
+    p[snap_.slot(last).offset] += 1;
   });
-  ExpectRule("L9", [&](uint8_t* p) { p[snap_.slot(1).offset] = 0x7f; });      // key length 127
+  // Key length 127: the record would pass the arena.
+  ExpectRule("L7", [&](uint8_t* p) { p[snap_.slot(1).offset] = 0x7f; });
   ExpectRule("L9", [&](uint8_t* p) { p[snap_.slot(1).offset + 1] = 0x03; });  // odd code
   ExpectRule("L9", [&](uint8_t* p) {
     // Overflow reference to page 1 (a meta page): bytes 3..6 of "fox"'s ref.
     const LeafSlot& s = snap_.slot(3);
     EncodeFixed32(p + s.offset + s.length - 12, 1);
   });
-  ExpectRule("L9", [&](uint8_t* p) {
-    // The slot is one byte short of its record.
-    EncodeFixed16(p + SlotAt(0) + 2, static_cast<uint16_t>(snap_.slot(0).length - 1));
-  });
-  ExpectRule("L10", [&](uint8_t* p) { p[SlotAt(2) + 4] ^= 1; });
+  ExpectRule("L10", [&](uint8_t* p) { p[SlotAt(2) + kSlotHeadField] ^= 1; });
   ExpectRule("L11", [&](uint8_t* p) {
-    uint8_t tmp[8];
-    std::memcpy(tmp, p + SlotAt(0), 8);
-    std::memcpy(p + SlotAt(0), p + SlotAt(1), 8);
-    std::memcpy(p + SlotAt(1), tmp, 8);
+    uint8_t tmp[kSlotSize];
+    std::memcpy(tmp, p + SlotAt(0), kSlotSize);
+    std::memcpy(p + SlotAt(0), p + SlotAt(1), kSlotSize);
+    std::memcpy(p + SlotAt(1), tmp, kSlotSize);
   });
-  ExpectRule("L11", [&](uint8_t* p) { std::memcpy(p + SlotAt(2), p + SlotAt(1), 8); });
+  ExpectRule("L11", [&](uint8_t* p) { std::memcpy(p + SlotAt(2), p + SlotAt(1), kSlotSize); });
   ExpectRule("L12", [](uint8_t* p) { p[kFencesOffset] = 'c'; });      // "ba" < low "c"
   ExpectRule("L12", [](uint8_t* p) { p[kFencesOffset + 1] = 'd'; });  // "eel" >= high "d"
   ExpectRule("L13",
@@ -159,10 +159,9 @@ TEST(LeafParseRulesTest, OverlappingRecords) {
   std::vector<uint8_t> page = test::NewPage(kPage);
   const std::string inner = EncodeLeafRecord("b", "x");
   LeafLayout snap = test::BuildLeaf(&page, "", "", {{"a", inner}, {"c", "y"}}, tc.c);
-  const uint32_t slot1 = snap.free_end() + 8;
-  EncodeFixed16(page.data() + slot1, static_cast<uint16_t>(snap.slot(0).offset + 3));
-  EncodeFixed16(page.data() + slot1 + 2, static_cast<uint16_t>(inner.size()));
-  EncodeFixed32(page.data() + slot1 + 4, KeyHead("b"));
+  const uint32_t slot1 = SlotAt(kPage, 1);
+  EncodeSlot(page.data() + slot1,
+             SlotEntry{static_cast<uint16_t>(snap.slot(0).offset + 3), 0, KeyHead("b")});
   Result<LeafLayout> r = LeafLayout::Parse(page.data(), kPage, tc.c);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("(rule L8)"), std::string::npos) << r.status().ToString();
@@ -187,15 +186,12 @@ TEST(LeafParseRulesTest, OverlapFoundWhenSlotsAreOutOfAddressOrder) {
   // A third slot, "d", pointing inside the value of "c": keys ascend, the
   // record decodes, and it overlaps "c".
   const uint32_t free_end = snap.free_end();
-  std::memmove(page.data() + free_end - 8, page.data() + free_end, 16);
-  const uint32_t slot2 = free_end + 8;
   const uint32_t c_record = snap.slot(1).offset;
   const size_t inner_at = EncodeLeafRecord("c", inner).size() - inner.size();
-  EncodeFixed16(page.data() + slot2, static_cast<uint16_t>(c_record + inner_at));
-  EncodeFixed16(page.data() + slot2 + 2, static_cast<uint16_t>(inner.size()));
-  EncodeFixed32(page.data() + slot2 + 4, KeyHead("d"));
+  EncodeSlot(page.data() + SlotAt(kPage, 2),
+             SlotEntry{static_cast<uint16_t>(c_record + inner_at), 0, KeyHead("d")});
   EncodeFixed16(page.data() + kSlotCountOffset, 3);
-  EncodeFixed32(page.data() + kFreeEndOffset, free_end - 8);
+  EncodeFixed32(page.data() + kFreeEndOffset, free_end - static_cast<uint32_t>(kSlotSize));
   Result<LeafLayout> r = LeafLayout::Parse(page.data(), kPage, tc.c);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("(rule L8)"), std::string::npos) << r.status().ToString();
@@ -227,7 +223,7 @@ void CheckParsed(const std::vector<uint8_t>& page, const LeafLayout& s) {
   ASSERT_TRUE(s.Matches(page.data()));
   ASSERT_LE(s.arena_start(), s.free_start());
   ASSERT_LE(s.free_start(), s.free_end());
-  ASSERT_EQ(s.free_end(), page.size() - 8 * s.size());
+  ASSERT_EQ(s.free_end(), page.size() - kSlotSize * s.size());
   std::string prev;
   for (size_t i = 0; i < s.size(); ++i) {
     LeafRecordRef r = s.Record(page.data(), i);
@@ -263,7 +259,7 @@ TEST(LeafParseFuzzTest, RandomBytesNeverCrash) {
       EncodeFixed16(page.data() + kHighFenceLenOffset, high);
       const uint16_t count = static_cast<uint16_t>(rng() % 6);
       EncodeFixed16(page.data() + kSlotCountOffset, count);
-      const uint32_t fe = ps - 8 * count;
+      const auto fe = static_cast<uint32_t>(ps - kSlotSize * count);
       EncodeFixed32(page.data() + kFreeEndOffset, fe);
       const uint32_t arena = 52 + low + high;
       const uint32_t fs = arena + static_cast<uint32_t>(rng() % 64);
@@ -272,22 +268,19 @@ TEST(LeafParseFuzzTest, RandomBytesNeverCrash) {
       if (rng() % 2) EncodeFixed32(page.data() + kRightOffset, 0);
       uint32_t at = arena;
       for (uint16_t i = 0; i < count; ++i) {
-        uint8_t* slot = page.data() + fe + 8 * i;
+        uint8_t* slot = page.data() + SlotAt(ps, i);
         if (well_formed) {
           // Keys "a", "b", ... (inside most random fences only by luck),
           // each record after the previous one, heads right.
           const std::string key(1 + i % 2, static_cast<char>('a' + i));
           const std::string rec = EncodeLeafRecord(key, std::string(rng() % 8, 'v'));
           std::memcpy(page.data() + at, rec.data(), rec.size());
-          EncodeFixed16(slot, static_cast<uint16_t>(at));
-          EncodeFixed16(slot + 2, static_cast<uint16_t>(rec.size()));
-          EncodeFixed32(slot + 4, KeyHead(key));
+          EncodeSlot(slot, SlotEntry{static_cast<uint16_t>(at), 0, KeyHead(key)});
           at += static_cast<uint32_t>(rec.size());
           continue;
         }
         const uint16_t off = static_cast<uint16_t>(arena + rng() % 64);
-        EncodeFixed16(slot, off);
-        EncodeFixed16(slot + 2, static_cast<uint16_t>(rng() % 16));
+        EncodeSlot(slot, SlotEntry{off, 0, static_cast<uint32_t>(rng())});
         if (off + 2u < ps) {
           page[off] = static_cast<uint8_t>(rng() % 6);            // short key
           page[off + 1] = static_cast<uint8_t>(2 * (rng() % 6));  // short inline value
@@ -383,7 +376,7 @@ TEST(LeafPageExampleTest, MatchesDoc) {
   EXPECT_EQ(bytes(0, 8), (V{0x03, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00}));
   EXPECT_EQ(bytes(24, 28), (V{0x01, 0x00, 0x00, 0x00,     // 1 slot, level 0
                               0x47, 0x00, 0x00, 0x00,     // free_start 71
-                              0xf8, 0x0f, 0x00, 0x00,     // free_end 4088
+                              0xfa, 0x0f, 0x00, 0x00,     // free_end 4090
                               0x07, 0x00, 0x00, 0x00,     // hole_bytes 7
                               0x00, 0x00, 0x00, 0x00,     // left sibling: none
                               0x06, 0x00, 0x00, 0x00,     // right sibling 6
@@ -391,11 +384,11 @@ TEST(LeafPageExampleTest, MatchesDoc) {
   EXPECT_EQ(bytes(52, 3), (V{'d', 'o', 'g'}));
   EXPECT_EQ(bytes(55, 7), (V{0x03, 0x04, 'a', 'n', 't', 'A', '1'}));  // the hole
   EXPECT_EQ(bytes(62, 9), (V{0x03, 0x08, 'c', 'a', 't', 'm', 'e', 'o', 'w'}));
-  EXPECT_EQ(bytes(4088, 8), (V{0x3e, 0x00, 0x09, 0x00, 0x74, 0x61, 0x63, 0xff}));
-  // The gap: zeros from InitEmpty, then the stale 8 bytes of the slot that
-  // "ant" had before the erase (gap bytes are meaningless).
-  EXPECT_EQ(bytes(71, 4080 - 71), V(4080 - 71, 0));
-  EXPECT_EQ(bytes(4080, 8), (V{0x37, 0x00, 0x07, 0x00, 0x74, 0x6e, 0x61, 0xff}));
+  EXPECT_EQ(bytes(4090, 6), (V{0x3e, 0x00, 0x74, 0x61, 0x63, 0xff}));
+  // The gap: zeros from InitEmpty, then the stale 6 bytes where "cat"'s
+  // slot was before the erase moved it up (gap bytes are meaningless).
+  EXPECT_EQ(bytes(71, 4084 - 71), V(4084 - 71, 0));
+  EXPECT_EQ(bytes(4084, 6), (V{0x3e, 0x00, 0x74, 0x61, 0x63, 0xff}));
 
   Result<LeafLayout> r = LeafLayout::Parse(page.data(), kPage, tc.c);
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -69,7 +69,7 @@ void CheckFresh(const std::vector<uint8_t>& page, const LeafLayout& snap,
   EXPECT_EQ(snap.arena_start(), kFencesOffset + snap.low_fence(page.data()).size() +
                                     snap.high_fence(page.data()).size());
   EXPECT_EQ(snap.free_start(), snap.arena_start() + bytes);
-  EXPECT_EQ(snap.free_end(), page.size() - 8 * snap.size());
+  EXPECT_EQ(snap.free_end(), page.size() - kSlotSize * snap.size());
   EXPECT_EQ(snap.hole_bytes(), 0u);
   EXPECT_EQ(page[0], 3);
   // Records in key order from the arena start.
@@ -289,7 +289,7 @@ TEST(LeafSplitTest, MiddleSplitsBalancedByBytes) {
     const Records expected = WithPending(m, pkey, pvalue);
     std::vector<uint64_t> item;
     for (const auto& [key, value] : expected)
-      item.push_back(EncodeLeafRecord(key, value).size() + 8);
+      item.push_back(EncodeLeafRecord(key, value).size() + kSlotSize);
     auto imbalance = [&](size_t cut) {
       uint64_t l = 0, r = 0;
       for (size_t j = 0; j < item.size(); ++j) (j < cut ? l : r) += item[j];
@@ -320,7 +320,9 @@ TEST(LeafSplitTest, ChooseSplitMovesACutThatDoesNotFit) {
               EditResult::kApplied);
     ++i;
   }
-  const std::string last_value(snap.free_bytes() - 8 - 7, 'w');
+  // The value that makes the last record and its slot take every free byte.
+  std::string last_value(snap.free_bytes() - kSlotSize - 7, 'w');
+  while (LeafRecordSize(Key(i), last_value) + kSlotSize > snap.free_bytes()) last_value.pop_back();
   m[Key(i)] = last_value;
   ASSERT_EQ(a.Insert(snap.size(), EncodeLeafRecord(Key(i), last_value), KeyHead(Key(i)), &p),
             EditResult::kApplied);

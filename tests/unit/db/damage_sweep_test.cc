@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "btree/node_format.h"
+#include "btree/slotted_page.h"
 #include "db/db_impl.h"
 #include "db_test_util.h"
 #include "pager/format.h"
@@ -206,15 +207,15 @@ void AddNodePage(std::vector<Field>* out, const std::string& group, const std::s
   for (uint16_t s : {uint16_t{0}, static_cast<uint16_t>(count - 1)}) {
     if (count == 0) break;
     const std::string which = s == 0 ? "first" : "last";
-    const size_t slot = free_end + size_t{kSlotSize} * s;
-    add("slot (" + which + "): record offset", slot, 2);
-    add("slot (" + which + "): record length", slot + 2, 2);
-    add("slot (" + which + "): key head", slot + 4, kSlotSize - 4);
-    const size_t rec = Le16(file, base + slot);
-    const size_t rec_len = Le16(file, base + slot + 2);
+    const size_t slot = SlotAt(kPageSize, s);
+    add("slot (" + which + "): record offset", slot + kSlotRecordOffsetField, 2);
+    add("slot (" + which + "): key head", slot + kSlotHeadField, 4);
+    const size_t rec = Le16(file, base + slot + kSlotRecordOffsetField);
+    const auto* page = reinterpret_cast<const uint8_t*>(file.data() + base);
+    const size_t rec_len = RecordLength(page + rec, page + kPageSize, leaf);
     uint64_t key_len = 0;
     size_t n1 = VarintAt(file, base + rec, &key_len);
-    if (n1 == 0) continue;
+    if (n1 == 0 || rec_len == 0) continue;
     add("record (" + which + "): key length", rec, n1);
     if (leaf) {
       uint64_t code = 0;
@@ -242,10 +243,9 @@ void AddOverflowRefRecord(std::vector<Field>* out, const std::string& group,
                           const std::string& file, uint64_t base, const std::string& key) {
   using namespace btree;
   const uint16_t count = Le16(file, base + kSlotCountOffset);
-  const uint32_t free_end = Le32(file, base + kFreeEndOffset);
   for (uint16_t s = 0; s < count; ++s) {
-    const size_t slot = free_end + size_t{kSlotSize} * s;
-    const size_t rec = Le16(file, base + slot);
+    const size_t slot = SlotAt(kPageSize, s);
+    const size_t rec = Le16(file, base + slot + kSlotRecordOffsetField);
     uint64_t key_len = 0, code = 0;
     size_t n1 = VarintAt(file, base + rec, &key_len);
     size_t n2 = VarintAt(file, base + rec + n1, &code);
@@ -253,7 +253,7 @@ void AddOverflowRefRecord(std::vector<Field>* out, const std::string& group,
     auto add = [&](const std::string& name, size_t off, size_t size) {
       out->push_back(MakeField(group, name, Which::kPageFile, base + off, size));
     };
-    add("overflow record: slot key head", slot + 4, kSlotSize - 4);
+    add("overflow record: slot key head", slot + kSlotHeadField, 4);
     add("overflow record: value code", rec + n1, n2);
     add("overflow record: first page", rec + n1 + n2 + key_len, 4);
     add("overflow record: value length", rec + n1 + n2 + key_len + 4, kOverflowRefSize - 4);

@@ -133,7 +133,7 @@ TEST_F(InspectCommandsTest, StatsText) {
   internal pages:    1
   leaf pages:        3
   overflow pages:    3
-  average leaf fill: 79.1%
+  average leaf fill: 74.2%
   records:           300
   overflow values:   1
   key bytes:         3000
@@ -155,8 +155,8 @@ TEST_F(InspectCommandsTest, StatsJson) {
              R"("page_count":9,"free_pages":0,)"
              R"("file_bytes":{FILEBYTES},"wal_file_bytes":{WALBYTES},"checkpoint_seq":2,)"
              R"("checkpoint_lsn":1,"last_lsn":1,"log_transactions":0,"root":4,"tree_height":2,)"
-             R"("internal_pages":1,"leaf_pages":3,"overflow_pages":3,"leaf_used_bytes":9600,)"
-             R"("leaf_usable_bytes":12132,"average_leaf_fill":"79.1%","records":300,)"
+             R"("internal_pages":1,"leaf_pages":3,"overflow_pages":3,"leaf_used_bytes":9000,)"
+             R"("leaf_usable_bytes":12132,"average_leaf_fill":"74.2%","records":300,)"
              R"("overflow_values":1,"key_bytes":3000,"value_bytes":12588,)"
              R"("overflow_value_bytes":9000,"damaged_pages":0,"complete":true})"
              "\n"));
@@ -168,12 +168,12 @@ TEST_F(InspectCommandsTest, FreelistAfterDeletesText) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.out, Golden(R"(freelist of {DB}
-  head:              7
+  head:              3
   count:             4
+  page 3: next 7, lsn 2
   page 7: next 6, lsn 2
   page 6: next 5, lsn 2
-  page 5: next 3, lsn 2
-  page 3: next 0 (end), lsn 2
+  page 5: next 0 (end), lsn 2
 freelist holds 4 pages, as counted: OK
 )"));
   // The pages on it are free pages that know their place.
@@ -181,7 +181,7 @@ freelist holds 4 pages, as counted: OK
   EXPECT_EQ(page.code, 0);
   EXPECT_NE(page.out.find("  kind:              free (2)\n"), std::string::npos) << page.out;
   EXPECT_NE(page.out.find("  free next:         5\n"
-                          "  on the freelist:   position 2 of 4\n"
+                          "  on the freelist:   position 3 of 4\n"
                           "  free body:         zero\n"),
             std::string::npos)
       << page.out;
@@ -197,11 +197,11 @@ TEST_F(InspectCommandsTest, FreelistAfterDeletesJson) {
   std::string why;
   EXPECT_TRUE(IsValidJson(r.out, &why)) << why << "\n" << r.out;
   EXPECT_EQ(r.out, Golden(R"({"command":"freelist","file":"{DB}","live":false,)"
-                          R"("head":7,"count":4,"chain":[)"
+                          R"("head":3,"count":4,"chain":[)"
+                          R"({"page":3,"next":7,"lsn":2,"source":"file"},)"
                           R"({"page":7,"next":6,"lsn":2,"source":"file"},)"
                           R"({"page":6,"next":5,"lsn":2,"source":"file"},)"
-                          R"({"page":5,"next":3,"lsn":2,"source":"file"},)"
-                          R"({"page":3,"next":0,"lsn":2,"source":"file"}],"length":4,"ok":true,)"
+                          R"({"page":5,"next":0,"lsn":2,"source":"file"}],"length":4,"ok":true,)"
                           R"("problems":[],"summary":"freelist holds 4 pages, as counted: OK"})"
                           "\n"));
 }
@@ -219,18 +219,18 @@ freelist holds 0 pages, as counted: OK
 
 TEST_F(InspectCommandsTest, FreelistBrokenChain) {
   ASSERT_NO_FATAL_FAILURE(Build(true));
-  // Page 5 (third on the list 7 -> 6 -> 5 -> 3) links back to page 7.
-  EditAndReseal(db_, 5, kPageSize,
+  // Page 6 (third on the list 3 -> 7 -> 6 -> 5) links back to page 7.
+  EditAndReseal(db_, 6, kPageSize,
                 [](uint8_t* p) { EncodeFixed32(p + pager::kFreeNextOffset, 7); });
   RunOutput r = Inspect({db_, "freelist"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("page 5: freelist links to page 7, already on the list (cycle)\n"
+  EXPECT_NE(r.out.find("page 6: freelist links to page 7, already on the list (cycle)\n"
                        "1 problem, walked 3 pages, counted 4\n"),
             std::string::npos)
       << r.out;
   EXPECT_EQ(Inspect({db_, "verify"}).code, 1);
   // A link to 0 ends the chain early: the count no longer matches.
-  EditAndReseal(db_, 5, kPageSize,
+  EditAndReseal(db_, 6, kPageSize,
                 [](uint8_t* p) { EncodeFixed32(p + pager::kFreeNextOffset, 0); });
   r = Inspect({db_, "freelist", "--json"});
   EXPECT_EQ(r.code, 1);

@@ -16,6 +16,7 @@
 
 #include "btree/btree.h"
 #include "btree/node_format.h"
+#include "btree/slotted_page.h"
 #include "inspect/hex_dump.h"
 #include "inspect/inspect.h"
 #include "inspect_test_util.h"
@@ -32,9 +33,9 @@ namespace {
 
 constexpr uint32_t kPageSize = 4096;
 
-// 320 keys of 20 bytes: three full leaves of 105 records and a last leaf
+// 338 keys of 20 bytes: three full leaves of 111 records and a last leaf
 // of the rest, under one root (two levels).
-constexpr int kKeys = 320;
+constexpr int kKeys = 338;
 
 std::string Key(int i) {
   char buf[32];
@@ -49,15 +50,15 @@ std::string Value(int i) {
 }
 
 // The database every test here starts from. In one transaction: keys
-// 0..319 with 8-byte values, key 318's value 10 KiB (an overflow chain of
+// 0..337 with 8-byte values, key 336's value 10 KiB (an overflow chain of
 // three pages), a binary key above all others with a 40-byte binary value,
-// then key 317 updated to a longer value (its old record becomes a hole).
+// then key 335 updated to a longer value (its old record becomes a hole).
 // The pager's checkpoint at close leaves every page in the file:
 //
-//   page 2, 3, 5  full leaves (105 records each)
-//   page 4        the root: separators 105, 21, 315 (children 2, 3, 5, 6)
-//   page 6        the last leaf: keys 315..319 and the binary key
-//   page 7, 8, 9  the overflow chain of key 318 (4064 + 4064 + 2112 bytes)
+//   page 2, 3, 5  full leaves (111 records each)
+//   page 4        the root: separators 111, 222, 333 (children 2, 3, 5, 6)
+//   page 6        the last leaf: keys 333..337 and the binary key
+//   page 7, 8, 9  the overflow chain of key 336 (4064 + 4064 + 2112 bytes)
 void BuildTreeDb(const std::string& path) {
   Options options;
   options.page_size = kPageSize;
@@ -127,7 +128,7 @@ const char kLeafPage6[] = R"(page 6 of {DB}
   slot count:        6
   level:             0
   free start:        323
-  free end:          4048
+  free end:          4060
   hole bytes:        30
   left sibling:      5
   right sibling:     0
@@ -135,8 +136,8 @@ const char kLeafPage6[] = R"(page 6 of {DB}
   high fence length: 0
   layout:            valid
   arena start:       72
-  used bytes:        269 of 4044 (6.7%)
-  low fence:         "key-0000000000000315"
+  used bytes:        257 of 4044 (6.4%)
+  low fence:         "key-0000000000000333"
   high fence:        +infinity
   slots:             6
     0: offset 72, length 30, head 0xff6b6579
@@ -146,11 +147,11 @@ const char kLeafPage6[] = R"(page 6 of {DB}
     4: offset 196, length 30, head 0xff6b6579
     5: offset 226, length 48, head 0xffff0001
   records:           6
-    0: key "key-0000000000000315", value 8 bytes inline: "val-0315"
-    1: key "key-0000000000000316", value 8 bytes inline: "val-0316"
-    2: key "key-0000000000000317", value 27 bytes inline: "a longer value for this key"
-    3: key "key-0000000000000318", value 10240 bytes in overflow pages from page 7
-    4: key "key-0000000000000319", value 8 bytes inline: "val-0319"
+    0: key "key-0000000000000333", value 8 bytes inline: "val-0333"
+    1: key "key-0000000000000334", value 8 bytes inline: "val-0334"
+    2: key "key-0000000000000335", value 27 bytes inline: "a longer value for this key"
+    3: key "key-0000000000000336", value 10240 bytes in overflow pages from page 7
+    4: key "key-0000000000000337", value 8 bytes inline: "val-0337"
     5: key 0xff0001027a7a, value 40 bytes inline: 0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f...
   holes:             1 (30 bytes)
     [132, 162)
@@ -189,23 +190,23 @@ TEST_F(InspectTreeTest, InternalPage) {
   valid:             yes
   slot count:        3
   level:             1
-  free start:        126
-  free end:          4072
+  free start:        127
+  free end:          4078
   hole bytes:        0
   leftmost child:    2
   low fence length:  0
   high fence length: 0
   layout:            valid
   arena start:       52
-  used bytes:        98 of 4044 (2.4%)
+  used bytes:        93 of 4044 (2.3%)
   slots:             3
     0: offset 52, length 25, head 0xff6b6579
-    1: offset 77, length 24, head 0xff6b6579
-    2: offset 101, length 25, head 0xff6b6579
+    1: offset 77, length 25, head 0xff6b6579
+    2: offset 102, length 25, head 0xff6b6579
   records:           3
-    0: separator "key-0000000000000105", child 3
-    1: separator "key-000000000000021", child 5
-    2: separator "key-0000000000000315", child 6
+    0: separator "key-0000000000000111", child 3
+    1: separator "key-0000000000000222", child 5
+    2: separator "key-0000000000000333", child 6
   holes:             none
 )"));
 }
@@ -257,13 +258,13 @@ TEST_F(InspectTreeTest, FullLeafPageDecodesEveryRecord) {
   EXPECT_NE(r.out.find("  left sibling:      0\n  right sibling:     3\n"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("  low fence:         -infinity\n"
-                       "  high fence:        \"key-0000000000000105\"\n"),
+                       "  high fence:        \"key-0000000000000111\"\n"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("  used bytes:        3990 of 4044 (98.7%)\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("  slots:             105\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("    104: key \"key-0000000000000104\", value 8 bytes inline: "
-                       "\"val-0104\"\n  holes:             none\n"),
+  EXPECT_NE(r.out.find("  used bytes:        3996 of 4044 (98.8%)\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  slots:             111\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("    110: key \"key-0000000000000110\", value 8 bytes inline: "
+                       "\"val-0110\"\n  holes:             none\n"),
             std::string::npos)
       << r.out;
 }
@@ -272,8 +273,8 @@ const char kTree[] = R"(tree of {DB}
   meta in force:     0
   root:              4
   height:            2
-level 1: 1 page, 3 records, fill 2.4%
-level 0: 4 pages, 321 records, fill 75.7%
+level 1: 1 page, 3 records, fill 2.3%
+level 0: 4 pages, 339 records, fill 75.7%
 totals:
   leaf pages:        4
   internal pages:    1
@@ -281,7 +282,7 @@ totals:
   free pages:        0
   damaged pages:     0
   pages not reached: 0
-  records:           321
+  records:           339
 walked 8 pages: OK
 )";
 
@@ -300,13 +301,13 @@ TEST_F(InspectTreeTest, TreeVerbose) {
   meta in force:     0
   root:              4
   height:            2
-level 1: 1 page, 3 records, fill 2.4%
-  page 4: 3 records, fill 2.4%, separators "key-0000000000000105" .. "key-0000000000000315"
-level 0: 4 pages, 321 records, fill 75.7%
-  page 2: 105 records, fill 98.7%, fences [-infinity, "key-0000000000000105")
-  page 3: 105 records, fill 98.7%, fences ["key-0000000000000105", "key-000000000000021")
-  page 5: 105 records, fill 98.7%, fences ["key-000000000000021", "key-0000000000000315")
-  page 6: 6 records, fill 6.7%, fences ["key-0000000000000315", +infinity)
+level 1: 1 page, 3 records, fill 2.3%
+  page 4: 3 records, fill 2.3%, separators "key-0000000000000111" .. "key-0000000000000333"
+level 0: 4 pages, 339 records, fill 75.7%
+  page 2: 111 records, fill 98.8%, fences [-infinity, "key-0000000000000111")
+  page 3: 111 records, fill 98.8%, fences ["key-0000000000000111", "key-0000000000000222")
+  page 5: 111 records, fill 98.8%, fences ["key-0000000000000222", "key-0000000000000333")
+  page 6: 6 records, fill 6.4%, fences ["key-0000000000000333", +infinity)
 totals:
   leaf pages:        4
   internal pages:    1
@@ -314,7 +315,7 @@ totals:
   free pages:        0
   damaged pages:     0
   pages not reached: 0
-  records:           321
+  records:           339
 walked 8 pages: OK
 )"));
 }
@@ -331,14 +332,14 @@ TEST_F(InspectTreeTest, DamagedLeafFailsToParse) {
   meta in force:     0
   root:              4
   height:            2
-level 1: 1 page, 3 records, fill 2.4%
-  page 4: 3 records, fill 2.4%, separators "key-0000000000000105" .. "key-0000000000000315"
-level 0: 4 pages (1 damaged), 216 records, fill 68.0%
-  page 2: 105 records, fill 98.7%, fences [-infinity, "key-0000000000000105")
-  page 3: 105 records, fill 98.7%, fences ["key-0000000000000105", "key-000000000000021")
+level 1: 1 page, 3 records, fill 2.3%
+  page 4: 3 records, fill 2.3%, separators "key-0000000000000111" .. "key-0000000000000333"
+level 0: 4 pages (1 damaged), 228 records, fill 68.0%
+  page 2: 111 records, fill 98.8%, fences [-infinity, "key-0000000000000111")
+  page 3: 111 records, fill 98.8%, fences ["key-0000000000000111", "key-0000000000000222")
   page 5: damaged: )" + problem +
                           R"(
-  page 6: 6 records, fill 6.7%, fences ["key-0000000000000315", +infinity)
+  page 6: 6 records, fill 6.4%, fences ["key-0000000000000333", +infinity)
 totals:
   leaf pages:        3
   internal pages:    1
@@ -346,7 +347,7 @@ totals:
   free pages:        0
   damaged pages:     1
   pages not reached: 0
-  records:           216
+  records:           228
 page 5: )" + problem + R"(
 1 problem, walked 8 pages
 )"));
@@ -401,8 +402,8 @@ TEST_F(InspectTreeTest, DamagedInternalPage) {
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.out.find("  height:            unknown (the root is damaged)\n"), std::string::npos)
       << bad.out;
-  EXPECT_NE(bad.out.find("\npage 4: offset 32: free_end is 4072 with 89 slots, expected page "
-                         "size - 8 * slots = 3384 (rule I4)\n"),
+  EXPECT_NE(bad.out.find("\npage 4: offset 32: free_end is 4078 with 89 slots, expected page "
+                         "size - 6 * slots = 3562 (rule I4)\n"),
             std::string::npos)
       << bad.out;
   EXPECT_NE(bad.out.find("  pages not reached: 7\n"), std::string::npos) << bad.out;
@@ -413,7 +414,7 @@ TEST_F(InspectTreeTest, ChecksumMismatchIsDamage) {
   FlipByte(db_, 3 * kPageSize + 2000);  // not resealed
   RunOutput r = Inspect({db_, "tree"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("level 0: 4 pages (1 damaged), 216 records"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("level 0: 4 pages (1 damaged), 228 records"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\npage 3: checksum mismatch (stored " +
                        pager::Hex64(StoredChecksum(db_, 3, kPageSize)) + ", computed 0x"),
             std::string::npos)
@@ -423,9 +424,8 @@ TEST_F(InspectTreeTest, ChecksumMismatchIsDamage) {
 TEST_F(InspectTreeTest, CycleInTheTree) {
   // The root's last child (record 2, page 6) now names page 2, its first.
   EditAndReseal(db_, 4, kPageSize, [](uint8_t* p) {
-    const uint32_t free_end = DecodeFixed32(p + btree::kFreeEndOffset);
-    const uint8_t* slot = p + free_end + 2 * btree::kSlotSize;
-    const uint32_t end = DecodeFixed16(slot) + DecodeFixed16(slot + 2);
+    const uint32_t off = btree::DecodeSlotOffset(p + btree::SlotAt(kPageSize, 2));
+    const uint32_t end = off + 1 + p[off] + 4;  // key length (one byte), key, child
     ASSERT_EQ(DecodeFixed32(p + end - 4), 6u);
     EncodeFixed32(p + end - 4, 2);
   });
@@ -435,8 +435,8 @@ TEST_F(InspectTreeTest, CycleInTheTree) {
   meta in force:     0
   root:              4
   height:            2
-level 1: 1 page, 3 records, fill 2.4%
-level 0: 3 pages, 315 records, fill 98.7%
+level 1: 1 page, 3 records, fill 2.3%
+level 0: 3 pages, 333 records, fill 98.8%
 totals:
   leaf pages:        3
   internal pages:    1
@@ -444,7 +444,7 @@ totals:
   free pages:        0
   damaged pages:     0
   pages not reached: 4
-  records:           315
+  records:           333
 page 4: child 3 is page 2, already reached (a cycle or a shared page)
 1 problem, walked 4 pages
 )"));
@@ -485,12 +485,12 @@ TEST_F(InspectTreeTest, Json) {
   RunOutput leaf = Inspect({db_, "page", "6", "--json", "--no-hex"});
   for (const char* part :
        {"\"node\":{\"type\":\"leaf\",\"slot_count\":6,\"level\":0,\"free_start\":323,"
-        "\"free_end\":4048,\"hole_bytes\":30,\"left_sibling\":5,\"right_sibling\":0,"
+        "\"free_end\":4060,\"hole_bytes\":30,\"left_sibling\":5,\"right_sibling\":0,"
         "\"low_fence_length\":20,\"high_fence_length\":0,\"valid\":true,\"arena_start\":72,"
-        "\"used_bytes\":269,\"usable_bytes\":4044,\"fill\":\"6.7%\"",
+        "\"used_bytes\":257,\"usable_bytes\":4044,\"fill\":\"6.4%\"",
         "\"high_fence\":null", "{\"index\":5,\"offset\":226,\"length\":48,\"head\":\"0xffff0001\"}",
-        "{\"index\":3,\"key\":{\"hex\":\"6b65792d30303030303030303030303030333138\","
-        "\"text\":\"key-0000000000000318\"},\"value_length\":10240,\"overflow\":true,"
+        "{\"index\":3,\"key\":{\"hex\":\"6b65792d30303030303030303030303030333336\","
+        "\"text\":\"key-0000000000000336\"},\"value_length\":10240,\"overflow\":true,"
         "\"first_page\":7}",
         "{\"index\":5,\"key\":{\"hex\":\"ff0001027a7a\"},\"value_length\":40,\"overflow\":false,"
         "\"value_preview\":{\"hex\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1"
@@ -501,8 +501,8 @@ TEST_F(InspectTreeTest, Json) {
   RunOutput internal = Inspect({db_, "page", "4", "--json", "--no-hex"});
   EXPECT_NE(internal.out.find("\"leftmost_child\":2"), std::string::npos) << internal.out;
   EXPECT_NE(internal.out.find("{\"index\":1,\"separator\":{\"hex\":"
-                              "\"6b65792d303030303030303030303030303231\","
-                              "\"text\":\"key-000000000000021\"},\"child\":5}"),
+                              "\"6b65792d30303030303030303030303030323232\","
+                              "\"text\":\"key-0000000000000222\"},\"child\":5}"),
             std::string::npos)
       << internal.out;
   RunOutput overflow = Inspect({db_, "page", "8", "--json", "--no-hex"});
@@ -518,10 +518,10 @@ TEST_F(InspectTreeTest, Json) {
   EXPECT_EQ(tree.out.find("page_list"), std::string::npos) << tree.out;
   for (const char* part :
        {"\"command\":\"tree\"", "\"root\":4,\"height\":2",
-        "{\"level\":0,\"pages\":4,\"damaged\":0,\"records\":321,\"used_bytes\":12239,"
+        "{\"level\":0,\"pages\":4,\"damaged\":0,\"records\":339,\"used_bytes\":12245,"
         "\"usable_bytes\":16176,\"fill\":\"75.7%\"}",
         "\"totals\":{\"leaf_pages\":4,\"internal_pages\":1,\"overflow_pages\":3,"
-        "\"free_pages\":0,\"damaged_pages\":0,\"pages_not_reached\":0,\"records\":321}",
+        "\"free_pages\":0,\"damaged_pages\":0,\"pages_not_reached\":0,\"records\":339}",
         "\"ok\":true,\"problems\":[]"}) {
     EXPECT_NE(tree.out.find(part), std::string::npos) << part << " missing from " << tree.out;
   }
@@ -531,11 +531,11 @@ TEST_F(InspectTreeTest, Json) {
   EXPECT_EQ(damaged.code, 1);
   EXPECT_TRUE(IsValidJson(damaged.out, &why)) << why << "\n" << damaged.out;
   for (const char* part :
-       {"{\"page\":6,\"damaged\":false,\"records\":6,\"used_bytes\":269,\"usable_bytes\":4044,"
-        "\"fill\":\"6.7%\",\"low_fence\":{\"hex\":\"6b65792d30303030303030303030303030333135\","
-        "\"text\":\"key-0000000000000315\"},\"high_fence\":null}",
-        "{\"page\":2,\"damaged\":false,\"records\":105,\"used_bytes\":3990,"
-        "\"usable_bytes\":4044,\"fill\":\"98.7%\",\"low_fence\":null,",
+       {"{\"page\":6,\"damaged\":false,\"records\":6,\"used_bytes\":257,\"usable_bytes\":4044,"
+        "\"fill\":\"6.4%\",\"low_fence\":{\"hex\":\"6b65792d30303030303030303030303030333333\","
+        "\"text\":\"key-0000000000000333\"},\"high_fence\":null}",
+        "{\"page\":2,\"damaged\":false,\"records\":111,\"used_bytes\":3996,"
+        "\"usable_bytes\":4044,\"fill\":\"98.8%\",\"low_fence\":null,",
         "{\"page\":5,\"damaged\":true,\"problem\":\"offset 36: hole_bytes 90, expected 0 (rule "
         "L13)\"}",
         "\"ok\":false,\"problems\":[{\"page\":5,\"what\":\"offset 36: hole_bytes 90, expected 0 "

@@ -224,24 +224,31 @@ TEST_F(PagerDamageTest, NewerFormatVersionIsRefusedClearly) {
             std::string::npos);
 }
 
-// A version-1 file (key heads of the first four bytes) is refused, naming
-// both versions, and left as it was.
+// Files of an older format are refused, naming both versions, and left as
+// they were: version 1 (key heads of the first four bytes) and version 2
+// (8-byte slots in key order; this build writes 6-byte slots in reverse
+// key order, docs/format/page.md).
 TEST_F(PagerDamageTest, OlderFormatVersionIsRefusedClearly) {
+  static_assert(kFormatVersion == 3, "list the versions this test refuses");
   Build(1);
-  for (uint32_t slot : {0u, 1u}) {
-    std::string page = test::ReadAt(path_, uint64_t{slot} * 4096, 4096);
-    auto* p = reinterpret_cast<uint8_t*>(page.data());
-    EncodeFixed32(p + kMetaVersionOffset, 1);
-    SealPage(p, 4096, DecodeFixed64(p + kMetaSaltOffset));
-    PatchFile(path_, uint64_t{slot} * 4096, page);
+  for (uint32_t version : {1u, 2u}) {
+    SCOPED_TRACE("version " + std::to_string(version));
+    for (uint32_t slot : {0u, 1u}) {
+      std::string page = test::ReadAt(path_, uint64_t{slot} * 4096, 4096);
+      auto* p = reinterpret_cast<uint8_t*>(page.data());
+      EncodeFixed32(p + kMetaVersionOffset, version);
+      SealPage(p, 4096, DecodeFixed64(p + kMetaSaltOffset));
+      PatchFile(path_, uint64_t{slot} * 4096, page);
+    }
+    const std::string before = test::ReadAt(path_, 0, 8192);
+    auto pager = Open();
+    ASSERT_TRUE(pager.status().IsNotSupported()) << pager.status().ToString();
+    EXPECT_NE(pager.status().message().find("format version " + std::to_string(version) +
+                                            "; this build reads version 3"),
+              std::string::npos)
+        << pager.status().ToString();
+    EXPECT_EQ(test::ReadAt(path_, 0, 8192), before);
   }
-  const std::string before = test::ReadAt(path_, 0, 8192);
-  auto pager = Open();
-  ASSERT_TRUE(pager.status().IsNotSupported()) << pager.status().ToString();
-  EXPECT_NE(pager.status().message().find("format version 1; this build reads version 2"),
-            std::string::npos)
-      << pager.status().ToString();
-  EXPECT_EQ(test::ReadAt(path_, 0, 8192), before);
 }
 
 TEST_F(PagerDamageTest, SecondOpenInThisProcessIsBusy) {

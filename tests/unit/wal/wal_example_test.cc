@@ -202,7 +202,7 @@ std::string OpsExampleBefore() {
       "\x00\x00\x00\x00\x00\x00\x00\x00"  // checksum (the pager's)
       "\x01\x00\x00\x00"                  // 1 slot, level 0
       "\x40\x00\x00\x00"                  // free_start 64
-      "\xf8\x0f\x00\x00"                  // free_end 4088
+      "\xfa\x0f\x00\x00"                  // free_end 4090
       "\x00\x00\x00\x00"                  // hole_bytes 0
       "\x00\x00\x00\x00\x00\x00\x00\x00"  // no siblings
       "\x00\x00\x03\x00"                  // fences: low 0, high 3 bytes
@@ -211,7 +211,7 @@ std::string OpsExampleBefore() {
       "catmeow",
       64);
   page.replace(0, header.size(), header);
-  page.replace(4088, 8, std::string("\x37\x00\x09\x00\x74\x61\x63\xff", 8));  // slot 0
+  page.replace(4090, 6, std::string("\x37\x00\x74\x61\x63\xff", 6));  // slot 0
   return page;
 }
 
@@ -219,28 +219,28 @@ std::string OpsExampleOps() {
   std::string ops;
   AppendWriteOp(&ops, 64,
                 std::string("\x03\x06"
-                            "cowmoo",
+                            "cabmoo",
                             8));
-  AppendMoveOp(&ops, 4088, 4080, 8);
-  AppendWriteOp(&ops, 4088, std::string("\x40\x00\x08\x00\x77\x6f\x63\xff", 8));
-  AppendWriteOp(&ops, 24, std::string("\x02\x00\x00\x00\x48\x00\x00\x00\xf0\x0f\x00\x00", 12));
+  AppendMoveOp(&ops, 4090, 4084, 6);
+  AppendWriteOp(&ops, 4090, std::string("\x40\x00\x62\x61\x63\xff", 6));
+  AppendWriteOp(&ops, 24, std::string("\x02\x00\x00\x00\x48\x00\x00\x00\xf4\x0f\x00\x00", 12));
   return ops;
 }
 
 TEST(WalOpsExampleTest, RecordBytesAndReplay) {
   const std::string ops = OpsExampleOps();
   EXPECT_EQ(Hex(ops),
-            "10 40 03 06 63 6f 77 6d 6f 6f "
-            "11 f0 1f f8 1f "
-            "10 f8 1f 40 00 08 00 77 6f 63 ff "
-            "18 18 02 00 00 00 48 00 00 00 f0 0f 00 00");
+            "10 40 03 06 63 61 62 6d 6f 6f "
+            "0d f4 1f fa 1f "
+            "0c fa 1f 40 00 62 61 63 ff "
+            "18 18 02 00 00 00 48 00 00 00 f4 0f 00 00");
   BatchBuilder b(4096, false);
   b.Reset(ExampleHeader().salt);
   ASSERT_TRUE(b.AddPageOps(5, 6, 8, ops).ok());
   const std::string record(b.data());
-  ASSERT_EQ(record.size(), 76u);
+  ASSERT_EQ(record.size(), 74u);
   EXPECT_EQ(Hex(record),
-            "04 00 00 00 3c 00 00 00 da 3f 2b 0b f8 1b 8e f4 "
+            "04 00 00 00 3a 00 00 00 bf fc 3e fe e7 51 80 24 "
             "05 00 00 00 06 00 00 00 00 00 00 00 08 00 00 00 00 00 00 00 " +
                 Hex(ops));
 
@@ -249,20 +249,20 @@ TEST(WalOpsExampleTest, RecordBytesAndReplay) {
   std::string why;
   ASSERT_TRUE(CheckPageOps(ops, 4096, &why)) << why;
   ApplyPageOps(ops, reinterpret_cast<uint8_t*>(page.data()));
-  EXPECT_EQ(Hex(page.substr(24, 12)), "02 00 00 00 48 00 00 00 f0 0f 00 00");
+  EXPECT_EQ(Hex(page.substr(24, 12)), "02 00 00 00 48 00 00 00 f4 0f 00 00");
   EXPECT_EQ(page.substr(55, 17), std::string("\x03\x08"
                                              "catmeow\x03\x06"
-                                             "cowmoo",
+                                             "cabmoo",
                                              17));
-  EXPECT_EQ(Hex(page.substr(4080, 16)), "37 00 09 00 74 61 63 ff 40 00 08 00 77 6f 63 ff");
-  // The same insert as a delta: three ranges, 12 + 8 + 16 bytes.
+  EXPECT_EQ(Hex(page.substr(4084, 12)), "37 00 74 61 63 ff 40 00 62 61 63 ff");
+  // The same insert as a delta: three ranges, 12 + 8 + 12 bytes.
   const std::vector<DeltaRange> ranges = {{24, std::string_view(page).substr(24, 12)},
                                           {64, std::string_view(page).substr(64, 8)},
-                                          {4080, std::string_view(page).substr(4080, 16)}};
+                                          {4084, std::string_view(page).substr(4084, 12)}};
   BatchBuilder d(4096, false);
   d.Reset(ExampleHeader().salt);
   ASSERT_TRUE(d.AddPageDelta(5, 6, 8, ranges).ok());
-  EXPECT_EQ(d.data().size(), 16u + 20u + 1u + (2u + 12u) + (2u + 8u) + (3u + 16u));  // 80
+  EXPECT_EQ(d.data().size(), 16u + 20u + 1u + (2u + 12u) + (2u + 8u) + (3u + 12u));  // 76
 }
 
 // Page-op records are refused in a log of format 2 or 3 (rule R2): an older
