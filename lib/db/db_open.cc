@@ -6,7 +6,6 @@
 
 #include "db/db_impl.h"
 #include "pager/format.h"
-#include "pager/meta.h"
 
 namespace sombra {
 
@@ -56,18 +55,6 @@ Status ValidateOptions(const Options& options, const std::string& path) {
   return Status::OK();
 }
 
-namespace {
-
-// The page size of an existing, non-empty page file, read from its newest
-// valid meta page (no lock, no write).
-Result<uint32_t> ExistingPageSize(Env* env, const std::string& path) {
-  SOMBRA_ASSIGN_OR_RETURN(auto file, env->OpenFile(path, OpenMode::kReadOnly));
-  SOMBRA_ASSIGN_OR_RETURN(auto choice, pager::ReadNewestMeta(file.get()));
-  return choice.meta.page_size;
-}
-
-}  // namespace
-
 Status OpenWithEnv(Env* env, const Options& options, const std::string& path,
                    std::unique_ptr<DB>* db) {
   db->reset();
@@ -90,15 +77,9 @@ Status OpenWithEnv(Env* env, const Options& options, const std::string& path,
     if (options.error_if_exists && size > 0) {
       return Status::InvalidArgument("database already exists (error_if_exists): " + path);
     }
-    // Shorter than two meta pages: the pager says why it is refused.
-    if (size >= 2 * uint64_t{pager::kMinPageSize}) {
-      SOMBRA_ASSIGN_OR_RETURN(uint32_t existing, ExistingPageSize(env, path));
-      if (existing != options.page_size) {
-        return Status::InvalidArgument("database " + path + " has page size " +
-                                       std::to_string(existing) + ", options ask for " +
-                                       std::to_string(options.page_size));
-      }
-    }
+    // options.page_size applies only to a new file: an existing database
+    // opens with the page size its meta page records (the pager reads it),
+    // as SQLite does; DB::page_size() reports it.
   }
   auto metrics = std::make_unique<MetricsRegistry>();
   pager::PagerOptions pager_options;

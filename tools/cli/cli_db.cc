@@ -6,11 +6,7 @@
 #include "cli/cli_internal.h"
 #include "cli/escape.h"
 #include "db/db_impl.h"
-#include "env/env.h"
-#include "env/reader_table.h"
 #include "inspect/live.h"
-#include "pager/format.h"
-#include "pager/meta.h"
 
 namespace sombra::cli {
 
@@ -22,18 +18,6 @@ std::string OneLine(std::string s) {
     if (c == '\n' || c == '\r') c = ' ';
   }
   return s;
-}
-
-// The page size recorded in the newest valid meta page of an existing
-// file, or nothing (no file, empty, damaged: DB::Open reports that).
-std::optional<uint32_t> ExistingPageSize(const std::string& path) {
-  Env* env = Env::Default();
-  if (!env->FileExists(path) || env->IsDirectory(path)) return std::nullopt;
-  auto file = env->OpenFile(path, OpenMode::kReadOnly);
-  if (!file.ok()) return std::nullopt;
-  auto choice = pager::ReadNewestMeta(file->get());
-  if (!choice.ok() || !pager::IsValidPageSize(choice->meta.page_size)) return std::nullopt;
-  return choice->meta.page_size;
 }
 
 }  // namespace
@@ -72,11 +56,9 @@ Status OpenDb(const Invocation& inv, bool write, bool create, std::unique_ptr<DB
   options.durability = inv.durability;
   options.salvage_wal = inv.salvage;
   options.busy_timeout_ms = inv.wait_ms;
-  if (inv.page_size.has_value()) {
-    options.page_size = *inv.page_size;
-  } else if (auto existing = ExistingPageSize(inv.db_path())) {
-    options.page_size = *existing;
-  }
+  // --page-size applies when the database is created; an existing one
+  // opens with its own (DB::Open's rule).
+  if (inv.page_size.has_value()) options.page_size = *inv.page_size;
   // Read-only beside a writer in another process: the library reads the
   // log again when the writer restarts or truncates it under the reading
   // (docs/design/readers.md), so a failure here is the database's.

@@ -194,10 +194,13 @@ TEST(CliE2ETest, PageSizeAppliesAtCreationAndIsFoundAfterwards) {
   EXPECT_EQ(RunSombra(dir.path(), {"put", "db", "k2", "v2"}).code, 0);
   r = RunSombra(dir.path(), {"stats", "db", "--json"});
   EXPECT_NE(r.out.find("\"page_size\": 16384"), std::string::npos) << r.out;
-  // An explicit, different page size for an existing database is refused.
+  // An explicit, different page size applies to a new database only: the
+  // existing one keeps its own.
   r = RunSombra(dir.path(), {"put", "db", "k3", "v3", "--page-size=4096"});
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("InvalidArgument"), std::string::npos) << r.err;
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = RunSombra(dir.path(), {"stats", "db", "--json"});
+  EXPECT_NE(r.out.find("\"page_size\": 16384"), std::string::npos) << r.out;
+  EXPECT_EQ(RunSombra(dir.path(), {"get", "db", "k3"}).out, "v3\n");
   // A page size the library refuses.
   r = RunSombra(dir.path(), {"put", "other", "k", "v", "--page-size", "1000"});
   EXPECT_EQ(r.code, 2);
