@@ -80,6 +80,11 @@ class WriteTxn {
   virtual Status Delete(std::string_view key) = 0;  // NotFound is not an error: returns OK
   virtual Status Get(std::string_view key, std::string* value) = 0;  // sees own writes
   virtual std::unique_ptr<Cursor> NewCursor() = 0;                   // sees own writes
+  // Sorted bulk load (as LMDB's MDB_APPEND): `key` must sort after every
+  // key of the tree, else InvalidArgument and nothing written (the
+  // transaction stays usable). No descent per key; leaves are filled
+  // completely. Mixes freely with Put and Delete in one transaction.
+  virtual Status Append(std::string_view key, std::string_view value) = 0;
   // Durable per Options::durability when it returns OK.
   virtual Status Commit() = 0;
   virtual void Abort() = 0;
@@ -88,9 +93,10 @@ class WriteTxn {
 class DB {
  public:
   // Opens (or creates, per options) the database at `path`.
-  // InvalidArgument: a bad option (no file is created), an existing file
-  // whose page size differs from options.page_size, error_if_exists on an
-  // existing database, a file that is not a Sombra database. NotFound: no
+  // options.page_size applies to a new file only: an existing database
+  // opens with its own page size (page_size() reports it).
+  // InvalidArgument: a bad option (no file is created), error_if_exists on
+  // an existing database, a file that is not a Sombra database. NotFound: no
   // database and !create_if_missing (or read_only). Busy: open for writing
   // elsewhere. Corruption: damaged meta pages or log.
   static Status Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db);

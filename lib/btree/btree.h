@@ -81,6 +81,19 @@ class BTreeWriter {
   // replaced overflow value's chain is freed only after the new value is
   // written.
   Status Put(std::string_view key, std::string_view value);
+  // Sorted bulk load (as LMDB's MDB_APPEND): `key` goes after the tree's
+  // last key, in the rightmost leaf, with no descent while the last Append
+  // left that leaf in place (no other edit since, no split); a full
+  // rightmost leaf splits at its end, so appended keys fill leaves
+  // completely. InvalidArgument, nothing written, when the tree holds a
+  // key >= `key`. REQUIRES and other errors as Put.
+  Status Append(std::string_view key, std::string_view value);
+  // Append's order check alone (it reads, never writes): InvalidArgument
+  // when the tree holds a key >= `key`.
+  Status CheckAppendOrder(std::string_view key);
+  // Descents Append made to find the rightmost leaf (tests: one per leaf
+  // filled, not one per key).
+  uint64_t append_descents() const { return append_descents_; }
   // *existed (may be null) says whether the key was there. Errors as Put.
   Status Delete(std::string_view key, bool* existed);
   Status Get(std::string_view key, std::string* value);
@@ -168,6 +181,17 @@ class BTreeWriter {
   bool Underfull(uint32_t used_bytes) const;
   Status EncodeRecord(std::string_view key, std::string_view value, std::string* record);
   Status FreeValue(const LeafRecordRef& rec);
+  // Append's rightmost leaf and the path to it, found again when stale.
+  Status FindAppendLeaf();
+
+  // Where Append goes on: valid while version_ == append_.version.
+  struct AppendPoint {
+    uint64_t version = UINT64_MAX;
+    uint32_t leaf = 0;
+    std::vector<PathEntry> path;
+    bool has_last = false;  // the tree holds a key: last_key
+    std::string last_key;
+  };
 
   pager::PagerTxn* txn_;
   BTreeCounters counters_;  // what the layouts and nodes count into
@@ -182,6 +206,8 @@ class BTreeWriter {
   std::vector<PairRecord> pair_records_;         // SharePair's input, reused
   std::vector<std::string_view> moved_records_;  // SharePair's, reused
   std::vector<uint32_t> moved_heads_;
+  AppendPoint append_;
+  uint64_t append_descents_ = 0;
 };
 
 // Ordered iteration over the tree rooted at `root` as `read` sees it.

@@ -7,24 +7,10 @@
 
 #include "btree/btree.h"
 #include "btree/internal_node.h"
+#include "btree/write_sink.h"
 #include "pager/format.h"
 
 namespace sombra::btree {
-
-class BTreeWriter::Sink final : public ChangeSink {
- public:
-  Sink(pager::PagerTxn* txn, uint32_t page_no) : txn_(txn), page_no_(page_no) {}
-  void Changed(uint32_t offset, uint32_t length) override {
-    txn_->NoteWrite(page_no_, offset, length);
-  }
-  void Moved(uint32_t src, uint32_t dst, uint32_t length) override {
-    txn_->NoteMove(page_no_, src, dst, length);
-  }
-
- private:
-  pager::PagerTxn* txn_;
-  uint32_t page_no_;
-};
 
 namespace {
 
@@ -57,23 +43,6 @@ class LeavesSource final : public RecordSource {
   std::vector<Part> parts_;
   size_t part_ = 0;
 };
-
-// Put's REQUIRES (btree.h): key and value within sombra/limits.h, which
-// the API edge (lib/db) has checked; both asserted. The key's check stays
-// on in release builds, for memory safety: an oversized key can make a
-// record longer than a page holds (slot lengths are 16-bit), and fences
-// and separators above MaxKeySize, which LeafAllocator and InternalNode
-// assume never happen; the same compare refuses the empty key. The value
-// needs no such guard: a value over kMaxValueSize goes to overflow pages,
-// whose reference carries a 64-bit length, so it would be stored whole.
-Status PutRequires(std::string_view key, std::string_view value, uint32_t page_size) {
-  assert(CheckValueSize(value.size()).ok() &&
-         "BTreeWriter::Put REQUIRES: value within sombra/limits.h");
-  (void)value;
-  Status s = CheckKeySize(key.size(), page_size);
-  assert(s.ok() && "BTreeWriter::Put REQUIRES: key within sombra/limits.h");
-  return s;
-}
 
 // The REQUIRES of Get and Delete (btree.h), asserted only: no guard is
 // needed, as they only compare the key with stored ones, and a key outside
@@ -138,6 +107,23 @@ bool ApplyPending(LeafAllocator* at, const PendingInsert& pending, size_t i) {
 }
 
 }  // namespace
+
+// Put's REQUIRES (btree.h): key and value within sombra/limits.h, which
+// the API edge (lib/db) has checked; both asserted. The key's check stays
+// on in release builds, for memory safety: an oversized key can make a
+// record longer than a page holds (slot lengths are 16-bit), and fences
+// and separators above MaxKeySize, which LeafAllocator and InternalNode
+// assume never happen; the same compare refuses the empty key. The value
+// needs no such guard: a value over kMaxValueSize goes to overflow pages,
+// whose reference carries a 64-bit length, so it would be stored whole.
+Status PutRequires(std::string_view key, std::string_view value, uint32_t page_size) {
+  assert(CheckValueSize(value.size()).ok() &&
+         "BTreeWriter::Put REQUIRES: value within sombra/limits.h");
+  (void)value;
+  Status s = CheckKeySize(key.size(), page_size);
+  assert(s.ok() && "BTreeWriter::Put REQUIRES: key within sombra/limits.h");
+  return s;
+}
 
 BTreeWriter::BTreeWriter(pager::PagerTxn* txn, const TickCounters* targets, BtreeOptions options)
     : txn_(txn), counters_(targets), options_(options) {}

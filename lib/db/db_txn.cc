@@ -46,6 +46,18 @@ Status WriteTxnImpl::Put(std::string_view key, std::string_view value) {
   return Check(writer_->Put(key, value));
 }
 
+Status WriteTxnImpl::Append(std::string_view key, std::string_view value) {
+  SOMBRA_RETURN_IF_ERROR(CheckOpen());
+  SOMBRA_RETURN_IF_ERROR(db_->CheckKeyValue(key, value));
+  ScopedTimer t(db_->insert_timer());
+  // A key out of order is the caller's mistake, found before anything is
+  // written: InvalidArgument, and the transaction goes on.
+  Status order = writer_->CheckAppendOrder(key);
+  if (order.IsInvalidArgument()) return order;
+  SOMBRA_RETURN_IF_ERROR(Check(order));
+  return Check(writer_->Append(key, value));
+}
+
 Status WriteTxnImpl::Delete(std::string_view key) { return Delete(key, nullptr); }
 
 Status WriteTxnImpl::Delete(std::string_view key, bool* existed) {

@@ -48,6 +48,7 @@ class WriteTxnImpl final : public WriteTxn {
   Status Delete(std::string_view key, bool* existed);
   Status Get(std::string_view key, std::string* value) override;
   std::unique_ptr<Cursor> NewCursor() override;
+  Status Append(std::string_view key, std::string_view value) override;
   Status Commit() override;
   void Abort() override;
 

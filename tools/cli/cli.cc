@@ -17,7 +17,7 @@ struct OptionSpec {
   bool global;
 };
 
-constexpr std::array<OptionSpec, 15> kOptions = {{
+constexpr std::array<OptionSpec, 16> kOptions = {{
     {"page-size", true, true},
     {"salvage", false, true},
     {"wait", true, true},
@@ -33,6 +33,7 @@ constexpr std::array<OptionSpec, 15> kOptions = {{
     {"format", true, false},
     {"batch", true, false},
     {"json", false, false},
+    {"sorted", false, false},
 }};
 
 struct CommandSpec {
@@ -89,13 +90,17 @@ const std::vector<CommandSpec>& Commands() {
        1,
        2,
        true,
-       {"format", "batch"},
-       "load DB [FILE] [--format tsv|csv] [--batch N]",
-       "Stores the records of FILE (default: standard input): KEY<TAB>VALUE lines\n"
+       {"format", "batch", "sorted"},
+       "load DB [FILE] [--format tsv|csv] [--batch N] [--sorted]",
+       "Stores the records of FILE (default or \"-\": standard input): KEY<TAB>VALUE lines\n"
        "with escapes as dump writes them, or RFC 4180 CSV with --format csv. Commits\n"
        "one write transaction per N records (--batch, default 10000); on an error\n"
        "the batches committed before it stay. Draws a progress line on standard\n"
-       "error when it is a terminal. Creates DB when it does not exist.\n"},
+       "error when it is a terminal. Creates DB when it does not exist.\n"
+       "--sorted: the keys are in ascending order, each after every key already\n"
+       "stored: they are appended (WriteTxn::Append, no search per key, leaves\n"
+       "filled completely); a key out of order stops the load with an error\n"
+       "naming its line.\n"},
       {"dump",
        RunScan,
        1,
@@ -341,6 +346,8 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
       inv.limit = n;
     } else if (name == "keys-only") {
       inv.keys_only = true;
+    } else if (name == "sorted") {
+      inv.sorted = true;
     } else if (name == "format") {
       if (value == "tsv") {
         inv.format = Format::kTsv;

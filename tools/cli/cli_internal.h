@@ -36,6 +36,7 @@ struct Invocation {
   bool keys_only = false;
   Format format = Format::kTsv;
   uint64_t batch = 10000;
+  bool sorted = false;  // load --sorted: WriteTxn::Append
   bool json = false;
 
   std::istream* in = nullptr;
@@ -53,8 +54,8 @@ int Fail(const Invocation& inv, int code, const Status& status);
 int UsageError(const Invocation& inv, std::string_view message);
 
 // Opens the database per the invocation: read_only unless `write`;
-// creating it only when `create`. Without --page-size the page size of an
-// existing file is read from its meta page, so any database opens.
+// creating it only when `create`. --page-size applies to a database it
+// creates; an existing one opens with its own page size (DB::Open's rule).
 // A read-only open beside a writer in another process is DB::Open's own:
 // the library reads the log again when the writer truncates or restarts
 // it under the reading (docs/design/readers.md), so no retry here.

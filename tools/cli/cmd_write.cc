@@ -62,7 +62,8 @@ int RunLoad(const Invocation& inv) {
   std::istream* in = inv.in;
   int64_t in_size = inv.in_size;
   std::ifstream file;
-  if (inv.operands.size() > 1) {
+  // FILE "-" is standard input, as no FILE is.
+  if (inv.operands.size() > 1 && inv.operands[1] != "-") {
     const std::string& name = inv.operands[1];
     file.open(name, std::ios::binary);
     if (!file) {
@@ -100,7 +101,14 @@ int RunLoad(const Invocation& inv) {
       s = db->BeginWrite(&txn);
       if (!s.ok()) return fail_at_line(s);
     }
-    s = txn->Put(key, value);
+    s = inv.sorted ? txn->Append(key, value) : txn->Put(key, value);
+    if (inv.sorted && s.IsInvalidArgument() &&
+        s.message().find("does not sort after") != std::string::npos) {
+      s = Status::InvalidArgument("the input is not sorted: key \"" + Escape(key) +
+                                  "\" does not sort after the keys before it (load --sorted "
+                                  "needs ascending keys, each after every key already stored; "
+                                  "load without --sorted takes any order)");
+    }
     if (!s.ok()) return fail_at_line(s);
     records++;
     if (++in_batch == inv.batch) {

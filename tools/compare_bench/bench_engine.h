@@ -78,6 +78,11 @@ class Engine {
   virtual Status BeginBatch() = 0;
   // REQUIRES: a batch is open.
   virtual Status Put(std::string_view key, std::string_view value) = 0;
+  // Put of a key that sorts after every key stored (--mode load-sorted),
+  // through the engine's sorted-load path where it has one: Sombra's
+  // WriteTxn::Append, LMDB's MDB_APPEND. Default: Put (SQLite, RocksDB and
+  // LevelDB take ordered inserts as they come).
+  virtual Status PutSorted(std::string_view key, std::string_view value) { return Put(key, value); }
   // Durable per EngineOptions::durability when it returns OK.
   virtual Status Commit() = 0;
 

@@ -82,6 +82,12 @@ class LmdbEngine : public Engine {
     int rc = mdb_put(batch_, dbi_, &k, &v, 0);
     return rc == 0 ? Status::OK() : LmdbError("put", rc);
   }
+  Status PutSorted(std::string_view key, std::string_view value) override {
+    MDB_val k = Val(key);
+    MDB_val v = Val(value);
+    int rc = mdb_put(batch_, dbi_, &k, &v, MDB_APPEND);
+    return rc == 0 ? Status::OK() : LmdbError("put (MDB_APPEND)", rc);
+  }
   Status Commit() override {
     int rc = mdb_txn_commit(batch_);
     batch_ = nullptr;

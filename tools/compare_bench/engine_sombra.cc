@@ -37,6 +37,9 @@ class SombraEngine : public Engine {
   Status Put(std::string_view key, std::string_view value) override {
     return batch_->Put(key, value);
   }
+  Status PutSorted(std::string_view key, std::string_view value) override {
+    return batch_->Append(key, value);
+  }
   Status Commit() override {
     Status s = batch_->Commit();
     batch_.reset();

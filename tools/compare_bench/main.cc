@@ -30,7 +30,9 @@ namespace {
 constexpr const char* kUsage =
     "usage: compare-bench [options]\n"
     "  --mode M          inserts-only | inserts-random | reads-only | scan | scan-reverse |\n"
-    "                    mixed | commit-every | all                  (default inserts-only)\n"
+    "                    mixed | commit-every | load-sorted | all    (default inserts-only)\n"
+    "                    (load-sorted: inserts-only through WriteTxn::Append, LMDB's\n"
+    "                    MDB_APPEND; not part of all)\n"
     "  --docs N          keys loaded / operations timed               (default 10000)\n"
     "  --commit-every K  writes per transaction in batch modes        (default 1000)\n"
     "  --commit-docs N   commits timed by commit-every  (default: --docs; with --mode all\n"

@@ -58,8 +58,9 @@ Status Load(Engine* e, const RunConfig& c) {
   return Status::OK();
 }
 
-// Writes the keys of `order` in batches; returns the commits.
-Status WriteBatches(Engine* e, const RunConfig& c, const std::vector<uint64_t>* order,
+// Writes the keys of `order` in batches (PutSorted when `sorted`);
+// returns the commits.
+Status WriteBatches(Engine* e, const RunConfig& c, const std::vector<uint64_t>* order, bool sorted,
                     uint64_t* commits) {
   std::string k;
   std::string v;
@@ -69,7 +70,7 @@ Status WriteBatches(Engine* e, const RunConfig& c, const std::vector<uint64_t>* 
     if (in_batch == 0) BENCH_RETURN_IF_ERROR(e->BeginBatch());
     EncodeKey(i, c.engine.key_size, &k);
     MakeValue(i, c.engine.value_size, &v);
-    BENCH_RETURN_IF_ERROR(e->Put(k, v));
+    BENCH_RETURN_IF_ERROR(sorted ? e->PutSorted(k, v) : e->Put(k, v));
     if (++in_batch == c.commit_every) {
       BENCH_RETURN_IF_ERROR(e->Commit());
       ++*commits;
@@ -149,6 +150,7 @@ Status RunTimed(Engine* e, const RunConfig& c, const std::string& dir, RunResult
   Clock::time_point t0;
   switch (c.mode) {
     case Mode::kInsertsOnly:
+    case Mode::kLoadSorted:
     case Mode::kInsertsRandom: {
       std::vector<uint64_t> order;
       if (c.mode == Mode::kInsertsRandom) {
@@ -159,8 +161,8 @@ Status RunTimed(Engine* e, const RunConfig& c, const std::string& dir, RunResult
       }
       mem.Start();
       t0 = Clock::now();
-      BENCH_RETURN_IF_ERROR(
-          WriteBatches(e, c, c.mode == Mode::kInsertsRandom ? &order : nullptr, &r->commits));
+      BENCH_RETURN_IF_ERROR(WriteBatches(e, c, c.mode == Mode::kInsertsRandom ? &order : nullptr,
+                                         c.mode == Mode::kLoadSorted, &r->commits));
       r->seconds = Seconds(t0, Clock::now());
       r->ops = c.docs;
       r->peak_mem_bytes = mem.GrowthBytes();
@@ -328,6 +330,8 @@ const char* ModeName(Mode mode) {
       return "mixed";
     case Mode::kCommitEvery:
       return "commit-every";
+    case Mode::kLoadSorted:
+      return "load-sorted";
   }
   return "?";
 }
@@ -338,7 +342,9 @@ std::vector<Mode> AllModes() {
 }
 
 bool ParseMode(const std::string& name, Mode* mode) {
-  for (Mode m : AllModes()) {
+  std::vector<Mode> modes = AllModes();
+  modes.push_back(Mode::kLoadSorted);
+  for (Mode m : modes) {
     if (name == ModeName(m)) {
       *mode = m;
       return true;

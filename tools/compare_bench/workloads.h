@@ -27,12 +27,13 @@ enum class Mode {
   kScanReverse,    // one full ordered scan from the last key
   kMixed,          // `docs` ops: 70% puts of keys in [0, 2 docs), 30% gets
   kCommitEvery,    // one durable transaction per put, `threads` committers
+  kLoadSorted,     // inserts-only through each engine's sorted-load path
 };
 
 const char* ModeName(Mode mode);
 // Parses a mode name (not "all"); false when unknown.
 bool ParseMode(const std::string& name, Mode* mode);
-// The modes `--mode all` runs, in order.
+// The modes `--mode all` runs, in order (load-sorted is run by name only).
 std::vector<Mode> AllModes();
 
 struct RunConfig {

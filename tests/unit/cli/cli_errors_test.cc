@@ -134,6 +134,35 @@ TEST(CliErrorsTest, MalformedLoadInput) {
   EXPECT_EQ(RunSombra(dir.path(), {"get", "db", "a"}).code, 1);
 }
 
+// load --sorted appends: keys in order load (from a file or "-", standard
+// input); a key out of order - within the input or before a key already
+// stored - stops the load naming its line and saying the input is not
+// sorted, and the batches committed before it stay.
+TEST(CliErrorsTest, SortedLoadRefusesUnsortedInput) {
+  TempDir dir;
+  std::string input;
+  for (int i = 0; i < 3000; i++) input += "key" + std::to_string(10000 + i) + "\tv\n";
+  WriteFileOrDie(dir.File("in.tsv"), input);
+  ASSERT_EQ(RunSombra(dir.path(), {"load", "db", "-", "--sorted"}, "in.tsv").code, 0);
+  EXPECT_EQ(RunSombra(dir.path(), {"get", "db", "key12999"}).out, "v\n");
+  EXPECT_EQ(RunSombra(dir.path(), {"verify", "db"}).code, 0);
+  // A key below the last one stored.
+  WriteFileOrDie(dir.File("old.tsv"), "key20000\tx\nkey00001\ty\n");
+  ExpectError(RunSombra(dir.path(), {"load", "db", "old.tsv", "--sorted"}), 2,
+              "sombra: load: db: InvalidArgument: line 2: the input is not sorted: key "
+              "\"key00001\" does not sort after the keys before it");
+  EXPECT_EQ(RunSombra(dir.path(), {"get", "db", "key20000"}).code, 1);  // its batch aborted
+  // Out of order within the input, after a committed batch.
+  WriteFileOrDie(dir.File("mixed.tsv"), "key30000\ta\nkey30001\tb\nkey30003\tc\nkey30002\td\n");
+  ExpectError(RunSombra(dir.path(), {"load", "db", "mixed.tsv", "--sorted", "--batch", "2"}), 2,
+              "sombra: load: db: InvalidArgument: line 4: the input is not sorted");
+  EXPECT_EQ(RunSombra(dir.path(), {"get", "db", "key30001"}).out, "b\n");
+  EXPECT_EQ(RunSombra(dir.path(), {"get", "db", "key30003"}).code, 1);
+  // Without --sorted the same input loads.
+  EXPECT_EQ(RunSombra(dir.path(), {"load", "db", "mixed.tsv"}).code, 0);
+  EXPECT_EQ(RunSombra(dir.path(), {"get", "db", "key30002"}).out, "d\n");
+}
+
 TEST(CliErrorsTest, NotADatabase) {
   TempDir dir;
   WriteFileOrDie(dir.File("text"), std::string(10000, 'x'));

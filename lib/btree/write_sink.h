@@ -1,0 +1,36 @@
+// btree/write_sink.h: what the files of BTreeWriter share (btree_write.cc,
+// btree_append.cc): the sink that tells the pager each edit of a page, and
+// the key and value check of Put and Append.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "btree/btree.h"
+#include "pager/pager_txn.h"
+
+namespace sombra::btree {
+
+// Reports a page's edits to its transaction, which logs them as page ops
+// or a delta (pager/pager_txn.h, NoteWrite and NoteMove).
+class BTreeWriter::Sink final : public ChangeSink {
+ public:
+  Sink(pager::PagerTxn* txn, uint32_t page_no) : txn_(txn), page_no_(page_no) {}
+  void Changed(uint32_t offset, uint32_t length) override {
+    txn_->NoteWrite(page_no_, offset, length);
+  }
+  void Moved(uint32_t src, uint32_t dst, uint32_t length) override {
+    txn_->NoteMove(page_no_, src, dst, length);
+  }
+
+ private:
+  pager::PagerTxn* txn_;
+  uint32_t page_no_;
+};
+
+// Put's and Append's REQUIRES (btree.h): key and value within
+// sombra/limits.h; asserted, and the key's check stays on in release
+// builds (btree_write.cc says why).
+Status PutRequires(std::string_view key, std::string_view value, uint32_t page_size);
+
+}  // namespace sombra::btree
