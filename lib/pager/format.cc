@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "sombra/version.h"
 #include "util/coding.h"
 #include "util/hash.h"
 
@@ -103,3 +104,7 @@ std::string StripWhere(const std::string& message, uint64_t page_no, const std::
 }
 
 }  // namespace sombra::pager
+
+// The format sombra/version.h announces is the one this layer writes.
+static_assert(sombra::pager::kFormatVersion == sombra::kPageFileFormat,
+              "sombra/version.h: kPageFileFormat");

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "sombra/version.h"
 #include "util/coding.h"
 #include "util/hash.h"
 
@@ -268,3 +269,7 @@ bool CheckDeltaRanges(std::span<const DeltaRange> ranges, uint32_t page_size, st
 }
 
 }  // namespace sombra::wal
+
+// The newest format sombra/version.h announces is the one this layer writes.
+static_assert(sombra::wal::kWalFormatVersionOpsCarry == sombra::kLogFormat,
+              "sombra/version.h: kLogFormat");

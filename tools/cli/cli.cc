@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "cli/cli_internal.h"
+#include "sombra/version.h"
 
 namespace sombra::cli {
 
@@ -17,7 +18,7 @@ struct OptionSpec {
   bool global;
 };
 
-constexpr std::array<OptionSpec, 16> kOptions = {{
+constexpr std::array<OptionSpec, 18> kOptions = {{
     {"page-size", true, true},
     {"salvage", false, true},
     {"wait", true, true},
@@ -25,6 +26,7 @@ constexpr std::array<OptionSpec, 16> kOptions = {{
     {"read-only", false, true},
     {"hex", false, true},
     {"help", false, true},
+    {"version", false, true},
     {"from", true, false},
     {"to", true, false},
     {"reverse", false, false},
@@ -34,6 +36,7 @@ constexpr std::array<OptionSpec, 16> kOptions = {{
     {"batch", true, false},
     {"json", false, false},
     {"sorted", false, false},
+    {"prefix", true, false},
 }};
 
 struct CommandSpec {
@@ -80,11 +83,22 @@ const std::vector<CommandSpec>& Commands() {
        1,
        1,
        false,
-       {"from", "to", "reverse", "limit", "keys-only", "format"},
-       "scan DB [--from K] [--to K] [--reverse] [--limit N] [--keys-only] [--format tsv|csv]",
+       {"from", "to", "prefix", "reverse", "limit", "keys-only", "format"},
+       "scan DB [--from K] [--to K] [--prefix P] [--reverse] [--limit N] [--keys-only]\n"
+       "         [--format tsv|csv]",
        "Prints the records with --from <= key < --to in key order, one per line in\n"
-       "the dump format (KEY<TAB>VALUE, escaped). --reverse walks from the high\n"
-       "end down; --limit stops after N records; --keys-only prints keys only.\n"},
+       "the dump format (KEY<TAB>VALUE, escaped). --prefix P keeps the keys that\n"
+       "start with P (within --from/--to when given too). --reverse walks from the\n"
+       "high end down; --limit stops after N records; --keys-only prints keys only.\n"},
+      {"count",
+       RunCount,
+       1,
+       1,
+       false,
+       {"from", "to", "prefix"},
+       "count DB [--from K] [--to K] [--prefix P]",
+       "Prints the number of records with --from <= key < --to (and starting with\n"
+       "--prefix P), every record without them, read from one snapshot.\n"},
       {"load",
        RunLoad,
        1,
@@ -174,6 +188,7 @@ constexpr std::string_view kGlobalHelp =
     "  --hex              keys and values (operands, --from/--to, output, load\n"
     "                     and dump fields) are hex: two digits per byte\n"
     "  --help, -h         this text; `sombra COMMAND --help` for one command\n"
+    "  --version          the version and the formats this build writes\n"
     "  --                 the arguments after it are operands, even if they start\n"
     "                     with --\n";
 
@@ -187,6 +202,20 @@ std::string CommandHelp(const CommandSpec& c) {
                      "\n" + std::string(kGlobalHelp) + "\n" + std::string(kExitHelp) +
                      "\nSee docs/cli.md.\n";
   return text;
+}
+
+// The keys that start with `prefix` are [prefix, its successor): the
+// prefix with its trailing 0xff bytes dropped and the last byte left
+// raised by one (none when every byte is 0xff: no upper bound). *from and
+// *to narrow to the intersection with that range.
+void NarrowToPrefix(const std::string& prefix, std::optional<std::string>* from,
+                    std::optional<std::string>* to) {
+  if (!*from || **from < prefix) *from = prefix;
+  std::string upper = prefix;
+  while (!upper.empty() && static_cast<uint8_t>(upper.back()) == 0xff) upper.pop_back();
+  if (upper.empty()) return;
+  upper.back() = static_cast<char>(static_cast<uint8_t>(upper.back()) + 1);
+  if (!*to || upper < **to) *to = upper;
 }
 
 bool ParseUint(std::string_view text, uint64_t* out) {
@@ -230,6 +259,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
   std::vector<std::string> positional;
   std::vector<std::pair<const OptionSpec*, std::string>> options;
   bool help = false;
+  bool version = false;
   std::string parse_error;
   bool operands_only = false;
   for (size_t i = 0; i < args.size(); i++) {
@@ -266,9 +296,15 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
       parse_error = "--" + name + " takes no value";
     }
     if (spec->name == "help") help = true;
+    if (spec->name == "version") version = true;
     options.emplace_back(spec, value);
   }
 
+  if (version && parse_error.empty()) {
+    out << VersionLine("sombra") << "\n";
+    out.flush();
+    return kExitOk;
+  }
   // The command, and help.
   const CommandSpec* cmd = nullptr;
   if (!positional.empty() && positional[0] == "help") {
@@ -296,7 +332,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
   if (!parse_error.empty()) return UsageError(inv, parse_error);
 
   // Pass 2: option values.
-  std::optional<std::string> from_text, to_text;
+  std::optional<std::string> from_text, to_text, prefix_text;
   for (const auto& [spec, value] : options) {
     const std::string_view name = spec->name;
     if (!spec->global) {
@@ -333,6 +369,8 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
       inv.wait_ms = static_cast<uint32_t>(n);
     } else if (name == "hex") {
       inv.hex = true;
+    } else if (name == "prefix") {
+      prefix_text = value;
     } else if (name == "from") {
       from_text = value;
     } else if (name == "to") {
@@ -379,6 +417,11 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
     return kExitError;
   }
   if (to_text && !DecodeOperand(inv, *to_text, "--to", &inv.to.emplace())) return kExitError;
+  if (prefix_text) {
+    std::string prefix;
+    if (!DecodeOperand(inv, *prefix_text, "--prefix", &prefix)) return kExitError;
+    NarrowToPrefix(prefix, &inv.from, &inv.to);
+  }
   const int code = cmd->run(inv);
   out.flush();
   if (code == kExitOk && !out) {

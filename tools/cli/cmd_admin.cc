@@ -26,7 +26,9 @@ std::string FormatDouble(double v) {
   return buf;
 }
 
-std::vector<StatField> NamedFields(const Stats& st) {
+// The Stats fields, then `records`, counted by the command (Stats has no
+// record count: it would cost a scan on every GetStats).
+std::vector<StatField> NamedFields(const Stats& st, uint64_t records) {
   auto u = [](uint64_t v) { return std::to_string(v); };
   return {
       {"page_size", u(st.page_size)},
@@ -63,6 +65,7 @@ std::vector<StatField> NamedFields(const Stats& st) {
       {"insert_avg_us", FormatDouble(st.insert_avg_us)},
       {"search_avg_us", FormatDouble(st.search_avg_us)},
       {"commit_avg_ms", FormatDouble(st.commit_avg_ms)},
+      {"records", u(records)},
   };
 }
 
@@ -86,9 +89,9 @@ std::string JsonString(std::string_view s) {
   return out;
 }
 
-void WriteJson(const std::string& path, const Stats& st, std::ostream& out) {
+void WriteJson(const std::string& path, const Stats& st, uint64_t records, std::ostream& out) {
   out << "{\n  \"path\": " << JsonString(path);
-  for (const StatField& f : NamedFields(st)) {
+  for (const StatField& f : NamedFields(st, records)) {
     out << ",\n  " << JsonString(f.name) << ": " << f.value;
   }
   out << ",\n  \"all\": {";
@@ -100,15 +103,15 @@ void WriteJson(const std::string& path, const Stats& st, std::ostream& out) {
   out << (first ? "}" : "\n  }") << "\n}\n";
 }
 
-void WriteText(const Stats& st, std::ostream& out) {
+void WriteText(const Stats& st, uint64_t records, std::ostream& out) {
+  const std::vector<StatField> fields = NamedFields(st, records);
   size_t width = 0;
-  for (const StatField& f : NamedFields(st))
-    width = std::max(width, std::string_view(f.name).size());
+  for (const StatField& f : fields) width = std::max(width, std::string_view(f.name).size());
   for (const auto& [name, value] : st.all) width = std::max(width, name.size() + 2);
   auto line = [&](std::string_view name, const std::string& value) {
     out << name << std::string(width + 2 - name.size(), ' ') << value << "\n";
   };
-  for (const StatField& f : NamedFields(st)) line(f.name, f.value);
+  for (const StatField& f : fields) line(f.name, f.value);
   out << "all:\n";
   for (const auto& [name, value] : st.all) line("  " + name, std::to_string(value));
 }
@@ -133,11 +136,21 @@ int RunStats(const Invocation& inv) {
   std::unique_ptr<DB> db;
   Status s = OpenDb(inv, /*write=*/false, /*create=*/false, &db);
   if (!s.ok()) return Fail(inv, kExitError, s);
+  // The records of the snapshot the statistics are read beside.
+  uint64_t records = 0;
+  {
+    std::unique_ptr<ReadTxn> txn;
+    s = db->BeginRead(&txn);
+    if (!s.ok()) return Fail(inv, kExitError, s);
+    std::unique_ptr<Cursor> cursor = txn->NewCursor();
+    for (cursor->SeekToFirst(); cursor->Valid(); cursor->Next()) ++records;
+    if (!cursor->status().ok()) return Fail(inv, kExitError, cursor->status());
+  }
   const Stats st = db->GetStats();
   if (inv.json) {
-    WriteJson(inv.db_path(), st, *inv.out);
+    WriteJson(inv.db_path(), st, records, *inv.out);
   } else {
-    WriteText(st, *inv.out);
+    WriteText(st, records, *inv.out);
   }
   inv.out->flush();
   NoteIfLive(inv, db.get(), st.sequence);

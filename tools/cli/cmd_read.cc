@@ -93,6 +93,34 @@ int RunGet(const Invocation& inv) {
   return kExitOk;
 }
 
+int RunCount(const Invocation& inv) {
+  std::unique_ptr<DB> db;
+  std::unique_ptr<ReadTxn> txn;
+  Status s = OpenSnapshot(inv, &db, &txn);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  uint64_t count = 0;
+  {
+    std::unique_ptr<Cursor> cursor = txn->NewCursor();
+    if (inv.from) {
+      cursor->Seek(*inv.from);
+    } else {
+      cursor->SeekToFirst();
+    }
+    for (; cursor->Valid(); cursor->Next()) {
+      if (inv.to && cursor->key() >= *inv.to) break;
+      ++count;
+    }
+    s = cursor->status();
+  }
+  const uint64_t lsn = txn->Sequence();
+  txn.reset();
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  *inv.out << count << "\n";
+  inv.out->flush();
+  NoteIfLive(inv, db.get(), lsn);
+  return kExitOk;
+}
+
 int RunScan(const Invocation& inv) {
   std::unique_ptr<DB> db;
   std::unique_ptr<ReadTxn> txn;

@@ -21,6 +21,7 @@
 #include "compare_bench/bench_sys.h"
 #include "compare_bench/report.h"
 #include "compare_bench/workloads.h"
+#include "sombra/version.h"
 #include "util/metrics.h"
 
 namespace sb = sombra::bench;
@@ -45,6 +46,7 @@ constexpr const char* kUsage =
     "  --engines LIST    comma list of sombra,sqlite,lmdb,rocksdb,leveldb (default all)\n"
     "  --reverse         --mode scan scans from the last key\n"
     "  --json FILE       write the results as JSON\n"
+    "  --version         print the version and the formats this build writes\n"
     "  --csv FILE        write the results as CSV\n"
     "  --seed S          seed of the random key orders               (default 1)\n"
     "  --dir DIR         where databases go (default a fresh /tmp/compare-bench-XXXXXX)\n"
@@ -116,6 +118,9 @@ Flags ParseFlags(int argc, char** argv) {
     };
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (arg == "--version") {
+      std::printf("%s\n", sombra::VersionLine("compare-bench").c_str());
       std::exit(0);
     } else if (arg == "--mode") {
       f.mode = next();

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "inspect/inspect_internal.h"
+#include "sombra/version.h"
 
 namespace sombra::inspect {
 namespace {
@@ -17,6 +18,7 @@ struct Command {
   std::vector<std::string> operands;  // after the command name
   Flags flags;
   bool help = false;
+  bool version = false;
 };
 
 // Splits args into flags and positionals; "--" ends the flags. Returns an
@@ -30,6 +32,8 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
         flags_done = true;
       } else if (arg == "--help" || arg == "-h") {
         cmd->help = true;
+      } else if (arg == "--version") {
+        cmd->version = true;
       } else if (arg == "--json") {
         cmd->flags.json = true;
       } else if (arg == "--hex") {
@@ -45,7 +49,7 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
     }
     positional.push_back(arg);
   }
-  if (cmd->help) return "";
+  if (cmd->help || cmd->version) return "";
   if (positional.empty()) return "missing FILE and command (see --help)";
   if (positional.size() == 1) {
     return "missing command: meta, page N, tree, freelist, stats, verify or wal (see --help)";
@@ -88,6 +92,10 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   const std::string problem = Parse(args, &cmd);
   if (cmd.help) {
     out << Usage();
+    return kExitOk;
+  }
+  if (cmd.version) {
+    out << VersionLine("sombra-inspect") << "\n";
     return kExitOk;
   }
   if (!problem.empty()) return PrintError(err, problem);

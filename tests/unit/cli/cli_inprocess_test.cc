@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "sombra/version.h"
 #include "testutil/temp_dir.h"
 
 namespace sombra::cli {
@@ -23,6 +24,26 @@ Result Cli(const std::vector<std::string>& args, const std::string& input = "", 
   std::ostringstream out, err;
   const int code = RunCli(args, in, out, err, tty, in_size);
   return {code, out.str(), err.str()};
+}
+
+// --version prints the library's version, which is CMakeLists.txt's
+// project version, and the formats this build writes; with or without a
+// command, before or after it.
+TEST(CliInProcessTest, VersionMatchesTheProjectVersion) {
+  EXPECT_EQ(std::string(sombra::kVersion), SOMBRA_PROJECT_VERSION);
+  EXPECT_EQ(std::to_string(sombra::kVersionMajor) + "." + std::to_string(sombra::kVersionMinor) +
+                "." + std::to_string(sombra::kVersionPatch),
+            SOMBRA_PROJECT_VERSION);
+  const std::string line =
+      std::string("sombra ") + SOMBRA_PROJECT_VERSION + " (page file format 3, log format 5)\n";
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--version"}, {"get", "db", "k", "--version"}}) {
+    Result r = Cli(args);
+    EXPECT_EQ(r.code, 0);
+    EXPECT_EQ(r.out, line);
+    EXPECT_EQ(r.err, "");
+  }
+  EXPECT_EQ(Cli({"--version=1"}).code, 2);  // takes no value
 }
 
 TEST(CliInProcessTest, PutGetDelScan) {
@@ -49,6 +70,37 @@ TEST(CliInProcessTest, PutGetDelScan) {
   r = Cli({"get", db, "b"});
   EXPECT_EQ(r.code, kExitNotFound);
   EXPECT_EQ(r.out, "");
+}
+
+// scan --prefix and count: the keys starting with P are [P, P's successor)
+// - a last byte 0xff carries over, a prefix of 0xff bytes only has no upper
+// bound - intersected with --from/--to; count counts the same ranges; stats
+// ends its fields with the record count.
+TEST(CliInProcessTest, PrefixScanCountAndStatsRecords) {
+  sombra::test::TempDir dir;
+  const std::string db = dir.File("db");
+  const std::string input =
+      "ab\t1\nabc\t2\nabd\t3\nac\t4\nb\t5\na\\xff\t6\na\\xff\\xff\t7\nb\\x00\t8\n"
+      "\\xff\t9\n\\xff\\xff\t10\n";
+  ASSERT_EQ(Cli({"load", db}, input).code, kExitOk);
+  EXPECT_EQ(Cli({"count", db}).out, "10\n");
+  EXPECT_EQ(Cli({"scan", db, "--prefix", "ab", "--keys-only"}).out, "ab\nabc\nabd\n");
+  EXPECT_EQ(Cli({"count", db, "--prefix", "ab"}).out, "3\n");
+  EXPECT_EQ(Cli({"count", db, "--prefix", "a"}).out, "6\n");
+  EXPECT_EQ(Cli({"count", db, "--prefix", "a", "--from", "abd"}).out, "4\n");
+  EXPECT_EQ(Cli({"count", db, "--prefix", "a", "--to", "abd"}).out, "2\n");
+  EXPECT_EQ(Cli({"count", db, "--from", "ac", "--to", "b"}).out, "3\n");
+  EXPECT_EQ(Cli({"--hex", "count", db, "--prefix", "61ff"}).out, "2\n");
+  EXPECT_EQ(Cli({"--hex", "scan", db, "--prefix", "ff", "--keys-only"}).out, "ff\nffff\n");
+  EXPECT_EQ(Cli({"scan", db, "--prefix", "a", "--reverse", "--keys-only", "--limit", "3"}).out,
+            "a\\xff\\xff\na\\xff\nac\n");
+  EXPECT_EQ(Cli({"count", db, "--prefix", "zz"}).out, "0\n");
+  Result r = Cli({"stats", db});
+  EXPECT_NE(r.out.find("\nrecords "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" 10\nall:\n"), std::string::npos) << r.out;
+  EXPECT_NE(Cli({"stats", db, "--json"}).out.find("\"records\": 10,\n  \"all\""),
+            std::string::npos);
+  EXPECT_EQ(Cli({"count", db, "extra"}).code, 2);  // usage error
 }
 
 TEST(CliInProcessTest, LoadDrawsProgressOnlyOnATerminal) {

@@ -26,6 +26,7 @@
 #include "pager/pager.h"
 #include "pager/pager_txn.h"
 #include "sombra/options.h"
+#include "sombra/version.h"
 #include "testutil/seed.h"
 #include "testutil/temp_dir.h"
 #include "util/coding.h"
@@ -112,6 +113,15 @@ class InspectCommandsTest : public ::testing::Test {
   std::string db_;
   std::map<std::string, std::string> vars_;
 };
+
+TEST(InspectVersionTest, PrintsTheVersionAndFormats) {
+  RunOutput r = Inspect({"--version"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, VersionLine("sombra-inspect") + "\n");
+  EXPECT_EQ(r.out.rfind("sombra-inspect 0.", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("(page file format 3, log format 5)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "");
+}
 
 TEST_F(InspectCommandsTest, StatsText) {
   ASSERT_NO_FATAL_FAILURE(Build(false));
