@@ -34,11 +34,7 @@ class BTreeAppendTest : public ::testing::Test {
   uint64_t V(const char* name) const { return metrics_.Value(name); }
 
   void Write(const std::function<void(BTreeWriter*)>& edit) {
-    auto txn = pager_->BeginWrite();
-    ASSERT_TRUE(txn.ok());
-    BTreeWriter w(txn->get(), &metrics_);
-    edit(&w);
-    ASSERT_TRUE((*txn)->Commit().ok());
+    CommitEdit(pager_.get(), &metrics_, edit);
   }
   void Append(BTreeWriter* w, const std::string& k, const std::string& v) {
     Status s = w->Append(k, v);
@@ -50,16 +46,7 @@ class BTreeAppendTest : public ::testing::Test {
     TreeWalker walker(SnapshotReader(snap.get()), pager_->page_size());
     return walker.Walk(snap->state().root);
   }
-  void ExpectTree() {
-    auto snap = pager_->BeginRead();
-    Status s = VerifyTree(*snap);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    MetricsRegistry own;
-    BTreeCounters c{&own};
-    KV got = ScanAll(SnapshotReader(snap.get()), pager_->page_size(), snap->state().root, &c, &s);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    EXPECT_EQ(MapDiff(got, model_), "");
-  }
+  void ExpectTree() { ExpectTreeHolds(pager_.get(), model_); }
 
   sombra::test::TempDir dir_;
   MetricsRegistry metrics_;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -254,5 +255,27 @@ inline std::string MapDiff(const std::map<std::string, std::string>& got,
 }
 
 using ::sombra::test::NoSyncEnv;
+
+// One committed transaction of `edit` on `pager`, counting into `metrics`.
+inline void CommitEdit(pager::Pager* pager, MetricsRegistry* metrics,
+                       const std::function<void(BTreeWriter*)>& edit) {
+  auto txn = pager->BeginWrite();
+  ASSERT_TRUE(txn.ok());
+  BTreeWriter w(txn->get(), metrics);
+  edit(&w);
+  ASSERT_TRUE((*txn)->Commit().ok());
+}
+
+// The tree `pager` holds now verifies (VerifyTree) and holds exactly `model`.
+inline void ExpectTreeHolds(pager::Pager* pager, const std::map<std::string, std::string>& model) {
+  auto snap = pager->BeginRead();
+  Status s = VerifyTree(*snap);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  MetricsRegistry own;
+  BTreeCounters c{&own};
+  auto got = ScanAll(SnapshotReader(snap.get()), pager->page_size(), snap->state().root, &c, &s);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(MapDiff(got, model), "");
+}
 
 }  // namespace sombra::btree::model_test

@@ -40,11 +40,7 @@ class BTreeShareTest : public ::testing::Test {
 
   // One committed transaction of `edit`, which mirrors itself in model_.
   void Write(const std::function<void(BTreeWriter*)>& edit) {
-    auto txn = pager_->BeginWrite();
-    ASSERT_TRUE(txn.ok());
-    BTreeWriter w(txn->get(), &metrics_);
-    edit(&w);
-    ASSERT_TRUE((*txn)->Commit().ok());
+    CommitEdit(pager_.get(), &metrics_, edit);
   }
   void Put(BTreeWriter* w, const std::string& k, const std::string& v) {
     Status s = w->Put(k, v);
@@ -64,16 +60,7 @@ class BTreeShareTest : public ::testing::Test {
     return walker.Walk(snap->state().root);
   }
   // The tree verifies and holds exactly the model.
-  static void ExpectTree(pager::Pager* pager, const KV& model) {
-    auto snap = pager->BeginRead();
-    Status s = VerifyTree(*snap);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    MetricsRegistry own;
-    BTreeCounters c{&own};
-    KV got = ScanAll(SnapshotReader(snap.get()), pager->page_size(), snap->state().root, &c, &s);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    EXPECT_EQ(MapDiff(got, model), "");
-  }
+  static void ExpectTree(pager::Pager* pager, const KV& model) { ExpectTreeHolds(pager, model); }
   // A copy of the files as they are now (the page file as the last
   // checkpoint left it, the log holding everything since: a crash) opens,
   // replays the log, and gives the same tree.
