@@ -32,13 +32,15 @@ TickCounters::TickCounters(MetricsRegistry* registry) {
   for (size_t i = 0; i < kNames.size(); ++i) counters_[i] = registry->GetCounter(kNames[i]);
 }
 
-void BTreeCounters::Flush() const {
-  for (size_t i = 0; i < kTicks; ++i) {
+void BTreeCounters::FlushTouched() const {
+  for (uint32_t bits = touched_; bits != 0; bits &= bits - 1) {
+    const auto i = static_cast<size_t>(__builtin_ctz(bits));
     if (pending_[i] == 0) continue;
     Counter* target = targets_ != nullptr ? targets_->of(i) : nullptr;
     if (target != nullptr) target->Add(pending_[i]);
     pending_[i] = 0;
   }
+  touched_ = 0;
 }
 
 }  // namespace sombra::btree

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 
 #include "util/metrics.h"
 
@@ -67,20 +68,32 @@ class BTreeCounters {
   explicit BTreeCounters(const TickCounters* targets) : targets_(targets) {}
   // Looks the counters of `registry` up itself (tests, tools; one per
   // transaction at most).
-  explicit BTreeCounters(MetricsRegistry* registry) : own_(registry), targets_(&own_) {}
+  explicit BTreeCounters(MetricsRegistry* registry)
+      : own_(std::make_unique<TickCounters>(registry)), targets_(own_.get()) {}
   ~BTreeCounters() { Flush(); }
   BTreeCounters(const BTreeCounters&) = delete;
   BTreeCounters& operator=(const BTreeCounters&) = delete;
 
-  void Add(Tick t, uint64_t n = 1) const { pending_[static_cast<size_t>(t)] += n; }
+  void Add(Tick t, uint64_t n = 1) const {
+    pending_[static_cast<size_t>(t)] += n;
+    touched_ |= 1u << static_cast<unsigned>(t);
+  }
   // Adds the tallies to the registry and starts them again from zero.
-  void Flush() const;
+  // Visits only the ticks added to since the last Flush (a point lookup
+  // adds to one or two of them, and flushes once per Get).
+  void Flush() const {
+    if (touched_ != 0) FlushTouched();
+  }
 
  private:
   static constexpr size_t kTicks = static_cast<size_t>(Tick::kCount);
-  const TickCounters own_{nullptr};  // the second constructor's
+  static_assert(kTicks <= 32, "touched_ has a bit per tick");
+  void FlushTouched() const;
+
+  std::unique_ptr<const TickCounters> own_;  // the second constructor's
   const TickCounters* targets_;
   mutable std::array<uint64_t, kTicks> pending_{};
+  mutable uint32_t touched_ = 0;  // bit t: pending_[t] may be nonzero
 };
 
 // Flushes a tally when the scope it guards ends: an operation's counts are

@@ -92,13 +92,15 @@ PageReader SnapshotReader(const pager::Snapshot* snap) {
   return [snap](uint32_t page_no) { return snap->Read(page_no); };
 }
 
-// The leaf for `key` (edge: -1 leftmost leaf, +1 rightmost leaf, 0 by key).
+// The leaf for `key` (edge: -1 leftmost leaf, +1 rightmost leaf, 0 by
+// key), and in *page the leaf as `read` gave it.
 static Result<uint32_t> FindLeaf(const PageReader& read, uint32_t page_size, uint32_t root,
-                                 std::string_view key, int edge, const BTreeCounters* c) {
+                                 std::string_view key, int edge, const BTreeCounters* c,
+                                 const uint8_t** page) {
   const DescentTarget target = edge < 0   ? DescentTarget::kFirstLeaf
                                : edge > 0 ? DescentTarget::kLastLeaf
                                           : DescentTarget::kByKey;
-  return DescendToLeaf(read, page_size, root, key, target, c, nullptr);
+  return DescendToLeaf(read, page_size, root, key, target, c, nullptr, page);
 }
 
 static Status ReadValue(const PageReader& read, uint32_t page_size, const LeafRecordRef& rec,
@@ -116,8 +118,8 @@ static Status ReadValue(const PageReader& read, uint32_t page_size, const LeafRe
 Status TreeGet(const PageReader& read, uint32_t page_size, uint32_t root, std::string_view key,
                std::string* value, const BTreeCounters* c) {
   if (root == 0) return Status::NotFound("key not found");
-  SOMBRA_ASSIGN_OR_RETURN(uint32_t leaf, FindLeaf(read, page_size, root, key, 0, c));
-  SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, read(leaf));
+  const uint8_t* page = nullptr;
+  SOMBRA_ASSIGN_OR_RETURN(uint32_t leaf, FindLeaf(read, page_size, root, key, 0, c, &page));
   NodeView v{page, page_size};
   bool exact;
   SOMBRA_ASSIGN_OR_RETURN(size_t i, LeafLowerBound(v, leaf, key, &exact, c));
@@ -199,11 +201,10 @@ void TreeCursor::Position(std::string_view key, int edge) {
   valid_ = false;
   status_ = Status::OK();
   if (root_ == 0) return;
-  auto leaf = FindLeaf(read_, page_size_, root_, key, edge, c_);
+  const uint8_t* page = nullptr;
+  auto leaf = FindLeaf(read_, page_size_, root_, key, edge, c_, &page);
   if (!leaf.ok()) return Fail(leaf.status());
-  auto page = read_(*leaf);
-  if (!page.ok()) return Fail(page.status());
-  if (!EnterLeaf(*leaf, *page)) return;
+  if (!EnterLeaf(*leaf, page)) return;
   if (edge > 0) {
     if (count_ == 0) {
       StepLeaf(false);

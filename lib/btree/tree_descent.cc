@@ -17,13 +17,16 @@ Status BadNode(uint32_t page_no, const char* what) {
 
 Result<uint32_t> DescendToLeaf(const PageReader& read, uint32_t page_size, uint32_t root,
                                std::string_view key, DescentTarget target, const BTreeCounters* c,
-                               std::vector<DescentStep>* path) {
+                               std::vector<DescentStep>* path, const uint8_t** leaf_page) {
   if (path != nullptr) path->clear();
   uint32_t page_no = root;
   for (int depth = 0; depth < kMaxTreeDepth; ++depth) {
     SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, read(page_no));
     const uint8_t kind = page[pager::kHeaderKindOffset];
-    if (kind == static_cast<uint8_t>(pager::PageKind::kLeaf)) return page_no;
+    if (kind == static_cast<uint8_t>(pager::PageKind::kLeaf)) {
+      if (leaf_page != nullptr) *leaf_page = page;
+      return page_no;
+    }
     if (kind != static_cast<uint8_t>(pager::PageKind::kInternal)) {
       return BadNode(page_no, "tree page is neither leaf nor internal");
     }

@@ -32,9 +32,10 @@ struct DescentStep {
 // leaf) and returns its page number; `path` (may be null) is cleared and
 // gets one step per internal node, root first. Corruption for a page that
 // is neither leaf nor internal, a child pointer below the first data page,
-// or a tree deeper than kMaxTreeDepth.
+// or a tree deeper than kMaxTreeDepth. *leaf_page (may be null) gets the
+// leaf as `read` gave it, so that the caller need not read it again.
 Result<uint32_t> DescendToLeaf(const PageReader& read, uint32_t page_size, uint32_t root,
                                std::string_view key, DescentTarget target, const BTreeCounters* c,
-                               std::vector<DescentStep>* path);
+                               std::vector<DescentStep>* path, const uint8_t** leaf_page = nullptr);
 
 }  // namespace sombra::btree
