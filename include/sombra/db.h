@@ -85,6 +85,10 @@ class WriteTxn {
   // transaction stays usable). No descent per key; leaves are filled
   // completely. Mixes freely with Put and Delete in one transaction.
   virtual Status Append(std::string_view key, std::string_view value) = 0;
+  // Deletes every key k with begin <= k < end (begin == end: none;
+  // end < begin: InvalidArgument, nothing written), a leaf at a time with
+  // no search per key; emptied pages go to the freelist.
+  virtual Status DeleteRange(std::string_view begin, std::string_view end) = 0;
   // Durable per Options::durability when it returns OK.
   virtual Status Commit() = 0;
   virtual void Abort() = 0;

@@ -96,6 +96,13 @@ class BTreeWriter {
   uint64_t append_descents() const { return append_descents_; }
   // *existed (may be null) says whether the key was there. Errors as Put.
   Status Delete(std::string_view key, bool* existed);
+  // Deletes every key k with begin <= k < end (any byte strings, as
+  // positions): a leaf at a time, its records in the range gone in one
+  // erase (their overflow chains freed), then the leaf rebalanced as a
+  // Delete's would be (an emptied leaf merges away and its page is freed).
+  // *deleted (may be null) counts them. InvalidArgument, nothing written,
+  // when end < begin. Errors as Put.
+  Status DeleteRange(std::string_view begin, std::string_view end, uint64_t* deleted);
   Status Get(std::string_view key, std::string* value);
   PageReader reader();
   uint32_t root() const { return txn_->root(); }

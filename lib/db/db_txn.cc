@@ -58,6 +58,20 @@ Status WriteTxnImpl::Append(std::string_view key, std::string_view value) {
   return Check(writer_->Append(key, value));
 }
 
+Status WriteTxnImpl::DeleteRange(std::string_view begin, std::string_view end) {
+  return DeleteRange(begin, end, nullptr);
+}
+
+Status WriteTxnImpl::DeleteRange(std::string_view begin, std::string_view end, uint64_t* deleted) {
+  SOMBRA_RETURN_IF_ERROR(CheckOpen());
+  // A reversed range is the caller's mistake: refused before anything is
+  // read or written, and the transaction goes on.
+  if (end < begin) {
+    return Status::InvalidArgument("DeleteRange: the end of the range sorts before its begin");
+  }
+  return Check(writer_->DeleteRange(begin, end, deleted));
+}
+
 Status WriteTxnImpl::Delete(std::string_view key) { return Delete(key, nullptr); }
 
 Status WriteTxnImpl::Delete(std::string_view key, bool* existed) {

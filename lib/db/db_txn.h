@@ -49,6 +49,9 @@ class WriteTxnImpl final : public WriteTxn {
   Status Get(std::string_view key, std::string* value) override;
   std::unique_ptr<Cursor> NewCursor() override;
   Status Append(std::string_view key, std::string_view value) override;
+  Status DeleteRange(std::string_view begin, std::string_view end) override;
+  // *deleted (may be null) counts the keys deleted.
+  Status DeleteRange(std::string_view begin, std::string_view end, uint64_t* deleted);
   Status Commit() override;
   void Abort() override;
 

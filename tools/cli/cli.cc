@@ -78,6 +78,16 @@ const std::vector<CommandSpec>& Commands() {
        {},
        "del DB KEY",
        "Deletes KEY. Exit status 1 (and nothing written) when KEY is absent.\n"},
+      {"delrange",
+       RunDelRange,
+       3,
+       3,
+       true,
+       {},
+       "delrange DB BEGIN END",
+       "Deletes every key k with BEGIN <= k < END in one transaction (END before\n"
+       "BEGIN is an error) and prints how many were deleted. A leaf at a time,\n"
+       "with no search per key; emptied pages go to the freelist.\n"},
       {"scan",
        RunScan,
        1,

@@ -78,6 +78,7 @@ int RunGet(const Invocation& inv);
 int RunDel(const Invocation& inv);
 int RunScan(const Invocation& inv);  // also dump
 int RunCount(const Invocation& inv);
+int RunDelRange(const Invocation& inv);
 int RunLoad(const Invocation& inv);
 int RunVerify(const Invocation& inv);
 int RunCheckpoint(const Invocation& inv);

@@ -11,6 +11,7 @@
 #include "cli/escape.h"
 #include "cli/progress.h"
 #include "cli/record_io.h"
+#include "db/db_txn.h"
 
 namespace sombra::cli {
 
@@ -133,6 +134,28 @@ int RunLoad(const Invocation& inv) {
     txn.reset();
   }
   progress.Finish(records, reader.bytes_read());
+  return kExitOk;
+}
+
+// One write transaction; prints how many keys were deleted.
+int RunDelRange(const Invocation& inv) {
+  std::string begin, end;
+  if (!DecodeOperand(inv, inv.operands[1], "BEGIN", &begin) ||
+      !DecodeOperand(inv, inv.operands[2], "END", &end)) {
+    return kExitError;
+  }
+  std::unique_ptr<DB> db;
+  Status s = OpenDb(inv, /*write=*/true, /*create=*/false, &db);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  std::unique_ptr<WriteTxn> txn;
+  s = db->BeginWrite(&txn);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  uint64_t deleted = 0;
+  auto* impl = dynamic_cast<db::WriteTxnImpl*>(txn.get());
+  s = impl != nullptr ? impl->DeleteRange(begin, end, &deleted) : txn->DeleteRange(begin, end);
+  if (s.ok()) s = txn->Commit();
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  *inv.out << deleted << "\n";
   return kExitOk;
 }
 

@@ -101,6 +101,18 @@ TEST(CliInProcessTest, PrefixScanCountAndStatsRecords) {
   EXPECT_NE(Cli({"stats", db, "--json"}).out.find("\"records\": 10,\n  \"all\""),
             std::string::npos);
   EXPECT_EQ(Cli({"count", db, "extra"}).code, 2);  // usage error
+  // delrange prints how many it deleted.
+  r = Cli({"delrange", db, "ab", "ac"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "3\n");
+  EXPECT_EQ(Cli({"count", db, "--prefix", "a"}).out, "3\n");
+  EXPECT_EQ(Cli({"delrange", db, "ab", "ac"}).out, "0\n");
+  r = Cli({"delrange", db, "b", "a"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("InvalidArgument: DeleteRange: the end of the range sorts before"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(Cli({"verify", db}).code, kExitOk);
 }
 
 TEST(CliInProcessTest, LoadDrawsProgressOnlyOnATerminal) {
