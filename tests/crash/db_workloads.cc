@@ -142,30 +142,66 @@ bool RunTxn(DB* db, Reporter* out, Rng* rng, bool may_abort, TxnBody body, void*
   return true;
 }
 
+// The key ids of the keys a cursor of `txn` finds from `from` on: at most
+// `limit`, and only those below `end` (when not empty).
+std::vector<uint32_t> KeysFrom(WriteTxn* txn, const std::string& from, const std::string& end,
+                               size_t limit) {
+  std::vector<uint32_t> ids;
+  std::unique_ptr<Cursor> c = txn->NewCursor();
+  for (c->Seek(from); c->Valid() && ids.size() < limit; c->Next()) {
+    const std::string key(c->key());
+    if (!end.empty() && key >= end) break;
+    // DbKeyName: "k" and six digits first.
+    const uint32_t key_id = static_cast<uint32_t>(std::stoul(key.substr(1, 6)));
+    if (DbKeyName(key_id) != key) ChildFail("the cursor found a key no one wrote: " + key);
+    ids.push_back(key_id);
+  }
+  OkOrFail(c->status(), "cursor");
+  return ids;
+}
+
+// The tail of the key space from key id t on, deleted with one DeleteRange
+// and written again with Append in ascending order (every key < "l" is a
+// DbKeyName, and all of them from t on are gone, so each Append sorts
+// last). Applies its ops; returns them in order.
+void RewriteTail(WriteTxn* txn, uint64_t id, Rng* rng, std::vector<DbOp>* ops) {
+  const auto t = static_cast<uint32_t>(kTxnKeys - 1 - (*rng)() % 200);
+  for (uint32_t key_id : KeysFrom(txn, DbKeyName(t), "l", kTxnKeys)) {
+    ops->push_back({key_id, true, 0});
+  }
+  OkOrFail(txn->DeleteRange(DbKeyName(t), "l"), "delete range from " + DbKeyName(t));
+  for (uint32_t key_id = t; key_id < kTxnKeys; key_id += 1 + (*rng)() % 3) {
+    const std::string key = DbKeyName(key_id);
+    OkOrFail(txn->Append(key, DbValue(id, key_id, 0)), "append " + key);
+    ops->push_back({key_id, false, 0});
+  }
+}
+
 void TxnsBody(WriteTxn* txn, uint64_t id, Rng* rng, std::vector<DbOp>* ops, void*) {
+  size_t applied = 0;  // ops already applied to txn
   if ((*rng)() % 24 == 0) {
-    // Deletes a range of keys found with a cursor of the transaction.
-    std::vector<std::string> keys;
-    {
-      std::unique_ptr<Cursor> c = txn->NewCursor();
-      c->Seek(DbKeyName(static_cast<uint32_t>((*rng)() % kTxnKeys)));
-      const size_t n = 1 + (*rng)() % kMaxRangeDelete;
-      for (; c->Valid() && keys.size() < n; c->Next()) keys.emplace_back(c->key());
-      OkOrFail(c->status(), "cursor");
+    // Deletes a run of keys found with a cursor of the transaction: one
+    // DeleteRange over them half of the time, else a Delete each.
+    const std::vector<uint32_t> ids =
+        KeysFrom(txn, DbKeyName(static_cast<uint32_t>((*rng)() % kTxnKeys)), "",
+                 1 + (*rng)() % kMaxRangeDelete);
+    for (uint32_t key_id : ids) ops->push_back({key_id, true, 0});
+    if (!ids.empty() && (*rng)() % 2 == 0) {
+      // [first, last + "\0"): exactly the keys the cursor found.
+      const std::string end = DbKeyName(ids.back()) + std::string(1, '\0');
+      OkOrFail(txn->DeleteRange(DbKeyName(ids.front()), end), "delete range");
+      applied = ops->size();
     }
-    for (const std::string& key : keys) {
-      // DbKeyName: "k" and six digits first.
-      const uint32_t key_id = static_cast<uint32_t>(std::stoul(key.substr(1, 6)));
-      if (DbKeyName(key_id) != key) ChildFail("the cursor found a key no one wrote: " + key);
-      ops->push_back({key_id, true, 0});
-    }
+  } else if ((*rng)() % 24 == 0) {
+    RewriteTail(txn, id, rng, ops);
+    applied = ops->size();
   }
   const int n = (*rng)() % 16 == 0 ? 40 + static_cast<int>((*rng)() % (kMaxLargeTxnOps - 39))
                                    : 1 + static_cast<int>((*rng)() % kMaxSmallTxnOps);
   for (int k = 0; k < n; ++k) {
     ops->push_back({static_cast<uint32_t>((*rng)() % kTxnKeys), (*rng)() % 4 == 0, 0});
   }
-  for (const DbOp& op : *ops) ApplyOp(txn, id, op);
+  for (size_t k = applied; k < ops->size(); ++k) ApplyOp(txn, id, (*ops)[k]);
 }
 
 uint64_t Balance(WriteTxn* txn, uint32_t account) {
