@@ -14,8 +14,11 @@
 // A transaction keeps its layouts before its commit is appended, while it
 // holds the writer slot (the group commit passes the slot on before the
 // sync, and the next transaction must find them). A layout kept by a
-// commit that then fails describes pages the database does not have; Take
-// never hands it out, as it checks every layout against the page.
+// commit that then fails describes pages the database does not have: the
+// committing transaction drops the whole cache (Clear) before it releases
+// the writer slot (db::WriteTxnImpl::Commit). Take checks every layout
+// against the page's header and slot directory (offsets and heads; the
+// directory holds no lengths since page format 3) as a second guard.
 //
 // Thread safety: every call locks (the writer slot orders them already).
 #pragma once

@@ -105,12 +105,15 @@ Status WriteTxnImpl::Commit() {
   state_->finished = true;
   // Kept now, while this transaction holds the writer slot: the commit
   // passes the slot on before its sync, and the next transaction must find
-  // them. Should the commit fail, a kept layout describes a page the
-  // database does not have, which LayoutCache::Take never hands out (it
-  // takes a layout only for a page with exactly its header and directory).
+  // them. Should the commit fail, the kept layouts describe pages the
+  // database does not have: the whole cache is dropped before the slot is
+  // released (a failure after the append, in the sync, makes the database
+  // refuse every later commit anyway). LayoutCache::Take also checks each
+  // layout against its page's header and directory.
   db_->layout_cache()->Keep(writer_->ReleaseLayouts());
   writer_.reset();
   Status s = txn_->Commit();
+  if (!s.ok()) db_->layout_cache()->Clear();
   txn_.reset();  // releases the writer slot
   return s;
 }
