@@ -256,6 +256,18 @@ inline std::string MapDiff(const std::map<std::string, std::string>& got,
 
 using ::sombra::test::NoSyncEnv;
 
+// A pager on a fresh 4 KiB-page database at `path` without durability
+// (the append and range tests' fixture).
+inline std::unique_ptr<pager::Pager> OpenFastPager(const std::string& path,
+                                                   MetricsRegistry* metrics) {
+  Options o;
+  o.page_size = 4096;
+  o.durability = Durability::kOff;
+  auto p = pager::Pager::Open(Env::Default(), path, o, {}, metrics);
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  return p.ok() ? std::move(p).value() : nullptr;
+}
+
 // One committed transaction of `edit` on `pager`, counting into `metrics`.
 inline void CommitEdit(pager::Pager* pager, MetricsRegistry* metrics,
                        const std::function<void(BTreeWriter*)>& edit) {

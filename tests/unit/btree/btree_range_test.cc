@@ -24,12 +24,8 @@ using KV = std::map<std::string, std::string>;
 class BTreeRangeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Options o;
-    o.page_size = 4096;
-    o.durability = Durability::kOff;
-    auto p = pager::Pager::Open(Env::Default(), dir_.File("db"), o, {}, &metrics_);
-    ASSERT_TRUE(p.ok()) << p.status().ToString();
-    pager_ = std::move(p).value();
+    pager_ = OpenFastPager(dir_.File("db"), &metrics_);
+    ASSERT_NE(pager_, nullptr);
   }
   void Write(const std::function<void(BTreeWriter*)>& edit) {
     CommitEdit(pager_.get(), &metrics_, edit);
