@@ -51,7 +51,9 @@ bool ReplayBatch(std::string_view data, std::vector<uint8_t>* page, std::string*
       return false;
     }
     const wal::RecordHeader h = wal::DecodeRecordHeader(p + off);
-    if (wal::CheckRecordHeader(h, kPageSize, why) != wal::StopReason::kNone) return false;
+    if (wal::CheckRecordHeader(h, kPageSize, wal::kWalNewestFormatVersion, why) !=
+        wal::StopReason::kNone)
+      return false;
     const uint8_t* payload = p + off + wal::kRecordHeaderSize;
     if (data.size() - off - wal::kRecordHeaderSize < h.length) {
       *why = "truncated payload";
@@ -63,8 +65,8 @@ bool ReplayBatch(std::string_view data, std::vector<uint8_t>* page, std::string*
     }
     prev = h.checksum;
     wal::Record rec;
-    if (wal::DecodeRecordPayload(h, payload, kPageSize, &page_buf, &ranges, &rec, why) !=
-        wal::StopReason::kNone) {
+    if (wal::DecodeRecordPayload(h, payload, kPageSize, wal::kWalNewestFormatVersion, &page_buf,
+                                 &ranges, &rec, why) != wal::StopReason::kNone) {
       return false;
     }
     if (rec.type == wal::RecordType::kPageImage) {

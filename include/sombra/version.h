@@ -13,10 +13,10 @@ inline constexpr int kVersionMinor = 4;
 inline constexpr int kVersionPatch = 0;
 inline constexpr const char kVersion[] = "0.4.0";
 // The page file format this build reads and writes (docs/format/file.md).
-inline constexpr int kPageFileFormat = 3;
+inline constexpr int kPageFileFormat = 4;
 // The newest write-ahead log format it writes (docs/format/wal.md); it
 // reads formats 1 to this one.
-inline constexpr int kLogFormat = 5;
+inline constexpr int kLogFormat = 7;
 
 // "<tool> 0.4.0 (page file format 3, log format 5)".
 inline std::string VersionLine(const std::string& tool) {

@@ -18,7 +18,11 @@ namespace sombra::pager {
 constexpr uint32_t kMinPageSize = 4096;
 constexpr uint32_t kMaxPageSize = 65536;
 constexpr uint32_t kDefaultPageSize = 4096;
-constexpr uint32_t kFormatVersion = 3;  // 3: 6-byte slots in reverse key order
+// 3: 6-byte slots in reverse key order; 4: the meta page names the
+// catalog of named trees. Format-3 files are read (no named trees) and
+// written as format 4 from their next meta page on.
+constexpr uint32_t kFormatVersion = 4;
+constexpr uint32_t kOldestReadableFormatVersion = 3;
 
 // The two meta pages; the one with the higher checkpoint sequence wins.
 constexpr uint32_t kMetaPageA = 0;
@@ -59,7 +63,8 @@ constexpr size_t kMetaFreelistHeadOffset = 60;
 constexpr size_t kMetaFreelistCountOffset = 64;
 constexpr size_t kMetaCheckpointSeqOffset = 72;
 constexpr size_t kMetaCheckpointLsnOffset = 80;
-constexpr size_t kMetaEndOffset = 88;
+constexpr size_t kMetaCatalogRootOffset = 88;  // format 4
+constexpr size_t kMetaEndOffset = 92;
 constexpr char kMetaMagic[8] = {'S', 'O', 'M', 'B', 'R', 'A', 'D', 'B'};
 
 // Free page body: the next free page, 0 at the end of the list.

@@ -20,6 +20,7 @@ void EncodeMeta(const Meta& meta, uint8_t* page) {
   EncodeFixed64(page + kMetaFreelistCountOffset, meta.freelist_count);
   EncodeFixed64(page + kMetaCheckpointSeqOffset, meta.checkpoint_seq);
   EncodeFixed64(page + kMetaCheckpointLsnOffset, meta.checkpoint_lsn);
+  EncodeFixed32(page + kMetaCatalogRootOffset, meta.catalog_root);
   SealPage(page, meta.page_size, meta.salt);
 }
 
@@ -50,9 +51,10 @@ Result<Meta> DecodeMeta(const uint8_t* page, size_t size, uint32_t slot, const s
     return Status::Corruption(where + "page kind is " + PageKindName(page[kHeaderKindOffset]) +
                               ", expected meta");
   }
-  if (version != kFormatVersion) {
-    return Status::NotSupported(where + "format version " + std::to_string(version) +
-                                "; this build reads version " + std::to_string(kFormatVersion));
+  if (version < kOldestReadableFormatVersion || version > kFormatVersion) {
+    return Status::NotSupported(
+        where + "format version " + std::to_string(version) + "; this build reads versions " +
+        std::to_string(kOldestReadableFormatVersion) + " and " + std::to_string(kFormatVersion));
   }
   m.page_count = DecodeFixed64(page + kMetaPageCountOffset);
   m.root = DecodeFixed32(page + kMetaRootOffset);
@@ -60,12 +62,18 @@ Result<Meta> DecodeMeta(const uint8_t* page, size_t size, uint32_t slot, const s
   m.freelist_count = DecodeFixed64(page + kMetaFreelistCountOffset);
   m.checkpoint_seq = DecodeFixed64(page + kMetaCheckpointSeqOffset);
   m.checkpoint_lsn = DecodeFixed64(page + kMetaCheckpointLsnOffset);
+  // Format 3 kept these bytes zero: no named trees.
+  m.catalog_root = version >= 4 ? DecodeFixed32(page + kMetaCatalogRootOffset) : 0;
   if (m.page_count < kFirstDataPage || m.page_count > (uint64_t{1} << 32)) {
     return Status::Corruption(where + "page count " + std::to_string(m.page_count) +
                               " out of range");
   }
   if (m.root != 0 && (m.root < kFirstDataPage || m.root >= m.page_count)) {
     return Status::Corruption(where + "root page " + std::to_string(m.root) +
+                              " outside [2, page count " + std::to_string(m.page_count) + ")");
+  }
+  if (m.catalog_root != 0 && (m.catalog_root < kFirstDataPage || m.catalog_root >= m.page_count)) {
+    return Status::Corruption(where + "catalog root page " + std::to_string(m.catalog_root) +
                               " outside [2, page count " + std::to_string(m.page_count) + ")");
   }
   bool head_ok = m.freelist_head == 0

@@ -20,6 +20,7 @@ struct Meta {
   uint64_t freelist_count = 0;
   uint64_t checkpoint_seq = 0;  // lives in page checkpoint_seq % 2
   uint64_t checkpoint_lsn = 0;
+  uint32_t catalog_root = 0;  // the catalog of named trees; 0: none
 };
 
 // The meta page a sequence is written to.

@@ -112,6 +112,7 @@ wal::WalBase LogBase(const Meta& meta) {
   base.page_count = meta.page_count;
   base.freelist_count = meta.freelist_count;
   base.checkpoint_seq = meta.checkpoint_seq;
+  base.catalog_root = meta.catalog_root;
   return base;
 }
 

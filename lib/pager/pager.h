@@ -87,7 +87,13 @@ struct TreeState {
   uint64_t page_count = kFirstDataPage;
   uint32_t freelist_head = 0;
   uint64_t freelist_count = 0;
+  uint32_t catalog_root = 0;  // the catalog of named trees; 0: none
 };
+
+// The state a commit record carries.
+TreeState StateOfCommit(const wal::CommitInfo& c);
+// The state a meta page names (its checkpoint LSN).
+TreeState StateOfMeta(const Meta& m);
 
 struct RecoveryStats {
   uint64_t transactions_replayed = 0;

@@ -71,8 +71,9 @@ Status Pager::WriteCarriedLog(const TreeState& state, const std::vector<uint32_t
       wal::WalWriter::Open(env_, carry_path, page_size(), file_->salt(), wal_generation_ + 1,
                            meta.checkpoint_lsn + 1, LogBase(meta),
                            std::min<uint64_t>(2 * carried_bytes, wal::WalWriter::kZeroWriteSize),
-                           metrics_, wal::kWalFormatVersionOpsCarry));
+                           metrics_, wal::kWalFormatVersionTreesCarry));
   batch_->Reset(next->last_checksum());
+  batch_->set_log_version(next->header().version);
   for (size_t i = 0; i < pages.size(); ++i) {
     SOMBRA_RETURN_IF_ERROR(batch_->AddPageImage(pages[i], state.lsn, heads[i]->data.get()));
   }
@@ -259,6 +260,7 @@ Status Pager::SyncPagesAndMeta(const CheckpointWork& w, bool sync) {
   next.root = w.state.root;
   next.freelist_head = w.state.freelist_head;
   next.freelist_count = w.state.freelist_count;
+  next.catalog_root = w.state.catalog_root;
   next.checkpoint_lsn = w.state.lsn;
   SOMBRA_RETURN_IF_ERROR(file_->PublishMeta(next));
   CrashPoint(kCrashAfterMeta);

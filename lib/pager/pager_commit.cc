@@ -62,6 +62,15 @@ void CheckOpsReplay(std::string_view ops, const uint8_t* base, const uint8_t* no
 
 }  // namespace
 
+TreeState StateOfCommit(const wal::CommitInfo& c) {
+  return TreeState{c.lsn, c.root, c.page_count, c.freelist_head, c.freelist_count, c.catalog_root};
+}
+
+TreeState StateOfMeta(const Meta& m) {
+  return TreeState{m.checkpoint_lsn, m.root,           m.page_count,
+                   m.freelist_head,  m.freelist_count, m.catalog_root};
+}
+
 wal::CommitInfo Pager::CommitRecord(const TreeState& state, uint64_t durable_lsn) {
   wal::CommitInfo info;
   info.txn_id = state.lsn;
@@ -70,6 +79,7 @@ wal::CommitInfo Pager::CommitRecord(const TreeState& state, uint64_t durable_lsn
   info.freelist_head = state.freelist_head;
   info.page_count = state.page_count;
   info.freelist_count = state.freelist_count;
+  info.catalog_root = state.catalog_root;
   info.durable_lsn = durable_lsn;
   return info;
 }
@@ -107,6 +117,7 @@ Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed
                                std::vector<uint32_t>* pages) {
   const uint32_t ps = page_size();
   batch_->Reset(seed);
+  batch_->set_log_version(wal_->header().version);
   std::vector<wal::DeltaRange> ranges;
   for (auto& [page_no, d] : t->dirty_) {
     bool image = d.whole || imaged_.count(page_no) == 0 || d.base_lsn == 0;

@@ -44,7 +44,7 @@ bool ApplyLog(wal::WalReader* reader, uint32_t page_size, VersionMap* map, std::
           touched->push_back(p.page_no);
           map->Push(p.page_no, std::make_unique<PageVersion>(p.lsn, std::move(p.buf)));
         }
-        *state = TreeState{c.lsn, c.root, c.page_count, c.freelist_head, c.freelist_count};
+        *state = StateOfCommit(c);
       }
       txn.clear();
       in_txn.clear();
@@ -233,8 +233,8 @@ Status Pager::SwitchLog() {
     return Status::OK();
   }
   const wal::WalHeader& h = reader->header();
-  TreeState state{h.start_lsn - 1, h.base.root, h.base.page_count, h.base.freelist_head,
-                  h.base.freelist_count};
+  TreeState state{h.start_lsn - 1,      h.base.root,           h.base.page_count,
+                  h.base.freelist_head, h.base.freelist_count, h.base.catalog_root};
   auto map = std::make_shared<VersionMap>();
   std::mutex map_mu;  // the map is private until it is installed
   std::vector<uint32_t> touched;

@@ -67,14 +67,10 @@ std::optional<Meta> BaseMetaFromLog(const PageFile& file, const wal::WalHeader& 
   m.freelist_head = h.base.freelist_head;
   m.freelist_count = h.base.freelist_count;
   m.checkpoint_seq = h.base.checkpoint_seq;
+  m.catalog_root = h.base.catalog_root;
   m.checkpoint_lsn = h.start_lsn - 1;
   if (!file.CanRestoreMeta(m)) return std::nullopt;
   return m;
-}
-
-// The tree state a meta page names.
-TreeState StateOf(const Meta& m) {
-  return TreeState{m.checkpoint_lsn, m.root, m.page_count, m.freelist_head, m.freelist_count};
 }
 
 // Replay of one record of a committed transaction (docs/format/wal.md,
@@ -146,7 +142,7 @@ Status Pager::Recover() {
   if (log.ok()) {
     SOMBRA_RETURN_IF_ERROR(ReadLog(log->get(), &r));
   } else {
-    committed_ = StateOf(meta);
+    committed_ = StateOfMeta(meta);
   }
   if (!r.log_vouches_for_meta) SOMBRA_RETURN_IF_ERROR(CheckMetaNotStale(*file_, wal_path_));
   recovery_records_->Add(recovery_.records_replayed);
@@ -193,7 +189,7 @@ Status Pager::FollowerIoError(File* log, uint64_t size_seen, const Status& s, bo
 // Steps 2-4: reads the log into r->pages and committed_; a Corruption
 // verdict leaves every file untouched.
 Status Pager::ReadLog(File* log, Replay* r) {
-  committed_ = StateOf(file_->durable_meta());
+  committed_ = StateOfMeta(file_->durable_meta());
   r->pages.clear();
   imaged_.clear();
   recovery_ = RecoveryStats{};
@@ -283,7 +279,7 @@ Status Pager::CheckLogStart(const wal::WalReader& reader, Replay* r) {
     // redundancy").
     r->restore = BaseMetaFromLog(*file_, reader.header());
     if (r->restore) {
-      committed_ = StateOf(*r->restore);
+      committed_ = StateOfMeta(*r->restore);
       recovery_.meta_from_log = true;
     }
   }
@@ -329,7 +325,7 @@ Status Pager::ReplayLog(wal::WalReader* reader, Replay* r) {
         if (t.type == wal::RecordType::kPageImage) imaged_.insert(t.page_no);
         recovery_.records_replayed++;
       }
-      committed_ = TreeState{c.lsn, c.root, c.page_count, c.freelist_head, c.freelist_count};
+      committed_ = StateOfCommit(c);
       recovery_.transactions_replayed++;
       recovery_.records_replayed++;  // the commit record
     }

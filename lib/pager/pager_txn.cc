@@ -20,6 +20,11 @@ void PagerTxn::SetRoot(uint32_t root) {
   state_changed_ = true;
 }
 
+void PagerTxn::SetCatalogRoot(uint32_t root) {
+  state_.catalog_root = root;
+  state_changed_ = true;
+}
+
 PagerTxn::Dirty* PagerTxn::FindDirty(uint32_t page_no) {
   CacheEntry& c = cache_[page_no % kCacheEntries];
   if (c.dirty != nullptr && c.page_no == page_no) return c.dirty;

@@ -39,6 +39,9 @@ class PagerTxn {
   const TreeState& state() const { return state_; }
   uint32_t root() const { return state_.root; }
   void SetRoot(uint32_t root);
+  // The catalog of named trees (btree/catalog.h); 0: none.
+  uint32_t catalog_root() const { return state_.catalog_root; }
+  void SetCatalogRoot(uint32_t root);
   uint32_t page_size() const { return pager_->page_size(); }
 
   // The page as this transaction sees it (its own change, else the last

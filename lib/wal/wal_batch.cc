@@ -161,10 +161,16 @@ Status BatchBuilder::AddCommit(const CommitInfo& info) {
   std::string why;
   if (!CheckCommitInfo(c, &why)) return Status::InvalidArgument("commit record: " + why);
   SOMBRA_RETURN_IF_ERROR(CheckTxnLsn(c.lsn, "commit record"));
-  const size_t start = BeginRecord(RecordType::kCommit, 0, kCommitPayloadSize);
-  uint8_t payload[kCommitPayloadSize];
-  EncodeCommitPayload(c, payload);
-  buf_.append(reinterpret_cast<const char*>(payload), kCommitPayloadSize);
+  if (c.catalog_root != 0 && !HasCatalogRoot(log_version_)) {
+    return Status::InvalidArgument("commit record: a log of format version " +
+                                   std::to_string(log_version_) +
+                                   " cannot carry named trees (formats 6 and 7 can)");
+  }
+  const size_t size = CommitPayloadSize(log_version_);
+  const size_t start = BeginRecord(RecordType::kCommit, 0, size);
+  uint8_t payload[kCommitPayloadSizeTrees];
+  EncodeCommitPayload(c, payload, log_version_);
+  buf_.append(reinterpret_cast<const char*>(payload), size);
   SealRecord(start);
   ++stats_.commit_records;
   txn_records_ = 0;

@@ -81,7 +81,13 @@ class BatchBuilder {
   // The commit record; record_count is filled in (records since the
   // previous commit or Reset). REQUIRES: CheckCommitInfo holds and the
   // records since the previous commit carry info.lsn.
+  // Its payload has the layout of log format log_version() (set_log_version):
+  // a catalog root other than 0 needs format 6 or 7 (InvalidArgument
+  // otherwise).
   [[nodiscard]] Status AddCommit(const CommitInfo& info);
+  // The format of the log the batch goes to (default: the newest).
+  void set_log_version(uint32_t version) { log_version_ = version; }
+  uint32_t log_version() const { return log_version_; }
 
   std::string_view data() const { return buf_; }
   bool empty() const { return buf_.empty(); }
@@ -105,6 +111,7 @@ class BatchBuilder {
 
   const uint32_t page_size_;
   const bool compress_;
+  uint32_t log_version_ = kWalNewestFormatVersion;
   std::string buf_;
   std::string lz4_;  // compression scratch
   uint64_t last_checksum_ = 0;

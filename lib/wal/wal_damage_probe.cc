@@ -34,7 +34,8 @@ bool WalReader::PlausibleHeaderAt(uint64_t offset, RecordHeader* h, Status* io) 
   if (p[kRecordTypeOffset] == 0 || p[kRecordTypeOffset] > kMaxRecordType) return false;
   *h = DecodeRecordHeader(p);
   std::string ignored;
-  if (CheckRecordHeader(*h, header_.page_size, &ignored) != StopReason::kNone) return false;
+  if (CheckRecordHeader(*h, header_.page_size, header_.version, &ignored) != StopReason::kNone)
+    return false;
   return offset + kRecordHeaderSize + h->length <= file_size_;
 }
 

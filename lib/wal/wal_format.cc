@@ -68,6 +68,9 @@ void EncodeWalHeader(const WalHeader& header, uint8_t* out) {
     EncodeFixed64(out + kWalBasePageCountOffset, header.base.page_count);
     EncodeFixed64(out + kWalBaseFreelistCountOffset, header.base.freelist_count);
     EncodeFixed64(out + kWalBaseSeqOffset, header.base.checkpoint_seq);
+    if (HasCatalogRoot(header.version)) {
+      EncodeFixed32(out + kWalBaseCatalogRootOffset, header.base.catalog_root);
+    }
   }
   EncodeFixed64(out + size - 8, Hash64(out, size - 8, 0));
 }
@@ -149,8 +152,13 @@ Result<WalHeader> DecodeWalHeader(const uint8_t* data, size_t size) {
     h.base.page_count = DecodeFixed64(data + kWalBasePageCountOffset);
     h.base.freelist_count = DecodeFixed64(data + kWalBaseFreelistCountOffset);
     h.base.checkpoint_seq = DecodeFixed64(data + kWalBaseSeqOffset);
+    if (HasCatalogRoot(h.version)) {
+      h.base.catalog_root = DecodeFixed32(data + kWalBaseCatalogRootOffset);
+    }
   }
-  const size_t reserved_at = h.has_base() ? kWalReservedOffset : kWalReservedOffsetV1;
+  const size_t reserved_at = !h.has_base()               ? kWalReservedOffsetV1
+                             : HasCatalogRoot(h.version) ? kWalReservedOffsetTrees
+                                                         : kWalReservedOffset;
   SOMBRA_RETURN_IF_ERROR(CheckHeaderFields(h, data, reserved_at, checksum_at));
   return h;
 }
@@ -178,7 +186,7 @@ uint64_t RecordChecksum(const uint8_t* header, const uint8_t* payload, size_t le
   return Hash64Pair(header, kRecordChecksumOffset, payload, length, seed);
 }
 
-void EncodeCommitPayload(const CommitInfo& info, uint8_t* out) {
+void EncodeCommitPayload(const CommitInfo& info, uint8_t* out, uint32_t version) {
   EncodeFixed64(out + 0, info.txn_id);
   EncodeFixed64(out + 8, info.lsn);
   EncodeFixed32(out + 16, info.root);
@@ -187,9 +195,10 @@ void EncodeCommitPayload(const CommitInfo& info, uint8_t* out) {
   EncodeFixed64(out + 32, info.freelist_count);
   EncodeFixed64(out + 40, info.durable_lsn);
   EncodeFixed32(out + 48, info.record_count);
+  if (HasCatalogRoot(version)) EncodeFixed32(out + 52, info.catalog_root);
 }
 
-CommitInfo DecodeCommitPayload(const uint8_t* in) {
+CommitInfo DecodeCommitPayload(const uint8_t* in, uint32_t version) {
   CommitInfo info;
   info.txn_id = DecodeFixed64(in + 0);
   info.lsn = DecodeFixed64(in + 8);
@@ -199,6 +208,7 @@ CommitInfo DecodeCommitPayload(const uint8_t* in) {
   info.freelist_count = DecodeFixed64(in + 32);
   info.durable_lsn = DecodeFixed64(in + 40);
   info.record_count = DecodeFixed32(in + 48);
+  if (HasCatalogRoot(version)) info.catalog_root = DecodeFixed32(in + 52);
   return info;
 }
 
@@ -225,6 +235,13 @@ bool CheckTreeFields(uint32_t root, uint32_t freelist_head, uint64_t n, uint64_t
   return false;
 }
 
+bool CheckCatalogRoot(uint32_t catalog_root, uint64_t n, std::string* why) {
+  if (catalog_root == 0 || (catalog_root >= kFirstLoggedPage && catalog_root < n)) return true;
+  *why = "catalog root " + std::to_string(catalog_root) + " outside [2, page count " +
+         std::to_string(n) + ")";
+  return false;
+}
+
 }  // namespace
 
 bool CheckCommitInfo(const CommitInfo& c, std::string* why) {
@@ -237,11 +254,13 @@ bool CheckCommitInfo(const CommitInfo& c, std::string* why) {
            std::to_string(c.lsn);
     return false;
   }
-  return CheckTreeFields(c.root, c.freelist_head, c.page_count, c.freelist_count, why);
+  return CheckTreeFields(c.root, c.freelist_head, c.page_count, c.freelist_count, why) &&
+         CheckCatalogRoot(c.catalog_root, c.page_count, why);
 }
 
 bool CheckWalBase(const WalBase& b, std::string* why) {
-  return CheckTreeFields(b.root, b.freelist_head, b.page_count, b.freelist_count, why);
+  return CheckTreeFields(b.root, b.freelist_head, b.page_count, b.freelist_count, why) &&
+         CheckCatalogRoot(b.catalog_root, b.page_count, why);
 }
 
 bool CheckDeltaRanges(std::span<const DeltaRange> ranges, uint32_t page_size, std::string* why) {
@@ -271,5 +290,5 @@ bool CheckDeltaRanges(std::span<const DeltaRange> ranges, uint32_t page_size, st
 }  // namespace sombra::wal
 
 // The newest format sombra/version.h announces is the one this layer writes.
-static_assert(sombra::wal::kWalFormatVersionOpsCarry == sombra::kLogFormat,
+static_assert(sombra::wal::kWalFormatVersionTreesCarry == sombra::kLogFormat,
               "sombra/version.h: kLogFormat");

@@ -33,10 +33,25 @@ constexpr uint32_t kWalFormatVersionCarry = 3;
 // format-2 or format-3 log (after recovery) without page-op records.
 constexpr uint32_t kWalFormatVersionOps = 4;
 constexpr uint32_t kWalFormatVersionOpsCarry = 5;
-constexpr uint32_t kWalNewestFormatVersion = 5;
+// Formats 6 and 7: the layouts of formats 4 and 5 whose commit records
+// (56 bytes) and base meta also carry the catalog root (named trees,
+// docs/format/file.md). This build writes these.
+constexpr uint32_t kWalFormatVersionTrees = 6;
+constexpr uint32_t kWalFormatVersionTreesCarry = 7;
+constexpr uint32_t kWalNewestFormatVersion = 7;
 // A carried generation (formats 3 and 5).
 inline bool IsCarriedVersion(uint32_t v) {
-  return v == kWalFormatVersionCarry || v == kWalFormatVersionOpsCarry;
+  return v == kWalFormatVersionCarry || v == kWalFormatVersionOpsCarry ||
+         v == kWalFormatVersionTreesCarry;
+}
+// A log whose commit records and base meta carry the catalog root
+// (formats 6 and 7).
+inline bool HasCatalogRoot(uint32_t v) { return v >= kWalFormatVersionTrees; }
+// The carried-generation format of the same layout as `v`.
+inline uint32_t CarriedVersionOf(uint32_t v) {
+  if (v >= kWalFormatVersionTrees) return kWalFormatVersionTreesCarry;
+  if (v >= kWalFormatVersionOps) return kWalFormatVersionOpsCarry;
+  return kWalFormatVersionCarry;
 }
 // A log whose records may be page-op records (formats 4 and 5).
 inline bool AllowsPageOps(uint32_t v) { return v >= kWalFormatVersionOps; }
@@ -71,7 +86,10 @@ constexpr size_t kWalBaseFreelistHeadOffset = 52;
 constexpr size_t kWalBasePageCountOffset = 56;
 constexpr size_t kWalBaseFreelistCountOffset = 64;
 constexpr size_t kWalBaseSeqOffset = 72;
+// Formats 6 and 7: the base meta's catalog root, then reserved bytes.
+constexpr size_t kWalBaseCatalogRootOffset = 80;
 constexpr size_t kWalReservedOffset = 80;
+constexpr size_t kWalReservedOffsetTrees = 84;
 constexpr size_t kWalHeaderChecksumOffset = 120;
 // Format 1: reserved [48, 56), checksum at 56.
 constexpr size_t kWalReservedOffsetV1 = 48;
@@ -87,10 +105,11 @@ struct WalBase {
   uint64_t page_count = kFirstLoggedPage;  // the meta pages only: an empty database
   uint64_t freelist_count = 0;
   uint64_t checkpoint_seq = 0;
+  uint32_t catalog_root = 0;  // formats 6 and 7 only (0 in older ones)
 };
 
 struct WalHeader {
-  uint32_t version = kWalFormatVersionOps;
+  uint32_t version = kWalFormatVersionTrees;
   uint32_t page_size = 0;
   uint64_t salt = 0;        // random per generation, never 0; seeds the record chain
   uint64_t generation = 0;  // +1 at every restart
@@ -140,10 +159,14 @@ const char* RecordTypeName(uint8_t type);
 constexpr uint8_t kFlagCompressed = 0x01;
 
 // Payload sizes.
-constexpr size_t kImageFixedSize = 12;     // page number u32, page LSN u64
-constexpr size_t kDeltaFixedSize = 20;     // page number u32, base LSN u64, new LSN u64
-constexpr size_t kOpsFixedSize = 20;       // the same for a page-ops record
-constexpr size_t kCommitPayloadSize = 52;  // see CommitInfo
+constexpr size_t kImageFixedSize = 12;          // page number u32, page LSN u64
+constexpr size_t kDeltaFixedSize = 20;          // page number u32, base LSN u64, new LSN u64
+constexpr size_t kOpsFixedSize = 20;            // the same for a page-ops record
+constexpr size_t kCommitPayloadSize = 52;       // see CommitInfo; formats 1 to 5
+constexpr size_t kCommitPayloadSizeTrees = 56;  // formats 6 and 7: + catalog root
+inline size_t CommitPayloadSize(uint32_t version) {
+  return HasCatalogRoot(version) ? kCommitPayloadSizeTrees : kCommitPayloadSize;
+}
 
 // The largest payload a well-formed delta can have: the fixed part, a 3-byte
 // range count, and at most 5 bytes per page byte (a 1-byte range costs a
@@ -185,9 +208,12 @@ struct CommitInfo {
   uint64_t durable_lsn = 0;
   // Records of this transaction before the commit record.
   uint32_t record_count = 0;
+  // The catalog tree's root (formats 6 and 7; 0: no named trees).
+  uint32_t catalog_root = 0;
 };
-void EncodeCommitPayload(const CommitInfo& info, uint8_t* out);  // kCommitPayloadSize bytes
-CommitInfo DecodeCommitPayload(const uint8_t* in);
+// CommitPayloadSize(version) bytes; formats before 6 have no catalog root.
+void EncodeCommitPayload(const CommitInfo& info, uint8_t* out, uint32_t version);
+CommitInfo DecodeCommitPayload(const uint8_t* in, uint32_t version);
 
 // True when the commit's fields are consistent (docs/format/wal.md, rule
 // C1); otherwise false with the reason in *why.

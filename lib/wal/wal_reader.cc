@@ -15,12 +15,13 @@ Status WalReader::ReadRawHeader(uint8_t* raw, size_t* got) {
   return file_->ReadExactly(0, *got, reinterpret_cast<char*>(raw));
 }
 
-// The layout a damaged header is read with: format 1 when its version
-// field says so, else this build's.
+// The layout a damaged header is read with: the version its field names
+// when that is a known one, else the format this build writes (the
+// length of a commit record depends on it).
 WalHeader WalReader::StoredFields(const uint8_t* raw) {
   WalHeader h;
   const uint32_t stored = DecodeFixed32(raw + kWalVersionOffset);
-  h.version = WalHeaderSize(stored) != 0 ? stored : kWalFormatVersion;
+  h.version = WalHeaderSize(stored) != 0 ? stored : kWalFormatVersionTrees;
   h.page_size = DecodeFixed32(raw + kWalPageSizeOffset);
   h.salt = DecodeFixed64(raw + kWalSaltOffset);
   h.generation = DecodeFixed64(raw + kWalGenerationOffset);
@@ -111,8 +112,32 @@ Result<WalReader::ProbeResult> WalReader::ProbeBehindDamagedHeader(uint32_t page
   size_t got = 0;
   SOMBRA_RETURN_IF_ERROR(ReadRawHeader(raw, &got));
   // The stored fields, untrusted: only the salt is used, as a seed, and
-  // the version, to tell where the first record is.
-  header_ = StoredFields(raw);
+  // the version, to tell where the first record is and how long a commit
+  // record is. A damaged version may name another known one: the records
+  // are probed as the stored version says and, when that proves nothing,
+  // as the layouts of this build and of the one before named trees.
+  const WalHeader stored = StoredFields(raw);
+  Result<ProbeResult> best = ProbeResult{};
+  bool best_intact = false;
+  for (uint32_t version : {stored.version, kWalFormatVersionTrees, kWalFormatVersionOps}) {
+    header_ = stored;
+    header_.version = version;
+    bool intact = false;
+    Result<ProbeResult> r = ProbeAs(page_size, first_missing_lsn, &intact);
+    if (!r.ok()) return r;
+    const bool proves = r->stop_was_durable || intact;
+    if (proves || r->records_found > best->records_found) {
+      best = std::move(r);
+      best_intact = intact;
+    }
+    if (proves) break;
+  }
+  *intact_commit = best_intact;
+  return best;
+}
+
+Result<WalReader::ProbeResult> WalReader::ProbeAs(uint32_t page_size, uint64_t first_missing_lsn,
+                                                  bool* intact_commit) {
   header_.page_size = page_size;
   header_.start_lsn = first_missing_lsn;
   if (file_size_ < header_.size()) return ProbeResult{};
@@ -181,11 +206,11 @@ StopReason WalReader::CheckAt(uint64_t offset, uint64_t seed, Record* rec, Check
   }
   const RecordHeader h = DecodeRecordHeader(p);
   // R2-R4.
-  StopReason reason = CheckRecordHeader(h, header_.page_size, &check->detail);
+  StopReason reason = CheckRecordHeader(h, header_.page_size, header_.version, &check->detail);
   if (reason != StopReason::kNone) return reason;
   if (h.type == static_cast<uint8_t>(RecordType::kPageOps) && !AllowsPageOps(header_.version)) {
     check->detail = "page ops record in a log of format version " +
-                    std::to_string(header_.version) + " (formats 4 and 5 only)";
+                    std::to_string(header_.version) + " (formats 4 to 7 only)";
     return StopReason::kBadType;
   }
   // R5.
@@ -207,8 +232,8 @@ StopReason WalReader::CheckAt(uint64_t offset, uint64_t seed, Record* rec, Check
     return StopReason::kChecksumMismatch;
   }
   // R7.
-  reason = DecodeRecordPayload(h, p + kRecordHeaderSize, header_.page_size, &page_buf_, &ranges_,
-                               rec, &check->detail);
+  reason = DecodeRecordPayload(h, p + kRecordHeaderSize, header_.page_size, header_.version,
+                               &page_buf_, &ranges_, rec, &check->detail);
   if (reason != StopReason::kNone) return reason;
   rec->offset = offset;
   return StopReason::kNone;

@@ -185,6 +185,9 @@ class WalReader {
   void Stop(StopReason reason, std::string detail);
   // The probe from an invalid record at `start` checked with `start_seed`.
   Result<ProbeResult> ProbeFrom(uint64_t start, uint64_t start_seed);
+  // ProbeBehindDamagedHeader with header_'s stored fields read as the
+  // layout of header_.version.
+  Result<ProbeResult> ProbeAs(uint32_t page_size, uint64_t first_missing_lsn, bool* intact_commit);
   // The valid record after the invalid one at `off` (checked with `seed`):
   // where its stored length puts it, else by resynchronising (++*resyncs).
   // *at and *at_seed; false when there is none up to the end.

@@ -143,7 +143,8 @@ StopReason DecodeOps(const RecordHeader& h, const uint8_t* payload, uint32_t pag
 
 }  // namespace
 
-StopReason CheckRecordHeader(const RecordHeader& h, uint32_t page_size, std::string* detail) {
+StopReason CheckRecordHeader(const RecordHeader& h, uint32_t page_size, uint32_t version,
+                             std::string* detail) {
   if (h.type == 0 || h.type > kMaxRecordType) {
     *detail = "record type " + Num(h.type) + " is not 1..4";
     return StopReason::kBadType;
@@ -177,7 +178,7 @@ StopReason CheckRecordHeader(const RecordHeader& h, uint32_t page_size, std::str
       break;
     case RecordType::kCommit:
     case RecordType::kInvalid:
-      min = max = kCommitPayloadSize;
+      min = max = CommitPayloadSize(version);
       break;
   }
   if (h.length < min || h.length > max) {
@@ -189,8 +190,8 @@ StopReason CheckRecordHeader(const RecordHeader& h, uint32_t page_size, std::str
 }
 
 StopReason DecodeRecordPayload(const RecordHeader& h, const uint8_t* payload, uint32_t page_size,
-                               std::string* page_buf, std::vector<DeltaRange>* ranges, Record* rec,
-                               std::string* detail) {
+                               uint32_t version, std::string* page_buf,
+                               std::vector<DeltaRange>* ranges, Record* rec, std::string* detail) {
   rec->type = static_cast<RecordType>(h.type);
   rec->flags = h.flags;
   rec->length = h.length;
@@ -211,7 +212,7 @@ StopReason DecodeRecordPayload(const RecordHeader& h, const uint8_t* payload, ui
     case RecordType::kPageOps:
       return DecodeOps(h, payload, page_size, rec, detail);
     case RecordType::kCommit: {
-      rec->commit = DecodeCommitPayload(payload);
+      rec->commit = DecodeCommitPayload(payload, version);
       std::string why;
       if (!CheckCommitInfo(rec->commit, &why)) {
         *detail = "commit record: " + why;

@@ -78,9 +78,11 @@ inline uint64_t TxnLsnOf(const Record& rec) {
   return 0;
 }
 
-// Rules R2-R4: type, flags and reserved bytes, payload length bounds.
-// Returns kNone when they hold; otherwise the reason, and *detail says why.
-StopReason CheckRecordHeader(const RecordHeader& header, uint32_t page_size, std::string* detail);
+// Rules R2-R4: type, flags and reserved bytes, payload length bounds (a
+// commit's length is that of the log's format `version`). Returns kNone
+// when they hold; otherwise the reason, and *detail says why.
+StopReason CheckRecordHeader(const RecordHeader& header, uint32_t page_size, uint32_t version,
+                             std::string* detail);
 
 // Rules I*, D*, P*, C*: decodes the payload of a record whose header passed
 // CheckRecordHeader into *rec (type, flags, length and the type's fields).
@@ -88,7 +90,7 @@ StopReason CheckRecordHeader(const RecordHeader& header, uint32_t page_size, std
 // delta ranges go to *ranges (cleared first). Returns kNone, or kBadPayload
 // with *detail.
 StopReason DecodeRecordPayload(const RecordHeader& header, const uint8_t* payload,
-                               uint32_t page_size, std::string* page_buf,
+                               uint32_t page_size, uint32_t version, std::string* page_buf,
                                std::vector<DeltaRange>* ranges, Record* rec, std::string* detail);
 
 }  // namespace sombra::wal

@@ -122,8 +122,8 @@ Status WalWriter::WriteHeader(uint64_t generation, uint64_t start_lsn, const Wal
                               uint32_t version) {
   WalHeader h = header();
   SOMBRA_ASSIGN_OR_RETURN(h.salt, NewSalt(h.salt));
-  if (g_test_format == kWalFormatVersion && AllowsPageOps(version)) {
-    version = IsCarriedVersion(version) ? kWalFormatVersionCarry : kWalFormatVersion;
+  if (const uint32_t forced = g_test_format; forced != 0 && version > forced) {
+    version = IsCarriedVersion(version) ? CarriedVersionOf(forced) : forced;
   }
   h.version = version;
   h.generation = generation;

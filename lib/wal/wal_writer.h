@@ -62,8 +62,8 @@ class WalWriter {
 
   // Tests only: headers written from now on (in this process) are of
   // format `version` (2: formats 2 and 3, as a build before page-op
-  // records wrote them; 0: this build's 4 and 5), so that a test can make
-  // the logs an older build left.
+  // records wrote them; 4: formats 4 and 5, before named trees; 0: this
+  // build's 6 and 7), so that a test can make the logs an older build left.
   static void WriteFormatForTest(uint32_t version);
 
   // Opens (creating when missing) the log at `path` for generation
@@ -87,7 +87,7 @@ class WalWriter {
                                                  uint64_t generation, uint64_t start_lsn,
                                                  const WalBase& base, uint64_t preallocate_bytes,
                                                  MetricsRegistry* metrics,
-                                                 uint32_t version = kWalFormatVersionOps);
+                                                 uint32_t version = kWalFormatVersionTrees);
 
   // Continues the log at `path` whose header is `header` (read and checked
   // by a WalReader) after its last committed record, which ends at
@@ -153,7 +153,7 @@ class WalWriter {
   Status WriteZeros(uint64_t from, uint64_t to);
   // Writes a header for a new generation at offset 0 (new salt) and syncs.
   Status WriteHeader(uint64_t generation, uint64_t start_lsn, const WalBase& base,
-                     uint32_t version = kWalFormatVersionOps);
+                     uint32_t version = kWalFormatVersionTrees);
   // Records `s` as the sticky error (the first one wins), zeroes the record
   // header at the synced offset (best effort) and wakes the waiters.
   // Returns the sticky error. REQUIRES: `lock` holds mu_.

@@ -65,9 +65,7 @@ void InspectedFile::SettleMetas() {
   meta_pages_[0] = std::move(pages[0]);
   meta_pages_[1] = std::move(pages[1]);
   if (snapshot_ == nullptr) {
-    const pager::Meta& m = choice_.meta;
-    state_ =
-        pager::TreeState{m.checkpoint_lsn, m.root, m.page_count, m.freelist_head, m.freelist_count};
+    state_ = pager::StateOfMeta(choice_.meta);
   }
 }
 
@@ -77,9 +75,7 @@ InspectedFile::InspectedFile(std::string path, std::unique_ptr<File> file, pager
       file_(std::move(file)),
       choice_(std::move(choice)),
       file_size_(file_size) {
-  const pager::Meta& m = choice_.meta;
-  state_ =
-      pager::TreeState{m.checkpoint_lsn, m.root, m.page_count, m.freelist_head, m.freelist_count};
+  state_ = pager::StateOfMeta(choice_.meta);
 }
 
 InspectedFile::~InspectedFile() {

@@ -393,18 +393,20 @@ void AddRecord(std::vector<Field>* out, const std::string& group, const std::str
       marks.freelist_count = 0xa6a6a6a6a6a6a6a6ull;
       marks.durable_lsn = 0xa7a7a7a7a7a7a7a7ull;
       marks.record_count = 0xa8a8a8a8u;
-      uint8_t enc[kCommitPayloadSize];
-      EncodeCommitPayload(marks, enc);
+      marks.catalog_root = 0xa9a9a9a9u;
+      uint8_t enc[kCommitPayloadSizeTrees];
+      EncodeCommitPayload(marks, enc, kWalNewestFormatVersion);
       const std::pair<uint8_t, const char*> names[] = {
           {0xa1, "commit: txn id"},      {0xa2, "commit: LSN"},
           {0xa3, "commit: root"},        {0xa4, "commit: freelist head"},
           {0xa5, "commit: page count"},  {0xa6, "commit: freelist count"},
-          {0xa7, "commit: durable LSN"}, {0xa8, "commit: record count"}};
+          {0xa7, "commit: durable LSN"}, {0xa8, "commit: record count"},
+          {0xa9, "commit: catalog root"}};
       for (const auto& [mark, name] : names) {
-        size_t first = kCommitPayloadSize, n = 0;
-        for (size_t i = 0; i < kCommitPayloadSize; ++i) {
+        size_t first = kCommitPayloadSizeTrees, n = 0;
+        for (size_t i = 0; i < kCommitPayloadSizeTrees; ++i) {
           if (enc[i] != mark) continue;
-          if (first == kCommitPayloadSize) first = i;
+          if (first == kCommitPayloadSizeTrees) first = i;
           ++n;
         }
         if (n > 0) add(name, p + first, n);

@@ -206,9 +206,9 @@ TEST_F(DbRecoveryTest, DamagedLastTransactionIsATornTail) {
 // or, when the sector also takes the last commit, every transaction it
 // touches.
 TEST_F(DbRecoveryTest, ZeroedSectorNeverDropsDurableTransactionsSilently) {
-  const size_t end = commits_.back() + wal::kRecordHeaderSize + wal::kCommitPayloadSize;
+  const size_t end = commits_.back() + wal::kRecordHeaderSize + wal::kCommitPayloadSizeTrees;
   const size_t last_txn = commits_[commits_.size() - 2] + wal::kRecordHeaderSize +
-                          wal::kCommitPayloadSize;  // where the last transaction starts
+                          wal::kCommitPayloadSizeTrees;  // where the last transaction starts
   int refused = 0;
   for (size_t sector = 0; sector < end; sector += 512) {
     if (sector + 512 <= wal::kWalHeaderSize) continue;  // the header: tested apart
@@ -235,7 +235,7 @@ TEST_F(DbRecoveryTest, ZeroedSectorNeverDropsDurableTransactionsSilently) {
         // The last commit is damaged too: no commit is left to say which
         // transactions were durable; the prefix before the sector stays.
         int before = 0;
-        for (size_t c : commits_) before += c + 16 + wal::kCommitPayloadSize <= sector ? 1 : 0;
+        for (size_t c : commits_) before += c + 16 + wal::kCommitPayloadSizeTrees <= sector ? 1 : 0;
         EXPECT_GE(n, before) << what << " read_only=" << read_only;
       }
     }
@@ -270,7 +270,7 @@ TEST_F(DbRecoveryTest, FormatOneLogIsStillRecovered) {
   EXPECT_TRUE(db->Verify().ok());
   const std::string now = ReadAll(path_ + "-wal");
   EXPECT_EQ(DecodeFixed32(reinterpret_cast<const uint8_t*>(now.data()) + wal::kWalVersionOffset),
-            wal::kWalFormatVersionOps);
+            wal::kWalFormatVersionTrees);
 }
 
 // Rule 7: salvage keeps the valid prefix, keeps the damaged log aside, and

@@ -41,7 +41,7 @@ TEST_F(InspectGoldenTest, Meta) {
   EXPECT_EQ(r.out, Fill(R"(file: {DB}
 meta page 0: valid
   magic:             ok
-  format version:    3
+  format version:    4
   page size:         4096
   salt:              {SALT}
   page count:        6
@@ -53,7 +53,7 @@ meta page 0: valid
   checksum:          {CK0}
 meta page 1: valid
   magic:             ok
-  format version:    3
+  format version:    4
   page size:         4096
   salt:              {SALT}
   page count:        6
@@ -141,7 +141,7 @@ TEST_F(InspectGoldenTest, MetaPage) {
   valid:             yes
   meta:              valid
     magic:           ok
-    format version:  3
+    format version:  4
     page size:       4096
     salt:            {SALT}
     page count:      6

@@ -82,7 +82,7 @@ void WriteTwoTransactions(pager::Pager* p) {
 // `copy` and `copy`-wal while the pager is still open (its close would
 // checkpoint and empty the log).
 // Written as format 2 (deltas, no page ops): the listing below is of that
-// log; OpsRecordListed lists a format-4 one.
+// log; OpsRecordListed lists a format-6 one.
 void BuildSmallLog(const std::string& path, const std::string& copy, bool compression = false,
                    uint32_t format = wal::kWalFormatVersion) {
   wal::WalWriter::WriteFormatForTest(format == wal::kWalFormatVersion ? format : 0);
@@ -220,15 +220,15 @@ TEST_F(InspectWalTest, SmallLogJson) {
 TEST_F(InspectWalTest, OpsRecordListed) {
   const std::string db = dir_.File("ops-db");
   const std::string copy = dir_.File("ops-copy");
-  ASSERT_NO_FATAL_FAILURE(BuildSmallLog(db, copy, false, wal::kWalFormatVersionOps));
+  ASSERT_NO_FATAL_FAILURE(BuildSmallLog(db, copy, false, wal::kWalFormatVersionTrees));
   RunOutput r = Inspect({copy, "wal"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("  format version:    4\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("  3  8444    ops     2     1->2  27      7     -     1       "),
+  EXPECT_NE(r.out.find("  format version:    6\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  3  8448    ops     2     1->2  27      7     -     1       "),
             std::string::npos)
       << r.out;
   RunOutput j = Inspect({"--json", copy, "wal"});
-  EXPECT_NE(j.out.find(R"({"index":3,"offset":8444,"type":"ops","page":2,"base_lsn":1,"lsn":2,)"
+  EXPECT_NE(j.out.find(R"({"index":3,"offset":8448,"type":"ops","page":2,"base_lsn":1,"lsn":2,)"
                        R"("stored_length":27,"raw_length":7,"compression":"none","ops":1,)"),
             std::string::npos)
       << j.out;

@@ -224,12 +224,12 @@ TEST_F(PagerDamageTest, NewerFormatVersionIsRefusedClearly) {
             std::string::npos);
 }
 
-// Files of an older format are refused, naming both versions, and left as
+// Files of an older format are refused, naming the versions, and left as
 // they were: version 1 (key heads of the first four bytes) and version 2
 // (8-byte slots in key order; this build writes 6-byte slots in reverse
-// key order, docs/format/page.md).
+// key order, docs/format/page.md). Version 3 is read (next test).
 TEST_F(PagerDamageTest, OlderFormatVersionIsRefusedClearly) {
-  static_assert(kFormatVersion == 3, "list the versions this test refuses");
+  static_assert(kFormatVersion == 4, "list the versions this test refuses");
   Build(1);
   for (uint32_t version : {1u, 2u}) {
     SCOPED_TRACE("version " + std::to_string(version));
@@ -244,11 +244,45 @@ TEST_F(PagerDamageTest, OlderFormatVersionIsRefusedClearly) {
     auto pager = Open();
     ASSERT_TRUE(pager.status().IsNotSupported()) << pager.status().ToString();
     EXPECT_NE(pager.status().message().find("format version " + std::to_string(version) +
-                                            "; this build reads version 3"),
+                                            "; this build reads versions 3 and 4"),
               std::string::npos)
         << pager.status().ToString();
     EXPECT_EQ(test::ReadAt(path_, 0, 8192), before);
   }
+}
+
+// A format-3 file (before named trees: bytes [88, 92) of its meta pages
+// are zero) opens with no catalog, keeps its pages, and its next meta page
+// is written as format 4.
+TEST_F(PagerDamageTest, FormatThreeOpensAndIsWrittenAsFormatFour) {
+  static_assert(kFormatVersion == 4, "this test reads format 3");
+  auto pages = Build(3);
+  for (uint32_t slot : {0u, 1u}) {
+    std::string page = test::ReadAt(path_, uint64_t{slot} * 4096, 4096);
+    auto* p = reinterpret_cast<uint8_t*>(page.data());
+    ASSERT_EQ(DecodeFixed32(p + kMetaCatalogRootOffset), 0u);
+    EncodeFixed32(p + kMetaVersionOffset, 3);
+    SealPage(p, 4096, DecodeFixed64(p + kMetaSaltOffset));
+    PatchFile(path_, uint64_t{slot} * 4096, page);
+  }
+  {
+    auto pager = Open();
+    ASSERT_TRUE(pager.ok()) << pager.status().ToString();
+    EXPECT_EQ((*pager)->BeginRead()->state().catalog_root, 0u);
+    for (size_t i = 0; i < pages.size(); ++i) {
+      ExpectRawPage(pager->get(), pages[i], static_cast<uint32_t>(i), 'd');
+    }
+    WriteNewRawPage(pager->get(), 9, 'e');
+    ASSERT_TRUE((*pager)->Checkpoint().ok());
+  }
+  auto choice = [&] {
+    auto file = Env::Default()->OpenFile(path_, OpenMode::kReadOnly);
+    EXPECT_TRUE(file.ok());
+    return ReadNewestMeta(file->get());
+  }();
+  ASSERT_TRUE(choice.ok()) << choice.status().ToString();
+  const std::string meta = test::ReadAt(path_, uint64_t{choice->slot} * 4096, 4096);
+  EXPECT_EQ(DecodeFixed32(reinterpret_cast<const uint8_t*>(meta.data()) + kMetaVersionOffset), 4u);
 }
 
 TEST_F(PagerDamageTest, SecondOpenInThisProcessIsBusy) {

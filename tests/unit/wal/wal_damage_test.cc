@@ -206,8 +206,8 @@ std::string DeltaPayload(uint32_t page_no, uint64_t base, uint64_t lsn,
 }
 
 std::string CommitPayload(CommitInfo c) {
-  std::string out(kCommitPayloadSize, '\0');
-  EncodeCommitPayload(c, reinterpret_cast<uint8_t*>(out.data()));
+  std::string out(kCommitPayloadSizeTrees, '\0');
+  EncodeCommitPayload(c, reinterpret_cast<uint8_t*>(out.data()), kWalNewestFormatVersion);
   return out;
 }
 

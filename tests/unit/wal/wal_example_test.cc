@@ -89,11 +89,13 @@ class WalExampleTest : public ::testing::Test {
     header_ = test::HeaderBytes(ExampleHeader());
     BatchBuilder small(4096, false);
     small.Reset(ExampleHeader().salt);
+    small.set_log_version(kWalFormatVersion);
     AddSmallTxn(&small);
     small_ = std::string(small.data());
     small_last_ = small.last_checksum();
     BatchBuilder split(4096, false);
     split.Reset(small_last_);
+    split.set_log_version(kWalFormatVersion);
     AddSplitTxn(&split);
     split_ = std::string(split.data());
     split_last_ = split.last_checksum();
@@ -175,6 +177,7 @@ TEST_F(WalExampleTest, ReadBackTornAndDamaged) {
   // Damaged after sync, with transaction 10 (durable LSN 9) written later.
   BatchBuilder next(4096, false);
   next.Reset(split_last_);
+  next.set_log_version(kWalFormatVersion);
   std::mt19937_64 rng(3);
   test::AddTxn(&next, 10, 0, 1, 9, &rng);
   std::string log = header_ + small_ + split_ + std::string(next.data()) + std::string(4096, '\0');
@@ -270,11 +273,12 @@ TEST(WalOpsExampleTest, RecordBytesAndReplay) {
 TEST(WalOpsExampleTest, OpsRecordInAFormatTwoLogIsABadType) {
   sombra::test::TempDir dir;
   const std::string path = dir.File("db-wal");
-  for (uint32_t version : {kWalFormatVersion, kWalFormatVersionOps}) {
+  for (uint32_t version : {kWalFormatVersion, kWalFormatVersionOps, kWalFormatVersionTrees}) {
     WalHeader h = ExampleHeader();
     h.version = version;
     BatchBuilder b(4096, false);
     b.Reset(h.salt);
+    b.set_log_version(version);
     ASSERT_TRUE(b.AddPageOps(5, 6, 8, OpsExampleOps()).ok());
     ASSERT_TRUE(b.AddCommit(SmallTxnCommit()).ok());
     sombra::test::WriteFileOrDie(

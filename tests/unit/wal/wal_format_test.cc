@@ -31,7 +31,7 @@ TEST(WalHeaderTest, RoundTrip) {
   EXPECT_EQ(DecodeFixed64(test::U8(raw) + 72), 41u);  // base checkpoint sequence
   auto back = DecodeWalHeader(test::U8(raw), raw.size());
   ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->version, kWalFormatVersionOps);  // what this build writes
+  EXPECT_EQ(back->version, kWalFormatVersionTrees);  // what this build writes
   EXPECT_EQ(back->size(), 128u);
   EXPECT_EQ(back->page_size, 65536u);
   EXPECT_EQ(back->salt, 0x0123456789ABCDEFull);
@@ -93,14 +93,15 @@ TEST(WalHeaderTest, EachDamagedFieldIsRejectedWithItsReason) {
   const std::vector<Case> cases = {
       {"magic", bad_magic, Status::Code::kCorruption, "bad magic"},
       {"checksum", bad_checksum, Status::Code::kCorruption, "checksum mismatch"},
-      {"version 6", WithField(8, 4, 6), Status::Code::kNotSupported, "newer"},
+      {"version 8", WithField(8, 4, 8), Status::Code::kNotSupported, "newer"},
       {"version 0", WithField(8, 4, 0), Status::Code::kCorruption, "format version 0"},
       {"page size", WithField(12, 4, 5000), Status::Code::kCorruption, "page size 5000"},
       {"page size 128K", WithField(12, 4, 131072), Status::Code::kCorruption, "page size"},
       {"salt", WithField(16, 8, 0), Status::Code::kCorruption, "WAL salt is 0"},
       {"db salt", WithField(32, 8, 0), Status::Code::kCorruption, "database salt is 0"},
       {"start lsn", WithField(40, 8, 0), Status::Code::kCorruption, "start LSN is 0"},
-      {"reserved", WithField(80, 8, 1), Status::Code::kCorruption, "reserved"},
+      {"reserved", WithField(84, 8, 1), Status::Code::kCorruption, "reserved"},
+      {"base catalog root", WithField(80, 4, 1), Status::Code::kCorruption, "catalog root 1"},
       {"reserved end", WithField(112, 8, 1), Status::Code::kCorruption, "reserved"},
       {"base page count", WithField(56, 8, 1), Status::Code::kCorruption, "page count 1"},
       {"base root", WithField(48, 4, 2), Status::Code::kCorruption, "root 2"},

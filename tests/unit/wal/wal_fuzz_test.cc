@@ -81,7 +81,7 @@ TEST_F(WalFuzzTest, SealedRandomPayloadsNeverCrash) {
     } else if (type == 2) {
       length = kDeltaFixedSize + 1 + rng_() % 300;
     } else {
-      length = kCommitPayloadSize;
+      length = kCommitPayloadSizeTrees;
     }
     std::string payload = RandomBytes(length);
     // Often make the fixed fields plausible so later rules are reached.

@@ -115,7 +115,7 @@ TEST_F(WalRecordTest, EachTypeRoundTrips) {
   ASSERT_TRUE(reader_->Next(&rec)) << reader_->stop_detail();
   EXPECT_EQ(rec.type, RecordType::kCommit);
   EXPECT_EQ(rec.index, 5u);
-  EXPECT_EQ(rec.length, kCommitPayloadSize);
+  EXPECT_EQ(rec.length, kCommitPayloadSizeTrees);
   EXPECT_EQ(rec.commit.txn_id, 77u);
   EXPECT_EQ(rec.commit.lsn, 2u);
   EXPECT_EQ(rec.commit.root, 9u);

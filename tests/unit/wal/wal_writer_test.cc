@@ -36,6 +36,7 @@ class WalWriterTest : public ::testing::Test {
   // from the writer's last checksum.
   void BuildSmallTxn(WalWriter* w, uint64_t lsn, uint64_t durable_lsn) {
     batch_.Reset(w->last_checksum());
+    batch_.set_log_version(w->header().version);
     const std::string bytes(64, static_cast<char>('a' + lsn % 26));
     const std::vector<DeltaRange> ranges = {{128, bytes}};
     ASSERT_TRUE(batch_.AddPageDelta(3, lsn - 1, lsn, ranges).ok());
