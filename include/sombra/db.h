@@ -43,6 +43,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sombra/cursor.h"
 #include "sombra/limits.h"
@@ -52,6 +53,21 @@
 
 namespace sombra {
 
+// An independent ordered key space inside the same file (a named tree, or
+// the default tree, whose name is empty). One transaction may touch any
+// number of trees; its commit is atomic across all of them, and a snapshot
+// sees every tree at the same commit. Handles come from DB::OpenTree and
+// DB::DefaultTree; the DB owns them. The calls of ReadTxn and WriteTxn
+// without a Tree* act on the default tree. A handle whose tree was
+// dropped (DB::DropTree) turns invalid: every call with it returns
+// InvalidArgument. A tree that does not exist in a snapshot (created after
+// it began, or dropped by another process) reads as empty there.
+class Tree {
+ public:
+  virtual ~Tree();
+  virtual const std::string& name() const = 0;
+};
+
 // A consistent snapshot; many may be open at once.
 class ReadTxn {
  public:
@@ -59,6 +75,8 @@ class ReadTxn {
   virtual Status Get(std::string_view key, std::string* value) = 0;
   virtual std::unique_ptr<Cursor> NewCursor() = 0;
   virtual uint64_t Sequence() const = 0;  // commit sequence it sees
+  virtual Status Get(Tree* tree, std::string_view key, std::string* value) = 0;
+  virtual std::unique_ptr<Cursor> NewCursor(Tree* tree) = 0;
 };
 
 // One at a time per database; the destructor aborts an uncommitted one.
@@ -89,6 +107,13 @@ class WriteTxn {
   // end < begin: InvalidArgument, nothing written), a leaf at a time with
   // no search per key; emptied pages go to the freelist.
   virtual Status DeleteRange(std::string_view begin, std::string_view end) = 0;
+  // The same calls on `tree` (see Tree).
+  virtual Status Put(Tree* tree, std::string_view key, std::string_view value) = 0;
+  virtual Status Delete(Tree* tree, std::string_view key) = 0;
+  virtual Status Get(Tree* tree, std::string_view key, std::string* value) = 0;
+  virtual std::unique_ptr<Cursor> NewCursor(Tree* tree) = 0;
+  virtual Status Append(Tree* tree, std::string_view key, std::string_view value) = 0;
+  virtual Status DeleteRange(Tree* tree, std::string_view begin, std::string_view end) = 0;
   // Durable per Options::durability when it returns OK.
   virtual Status Commit() = 0;
   virtual void Abort() = 0;
@@ -126,6 +151,23 @@ class DB {
   // names the first problem's page and why, and counts the others.
   virtual Status Verify() = 0;
   virtual Stats GetStats() = 0;
+
+  // Named trees (see Tree; docs/api.md, "Named trees").
+  // A handle to the tree `name` (1 to 255 bytes; else InvalidArgument),
+  // created in its own durable transaction when missing (NotFound instead
+  // on a read_only database). Creating waits for the writer slot: a thread
+  // holding an open WriteTxn of this DB gets Busy instead of waiting for
+  // itself. The DB owns the handle; it stays valid until the DB is
+  // destroyed or the tree dropped.
+  virtual Status OpenTree(std::string_view name, Tree** tree) = 0;
+  virtual Tree* DefaultTree() = 0;
+  // Drops the tree and frees every page of it in one durable transaction
+  // (its pages go to the freelist; no record is rewritten). NotFound if
+  // absent; InvalidArgument for the default tree or a bad name; Busy as
+  // OpenTree. Handles to it turn invalid.
+  virtual Status DropTree(std::string_view name) = 0;
+  // Names of every named tree, sorted (the default tree is not listed).
+  virtual Status ListTrees(std::vector<std::string>* names) = 0;
 
   // The page size and key limit of this database.
   virtual uint32_t page_size() const = 0;

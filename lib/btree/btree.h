@@ -105,7 +105,13 @@ class BTreeWriter {
   Status DeleteRange(std::string_view begin, std::string_view end, uint64_t* deleted);
   Status Get(std::string_view key, std::string* value);
   PageReader reader();
-  uint32_t root() const { return txn_->root(); }
+  // The root of the tree this writer edits: the pager transaction's
+  // (the default tree's), or *root_slot when SetRootSlot named one.
+  uint32_t root() const { return root_slot_ != nullptr ? *root_slot_ : txn_->root(); }
+  // Makes this writer edit the tree whose root is *slot (a named tree, or
+  // the catalog, db/catalog.h): it reads its root there and stores a new
+  // root there. REQUIRES: before any other call; *slot outlives the writer.
+  void SetRootSlot(uint32_t* slot) { root_slot_ = slot; }
   // Takes leaf layouts from `shared` (kept by earlier committed
   // transactions) before parsing a leaf (layout_cache.h). Null: parses.
   void ShareLayouts(LayoutCache* shared) { shared_ = shared; }
@@ -125,6 +131,13 @@ class BTreeWriter {
   class Sink;
 
   Status Descend(std::string_view key, std::vector<PathEntry>* path, uint32_t* leaf);
+  void SetRoot(uint32_t root) {
+    if (root_slot_ != nullptr) {
+      *root_slot_ = root;
+    } else {
+      txn_->SetRoot(root);
+    }
+  }
   // The cached layout of a leaf (parsed from the transaction's
   // view on first use).
   Result<LeafLayout*> LeafLayoutOf(uint32_t page_no);
@@ -201,6 +214,7 @@ class BTreeWriter {
   };
 
   pager::PagerTxn* txn_;
+  uint32_t* root_slot_ = nullptr;
   BTreeCounters counters_;  // what the layouts and nodes count into
   BtreeOptions options_;
   uint32_t page_size_ = txn_->page_size();

@@ -9,12 +9,12 @@ Status BTreeWriter::FindAppendLeaf() {
   AppendPoint& a = append_;
   a.has_last = false;
   a.last_key.clear();
-  if (txn_->root() == 0) {
+  if (root() == 0) {
     a.leaf = 0;
     a.path.clear();
   } else {
     ++append_descents_;
-    SOMBRA_ASSIGN_OR_RETURN(a.leaf, DescendToLeaf(reader(), page_size_, txn_->root(), {},
+    SOMBRA_ASSIGN_OR_RETURN(a.leaf, DescendToLeaf(reader(), page_size_, root(), {},
                                                   DescentTarget::kLastLeaf, &counters_, &a.path));
     SOMBRA_ASSIGN_OR_RETURN(LeafLayout * layout, LeafLayoutOf(a.leaf));
     SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(a.leaf));
@@ -24,7 +24,7 @@ Status BTreeWriter::FindAppendLeaf() {
     } else if (!a.path.empty()) {
       // An empty rightmost leaf beside others (deletes not yet rebalanced):
       // the last key is further left.
-      TreeCursor c(reader(), page_size_, txn_->root(), &counters_);
+      TreeCursor c(reader(), page_size_, root(), &counters_);
       c.SeekToLast();
       SOMBRA_RETURN_IF_ERROR(c.status());
       if (c.Valid()) {

@@ -10,7 +10,7 @@ Status BTreeWriter::DeleteRange(std::string_view begin, std::string_view end, ui
   if (end < begin) {
     return Status::InvalidArgument("DeleteRange: the end of the range sorts before its begin");
   }
-  if (begin == end || txn_->root() == 0) return Status::OK();
+  if (begin == end || root() == 0) return Status::OK();
   std::string from(begin);
   for (;;) {
     // The leaf holding `from`: its records in [from, end) go in one erase;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "btree/btree.h"
+#include "btree/catalog.h"
 #include "btree/internal_node.h"
 #include "pager/format.h"
 
@@ -26,9 +27,16 @@ class Verifier {
 
   Status Run(uint64_t* pages_checked) {
     const pager::TreeState& st = snap_.state();
-    if (st.root != 0) {
-      SOMBRA_RETURN_IF_ERROR(Visit(st.root, Bounds{}, -1));
-      SOMBRA_RETURN_IF_ERROR(CheckSiblings());
+    SOMBRA_RETURN_IF_ERROR(VisitTree(st.root));
+    // The catalog, then every named tree it names (docs/format/file.md).
+    SOMBRA_RETURN_IF_ERROR(VisitTree(st.catalog_root).WithContext("catalog"));
+    std::vector<CatalogEntry> trees;
+    SOMBRA_RETURN_IF_ERROR(
+        ReadCatalog(SnapshotReader(&snap_), ps_, st.page_count, st.catalog_root, &trees)
+            .WithContext("catalog"));
+    for (const CatalogEntry& t : trees) {
+      SOMBRA_RETURN_IF_ERROR(CheckTreeName(t.name).WithContext("catalog"));
+      SOMBRA_RETURN_IF_ERROR(VisitTree(t.root).WithContext("tree \"" + t.name + "\""));
     }
     SOMBRA_RETURN_IF_ERROR(CheckFreelist());
     for (uint64_t p = pager::kFirstDataPage; p < st.page_count; ++p) {
@@ -50,6 +58,13 @@ class Verifier {
     }
     if (!seen_.insert(page_no).second) return Fail(page_no, "reachable more than once");
     return Status::OK();
+  }
+  // One tree from its root (0: empty), its leaves' sibling chain too.
+  Status VisitTree(uint32_t root) {
+    if (root == 0) return Status::OK();
+    leaves_.clear();
+    SOMBRA_RETURN_IF_ERROR(Visit(root, Bounds{}, -1));
+    return CheckSiblings();
   }
   static bool Below(std::string_view k, const Bounds& b) { return b.has_high && k >= b.high; }
   static bool Above(std::string_view k, const Bounds& b) { return b.has_low && k < b.low; }

@@ -144,11 +144,11 @@ bool BTreeWriter::Underfull(uint32_t used_bytes) const {
 Status BTreeWriter::Get(std::string_view key, std::string* value) {
   const FlushOnReturn flush(counters_);
   AssertKeyRequires(key, page_size_);
-  return TreeGet(reader(), page_size_, txn_->root(), key, value, &counters_);
+  return TreeGet(reader(), page_size_, root(), key, value, &counters_);
 }
 
 Status BTreeWriter::Descend(std::string_view key, std::vector<PathEntry>* path, uint32_t* leaf) {
-  SOMBRA_ASSIGN_OR_RETURN(*leaf, DescendToLeaf(reader(), page_size_, txn_->root(), key,
+  SOMBRA_ASSIGN_OR_RETURN(*leaf, DescendToLeaf(reader(), page_size_, root(), key,
                                                DescentTarget::kByKey, &counters_, path));
   return Status::OK();
 }
@@ -210,11 +210,11 @@ Status BTreeWriter::FreeValue(const LeafRecordRef& rec) {
 Status BTreeWriter::Put(std::string_view key, std::string_view value) {
   const FlushOnReturn flush(counters_);
   SOMBRA_RETURN_IF_ERROR(PutRequires(key, value, page_size_));
-  if (txn_->root() == 0) {
+  if (root() == 0) {
     uint8_t* page;
     SOMBRA_ASSIGN_OR_RETURN(uint32_t root, txn_->Allocate(pager::PageKind::kLeaf, &page));
     cache_[root] = LeafLayout::InitEmpty(page, page_size_, {}, {}, 0, 0, &counters_);
-    txn_->SetRoot(root);
+    SetRoot(root);
   }
   std::string& record = record_;  // reused: no allocation per Put
   // The new value first (an overflow chain is written in full here), the
@@ -316,13 +316,13 @@ Status BTreeWriter::InsertIntoParent(std::vector<PathEntry>* path, uint16_t chil
                                      std::string_view separator, uint32_t right_child) {
   if (path->empty()) {  // the root split: a new root above it
     uint8_t* page;
-    SOMBRA_ASSIGN_OR_RETURN(uint32_t root, txn_->Allocate(pager::PageKind::kInternal, &page));
+    SOMBRA_ASSIGN_OR_RETURN(uint32_t new_root, txn_->Allocate(pager::PageKind::kInternal, &page));
     InternalNode node(page, page_size_, nullptr, &counters_);
-    node.Init(static_cast<uint16_t>(child_level + 1), txn_->root());
+    node.Init(static_cast<uint16_t>(child_level + 1), root());
     if (!node.Insert(0, separator, right_child)) {
       return Status::Corruption("a separator does not fit in an empty internal page");
     }
-    txn_->SetRoot(root);
+    SetRoot(new_root);
     return Status::OK();
   }
   const PathEntry parent = path->back();
@@ -348,7 +348,7 @@ Status BTreeWriter::Delete(std::string_view key, bool* existed) {
   const FlushOnReturn flush(counters_);
   if (existed != nullptr) *existed = false;
   AssertKeyRequires(key, page_size_);
-  if (txn_->root() == 0) return Status::OK();
+  if (root() == 0) return Status::OK();
   std::vector<PathEntry> path;
   uint32_t leaf;
   SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
@@ -580,7 +580,7 @@ Status BTreeWriter::RebalanceInternal(uint32_t page_no, std::vector<PathEntry>* 
   const InternalNodeView node(view, page_size_, &counters_);
   if (path->empty()) {  // the root: collapse it when one child is left
     if (node.count() == 0) {
-      txn_->SetRoot(node.child(0));
+      SetRoot(node.child(0));
       return txn_->Free(page_no);
     }
     return Status::OK();

@@ -16,9 +16,9 @@ namespace {
 
 class SnapshotCursor final : public Cursor {
  public:
-  SnapshotCursor(const pager::Snapshot* snap, const btree::TickCounters* targets)
+  SnapshotCursor(const pager::Snapshot* snap, uint32_t root, const btree::TickCounters* targets)
       : counters_(targets),
-        cur_(btree::SnapshotReader(snap), snap->page_size(), snap->state().root, &counters_) {}
+        cur_(btree::SnapshotReader(snap), snap->page_size(), root, &counters_) {}
 
   bool Valid() const override { return cur_.Valid(); }
   void SeekToFirst() override { cur_.SeekToFirst(); }
@@ -144,9 +144,34 @@ class WriteCursor final : public Cursor {
 
 }  // namespace
 
-std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
+std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap, uint32_t root,
                                           const btree::TickCounters* targets) {
-  return std::make_unique<SnapshotCursor>(snap, targets);
+  return std::make_unique<SnapshotCursor>(snap, root, targets);
+}
+
+namespace {
+
+class ErrorCursor final : public Cursor {
+ public:
+  explicit ErrorCursor(Status error) : error_(std::move(error)) {}
+  bool Valid() const override { return false; }
+  void SeekToFirst() override {}
+  void SeekToLast() override {}
+  void Seek(std::string_view) override {}
+  void Next() override {}
+  void Prev() override {}
+  std::string_view key() const override { return {}; }
+  std::string_view value() const override { return {}; }
+  Status status() const override { return error_; }
+
+ private:
+  const Status error_;
+};
+
+}  // namespace
+
+std::unique_ptr<Cursor> NewErrorCursor(Status error) {
+  return std::make_unique<ErrorCursor>(std::move(error));
 }
 
 std::unique_ptr<Cursor> NewWriteCursor(btree::BTreeWriter* writer, uint32_t page_size,

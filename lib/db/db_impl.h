@@ -17,10 +17,16 @@
 // Thread safety: as DB (db.h).
 #pragma once
 
+#include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "btree/btree.h"
+#include "db/db_tree.h"
 #include "env/env.h"
 #include "pager/pager.h"
 #include "sombra/db.h"
@@ -41,6 +47,20 @@ class DBImpl final : public DB {
   Status Checkpoint() override;
   Status Verify() override;
   Stats GetStats() override;
+  // Named trees (db_trees.cc).
+  Status OpenTree(std::string_view name, Tree** tree) override;
+  Tree* DefaultTree() override { return &default_tree_; }
+  Status DropTree(std::string_view name) override;
+  Status ListTrees(std::vector<std::string>* names) override;
+  // OK for the default tree's handle and a live named one of this DB;
+  // InvalidArgument (naming why) for null, another DB's or a dropped one.
+  Status CheckTree(const Tree* tree) const;
+  bool IsDefaultTree(const Tree* tree) const { return tree == &default_tree_; }
+  Tree* default_tree() const { return &default_tree_; }
+  // The thread holding this DB's open WriteTxn, if any (OpenTree and
+  // DropTree refuse to wait for themselves).
+  void SetWriterThread(std::thread::id id) const { writer_thread_.store(id); }
+
   uint32_t page_size() const override { return pager_->page_size(); }
   size_t MaxKeySize() const override { return sombra::MaxKeySize(pager_->page_size()); }
   const std::string& path() const override { return pager_->path(); }
@@ -66,6 +86,12 @@ class DBImpl final : public DB {
   Timer* search_timer() const { return search_timer_; }
 
  private:
+  // Busy when the calling thread holds this DB's open WriteTxn: `what`
+  // would wait for the writer slot it holds.
+  Status CheckNotWriterThread(const char* what) const;
+  // The handle of tree `name`, made on first use.
+  Tree* HandleFor(std::string_view name);
+
   std::unique_ptr<MetricsRegistry> metrics_;
   std::unique_ptr<pager::Pager> pager_;
   Env* const env_;
@@ -73,6 +99,11 @@ class DBImpl final : public DB {
   Timer* insert_timer_;
   Timer* search_timer_;
   const std::unique_ptr<btree::LayoutCache> layout_cache_ = std::make_unique<btree::LayoutCache>();
+  mutable TreeImpl default_tree_{this, std::string()};  // immutable but for its handle
+  std::mutex trees_mu_;                                 // guards trees_ and dropped_
+  std::map<std::string, std::unique_ptr<TreeImpl>, std::less<>> trees_;
+  std::vector<std::unique_ptr<TreeImpl>> dropped_;  // kept until the DB goes
+  mutable std::atomic<std::thread::id> writer_thread_{};
 };
 
 // DB::Open with an explicit Env (tests inject faults through it).
@@ -86,8 +117,10 @@ Status ValidateOptions(const Options& options, const std::string& path);
 // The cursor over a read snapshot and the one inside a write transaction
 // (db_cursor.cc). Each tallies its B+tree counts and adds them to
 // `targets` when it is destroyed.
-std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap,
+std::unique_ptr<Cursor> NewSnapshotCursor(const pager::Snapshot* snap, uint32_t root,
                                           const btree::TickCounters* targets);
+// A cursor that is never valid and reports `error` (a bad tree handle).
+std::unique_ptr<Cursor> NewErrorCursor(Status error);
 // What a write transaction's cursors know of it (shared with them).
 struct WriteTxnState {
   bool finished = false;  // committed or aborted

@@ -10,6 +10,7 @@
 namespace sombra {
 
 Cursor::~Cursor() = default;
+Tree::~Tree() = default;
 ReadTxn::~ReadTxn() = default;
 WriteTxn::~WriteTxn() = default;
 DB::~DB() = default;

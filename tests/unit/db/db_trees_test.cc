@@ -1,0 +1,273 @@
+// Named trees through the public API (docs/api.md, "Named trees"): one
+// transaction writes several trees and commits or aborts them together, a
+// snapshot sees every tree at one commit, trees survive a reopen, handles
+// of dropped trees turn invalid, and dropping a tree returns its pages to
+// the freelist while the other trees stay intact.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "db_test_util.h"
+#include "sombra/db.h"
+#include "testutil/temp_dir.h"
+
+namespace sombra::dbtest {
+namespace {
+
+class DbTreesTest : public ::testing::Test {
+ protected:
+  void SetUp() override { db_ = OpenOrDie(FastOptions(), path_); }
+  Tree* Open(const std::string& name) {
+    Tree* t = nullptr;
+    Status s = db_->OpenTree(name, &t);
+    EXPECT_TRUE(s.ok()) << name << ": " << s.ToString();
+    return t;
+  }
+  std::string GetIn(Tree* t, const std::string& key) {
+    std::unique_ptr<ReadTxn> r;
+    EXPECT_TRUE(db_->BeginRead(&r).ok());
+    std::string v;
+    Status s = r->Get(t, key, &v);
+    return s.ok() ? v : "<" + s.ToString() + ">";
+  }
+  KV DumpTree(Tree* t) {
+    std::unique_ptr<ReadTxn> r;
+    EXPECT_TRUE(db_->BeginRead(&r).ok());
+    auto c = r->NewCursor(t);
+    return Dump(c.get());
+  }
+
+  sombra::test::TempDir dir_;
+  std::string path_ = dir_.File("db");
+  std::unique_ptr<DB> db_;
+};
+
+TEST_F(DbTreesTest, TreesAreSeparateKeySpacesCommittedTogether) {
+  Tree* a = Open("a");
+  Tree* b = Open("b");
+  ASSERT_NE(a, b);
+  EXPECT_EQ(a->name(), "a");
+  EXPECT_EQ(db_->DefaultTree()->name(), "");
+  Tree* again = nullptr;
+  ASSERT_TRUE(db_->OpenTree("a", &again).ok());
+  EXPECT_EQ(again, a);
+
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  ASSERT_TRUE(w->Put(a, "k", "in a").ok());
+  ASSERT_TRUE(w->Put(b, "k", "in b").ok());
+  ASSERT_TRUE(w->Put("k", "in default").ok());
+  std::string v;
+  ASSERT_TRUE(w->Get(a, "k", &v).ok());
+  EXPECT_EQ(v, "in a");
+  // Not yet committed: a snapshot sees none of it, in any tree.
+  EXPECT_TRUE(Contains(GetIn(a, "k"), "NotFound"));
+  EXPECT_TRUE(Contains(GetIn(b, "k"), "NotFound"));
+  ASSERT_TRUE(w->Commit().ok());
+  EXPECT_EQ(GetIn(a, "k"), "in a");
+  EXPECT_EQ(GetIn(b, "k"), "in b");
+  EXPECT_EQ(GetIn(db_->DefaultTree(), "k"), "in default");
+
+  // An aborted transaction over three trees changes none of them.
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  ASSERT_TRUE(w->Put(a, "k", "a2").ok());
+  ASSERT_TRUE(w->Delete(b, "k").ok());
+  ASSERT_TRUE(w->Put("z", "z").ok());
+  w->Abort();
+  EXPECT_EQ(GetIn(a, "k"), "in a");
+  EXPECT_EQ(GetIn(b, "k"), "in b");
+  EXPECT_TRUE(Contains(GetIn(db_->DefaultTree(), "z"), "NotFound"));
+
+  std::vector<std::string> names;
+  ASSERT_TRUE(db_->ListTrees(&names).ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(db_->Verify().ok());
+}
+
+TEST_F(DbTreesTest, ASnapshotSeesEveryTreeAtOneCommit) {
+  Tree* a = Open("a");
+  Tree* b = Open("b");
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  ASSERT_TRUE(w->Put(a, "x", "1").ok());
+  ASSERT_TRUE(w->Put(b, "x", "1").ok());
+  ASSERT_TRUE(w->Commit().ok());
+  std::unique_ptr<ReadTxn> before;
+  ASSERT_TRUE(db_->BeginRead(&before).ok());
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  ASSERT_TRUE(w->Put(a, "x", "2").ok());
+  ASSERT_TRUE(w->Put(b, "x", "2").ok());
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(w->Put(b, NumKey(i), FillValue(40, i)).ok());
+  ASSERT_TRUE(w->Commit().ok());
+  ASSERT_TRUE(db_->Checkpoint().ok());
+  std::string va, vb;
+  ASSERT_TRUE(before->Get(a, "x", &va).ok());
+  ASSERT_TRUE(before->Get(b, "x", &vb).ok());
+  EXPECT_EQ(va + vb, "11");
+  auto c = before->NewCursor(b);
+  EXPECT_EQ(Dump(c.get()).size(), 1u);
+  EXPECT_EQ(GetIn(a, "x") + GetIn(b, "x"), "22");
+  // A tree created after the snapshot began reads as empty in it.
+  Tree* late = Open("late");
+  EXPECT_TRUE(before->Get(late, "x", &va).IsNotFound());
+  auto lc = before->NewCursor(late);
+  lc->SeekToFirst();
+  EXPECT_FALSE(lc->Valid());
+  EXPECT_TRUE(lc->status().ok());
+}
+
+TEST_F(DbTreesTest, TreesSurviveAReopenAndACrashRecovery) {
+  Tree* a = Open("alpha");
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(w->Put(a, NumKey(i), FillValue(30, i)).ok());
+  ASSERT_TRUE(w->Put(a, "big", FillValue(20000, 7)).ok());
+  ASSERT_TRUE(w->Commit().ok());
+  const KV want = DumpTree(a);
+  ASSERT_EQ(want.size(), 5001u);
+  // The files as a crash would leave them (the commit is in the log only):
+  // recovery replays the catalog root with the tree's pages.
+  const std::string crashed = dir_.File("crashed");
+  std::filesystem::copy_file(path_, crashed);
+  std::filesystem::copy_file(path_ + "-wal", crashed + "-wal");
+  {
+    auto copy = OpenOrDie(FastOptions(), crashed);
+    ASSERT_NE(copy, nullptr);
+    EXPECT_GT(copy->GetStats().recovery_records_replayed, 0u);
+    Tree* t = nullptr;
+    ASSERT_TRUE(copy->OpenTree("alpha", &t).ok());
+    std::unique_ptr<ReadTxn> r;
+    ASSERT_TRUE(copy->BeginRead(&r).ok());
+    auto c = r->NewCursor(t);
+    EXPECT_EQ(Dump(c.get()), want);
+    EXPECT_TRUE(copy->Verify().ok());
+  }
+  db_.reset();  // clean close: checkpointed into the meta page
+  db_ = OpenOrDie(FastOptions(), path_);
+  Tree* again = Open("alpha");
+  EXPECT_EQ(DumpTree(again), want);
+  EXPECT_TRUE(db_->Verify().ok());
+
+  // Read-only: an existing tree opens, a missing one is NotFound.
+  Options ro = FastOptions();
+  ro.read_only = true;
+  auto reader = OpenOrDie(ro, path_);
+  Tree* t = nullptr;
+  ASSERT_TRUE(reader->OpenTree("alpha", &t).ok());
+  EXPECT_TRUE(reader->OpenTree("missing", &t).IsNotFound());
+}
+
+TEST_F(DbTreesTest, BadNamesAndHandles) {
+  Tree* t = nullptr;
+  EXPECT_TRUE(db_->OpenTree("", &t).IsInvalidArgument());
+  EXPECT_TRUE(db_->OpenTree(std::string(256, 'n'), &t).IsInvalidArgument());
+  EXPECT_TRUE(db_->OpenTree(std::string(255, 'n'), &t).ok());
+  EXPECT_TRUE(db_->DropTree("").IsInvalidArgument());
+  EXPECT_TRUE(db_->DropTree("missing").IsNotFound());
+  std::unique_ptr<ReadTxn> r;
+  ASSERT_TRUE(db_->BeginRead(&r).ok());
+  std::string v;
+  EXPECT_TRUE(r->Get(nullptr, "k", &v).IsInvalidArgument());
+
+  // Another database's handle is refused.
+  auto other = OpenOrDie(FastOptions(), dir_.File("other"));
+  Tree* foreign = nullptr;
+  ASSERT_TRUE(other->OpenTree("a", &foreign).ok());
+  EXPECT_TRUE(r->Get(foreign, "k", &v).IsInvalidArgument());
+
+  // Creating a tree needs the writer slot: the thread holding it gets Busy
+  // instead of waiting for itself; an existing tree opens.
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  Status s = db_->OpenTree("new", &t);
+  EXPECT_TRUE(s.IsBusy()) << s.ToString();
+  EXPECT_TRUE(db_->DropTree("new").IsBusy());
+  EXPECT_TRUE(db_->OpenTree(std::string(255, 'n'), &t).ok());
+  ASSERT_TRUE(w->Put(t, "k", "v").ok());
+  ASSERT_TRUE(w->Commit().ok());
+  EXPECT_TRUE(db_->OpenTree("new", &t).ok());
+}
+
+TEST_F(DbTreesTest, DropFreesEveryPageAndInvalidatesTheHandle) {
+  Tree* keep = Open("keep");
+  Tree* gone = Open("gone");
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_TRUE(w->Put(gone, NumKey(i), FillValue(i % 1000 == 0 ? 9000 : 24, i)).ok());
+    if (i % 10 == 0) ASSERT_TRUE(w->Put(keep, NumKey(i), "kept").ok());
+  }
+  ASSERT_TRUE(w->Put("d", "default").ok());
+  ASSERT_TRUE(w->Commit().ok());
+  const KV kept = DumpTree(keep);
+  const Stats before = db_->GetStats();
+
+  ASSERT_TRUE(db_->DropTree("gone").ok());
+  const Stats after = db_->GetStats();
+  EXPECT_EQ(after.page_count, before.page_count);
+  // The tree's leaves and internal pages, and 20 three-page overflow chains.
+  EXPECT_GT(after.freelist_pages, before.freelist_pages + 100 + 60);
+  std::unique_ptr<ReadTxn> r;
+  ASSERT_TRUE(db_->BeginRead(&r).ok());
+  std::string v;
+  EXPECT_TRUE(r->Get(gone, NumKey(1), &v).IsInvalidArgument());
+  auto c = r->NewCursor(gone);
+  EXPECT_TRUE(c->status().IsInvalidArgument());
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  EXPECT_TRUE(w->Put(gone, "k", "v").IsInvalidArgument());
+  ASSERT_TRUE(w->Put(keep, "k", "v").ok());  // the transaction goes on
+  ASSERT_TRUE(w->Commit().ok());
+  EXPECT_EQ(DumpTree(keep).size(), kept.size() + 1);
+  EXPECT_EQ(GetIn(db_->DefaultTree(), "d"), "default");
+  std::vector<std::string> names;
+  ASSERT_TRUE(db_->ListTrees(&names).ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"keep"}));
+  EXPECT_TRUE(db_->Verify().ok());
+
+  // The name can be used again: a new, empty tree.
+  Tree* fresh = Open("gone");
+  EXPECT_NE(fresh, gone);
+  EXPECT_TRUE(DumpTree(fresh).empty());
+  // The freed pages are reused before the file grows.
+  const uint64_t pages = db_->GetStats().page_count;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(w->Put(fresh, NumKey(i), FillValue(24, i)).ok());
+  ASSERT_TRUE(w->Commit().ok());
+  EXPECT_EQ(db_->GetStats().page_count, pages);
+  EXPECT_TRUE(db_->Verify().ok());
+}
+
+TEST_F(DbTreesTest, AppendAndDeleteRangeOnANamedTree) {
+  Tree* t = Open("t");
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(w->Append(t, NumKey(i), "v").ok());
+  EXPECT_TRUE(w->Append(t, NumKey(5), "v").IsInvalidArgument());
+  ASSERT_TRUE(w->Append(NumKey(1), "default").ok());  // the default tree is empty
+  ASSERT_TRUE(w->DeleteRange(t, NumKey(100), NumKey(2900)).ok());
+  ASSERT_TRUE(w->Commit().ok());
+  EXPECT_EQ(DumpTree(t).size(), 200u);
+  EXPECT_EQ(DumpTree(db_->DefaultTree()).size(), 1u);
+  EXPECT_TRUE(db_->Verify().ok());
+}
+
+TEST_F(DbTreesTest, TenThousandTrees) {
+  std::vector<Tree*> trees;
+  for (int i = 0; i < 10000; ++i) trees.push_back(Open("tree-" + NumKey(i)));
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  for (int i = 0; i < 10000; i += 7) ASSERT_TRUE(w->Put(trees[i], "k", NumKey(i)).ok());
+  ASSERT_TRUE(w->Commit().ok());
+  std::vector<std::string> names;
+  ASSERT_TRUE(db_->ListTrees(&names).ok());
+  EXPECT_EQ(names.size(), 10000u);
+  EXPECT_EQ(GetIn(trees[7 * 1000], "k"), NumKey(7000));
+  EXPECT_TRUE(Contains(GetIn(trees[1], "k"), "NotFound"));
+  EXPECT_TRUE(db_->Verify().ok());
+}
+
+}  // namespace
+}  // namespace sombra::dbtest
