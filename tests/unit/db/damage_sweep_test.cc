@@ -167,6 +167,7 @@ void AddMetaPage(std::vector<Field>* out, const std::string& group, uint64_t bas
                                                  {kMetaFreelistCountOffset, "freelist count"},
                                                  {kMetaCheckpointSeqOffset, "checkpoint sequence"},
                                                  {kMetaCheckpointLsnOffset, "checkpoint LSN"},
+                                                 {kMetaCatalogRootOffset, "catalog root"},
                                                  {kMetaEndOffset, nullptr}};
   for (size_t i = 0; body[i].second != nullptr; ++i) {
     out->push_back(MakeField(group, body[i].second, Which::kPageFile, base + body[i].first,
@@ -1048,7 +1049,8 @@ void BuildGolden(Golden* g, const std::string& src) {
         {wal::kWalBasePageCountOffset, "base meta: page count"},
         {wal::kWalBaseFreelistCountOffset, "base meta: freelist count"},
         {wal::kWalBaseSeqOffset, "base meta: checkpoint sequence"},
-        {wal::kWalReservedOffset, "reserved"},
+        {wal::kWalBaseCatalogRootOffset, "base meta: catalog root"},
+        {wal::kWalReservedOffsetTrees, "reserved"},
         {wal::kWalHeaderChecksumOffset, "checksum"},
     };
     std::vector<std::pair<size_t, const char*>> sorted(std::begin(header), std::end(header));
