@@ -154,6 +154,15 @@ class BTreeWriter {
   Status InsertIntoParent(std::vector<PathEntry>* path, uint16_t child_level,
                           std::string_view separator, uint32_t right_child);
   Status FixLeftLink(uint32_t page_no, uint32_t new_left);
+  // DeleteRange's whole-leaf step (btree_range.cc): the leaves after
+  // `leaf` (child parent.child_index of `parent`, a level-1 page) whose
+  // key range lies wholly before `end` are freed with their overflow
+  // chains, their records counted into *count but not erased; their
+  // separators leave the parent and `leaf` takes over their range (its
+  // high fence and right link). Returns how many were freed; 0, nothing
+  // changed, when none qualifies or the longer fence would not fit.
+  Result<size_t> FreeWholeLeaves(uint32_t leaf, LeafLayout* layout, const PathEntry& parent,
+                                 std::string_view end, uint64_t* count);
   // Two sibling leaves under one parent, read for a rebalance.
   struct LeafPair {
     PathEntry parent;
