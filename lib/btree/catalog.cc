@@ -56,6 +56,12 @@ Status ReadCatalog(const PageReader& read, uint32_t page_size, uint64_t page_cou
   if (catalog_root == 0) return Status::OK();
   TreeCursor c(read, page_size, catalog_root, nullptr);
   for (c.SeekToFirst(); c.Valid(); c.Next()) {
+    // Names strictly ascend: damaged sibling links that loop back are
+    // caught here instead of read forever.
+    if (!out->empty() && c.key() <= std::string_view(out->back().name)) {
+      return Status::Corruption("catalog: tree name \"" + std::string(c.key()) +
+                                "\" does not sort after \"" + out->back().name + "\"");
+    }
     CatalogEntry e{std::string(c.key()), 0};
     SOMBRA_RETURN_IF_ERROR(DecodeCatalogValue(e.name, c.value(), page_count, &e.root));
     out->push_back(std::move(e));

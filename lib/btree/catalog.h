@@ -44,7 +44,8 @@ struct CatalogEntry {
   std::string name;
   uint32_t root = 0;
 };
-// Every entry of the catalog, in name order.
+// Every entry of the catalog, in name order; Corruption when a name does
+// not sort after the one before (damaged links).
 Status ReadCatalog(const PageReader& read, uint32_t page_size, uint64_t page_count,
                    uint32_t catalog_root, std::vector<CatalogEntry>* out);
 

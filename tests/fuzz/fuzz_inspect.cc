@@ -32,6 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                                           {"page", "1"},
                                                           {"page", "2", "--hex"},
                                                           {"tree", "--verbose"},
+                                                          {"tree", "--tree", "x"},
+                                                          {"catalog"},
                                                           {"freelist"},
                                                           {"stats"},
                                                           {"verify"},

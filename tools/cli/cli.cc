@@ -18,25 +18,14 @@ struct OptionSpec {
   bool global;
 };
 
-constexpr std::array<OptionSpec, 18> kOptions = {{
-    {"page-size", true, true},
-    {"salvage", false, true},
-    {"wait", true, true},
-    {"durability", true, true},
-    {"read-only", false, true},
-    {"hex", false, true},
-    {"help", false, true},
-    {"version", false, true},
-    {"from", true, false},
-    {"to", true, false},
-    {"reverse", false, false},
-    {"limit", true, false},
-    {"keys-only", false, false},
-    {"format", true, false},
-    {"batch", true, false},
-    {"json", false, false},
-    {"sorted", false, false},
-    {"prefix", true, false},
+constexpr std::array<OptionSpec, 19> kOptions = {{
+    {"page-size", true, true},   {"salvage", false, true},   {"wait", true, true},
+    {"durability", true, true},  {"read-only", false, true}, {"hex", false, true},
+    {"help", false, true},       {"version", false, true},   {"from", true, false},
+    {"to", true, false},         {"reverse", false, false},  {"limit", true, false},
+    {"keys-only", false, false}, {"format", true, false},    {"batch", true, false},
+    {"json", false, false},      {"sorted", false, false},   {"prefix", true, false},
+    {"tree", true, false},
 }};
 
 struct CommandSpec {
@@ -57,8 +46,8 @@ const std::vector<CommandSpec>& Commands() {
        3,
        3,
        true,
-       {},
-       "put DB KEY VALUE",
+       {"tree"},
+       "put DB KEY VALUE [--tree NAME]",
        "Stores VALUE under KEY (replacing any value) in one transaction. Creates\n"
        "DB when it does not exist.\n"},
       {"get",
@@ -66,8 +55,8 @@ const std::vector<CommandSpec>& Commands() {
        2,
        2,
        false,
-       {},
-       "get DB KEY",
+       {"tree"},
+       "get DB KEY [--tree NAME]",
        "Prints the value of KEY followed by a newline. Exit status 1 when KEY is\n"
        "absent.\n"},
       {"del",
@@ -75,16 +64,16 @@ const std::vector<CommandSpec>& Commands() {
        2,
        2,
        true,
-       {},
-       "del DB KEY",
+       {"tree"},
+       "del DB KEY [--tree NAME]",
        "Deletes KEY. Exit status 1 (and nothing written) when KEY is absent.\n"},
       {"delrange",
        RunDelRange,
        3,
        3,
        true,
-       {},
-       "delrange DB BEGIN END",
+       {"tree"},
+       "delrange DB BEGIN END [--tree NAME]",
        "Deletes every key k with BEGIN <= k < END in one transaction (END before\n"
        "BEGIN is an error) and prints how many were deleted. A leaf at a time,\n"
        "with no search per key; emptied pages go to the freelist.\n"},
@@ -93,9 +82,9 @@ const std::vector<CommandSpec>& Commands() {
        1,
        1,
        false,
-       {"from", "to", "prefix", "reverse", "limit", "keys-only", "format"},
+       {"from", "to", "prefix", "reverse", "limit", "keys-only", "format", "tree"},
        "scan DB [--from K] [--to K] [--prefix P] [--reverse] [--limit N] [--keys-only]\n"
-       "         [--format tsv|csv]",
+       "         [--format tsv|csv] [--tree NAME]",
        "Prints the records with --from <= key < --to in key order, one per line in\n"
        "the dump format (KEY<TAB>VALUE, escaped). --prefix P keeps the keys that\n"
        "start with P (within --from/--to when given too). --reverse walks from the\n"
@@ -105,8 +94,8 @@ const std::vector<CommandSpec>& Commands() {
        1,
        1,
        false,
-       {"from", "to", "prefix"},
-       "count DB [--from K] [--to K] [--prefix P]",
+       {"from", "to", "prefix", "tree"},
+       "count DB [--from K] [--to K] [--prefix P] [--tree NAME]",
        "Prints the number of records with --from <= key < --to (and starting with\n"
        "--prefix P), every record without them, read from one snapshot.\n"},
       {"load",
@@ -114,8 +103,8 @@ const std::vector<CommandSpec>& Commands() {
        1,
        2,
        true,
-       {"format", "batch", "sorted"},
-       "load DB [FILE] [--format tsv|csv] [--batch N] [--sorted]",
+       {"format", "batch", "sorted", "tree"},
+       "load DB [FILE] [--format tsv|csv] [--batch N] [--sorted] [--tree NAME]",
        "Stores the records of FILE (default or \"-\": standard input): KEY<TAB>VALUE lines\n"
        "with escapes as dump writes them, or RFC 4180 CSV with --format csv. Commits\n"
        "one write transaction per N records (--batch, default 10000); on an error\n"
@@ -130,8 +119,8 @@ const std::vector<CommandSpec>& Commands() {
        1,
        1,
        false,
-       {"format"},
-       "dump DB [--format tsv|csv]",
+       {"format", "tree"},
+       "dump DB [--format tsv|csv] [--tree NAME]",
        "Prints every record in key order in exactly the format load reads, so\n"
        "`sombra dump A | sombra load B` copies any keys and values. TSV escapes\n"
        "tab, newline, backslash and every byte outside printable ASCII as\n"
@@ -162,6 +151,27 @@ const std::vector<CommandSpec>& Commands() {
        "stats DB [--json]",
        "Prints the database's statistics (every Stats field, then the `all` map of\n"
        "every counter by name); --json prints one JSON object.\n"},
+      {"trees",
+       RunTrees,
+       1,
+       1,
+       false,
+       {"json"},
+       "trees DB [--json]",
+       "Lists the named trees, one per line in name order: NAME<TAB>RECORDS<TAB>PAGES\n"
+       "(the name escaped as dump escapes keys; PAGES counts the tree's leaf,\n"
+       "internal and overflow pages), read from one snapshot. The default tree is\n"
+       "not listed. --json prints one JSON object.\n"},
+      {"droptree",
+       RunDropTree,
+       2,
+       2,
+       true,
+       {},
+       "droptree DB NAME",
+       "Drops the named tree NAME and every record in it in one transaction; its\n"
+       "pages go to the freelist. Exit status 1 (and nothing written) when there\n"
+       "is no such tree. The default tree cannot be dropped.\n"},
   };
   return commands;
 }
@@ -187,8 +197,9 @@ constexpr std::string_view kGlobalHelp =
     "                     its own, found in its file.\n"
     "  --durability full|normal|off\n"
     "                     what a commit promises after a crash (default full)\n"
-    "  --read-only        open without writing (the default for get, scan, dump,\n"
-    "                     verify and stats; refused by put, del, load, checkpoint)\n"
+    "  --read-only        open without writing (the default for get, scan, count,\n"
+    "                     dump, verify, stats and trees; refused by put, del,\n"
+    "                     delrange, load, checkpoint and droptree)\n"
     "  --salvage          open a database whose log is damaged past a torn tail:\n"
     "                     keep the transactions before the damage, drop the\n"
     "                     rest (writing commands keep the old log as DB-wal.salvaged)\n"
@@ -203,14 +214,30 @@ constexpr std::string_view kGlobalHelp =
     "                     with --\n";
 
 constexpr std::string_view kExitHelp =
-    "Exit status: 0 success; 1 key not found (get, del) or corruption found\n"
-    "(verify); 2 usage error or any other error, with one line on stderr:\n"
+    "Exit status: 0 success; 1 key not found (get, del), no such tree (droptree)\n"
+    "or corruption found (verify); 2 usage error or any other error, with one\n"
+    "line on stderr:\n"
     "  sombra: COMMAND: DB: Code: message\n";
 
+// The --tree option of the commands that take it.
+constexpr std::string_view kTreeHelp =
+    "  --tree NAME        act on the named tree NAME (taken literally, also with\n"
+    "                     --hex) instead of the default tree. put and load create\n"
+    "                     it when missing (in a transaction of its own); every\n"
+    "                     other command fails on a missing tree, naming it, and\n"
+    "                     creates nothing (exit 2). `sombra trees DB` lists them.\n";
+
+bool TakesOption(const CommandSpec& c, std::string_view option) {
+  for (std::string_view o : c.options) {
+    if (o == option) return true;
+  }
+  return false;
+}
+
 std::string CommandHelp(const CommandSpec& c) {
-  std::string text = "Usage: sombra " + std::string(c.synopsis) + "\n\n" + std::string(c.help) +
-                     "\n" + std::string(kGlobalHelp) + "\n" + std::string(kExitHelp) +
-                     "\nSee docs/cli.md.\n";
+  std::string text = "Usage: sombra " + std::string(c.synopsis) + "\n\n" + std::string(c.help);
+  if (TakesOption(c, "tree")) text += "\n" + std::string(kTreeHelp);
+  text += "\n" + std::string(kGlobalHelp) + "\n" + std::string(kExitHelp) + "\nSee docs/cli.md.\n";
   return text;
 }
 
@@ -247,6 +274,9 @@ std::string Usage() {
       "Commands:\n";
   for (const CommandSpec& c : Commands()) text += "  sombra " + std::string(c.synopsis) + "\n";
   text += "  sombra help [COMMAND]\n\n";
+  text += "Option of get, put, del, delrange, scan, count, load and dump:\n";
+  text += kTreeHelp;
+  text += "\n";
   text += kGlobalHelp;
   text += "\n";
   text += kExitHelp;
@@ -346,9 +376,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
   for (const auto& [spec, value] : options) {
     const std::string_view name = spec->name;
     if (!spec->global) {
-      bool allowed = false;
-      for (std::string_view o : cmd->options) allowed = allowed || o == name;
-      if (!allowed) {
+      if (!TakesOption(*cmd, name)) {
         return UsageError(inv, "--" + std::string(name) + " does not apply to " + inv.command);
       }
     }
@@ -379,6 +407,8 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
       inv.wait_ms = static_cast<uint32_t>(n);
     } else if (name == "hex") {
       inv.hex = true;
+    } else if (name == "tree") {
+      inv.tree = value;
     } else if (name == "prefix") {
       prefix_text = value;
     } else if (name == "from") {

@@ -6,13 +6,17 @@
 //   sombra load DB [FILE]           sombra dump DB
 //   sombra verify DB                sombra checkpoint DB
 //   sombra stats DB [--json]        sombra help [COMMAND]
+//   sombra trees DB [--json]        sombra droptree DB NAME
+//   (and delrange, count; the per-key commands take --tree NAME)
 //
-// get, scan, dump, verify and stats open the database read_only and read
-// one snapshot, so they work beside a process that has it open for writing
-// (a writer that comes and goes never fails them); after reading a live
-// database they add one "live: ..." line on stderr, never on stdout
-// (docs/cli.md, "Live databases"). put, del, load and checkpoint open it
-// for writing.
+// get, scan, count, dump, verify, stats and trees open the database
+// read_only and read one snapshot, so they work beside a process that has
+// it open for writing (a writer that comes and goes never fails them);
+// after reading a live database they add one "live: ..." line on stderr,
+// never on stdout (docs/cli.md, "Live databases"). put, del, delrange,
+// load, checkpoint and droptree open it for writing. --tree NAME acts on a
+// named tree: put and load create it, the others refuse a missing one
+// (docs/cli.md, "Named trees").
 //
 // Thread safety: RunCli keeps no state between calls; concurrent calls on
 // the same database behave like concurrent processes.
@@ -28,7 +32,7 @@ namespace sombra::cli {
 
 // Exit statuses.
 constexpr int kExitOk = 0;
-constexpr int kExitNotFound = 1;     // get/del of an absent key
+constexpr int kExitNotFound = 1;     // get/del of an absent key, droptree of an absent tree
 constexpr int kExitCheckFailed = 1;  // verify found corruption
 constexpr int kExitError = 2;        // usage error, or any other error
 

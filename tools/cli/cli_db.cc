@@ -1,7 +1,10 @@
 // cli/cli_db.cc: opening the database, reporting errors, and the note
 // about a live database.
+#include <algorithm>
 #include <string>
+#include <vector>
 
+#include "btree/catalog.h"
 #include "cli/cli.h"
 #include "cli/cli_internal.h"
 #include "cli/escape.h"
@@ -63,6 +66,29 @@ Status OpenDb(const Invocation& inv, bool write, bool create, std::unique_ptr<DB
   // log again when the writer restarts or truncates it under the reading
   // (docs/design/readers.md), so a failure here is the database's.
   return DB::Open(options, inv.db_path(), db);
+}
+
+Status NoSuchTree(std::string_view name) {
+  return Status::NotFound("no tree named \"" + Escape(name) + "\"");
+}
+
+Status OpenTreeOf(const Invocation& inv, DB* db, bool create, Tree** tree) {
+  if (!inv.tree) {
+    *tree = db->DefaultTree();
+    return Status::OK();
+  }
+  const std::string& name = *inv.tree;
+  Status s = btree::CheckTreeName(name);
+  if (s.ok() && !create) {
+    // DB::OpenTree creates a missing tree on a writable handle: look first.
+    // (A writable handle is the only writer, so the answer stands.)
+    std::vector<std::string> names;
+    s = db->ListTrees(&names);
+    if (s.ok() && !std::binary_search(names.begin(), names.end(), name)) s = NoSuchTree(name);
+  }
+  if (s.ok()) s = db->OpenTree(name, tree);
+  // A read-only handle refuses to create one that went away meanwhile.
+  return s.IsNotFound() ? NoSuchTree(name) : s;
 }
 
 bool DecodeOperand(const Invocation& inv, std::string_view text, const char* what,

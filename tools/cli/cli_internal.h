@@ -38,6 +38,9 @@ struct Invocation {
   uint64_t batch = 10000;
   bool sorted = false;  // load --sorted: WriteTxn::Append
   bool json = false;
+  // --tree NAME: the named tree the command acts on (taken literally);
+  // none: the default tree.
+  std::optional<std::string> tree;
 
   std::istream* in = nullptr;
   std::ostream* out = nullptr;
@@ -67,6 +70,17 @@ Status OpenDb(const Invocation& inv, bool write, bool create, std::unique_ptr<DB
 //   sombra: COMMAND: DB: live: a writer has this database open; read at LSN N (snapshot)
 void NoteIfLive(const Invocation& inv, DB* db, uint64_t lsn);
 
+// The tree the command acts on (*tree, owned by db): the default tree
+// without --tree, else the named tree. `create` (put, load): made when
+// missing, in its own transaction (DB::OpenTree). Otherwise a missing tree
+// is NotFound naming it (NoSuchTree) and nothing is created.
+Status OpenTreeOf(const Invocation& inv, DB* db, bool create, Tree** tree);
+// NotFound: no tree named "NAME" (escaped).
+Status NoSuchTree(std::string_view name);
+
+// `s` as a JSON string (bytes outside printable ASCII as \u00XX).
+std::string JsonString(std::string_view s);
+
 // Decodes a KEY or VALUE operand (literal, or hex with --hex).
 bool DecodeOperand(const Invocation& inv, std::string_view text, const char* what,
                    std::string* out);
@@ -83,5 +97,7 @@ int RunLoad(const Invocation& inv);
 int RunVerify(const Invocation& inv);
 int RunCheckpoint(const Invocation& inv);
 int RunStats(const Invocation& inv);
+int RunTrees(const Invocation& inv);
+int RunDropTree(const Invocation& inv);
 
 }  // namespace sombra::cli

@@ -69,26 +69,6 @@ std::vector<StatField> NamedFields(const Stats& st, uint64_t records) {
   };
 }
 
-// `s` as a JSON string (metric names are ASCII; anything else is escaped).
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (b < 0x20 || b > 0x7E) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", b);
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
 void WriteJson(const std::string& path, const Stats& st, uint64_t records, std::ostream& out) {
   out << "{\n  \"path\": " << JsonString(path);
   for (const StatField& f : NamedFields(st, records)) {
@@ -117,6 +97,26 @@ void WriteText(const Stats& st, uint64_t records, std::ostream& out) {
 }
 
 }  // namespace
+
+// Metric names and paths are mostly ASCII; anything else is escaped.
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (b < 0x20 || b > 0x7E) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", b);
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
 
 int RunVerify(const Invocation& inv) {
   std::unique_ptr<DB> db;

@@ -1,6 +1,6 @@
-// cli/cmd_read.cc: get, scan and dump (read_only opens). Each reads one
-// snapshot, which a writer in another process cannot change or fail
-// (docs/design/readers.md); a note on stderr says when one was live.
+// cli/cmd_read.cc: get, count, scan and dump (read_only opens), of the
+// default tree or the one --tree names. Each reads one snapshot, which a writer in another process
+// cannot change or fail (docs/design/readers.md); a note on stderr says when one was live.
 #include <memory>
 #include <string>
 
@@ -61,9 +61,13 @@ Status ScanRange(const Invocation& inv, Cursor* cursor) {
   return cursor->status();
 }
 
-// Opens the database read-only and begins the one snapshot a command reads.
-Status OpenSnapshot(const Invocation& inv, std::unique_ptr<DB>* db, std::unique_ptr<ReadTxn>* txn) {
+// Opens the database read-only, finds the tree (a missing one is
+// NotFound: a read-only handle never creates one) and begins the one
+// snapshot a command reads.
+Status OpenSnapshot(const Invocation& inv, std::unique_ptr<DB>* db, Tree** tree,
+                    std::unique_ptr<ReadTxn>* txn) {
   Status s = OpenDb(inv, /*write=*/false, /*create=*/false, db);
+  if (s.ok()) s = OpenTreeOf(inv, db->get(), /*create=*/false, tree);
   return s.ok() ? (*db)->BeginRead(txn) : s;
 }
 
@@ -74,11 +78,12 @@ int RunGet(const Invocation& inv) {
   if (!DecodeOperand(inv, inv.operands[1], "KEY", &key)) return kExitError;
   // One snapshot, as DB::Get takes, kept to name its LSN.
   std::unique_ptr<DB> db;
+  Tree* tree = nullptr;
   std::unique_ptr<ReadTxn> txn;
-  Status s = OpenSnapshot(inv, &db, &txn);
+  Status s = OpenSnapshot(inv, &db, &tree, &txn);
   if (!s.ok()) return Fail(inv, kExitError, s);
   std::string value;
-  s = txn->Get(key, &value);
+  s = txn->Get(tree, key, &value);
   const uint64_t lsn = txn->Sequence();
   txn.reset();
   if (s.IsNotFound()) {
@@ -95,12 +100,13 @@ int RunGet(const Invocation& inv) {
 
 int RunCount(const Invocation& inv) {
   std::unique_ptr<DB> db;
+  Tree* tree = nullptr;
   std::unique_ptr<ReadTxn> txn;
-  Status s = OpenSnapshot(inv, &db, &txn);
+  Status s = OpenSnapshot(inv, &db, &tree, &txn);
   if (!s.ok()) return Fail(inv, kExitError, s);
   uint64_t count = 0;
   {
-    std::unique_ptr<Cursor> cursor = txn->NewCursor();
+    std::unique_ptr<Cursor> cursor = txn->NewCursor(tree);
     if (inv.from) {
       cursor->Seek(*inv.from);
     } else {
@@ -123,11 +129,12 @@ int RunCount(const Invocation& inv) {
 
 int RunScan(const Invocation& inv) {
   std::unique_ptr<DB> db;
+  Tree* tree = nullptr;
   std::unique_ptr<ReadTxn> txn;
-  Status s = OpenSnapshot(inv, &db, &txn);
+  Status s = OpenSnapshot(inv, &db, &tree, &txn);
   if (!s.ok()) return Fail(inv, kExitError, s);
   {
-    std::unique_ptr<Cursor> cursor = txn->NewCursor();
+    std::unique_ptr<Cursor> cursor = txn->NewCursor(tree);
     s = ScanRange(inv, cursor.get());
   }
   const uint64_t lsn = txn->Sequence();

@@ -1,4 +1,6 @@
-// cli/cmd_write.cc: put, del, load and checkpoint (writable opens).
+// cli/cmd_write.cc: put, del, delrange, load and checkpoint (writable
+// opens), on the default tree or the one --tree names: put and load create
+// it when missing, del and delrange do not.
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -20,6 +22,27 @@ namespace {
 // Records between two looks at the clock by the progress line.
 constexpr uint64_t kProgressEvery = 1024;
 
+// load's input: FILE, or inv.in when there is none or it is "-". *in_size
+// is FILE's size when it is a regular file, else -1 (a pipe or a FIFO such
+// as bash's <(...) has no size: no ETA then).
+Status OpenInput(const Invocation& inv, std::ifstream* file, std::istream** in, int64_t* in_size) {
+  if (inv.operands.size() < 2 || inv.operands[1] == "-") return Status::OK();
+  const std::string& name = inv.operands[1];
+  file->open(name, std::ios::binary);
+  if (!*file) {
+    const int e = errno;
+    return Status::IOError("cannot open input file " + name + ": " + std::strerror(e), e);
+  }
+  std::error_code ec;
+  *in_size = -1;
+  if (std::filesystem::is_regular_file(name, ec)) {
+    const uintmax_t size = std::filesystem::file_size(name, ec);
+    if (!ec) *in_size = static_cast<int64_t>(size);
+  }
+  *in = file;
+  return Status::OK();
+}
+
 }  // namespace
 
 int RunPut(const Invocation& inv) {
@@ -29,9 +52,13 @@ int RunPut(const Invocation& inv) {
     return kExitError;
   }
   std::unique_ptr<DB> db;
+  Tree* tree = nullptr;
   Status s = OpenDb(inv, /*write=*/true, /*create=*/true, &db);
-  if (!s.ok()) return Fail(inv, kExitError, s);
-  s = db->Put(key, value);
+  if (s.ok()) s = OpenTreeOf(inv, db.get(), /*create=*/true, &tree);
+  std::unique_ptr<WriteTxn> txn;
+  if (s.ok()) s = db->BeginWrite(&txn);
+  if (s.ok()) s = txn->Put(tree, key, value);
+  if (s.ok()) s = txn->Commit();
   if (!s.ok()) return Fail(inv, kExitError, s);
   return kExitOk;
 }
@@ -42,18 +69,19 @@ int RunDel(const Invocation& inv) {
   std::string key;
   if (!DecodeOperand(inv, inv.operands[1], "KEY", &key)) return kExitError;
   std::unique_ptr<DB> db;
+  Tree* tree = nullptr;
   Status s = OpenDb(inv, /*write=*/true, /*create=*/false, &db);
-  if (!s.ok()) return Fail(inv, kExitError, s);
+  if (s.ok()) s = OpenTreeOf(inv, db.get(), /*create=*/false, &tree);
   std::unique_ptr<WriteTxn> txn;
-  s = db->BeginWrite(&txn);
+  if (s.ok()) s = db->BeginWrite(&txn);
   if (!s.ok()) return Fail(inv, kExitError, s);
   std::string ignored;
-  s = txn->Get(key, &ignored);
+  s = txn->Get(tree, key, &ignored);
   if (s.IsNotFound()) {
     txn->Abort();
     return Fail(inv, kExitNotFound, Status::NotFound("key \"" + Escape(key) + "\""));
   }
-  if (s.ok()) s = txn->Delete(key);
+  if (s.ok()) s = txn->Delete(tree, key);
   if (s.ok()) s = txn->Commit();
   if (!s.ok()) return Fail(inv, kExitError, s);
   return kExitOk;
@@ -63,26 +91,11 @@ int RunLoad(const Invocation& inv) {
   std::istream* in = inv.in;
   int64_t in_size = inv.in_size;
   std::ifstream file;
-  // FILE "-" is standard input, as no FILE is.
-  if (inv.operands.size() > 1 && inv.operands[1] != "-") {
-    const std::string& name = inv.operands[1];
-    file.open(name, std::ios::binary);
-    if (!file) {
-      const int e = errno;
-      return Fail(inv, kExitError,
-                  Status::IOError("cannot open input file " + name + ": " + std::strerror(e), e));
-    }
-    // A pipe or a FIFO (bash's <(...)) has no size: no ETA then.
-    std::error_code ec;
-    in_size = -1;
-    if (std::filesystem::is_regular_file(name, ec)) {
-      const uintmax_t size = std::filesystem::file_size(name, ec);
-      if (!ec) in_size = static_cast<int64_t>(size);
-    }
-    in = &file;
-  }
+  Status s = OpenInput(inv, &file, &in, &in_size);
   std::unique_ptr<DB> db;
-  Status s = OpenDb(inv, /*write=*/true, /*create=*/true, &db);
+  Tree* tree = nullptr;
+  if (s.ok()) s = OpenDb(inv, /*write=*/true, /*create=*/true, &db);
+  if (s.ok()) s = OpenTreeOf(inv, db.get(), /*create=*/true, &tree);
   if (!s.ok()) return Fail(inv, kExitError, s);
 
   RecordReader reader(*in, inv.format, inv.hex);
@@ -102,7 +115,7 @@ int RunLoad(const Invocation& inv) {
       s = db->BeginWrite(&txn);
       if (!s.ok()) return fail_at_line(s);
     }
-    s = inv.sorted ? txn->Append(key, value) : txn->Put(key, value);
+    s = inv.sorted ? txn->Append(tree, key, value) : txn->Put(tree, key, value);
     if (inv.sorted && s.IsInvalidArgument() &&
         s.message().find("does not sort after") != std::string::npos) {
       s = Status::InvalidArgument("the input is not sorted: key \"" + Escape(key) +
@@ -145,14 +158,16 @@ int RunDelRange(const Invocation& inv) {
     return kExitError;
   }
   std::unique_ptr<DB> db;
+  Tree* tree = nullptr;
   Status s = OpenDb(inv, /*write=*/true, /*create=*/false, &db);
-  if (!s.ok()) return Fail(inv, kExitError, s);
+  if (s.ok()) s = OpenTreeOf(inv, db.get(), /*create=*/false, &tree);
   std::unique_ptr<WriteTxn> txn;
-  s = db->BeginWrite(&txn);
+  if (s.ok()) s = db->BeginWrite(&txn);
   if (!s.ok()) return Fail(inv, kExitError, s);
   uint64_t deleted = 0;
   auto* impl = dynamic_cast<db::WriteTxnImpl*>(txn.get());
-  s = impl != nullptr ? impl->DeleteRange(begin, end, &deleted) : txn->DeleteRange(begin, end);
+  s = impl != nullptr ? impl->DeleteRange(tree, begin, end, &deleted)
+                      : txn->DeleteRange(tree, begin, end);
   if (s.ok()) s = txn->Commit();
   if (!s.ok()) return Fail(inv, kExitError, s);
   *inv.out << deleted << "\n";

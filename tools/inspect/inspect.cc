@@ -14,7 +14,7 @@ namespace {
 
 struct Command {
   std::string file;
-  std::string name;                   // meta, page, tree, freelist, stats, verify or wal
+  std::string name;                   // meta, page, tree, catalog, freelist, stats, verify or wal
   std::vector<std::string> operands;  // after the command name
   Flags flags;
   bool help = false;
@@ -26,7 +26,8 @@ struct Command {
 std::string Parse(const std::vector<std::string>& args, Command* cmd) {
   std::vector<std::string> positional;
   bool flags_done = false;
-  for (const std::string& arg : args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
     if (!flags_done && arg.size() > 1 && arg[0] == '-') {
       if (arg == "--") {
         flags_done = true;
@@ -42,6 +43,9 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
         cmd->flags.hex = false;
       } else if (arg == "--verbose") {
         cmd->flags.verbose = true;
+      } else if (arg == "--tree" || arg.rfind("--tree=", 0) == 0) {
+        if (arg == "--tree" && i + 1 == args.size()) return "--tree needs a tree name";
+        cmd->flags.tree = arg == "--tree" ? args[++i] : arg.substr(7);
       } else {
         return "unknown option " + arg + " (see --help)";
       }
@@ -52,7 +56,8 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
   if (cmd->help || cmd->version) return "";
   if (positional.empty()) return "missing FILE and command (see --help)";
   if (positional.size() == 1) {
-    return "missing command: meta, page N, tree, freelist, stats, verify or wal (see --help)";
+    return "missing command: meta, page N, tree, catalog, freelist, stats, verify or wal (see "
+           "--help)";
   }
   cmd->file = positional[0];
   cmd->name = positional[1];
@@ -62,10 +67,12 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
     want = 1;
     if (cmd->operands.empty()) return "page: missing page number";
   } else if (cmd->name != "meta" && cmd->name != "tree" && cmd->name != "verify" &&
-             cmd->name != "wal" && cmd->name != "freelist" && cmd->name != "stats") {
+             cmd->name != "wal" && cmd->name != "freelist" && cmd->name != "stats" &&
+             cmd->name != "catalog") {
     return "unknown command " + cmd->name +
-           "; expected meta, page, tree, freelist, stats, verify or wal";
+           "; expected meta, page, tree, catalog, freelist, stats, verify or wal";
   }
+  if (cmd->flags.tree && cmd->name != "tree") return "--tree applies to the tree command only";
   if (cmd->operands.size() > want) {
     return cmd->name + ": unexpected argument " + cmd->operands[want];
   }
@@ -116,6 +123,7 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   if (cmd.name == "meta") return RunMeta(**db, cmd.flags, out, err);
   if (cmd.name == "verify") return RunVerify(**db, cmd.flags, out, err);
   if (cmd.name == "tree") return RunTree(**db, cmd.flags, out, err);
+  if (cmd.name == "catalog") return RunCatalog(**db, cmd.flags, out, err);
   if (cmd.name == "freelist") return RunFreelist(**db, cmd.flags, out, err);
   if (cmd.name == "stats") return RunStats(**db, cmd.flags, out, err);
   const uint64_t count = (*db)->page_count();
@@ -148,9 +156,14 @@ std::string Usage() {
          "                   pages: next page, bytes used; free pages: next\n"
          "                   page, place on the freelist), then a hex dump\n"
          "                   (shown by default; --no-hex leaves it out)\n"
-         "  tree [--verbose] the B+tree from the root: height, pages, records\n"
+         "  tree [--verbose] [--tree NAME]\n"
+         "                   the B+tree from the root: height, pages, records\n"
          "                   and fill per level (--verbose: each page and its\n"
-         "                   fences too), totals, and the damaged pages it met\n"
+         "                   fences too), totals, and the damaged pages it met;\n"
+         "                   the default tree, or with --tree the named tree\n"
+         "                   NAME as the catalog has it\n"
+         "  catalog          the catalog of named trees: each tree's name, root\n"
+         "                   page, height, pages and records\n"
          "  freelist         the freelist chain: each free page and its link,\n"
          "                   checked against the freelist count\n"
          "  stats            database statistics: sizes, sequence numbers,\n"
@@ -167,9 +180,9 @@ std::string Usage() {
          "  --json           print the result as one JSON object\n"
          "  --help, -h       print this help\n"
          "\n"
-         "exit status: 0 ok, 1 a check failed (verify, tree, freelist or stats\n"
-         "met damage, or recovery would refuse the log), 2 usage error or the\n"
-         "file cannot be inspected\n";
+         "exit status: 0 ok, 1 a check failed (verify, tree, catalog, freelist or\n"
+         "stats met damage, or recovery would refuse the log), 2 usage error, no\n"
+         "such tree (tree --tree), or the file cannot be inspected\n";
 }
 
 int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

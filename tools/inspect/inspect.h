@@ -5,8 +5,13 @@
 //   sombra-inspect FILE page N [--hex]   one page: header decoded (B+tree,
 //                                        overflow and free pages: body too),
 //                                        hex dump (--no-hex leaves it out)
-//   sombra-inspect FILE tree [--verbose] the B+tree: height, pages, records
-//                                        and fill per level, totals
+//   sombra-inspect FILE tree [--verbose] [--tree NAME]
+//                                        the B+tree (the default tree, or
+//                                        the named tree NAME): height,
+//                                        pages, records and fill per
+//                                        level, totals
+//   sombra-inspect FILE catalog          the named trees: name, root,
+//                                        height, pages, records
 //   sombra-inspect FILE freelist         the freelist chain and its count
 //   sombra-inspect FILE stats            database-level statistics
 //   sombra-inspect FILE verify           both meta pages, every page, the
@@ -38,7 +43,7 @@ namespace sombra::inspect {
 
 // Exit codes.
 constexpr int kExitOk = 0;
-constexpr int kExitCheckFailed = 1;  // a check (verify, tree, freelist, stats, wal) failed
+constexpr int kExitCheckFailed = 1;  // a check (verify, tree, catalog, freelist, stats, wal) failed
 constexpr int kExitError = 2;        // usage error, or the file cannot be inspected
 
 // Runs sombra-inspect with `args` (argv without argv[0]). Results go to

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -23,8 +24,9 @@ class JsonWriter;
 
 struct Flags {
   bool json = false;
-  bool hex = true;       // page: show the hex dump
-  bool verbose = false;  // tree: one line per page
+  bool hex = true;                  // page: show the hex dump
+  bool verbose = false;             // tree: one line per page
+  std::optional<std::string> tree;  // tree --tree NAME: a named tree
 };
 
 // A database file opened for inspection: read-only, its newest valid meta
@@ -143,6 +145,7 @@ struct RawMeta {
   uint64_t freelist_count = 0;
   uint64_t checkpoint_seq = 0;
   uint64_t checkpoint_lsn = 0;
+  uint32_t catalog_root = 0;  // bytes [88, 92): zero in a format-3 page
   uint64_t checksum = 0;
 };
 // REQUIRES: `page` holds at least pager::kMetaEndOffset bytes.
@@ -230,9 +233,14 @@ int RunMeta(const InspectedFile& db, const Flags& flags, std::ostream& out, std:
 int RunPage(const InspectedFile& db, uint32_t page_no, const Flags& flags, std::ostream& out,
             std::ostream& err);
 int RunVerify(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);
-// The B+tree from the root of the meta page in force. Exit 1 when a page of
-// the tree, an overflow chain or the freelist is damaged.
+// The B+tree from the root of the meta page in force (or, with
+// flags.tree, of that named tree in the catalog). Exit 1 when a page of a
+// tree, an overflow chain or the freelist is damaged; 2 when there is no
+// such named tree.
 int RunTree(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);
+// Every entry of the catalog of named trees: name, root, height, pages and
+// records. Exit 1 when the catalog or a tree is damaged.
+int RunCatalog(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);
 // The write-ahead log `db_path`-wal; db_path need not be a valid page file.
 // Exit 1 when recovery would refuse the log (a synced transaction is damaged).
 // The freelist chain from the head in state(), checked against its count.

@@ -167,6 +167,7 @@ RawMeta DecodeRawMeta(const uint8_t* page) {
   m.freelist_count = DecodeFixed64(page + pager::kMetaFreelistCountOffset);
   m.checkpoint_seq = DecodeFixed64(page + pager::kMetaCheckpointSeqOffset);
   m.checkpoint_lsn = DecodeFixed64(page + pager::kMetaCheckpointLsnOffset);
+  m.catalog_root = DecodeFixed32(page + pager::kMetaCatalogRootOffset);
   m.checksum = DecodeFixed64(page + pager::kHeaderChecksumOffset);
   return m;
 }
@@ -182,6 +183,7 @@ void PrintRawMeta(const RawMeta& m, std::ostream& out, int indent) {
   PrintField(out, "freelist count", std::to_string(m.freelist_count), indent);
   PrintField(out, "checkpoint seq", std::to_string(m.checkpoint_seq), indent);
   PrintField(out, "checkpoint lsn", std::to_string(m.checkpoint_lsn), indent);
+  PrintField(out, "catalog root", std::to_string(m.catalog_root), indent);
   PrintField(out, "checksum", pager::Hex64(m.checksum), indent);
 }
 
@@ -196,6 +198,7 @@ void WriteRawMeta(const RawMeta& m, JsonWriter* json) {
   json->Field("freelist_count", m.freelist_count);
   json->Field("checkpoint_seq", m.checkpoint_seq);
   json->Field("checkpoint_lsn", m.checkpoint_lsn);
+  json->Field("catalog_root", uint64_t{m.catalog_root});
   json->Field("checksum", pager::Hex64(m.checksum));
 }
 

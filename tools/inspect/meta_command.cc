@@ -61,6 +61,7 @@ int RunMeta(const InspectedFile& db, const Flags& flags, std::ostream& out, std:
     json.Field("page_count", st.page_count);
     json.Field("freelist_head", uint64_t{st.freelist_head});
     json.Field("freelist_count", st.freelist_count);
+    json.Field("catalog_root", uint64_t{st.catalog_root});
     if (!db.log_note().empty()) json.Field("log_note", db.log_note());
     json.EndObject();
     json.EndObject();
@@ -88,7 +89,7 @@ int RunMeta(const InspectedFile& db, const Flags& flags, std::ostream& out, std:
         << (db.log_transactions() == 1 ? " transaction" : " transactions")
         << " replayed in memory: lsn " << st.lsn << ", root " << st.root << ", page count "
         << st.page_count << ", freelist head " << st.freelist_head << ", freelist count "
-        << st.freelist_count << '\n';
+        << st.freelist_count << ", catalog root " << st.catalog_root << '\n';
   }
   if (!db.log_note().empty()) out << "log: " << db.log_note() << '\n';
   return kExitOk;

@@ -328,10 +328,12 @@ std::string LsnText(const RecordLine& r) {
   return Num(r.lsn);
 }
 
-std::string CommitText(const wal::CommitInfo& c) {
+// `trees`: the log's format carries the catalog root (formats 6 and 7).
+std::string CommitText(const wal::CommitInfo& c, bool trees) {
   return "txn " + Num(c.txn_id) + ", root " + Num(c.root) + ", page count " + Num(c.page_count) +
          ", freelist head " + Num(c.freelist_head) + ", freelist count " + Num(c.freelist_count) +
-         ", durable lsn " + Num(c.durable_lsn) + ", records " + Num(c.record_count);
+         ", durable lsn " + Num(c.durable_lsn) + ", records " + Num(c.record_count) +
+         (trees ? ", catalog root " + Num(c.catalog_root) : std::string());
 }
 
 // How the log ends, judged on the log alone.
@@ -380,7 +382,7 @@ std::string ProbeText(const wal::WalReader::ProbeResult& p) {
 
 std::string MatchText(bool matches) { return matches ? "matches the log" : "differs from the log"; }
 
-void PrintRecords(const std::vector<RecordLine>& records, std::ostream& out) {
+void PrintRecords(const std::vector<RecordLine>& records, bool trees, std::ostream& out) {
   if (records.empty()) {
     out << "records: none\n";
     return;
@@ -408,7 +410,7 @@ void PrintRecords(const std::vector<RecordLine>& records, std::ostream& out) {
       if (i + 1 < rows[n].size()) line.append(width[i] - rows[n][i].size() + 2, ' ');
     }
     if (n > 0 && records[n - 1].type == wal::RecordType::kCommit) {
-      line += "  " + CommitText(records[n - 1].commit);
+      line += "  " + CommitText(records[n - 1].commit, trees);
     }
     out << line << '\n';
   }
@@ -418,8 +420,11 @@ void PrintRecords(const std::vector<RecordLine>& records, std::ostream& out) {
 std::string BaseText(const wal::WalHeader& h) {
   if (!h.has_base()) return "none (format 1)";
   const wal::WalBase& b = h.base;
-  return "seq " + Num(b.checkpoint_seq) + ", root " + Num(b.root) + ", page count " +
-         Num(b.page_count) + ", freelist " + Num(b.freelist_head) + "/" + Num(b.freelist_count);
+  std::string text = "seq " + Num(b.checkpoint_seq) + ", root " + Num(b.root) + ", page count " +
+                     Num(b.page_count) + ", freelist " + Num(b.freelist_head) + "/" +
+                     Num(b.freelist_count);
+  if (wal::HasCatalogRoot(h.version)) text += ", catalog root " + Num(b.catalog_root);
+  return text;
 }
 
 void PrintText(const WalReport& r, std::ostream& out) {
@@ -444,7 +449,7 @@ void PrintText(const WalReport& r, std::ostream& out) {
     PrintField(out, "meta", "not readable: " + r.page_file.problem);
   }
 
-  PrintRecords(r.records, out);
+  PrintRecords(r.records, wal::HasCatalogRoot(h.version), out);
 
   out << "stop:\n";
   PrintField(out, "reason", wal::StopReasonName(r.stop_reason));
@@ -467,6 +472,61 @@ void PrintText(const WalReport& r, std::ostream& out) {
   PrintField(out, "verdict", RecoveryVerdict(r));
 }
 
+// "header": the log header, with its base meta (format 2 on).
+void WriteHeaderJson(const wal::WalHeader& h, JsonWriter* json) {
+  json->Key("header");
+  json->BeginObject();
+  json->Field("format_version", uint64_t{h.version});
+  json->Field("page_size", uint64_t{h.page_size});
+  json->Field("salt", wal::Hex64(h.salt));
+  json->Field("generation", h.generation);
+  json->Field("db_salt", wal::Hex64(h.db_salt));
+  json->Field("start_lsn", h.start_lsn);
+  if (h.has_base()) {
+    json->Key("base_meta");
+    json->BeginObject();
+    json->Field("checkpoint_seq", h.base.checkpoint_seq);
+    json->Field("root", uint64_t{h.base.root});
+    json->Field("page_count", h.base.page_count);
+    json->Field("freelist_head", uint64_t{h.base.freelist_head});
+    json->Field("freelist_count", h.base.freelist_count);
+    if (wal::HasCatalogRoot(h.version)) json->Field("catalog_root", uint64_t{h.base.catalog_root});
+    json->EndObject();
+  }
+  json->EndObject();
+}
+
+// One record of "records"; `trees`: the format carries the catalog root.
+void WriteRecordJson(const RecordLine& rec, bool trees, JsonWriter* json) {
+  json->BeginObject();
+  json->Field("index", rec.index);
+  json->Field("offset", rec.offset);
+  json->Field("type", TypeName(rec.type));
+  if (rec.type != wal::RecordType::kCommit) json->Field("page", uint64_t{rec.page_no});
+  const bool ops = rec.type == wal::RecordType::kPageOps;
+  if (rec.type == wal::RecordType::kPageDelta || ops) json->Field("base_lsn", rec.base_lsn);
+  json->Field("lsn", rec.lsn);
+  json->Field("stored_length", uint64_t{rec.stored});
+  if (rec.type != wal::RecordType::kCommit) json->Field("raw_length", rec.raw);
+  json->Field("compression", rec.compressed ? "lz4" : "none");
+  if (rec.type == wal::RecordType::kPageDelta) json->Field("ranges", rec.ranges);
+  if (ops) json->Field("ops", rec.ranges);
+  if (rec.type == wal::RecordType::kCommit) {
+    const wal::CommitInfo& c = rec.commit;
+    json->Field("txn_id", c.txn_id);
+    json->Field("root", uint64_t{c.root});
+    json->Field("page_count", c.page_count);
+    json->Field("freelist_head", uint64_t{c.freelist_head});
+    json->Field("freelist_count", c.freelist_count);
+    json->Field("durable_lsn", c.durable_lsn);
+    json->Field("record_count", uint64_t{c.record_count});
+    if (trees) json->Field("catalog_root", uint64_t{c.catalog_root});
+  }
+  json->Field("checksum", wal::Hex64(rec.checksum));
+  json->BoolField("checksum_ok", true);
+  json->EndObject();
+}
+
 void PrintJson(const WalReport& r, std::ostream& out) {
   const wal::WalHeader& h = r.header;
   JsonWriter json(out);
@@ -476,25 +536,7 @@ void PrintJson(const WalReport& r, std::ostream& out) {
   json.BoolField("live", r.live);
   json.Field("wal", r.wal_path);
   json.Field("file_size", r.file_size);
-  json.Key("header");
-  json.BeginObject();
-  json.Field("format_version", uint64_t{h.version});
-  json.Field("page_size", uint64_t{h.page_size});
-  json.Field("salt", wal::Hex64(h.salt));
-  json.Field("generation", h.generation);
-  json.Field("db_salt", wal::Hex64(h.db_salt));
-  json.Field("start_lsn", h.start_lsn);
-  if (h.has_base()) {
-    json.Key("base_meta");
-    json.BeginObject();
-    json.Field("checkpoint_seq", h.base.checkpoint_seq);
-    json.Field("root", uint64_t{h.base.root});
-    json.Field("page_count", h.base.page_count);
-    json.Field("freelist_head", uint64_t{h.base.freelist_head});
-    json.Field("freelist_count", h.base.freelist_count);
-    json.EndObject();
-  }
-  json.EndObject();
+  WriteHeaderJson(h, &json);
 
   json.Key("page_file");
   json.BeginObject();
@@ -514,32 +556,7 @@ void PrintJson(const WalReport& r, std::ostream& out) {
   json.Key("records");
   json.BeginArray();
   for (const RecordLine& rec : r.records) {
-    json.BeginObject();
-    json.Field("index", rec.index);
-    json.Field("offset", rec.offset);
-    json.Field("type", TypeName(rec.type));
-    if (rec.type != wal::RecordType::kCommit) json.Field("page", uint64_t{rec.page_no});
-    const bool ops = rec.type == wal::RecordType::kPageOps;
-    if (rec.type == wal::RecordType::kPageDelta || ops) json.Field("base_lsn", rec.base_lsn);
-    json.Field("lsn", rec.lsn);
-    json.Field("stored_length", uint64_t{rec.stored});
-    if (rec.type != wal::RecordType::kCommit) json.Field("raw_length", rec.raw);
-    json.Field("compression", rec.compressed ? "lz4" : "none");
-    if (rec.type == wal::RecordType::kPageDelta) json.Field("ranges", rec.ranges);
-    if (ops) json.Field("ops", rec.ranges);
-    if (rec.type == wal::RecordType::kCommit) {
-      const wal::CommitInfo& c = rec.commit;
-      json.Field("txn_id", c.txn_id);
-      json.Field("root", uint64_t{c.root});
-      json.Field("page_count", c.page_count);
-      json.Field("freelist_head", uint64_t{c.freelist_head});
-      json.Field("freelist_count", c.freelist_count);
-      json.Field("durable_lsn", c.durable_lsn);
-      json.Field("record_count", uint64_t{c.record_count});
-    }
-    json.Field("checksum", wal::Hex64(rec.checksum));
-    json.BoolField("checksum_ok", true);
-    json.EndObject();
+    WriteRecordJson(rec, wal::HasCatalogRoot(h.version), &json);
   }
   json.EndArray();
 

@@ -281,7 +281,7 @@ TEST_F(CliLiveTest, ReadCommandsBesideAWriterThatComesAndGoes) {
       EXPECT_TRUE(get.err.empty() || IsLiveNote(get.err, "get", "db")) << get.err;
       RunResult stats = RunSombra(dir_.path(), {"stats", "db", "--json"});
       EXPECT_EQ(stats.code, 0) << stats.err;
-      for (const char* command : {"meta", "tree", "freelist", "stats", "wal"}) {
+      for (const char* command : {"meta", "tree", "catalog", "freelist", "stats", "wal"}) {
         RunResult r = RunShell(dir_.path(), InspectCommand({"db", command}));
         EXPECT_EQ(r.code, 0) << command << ":\n" << r.out << r.err;
         EXPECT_EQ(r.err, "") << command;
@@ -349,6 +349,10 @@ TEST(CliLiveNoteTest, ReadCommandsNoteALiveWriterOnStderrOnly) {
     EXPECT_EQ(stats.code, 0) << stats.err;
     EXPECT_TRUE(IsLiveNote(stats.err, "stats", "db")) << stats.err;
     EXPECT_NE(stats.out.find("sequence"), std::string::npos);
+    RunResult trees = RunSombra(dir.path(), {"trees", "db"});
+    EXPECT_EQ(trees.code, 0) << trees.err;
+    EXPECT_TRUE(IsLiveNote(trees.err, "trees", "db")) << trees.err;
+    EXPECT_EQ(trees.out, "");  // no named trees
   }
   for (const Expected& e : reads) {
     RunResult r = RunSombra(dir.path(), e.args);

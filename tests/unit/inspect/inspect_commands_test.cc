@@ -168,7 +168,8 @@ TEST_F(InspectCommandsTest, StatsJson) {
              R"("internal_pages":1,"leaf_pages":3,"overflow_pages":3,"leaf_used_bytes":9000,)"
              R"("leaf_usable_bytes":12132,"average_leaf_fill":"74.2%","records":300,)"
              R"("overflow_values":1,"key_bytes":3000,"value_bytes":12588,)"
-             R"("overflow_value_bytes":9000,"damaged_pages":0,"complete":true})"
+             R"("overflow_value_bytes":9000,"catalog_root":0,"named_trees":0,)"
+             R"("named_tree_pages":0,"named_tree_records":0,"damaged_pages":0,"complete":true})"
              "\n"));
 }
 

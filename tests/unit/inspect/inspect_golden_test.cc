@@ -50,6 +50,7 @@ meta page 0: valid
   freelist count:    0
   checkpoint seq:    2
   checkpoint lsn:    0
+  catalog root:      0
   checksum:          {CK0}
 meta page 1: valid
   magic:             ok
@@ -62,6 +63,7 @@ meta page 1: valid
   freelist count:    2
   checkpoint seq:    3
   checkpoint lsn:    50
+  catalog root:      0
   checksum:          {CK1}
 in force: meta page 1 (checkpoint seq 3)
 log: no committed transaction to replay
@@ -150,6 +152,7 @@ TEST_F(InspectGoldenTest, MetaPage) {
     freelist count:  0
     checkpoint seq:  2
     checkpoint lsn:  0
+    catalog root:    0
     checksum:        {CK0}
 )",
                         vars_));

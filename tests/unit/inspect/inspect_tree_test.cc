@@ -517,11 +517,12 @@ TEST_F(InspectTreeTest, Json) {
   EXPECT_EQ(CountLines(tree.out), 1);
   EXPECT_EQ(tree.out.find("page_list"), std::string::npos) << tree.out;
   for (const char* part :
-       {"\"command\":\"tree\"", "\"root\":4,\"height\":2",
+       {"\"command\":\"tree\"", "\"tree\":null,\"catalog_root\":0,\"root\":4,\"height\":2",
         "{\"level\":0,\"pages\":4,\"damaged\":0,\"records\":339,\"used_bytes\":12245,"
         "\"usable_bytes\":16176,\"fill\":\"75.7%\"}",
         "\"totals\":{\"leaf_pages\":4,\"internal_pages\":1,\"overflow_pages\":3,"
-        "\"free_pages\":0,\"damaged_pages\":0,\"pages_not_reached\":0,\"records\":339}",
+        "\"free_pages\":0,\"other_tree_pages\":0,\"damaged_pages\":0,\"pages_not_reached\":0,"
+        "\"records\":339}",
         "\"ok\":true,\"problems\":[]"}) {
     EXPECT_NE(tree.out.find(part), std::string::npos) << part << " missing from " << tree.out;
   }
@@ -641,9 +642,8 @@ TEST(InspectTreeOtherTest, Refusals) {
   EXPECT_EQ(extra.err, "sombra-inspect: tree: unexpected argument 4\n");
   RunOutput unknown = Inspect({db, "trees"});
   EXPECT_EQ(unknown.err,
-            "sombra-inspect: unknown command trees; expected meta, page, tree, freelist, stats, "
-            "verify or "
-            "wal\n");
+            "sombra-inspect: unknown command trees; expected meta, page, tree, catalog, freelist, "
+            "stats, verify or wal\n");
 }
 
 }  // namespace

@@ -216,7 +216,9 @@ TEST_F(InspectWalTest, SmallLogJson) {
 
 // A log of this build's format: the second transaction's 5-byte change is
 // a page-ops record (one write op: 1 + 1 + 5 bytes after the 20 fixed),
-// listed with its op count, in text and JSON.
+// listed with its op count, in text and JSON; the header's base meta and
+// each commit name the catalog root (0: no named trees), which a format-2
+// log has not (SmallLogListedExactly).
 TEST_F(InspectWalTest, OpsRecordListed) {
   const std::string db = dir_.File("ops-db");
   const std::string copy = dir_.File("ops-copy");
@@ -227,9 +229,20 @@ TEST_F(InspectWalTest, OpsRecordListed) {
   EXPECT_NE(r.out.find("  3  8448    ops     2     1->2  27      7     -     1       "),
             std::string::npos)
       << r.out;
+  EXPECT_NE(r.out.find("  base meta:         seq 1, root 0, page count 2, freelist 0/0, "
+                       "catalog root 0\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(", durable lsn 0, records 2, catalog root 0\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(", durable lsn 1, records 1, catalog root 0\n"), std::string::npos) << r.out;
   RunOutput j = Inspect({"--json", copy, "wal"});
   EXPECT_NE(j.out.find(R"({"index":3,"offset":8448,"type":"ops","page":2,"base_lsn":1,"lsn":2,)"
                        R"("stored_length":27,"raw_length":7,"compression":"none","ops":1,)"),
+            std::string::npos)
+      << j.out;
+  EXPECT_NE(j.out.find(R"("freelist_count":0,"catalog_root":0}},"page_file")"), std::string::npos)
+      << j.out;
+  EXPECT_NE(j.out.find(R"("durable_lsn":1,"record_count":1,"catalog_root":0,"checksum")"),
             std::string::npos)
       << j.out;
 }
