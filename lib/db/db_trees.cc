@@ -116,8 +116,13 @@ Status DBImpl::ListTrees(std::vector<std::string>* names) {
 
 Result<uint32_t> ReadTxnImpl::RootOf(Tree* tree) {
   if (db_->IsDefaultTree(tree)) return snap_->state().root;
+  // A handle found here passed CheckTree before: only a drop since then
+  // can make it invalid (no dynamic_cast per call).
+  if (auto it = roots_.find(tree); it != roots_.end()) {
+    if (static_cast<const TreeImpl*>(tree)->dropped()) return db_->CheckTree(tree);
+    return it->second;
+  }
   SOMBRA_RETURN_IF_ERROR(db_->CheckTree(tree));
-  if (auto it = roots_.find(tree); it != roots_.end()) return it->second;
   const pager::TreeState& st = snap_->state();
   uint32_t root = 0;
   Status s = btree::LookupTree(reader_, snap_->page_size(), st.page_count, st.catalog_root,
@@ -139,9 +144,11 @@ btree::BTreeWriter* WriteTxnImpl::Catalog() {
 Result<btree::BTreeWriter*> WriteTxnImpl::WriterFor(Tree* tree) {
   if (db_->IsDefaultTree(tree)) return writer_.get();
   if (tree == last_tree_) return last_writer_;
-  SOMBRA_RETURN_IF_ERROR(db_->CheckTree(tree));
+  // A handle found in named_ passed CheckTree, and no tree can be dropped
+  // while this transaction holds the writer slot.
   auto it = named_.find(tree);
   if (it == named_.end()) {
+    SOMBRA_RETURN_IF_ERROR(db_->CheckTree(tree));
     std::string value;
     Status s = Check(Catalog()->Get(tree->name(), &value));
     if (s.IsNotFound()) {

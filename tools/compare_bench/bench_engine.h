@@ -7,10 +7,21 @@
 // them.
 //
 // Usage by the workloads (workloads.cc):
-//   Open(dir) -> [BeginBatch, Put..., Commit]... -> Close      bulk writes
-//   Open(dir) -> PutSingle(thread, ...) from many threads      durable commits
-//   Open(dir) -> BeginRead(t), Get(t, ...)..., EndRead(t)      point lookups
-//   Open(dir) -> Scan(t, reverse)                              ordered scan
+//   Open(dir) -> [BeginBatch, Put(tree, ...)..., Commit]... -> Close   bulk writes
+//   Open(dir) -> PutSingle(thread, ...) from many threads              durable commits
+//   Open(dir) -> BeginRead(t), Get(t, tree, ...)..., EndRead(t)        point lookups
+//   Open(dir) -> Scan(t, tree, reverse)                                ordered scan
+//
+// Trees (--trees N): an engine holds N independent ordered key spaces,
+// numbered 0..N-1, every one of them written by the same batches and read
+// in the same snapshots. N == 1 is the engine's single default key space
+// (exactly what compare-bench measured before --trees existed); N > 1 is
+// the engine's own way to keep several (see each engine_<name>.cc):
+//   Sombra   named trees "t0".."t{N-1}" (DB::OpenTree, the Tree* calls)
+//   LMDB     named DBIs "t0".. (mdb_env_set_maxdbs, mdb_dbi_open MDB_CREATE)
+//   SQLite   tables t0.. (each as the one-tree table kv)
+//   RocksDB  column families "t0".. (WriteBatch::Put(cf, ...))
+//   LevelDB  no column families: tree t is the key prefix byte t
 //
 // Thread safety: Open, Close, BeginBatch, Put and Commit are called from one
 // thread. PutSingle, BeginRead, Get, EndRead and Scan with distinct `thread`
@@ -41,7 +52,13 @@ struct EngineOptions {
   uint64_t max_keys = 0;
   // Concurrent threads that call PutSingle / Get / Scan.
   int threads = 1;
+  // Key spaces, 1..kMaxTrees (see the top of this file). PutSingle writes
+  // tree 0 only; the workloads refuse commit-every with trees > 1.
+  int trees = 1;
 };
+
+// LevelDB keeps tree t under the one-byte key prefix t.
+constexpr int kMaxTrees = 256;
 
 struct ScanResult {
   uint64_t count = 0;
@@ -76,28 +93,34 @@ class Engine {
 
   // One write transaction at a time.
   virtual Status BeginBatch() = 0;
-  // REQUIRES: a batch is open.
-  virtual Status Put(std::string_view key, std::string_view value) = 0;
-  // Put of a key that sorts after every key stored (--mode load-sorted),
-  // through the engine's sorted-load path where it has one: Sombra's
-  // WriteTxn::Append, LMDB's MDB_APPEND. Default: Put (SQLite, RocksDB and
-  // LevelDB take ordered inserts as they come).
-  virtual Status PutSorted(std::string_view key, std::string_view value) { return Put(key, value); }
+  // REQUIRES: a batch is open; 0 <= tree < EngineOptions::trees.
+  virtual Status Put(int tree, std::string_view key, std::string_view value) = 0;
+  // Put of a key that sorts after every key stored in `tree` (--mode
+  // load-sorted), through the engine's sorted-load path where it has one:
+  // Sombra's WriteTxn::Append, LMDB's MDB_APPEND, RocksDB's SstFileWriter
+  // + IngestExternalFiles at Commit. Default: Put (SQLite and LevelDB take
+  // ordered inserts as they come). A batch holds PutSorted calls only or
+  // Put calls only.
+  virtual Status PutSorted(int tree, std::string_view key, std::string_view value) {
+    return Put(tree, key, value);
+  }
   // Durable per EngineOptions::durability when it returns OK.
   virtual Status Commit() = 0;
 
-  // A one-operation transaction, committed per EngineOptions::durability.
+  // A one-operation transaction on tree 0, committed per
+  // EngineOptions::durability.
   virtual Status PutSingle(int thread, std::string_view key, std::string_view value) = 0;
 
   // Pins a read snapshot for the following Get and Scan calls of `thread`.
   virtual Status BeginRead(int thread) = 0;
   virtual Status EndRead(int thread) = 0;
-  // *found is false when the key is absent. With a batch open, thread 0
-  // reads through the batch where the engine can (RocksDB and LevelDB read
-  // the committed state).
-  virtual Status Get(int thread, std::string_view key, std::string* value, bool* found) = 0;
-  // Full ordered scan; inside the pinned snapshot when there is one.
-  virtual Status Scan(int thread, bool reverse, ScanResult* result) = 0;
+  // *found is false when the key is absent from `tree`. With a batch open,
+  // thread 0 reads through the batch where the engine can (RocksDB and
+  // LevelDB read the committed state).
+  virtual Status Get(int thread, int tree, std::string_view key, std::string* value,
+                     bool* found) = 0;
+  // Full ordered scan of `tree`; inside the pinned snapshot when there is one.
+  virtual Status Scan(int thread, int tree, bool reverse, ScanResult* result) = 0;
 
   // Engine counters for the run since Open. Default: nothing.
   virtual void Report(EngineReport* report) { (void)report; }

@@ -5,6 +5,9 @@
 // commit) / MDB_NOMETASYNC / MDB_NOSYNC. The map size is virtual address
 // space only: max(4 GiB, 8 x max_keys x (key + value + 64)). Every batch and
 // every PutSingle is a write transaction (LMDB serialises writers).
+// One tree: the unnamed main DBI. N trees: mdb_env_set_maxdbs(N) and named
+// DBIs "t0".."t{N-1}" opened with MDB_CREATE in one write transaction by
+// Open; a batch writes into all of them in its one transaction.
 #include <lmdb.h>
 
 #include <algorithm>
@@ -41,6 +44,7 @@ class LmdbEngine : public Engine {
     size_t map_size = static_cast<size_t>(std::max<uint64_t>(uint64_t{4} << 30, want));
     mdb_env_set_mapsize(env_, map_size);
     mdb_env_set_maxreaders(env_, static_cast<unsigned>(std::max(126, options.threads + 8)));
+    if (options.trees > 1) mdb_env_set_maxdbs(env_, static_cast<MDB_dbi>(options.trees));
     unsigned flags = MDB_NOTLS;
     if (options.durability == Durability::kNormal) flags |= MDB_NOMETASYNC;
     if (options.durability == Durability::kOff) flags |= MDB_NOSYNC;
@@ -49,10 +53,17 @@ class LmdbEngine : public Engine {
     MDB_txn* txn = nullptr;
     rc = mdb_txn_begin(env_, nullptr, 0, &txn);
     if (rc != 0) return LmdbError("txn_begin", rc);
-    rc = mdb_dbi_open(txn, nullptr, 0, &dbi_);
-    if (rc != 0) {
-      mdb_txn_abort(txn);
-      return LmdbError("dbi_open", rc);
+    dbis_.clear();
+    for (int t = 0; t < std::max(1, options.trees); ++t) {
+      MDB_dbi dbi = 0;
+      std::string name = "t" + std::to_string(t);
+      rc = options.trees > 1 ? mdb_dbi_open(txn, name.c_str(), MDB_CREATE, &dbi)
+                             : mdb_dbi_open(txn, nullptr, 0, &dbi);
+      if (rc != 0) {
+        mdb_txn_abort(txn);
+        return LmdbError("dbi_open", rc);
+      }
+      dbis_.push_back(dbi);
     }
     rc = mdb_txn_commit(txn);
     if (rc != 0) return LmdbError("txn_commit", rc);
@@ -76,16 +87,16 @@ class LmdbEngine : public Engine {
     int rc = mdb_txn_begin(env_, nullptr, 0, &batch_);
     return rc == 0 ? Status::OK() : LmdbError("txn_begin", rc);
   }
-  Status Put(std::string_view key, std::string_view value) override {
+  Status Put(int tree, std::string_view key, std::string_view value) override {
     MDB_val k = Val(key);
     MDB_val v = Val(value);
-    int rc = mdb_put(batch_, dbi_, &k, &v, 0);
+    int rc = mdb_put(batch_, dbis_[tree], &k, &v, 0);
     return rc == 0 ? Status::OK() : LmdbError("put", rc);
   }
-  Status PutSorted(std::string_view key, std::string_view value) override {
+  Status PutSorted(int tree, std::string_view key, std::string_view value) override {
     MDB_val k = Val(key);
     MDB_val v = Val(value);
-    int rc = mdb_put(batch_, dbi_, &k, &v, MDB_APPEND);
+    int rc = mdb_put(batch_, dbis_[tree], &k, &v, MDB_APPEND);
     return rc == 0 ? Status::OK() : LmdbError("put (MDB_APPEND)", rc);
   }
   Status Commit() override {
@@ -100,7 +111,7 @@ class LmdbEngine : public Engine {
     if (rc != 0) return LmdbError("txn_begin", rc);
     MDB_val k = Val(key);
     MDB_val v = Val(value);
-    rc = mdb_put(txn, dbi_, &k, &v, 0);
+    rc = mdb_put(txn, dbis_[0], &k, &v, 0);
     if (rc != 0) {
       mdb_txn_abort(txn);
       return LmdbError("put", rc);
@@ -119,7 +130,7 @@ class LmdbEngine : public Engine {
     return Status::OK();
   }
 
-  Status Get(int thread, std::string_view key, std::string* value, bool* found) override {
+  Status Get(int thread, int tree, std::string_view key, std::string* value, bool* found) override {
     MDB_txn* txn = thread == 0 && batch_ != nullptr ? batch_ : readers_[thread];
     MDB_txn* own = nullptr;
     if (txn == nullptr) {
@@ -129,14 +140,14 @@ class LmdbEngine : public Engine {
     }
     MDB_val k = Val(key);
     MDB_val v;
-    int rc = mdb_get(txn, dbi_, &k, &v);
+    int rc = mdb_get(txn, dbis_[tree], &k, &v);
     *found = rc == 0;
     if (rc == 0) value->assign(static_cast<const char*>(v.mv_data), v.mv_size);
     if (own != nullptr) mdb_txn_abort(own);
     return rc == 0 || rc == MDB_NOTFOUND ? Status::OK() : LmdbError("get", rc);
   }
 
-  Status Scan(int thread, bool reverse, ScanResult* result) override {
+  Status Scan(int thread, int tree, bool reverse, ScanResult* result) override {
     MDB_txn* txn = readers_[thread];
     MDB_txn* own = nullptr;
     if (txn == nullptr) {
@@ -145,7 +156,7 @@ class LmdbEngine : public Engine {
       txn = own;
     }
     MDB_cursor* cursor = nullptr;
-    int rc = mdb_cursor_open(txn, dbi_, &cursor);
+    int rc = mdb_cursor_open(txn, dbis_[tree], &cursor);
     ScanResult r;
     if (rc == 0) {
       MDB_val k;
@@ -168,7 +179,7 @@ class LmdbEngine : public Engine {
 
  private:
   MDB_env* env_ = nullptr;
-  MDB_dbi dbi_ = 0;
+  std::vector<MDB_dbi> dbis_;  // one per tree
   MDB_txn* batch_ = nullptr;
   std::vector<MDB_txn*> readers_;
 };

@@ -2,6 +2,10 @@
 //
 // Batches are WriteTxns; PutSingle is DB::Put, so concurrent threads meet
 // in group commit; reads use one ReadTxn per thread while pinned.
+// One tree: the default tree through the calls without a Tree*. N trees:
+// named trees "t0".."t{N-1}", opened (created when missing, each in its own
+// transaction) by Open, before any timing; every batch is one WriteTxn
+// writing into all of them through the Tree* calls.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -23,22 +27,30 @@ class SombraEngine : public Engine {
     o.durability = options.durability;
     readers_.clear();
     readers_.resize(static_cast<size_t>(options.threads < 1 ? 1 : options.threads));
-    return DB::Open(o, dir + "/db.sombra", &db_);
+    trees_.clear();
+    Status s = DB::Open(o, dir + "/db.sombra", &db_);
+    for (int t = 0; s.ok() && options.trees > 1 && t < options.trees; ++t) {
+      Tree* tree = nullptr;
+      s = db_->OpenTree("t" + std::to_string(t), &tree);
+      trees_.push_back(tree);
+    }
+    return s;
   }
 
   Status Close() override {
     readers_.clear();
     batch_.reset();
+    trees_.clear();
     db_.reset();
     return Status::OK();
   }
 
   Status BeginBatch() override { return db_->BeginWrite(&batch_); }
-  Status Put(std::string_view key, std::string_view value) override {
-    return batch_->Put(key, value);
+  Status Put(int tree, std::string_view key, std::string_view value) override {
+    return trees_.empty() ? batch_->Put(key, value) : batch_->Put(trees_[tree], key, value);
   }
-  Status PutSorted(std::string_view key, std::string_view value) override {
-    return batch_->Append(key, value);
+  Status PutSorted(int tree, std::string_view key, std::string_view value) override {
+    return trees_.empty() ? batch_->Append(key, value) : batch_->Append(trees_[tree], key, value);
   }
   Status Commit() override {
     Status s = batch_->Commit();
@@ -56,20 +68,25 @@ class SombraEngine : public Engine {
     return Status::OK();
   }
 
-  Status Get(int thread, std::string_view key, std::string* value, bool* found) override {
+  Status Get(int thread, int tree, std::string_view key, std::string* value, bool* found) override {
+    Tree* t = trees_.empty() ? nullptr : trees_[tree];
     Status s;
     if (thread == 0 && batch_ != nullptr) {
-      s = batch_->Get(key, value);
+      s = t == nullptr ? batch_->Get(key, value) : batch_->Get(t, key, value);
     } else if (readers_[thread] != nullptr) {
-      s = readers_[thread]->Get(key, value);
-    } else {
+      s = t == nullptr ? readers_[thread]->Get(key, value) : readers_[thread]->Get(t, key, value);
+    } else if (t == nullptr) {
       s = db_->Get(key, value);
+    } else {
+      std::unique_ptr<ReadTxn> own;
+      s = db_->BeginRead(&own);
+      if (s.ok()) s = own->Get(t, key, value);
     }
     *found = s.ok();
     return s.IsNotFound() ? Status::OK() : s;
   }
 
-  Status Scan(int thread, bool reverse, ScanResult* result) override {
+  Status Scan(int thread, int tree, bool reverse, ScanResult* result) override {
     std::unique_ptr<ReadTxn> own;
     ReadTxn* txn = readers_[thread].get();
     if (txn == nullptr) {
@@ -77,7 +94,7 @@ class SombraEngine : public Engine {
       if (!s.ok()) return s;
       txn = own.get();
     }
-    std::unique_ptr<Cursor> c = txn->NewCursor();
+    std::unique_ptr<Cursor> c = trees_.empty() ? txn->NewCursor() : txn->NewCursor(trees_[tree]);
     if (reverse) {
       c->SeekToLast();
     } else {
@@ -149,6 +166,7 @@ class SombraEngine : public Engine {
   std::unique_ptr<DB> db_;
   std::unique_ptr<WriteTxn> batch_;
   std::vector<std::unique_ptr<ReadTxn>> readers_;
+  std::vector<Tree*> trees_;  // empty: the default tree only; owned by db_
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 //
 //   compare-bench --mode all --docs 1000000 --engines sombra,sqlite,lmdb --json out.json
 //   SOMBRA_PROFILE=1 compare-bench --mode inserts-only --docs 10000 --commit-every 10000
+//   compare-bench --mode inserts-random --docs 250000 --trees 16
 //
 // Every figure is the median of --repeat runs; engines run in turn within
 // each repeat so drift of the machine hits them alike.
@@ -33,7 +34,7 @@ constexpr const char* kUsage =
     "  --mode M          inserts-only | inserts-random | reads-only | scan | scan-reverse |\n"
     "                    mixed | commit-every | load-sorted | all    (default inserts-only)\n"
     "                    (load-sorted: inserts-only through WriteTxn::Append, LMDB's\n"
-    "                    MDB_APPEND; not part of all)\n"
+    "                    MDB_APPEND, RocksDB's SstFileWriter + ingest; not part of all)\n"
     "  --docs N          keys loaded / operations timed               (default 10000)\n"
     "  --commit-every K  writes per transaction in batch modes        (default 1000)\n"
     "  --commit-docs N   commits timed by commit-every  (default: --docs; with --mode all\n"
@@ -42,6 +43,10 @@ constexpr const char* kUsage =
     "  --value-size B    value bytes                                  (default 8)\n"
     "  --durability D    full | normal | off, applied to every engine (default full)\n"
     "  --threads T       readers in reads-only, committers in commit-every (default 1)\n"
+    "  --trees N         spread the keys over N trees of each engine (key i in tree\n"
+    "                    i mod N, all written by the same transactions), 1..256; with\n"
+    "                    N > 1 every mode runs with 1 tree and with N, side by side\n"
+    "                    (commit-every: one tree only)               (default 1)\n"
     "  --repeat R        runs per figure, the median is reported     (default 3)\n"
     "  --engines LIST    comma list of sombra,sqlite,lmdb,rocksdb,leveldb (default all)\n"
     "  --reverse         --mode scan scans from the last key\n"
@@ -89,6 +94,7 @@ struct Flags {
   uint64_t value_size = 8;
   std::string durability = "full";
   uint64_t threads = 1;
+  uint64_t trees = 1;
   uint64_t repeat = 3;
   std::vector<std::string> engines = sb::AllEngineNames();
   bool reverse = false;
@@ -138,6 +144,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.durability = next();
     } else if (arg == "--threads") {
       f.threads = ParseU64(arg, next());
+    } else if (arg == "--trees") {
+      f.trees = ParseU64(arg, next());
     } else if (arg == "--repeat") {
       f.repeat = ParseU64(arg, next());
     } else if (arg == "--engines") {
@@ -165,6 +173,9 @@ Flags ParseFlags(int argc, char** argv) {
   if (f.key_size == 0 || f.key_size > 1024) Usage("--key-size must be 1..1024");
   if (f.value_size > (64u << 20)) Usage("--value-size must be at most 64 MiB");
   if (f.threads == 0 || f.threads > 256) Usage("--threads must be 1..256");
+  if (f.trees == 0 || f.trees > static_cast<uint64_t>(sb::kMaxTrees)) {
+    Usage("--trees must be 1.." + std::to_string(sb::kMaxTrees));
+  }
   if (f.repeat == 0 || f.repeat > 100) Usage("--repeat must be 1..100");
   if (f.engines.empty()) Usage("--engines is empty");
   if (f.key_size < 8 && 2 * std::max(f.docs, f.commit_docs) > (uint64_t{1} << (8 * f.key_size))) {
@@ -206,6 +217,11 @@ int main(int argc, char** argv) {
     sb::Mode m;
     if (!sb::ParseMode(flags.mode, &m)) Usage("unknown mode '" + flags.mode + "'");
     if (m == sb::Mode::kScan && flags.reverse) m = sb::Mode::kScanReverse;
+    if (flags.trees > 1 && !sb::ModeTakesTrees(m)) {
+      Usage("--trees > 1 is not supported by --mode " + flags.mode +
+            " (its one-put commits go through DB::Put and its peers, which write the default "
+            "key space)");
+    }
     modes.push_back(m);
   }
   uint64_t commit_docs = flags.commit_docs;
@@ -239,6 +255,7 @@ int main(int argc, char** argv) {
   info.value_size = flags.value_size;
   info.durability = flags.durability;
   info.threads = static_cast<int>(flags.threads);
+  info.trees = static_cast<int>(flags.trees);
   info.repeat = static_cast<int>(flags.repeat);
   info.seed = flags.seed;
   info.profiling = sombra::ProfilingEnabled();
@@ -260,13 +277,14 @@ int main(int argc, char** argv) {
 
   std::printf(
       "compare-bench: docs=%llu commit-every=%llu key=%lluB value=%lluB durability=%s "
-      "threads=%llu repeat=%llu seed=%llu dir=%s\n",
+      "threads=%llu trees=%llu repeat=%llu seed=%llu dir=%s\n",
       static_cast<unsigned long long>(flags.docs),
       static_cast<unsigned long long>(flags.commit_every),
       static_cast<unsigned long long>(flags.key_size),
       static_cast<unsigned long long>(flags.value_size), flags.durability.c_str(),
-      static_cast<unsigned long long>(flags.threads), static_cast<unsigned long long>(flags.repeat),
-      static_cast<unsigned long long>(flags.seed), base.c_str());
+      static_cast<unsigned long long>(flags.threads), static_cast<unsigned long long>(flags.trees),
+      static_cast<unsigned long long>(flags.repeat), static_cast<unsigned long long>(flags.seed),
+      base.c_str());
   std::printf(
       "SOMBRA/X = Sombra ops/sec / engine ops/sec (>1: Sombra faster). PEAK MEM = %s growth "
       "during the timed phase (process-wide). FILE SIZE after close.\n",
@@ -274,26 +292,50 @@ int main(int argc, char** argv) {
   if (info.profiling) {
     std::printf("SOMBRA_PROFILE=1: Sombra's timers are on; its times include their cost.\n");
   }
-  sb::PrintHeader(stdout);
+  const bool trees_column = flags.trees > 1;
+  if (trees_column) {
+    std::printf(
+        "TREES = key spaces the keys were spread over (key i in tree i mod TREES); SOMBRA/X "
+        "compares engines at the same TREES.\n");
+  }
+  sb::PrintHeader(stdout, trees_column);
   std::fflush(stdout);
 
   std::vector<sb::Row> rows;
   std::vector<std::string> dirs;
   int exit_code = 0;
   for (sb::Mode mode : modes) {
-    sb::RunConfig config;
-    config.mode = mode;
-    config.docs = mode == sb::Mode::kCommitEvery ? commit_docs : flags.docs;
-    config.commit_every = flags.commit_every;
-    config.seed = flags.seed;
-    config.engine.durability = durability;
-    config.engine.key_size = flags.key_size;
-    config.engine.value_size = flags.value_size;
-    config.engine.threads = static_cast<int>(flags.threads);
-    config.engine.max_keys = 2 * config.docs;
-
+    // The tree counts this mode runs with: 1, and --trees beside it.
+    std::vector<int> tree_counts = {1};
+    if (flags.trees > 1) {
+      if (sb::ModeTakesTrees(mode)) {
+        tree_counts.push_back(static_cast<int>(flags.trees));
+      } else {
+        std::printf("%s: one tree only (--trees > 1 is not supported by this mode)\n",
+                    sb::ModeName(mode));
+      }
+    }
     const size_t n = info.engines.size();
-    std::vector<std::vector<sb::RunResult>> results(n);
+    const size_t variants = tree_counts.size();
+    std::vector<sb::RunConfig> configs(variants);
+    for (size_t v = 0; v < variants; ++v) {
+      sb::RunConfig& config = configs[v];
+      config.mode = mode;
+      config.docs = mode == sb::Mode::kCommitEvery ? commit_docs : flags.docs;
+      config.commit_every = flags.commit_every;
+      config.seed = flags.seed;
+      config.engine.durability = durability;
+      config.engine.key_size = flags.key_size;
+      config.engine.value_size = flags.value_size;
+      config.engine.threads = static_cast<int>(flags.threads);
+      config.engine.trees = tree_counts[v];
+      config.engine.max_keys = 2 * config.docs;
+    }
+
+    // results[v][e]: every repeat of engine e with tree_counts[v]. Within a
+    // repeat the tree counts and the engines run in turn.
+    std::vector<std::vector<std::vector<sb::RunResult>>> results(
+        variants, std::vector<std::vector<sb::RunResult>>(n));
     std::vector<double> floors;
     for (uint64_t r = 0; r < flags.repeat && exit_code == 0; ++r) {
       if (mode == sb::Mode::kCommitEvery) {
@@ -306,57 +348,68 @@ int main(int argc, char** argv) {
         }
         floors.push_back(floor_us);
       }
-      for (size_t e = 0; e < n; ++e) {
-        std::string dir = base + "/" + info.engines[e] + "-" + sb::ModeName(mode);
-        if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
-        sb::RunResult result;
-        sombra::Status s = sb::RunWorkload(info.engines[e], config, dir, &result);
-        if (!s.ok()) {
-          std::fprintf(stderr, "compare-bench: FAILED: %s\n", s.ToString().c_str());
-          exit_code = 1;
-          break;
+      for (size_t v = 0; v < variants && exit_code == 0; ++v) {
+        for (size_t e = 0; e < n; ++e) {
+          std::string dir = base + "/" + info.engines[e] + "-" + sb::ModeName(mode);
+          if (tree_counts[v] > 1) dir += "-t" + std::to_string(tree_counts[v]);
+          if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+          sb::RunResult result;
+          sombra::Status s = sb::RunWorkload(info.engines[e], configs[v], dir, &result);
+          if (!s.ok()) {
+            std::fprintf(stderr, "compare-bench: FAILED: %s\n", s.ToString().c_str());
+            exit_code = 1;
+            break;
+          }
+          results[v][e].push_back(result);
+          if (!flags.keep) sb::RemoveDir(dir);  // disk use stays one database at a time
         }
-        results[e].push_back(result);
-        if (!flags.keep) sb::RemoveDir(dir);  // disk use stays one database at a time
       }
     }
     if (exit_code != 0) break;
 
     std::vector<sb::Row> mode_rows;
     double floor_us = floors.empty() ? 0 : floors[MedianIndex(floors)];
-    for (size_t e = 0; e < n; ++e) {
-      std::vector<double> secs;
-      for (const sb::RunResult& res : results[e]) secs.push_back(res.seconds);
-      const sb::RunResult& m = results[e][MedianIndex(secs)];
-      sb::Row row;
-      row.engine = info.engines[e];
-      row.mode = sb::ModeName(mode);
-      row.docs = m.ops;
-      row.seconds = m.seconds;
-      row.ops_per_sec = m.seconds > 0 ? static_cast<double>(m.ops) / m.seconds : 0;
-      row.us_per_op = m.ops > 0 ? m.seconds * 1e6 / static_cast<double>(m.ops) : 0;
-      row.file_bytes = m.file_bytes;
-      row.peak_mem_bytes = m.peak_mem_bytes;
-      row.all_seconds = secs;
-      row.commits = m.commits;
-      uint64_t commits = m.report.commits > 0 ? m.report.commits : m.commits;
-      row.has_wal_bytes = m.report.has_wal_bytes && commits > 0;
-      row.wal_bytes_per_commit =
-          commits > 0 ? static_cast<double>(m.report.wal_bytes) / static_cast<double>(commits) : 0;
-      row.floor_us = floor_us;
-      row.metrics_line = m.report.metrics_line;
-      row.pager_line = m.report.pager_line;
-      mode_rows.push_back(row);
-    }
-    double sombra_ops = 0;
-    for (const sb::Row& row : mode_rows) {
-      if (row.engine == "sombra") sombra_ops = row.ops_per_sec;
-    }
-    for (sb::Row& row : mode_rows) {
-      row.sombra_ratio = sombra_ops > 0 && row.ops_per_sec > 0 ? sombra_ops / row.ops_per_sec : 0;
-      sb::PrintRow(stdout, row);
+    for (size_t v = 0; v < variants; ++v) {
+      std::vector<sb::Row> variant_rows;
+      for (size_t e = 0; e < n; ++e) {
+        std::vector<double> secs;
+        for (const sb::RunResult& res : results[v][e]) secs.push_back(res.seconds);
+        const sb::RunResult& m = results[v][e][MedianIndex(secs)];
+        sb::Row row;
+        row.engine = info.engines[e];
+        row.mode = sb::ModeName(mode);
+        row.trees = tree_counts[v];
+        row.docs = m.ops;
+        row.seconds = m.seconds;
+        row.ops_per_sec = m.seconds > 0 ? static_cast<double>(m.ops) / m.seconds : 0;
+        row.us_per_op = m.ops > 0 ? m.seconds * 1e6 / static_cast<double>(m.ops) : 0;
+        row.file_bytes = m.file_bytes;
+        row.peak_mem_bytes = m.peak_mem_bytes;
+        row.all_seconds = secs;
+        row.commits = m.commits;
+        uint64_t commits = m.report.commits > 0 ? m.report.commits : m.commits;
+        row.has_wal_bytes = m.report.has_wal_bytes && commits > 0;
+        row.wal_bytes_per_commit =
+            commits > 0 ? static_cast<double>(m.report.wal_bytes) / static_cast<double>(commits)
+                        : 0;
+        row.floor_us = floor_us;
+        row.metrics_line = m.report.metrics_line;
+        row.pager_line = m.report.pager_line;
+        variant_rows.push_back(row);
+      }
+      // SOMBRA/X compares engines at the same tree count.
+      double sombra_ops = 0;
+      for (const sb::Row& row : variant_rows) {
+        if (row.engine == "sombra") sombra_ops = row.ops_per_sec;
+      }
+      for (sb::Row& row : variant_rows) {
+        row.sombra_ratio = sombra_ops > 0 && row.ops_per_sec > 0 ? sombra_ops / row.ops_per_sec : 0;
+        sb::PrintRow(stdout, row, trees_column);
+      }
+      mode_rows.insert(mode_rows.end(), variant_rows.begin(), variant_rows.end());
     }
     if (mode == sb::Mode::kCommitEvery) sb::PrintCommitSummary(stdout, mode_rows);
+    if (variants > 1) sb::PrintTreesSummary(stdout, mode_rows, tree_counts.back());
     std::fflush(stdout);
     rows.insert(rows.end(), mode_rows.begin(), mode_rows.end());
   }

@@ -58,15 +58,19 @@ std::string HumanBytes(int64_t bytes) {
   return buf;
 }
 
-void PrintHeader(std::FILE* out) {
-  std::fprintf(out, "%-9s %-15s %9s %10s %12s %9s %9s %11s %10s\n", "DATABASE", "MODE", "DOCS",
-               "TIME", "OPS/SEC", "uS/OP", "SOMBRA/X", "FILE SIZE", "PEAK MEM");
+void PrintHeader(std::FILE* out, bool trees_column) {
+  std::fprintf(out, "%-9s %-15s ", "DATABASE", "MODE");
+  if (trees_column) std::fprintf(out, "%5s ", "TREES");
+  std::fprintf(out, "%9s %10s %12s %9s %9s %11s %10s\n", "DOCS", "TIME", "OPS/SEC", "uS/OP",
+               "SOMBRA/X", "FILE SIZE", "PEAK MEM");
 }
 
-void PrintRow(std::FILE* out, const Row& row) {
-  std::fprintf(out, "%-9s %-15s %9llu %9.4fs %12.0f %9.3f %9s %11s %10s\n", row.engine.c_str(),
-               row.mode.c_str(), static_cast<unsigned long long>(row.docs), row.seconds,
-               row.ops_per_sec, row.us_per_op, Ratio(row).c_str(),
+void PrintRow(std::FILE* out, const Row& row, bool trees_column) {
+  std::fprintf(out, "%-9s %-15s ", row.engine.c_str(), row.mode.c_str());
+  if (trees_column) std::fprintf(out, "%5d ", row.trees);
+  std::fprintf(out, "%9llu %9.4fs %12.0f %9.3f %9s %11s %10s\n",
+               static_cast<unsigned long long>(row.docs), row.seconds, row.ops_per_sec,
+               row.us_per_op, Ratio(row).c_str(),
                HumanBytes(static_cast<int64_t>(row.file_bytes)).c_str(),
                HumanBytes(row.peak_mem_bytes).c_str());
   if (!row.metrics_line.empty()) std::fprintf(out, "%s\n", row.metrics_line.c_str());
@@ -90,6 +94,27 @@ void PrintCommitSummary(std::FILE* out, const std::vector<Row>& rows) {
   }
 }
 
+void PrintTreesSummary(std::FILE* out, const std::vector<Row>& rows, int trees) {
+  std::vector<const Row*> one;
+  std::vector<const Row*> many;
+  for (const Row& r : rows) {
+    if (r.trees == 1) one.push_back(&r);
+    if (r.trees == trees) many.push_back(&r);
+  }
+  if (one.empty() || many.empty()) return;
+  std::fprintf(out, "%s, %d trees / 1 tree (ops/sec; 1.00x: spreading costs nothing):\n",
+               one.front()->mode.c_str(), trees);
+  for (const Row* a : one) {
+    for (const Row* b : many) {
+      if (b->engine != a->engine) continue;
+      if (a->ops_per_sec > 0) {
+        std::fprintf(out, "  %-9s %6.2fx  (%.0f vs %.0f ops/sec)\n", a->engine.c_str(),
+                     b->ops_per_sec / a->ops_per_sec, b->ops_per_sec, a->ops_per_sec);
+      }
+    }
+  }
+}
+
 Status WriteJson(const std::string& path, const RunInfo& info, const std::vector<Row>& rows) {
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return Status::IOError("cannot write " + path);
@@ -101,12 +126,13 @@ Status WriteJson(const std::string& path, const RunInfo& info, const std::vector
     skipped += (skipped.empty() ? "" : ", ") + JsonString(e);
   std::fprintf(f,
                "{\n  \"config\": {\"docs\": %llu, \"commit_every\": %llu, \"key_size\": %zu, "
-               "\"value_size\": %zu, \"durability\": %s, \"threads\": %d, \"repeat\": %d, "
+               "\"value_size\": %zu, \"durability\": %s, \"threads\": %d, \"trees\": %d, "
+               "\"repeat\": %d, "
                "\"seed\": %llu, \"profiling\": %s, \"peak_mem_method\": %s, "
                "\"engines\": [%s], \"skipped\": [%s]},\n  \"results\": [",
                static_cast<unsigned long long>(info.docs),
                static_cast<unsigned long long>(info.commit_every), info.key_size, info.value_size,
-               JsonString(info.durability).c_str(), info.threads, info.repeat,
+               JsonString(info.durability).c_str(), info.threads, info.trees, info.repeat,
                static_cast<unsigned long long>(info.seed), info.profiling ? "true" : "false",
                JsonString(info.peak_mem_method).c_str(), engines.c_str(), skipped.c_str());
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -115,11 +141,11 @@ Status WriteJson(const std::string& path, const RunInfo& info, const std::vector
     for (double s : r.all_seconds) all += (all.empty() ? "" : ", ") + Num(s);
     std::fprintf(
         f,
-        "%s\n    {\"engine\": %s, \"mode\": %s, \"docs\": %llu, \"seconds\": %s, "
+        "%s\n    {\"engine\": %s, \"mode\": %s, \"trees\": %d, \"docs\": %llu, \"seconds\": %s, "
         "\"ops_per_sec\": %s, \"us_per_op\": %s, \"sombra_ratio\": %s, "
         "\"file_bytes\": %llu, \"peak_mem_bytes\": %lld, \"all_seconds\": [%s], "
         "\"commits\": %llu",
-        i == 0 ? "" : ",", JsonString(r.engine).c_str(), JsonString(r.mode).c_str(),
+        i == 0 ? "" : ",", JsonString(r.engine).c_str(), JsonString(r.mode).c_str(), r.trees,
         static_cast<unsigned long long>(r.docs), Num(r.seconds).c_str(), Num(r.ops_per_sec).c_str(),
         Num(r.us_per_op).c_str(), r.sombra_ratio > 0 ? Num(r.sombra_ratio).c_str() : "null",
         static_cast<unsigned long long>(r.file_bytes), static_cast<long long>(r.peak_mem_bytes),
@@ -144,16 +170,16 @@ Status WriteCsv(const std::string& path, const std::vector<Row>& rows) {
   if (f == nullptr) return Status::IOError("cannot write " + path);
   std::fprintf(f,
                "database,mode,docs,seconds,ops_per_sec,us_per_op,sombra_ratio,file_bytes,"
-               "peak_mem_bytes,commits,wal_bytes_per_commit,floor_us\n");
+               "peak_mem_bytes,commits,wal_bytes_per_commit,floor_us,trees\n");
   for (const Row& r : rows) {
     std::fprintf(
-        f, "%s,%s,%llu,%s,%s,%s,%s,%llu,%lld,%llu,%s,%s\n", r.engine.c_str(), r.mode.c_str(),
+        f, "%s,%s,%llu,%s,%s,%s,%s,%llu,%lld,%llu,%s,%s,%d\n", r.engine.c_str(), r.mode.c_str(),
         static_cast<unsigned long long>(r.docs), Num(r.seconds).c_str(), Num(r.ops_per_sec).c_str(),
         Num(r.us_per_op).c_str(), r.sombra_ratio > 0 ? Num(r.sombra_ratio).c_str() : "",
         static_cast<unsigned long long>(r.file_bytes), static_cast<long long>(r.peak_mem_bytes),
         static_cast<unsigned long long>(r.commits),
         r.has_wal_bytes ? Num(r.wal_bytes_per_commit).c_str() : "",
-        r.floor_us > 0 ? Num(r.floor_us).c_str() : "");
+        r.floor_us > 0 ? Num(r.floor_us).c_str() : "", r.trees);
   }
   bool ok = std::fclose(f) == 0;
   return ok ? Status::OK() : Status::IOError("cannot write " + path);

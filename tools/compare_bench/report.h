@@ -8,6 +8,9 @@
 //              0.50x means the engine was twice as fast as Sombra.
 //   FILE SIZE  bytes of every file in the engine's directory after Close.
 //   PEAK MEM   growth of the process's peak RSS during the timed phase.
+// and, with --trees N > 1, a TREES column (each mode runs with 1 tree and
+// with N; SOMBRA/X compares engines at the same tree count) followed by
+// the trees-N / trees-1 block of each mode (PrintTreesSummary).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +26,7 @@ namespace sombra::bench {
 struct Row {
   std::string engine;
   std::string mode;
+  int trees = 1;      // key spaces the work was spread over (--trees)
   uint64_t docs = 0;  // operations timed
   double seconds = 0;
   double ops_per_sec = 0;
@@ -46,6 +50,7 @@ struct RunInfo {
   size_t value_size = 0;
   std::string durability;
   int threads = 1;
+  int trees = 1;  // --trees
   int repeat = 1;
   uint64_t seed = 0;
   bool profiling = false;
@@ -57,8 +62,12 @@ struct RunInfo {
 // "12.3 KiB", "4.0 MiB".
 std::string HumanBytes(int64_t bytes);
 
-void PrintHeader(std::FILE* out);
-void PrintRow(std::FILE* out, const Row& row);
+// `trees_column`: print the TREES column (--trees > 1).
+void PrintHeader(std::FILE* out, bool trees_column);
+void PrintRow(std::FILE* out, const Row& row, bool trees_column);
+// For one mode: each engine's ops/sec with N trees divided by its ops/sec
+// with one tree (`rows` holds both; rows of other tree counts are ignored).
+void PrintTreesSummary(std::FILE* out, const std::vector<Row>& rows, int trees);
 // The commit-every block: floor, us/commit per engine beside it, and log
 // bytes per commit where the engine reports them.
 void PrintCommitSummary(std::FILE* out, const std::vector<Row>& rows);

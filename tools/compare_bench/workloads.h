@@ -7,6 +7,11 @@
 // is verified afterwards (keys scanned == keys expected, a sample of Gets
 // finds the right values); a failed check is an error, never a number.
 //
+// Trees (EngineOptions::trees = N > 1): key i is written to and read from
+// tree i mod N, in the same batches and snapshots as with one tree; scans
+// and the checks scan every tree in turn. commit-every refuses N > 1
+// (ModeTakesTrees).
+//
 // Thread safety: RunWorkload may not run concurrently with itself.
 #pragma once
 
@@ -35,6 +40,8 @@ const char* ModeName(Mode mode);
 bool ParseMode(const std::string& name, Mode* mode);
 // The modes `--mode all` runs, in order (load-sorted is run by name only).
 std::vector<Mode> AllModes();
+// False for the modes that refuse EngineOptions::trees > 1 (commit-every).
+bool ModeTakesTrees(Mode mode);
 
 struct RunConfig {
   Mode mode = Mode::kInsertsOnly;
