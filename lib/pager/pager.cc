@@ -149,8 +149,9 @@ Status Pager::sticky_error() const {
 void Pager::SetSticky(const Status& s) {
   std::lock_guard<std::mutex> lock(reader_mu_);
   if (sticky_.ok()) {
-    sticky_ = s.WithContext("database " + path() +
-                            " refuses writes until reopened after a failed log write");
+    sticky_ =
+        s.WithContext("database " + path() +
+                      " refuses writes until reopened after a failed log or checkpoint write");
   }
 }
 

@@ -13,15 +13,16 @@
 // the database with DB::Open (read-only half the time) and checks: every
 // acknowledged transaction is there in full, at most the transactions in
 // flight besides, none in part (each key holds the value of the last
-// transaction that wrote it), the bank total is unchanged, and Verify()
-// passes. The next child continues on the same database.
+// transaction that wrote it), the bank total is unchanged, the named
+// trees are all at the same transaction, and Verify() passes. The next child continues on the same
+// database.
 //
-// Default run: 96 + 64 + 64 = 224 kills (56 in an AddressSanitizer build),
-// half by the parent, the rest spread over the four crash points.
+// Default run: 96 + 64 + 64 + 128 = 352 kills (88 in an AddressSanitizer
+// build), half by the parent, the rest spread over the four crash points.
 //
 // --soak=SECONDS: each test runs for SECONDS (as many kills as fit)
 // instead of its fixed number of kills, e.g.
-//   db_kill_test --soak=120    (three tests: about 6 minutes)
+//   db_kill_test --soak=120    (four tests: about 8 minutes)
 // Each test prints its seed and its kills per crash point;
 // SOMBRA_SEED=<seed> replays the same workloads and choice of crash points
 // (the moment of a parent kill still varies from run to run).
@@ -71,6 +72,10 @@ TEST(DbKillTest, RandomMultiKeyTransactions) { RunAndExpectEveryPointFired("txns
 TEST(DbKillTest, BankTotalNeverChanges) { RunAndExpectEveryPointFired("bank", 64); }
 
 TEST(DbKillTest, GroupCommitFourThreads) { RunAndExpectEveryPointFired("group", 64); }
+
+// Every transaction writes the default tree and five named trees; after
+// each kill all six are at the same transaction.
+TEST(DbKillTest, NamedTreesCommitTogether) { RunAndExpectEveryPointFired("trees", 128); }
 
 }  // namespace
 }  // namespace sombra::kill_test

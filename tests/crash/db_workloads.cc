@@ -1,5 +1,5 @@
-// The "txns", "bank" and "group" workloads of db_kill_test and the model
-// the parent checks them against (db_workloads.h).
+// The "txns", "bank", "group" and "trees" workloads of db_kill_test and the
+// models the parent checks them against (db_workloads.h).
 #include "db_workloads.h"
 
 #include <gtest/gtest.h>
@@ -37,6 +37,10 @@ constexpr uint32_t kGroupFirstOwnKey = 10000;  // thread t: + 1000 * t
 constexpr uint32_t kGroupFirstSharedKey = 20000;
 // Thread 0 of the group checkpoints after this many of its commits.
 constexpr uint64_t kGroupCheckpointEvery = 32;
+
+constexpr int kNamedTrees = 5;
+constexpr uint32_t kTreesKeys = 600;
+constexpr int kMaxTreesLargeTxnOps = 120;
 
 uint64_t Mix(uint64_t x) {
   x ^= x >> 31;
@@ -251,7 +255,219 @@ void GroupThread(DB* db, Reporter* out, uint64_t seed, int thread) {
   }
 }
 
+// ---- trees ----------------------------------------------------------------
+
+// The named trees of the "trees" workload, created in this order.
+std::string NamedTreeName(int i) { return "tree-" + std::to_string(i); }
+
+// Named tree i holds the default tree's keys with `amount` i + 1: the same
+// keys, values that differ from tree to tree.
+uint64_t TreeAmount(int i) { return static_cast<uint64_t>(i) + 1; }
+
+// Applies `op` to the default tree and to each named tree.
+void ApplyToAllTrees(WriteTxn* txn, const std::vector<Tree*>& trees, uint64_t id, const DbOp& op) {
+  ApplyOp(txn, id, op);
+  const std::string key = DbKeyName(op.key_id);
+  for (int i = 0; i < kNamedTrees; ++i) {
+    if (op.erase) {
+      OkOrFail(txn->Delete(trees[i], key), "delete " + key + " in " + NamedTreeName(i));
+    } else {
+      OkOrFail(txn->Put(trees[i], key, DbValue(id, op.key_id, TreeAmount(i))),
+               "put " + key + " in " + NamedTreeName(i));
+    }
+  }
+}
+
+// DeleteRange [begin, end) in the default tree and each named tree.
+void DeleteRangeInAllTrees(WriteTxn* txn, const std::vector<Tree*>& trees, const std::string& begin,
+                           const std::string& end) {
+  OkOrFail(txn->DeleteRange(begin, end), "delete range from " + begin);
+  for (int i = 0; i < kNamedTrees; ++i) {
+    OkOrFail(txn->DeleteRange(trees[i], begin, end),
+             "delete range from " + begin + " in " + NamedTreeName(i));
+  }
+}
+
+// One transaction of the "trees" workload: the same writes in the default
+// tree and the five named trees (found with a cursor of the default tree,
+// which holds the same keys), and the transaction's id as "__seq" in each
+// named tree (RunTxn writes the default tree's). `arg`: the trees.
+void TreesBody(WriteTxn* txn, uint64_t id, Rng* rng, std::vector<DbOp>* ops, void* arg) {
+  const auto& trees = *static_cast<std::vector<Tree*>*>(arg);
+  size_t applied = 0;
+  if ((*rng)() % 16 == 0) {
+    // A run of keys deleted with one DeleteRange per tree.
+    const std::vector<uint32_t> ids =
+        KeysFrom(txn, DbKeyName(static_cast<uint32_t>((*rng)() % kTreesKeys)), "",
+                 1 + (*rng)() % kMaxRangeDelete);
+    for (uint32_t key_id : ids) ops->push_back({key_id, true, 0});
+    if (!ids.empty()) {
+      DeleteRangeInAllTrees(txn, trees, DbKeyName(ids.front()),
+                            DbKeyName(ids.back()) + std::string(1, '\0'));
+    }
+    applied = ops->size();
+  } else if ((*rng)() % 16 == 0) {
+    // The tail from key id t on deleted and appended again, in every tree.
+    const auto t = static_cast<uint32_t>(kTreesKeys - 1 - (*rng)() % 150);
+    for (uint32_t key_id : KeysFrom(txn, DbKeyName(t), "l", kTreesKeys)) {
+      ops->push_back({key_id, true, 0});
+    }
+    DeleteRangeInAllTrees(txn, trees, DbKeyName(t), "l");
+    for (uint32_t key_id = t; key_id < kTreesKeys; key_id += 1 + (*rng)() % 3) {
+      const std::string key = DbKeyName(key_id);
+      OkOrFail(txn->Append(key, DbValue(id, key_id, 0)), "append " + key);
+      for (int i = 0; i < kNamedTrees; ++i) {
+        OkOrFail(txn->Append(trees[i], key, DbValue(id, key_id, TreeAmount(i))),
+                 "append " + key + " in " + NamedTreeName(i));
+      }
+      ops->push_back({key_id, false, 0});
+    }
+    applied = ops->size();
+  }
+  const int n = (*rng)() % 16 == 0 ? 40 + static_cast<int>((*rng)() % (kMaxTreesLargeTxnOps - 39))
+                                   : 1 + static_cast<int>((*rng)() % kMaxSmallTxnOps);
+  for (int k = 0; k < n; ++k) {
+    ops->push_back({static_cast<uint32_t>((*rng)() % kTreesKeys), (*rng)() % 4 == 0, 0});
+  }
+  for (size_t k = applied; k < ops->size(); ++k) ApplyToAllTrees(txn, trees, id, (*ops)[k]);
+  for (int i = 0; i < kNamedTrees; ++i) {
+    OkOrFail(txn->Put(trees[i], kSeqKey, SeqValue(id)), "put __seq in " + NamedTreeName(i));
+  }
+  if (!ops->empty() && (*rng)() % 4 == 0) {
+    // The transaction reads its own last write in a named tree.
+    const DbOp& last = ops->back();
+    const int i = static_cast<int>((*rng)() % kNamedTrees);
+    std::string v;
+    Status s = txn->Get(trees[i], DbKeyName(last.key_id), &v);
+    const bool good =
+        last.erase ? s.IsNotFound() : s.ok() && v == DbValue(id, last.key_id, TreeAmount(i));
+    if (!good) {
+      ChildFail("txn " + std::to_string(id) + " does not see its own write of " +
+                DbKeyName(last.key_id) + " in " + NamedTreeName(i) + ": " + s.ToString());
+    }
+  }
+}
+
+// The child of "trees": creates (or opens) the named trees, each creation
+// a durable transaction of its own, then commits transactions until
+// killed.
+void TreesChild(DB* db, Reporter* out, Rng* rng) {
+  std::vector<Tree*> trees;
+  for (int i = 0; i < kNamedTrees; ++i) {
+    Tree* t = nullptr;
+    OkOrFail(db->OpenTree(NamedTreeName(i), &t), "open tree " + NamedTreeName(i));
+    trees.push_back(t);
+  }
+  for (;;) {
+    const bool committed = RunTxn(db, out, rng, true, TreesBody, &trees);
+    if (committed && (*rng)() % 16 == 0) OkOrFail(db->Checkpoint(), "checkpoint");
+  }
+}
+
 // ---- Parent -------------------------------------------------------------
+
+using Model = std::map<std::string, std::string>;
+
+std::unique_ptr<Cursor> NewCursorOf(ReadTxn* snap, Tree* tree) {
+  return tree == nullptr ? snap->NewCursor() : snap->NewCursor(tree);
+}
+
+// The tree of `snap` (the default tree when `tree` is null) holds exactly
+// `model`; reports the first few differences, prefixed with `where`.
+void CompareScan(ReadTxn* snap, Tree* tree, const Model& model, bool reverse,
+                 const std::string& where = "") {
+  std::unique_ptr<Cursor> c = NewCursorOf(snap, tree);
+  int errors = 0;
+  size_t seen = 0;
+  auto it = model.begin();
+  auto rit = model.rbegin();
+  auto model_done = [&] { return reverse ? rit == model.rend() : it == model.end(); };
+  auto model_key = [&]() -> const std::string& { return reverse ? rit->first : it->first; };
+  auto model_value = [&]() -> const std::string& { return reverse ? rit->second : it->second; };
+  auto model_next = [&] { reverse ? (void)++rit : (void)++it; };
+  const std::string dir = where + (reverse ? "reverse scan" : "scan");
+  reverse ? c->SeekToLast() : c->SeekToFirst();
+  while (errors < 5 && (c->Valid() || !model_done())) {
+    const bool db_first =
+        c->Valid() && (model_done() || (reverse ? c->key() > model_key() : c->key() < model_key()));
+    if (db_first) {
+      ADD_FAILURE() << dir << ": key " << c->key() << " present with " << DescribeValue(c->value())
+                    << ", not in the model";
+      ++errors;
+    } else if (!c->Valid() || c->key() != model_key()) {
+      ADD_FAILURE() << dir << ": key " << model_key() << " missing; expected "
+                    << DescribeValue(model_value());
+      ++errors;
+      model_next();
+      continue;
+    } else {
+      if (c->value() != model_value()) {
+        ADD_FAILURE() << dir << ": key " << model_key() << " holds " << DescribeValue(c->value())
+                      << ", expected " << DescribeValue(model_value());
+        ++errors;
+      }
+      model_next();
+    }
+    ++seen;
+    reverse ? c->Prev() : c->Next();
+  }
+  EXPECT_TRUE(c->status().ok()) << dir << ": " << c->status().ToString();
+  if (errors == 0) {
+    EXPECT_EQ(seen, model.size()) << dir;
+  }
+}
+
+void CompareGet(ReadTxn* snap, Tree* tree, const Model& model, const std::string& key,
+                const std::string& where = "") {
+  std::string v = "untouched";
+  Status s = tree == nullptr ? snap->Get(key, &v) : snap->Get(tree, key, &v);
+  auto it = model.find(key);
+  if (it == model.end()) {
+    EXPECT_TRUE(s.IsNotFound()) << where << "get " << key << ": " << s.ToString() << ", "
+                                << (s.ok() ? DescribeValue(v) : "") << "; expected NotFound";
+    EXPECT_EQ(v, "untouched") << where << "get " << key << " NotFound changed the value";
+    return;
+  }
+  ASSERT_TRUE(s.ok()) << where << "get " << key << ": " << s.ToString() << "; expected "
+                      << DescribeValue(it->second);
+  EXPECT_EQ(v, it->second) << where << "get " << key << ": " << DescribeValue(v) << ", expected "
+                           << DescribeValue(it->second);
+}
+
+// What one child reported: the intents of the transactions it began
+// after the last check (whose __seq was `seq`), in order, and the ids
+// whose Commit returned.
+struct Reports {
+  std::map<uint64_t, std::vector<DbOp>> intents;
+  std::set<uint64_t> acked;
+};
+
+void ParseReports(const std::vector<Record>& records, uint64_t seq, Reports* out) {
+  for (const Record& r : records) {
+    switch (r.type) {
+      case RecordType::kReady:
+        EXPECT_EQ(r.lsn, seq) << "the child opened the database at __seq " << r.lsn
+                              << ", the last check saw " << seq;
+        break;
+      case RecordType::kIntent: {
+        ASSERT_EQ(r.lsn, seq + out->intents.size() + 1)
+            << "txn ids not consecutive: the child began txn " << r.lsn << " after "
+            << out->intents.size() << " since " << seq;
+        std::vector<DbOp> ops;
+        ASSERT_TRUE(DecodeDbOps(r.payload, &ops)) << "malformed intent of txn " << r.lsn;
+        out->intents.emplace(r.lsn, std::move(ops));
+        break;
+      }
+      case RecordType::kAck:
+        ASSERT_TRUE(out->intents.count(r.lsn) == 1 && out->acked.count(r.lsn) == 0)
+            << "ack of txn " << r.lsn << " without its intent, or twice";
+        out->acked.insert(r.lsn);
+        break;
+      case RecordType::kOpening:
+        break;
+    }
+  }
+}
 
 // A workload as the parent sees it: the model of the whole database
 // (every key, "__seq" included) as of transaction seq_.
@@ -295,32 +511,11 @@ class DbSubject final : public KillSubject {
                         << ") after the kill: " << s.ToString();
 
     // What the child reported.
-    std::map<uint64_t, std::vector<DbOp>> intents;
-    std::set<uint64_t> acked;
-    for (const Record& r : records) {
-      switch (r.type) {
-        case RecordType::kReady:
-          EXPECT_EQ(r.lsn, seq_) << "the child opened the database at __seq " << r.lsn
-                                 << ", the last check saw " << seq_;
-          break;
-        case RecordType::kIntent: {
-          ASSERT_EQ(r.lsn, seq_ + intents.size() + 1)
-              << "txn ids not consecutive: the child began txn " << r.lsn << " after "
-              << intents.size() << " since " << seq_;
-          std::vector<DbOp> ops;
-          ASSERT_TRUE(DecodeDbOps(r.payload, &ops)) << "malformed intent of txn " << r.lsn;
-          intents.emplace(r.lsn, std::move(ops));
-          break;
-        }
-        case RecordType::kAck:
-          ASSERT_TRUE(intents.count(r.lsn) == 1 && acked.count(r.lsn) == 0)
-              << "ack of txn " << r.lsn << " without its intent, or twice";
-          acked.insert(r.lsn);
-          break;
-        case RecordType::kOpening:
-          break;
-      }
-    }
+    Reports reports;
+    ParseReports(records, seq_, &reports);
+    if (::testing::Test::HasFatalFailure()) return;
+    const auto& intents = reports.intents;
+    const auto& acked = reports.acked;
     const uint64_t max_acked = acked.empty() ? seq_ : *acked.rbegin();
     const uint64_t max_begun = seq_ + intents.size();
 
@@ -344,21 +539,21 @@ class DbSubject final : public KillSubject {
     int unacked = 0;
     for (uint64_t id = seq_ + 1; id <= got; ++id) {
       unacked += acked.count(id) == 0 ? 1 : 0;
-      Apply(id, intents[id]);
+      Apply(id, intents.at(id));
     }
     EXPECT_LE(unacked, name_ == "group" ? kGroupThreads : 1)
         << "more unacknowledged transactions present than threads committing";
     seq_ = got;
 
-    CompareScan(snap.get(), /*reverse=*/false);
-    CompareScan(snap.get(), /*reverse=*/true);
+    CompareScan(snap.get(), nullptr, model_, /*reverse=*/false);
+    CompareScan(snap.get(), nullptr, model_, /*reverse=*/true);
     // Point reads of every key the round's transactions touched, present
     // or not.
     std::set<uint32_t> touched;
     for (const auto& [id, ops] : intents) {
       for (const DbOp& op : ops) touched.insert(op.key_id);
     }
-    for (uint32_t key_id : touched) CompareGet(snap.get(), DbKeyName(key_id));
+    for (uint32_t key_id : touched) CompareGet(snap.get(), nullptr, model_, DbKeyName(key_id));
     if (name_ == "bank") CheckTotal(snap.get());
     snap.reset();
     s = db->Verify();
@@ -377,67 +572,6 @@ class DbSubject final : public KillSubject {
     model_[kSeqKey] = SeqValue(id);
   }
 
-  // The snapshot holds exactly the model; reports the first few
-  // differences.
-  void CompareScan(ReadTxn* snap, bool reverse) {
-    std::unique_ptr<Cursor> c = snap->NewCursor();
-    int errors = 0;
-    size_t seen = 0;
-    auto it = model_.begin();
-    auto rit = model_.rbegin();
-    auto model_done = [&] { return reverse ? rit == model_.rend() : it == model_.end(); };
-    auto model_key = [&]() -> const std::string& { return reverse ? rit->first : it->first; };
-    auto model_value = [&]() -> const std::string& { return reverse ? rit->second : it->second; };
-    auto model_next = [&] { reverse ? (void)++rit : (void)++it; };
-    const char* dir = reverse ? "reverse scan" : "scan";
-    reverse ? c->SeekToLast() : c->SeekToFirst();
-    while (errors < 5 && (c->Valid() || !model_done())) {
-      const bool db_first =
-          c->Valid() &&
-          (model_done() || (reverse ? c->key() > model_key() : c->key() < model_key()));
-      if (db_first) {
-        ADD_FAILURE() << dir << ": key " << c->key() << " present with "
-                      << DescribeValue(c->value()) << ", not in the model";
-        ++errors;
-      } else if (!c->Valid() || c->key() != model_key()) {
-        ADD_FAILURE() << dir << ": key " << model_key() << " missing; expected "
-                      << DescribeValue(model_value());
-        ++errors;
-        model_next();
-        continue;
-      } else {
-        if (c->value() != model_value()) {
-          ADD_FAILURE() << dir << ": key " << model_key() << " holds " << DescribeValue(c->value())
-                        << ", expected " << DescribeValue(model_value());
-          ++errors;
-        }
-        model_next();
-      }
-      ++seen;
-      reverse ? c->Prev() : c->Next();
-    }
-    EXPECT_TRUE(c->status().ok()) << dir << ": " << c->status().ToString();
-    if (errors == 0) {
-      EXPECT_EQ(seen, model_.size()) << dir;
-    }
-  }
-
-  void CompareGet(ReadTxn* snap, const std::string& key) {
-    std::string v = "untouched";
-    Status s = snap->Get(key, &v);
-    auto it = model_.find(key);
-    if (it == model_.end()) {
-      EXPECT_TRUE(s.IsNotFound()) << "get " << key << ": " << s.ToString() << ", "
-                                  << (s.ok() ? DescribeValue(v) : "") << "; expected NotFound";
-      EXPECT_EQ(v, "untouched") << "get " << key << " NotFound changed the value";
-      return;
-    }
-    ASSERT_TRUE(s.ok()) << "get " << key << ": " << s.ToString() << "; expected "
-                        << DescribeValue(it->second);
-    EXPECT_EQ(v, it->second) << "get " << key << ": " << DescribeValue(v) << ", expected "
-                             << DescribeValue(it->second);
-  }
-
   void CheckTotal(ReadTxn* snap) {
     uint64_t total = 0;
     for (uint32_t a = 0; a < kAccounts; ++a) {
@@ -450,8 +584,151 @@ class DbSubject final : public KillSubject {
   }
 
   const std::string name_;
-  std::map<std::string, std::string> model_;
+  Model model_;
   uint64_t seq_ = 0;  // "__seq" at the last check
+};
+
+// The "trees" workload as the parent sees it: a model of the default
+// tree and of each named tree as of transaction seq_.
+class TreesSubject final : public KillSubject {
+ public:
+  const char* name() const override { return "trees"; }
+
+  // The database only: the child creates the trees.
+  void Create(const std::string& path) override {
+    std::unique_ptr<DB> db;
+    Status s = DB::Open(DbKillOptions(), path, &db);
+    ASSERT_TRUE(s.ok()) << "create: " << s.ToString();
+  }
+
+  void Check(const std::string& path, const std::vector<Record>& records, Rng* rng) override {
+    Options options = DbKillOptions();
+    options.read_only = (*rng)() % 2 == 0;
+    std::unique_ptr<DB> db;
+    Status s = DB::Open(options, path, &db);
+    ASSERT_TRUE(s.ok()) << "reopen (read_only=" << options.read_only
+                        << ") after the kill: " << s.ToString();
+    Reports reports;
+    ParseReports(records, seq_, &reports);
+    if (::testing::Test::HasFatalFailure()) return;
+    const uint64_t max_acked = reports.acked.empty() ? seq_ : *reports.acked.rbegin();
+    const uint64_t max_begun = seq_ + reports.intents.size();
+
+    // The trees the child created so far: a prefix of tree-0 .. tree-4
+    // (each creation is durable before the next begins), all five once
+    // any transaction committed. Only those are opened: a writable
+    // OpenTree of a missing name would create it.
+    std::vector<std::string> names;
+    s = db->ListTrees(&names);
+    ASSERT_TRUE(s.ok()) << "ListTrees: " << s.ToString();
+    std::vector<std::string> want;
+    for (int i = 0; i < kNamedTrees; ++i) want.push_back(NamedTreeName(i));
+    std::sort(want.begin(), want.end());
+    std::vector<Tree*> trees;  // by index i, null when not (yet) created
+    for (int i = 0; i < kNamedTrees; ++i) {
+      Tree* t = nullptr;
+      if (std::find(names.begin(), names.end(), NamedTreeName(i)) != names.end()) {
+        s = db->OpenTree(NamedTreeName(i), &t);
+        ASSERT_TRUE(s.ok()) << "open " << NamedTreeName(i) << ": " << s.ToString();
+      }
+      trees.push_back(t);
+    }
+    for (int i = 1; i < kNamedTrees; ++i) {
+      ASSERT_TRUE(trees[i] == nullptr || trees[i - 1] != nullptr)
+          << NamedTreeName(i) << " exists without " << NamedTreeName(i - 1);
+    }
+    for (const std::string& n : names) {
+      ASSERT_TRUE(std::binary_search(want.begin(), want.end(), n)) << "a tree named " << n;
+    }
+
+    std::unique_ptr<ReadTxn> snap;
+    s = db->BeginRead(&snap);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    // __seq of the default tree and of each named tree: the transaction
+    // each is at. All six must agree.
+    auto seq_in = [&](Tree* tree, const std::string& what, uint64_t* seq) {
+      *seq = 0;
+      std::string v;
+      Status st = tree == nullptr ? snap->Get(kSeqKey, &v) : snap->Get(tree, kSeqKey, &v);
+      if (st.IsNotFound()) return;
+      ASSERT_TRUE(st.ok()) << "get __seq in " << what << ": " << st.ToString();
+      ASSERT_TRUE(ParseSeq(v, seq)) << "__seq in " << what << " of " << v.size() << " bytes";
+    };
+    uint64_t got = 0;
+    seq_in(nullptr, "the default tree", &got);
+    if (::testing::Test::HasFatalFailure()) return;
+    std::string seqs = "default " + std::to_string(got);
+    bool agree = true;
+    for (int i = 0; i < kNamedTrees; ++i) {
+      uint64_t in_tree = 0;
+      if (trees[i] != nullptr) seq_in(trees[i], NamedTreeName(i), &in_tree);
+      if (::testing::Test::HasFatalFailure()) return;
+      seqs += ", " + NamedTreeName(i) + " " +
+              (trees[i] == nullptr ? std::string("absent") : std::to_string(in_tree));
+      agree &= in_tree == got && (got == 0 || trees[i] != nullptr);
+    }
+    const std::string where = "recovered __seq: " + seqs + "; last check " + std::to_string(seq_) +
+                              ", last acknowledged " + std::to_string(max_acked) + ", last begun " +
+                              std::to_string(max_begun) + " (" +
+                              std::to_string(reports.acked.size()) + " acks this round)";
+    SCOPED_TRACE(where);
+    ASSERT_TRUE(agree) << "the trees are not all at one transaction";
+    ASSERT_GE(got, max_acked) << "acknowledged transactions lost";
+    ASSERT_LE(got, max_begun) << "a transaction the child never began";
+    int unacked = 0;
+    for (uint64_t id = seq_ + 1; id <= got; ++id) {
+      unacked += reports.acked.count(id) == 0 ? 1 : 0;
+      Apply(id, reports.intents.at(id));
+    }
+    EXPECT_LE(unacked, 1) << "more than one unacknowledged transaction present";
+    seq_ = got;
+
+    // Every tree equals its model (a created tree with no transaction yet
+    // is empty); one of them, at random, backwards too.
+    const int reverse = static_cast<int>((*rng)() % (kNamedTrees + 1)) - 1;
+    CompareScan(snap.get(), nullptr, models_[0], false, "default tree: ");
+    if (reverse == -1) CompareScan(snap.get(), nullptr, models_[0], true, "default tree: ");
+    for (int i = 0; i < kNamedTrees; ++i) {
+      if (trees[i] == nullptr) continue;
+      const std::string label = NamedTreeName(i) + ": ";
+      CompareScan(snap.get(), trees[i], models_[i + 1], false, label);
+      if (reverse == i) CompareScan(snap.get(), trees[i], models_[i + 1], true, label);
+    }
+    std::set<uint32_t> touched;
+    for (const auto& [id, ops] : reports.intents) {
+      for (const DbOp& op : ops) touched.insert(op.key_id);
+    }
+    for (uint32_t key_id : touched) {
+      CompareGet(snap.get(), nullptr, models_[0], DbKeyName(key_id), "default tree: ");
+      for (int i = 0; i < kNamedTrees; ++i) {
+        if (trees[i] == nullptr) continue;
+        CompareGet(snap.get(), trees[i], models_[i + 1], DbKeyName(key_id),
+                   NamedTreeName(i) + ": ");
+      }
+    }
+    snap.reset();
+    s = db->Verify();
+    EXPECT_TRUE(s.ok()) << "Verify: " << s.ToString();
+  }
+
+ private:
+  void Apply(uint64_t id, const std::vector<DbOp>& ops) {
+    for (int t = 0; t <= kNamedTrees; ++t) {
+      const uint64_t amount = t == 0 ? 0 : TreeAmount(t - 1);
+      Model& m = models_[t];
+      for (const DbOp& op : ops) {
+        if (op.erase) {
+          m.erase(DbKeyName(op.key_id));
+        } else {
+          m[DbKeyName(op.key_id)] = DbValue(id, op.key_id, amount);
+        }
+      }
+      m[kSeqKey] = SeqValue(id);
+    }
+  }
+
+  Model models_[kNamedTrees + 1];  // the default tree, then tree-0 .. tree-4
+  uint64_t seq_ = 0;               // "__seq" at the last check
 };
 
 }  // namespace
@@ -513,6 +790,7 @@ Options DbKillOptions() {
 
 std::unique_ptr<KillSubject> MakeDbSubject(const std::string& name) {
   if (name == "txns" || name == "bank" || name == "group") return std::make_unique<DbSubject>(name);
+  if (name == "trees") return std::make_unique<TreesSubject>();
   return nullptr;
 }
 
@@ -537,6 +815,7 @@ void DbChild(const std::string& workload, const std::string& path, Reporter* out
     for (auto& t : threads) t.join();  // never: the threads run until killed
     return;
   }
+  if (workload == "trees") TreesChild(db.get(), out, rng);  // never returns
   const bool bank = workload == "bank";
   for (;;) {
     const bool committed = RunTxn(db.get(), out, rng, true, bank ? BankBody : TxnsBody);

@@ -10,6 +10,14 @@
 //          one, two or three others; the total never changes.
 //   group  4 committer threads (group commit), each writing its own keys
 //          and now and then one of 16 keys they share.
+//   trees  the default tree and 5 named trees ("tree-0" .. "tree-4", which
+//          the first child creates with OpenTree, one durable transaction
+//          each, before its first write) get the same writes in every
+//          transaction over 600 keys (puts, deletes, now and then a
+//          DeleteRange or a tail deleted and appended again), with values
+//          that differ per tree, and "__seq" in each: after a kill all six
+//          trees are at the same transaction, never some of them at the
+//          next one.
 //
 // Every transaction, in every workload, also reads the key "__seq", adds
 // one and writes it back: the number is the transaction's id, and since
@@ -51,7 +59,7 @@ bool DecodeDbOps(std::string_view payload, std::vector<DbOp>* ops);
 // Durability full; a 256 KiB log so that automatic checkpoints happen.
 Options DbKillOptions();
 
-// "txns", "bank" or "group"; nullptr otherwise.
+// "txns", "bank", "group" or "trees"; nullptr otherwise.
 std::unique_ptr<KillSubject> MakeDbSubject(const std::string& name);
 
 // The child of every DB subject (a ChildBody for KillChildMain).
