@@ -163,6 +163,17 @@ class BTreeWriter {
   // changed, when none qualifies or the longer fence would not fit.
   Result<size_t> FreeWholeLeaves(uint32_t leaf, LeafLayout* layout, const PathEntry& parent,
                                  std::string_view end, uint64_t* count);
+  // The same one level up and higher: at the highest page of `path`
+  // (above level 1) with children after the path's wholly inside [.., end),
+  // those subtrees are freed (CountAndFreeSubtree), their separators leave
+  // the page, the last leaf of the path's subtree takes over their range,
+  // and the page is rebalanced. True when it freed any (the caller
+  // descends again); false, nothing changed, otherwise.
+  Result<bool> FreeWholeSubtrees(const std::vector<PathEntry>& path, std::string_view end,
+                                 uint64_t* count);
+  // Frees every page of the subtree rooted at `root_no` (internal pages,
+  // leaves and their overflow chains); *records += its leaves' records.
+  Status CountAndFreeSubtree(uint32_t root_no, uint64_t* records);
   // Two sibling leaves under one parent, read for a rebalance.
   struct LeafPair {
     PathEntry parent;

@@ -6,6 +6,7 @@
 #include "btree/btree.h"
 #include "btree/catalog.h"
 #include "btree/internal_node.h"
+#include "btree/tree_descent.h"
 #include "btree/write_sink.h"
 #include "pager/format.h"
 #include "util/coding.h"
@@ -27,6 +28,10 @@ Status BTreeWriter::DeleteRange(std::string_view begin, std::string_view end, ui
     std::vector<PathEntry> path;
     uint32_t leaf;
     SOMBRA_RETURN_IF_ERROR(Descend(from, &path, &leaf));
+    // Whole subtrees after the path's, highest first; the tree changed:
+    // descend again.
+    SOMBRA_ASSIGN_OR_RETURN(bool freed_subtrees, FreeWholeSubtrees(path, end, &count));
+    if (freed_subtrees) continue;
     SOMBRA_ASSIGN_OR_RETURN(LeafLayout * layout, LeafLayoutOf(leaf));
     SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
     const size_t i = layout->LowerBound(page, from, nullptr);
@@ -89,9 +94,7 @@ Result<size_t> BTreeWriter::FreeWholeLeaves(uint32_t leaf, LeafLayout* layout,
       return Status::Corruption("page " + std::to_string(victim) + ": child of level-1 page " +
                                 std::to_string(parent.page_no) + " is not a leaf");
     }
-    *count += DecodeFixed16(vp + kSlotCountOffset);
-    cache_.erase(victim);
-    SOMBRA_RETURN_IF_ERROR(FreeTree(txn_, victim, nullptr));  // the leaf and its overflow chains
+    SOMBRA_RETURN_IF_ERROR(CountAndFreeSubtree(victim, count));
   }
   for (size_t c = idx; c < m; ++c) pnode.Erase(idx);
   Sink sink(txn_, leaf);
@@ -101,6 +104,76 @@ Result<size_t> BTreeWriter::FreeWholeLeaves(uint32_t leaf, LeafLayout* layout,
   SOMBRA_RETURN_IF_ERROR(FixLeftLink(after, leaf));
   ++version_;
   return m - idx;
+}
+
+Result<bool> BTreeWriter::FreeWholeSubtrees(const std::vector<PathEntry>& path,
+                                            std::string_view end, uint64_t* count) {
+  // Levels >= 2 only: the level-1 page (the path's last) is
+  // FreeWholeLeaves's.
+  for (size_t d = 0; d + 1 < path.size(); ++d) {
+    const PathEntry& at = path[d];
+    SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(at.page_no));
+    Sink psink(txn_, at.page_no);
+    InternalNode node(pw, page_size_, &psink, &counters_);
+    const size_t a = at.child_index;
+    size_t k = a;
+    while (k + 1 < node.count() && node.key(k + 1) <= end) ++k;
+    if (k == a) continue;
+    // Subtree a's last leaf takes over the freed range: its high fence
+    // becomes key(k) and it links to subtree k + 1's first leaf.
+    const std::string new_high(node.key(k));
+    SOMBRA_ASSIGN_OR_RETURN(uint32_t last,
+                            DescendToLeaf(reader(), page_size_, node.child(a), {},
+                                          DescentTarget::kLastLeaf, &counters_, nullptr));
+    SOMBRA_ASSIGN_OR_RETURN(uint32_t next,
+                            DescendToLeaf(reader(), page_size_, node.child(k + 1), {},
+                                          DescentTarget::kFirstLeaf, &counters_, nullptr));
+    SOMBRA_ASSIGN_OR_RETURN(LeafLayout * layout, LeafLayoutOf(last));
+    SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(last));
+    const std::string low(layout->low_fence(page));
+    if (kFencesOffset + low.size() + new_high.size() + layout->used_bytes() > page_size_) continue;
+    for (size_t c = a + 1; c <= k; ++c) {
+      uint64_t records = 0;
+      SOMBRA_RETURN_IF_ERROR(CountAndFreeSubtree(node.child(c), &records));
+      *count += records;
+    }
+    for (size_t c = a; c < k; ++c) node.Erase(a);
+    Sink sink(txn_, last);
+    LeafAllocator alloc(page, layout, &sink);
+    alloc.SetFences(low, new_high);
+    alloc.SetSiblings(DecodeFixed32(page + kLeftOffset), next);
+    SOMBRA_RETURN_IF_ERROR(FixLeftLink(next, last));
+    ++version_;
+    std::vector<PathEntry> above(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(d));
+    SOMBRA_RETURN_IF_ERROR(RebalanceInternal(at.page_no, &above));
+    return true;
+  }
+  return false;
+}
+
+Status BTreeWriter::CountAndFreeSubtree(uint32_t root_no, uint64_t* records) {
+  std::vector<uint32_t> stack = {root_no};
+  while (!stack.empty()) {
+    const uint32_t page_no = stack.back();
+    stack.pop_back();
+    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
+    if (page[pager::kHeaderKindOffset] == static_cast<uint8_t>(pager::PageKind::kInternal)) {
+      const InternalNodeView node(page, page_size_, nullptr);
+      SOMBRA_RETURN_IF_ERROR(node.Validate().WithContext("page " + std::to_string(page_no)));
+      for (size_t i = 0; i <= node.count(); ++i) stack.push_back(node.child(i));
+      SOMBRA_RETURN_IF_ERROR(txn_->Free(page_no));
+      continue;
+    }
+    if (page[pager::kHeaderKindOffset] != static_cast<uint8_t>(pager::PageKind::kLeaf)) {
+      return Status::Corruption("page " + std::to_string(page_no) + ": a " +
+                                pager::PageKindName(page[pager::kHeaderKindOffset]) +
+                                " page inside a subtree being freed");
+    }
+    *records += DecodeFixed16(page + kSlotCountOffset);
+    cache_.erase(page_no);
+    SOMBRA_RETURN_IF_ERROR(FreeTree(txn_, page_no, nullptr));  // the leaf and its overflow chains
+  }
+  return Status::OK();
 }
 
 }  // namespace sombra::btree

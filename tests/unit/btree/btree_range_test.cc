@@ -138,5 +138,42 @@ TEST_F(BTreeRangeTest, RandomRangesWithPutsMatchTheModel) {
   }
 }
 
+// 300-byte keys make a tree of four levels from 12,000 keys, so ranges
+// cover whole subtrees above level 1 (freed in one step, their records
+// counted, not erased) as well as whole leaves and parts of leaves.
+TEST_F(BTreeRangeTest, RangesOverATallTreeMatchTheModel) {
+  std::mt19937_64 rng(sombra::test::TestSeed());
+  auto key = [](uint64_t i) { return std::string(292, 'k') + BeKey(i); };
+  Write([&](BTreeWriter* w) {
+    for (uint64_t i = 0; i < 12000; ++i) {
+      const std::string v = i % 700 == 0 ? std::string(6000, 'o') : "v";
+      ASSERT_TRUE(w->Put(key(i * 2), v).ok());
+      model_[key(i * 2)] = v;
+    }
+  });
+  const uint64_t merges_before = metrics_.Value("leaf_merges");
+  Write([&](BTreeWriter* w) { Range(w, key(2001), key(21001)); });  // ~80% of the tree
+  EXPECT_LT(metrics_.Value("leaf_merges") - merges_before, 20u);
+  ExpectTreeHolds(pager_.get(), model_);
+  for (int t = 0; t < 20 && !HasFailure(); ++t) {
+    Write([&](BTreeWriter* w) {
+      for (int op = 0; op < 6; ++op) {
+        const uint64_t a = rng() % 26000, len = rng() % (rng() % 2 == 0 ? 12000 : 100);
+        if (rng() % 2 == 0) {
+          Range(w, key(a), key(a + len));
+        } else {
+          for (uint64_t k = 0; k < 400; ++k) {
+            const std::string kk = key(a + k);
+            ASSERT_TRUE(w->Put(kk, "p").ok());
+            model_[kk] = "p";
+          }
+        }
+      }
+    });
+    ExpectTreeHolds(pager_.get(), model_);
+    if (HasFailure()) FAIL() << "transaction " << t;
+  }
+}
+
 }  // namespace
 }  // namespace sombra::btree::model_test
