@@ -154,21 +154,15 @@ class BTreeWriter {
   Status InsertIntoParent(std::vector<PathEntry>* path, uint16_t child_level,
                           std::string_view separator, uint32_t right_child);
   Status FixLeftLink(uint32_t page_no, uint32_t new_left);
-  // DeleteRange's whole-leaf step (btree_range.cc): the leaves after
-  // `leaf` (child parent.child_index of `parent`, a level-1 page) whose
-  // key range lies wholly before `end` are freed with their overflow
-  // chains, their records counted into *count but not erased; their
-  // separators leave the parent and `leaf` takes over their range (its
-  // high fence and right link). Returns how many were freed; 0, nothing
-  // changed, when none qualifies or the longer fence would not fit.
-  Result<size_t> FreeWholeLeaves(uint32_t leaf, LeafLayout* layout, const PathEntry& parent,
-                                 std::string_view end, uint64_t* count);
-  // The same one level up and higher: at the highest page of `path`
-  // (above level 1) with children after the path's wholly inside [.., end),
-  // those subtrees are freed (CountAndFreeSubtree), their separators leave
-  // the page, the last leaf of the path's subtree takes over their range,
-  // and the page is rebalanced. True when it freed any (the caller
-  // descends again); false, nothing changed, otherwise.
+  // DeleteRange's whole-subtree step (btree_range.cc): at the highest page
+  // of `path` with children after the path's wholly inside [.., end),
+  // those subtrees (whole leaves, at level 1) are freed with their
+  // overflow chains (CountAndFreeSubtree; their records counted into
+  // *count, not erased), their separators leave the page, the last leaf of
+  // the path's subtree takes over their range (high fence, right link), and
+  // the page is rebalanced. True when it freed any (the caller descends
+  // again); false, nothing changed, when none qualifies or the longer
+  // fence would not fit.
   Result<bool> FreeWholeSubtrees(const std::vector<PathEntry>& path, std::string_view end,
                                  uint64_t* count);
   // Frees every page of the subtree rooted at `root_no` (internal pages,

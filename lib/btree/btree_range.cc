@@ -1,8 +1,8 @@
 // BTreeWriter::DeleteRange: every key in [begin, end). The leaf holding
 // the range's next key loses its records in the range in one erase; the
-// leaves after it under the same parent that lie wholly inside the range
-// are freed whole (FreeWholeLeaves), their records neither erased nor
-// logged; then the leaf is rebalanced as a Delete's would be.
+// subtrees (or leaves) after the descent path that lie wholly inside the
+// range are freed whole (FreeWholeSubtrees), their records neither erased
+// nor logged; then the leaf is rebalanced as a Delete's would be.
 #include "btree/btree.h"
 #include "btree/catalog.h"
 #include "btree/internal_node.h"
@@ -28,10 +28,6 @@ Status BTreeWriter::DeleteRange(std::string_view begin, std::string_view end, ui
     std::vector<PathEntry> path;
     uint32_t leaf;
     SOMBRA_RETURN_IF_ERROR(Descend(from, &path, &leaf));
-    // Whole subtrees after the path's, highest first; the tree changed:
-    // descend again.
-    SOMBRA_ASSIGN_OR_RETURN(bool freed_subtrees, FreeWholeSubtrees(path, end, &count));
-    if (freed_subtrees) continue;
     SOMBRA_ASSIGN_OR_RETURN(LeafLayout * layout, LeafLayoutOf(leaf));
     SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
     const size_t i = layout->LowerBound(page, from, nullptr);
@@ -43,20 +39,16 @@ Status BTreeWriter::DeleteRange(std::string_view begin, std::string_view end, ui
       ++version_;
       count += j - i;
     }
-    size_t freed = 0;
-    if (!path.empty()) {
-      SOMBRA_ASSIGN_OR_RETURN(freed, FreeWholeLeaves(leaf, layout, path.back(), end, &count));
-    }
+    // Whole subtrees (or leaves) after the path's, highest first; the tree
+    // changed: descend again from the same key.
+    SOMBRA_ASSIGN_OR_RETURN(bool freed, FreeWholeSubtrees(path, end, &count));
+    if (freed) continue;
     // Where the next leaf starts, when the range goes on past this one.
     const std::string_view high = layout->high_fence(page);
     const bool more = !high.empty() && high < end;
     std::string next = more ? std::string(high) : std::string();
     if (!path.empty() && Underfull(layout->used_bytes())) {
       SOMBRA_RETURN_IF_ERROR(RebalanceLeaf(&path));
-    } else if (freed > 0) {
-      const uint32_t parent = path.back().page_no;
-      path.pop_back();
-      SOMBRA_RETURN_IF_ERROR(RebalanceInternal(parent, &path));
     }
     if (!more) break;
     from = std::move(next);
@@ -65,52 +57,9 @@ Status BTreeWriter::DeleteRange(std::string_view begin, std::string_view end, ui
   return Status::OK();
 }
 
-Result<size_t> BTreeWriter::FreeWholeLeaves(uint32_t leaf, LeafLayout* layout,
-                                            const PathEntry& parent, std::string_view end,
-                                            uint64_t* count) {
-  SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(parent.page_no));
-  Sink psink(txn_, parent.page_no);
-  InternalNode pnode(pw, page_size_, &psink, &counters_);
-  // Child c > idx spans [key(c - 1), key(c)): wholly inside the range when
-  // key(c) <= end. The last child's upper bound is not on this page: it is
-  // left to the next round.
-  const size_t idx = parent.child_index;
-  size_t m = idx;
-  while (m + 1 < pnode.count() && pnode.key(m + 1) <= end) ++m;
-  if (m == idx) return size_t{0};
-  SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
-  const std::string new_high(pnode.key(m));
-  const std::string low(layout->low_fence(page));
-  // The leaf takes over the freed leaves' key range: its high fence grows
-  // to key(m), which must fit beside its records.
-  if (kFencesOffset + low.size() + new_high.size() + layout->used_bytes() > page_size_) {
-    return size_t{0};
-  }
-  const uint32_t after = pnode.child(m + 1);
-  for (size_t c = idx + 1; c <= m; ++c) {
-    const uint32_t victim = pnode.child(c);
-    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* vp, txn_->Read(victim));
-    if (vp[pager::kHeaderKindOffset] != static_cast<uint8_t>(pager::PageKind::kLeaf)) {
-      return Status::Corruption("page " + std::to_string(victim) + ": child of level-1 page " +
-                                std::to_string(parent.page_no) + " is not a leaf");
-    }
-    SOMBRA_RETURN_IF_ERROR(CountAndFreeSubtree(victim, count));
-  }
-  for (size_t c = idx; c < m; ++c) pnode.Erase(idx);
-  Sink sink(txn_, leaf);
-  LeafAllocator alloc(page, layout, &sink);
-  alloc.SetFences(low, new_high);
-  alloc.SetSiblings(DecodeFixed32(page + kLeftOffset), after);
-  SOMBRA_RETURN_IF_ERROR(FixLeftLink(after, leaf));
-  ++version_;
-  return m - idx;
-}
-
 Result<bool> BTreeWriter::FreeWholeSubtrees(const std::vector<PathEntry>& path,
                                             std::string_view end, uint64_t* count) {
-  // Levels >= 2 only: the level-1 page (the path's last) is
-  // FreeWholeLeaves's.
-  for (size_t d = 0; d + 1 < path.size(); ++d) {
+  for (size_t d = 0; d < path.size(); ++d) {
     const PathEntry& at = path[d];
     SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(at.page_no));
     Sink psink(txn_, at.page_no);
@@ -119,8 +68,9 @@ Result<bool> BTreeWriter::FreeWholeSubtrees(const std::vector<PathEntry>& path,
     size_t k = a;
     while (k + 1 < node.count() && node.key(k + 1) <= end) ++k;
     if (k == a) continue;
-    // Subtree a's last leaf takes over the freed range: its high fence
-    // becomes key(k) and it links to subtree k + 1's first leaf.
+    // Subtree a's last leaf (child a itself at level 1) takes over the
+    // freed range: its high fence becomes key(k) and it links to subtree
+    // k + 1's first leaf.
     const std::string new_high(node.key(k));
     SOMBRA_ASSIGN_OR_RETURN(uint32_t last,
                             DescendToLeaf(reader(), page_size_, node.child(a), {},

@@ -43,6 +43,17 @@ Status OpenInput(const Invocation& inv, std::ifstream* file, std::istream** in, 
   return Status::OK();
 }
 
+// A writable open of the database, its tree (--tree, else the default;
+// `create`: the database and the tree are made when missing) and a write
+// transaction: the start of put, del and delrange.
+Status BeginTreeWrite(const Invocation& inv, bool create, std::unique_ptr<DB>* db, Tree** tree,
+                      std::unique_ptr<WriteTxn>* txn) {
+  Status s = OpenDb(inv, /*write=*/true, create, db);
+  if (s.ok()) s = OpenTreeOf(inv, db->get(), create, tree);
+  if (s.ok()) s = (*db)->BeginWrite(txn);
+  return s;
+}
+
 }  // namespace
 
 int RunPut(const Invocation& inv) {
@@ -53,10 +64,8 @@ int RunPut(const Invocation& inv) {
   }
   std::unique_ptr<DB> db;
   Tree* tree = nullptr;
-  Status s = OpenDb(inv, /*write=*/true, /*create=*/true, &db);
-  if (s.ok()) s = OpenTreeOf(inv, db.get(), /*create=*/true, &tree);
   std::unique_ptr<WriteTxn> txn;
-  if (s.ok()) s = db->BeginWrite(&txn);
+  Status s = BeginTreeWrite(inv, /*create=*/true, &db, &tree, &txn);
   if (s.ok()) s = txn->Put(tree, key, value);
   if (s.ok()) s = txn->Commit();
   if (!s.ok()) return Fail(inv, kExitError, s);
@@ -70,10 +79,8 @@ int RunDel(const Invocation& inv) {
   if (!DecodeOperand(inv, inv.operands[1], "KEY", &key)) return kExitError;
   std::unique_ptr<DB> db;
   Tree* tree = nullptr;
-  Status s = OpenDb(inv, /*write=*/true, /*create=*/false, &db);
-  if (s.ok()) s = OpenTreeOf(inv, db.get(), /*create=*/false, &tree);
   std::unique_ptr<WriteTxn> txn;
-  if (s.ok()) s = db->BeginWrite(&txn);
+  Status s = BeginTreeWrite(inv, /*create=*/false, &db, &tree, &txn);
   if (!s.ok()) return Fail(inv, kExitError, s);
   std::string ignored;
   s = txn->Get(tree, key, &ignored);
@@ -159,10 +166,8 @@ int RunDelRange(const Invocation& inv) {
   }
   std::unique_ptr<DB> db;
   Tree* tree = nullptr;
-  Status s = OpenDb(inv, /*write=*/true, /*create=*/false, &db);
-  if (s.ok()) s = OpenTreeOf(inv, db.get(), /*create=*/false, &tree);
   std::unique_ptr<WriteTxn> txn;
-  if (s.ok()) s = db->BeginWrite(&txn);
+  Status s = BeginTreeWrite(inv, /*create=*/false, &db, &tree, &txn);
   if (!s.ok()) return Fail(inv, kExitError, s);
   uint64_t deleted = 0;
   auto* impl = dynamic_cast<db::WriteTxnImpl*>(txn.get());

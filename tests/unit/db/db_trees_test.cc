@@ -203,7 +203,9 @@ TEST_F(DbTreesTest, DropFreesEveryPageAndInvalidatesTheHandle) {
   ASSERT_TRUE(db_->BeginWrite(&w).ok());
   for (int i = 0; i < 20000; ++i) {
     ASSERT_TRUE(w->Put(gone, NumKey(i), FillValue(i % 1000 == 0 ? 9000 : 24, i)).ok());
-    if (i % 10 == 0) ASSERT_TRUE(w->Put(keep, NumKey(i), "kept").ok());
+    if (i % 10 == 0) {
+      ASSERT_TRUE(w->Put(keep, NumKey(i), "kept").ok());
+    }
   }
   ASSERT_TRUE(w->Put("d", "default").ok());
   ASSERT_TRUE(w->Commit().ok());
