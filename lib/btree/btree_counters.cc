@@ -21,7 +21,8 @@ constexpr std::array<const char*, static_cast<size_t>(Tick::kCount)> kNames = {
     "leaf_merges",
     "leaf_borrows",
     "leaf_shares",
-    "overflow_pages"};
+    "overflow_pages",
+    "freed_leaves_decoded"};
 
 }  // namespace
 

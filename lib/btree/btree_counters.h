@@ -30,6 +30,7 @@ enum class Tick : uint8_t {
   kLeafBorrows,
   kLeafShares,  // full leaves evened with a sibling instead of split
   kOverflowPages,
+  kFreedLeavesDecoded,  // leaves freed whole whose records were read for overflow references
   kCount
 };
 

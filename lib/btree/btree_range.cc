@@ -33,7 +33,9 @@ Status BTreeWriter::DeleteRange(std::string_view begin, std::string_view end, ui
     const size_t i = layout->LowerBound(page, from, nullptr);
     const size_t j = layout->LowerBound(page, end, nullptr);
     if (i < j) {
-      for (size_t k = i; k < j; ++k) SOMBRA_RETURN_IF_ERROR(FreeValue(layout->Record(page, k)));
+      if ((page[pager::kHeaderFlagsOffset] & pager::kLeafFlagNoOverflow) == 0) {
+        for (size_t k = i; k < j; ++k) SOMBRA_RETURN_IF_ERROR(FreeValue(layout->Record(page, k)));
+      }
       Sink sink(txn_, leaf);
       LeafAllocator(page, layout, &sink).EraseRange(i, j);
       ++version_;
@@ -61,13 +63,19 @@ Result<bool> BTreeWriter::FreeWholeSubtrees(const std::vector<PathEntry>& path,
                                             std::string_view end, uint64_t* count) {
   for (size_t d = 0; d < path.size(); ++d) {
     const PathEntry& at = path[d];
+    const size_t a = at.child_index;
+    size_t k = a;
+    {
+      // Read first: most rounds free nothing at most levels, and a write
+      // would copy the page.
+      SOMBRA_ASSIGN_OR_RETURN(const uint8_t* pr, txn_->Read(at.page_no));
+      const InternalNodeView view(pr, page_size_, &counters_);
+      while (k + 1 < view.count() && view.key(k + 1) <= end) ++k;
+    }
+    if (k == a) continue;
     SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(at.page_no));
     Sink psink(txn_, at.page_no);
     InternalNode node(pw, page_size_, &psink, &counters_);
-    const size_t a = at.child_index;
-    size_t k = a;
-    while (k + 1 < node.count() && node.key(k + 1) <= end) ++k;
-    if (k == a) continue;
     // Subtree a's last leaf (child a itself at level 1) takes over the
     // freed range: its high fence becomes key(k) and it links to subtree
     // k + 1's first leaf.
@@ -102,28 +110,15 @@ Result<bool> BTreeWriter::FreeWholeSubtrees(const std::vector<PathEntry>& path,
 }
 
 Status BTreeWriter::CountAndFreeSubtree(uint32_t root_no, uint64_t* records) {
-  std::vector<uint32_t> stack = {root_no};
-  while (!stack.empty()) {
-    const uint32_t page_no = stack.back();
-    stack.pop_back();
-    SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, txn_->Read(page_no));
-    if (page[pager::kHeaderKindOffset] == static_cast<uint8_t>(pager::PageKind::kInternal)) {
-      const InternalNodeView node(page, page_size_, nullptr);
-      SOMBRA_RETURN_IF_ERROR(node.Validate().WithContext("page " + std::to_string(page_no)));
-      for (size_t i = 0; i <= node.count(); ++i) stack.push_back(node.child(i));
-      SOMBRA_RETURN_IF_ERROR(txn_->Free(page_no));
-      continue;
-    }
-    if (page[pager::kHeaderKindOffset] != static_cast<uint8_t>(pager::PageKind::kLeaf)) {
-      return Status::Corruption("page " + std::to_string(page_no) + ": a " +
-                                pager::PageKindName(page[pager::kHeaderKindOffset]) +
-                                " page inside a subtree being freed");
-    }
-    *records += DecodeFixed16(page + kSlotCountOffset);
-    cache_.erase(page_no);
-    SOMBRA_RETURN_IF_ERROR(FreeTree(txn_, page_no, nullptr));  // the leaf and its overflow chains
-  }
-  return Status::OK();
+  std::vector<uint32_t> leaves;
+  FreedTree freed;
+  freed.leaves = &leaves;
+  const Status s = FreeTree(txn_, root_no, &freed);
+  // Freed pages may come back as other kinds: no layout of theirs stays.
+  for (uint32_t leaf : leaves) cache_.erase(leaf);
+  *records += freed.records;
+  counters_.Add(Tick::kFreedLeavesDecoded, freed.leaves_decoded);
+  return s;
 }
 
 }  // namespace sombra::btree

@@ -100,8 +100,9 @@ Status ChainsOf(pager::PagerTxn* txn, uint32_t page_no,
 
 }  // namespace
 
-Status FreeTree(pager::PagerTxn* txn, uint32_t root, uint64_t* pages) {
-  uint64_t freed = 0;
+Status FreeTree(pager::PagerTxn* txn, uint32_t root, FreedTree* out) {
+  FreedTree ignored;
+  FreedTree& freed = out != nullptr ? *out : ignored;
   std::vector<uint32_t> stack;
   if (root != 0) stack.push_back(root);
   std::vector<std::pair<uint32_t, uint64_t>> chains;
@@ -113,21 +114,25 @@ Status FreeTree(pager::PagerTxn* txn, uint32_t root, uint64_t* pages) {
     if (kind == static_cast<uint8_t>(pager::PageKind::kInternal)) {
       SOMBRA_RETURN_IF_ERROR(ChildrenOf(txn, page_no, &stack));
     } else if (kind == static_cast<uint8_t>(pager::PageKind::kLeaf)) {
-      chains.clear();
-      SOMBRA_RETURN_IF_ERROR(ChainsOf(txn, page_no, &chains));
-      for (const auto& [first, len] : chains) {
-        SOMBRA_RETURN_IF_ERROR(FreeOverflow(txn, first, len));
-        freed += (len + txn->page_size() - kOverflowDataOffset - 1) /
-                 (txn->page_size() - kOverflowDataOffset);
+      freed.records += DecodeFixed16(page + kSlotCountOffset);
+      if (freed.leaves != nullptr) freed.leaves->push_back(page_no);
+      if ((page[pager::kHeaderFlagsOffset] & pager::kLeafFlagNoOverflow) == 0) {
+        ++freed.leaves_decoded;
+        chains.clear();
+        SOMBRA_RETURN_IF_ERROR(ChainsOf(txn, page_no, &chains));
+        for (const auto& [first, len] : chains) {
+          SOMBRA_RETURN_IF_ERROR(FreeOverflow(txn, first, len));
+          freed.pages += (len + txn->page_size() - kOverflowDataOffset - 1) /
+                         (txn->page_size() - kOverflowDataOffset);
+        }
       }
     } else {
       return Status::Corruption("page " + std::to_string(page_no) + ": a " +
                                 pager::PageKindName(kind) + " page in a tree being dropped");
     }
     SOMBRA_RETURN_IF_ERROR(txn->Free(page_no));
-    ++freed;
+    ++freed.pages;
   }
-  if (pages != nullptr) *pages = freed;
   return Status::OK();
 }
 

@@ -49,11 +49,20 @@ struct CatalogEntry {
 Status ReadCatalog(const PageReader& read, uint32_t page_size, uint64_t page_count,
                    uint32_t catalog_root, std::vector<CatalogEntry>* out);
 
-// Frees every page of the tree rooted at `root` (0: none) in `txn`: its
-// internal pages and leaves, read once each, and the overflow chains its
-// leaves name; no record is rewritten and no page is parsed twice.
-// *pages (may be null) counts the pages freed. The caller removes the
-// tree's catalog entry.
-Status FreeTree(pager::PagerTxn* txn, uint32_t root, uint64_t* pages);
+// What FreeTree freed, and what it had to read to do it.
+struct FreedTree {
+  uint64_t pages = 0;                       // tree pages and overflow pages put on the freelist
+  uint64_t records = 0;                     // records of the freed leaves (their slot counts)
+  uint64_t leaves_decoded = 0;              // leaves whose records were decoded (flag clear)
+  std::vector<uint32_t>* leaves = nullptr;  // when set, the freed leaves are appended
+};
+
+// Frees every page of the tree (or subtree) rooted at `root` (0: none) in
+// `txn`: its internal pages and leaves and the overflow chains its leaves
+// name. A leaf flagged kLeafFlagNoOverflow is freed from its header alone;
+// the records of the others are decoded for their overflow references
+// (never rewritten). Counts add to *freed (may be null). The caller removes
+// the tree's catalog entry, or the subtree's separator.
+Status FreeTree(pager::PagerTxn* txn, uint32_t root, FreedTree* freed);
 
 }  // namespace sombra::btree

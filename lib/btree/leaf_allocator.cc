@@ -41,6 +41,7 @@ EditResult LeafAllocator::Insert(size_t slot_index, std::string_view record, uin
     return EditResult::kNotApplied;
   }
   std::string copy;
+  NoteRecord(record);
   editor_.Insert(slot_index, Unaliased(page_, s.page_size(), record, &copy), head);
   return EditResult::kApplied;
 }
@@ -57,11 +58,20 @@ EditResult LeafAllocator::Update(size_t slot_index, std::string_view record,
     return EditResult::kNotApplied;
   }
   std::string copy;
+  NoteRecord(record);
   editor_.Replace(slot_index, Unaliased(page_, s.page_size(), record, &copy), old.head);
   return EditResult::kApplied;
 }
 
 void LeafAllocator::Erase(size_t slot_index) { editor_.Erase(slot_index); }
+
+void LeafAllocator::NoteRecord(std::string_view record) {
+  if ((page_[pager::kHeaderFlagsOffset] & pager::kLeafFlagNoOverflow) == 0) return;
+  if (!IsOverflowRecord(record)) return;
+  const char cleared =
+      static_cast<char>(page_[pager::kHeaderFlagsOffset] & ~pager::kLeafFlagNoOverflow);
+  editor_.PutBytes(pager::kHeaderFlagsOffset, std::string_view(&cleared, 1));
+}
 
 EditResult LeafAllocator::InsertRun(size_t slot_index, const std::string_view* records,
                                     const uint32_t* heads, size_t count) {
@@ -77,6 +87,7 @@ EditResult LeafAllocator::InsertRun(size_t slot_index, const std::string_view* r
     need += records[k].size();
   }
   if (s.size() + count > kMaxSlotCount || s.free_bytes() < need) return EditResult::kNotApplied;
+  for (size_t k = 0; k < count; ++k) NoteRecord(records[k]);
   editor_.InsertRun(slot_index, records, heads, count);
   return EditResult::kApplied;
 }

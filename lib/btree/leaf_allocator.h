@@ -75,6 +75,15 @@ inline bool DecodeLeafRecord(const uint8_t* data, size_t size, LeafRecordRef* ou
   return true;
 }
 
+// True when the encoded leaf record `record` (whole and well formed) is an
+// overflow record: the low bit of its value code, the varint after the key
+// length.
+inline bool IsOverflowRecord(std::string_view record) {
+  size_t i = 0;
+  while (i < record.size() && (static_cast<uint8_t>(record[i]) & 0x80) != 0) ++i;
+  return i + 1 < record.size() && (static_cast<uint8_t>(record[i + 1]) & 1) != 0;
+}
+
 // Decodes the leaf record starting at `data`, its length read from its own
 // header (the slot holds none); false unless it decodes and ends at or
 // before `limit`. Inline: a lookup and a cursor step call it per record.
@@ -210,6 +219,10 @@ class LeafAllocator {
   void SetFences(std::string_view low, std::string_view high);
 
  private:
+  // Clears the page's kLeafFlagNoOverflow (a logged change) when `record`,
+  // about to be written, is an overflow record.
+  void NoteRecord(std::string_view record);
+
   uint8_t* page_;
   LeafLayout* snap_;
   SlottedPageEditor editor_;

@@ -16,8 +16,9 @@
 namespace sombra::btree {
 
 struct LeafBuilder {
-  // Writes the common header's kind (flags and reserved zeroed; page number,
-  // LSN and checksum left alone), the node header and the fences.
+  // Writes the common header's kind, flags (kLeafFlagNoOverflow, cleared
+  // by Add when an overflow record comes) and reserved bytes (zero; page
+  // number, LSN and checksum left alone), the node header and the fences.
   // REQUIRES: kNodeHeaderEnd + low.size() + high.size() <= page_size <=
   // pager::kMaxPageSize; low and high do not point into `page`.
   LeafBuilder(uint8_t* page, uint32_t page_size, std::string_view low, std::string_view high,

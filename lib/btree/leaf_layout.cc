@@ -112,7 +112,7 @@ Status LeafLayout::ParseSpace(const uint8_t* page) {
 }
 
 Status LeafLayout::ParseSlots(const uint8_t* page, bool check_fences, uint64_t* live) {
-  // L7, L9-L12: each slot and its record.
+  // L7, L9-L12, L14: each slot and its record.
   const uint32_t max_record = MaxInlineRecord(page_size_);
   const uint32_t max_key = MaxKeySize(page_size_);
   const std::string_view low = low_fence(page);
@@ -150,6 +150,10 @@ Status LeafLayout::ParseSlots(const uint8_t* page, bool check_fences, uint64_t* 
       DecodeOverflowRef(rec.value, &first, &len);
       if (first < pager::kFirstDataPage) {
         return Bad(page, slot.offset, "L9", where() + ": overflow reference to page " + Num(first));
+      }
+      if ((page[pager::kHeaderFlagsOffset] & pager::kLeafFlagNoOverflow) != 0) {
+        return Bad(page, slot.offset, "L14",
+                   where() + " is an overflow record on a leaf flagged as holding none");
       }
     }
     if (slot.head != KeyHead(rec.key)) {

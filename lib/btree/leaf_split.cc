@@ -115,7 +115,7 @@ LeafBuilder::LeafBuilder(uint8_t* page_in, uint32_t page_size, std::string_view 
   assert(page_size <= pager::kMaxPageSize);
   assert(kNodeHeaderEnd + low.size() + high.size() <= page_size);
   page[pager::kHeaderKindOffset] = static_cast<uint8_t>(pager::PageKind::kLeaf);
-  page[pager::kHeaderFlagsOffset] = 0;
+  page[pager::kHeaderFlagsOffset] = pager::kLeafFlagNoOverflow;  // until an overflow record comes
   EncodeFixed16(page + pager::kHeaderReservedOffset, 0);
   EncodeFixed16(page + kLevelOffset, 0);
   EncodeFixed32(page + kLeftOffset, left);
@@ -141,6 +141,7 @@ bool LeafBuilder::Fits(size_t size) const {
 void LeafBuilder::Add(std::string_view record, uint32_t head) {
   assert(!record.empty() && Fits(record.size()));
   std::memcpy(page + snap.free_start_, record.data(), record.size());
+  if (IsOverflowRecord(record)) page[pager::kHeaderFlagsOffset] &= ~pager::kLeafFlagNoOverflow;
   snap.slots_.push_back(LeafSlot{static_cast<uint16_t>(snap.free_start_),
                                  static_cast<uint16_t>(record.size()), head});
   snap.free_start_ += static_cast<uint32_t>(record.size());

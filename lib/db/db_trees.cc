@@ -191,7 +191,9 @@ Status WriteTxnImpl::DropTree(std::string_view name, uint64_t* pages) {
   uint32_t root = 0;
   SOMBRA_RETURN_IF_ERROR(
       Check(btree::DecodeCatalogValue(name, value, txn_->state().page_count, &root)));
-  SOMBRA_RETURN_IF_ERROR(Check(btree::FreeTree(txn_.get(), root, pages)));
+  btree::FreedTree freed;
+  SOMBRA_RETURN_IF_ERROR(Check(btree::FreeTree(txn_.get(), root, &freed)));
+  if (pages != nullptr) *pages = freed.pages;
   dropped_tree_ = true;
   return Check(Catalog()->Delete(name, nullptr));
 }

@@ -89,7 +89,8 @@ Status VerifyPage(const uint8_t* page, uint32_t page_size, uint32_t page_no, uin
   if (h.kind == 0 || h.kind > kMaxPageKind) {
     return Status::Corruption(where + "invalid page kind " + std::to_string(h.kind));
   }
-  if (h.flags != 0 || DecodeFixed16(page + kHeaderReservedOffset) != 0) {
+  if ((h.flags & ~AllowedHeaderFlags(h.kind)) != 0 ||
+      DecodeFixed16(page + kHeaderReservedOffset) != 0) {
     return Status::Corruption(where + "reserved header bytes are not zero");
   }
   return Status::OK();

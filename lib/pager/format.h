@@ -19,9 +19,11 @@ constexpr uint32_t kMinPageSize = 4096;
 constexpr uint32_t kMaxPageSize = 65536;
 constexpr uint32_t kDefaultPageSize = 4096;
 // 3: 6-byte slots in reverse key order; 4: the meta page names the
-// catalog of named trees. Format-3 files are read (no named trees) and
-// written as format 4 from their next meta page on.
-constexpr uint32_t kFormatVersion = 4;
+// catalog of named trees; 5: leaf pages may carry kLeafFlagNoOverflow.
+// Format-3 and format-4 files are read (format 3: no named trees; their
+// leaves have the flag clear, "not known") and written as format 5 from
+// their next meta page on.
+constexpr uint32_t kFormatVersion = 5;
 constexpr uint32_t kOldestReadableFormatVersion = 3;
 
 // The two meta pages; the one with the higher checkpoint sequence wins.
@@ -45,12 +47,20 @@ const char* PageKindName(uint8_t kind);
 
 // Common page header (docs/format/file.md, "Common page header").
 constexpr size_t kHeaderKindOffset = 0;       // u8
-constexpr size_t kHeaderFlagsOffset = 1;      // u8, zero
+constexpr size_t kHeaderFlagsOffset = 1;      // u8: zero, or kLeafFlagNoOverflow on a leaf
 constexpr size_t kHeaderReservedOffset = 2;   // u16, zero
 constexpr size_t kHeaderPageNoOffset = 4;     // u32
 constexpr size_t kHeaderLsnOffset = 8;        // u64
 constexpr size_t kHeaderChecksumOffset = 16;  // u64
 constexpr size_t kPageHeaderSize = 24;
+
+// Header flag of a leaf page (format 5; docs/format/page.md, "Leaf page"):
+// no record on the page is an overflow reference. Clear means not known.
+constexpr uint8_t kLeafFlagNoOverflow = 0x01;
+// The flags a page of `kind` may carry.
+constexpr uint8_t AllowedHeaderFlags(uint8_t kind) {
+  return kind == static_cast<uint8_t>(PageKind::kLeaf) ? kLeafFlagNoOverflow : 0;
+}
 
 // Meta page body (docs/format/file.md, "Meta page").
 constexpr size_t kMetaMagicOffset = 24;

@@ -54,7 +54,7 @@ Result<Meta> DecodeMeta(const uint8_t* page, size_t size, uint32_t slot, const s
   if (version < kOldestReadableFormatVersion || version > kFormatVersion) {
     return Status::NotSupported(
         where + "format version " + std::to_string(version) + "; this build reads versions " +
-        std::to_string(kOldestReadableFormatVersion) + " and " + std::to_string(kFormatVersion));
+        std::to_string(kOldestReadableFormatVersion) + " to " + std::to_string(kFormatVersion));
   }
   m.page_count = DecodeFixed64(page + kMetaPageCountOffset);
   m.root = DecodeFixed32(page + kMetaRootOffset);

@@ -272,7 +272,7 @@ Status PageFile::WritePage(uint32_t page_no, const uint8_t* image) {
   }
   std::copy(image, image + ps, scratch_.begin());
   uint8_t* page = scratch_.data();
-  page[kHeaderFlagsOffset] = 0;
+  page[kHeaderFlagsOffset] &= AllowedHeaderFlags(page[kHeaderKindOffset]);
   EncodeFixed16(page + kHeaderReservedOffset, 0);
   EncodeFixed32(page + kHeaderPageNoOffset, page_no);
   SealPage(page, ps, meta_.salt);

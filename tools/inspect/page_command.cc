@@ -77,6 +77,16 @@ std::string KindText(uint8_t kind) {
   return std::string(pager::PageKindName(kind)) + " (" + std::to_string(kind) + ")";
 }
 
+// The flags byte, with the meaning of the one flag a leaf may carry.
+std::string FlagsText(uint8_t kind, uint8_t flags) {
+  std::string text = std::to_string(flags);
+  if (kind == static_cast<uint8_t>(pager::PageKind::kLeaf) &&
+      (flags & pager::kLeafFlagNoOverflow) != 0) {
+    text += " (no overflow references)";
+  }
+  return text;
+}
+
 void PrintText(const InspectedFile& db, uint32_t page_no, const uint8_t* page, const PageReport& r,
                const Flags& flags, std::ostream& out) {
   const uint64_t ps = db.page_size();
@@ -84,7 +94,7 @@ void PrintText(const InspectedFile& db, uint32_t page_no, const uint8_t* page, c
   PrintField(out, "file offset", std::to_string(page_no * ps));
   PrintField(out, "page size", std::to_string(ps));
   PrintField(out, "kind", KindText(r.header.kind));
-  PrintField(out, "flags", std::to_string(r.header.flags));
+  PrintField(out, "flags", FlagsText(r.header.kind, r.header.flags));
   PrintField(out, "reserved", std::to_string(r.reserved));
   PrintField(out, "page no", std::to_string(r.header.page_no));
   PrintField(out, "lsn", std::to_string(r.header.lsn));

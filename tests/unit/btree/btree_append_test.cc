@@ -21,33 +21,15 @@ namespace {
 
 using KV = std::map<std::string, std::string>;
 
-class BTreeAppendTest : public ::testing::Test {
+class BTreeAppendTest : public FastPagerTreeTest {
  protected:
-  void SetUp() override {
-    pager_ = OpenFastPager(dir_.File("db"), &metrics_);
-    ASSERT_NE(pager_, nullptr);
-  }
   uint64_t V(const char* name) const { return metrics_.Value(name); }
 
-  void Write(const std::function<void(BTreeWriter*)>& edit) {
-    CommitEdit(pager_.get(), &metrics_, edit);
-  }
   void Append(BTreeWriter* w, const std::string& k, const std::string& v) {
     Status s = w->Append(k, v);
     ASSERT_TRUE(s.ok()) << s.ToString();
     model_[k] = v;
   }
-  TreeShape Shape() {
-    auto snap = pager_->BeginRead();
-    TreeWalker walker(SnapshotReader(snap.get()), pager_->page_size());
-    return walker.Walk(snap->state().root);
-  }
-  void ExpectTree() { ExpectTreeHolds(pager_.get(), model_); }
-
-  sombra::test::TempDir dir_;
-  MetricsRegistry metrics_;
-  std::unique_ptr<pager::Pager> pager_;
-  KV model_;
 };
 
 // 1,000,000 keys appended in one transaction: every leaf but the last is

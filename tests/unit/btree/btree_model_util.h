@@ -23,6 +23,7 @@
 #include "pager/pager_txn.h"
 #include "pager/snapshot.h"
 #include "testutil/no_sync_env.h"
+#include "testutil/temp_dir.h"
 #include "util/coding.h"
 #include "util/metrics.h"
 
@@ -289,5 +290,30 @@ inline void ExpectTreeHolds(pager::Pager* pager, const std::map<std::string, std
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(MapDiff(got, model), "");
 }
+
+// A fixture over a fresh fast pager (OpenFastPager) and a model of the
+// tree: the append, range and leaf-flag tests.
+class FastPagerTreeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pager_ = OpenFastPager(dir_.File("db"), &metrics_);
+    ASSERT_NE(pager_, nullptr);
+  }
+  // One committed transaction of `edit`.
+  void Write(const std::function<void(BTreeWriter*)>& edit) {
+    CommitEdit(pager_.get(), &metrics_, edit);
+  }
+  TreeShape Shape() {
+    auto snap = pager_->BeginRead();
+    TreeWalker walker(SnapshotReader(snap.get()), pager_->page_size());
+    return walker.Walk(snap->state().root);
+  }
+  void ExpectTree() { ExpectTreeHolds(pager_.get(), model_); }
+
+  sombra::test::TempDir dir_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<pager::Pager> pager_;
+  std::map<std::string, std::string> model_;
+};
 
 }  // namespace sombra::btree::model_test

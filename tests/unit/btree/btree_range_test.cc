@@ -21,15 +21,8 @@ namespace {
 
 using KV = std::map<std::string, std::string>;
 
-class BTreeRangeTest : public ::testing::Test {
+class BTreeRangeTest : public FastPagerTreeTest {
  protected:
-  void SetUp() override {
-    pager_ = OpenFastPager(dir_.File("db"), &metrics_);
-    ASSERT_NE(pager_, nullptr);
-  }
-  void Write(const std::function<void(BTreeWriter*)>& edit) {
-    CommitEdit(pager_.get(), &metrics_, edit);
-  }
   // Deletes [b, e) in the tree and the model; checks the count.
   void Range(BTreeWriter* w, const std::string& b, const std::string& e) {
     uint64_t deleted = 0;
@@ -55,11 +48,6 @@ class BTreeRangeTest : public ::testing::Test {
     });
   }
   pager::TreeState State() { return pager_->BeginRead()->state(); }
-
-  sombra::test::TempDir dir_;
-  MetricsRegistry metrics_;
-  std::unique_ptr<pager::Pager> pager_;
-  KV model_;
 };
 
 TEST_F(BTreeRangeTest, EdgeCasesMatchTheModel) {
@@ -74,16 +62,16 @@ TEST_F(BTreeRangeTest, EdgeCasesMatchTheModel) {
     Range(w, BeKey(190000), std::string(9, '\xff'));  // past the last key
     EXPECT_TRUE(w->DeleteRange(BeKey(9), BeKey(8), nullptr).IsInvalidArgument());
   });
-  ExpectTreeHolds(pager_.get(), model_);
+  ExpectTree();
   Write([&](BTreeWriter* w) { Range(w, "", std::string(9, '\xff')); });  // everything
-  ExpectTreeHolds(pager_.get(), model_);
+  ExpectTree();
   EXPECT_TRUE(model_.empty());
   // The tree takes keys again.
   Write([&](BTreeWriter* w) {
     ASSERT_TRUE(w->Put(BeKey(5), "again").ok());
     model_[BeKey(5)] = "again";
   });
-  ExpectTreeHolds(pager_.get(), model_);
+  ExpectTree();
 }
 
 // Emptied leaves and overflow chains go to the freelist: the file does not
@@ -111,7 +99,7 @@ TEST_F(BTreeRangeTest, FreesTheLeavesAndOverflowPagesOfTheRange) {
               static_cast<unsigned long long>(log_bytes), static_cast<unsigned long long>(merges),
               static_cast<unsigned long long>(freed));
   EXPECT_LT(merges, 20u);
-  ExpectTreeHolds(pager_.get(), model_);
+  ExpectTree();
 }
 
 TEST_F(BTreeRangeTest, RandomRangesWithPutsMatchTheModel) {
@@ -133,7 +121,7 @@ TEST_F(BTreeRangeTest, RandomRangesWithPutsMatchTheModel) {
         }
       }
     });
-    ExpectTreeHolds(pager_.get(), model_);
+    ExpectTree();
     if (HasFailure()) FAIL() << "transaction " << t;
   }
 }
@@ -154,7 +142,7 @@ TEST_F(BTreeRangeTest, RangesOverATallTreeMatchTheModel) {
   const uint64_t merges_before = metrics_.Value("leaf_merges");
   Write([&](BTreeWriter* w) { Range(w, key(2001), key(21001)); });  // ~80% of the tree
   EXPECT_LT(metrics_.Value("leaf_merges") - merges_before, 20u);
-  ExpectTreeHolds(pager_.get(), model_);
+  ExpectTree();
   for (int t = 0; t < 20 && !HasFailure(); ++t) {
     Write([&](BTreeWriter* w) {
       for (int op = 0; op < 6; ++op) {
@@ -170,7 +158,7 @@ TEST_F(BTreeRangeTest, RangesOverATallTreeMatchTheModel) {
         }
       }
     });
-    ExpectTreeHolds(pager_.get(), model_);
+    ExpectTree();
     if (HasFailure()) FAIL() << "transaction " << t;
   }
 }

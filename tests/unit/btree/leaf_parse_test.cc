@@ -373,7 +373,8 @@ TEST(LeafPageExampleTest, MatchesDoc) {
     return std::vector<uint8_t>(page.begin() + off, page.begin() + off + n);
   };
   using V = std::vector<uint8_t>;
-  EXPECT_EQ(bytes(0, 8), (V{0x03, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00}));
+  // Kind 3, flags 0x01 (no overflow references), page 5.
+  EXPECT_EQ(bytes(0, 8), (V{0x03, 0x01, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00}));
   EXPECT_EQ(bytes(24, 28), (V{0x01, 0x00, 0x00, 0x00,     // 1 slot, level 0
                               0x47, 0x00, 0x00, 0x00,     // free_start 71
                               0xfa, 0x0f, 0x00, 0x00,     // free_end 4090

@@ -41,7 +41,7 @@ TEST_F(InspectGoldenTest, Meta) {
   EXPECT_EQ(r.out, Fill(R"(file: {DB}
 meta page 0: valid
   magic:             ok
-  format version:    4
+  format version:    5
   page size:         4096
   salt:              {SALT}
   page count:        6
@@ -54,7 +54,7 @@ meta page 0: valid
   checksum:          {CK0}
 meta page 1: valid
   magic:             ok
-  format version:    4
+  format version:    5
   page size:         4096
   salt:              {SALT}
   page count:        6
@@ -143,7 +143,7 @@ TEST_F(InspectGoldenTest, MetaPage) {
   valid:             yes
   meta:              valid
     magic:           ok
-    format version:  4
+    format version:  5
     page size:       4096
     salt:            {SALT}
     page count:      6

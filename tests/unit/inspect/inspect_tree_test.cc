@@ -365,7 +365,7 @@ page 5: )" + problem + R"(
   EXPECT_NE(page.out.find("  hole bytes:        90\n"), std::string::npos) << page.out;
   EXPECT_NE(page.out.find("  layout:            invalid: leaf page 5, " + problem +
                           "\n"
-                          "00000000  03 00 00 00 05 00 00 00"),
+                          "00000000  03 01 00 00 05 00 00 00"),
             std::string::npos)
       << page.out;
   EXPECT_EQ(page.out.find("  slots:"), std::string::npos) << page.out;

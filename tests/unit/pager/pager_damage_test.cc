@@ -227,9 +227,9 @@ TEST_F(PagerDamageTest, NewerFormatVersionIsRefusedClearly) {
 // Files of an older format are refused, naming the versions, and left as
 // they were: version 1 (key heads of the first four bytes) and version 2
 // (8-byte slots in key order; this build writes 6-byte slots in reverse
-// key order, docs/format/page.md). Version 3 is read (next test).
+// key order, docs/format/page.md). Versions 3 and 4 are read (next test).
 TEST_F(PagerDamageTest, OlderFormatVersionIsRefusedClearly) {
-  static_assert(kFormatVersion == 4, "list the versions this test refuses");
+  static_assert(kFormatVersion == 5, "list the versions this test refuses");
   Build(1);
   for (uint32_t version : {1u, 2u}) {
     SCOPED_TRACE("version " + std::to_string(version));
@@ -244,7 +244,7 @@ TEST_F(PagerDamageTest, OlderFormatVersionIsRefusedClearly) {
     auto pager = Open();
     ASSERT_TRUE(pager.status().IsNotSupported()) << pager.status().ToString();
     EXPECT_NE(pager.status().message().find("format version " + std::to_string(version) +
-                                            "; this build reads versions 3 and 4"),
+                                            "; this build reads versions 3 to 5"),
               std::string::npos)
         << pager.status().ToString();
     EXPECT_EQ(test::ReadAt(path_, 0, 8192), before);
@@ -253,15 +253,19 @@ TEST_F(PagerDamageTest, OlderFormatVersionIsRefusedClearly) {
 
 // A format-3 file (before named trees: bytes [88, 92) of its meta pages
 // are zero) opens with no catalog, keeps its pages, and its next meta page
-// is written as format 4.
-TEST_F(PagerDamageTest, FormatThreeOpensAndIsWrittenAsFormatFour) {
-  static_assert(kFormatVersion == 4, "this test reads format 3");
+// is written as format 5. The same for a format-4 file (before the leaf
+// flag; the B+tree tests read its unflagged leaves: DbTreesTest).
+class PagerOldFormatTest : public PagerDamageTest,
+                           public ::testing::WithParamInterface<uint32_t> {};
+
+TEST_P(PagerOldFormatTest, OpensAndIsWrittenAsFormatFive) {
+  static_assert(kFormatVersion == 5, "this test reads formats 3 and 4");
   auto pages = Build(3);
   for (uint32_t slot : {0u, 1u}) {
     std::string page = test::ReadAt(path_, uint64_t{slot} * 4096, 4096);
     auto* p = reinterpret_cast<uint8_t*>(page.data());
     ASSERT_EQ(DecodeFixed32(p + kMetaCatalogRootOffset), 0u);
-    EncodeFixed32(p + kMetaVersionOffset, 3);
+    EncodeFixed32(p + kMetaVersionOffset, GetParam());
     SealPage(p, 4096, DecodeFixed64(p + kMetaSaltOffset));
     PatchFile(path_, uint64_t{slot} * 4096, page);
   }
@@ -282,8 +286,10 @@ TEST_F(PagerDamageTest, FormatThreeOpensAndIsWrittenAsFormatFour) {
   }();
   ASSERT_TRUE(choice.ok()) << choice.status().ToString();
   const std::string meta = test::ReadAt(path_, uint64_t{choice->slot} * 4096, 4096);
-  EXPECT_EQ(DecodeFixed32(reinterpret_cast<const uint8_t*>(meta.data()) + kMetaVersionOffset), 4u);
+  EXPECT_EQ(DecodeFixed32(reinterpret_cast<const uint8_t*>(meta.data()) + kMetaVersionOffset), 5u);
 }
+
+INSTANTIATE_TEST_SUITE_P(FormatsThreeAndFour, PagerOldFormatTest, ::testing::Values(3u, 4u));
 
 TEST_F(PagerDamageTest, SecondOpenInThisProcessIsBusy) {
   auto first = Open();
