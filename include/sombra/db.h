@@ -40,6 +40,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -119,6 +120,19 @@ class WriteTxn {
   virtual void Abort() = 0;
 };
 
+// DB::Backup's options and report (docs/operations.md, "Backup").
+struct BackupOptions {
+  // Called on the calling thread as pages are written: (pages written,
+  // pages in all). May be empty.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+struct BackupStats {
+  uint64_t pages = 0;     // pages of the copy, its two meta pages included
+  uint64_t bytes = 0;     // the copy's size
+  uint64_t sequence = 0;  // the commit sequence it holds (ReadTxn::Sequence)
+  double seconds = 0;     // from the snapshot to the verified, renamed copy
+};
+
 class DB {
  public:
   // Opens (or creates, per options) the database at `path`.
@@ -168,6 +182,18 @@ class DB {
   virtual Status DropTree(std::string_view name) = 0;
   // Names of every named tree, sorted (the default tree is not listed).
   virtual Status ListTrees(std::vector<std::string>* names) = 0;
+
+  // A consistent copy of the latest committed state at `dest_path` while
+  // readers and writers go on (the copy is taken from a snapshot; no lock
+  // is held): a complete database holding only the live pages, renumbered
+  // from page 2 without a gap, no log needed, synced, verified, and then
+  // renamed into place (until then it is `dest_path` + ".partial", which a
+  // killed backup leaves behind). It opens with default options.
+  // InvalidArgument if dest_path (or its log) exists; Corruption if the
+  // source's pages are damaged (nothing is left at dest_path).
+  virtual Status Backup(const std::string& dest_path) = 0;
+  virtual Status Backup(const std::string& dest_path, const BackupOptions& options,
+                        BackupStats* stats) = 0;
 
   // The page size and key limit of this database.
   virtual uint32_t page_size() const = 0;

@@ -52,6 +52,9 @@ class DBImpl final : public DB {
   Tree* DefaultTree() override { return &default_tree_; }
   Status DropTree(std::string_view name) override;
   Status ListTrees(std::vector<std::string>* names) override;
+  Status Backup(const std::string& dest_path) override;
+  Status Backup(const std::string& dest_path, const BackupOptions& options,
+                BackupStats* stats) override;
   // OK for the default tree's handle and a live named one of this DB;
   // InvalidArgument (naming why) for null, another DB's or a dropped one.
   Status CheckTree(const Tree* tree) const;

@@ -1,6 +1,7 @@
 #include "pager/format.h"
 
 #include <cstdio>
+#include <random>
 
 #include "sombra/version.h"
 #include "util/coding.h"
@@ -40,6 +41,12 @@ PageHeader DecodePageHeader(const uint8_t* page) {
   h.lsn = DecodeFixed64(page + kHeaderLsnOffset);
   h.checksum = DecodeFixed64(page + kHeaderChecksumOffset);
   return h;
+}
+
+uint64_t NewSalt() {
+  std::random_device rd;
+  uint64_t salt = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  return salt == 0 ? 1 : salt;
 }
 
 void InitPageHeader(uint8_t* page, PageKind kind, uint32_t page_no, uint64_t lsn) {

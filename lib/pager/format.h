@@ -101,6 +101,8 @@ uint64_t ComputePageChecksum(const uint8_t* page, uint32_t page_size, uint32_t p
                              uint64_t salt);
 // Stores ComputePageChecksum in the header.
 void SealPage(uint8_t* page, uint32_t page_size, uint64_t salt);
+// A random non-zero salt for a new page file.
+uint64_t NewSalt();
 
 // OK when the page is valid as page `page_no` of a file with `salt`
 // (docs/format/file.md, "A page is valid if and only if"); otherwise

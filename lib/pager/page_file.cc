@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <random>
 
 #include "util/coding.h"
 #include "wal/wal_format.h"
@@ -66,12 +65,6 @@ Status CheckExistence(Env* env, const std::string& path, const Options& options,
     return Status::NotFound("database does not exist: " + path);
   }
   return Status::OK();
-}
-
-uint64_t NewSalt() {
-  std::random_device rd;
-  uint64_t salt = (static_cast<uint64_t>(rd()) << 32) ^ rd();
-  return salt == 0 ? 1 : salt;
 }
 
 }  // namespace

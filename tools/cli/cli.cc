@@ -162,6 +162,19 @@ const std::vector<CommandSpec>& Commands() {
        "(the name escaped as dump escapes keys; PAGES counts the tree's leaf,\n"
        "internal and overflow pages), read from one snapshot. The default tree is\n"
        "not listed. --json prints one JSON object.\n"},
+      {"backup",
+       RunBackup,
+       2,
+       2,
+       false,
+       {"json"},
+       "backup DB DEST [--json]",
+       "Writes a consistent copy of the latest committed state to DEST (DB::Backup)\n"
+       "while other processes go on reading and writing DB: only the live pages,\n"
+       "renumbered, no log; synced and verified, then renamed into place (until\n"
+       "then DEST.partial). DEST must not exist. A progress line on a terminal;\n"
+       "prints pages, bytes, seconds and the commit sequence copied, or with\n"
+       "--json one JSON object.\n"},
       {"droptree",
        RunDropTree,
        2,

@@ -99,5 +99,6 @@ int RunCheckpoint(const Invocation& inv);
 int RunStats(const Invocation& inv);
 int RunTrees(const Invocation& inv);
 int RunDropTree(const Invocation& inv);
+int RunBackup(const Invocation& inv);
 
 }  // namespace sombra::cli

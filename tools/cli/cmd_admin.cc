@@ -1,4 +1,5 @@
-// cli/cmd_admin.cc: verify and stats (read_only opens).
+// cli/cmd_admin.cc: verify and stats (read_only opens), backup (a read_only open
+// whose snapshot is copied: DB::Backup).
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -8,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_internal.h"
+#include "cli/progress.h"
 
 namespace sombra::cli {
 
@@ -154,6 +156,46 @@ int RunStats(const Invocation& inv) {
   }
   inv.out->flush();
   NoteIfLive(inv, db.get(), st.sequence);
+  return kExitOk;
+}
+
+int RunBackup(const Invocation& inv) {
+  const std::string& dest = inv.operands[1];
+  std::unique_ptr<DB> db;
+  Status s = OpenDb(inv, /*write=*/false, /*create=*/false, &db);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  std::unique_ptr<Progress> progress;
+  BackupOptions options;
+  options.progress = [&](uint64_t done, uint64_t total) {
+    const uint64_t ps = db->page_size();
+    if (progress == nullptr) {
+      progress = std::make_unique<Progress>(*inv.err, inv.err_is_tty && !inv.json,
+                                            static_cast<int64_t>(total * ps),
+                                            ProgressUnit{"pages", "pages/s"});
+    }
+    if (done == total) {
+      progress->Finish(done, done * ps);
+    } else {
+      progress->Update(done, done * ps);
+    }
+  };
+  BackupStats st;
+  s = db->Backup(dest, options, &st);
+  if (!s.ok()) return Fail(inv, kExitError, s);
+  const double mib = static_cast<double>(st.bytes) / (1024.0 * 1024.0);
+  if (inv.json) {
+    *inv.out << "{\"path\": " << JsonString(inv.db_path()) << ", \"dest\": " << JsonString(dest)
+             << ", \"pages\": " << st.pages << ", \"bytes\": " << st.bytes
+             << ", \"seconds\": " << st.seconds << ", \"sequence\": " << st.sequence << "}\n";
+  } else {
+    char line[160];
+    std::snprintf(line, sizeof(line), "%llu pages, %.1f MiB in %.3f s (%.0f MiB/s), sequence %llu",
+                  static_cast<unsigned long long>(st.pages), mib, st.seconds,
+                  st.seconds > 0 ? mib / st.seconds : 0.0,
+                  static_cast<unsigned long long>(st.sequence));
+    *inv.out << inv.db_path() << " -> " << dest << ": " << line << "\n";
+  }
+  inv.out->flush();
   return kExitOk;
 }
 

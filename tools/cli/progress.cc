@@ -35,7 +35,7 @@ std::string Duration(double seconds) {
 }  // namespace
 
 std::string FormatProgress(uint64_t records, uint64_t bytes, int64_t total_bytes,
-                           double elapsed_seconds) {
+                           double elapsed_seconds, ProgressUnit unit) {
   std::string line;
   const bool known = total_bytes > 0;
   double fraction = 0;
@@ -48,10 +48,10 @@ std::string FormatProgress(uint64_t records, uint64_t bytes, int64_t total_bytes
     line += pct;
     line += "  ";
   }
-  line += std::to_string(records) + " records  " + Mebibytes(bytes);
+  line += std::to_string(records) + " " + unit.noun + "  " + Mebibytes(bytes);
   if (elapsed_seconds > 0) {
     const double rate = static_cast<double>(records) / elapsed_seconds;
-    line += "  " + std::to_string(static_cast<uint64_t>(rate)) + " rec/s";
+    line += "  " + std::to_string(static_cast<uint64_t>(rate)) + " " + unit.rate;
     if (known && fraction > 0 && fraction < 1) {
       line += "  ETA " + Duration(elapsed_seconds * (1 - fraction) / fraction);
     } else if (known && fraction >= 1) {
@@ -61,17 +61,18 @@ std::string FormatProgress(uint64_t records, uint64_t bytes, int64_t total_bytes
   return line;
 }
 
-Progress::Progress(std::ostream& out, bool enabled, int64_t total_bytes)
+Progress::Progress(std::ostream& out, bool enabled, int64_t total_bytes, ProgressUnit unit)
     : out_(out),
       enabled_(enabled),
       total_bytes_(total_bytes),
+      unit_(unit),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
 void Progress::Draw(uint64_t records, uint64_t bytes) {
   last_draw_ = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(last_draw_ - start_).count();
-  out_ << '\r' << FormatProgress(records, bytes, total_bytes_, elapsed) << "\033[K";
+  out_ << '\r' << FormatProgress(records, bytes, total_bytes_, elapsed, unit_) << "\033[K";
   out_.flush();
   drawn_ = true;
 }

@@ -18,13 +18,20 @@
 
 namespace sombra::cli {
 
+// What a progress line counts: "records" and "rec/s" (load), "pages" and
+// "pages/s" (backup).
+struct ProgressUnit {
+  const char* noun = "records";
+  const char* rate = "rec/s";
+};
+
 // The text of one progress line. total_bytes < 0: unknown.
 std::string FormatProgress(uint64_t records, uint64_t bytes, int64_t total_bytes,
-                           double elapsed_seconds);
+                           double elapsed_seconds, ProgressUnit unit = {});
 
 class Progress {
  public:
-  Progress(std::ostream& out, bool enabled, int64_t total_bytes);
+  Progress(std::ostream& out, bool enabled, int64_t total_bytes, ProgressUnit unit = {});
 
   // Redraws when the last redraw is old enough.
   void Update(uint64_t records, uint64_t bytes);
@@ -37,6 +44,7 @@ class Progress {
   std::ostream& out_;
   const bool enabled_;
   const int64_t total_bytes_;
+  const ProgressUnit unit_;
   const std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
   bool drawn_ = false;

@@ -136,6 +136,44 @@ TEST(CliInProcessTest, LoadDrawsProgressOnlyOnATerminal) {
   EXPECT_EQ(Cli({"scan", dir.File("tty"), "--keys-only", "--limit", "2"}).out, "k0\nk1\n");
 }
 
+// backup: the copy verifies and holds the records; a progress line on a
+// terminal only; --json; an existing destination is an error (exit 2)
+// that leaves it alone.
+TEST(CliInProcessTest, BackupCopiesAndReports) {
+  sombra::test::TempDir dir;
+  const std::string db = dir.File("db");
+  std::string input;
+  for (int i = 0; i < 20000; i++)
+    input += "k" + std::to_string(i) + "\tvalue " + std::to_string(i) + "\n";
+  ASSERT_EQ(Cli({"load", db}, input).code, kExitOk);
+  ASSERT_EQ(Cli({"delrange", db, "k1", "k5"}).code, kExitOk);  // free pages to leave out
+
+  Result tty = Cli({"backup", db, dir.File("copy")}, "", /*tty=*/true);
+  EXPECT_EQ(tty.code, kExitOk) << tty.err;
+  EXPECT_EQ(tty.out.rfind(db + " -> " + dir.File("copy") + ": ", 0), 0u) << tty.out;
+  EXPECT_NE(tty.out.find(" pages, "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.err.find("100%"), std::string::npos) << tty.err;
+  EXPECT_NE(tty.err.find(" pages  "), std::string::npos) << tty.err;
+  EXPECT_EQ(tty.err.back(), '\n');
+  EXPECT_EQ(Cli({"verify", dir.File("copy")}).code, kExitOk);
+  EXPECT_EQ(Cli({"dump", dir.File("copy")}).out, Cli({"dump", db}).out);
+  EXPECT_EQ(Cli({"stats", dir.File("copy")}).out.find("freelist_pages                    0\n") !=
+                std::string::npos,
+            true);
+
+  Result json = Cli({"backup", db, dir.File("copy2"), "--json"}, "", /*tty=*/true);
+  EXPECT_EQ(json.code, kExitOk) << json.err;
+  EXPECT_EQ(json.err, "");  // no progress line with --json
+  EXPECT_EQ(json.out.rfind("{\"path\": ", 0), 0u) << json.out;
+  EXPECT_NE(json.out.find("\"pages\": "), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"seconds\": "), std::string::npos) << json.out;
+
+  Result again = Cli({"backup", db, dir.File("copy")});
+  EXPECT_EQ(again.code, kExitError);
+  EXPECT_NE(again.err.find(dir.File("copy") + " exists"), std::string::npos) << again.err;
+  EXPECT_EQ(Cli({"verify", dir.File("copy")}).code, kExitOk);
+}
+
 TEST(CliInProcessTest, HelpGoesToStdout) {
   Result r = Cli({"--help"});
   EXPECT_EQ(r.code, kExitOk);
