@@ -58,12 +58,7 @@ class DbModelTest : public ::testing::TestWithParam<ModelParams> {
   }
   // An existing key (when there is one) or a fresh random one.
   std::string PickKey(const KV& m) {
-    if (!m.empty() && rng_() % 2 == 0) {
-      auto it = m.lower_bound(RandomKey());
-      if (it == m.end()) it = m.begin();
-      return it->first;
-    }
-    return RandomKey();
+    return dbtest::PickKey(rng_, m, [this] { return RandomKey(); });
   }
   std::string RandomValue() {
     size_t len;

@@ -54,6 +54,19 @@ inline bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
+// An existing key of `m` half of the time (the first at or after a random
+// key), else a random one: the model tests' key choice. `random_key`
+// draws from the caller's distribution and generator.
+template <class Rng, class RandomKeyFn>
+std::string PickKey(Rng& rng, const KV& m, RandomKeyFn random_key) {
+  if (!m.empty() && rng() % 2 == 0) {
+    auto it = m.lower_bound(random_key());
+    if (it == m.end()) it = m.begin();
+    return it->first;
+  }
+  return random_key();
+}
+
 // Every (key, value) a cursor yields from SeekToFirst; the cursor's status
 // must stay OK.
 inline KV Dump(Cursor* c) {

@@ -135,12 +135,7 @@ class DbTreesModelTest : public ::testing::Test {
   }
   // An existing key of `m` half of the time, else a random one.
   std::string PickKey(const KV& m) {
-    if (!m.empty() && rng_() % 2 == 0) {
-      auto it = m.lower_bound(RandomKey());
-      if (it == m.end()) it = m.begin();
-      return it->first;
-    }
-    return RandomKey();
+    return dbtest::PickKey(rng_, m, [this] { return RandomKey(); });
   }
   // A key that sorts after `last`: `last` and one more byte, or (once it
   // is long) a short prefix of it with its last byte incremented.

@@ -321,6 +321,44 @@ TEST_F(DbTreesTest, AFormatFourFileDropsATreeWithOverflowValues) {
   EXPECT_EQ(DecodeFixed32(metas[b_newer ? 1 : 0] + pager::kMetaVersionOffset), 5u);
 }
 
+// DropTree over a damaged page of the tree: Corruption naming the page, and
+// the database unchanged - the tree still listed, its catalog entry and
+// every other tree intact, the freelist as it was, the next transaction fine.
+TEST_F(DbTreesTest, DropOverADamagedPageChangesNothing) {
+  Tree* keep = Open("keep");
+  Tree* bad = Open("bad");
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(w->Put(keep, NumKey(i), FillValue(24, i)).ok());
+  ASSERT_TRUE(w->Commit().ok());
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());  // bad's pages: the last ones of the file
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(w->Put(bad, NumKey(i), FillValue(24, i)).ok());
+  ASSERT_TRUE(w->Commit().ok());
+  const KV kept = DumpTree(keep);
+  const uint64_t last = db_->GetStats().page_count - 1;
+  db_.reset();
+  test::PatchFile(path_, last * 4096 + 2000, std::string(64, '\x5a'));
+  db_ = OpenOrDie(FastOptions(), path_);
+  const Stats before = db_->GetStats();
+
+  Status s = db_->DropTree("bad");
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("page " + std::to_string(last)), std::string::npos) << s.ToString();
+  std::vector<std::string> names;
+  ASSERT_TRUE(db_->ListTrees(&names).ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"bad", "keep"}));
+  const Stats after = db_->GetStats();
+  EXPECT_EQ(after.freelist_pages, before.freelist_pages);
+  EXPECT_EQ(after.page_count, before.page_count);
+  EXPECT_EQ(after.sequence, before.sequence);  // nothing committed
+  keep = Open("keep");
+  EXPECT_EQ(DumpTree(keep), kept);
+  ASSERT_TRUE(db_->BeginWrite(&w).ok());
+  ASSERT_TRUE(w->Put(keep, "next", "fine").ok());
+  ASSERT_TRUE(w->Commit().ok());
+  EXPECT_EQ(GetIn(keep, "next"), "fine");
+}
+
 // A tree of a million keys: every one of its pages goes to the freelist
 // (the file keeps its page count), the other trees stay, and Verify finds
 // every page reachable once or free. Prints the time the drop took.

@@ -277,6 +277,23 @@ TEST(BatchBuilderTest, RejectsBadInputAndStaysUnchanged) {
   c.lsn = 3;
   c.durable_lsn = 3;  // must be below the LSN
   EXPECT_TRUE(b.AddCommit(c).IsInvalidArgument());
+  // A continued log of format 4 or 5 (a resumed older log) has no room for
+  // the catalog root: a commit that needs one fails, naming the formats
+  // that have it, and the batch is unchanged.
+  c.durable_lsn = 2;
+  c.catalog_root = 7;
+  for (uint32_t version : {4u, 5u}) {
+    b.set_log_version(version);
+    const Status old_log = b.AddCommit(c);
+    EXPECT_TRUE(old_log.IsInvalidArgument()) << old_log.ToString();
+    EXPECT_NE(old_log.message().find("format version " + std::to_string(version) +
+                                     " cannot carry named trees"),
+              std::string::npos)
+        << old_log.ToString();
+  }
+  b.set_log_version(kWalNewestFormatVersion);
+  c.catalog_root = 0;
+  c.durable_lsn = 3;
   EXPECT_EQ(b.data(), before);
   EXPECT_EQ(b.last_checksum(), checksum);
   EXPECT_EQ(b.record_count(), 1u);
