@@ -91,6 +91,9 @@ class BTreeWriter {
   // Append's order check alone (it reads, never writes): InvalidArgument
   // when the tree holds a key >= `key`.
   Status CheckAppendOrder(std::string_view key);
+  // Append without its order check, for a caller that just made it.
+  // REQUIRES: CheckAppendOrder(key) returned OK, with no edit since.
+  Status AppendInOrder(std::string_view key, std::string_view value);
   // Descents Append made to find the rightmost leaf (tests: one per leaf
   // filled, not one per key).
   uint64_t append_descents() const { return append_descents_; }

@@ -1,4 +1,6 @@
 // BTreeWriter::Append: sorted bulk load into the rightmost leaf.
+#include <cassert>
+
 #include "btree/btree.h"
 #include "btree/tree_descent.h"
 #include "btree/write_sink.h"
@@ -47,11 +49,17 @@ Status BTreeWriter::CheckAppendOrder(std::string_view key) {
 }
 
 Status BTreeWriter::Append(std::string_view key, std::string_view value) {
-  const FlushOnReturn flush(counters_);
   SOMBRA_RETURN_IF_ERROR(PutRequires(key, value, page_size_));
   // The order is checked before anything is written (an overflow value
   // included): a refused key changes nothing.
   SOMBRA_RETURN_IF_ERROR(CheckAppendOrder(key));
+  return AppendInOrder(key, value);
+}
+
+Status BTreeWriter::AppendInOrder(std::string_view key, std::string_view value) {
+  const FlushOnReturn flush(counters_);
+  SOMBRA_RETURN_IF_ERROR(PutRequires(key, value, page_size_));
+  assert(append_.version == version_ && (!append_.has_last || append_.last_key < key));
   if (append_.leaf == 0) {
     // An empty tree: Put makes the root leaf.
     SOMBRA_RETURN_IF_ERROR(Put(key, value));

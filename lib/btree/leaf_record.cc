@@ -1,6 +1,7 @@
 // btree/leaf_record.cc: leaf record encoding (docs/format/page.md, "Leaf
 // record") and ShortestSeparator ("Separators").
 #include <cassert>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -16,12 +17,16 @@ size_t LeafRecordSize(std::string_view key, std::string_view value) {
 
 void EncodeLeafRecordTo(std::string_view key, std::string_view value, std::string* out) {
   assert(key.size() <= UINT32_MAX && value.size() < (1u << 31));
-  out->clear();
-  out->reserve(LeafRecordSize(key, value));
-  PutVarint32(out, static_cast<uint32_t>(key.size()));
-  PutVarint32(out, static_cast<uint32_t>(value.size() << 1));
-  out->append(key);
-  out->append(value);
+  // One resize and straight writes: every Put and Append encodes a record.
+  uint8_t head[2 * kMaxVarint32Bytes];
+  uint8_t* end = EncodeVarint32(head, static_cast<uint32_t>(key.size()));
+  end = EncodeVarint32(end, static_cast<uint32_t>(value.size() << 1));
+  const auto head_len = static_cast<size_t>(end - head);
+  out->resize(head_len + key.size() + value.size());
+  char* dst = out->data();
+  std::memcpy(dst, head, head_len);
+  if (!key.empty()) std::memcpy(dst + head_len, key.data(), key.size());
+  if (!value.empty()) std::memcpy(dst + head_len + key.size(), value.data(), value.size());
 }
 
 std::string EncodeLeafRecord(std::string_view key, std::string_view value) {

@@ -15,17 +15,22 @@ namespace sombra::btree {
 // or a delta (pager/pager_txn.h, NoteWrite and NoteMove).
 class BTreeWriter::Sink final : public ChangeSink {
  public:
-  Sink(pager::PagerTxn* txn, uint32_t page_no) : txn_(txn), page_no_(page_no) {}
+  // A page logged whole needs no notes (PagerTxn::LoggedWhole, asked once:
+  // it stays true): an Append into a leaf this transaction made, or any
+  // edit of a page first touched since the checkpoint, notes nothing.
+  Sink(pager::PagerTxn* txn, uint32_t page_no)
+      : txn_(txn), page_no_(page_no), whole_(txn->LoggedWhole(page_no)) {}
   void Changed(uint32_t offset, uint32_t length) override {
-    txn_->NoteWrite(page_no_, offset, length);
+    if (!whole_) txn_->NoteWrite(page_no_, offset, length);
   }
   void Moved(uint32_t src, uint32_t dst, uint32_t length) override {
-    txn_->NoteMove(page_no_, src, dst, length);
+    if (!whole_) txn_->NoteMove(page_no_, src, dst, length);
   }
 
  private:
   pager::PagerTxn* txn_;
   uint32_t page_no_;
+  bool whole_;
 };
 
 // Put's and Append's REQUIRES (btree.h): key and value within

@@ -46,9 +46,8 @@ Status WriteTxnImpl::CheckOpen() const {
   return state_->error;
 }
 
-Status WriteTxnImpl::Check(Status s) {
-  if (!s.ok() && !s.IsNotFound() && state_->error.ok()) state_->error = s;
-  return s;
+void WriteTxnImpl::NoteError(const Status& s) {
+  if (!s.IsNotFound() && state_->error.ok()) state_->error = s;
 }
 
 Status WriteTxnImpl::Put(std::string_view key, std::string_view value) {
@@ -77,7 +76,7 @@ Status WriteTxnImpl::Append(Tree* tree, std::string_view key, std::string_view v
   Status order = w->CheckAppendOrder(key);
   if (order.IsInvalidArgument()) return order;
   SOMBRA_RETURN_IF_ERROR(Check(order));
-  return Check(w->Append(key, value));
+  return Check(w->AppendInOrder(key, value));
 }
 
 Status WriteTxnImpl::DeleteRange(std::string_view begin, std::string_view end) {

@@ -100,8 +100,13 @@ class WriteTxnImpl final : public WriteTxn {
   // was dropped: the cache is cleared instead) and destroys the writers.
   void ReleaseWriters();
   // Records `s` as the transaction's first error unless it is OK or
-  // NotFound; returns `s`.
-  Status Check(Status s);
+  // NotFound; returns `s`. Inline: every call of the transaction ends here.
+  Status Check(Status s) {
+    if (!s.ok()) [[unlikely]]
+      NoteError(s);
+    return s;
+  }
+  void NoteError(const Status& s);
 
   const DBImpl* const db_;
   std::unique_ptr<pager::PagerTxn> txn_;

@@ -62,6 +62,15 @@ class PagerTxn {
   void NoteMove(uint32_t page_no, uint32_t src, uint32_t dst, uint32_t length);
   // Reports that the page was rewritten as a whole (logged as an image).
   void NoteWholePage(uint32_t page_no);
+  // True when the page will be logged as a whole image at commit (new in
+  // this transaction, first touched since the checkpoint, or its edits
+  // grew past a delta's worth): NoteWrite and NoteMove then do nothing for
+  // it. Once true, true for the rest of the transaction, so a caller may
+  // ask once and skip its notes.
+  bool LoggedWhole(uint32_t page_no) {
+    const Dirty* d = FindDirty(page_no);
+    return d != nullptr && d->whole;
+  }
 
   // A page for new content, from the freelist or past the end of the file:
   // zeroed, with its header's kind set, logged as a whole image.
