@@ -181,6 +181,12 @@ Status PageFile::CheckWritable(const char* op) const {
   return Status::OK();
 }
 
+Status PageFile::ReadUnmapped(uint64_t page_no, uint8_t* out) const {
+  std::memset(out, 0, page_size_);
+  size_t got = 0;
+  return file_->ReadAt(page_no * page_size_, page_size_, reinterpret_cast<char*>(out), &got);
+}
+
 Result<const uint8_t*> PageFile::ReadPage(const MappedRegion& region, uint32_t page_no) const {
   const uint32_t ps = page_size_;
   const uint64_t offset = static_cast<uint64_t>(page_no) * ps;

@@ -83,6 +83,11 @@ class PageFile {
   // handle, whose file another process may rewrite, on every read.
   // Valid while `region` lives.
   Result<const uint8_t*> ReadPage(const MappedRegion& region, uint32_t page_no) const;
+  // Copies page `page_no`'s bytes as the file holds them into `out`
+  // (page_size bytes; a page past the end of the file reads as zeros),
+  // unverified, whether or not the map covers it (a read-only handle maps
+  // only the pages its meta counts).
+  Status ReadUnmapped(uint64_t page_no, uint8_t* out) const;
 
   // Grows the file (and the map) so that it holds at least `page_count`
   // pages; in large steps.

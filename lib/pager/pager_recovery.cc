@@ -5,6 +5,7 @@
 #include <cstring>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "pager/pager.h"
 #include "util/coding.h"
@@ -36,9 +37,18 @@ Status CheckMetaNotStale(const PageFile& file, const std::string& wal_path) {
   const Meta& meta = file.durable_meta();
   const uint32_t ps = file.page_size();
   std::shared_ptr<const MappedRegion> region = file.Pin();
-  const uint64_t pages = std::min<uint64_t>(region->size(), file.file_size()) / ps;
+  // Every page of the file: a read-only handle maps only the pages the
+  // (possibly stale) meta counts, so the rest are read.
+  const uint64_t mapped = std::min<uint64_t>(region->size(), file.file_size()) / ps;
+  const uint64_t pages = file.file_size() / ps;
+  std::vector<uint8_t> buf(ps);
   for (uint64_t n = kFirstDataPage; n < pages && n <= UINT32_MAX; ++n) {
-    const uint8_t* page = region->data() + n * ps;
+    const uint8_t* page = buf.data();
+    if (n < mapped) {
+      page = region->data() + n * ps;
+    } else {
+      SOMBRA_RETURN_IF_ERROR(file.ReadUnmapped(n, buf.data()));
+    }
     const uint64_t lsn = DecodeFixed64(page + kHeaderLsnOffset);
     if (lsn <= meta.checkpoint_lsn) continue;
     if (!VerifyPage(page, ps, static_cast<uint32_t>(n), file.salt(), file.path()).ok()) continue;

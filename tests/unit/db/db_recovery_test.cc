@@ -449,6 +449,35 @@ TEST_F(DbMetaDamageTest, DamagedMetaInForceWithoutTheLogIsRefused) {
   }
 }
 
+// The same when the older meta page is the file's first (sequence 1, two
+// pages): a read-only open maps only the pages a meta counts, and must
+// still see the newer pages past them (it used to serve the empty state).
+TEST(DbMetaDamageFirstMetaTest, OlderMetaOfTwoPagesIsNotServedReadOnly) {
+  test::TempDir dir;
+  const std::string path = dir.File("db");
+  {
+    std::unique_ptr<DB> db = OpenOrDie(Options(), path);
+    std::unique_ptr<WriteTxn> w;
+    ASSERT_TRUE(db->BeginWrite(&w).ok());
+    for (int i = 0; i < 500; ++i) ASSERT_TRUE(w->Put(NumKey(i), FillValue(100, i)).ok());
+    ASSERT_TRUE(w->Commit().ok());
+  }  // one checkpoint, at the clean close: slot 0 in force, slot 1 the first meta
+  std::string f = ReadAll(path);
+  f[100] ^= 0x01;
+  WriteAll(path, f);
+  std::remove((path + "-wal").c_str());
+  for (bool read_only : {true, false}) {
+    Options o;
+    o.read_only = read_only;
+    std::unique_ptr<DB> db;
+    Status s = DB::Open(o, path, &db);
+    const std::string what = "read_only " + std::to_string(read_only) + ": " + s.ToString();
+    ASSERT_TRUE(s.IsCorruption()) << what;
+    EXPECT_TRUE(Contains(s.message(), "meta page 0 ")) << what;
+    EXPECT_EQ(ReadAll(path), f) << what;
+  }
+}
+
 TEST_F(DbMetaDamageTest, VerifyReportsADamagedStandbyMeta) {
   const int standby = 1 - InForce();
   Flip(standby * 4096 + 100);
