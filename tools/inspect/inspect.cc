@@ -14,12 +14,25 @@ namespace {
 
 struct Command {
   std::string file;
-  std::string name;                   // meta, page, tree, catalog, freelist, stats, verify or wal
+  std::string name;                   // meta, page, tree, catalog, freelist, stats, verify, wal
+                                      // or recover
   std::vector<std::string> operands;  // after the command name
   Flags flags;
   bool help = false;
   bool version = false;
 };
+
+bool ParsePageNumber(std::string_view s, uint64_t* value);
+
+// --page-size N: a power of two from 4096 to 65536.
+std::string ParsePageSize(const std::string& value, Flags* flags) {
+  uint64_t n = 0;
+  if (!ParsePageNumber(value, &n) || !pager::IsValidPageSize(n)) {
+    return "--page-size: not a page size (a power of two from 4096 to 65536): " + value;
+  }
+  flags->page_size = static_cast<uint32_t>(n);
+  return "";
+}
 
 // Splits args into flags and positionals; "--" ends the flags. Returns an
 // error message, or "" when args are well formed.
@@ -46,6 +59,10 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
       } else if (arg == "--tree" || arg.rfind("--tree=", 0) == 0) {
         if (arg == "--tree" && i + 1 == args.size()) return "--tree needs a tree name";
         cmd->flags.tree = arg == "--tree" ? args[++i] : arg.substr(7);
+      } else if (arg == "--page-size" || arg.rfind("--page-size=", 0) == 0) {
+        if (arg == "--page-size" && i + 1 == args.size()) return "--page-size needs a page size";
+        const std::string value = arg == "--page-size" ? args[++i] : arg.substr(12);
+        if (std::string why = ParsePageSize(value, &cmd->flags); !why.empty()) return why;
       } else {
         return "unknown option " + arg + " (see --help)";
       }
@@ -56,8 +73,8 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
   if (cmd->help || cmd->version) return "";
   if (positional.empty()) return "missing FILE and command (see --help)";
   if (positional.size() == 1) {
-    return "missing command: meta, page N, tree, catalog, freelist, stats, verify or wal (see "
-           "--help)";
+    return "missing command: meta, page N, tree, catalog, freelist, stats, verify, wal or "
+           "recover OUT (see --help)";
   }
   cmd->file = positional[0];
   cmd->name = positional[1];
@@ -66,13 +83,19 @@ std::string Parse(const std::vector<std::string>& args, Command* cmd) {
   if (cmd->name == "page") {
     want = 1;
     if (cmd->operands.empty()) return "page: missing page number";
+  } else if (cmd->name == "recover") {
+    want = 1;
+    if (cmd->operands.empty()) return "recover: missing OUT, the new database to write";
   } else if (cmd->name != "meta" && cmd->name != "tree" && cmd->name != "verify" &&
              cmd->name != "wal" && cmd->name != "freelist" && cmd->name != "stats" &&
              cmd->name != "catalog") {
     return "unknown command " + cmd->name +
-           "; expected meta, page, tree, catalog, freelist, stats, verify or wal";
+           "; expected meta, page, tree, catalog, freelist, stats, verify, wal or recover";
   }
   if (cmd->flags.tree && cmd->name != "tree") return "--tree applies to the tree command only";
+  if (cmd->flags.page_size && cmd->name != "recover") {
+    return "--page-size applies to the recover command only";
+  }
   if (cmd->operands.size() > want) {
     return cmd->name + ": unexpected argument " + cmd->operands[want];
   }
@@ -112,8 +135,10 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     return PrintError(err, "page: not a page number: " + cmd.operands[0]);
   }
 
-  // The log is inspected even when the page file is missing or damaged.
+  // The log is inspected even when the page file is missing or damaged;
+  // recover needs no valid meta page.
   if (cmd.name == "wal") return RunWal(cmd.file, cmd.flags, out, err);
+  if (cmd.name == "recover") return RunRecover(cmd.file, cmd.operands[0], cmd.flags, out, err);
 
   Result<std::unique_ptr<InspectedFile>> db = InspectedFile::Open(cmd.file);
   if (!db.ok()) return PrintError(err, db.status().message());
@@ -175,14 +200,23 @@ std::string Usage() {
          "  wal              the write-ahead log FILE-wal: header, records,\n"
          "                   where its valid prefix ends and what recovery\n"
          "                   would replay (FILE itself may be damaged)\n"
+         "  recover OUT [--page-size N]\n"
+         "                   salvage a damaged database: the records of every\n"
+         "                   good leaf page and of the log's committed\n"
+         "                   transactions, the newest page winning, into the\n"
+         "                   new database OUT (which must not exist); reports\n"
+         "                   per tree the records recovered, pages unreadable\n"
+         "                   and key ranges possibly lost. --page-size: take N\n"
+         "                   as the page size (both meta pages unreadable)\n"
          "\n"
          "options:\n"
          "  --json           print the result as one JSON object\n"
          "  --help, -h       print this help\n"
          "\n"
          "exit status: 0 ok, 1 a check failed (verify, tree, catalog, freelist or\n"
-         "stats met damage, or recovery would refuse the log), 2 usage error, no\n"
-         "such tree (tree --tree), or the file cannot be inspected\n";
+         "stats met damage, recovery would refuse the log, or recover lost\n"
+         "something), 2 usage error, no such tree (tree --tree), the file cannot\n"
+         "be inspected, or recover found no salt or OUT exists\n";
 }
 
 int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

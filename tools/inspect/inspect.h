@@ -19,9 +19,16 @@
 //                                        (btree::VerifyDatabase, as
 //                                        DB::Verify), the log
 //   sombra-inspect FILE wal              the write-ahead log FILE-wal
+//   sombra-inspect FILE recover OUT [--page-size N]
+//                                        salvage: the records of every
+//                                        good leaf page (and of the log's
+//                                        committed transactions), newest
+//                                        page first, into the new database
+//                                        OUT (recover.h)
 //   --json                               the same as one JSON object
 //
-// The page file and the log are never written: they are opened read-only,
+// The page file and the log are never written (recover writes OUT, a new
+// database, through the public API): they are opened read-only,
 // no lock is taken, and the log's committed transactions are replayed in
 // memory by a read-only pager::Pager, which registers its snapshot in the
 // shared reader table FILE-shm like any read-only handle. So a database
@@ -43,7 +50,8 @@ namespace sombra::inspect {
 
 // Exit codes.
 constexpr int kExitOk = 0;
-constexpr int kExitCheckFailed = 1;  // a check (verify, tree, catalog, freelist, stats, wal) failed
+constexpr int kExitCheckFailed = 1;  // a check (verify, tree, catalog, freelist, stats, wal)
+                                     // failed, or recover lost something
 constexpr int kExitError = 2;        // usage error, or the file cannot be inspected
 
 // Runs sombra-inspect with `args` (argv without argv[0]). Results go to

@@ -24,9 +24,10 @@ class JsonWriter;
 
 struct Flags {
   bool json = false;
-  bool hex = true;                  // page: show the hex dump
-  bool verbose = false;             // tree: one line per page
-  std::optional<std::string> tree;  // tree --tree NAME: a named tree
+  bool hex = true;                    // page: show the hex dump
+  bool verbose = false;               // tree: one line per page
+  std::optional<std::string> tree;    // tree --tree NAME: a named tree
+  std::optional<uint32_t> page_size;  // recover --page-size N
 };
 
 // A database file opened for inspection: read-only, its newest valid meta
@@ -250,6 +251,13 @@ int RunFreelist(const InspectedFile& db, const Flags& flags, std::ostream& out, 
 // incomplete.
 int RunStats(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);
 int RunWal(const std::string& db_path, const Flags& flags, std::ostream& out, std::ostream& err);
+// The records of every good leaf page of `db_path` (and of its log's
+// committed transactions), newest first, into the new database `out_path`
+// (recover.h; docs/tools.md, "recover"); db_path need not have a valid meta
+// page. Exit 1 when something is known lost; 2 when nothing could be read
+// (no salt), OUT exists, or writing OUT failed.
+int RunRecover(const std::string& db_path, const std::string& out_path, const Flags& flags,
+               std::ostream& out, std::ostream& err);
 
 // Writes "sombra-inspect: <message>" as exactly one line (control
 // characters in the message are escaped) and returns kExitError.

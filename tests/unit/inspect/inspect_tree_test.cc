@@ -643,7 +643,7 @@ TEST(InspectTreeOtherTest, Refusals) {
   RunOutput unknown = Inspect({db, "trees"});
   EXPECT_EQ(unknown.err,
             "sombra-inspect: unknown command trees; expected meta, page, tree, catalog, freelist, "
-            "stats, verify or wal\n");
+            "stats, verify, wal or recover\n");
 }
 
 }  // namespace
