@@ -141,6 +141,9 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   if (cmd.name == "recover") return RunRecover(cmd.file, cmd.operands[0], cmd.flags, out, err);
 
   Result<std::unique_ptr<InspectedFile>> db = InspectedFile::Open(cmd.file);
+  if (!db.ok() && cmd.name == "meta" && db.status().IsCorruption()) {
+    return RunMetaDamaged(cmd.file, db.status(), cmd.flags, out, err);
+  }
   if (!db.ok()) return PrintError(err, db.status().message());
   // A live database: one line first (JSON: "live" in every command).
   if ((*db)->live() && !cmd.flags.json) out << (*db)->LiveNote() << '\n';

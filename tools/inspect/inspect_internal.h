@@ -231,6 +231,11 @@ void PrintBtreePage(const uint8_t* page, uint32_t page_size, std::ostream& out);
 void WriteBtreePage(const uint8_t* page, uint32_t page_size, JsonWriter* json);
 
 int RunMeta(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);
+// `meta` of a file InspectedFile::Open refused with Corruption (no valid
+// meta page, or shorter than its meta says): both meta pages as stored,
+// each with why it is not valid; exit 1 (meta_damaged.cc).
+int RunMetaDamaged(const std::string& path, const Status& open_error, const Flags& flags,
+                   std::ostream& out, std::ostream& err);
 int RunPage(const InspectedFile& db, uint32_t page_no, const Flags& flags, std::ostream& out,
             std::ostream& err);
 int RunVerify(const InspectedFile& db, const Flags& flags, std::ostream& out, std::ostream& err);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "inspect/inspect.h"
 #include "inspect_test_util.h"
 #include "pager/format.h"
 #include "pager/meta.h"
@@ -28,14 +29,40 @@ std::string RandomBytes(size_t n, std::mt19937_64* rng) {
   return s;
 }
 
+// `meta` of a Sombra file that cannot be opened (no valid meta page, or
+// shorter than its meta says): exit 1, both meta pages shown, nothing on
+// stderr; "" when so, else what is wrong.
+std::string ExpectMetaReport(const RunOutput& r) {
+  if (r.code != kExitCheckFailed) return "exit code " + std::to_string(r.code) + ", want 1";
+  if (!r.err.empty()) return "stderr: " + r.err;
+  if (r.out.empty()) return "no output";
+  std::string why;
+  if (r.out.front() == '{') {
+    if (!IsValidJson(r.out, &why)) return why;
+    if (r.out.find("\"slots\":[{\"slot\":0,") == std::string::npos) return "no slots: " + r.out;
+    return "";
+  }
+  for (const char* line : {"\nmeta page 0: ", "\nmeta page 1: ", "\nin force: none ("}) {
+    if (r.out.find(line) == std::string::npos) return std::string("no ") + line + " in " + r.out;
+  }
+  return "";
+}
+
 class InspectRobustnessTest : public ::testing::Test {
  protected:
   // Every command on `path` is refused with one line on stderr that
-  // contains `expect` (when not empty).
-  void ExpectAllRefused(const std::string& path, const std::string& expect) {
+  // contains `expect` (when not empty) - but `meta`, with
+  // `meta_reports`, which shows both meta pages instead (the file is a
+  // Sombra file that cannot be opened).
+  void ExpectAllRefused(const std::string& path, const std::string& expect,
+                        bool meta_reports = false) {
     for (std::vector<std::string> args : kCommands) {
       args.insert(args.begin(), path);
       RunOutput r = Inspect(args);
+      if (meta_reports && args[1] == "meta") {
+        EXPECT_EQ(ExpectMetaReport(r), "") << "args: " << args[1] << " " << args.back();
+        continue;
+      }
       EXPECT_EQ(CheckRefused(r), "") << "args: " << args[1];
       EXPECT_NE(r.err.find(expect), std::string::npos) << r.err;
     }
@@ -77,7 +104,7 @@ TEST_F(InspectRobustnessTest, MagicButGarbage) {
     data.replace(at + pager::kMetaMagicOffset, 8, std::string(pager::kMetaMagic, 8));
   }
   WriteFileOrDie(dir_.File("garbage"), data);
-  ExpectAllRefused(dir_.File("garbage"), "no valid meta page");
+  ExpectAllRefused(dir_.File("garbage"), "no valid meta page", /*meta_reports=*/true);
 }
 
 TEST_F(InspectRobustnessTest, TruncatedDatabase) {
@@ -92,7 +119,13 @@ TEST_F(InspectRobustnessTest, TruncatedDatabase) {
     WriteFileOrDie(db, full.substr(0, size));
     for (std::vector<std::string> args : kCommands) {
       args.insert(args.begin(), db);
-      EXPECT_EQ(CheckRefused(Inspect(args)), "") << args[1];
+      RunOutput r = Inspect(args);
+      // meta shows the meta pages of a file cut after them.
+      if (args[1] == "meta" && r.code == kExitCheckFailed) {
+        EXPECT_EQ(ExpectMetaReport(r), "") << args.back();
+        continue;
+      }
+      EXPECT_EQ(CheckRefused(r), "") << args[1];
     }
   }
   WriteFileOrDie(db, full.substr(0, 4 * 4096 + 100));
@@ -116,7 +149,7 @@ TEST_F(InspectRobustnessTest, ValidMetasCountingMorePagesThanTheFileHolds) {
     pager::EncodeMeta(m, page.data());
     WritePageBytes(db, seq % 2, page);
   }
-  ExpectAllRefused(db, "is truncated");
+  ExpectAllRefused(db, "is truncated", /*meta_reports=*/true);
 }
 
 TEST_F(InspectRobustnessTest, NoValidMetaInASombraFile) {
@@ -124,7 +157,14 @@ TEST_F(InspectRobustnessTest, NoValidMetaInASombraFile) {
   ASSERT_NO_FATAL_FAILURE(BuildFixedDb(db));
   FlipByte(db, 100);
   FlipByte(db, 4096 + 100);
-  ExpectAllRefused(db, "no valid meta page in " + db);
+  ExpectAllRefused(db, "no valid meta page in " + db, /*meta_reports=*/true);
+  // Each slot with why it is not valid, and its fields as stored.
+  RunOutput r = Inspect({db, "meta"});
+  EXPECT_NE(r.out.find("meta page 0: invalid: checksum mismatch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("meta page 1: invalid: checksum mismatch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  format version:    5\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("in force: none (neither meta page is valid)\n"), std::string::npos)
+      << r.out;
 }
 
 TEST_F(InspectRobustnessTest, BadPageNumbers) {
@@ -203,8 +243,13 @@ TEST_F(InspectRobustnessTest, RandomDamageNeverCrashes) {
         ASSERT_EQ(CheckRefused(r), "");
       } else if (r.code == 1) {
         ++failed_verify;
-        ASSERT_EQ(args[1], "verify");
+        // verify found damage, or meta shows two meta pages of which none
+        // (or none of a page count the file holds) is in force.
+        ASSERT_TRUE(args[1] == "verify" || args[1] == "meta") << args[1];
         ASSERT_EQ(r.err, "");
+        if (args[1] == "meta") {
+          ASSERT_EQ(ExpectMetaReport(r), "");
+        }
       }
       if (args.back() == "--json" && r.code != 2) {
         std::string why;
