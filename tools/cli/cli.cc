@@ -175,6 +175,19 @@ const std::vector<CommandSpec>& Commands() {
        "then DEST.partial). DEST must not exist. A progress line on a terminal;\n"
        "prints pages, bytes, seconds and the commit sequence copied, or with\n"
        "--json one JSON object.\n"},
+      {"recover",
+       RunRecover,
+       2,
+       2,
+       false,
+       {"json"},
+       "recover DB OUT [--json] [--page-size N]",
+       "Gets the records of a damaged database DB (meta pages, tree or log) out of\n"
+       "every page whose checksum holds, the newest page winning, into a new\n"
+       "database OUT, and reports per tree the records recovered, the pages\n"
+       "unreadable and the key ranges possibly lost (sombra-inspect DB recover OUT;\n"
+       "docs/tools.md). DB is only read. --page-size for a file whose meta pages\n"
+       "are both unreadable. Exit status 1 when anything was lost.\n"},
       {"droptree",
        RunDropTree,
        2,

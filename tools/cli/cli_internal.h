@@ -100,5 +100,6 @@ int RunStats(const Invocation& inv);
 int RunTrees(const Invocation& inv);
 int RunDropTree(const Invocation& inv);
 int RunBackup(const Invocation& inv);
+int RunRecover(const Invocation& inv);
 
 }  // namespace sombra::cli

@@ -1,8 +1,9 @@
 // cli/cmd_admin.cc: verify and stats (read_only opens), backup (a read_only open
-// whose snapshot is copied: DB::Backup).
+// whose snapshot is copied: DB::Backup) and recover (sombra-inspect recover).
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/cli_internal.h"
 #include "cli/progress.h"
+#include "inspect/inspect.h"
 
 namespace sombra::cli {
 
@@ -197,6 +199,27 @@ int RunBackup(const Invocation& inv) {
   }
   inv.out->flush();
   return kExitOk;
+}
+
+int RunRecover(const Invocation& inv) {
+  std::vector<std::string> args = {inv.db_path(), "recover", inv.operands[1]};
+  if (inv.json) args.emplace_back("--json");
+  if (inv.page_size.has_value()) {
+    args.emplace_back("--page-size");
+    args.push_back(std::to_string(*inv.page_size));
+  }
+  std::ostringstream err;
+  const int code = inspect::RunInspect(args, *inv.out, err);
+  inv.out->flush();
+  // Its error lines as this tool's: "sombra: recover: ..." (its messages
+  // name the command themselves).
+  std::istringstream lines(err.str());
+  const std::string prefix = "sombra-inspect: ";
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(prefix, 0) == 0) line = "sombra: " + line.substr(prefix.size());
+    *inv.err << line << '\n';
+  }
+  return code;
 }
 
 }  // namespace sombra::cli

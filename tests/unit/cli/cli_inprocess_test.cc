@@ -1,6 +1,7 @@
 // RunCli called in-process: commands, help, usage errors, the progress line.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -172,6 +173,40 @@ TEST(CliInProcessTest, BackupCopiesAndReports) {
   EXPECT_EQ(again.code, kExitError);
   EXPECT_NE(again.err.find(dir.File("copy") + " exists"), std::string::npos) << again.err;
   EXPECT_EQ(Cli({"verify", dir.File("copy")}).code, kExitOk);
+}
+
+// recover: sombra-inspect DB recover OUT under this tool's name: a healthy
+// database comes back whole (exit 0), one whose meta page in force is
+// damaged too (exit 1: something was damaged), an existing OUT is refused.
+TEST(CliInProcessTest, RecoverCopiesTheRecordsOut) {
+  sombra::test::TempDir dir;
+  const std::string db = dir.File("db");
+  std::string input;
+  for (int i = 0; i < 3000; i++)
+    input += "k" + std::to_string(i) + "\tv" + std::to_string(i) + "\n";
+  ASSERT_EQ(Cli({"load", db}, input).code, kExitOk);
+  const std::string dump = Cli({"dump", db}).out;
+
+  Result r = Cli({"recover", db, dir.File("out")});
+  EXPECT_EQ(r.code, kExitOk) << r.out << r.err;
+  EXPECT_NE(r.out.find("recovered 3000 records into 1 tree: OK\n"), std::string::npos) << r.out;
+  EXPECT_EQ(Cli({"dump", dir.File("out")}).out, dump);
+
+  {
+    std::FILE* f = std::fopen(db.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fseek(f, 100, SEEK_SET), 0);
+    std::fputc(0x5a, f);  // meta page 0, the one in force
+    std::fclose(f);
+  }
+  Result damaged = Cli({"recover", db, dir.File("out2"), "--json"});
+  EXPECT_EQ(damaged.code, 1) << damaged.out << damaged.err;
+  EXPECT_EQ(damaged.out.rfind("{", 0), 0u) << damaged.out;
+  EXPECT_EQ(Cli({"dump", dir.File("out2")}).out, dump);
+
+  Result again = Cli({"recover", db, dir.File("out")});
+  EXPECT_EQ(again.code, kExitError);
+  EXPECT_EQ(again.err.rfind("sombra: recover: ", 0), 0u) << again.err;
 }
 
 TEST(CliInProcessTest, HelpGoesToStdout) {
