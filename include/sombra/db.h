@@ -133,6 +133,17 @@ struct BackupStats {
   double seconds = 0;     // from the snapshot to the verified, renamed copy
 };
 
+// DB::Compact's report (docs/operations.md, "Compaction").
+struct CompactStats {
+  uint64_t steps = 0;             // transactions committed
+  uint64_t pages_moved = 0;       // live pages moved into lower free pages
+  uint64_t pages_rewritten = 0;   // pages rewritten for the moved pages' numbers
+  uint64_t pages_given_back = 0;  // the page count's fall
+  uint64_t file_bytes_before = 0;
+  uint64_t file_bytes_after = 0;  // after the final checkpoint
+  double seconds = 0;
+};
+
 class DB {
  public:
   // Opens (or creates, per options) the database at `path`.
@@ -156,6 +167,9 @@ class DB {
   virtual Status BeginWrite(std::unique_ptr<WriteTxn>* txn) = 0;
 
   // Writes every committed page to the page file and restarts the log.
+  // Free pages at the end of the file are given back first (one small
+  // transaction), and the file shrinks past them once no reader of an
+  // older state remains.
   // While a read-only handle in another process reads a state older than
   // the last commit, nothing is written to the page file: the log is kept,
   // or compacted when it has grown (docs/design/readers.md); OK either way.
@@ -194,6 +208,19 @@ class DB {
   virtual Status Backup(const std::string& dest_path) = 0;
   virtual Status Backup(const std::string& dest_path, const BackupOptions& options,
                         BackupStats* stats) = 0;
+
+  // Moves live pages from the end of the file into free pages, a few
+  // hundred per durable transaction (writers commit between them; readers
+  // keep their snapshots), until no live page sits above a free one; then
+  // the page count drops past the last live page and a checkpoint gives
+  // the file's tail back to the file system (at once, or at the first
+  // checkpoint or close after this handle's older readers have ended).
+  // Each step is an ordinary logged transaction: a crash keeps every step
+  // whole or not at all. NotSupported on a read_only database; Busy when
+  // the calling thread holds an open WriteTxn; Corruption when a page
+  // walked is damaged (nothing of that step is written).
+  virtual Status Compact() = 0;
+  virtual Status Compact(CompactStats* stats) = 0;
 
   // The page size and key limit of this database.
   virtual uint32_t page_size() const = 0;

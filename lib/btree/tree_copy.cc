@@ -131,9 +131,9 @@ uint32_t Renumbered(const CopyPlan& plan, uint32_t page_no) {
 
 // The page numbers inside a leaf: siblings, overflow references, and a
 // catalog leaf's tree roots.
-Status RenumberLeaf(const CopyPlan& plan, Role role, uint32_t page_size, uint8_t* out) {
+Status RenumberLeaf(const PageRenumber& map, Role role, uint32_t page_size, uint8_t* out) {
   for (size_t off : {kLeftOffset, kRightOffset}) {
-    EncodeFixed32(out + off, Renumbered(plan, DecodeFixed32(out + off)));
+    if (const uint32_t p = DecodeFixed32(out + off); p != 0) EncodeFixed32(out + off, map(p));
   }
   const bool no_overflow = (out[pager::kHeaderFlagsOffset] & pager::kLeafFlagNoOverflow) != 0;
   if (no_overflow && role != Role::kCatalog) return Status::OK();
@@ -145,7 +145,7 @@ Status RenumberLeaf(const CopyPlan& plan, Role role, uint32_t page_size, uint8_t
     // the first 4 bytes of the value either way.
     if (role != Role::kCatalog && !rec.overflow) continue;
     auto* at = out + (reinterpret_cast<const uint8_t*>(rec.value.data()) - out);
-    EncodeFixed32(at, Renumbered(plan, DecodeFixed32(at)));
+    if (const uint32_t p = DecodeFixed32(at); p != 0) EncodeFixed32(at, map(p));
   }
   return Status::OK();
 }
@@ -166,22 +166,29 @@ Status PlanCopy(const PageReader& read, uint32_t page_size, uint64_t page_count,
   return Status::OK();
 }
 
+Status RenumberPage(const PageRenumber& map, CopyPlan::Role role, uint32_t page_size,
+                    uint8_t* page) {
+  if (role == Role::kOverflow) {
+    if (const uint32_t next = DecodeFixed32(page + kOverflowNextOffset); next != 0) {
+      EncodeFixed32(page + kOverflowNextOffset, map(next));
+    }
+  } else if (page[pager::kHeaderKindOffset] == static_cast<uint8_t>(pager::PageKind::kInternal)) {
+    InternalNode node(page, page_size, nullptr, nullptr);
+    for (size_t c = 0; c <= node.count(); ++c) node.SetChild(c, map(node.child(c)));
+  } else {
+    SOMBRA_RETURN_IF_ERROR(RenumberLeaf(map, role, page_size, page));
+  }
+  return Status::OK();
+}
+
 Status CopyPage(const CopyPlan& plan, size_t i, const uint8_t* src, uint32_t page_size,
                 uint64_t salt, uint8_t* out) {
   std::memcpy(out, src, page_size);
-  const Role role = plan.roles[i];
   const auto copy_no = static_cast<uint32_t>(i + pager::kFirstDataPage);
   const std::string where =
       "page " + std::to_string(plan.pages[i]) + " (copy page " + std::to_string(copy_no) + ")";
-  if (role == Role::kOverflow) {
-    EncodeFixed32(out + kOverflowNextOffset,
-                  Renumbered(plan, DecodeFixed32(out + kOverflowNextOffset)));
-  } else if (out[pager::kHeaderKindOffset] == static_cast<uint8_t>(pager::PageKind::kInternal)) {
-    InternalNode node(out, page_size, nullptr, nullptr);
-    for (size_t c = 0; c <= node.count(); ++c) node.SetChild(c, Renumbered(plan, node.child(c)));
-  } else {
-    SOMBRA_RETURN_IF_ERROR(RenumberLeaf(plan, role, page_size, out).WithContext(where));
-  }
+  const PageRenumber map = [&plan](uint32_t p) { return Renumbered(plan, p); };
+  SOMBRA_RETURN_IF_ERROR(RenumberPage(map, plan.roles[i], page_size, out).WithContext(where));
   EncodeFixed32(out + pager::kHeaderPageNoOffset, copy_no);
   pager::SealPage(out, page_size, salt);
   return Status::OK();

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <unordered_map>
 #include <vector>
 
@@ -43,6 +44,15 @@ struct CopyPlan {
 // twice.
 Status PlanCopy(const PageReader& read, uint32_t page_size, uint64_t page_count, uint32_t root,
                 uint32_t catalog_root, CopyPlan* plan);
+
+// Rewrites every page number inside `page` (a page of the given role, as
+// PlanCopy walked it) through `map`: children, sibling links, overflow
+// references and chain links, the roots in catalog entries; 0 (none)
+// stays 0. Not its own header number. Corruption when a leaf that must be
+// parsed does not parse.
+using PageRenumber = std::function<uint32_t(uint32_t page_no)>;
+Status RenumberPage(const PageRenumber& map, CopyPlan::Role role, uint32_t page_size,
+                    uint8_t* page);
 
 // Writes plan.pages[i] (its source bytes `src`) into `out` (page_size
 // bytes) as page i + 2 of the copy, sealed with `salt`.

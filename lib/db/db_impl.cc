@@ -21,9 +21,15 @@ DBImpl::DBImpl(std::unique_ptr<MetricsRegistry> metrics, std::unique_ptr<pager::
       insert_timer_(metrics_->GetTimer("insert")),
       search_timer_(metrics_->GetTimer("search")) {}
 
-// The Pager's destructor checkpoints (unless read-only or failed) and
+// The free pages at the end of the file are given back, then the Pager's
+// destructor checkpoints (unless read-only or failed), trims the file and
 // releases the lock.
-DBImpl::~DBImpl() = default;
+DBImpl::~DBImpl() {
+  if (!pager_->read_only() && pager_->sticky_error().ok()) {
+    uint64_t pages = 0;
+    (void)TrimFreeTail(&pages);
+  }
+}
 
 Status DBImpl::Put(std::string_view key, std::string_view value) {
   // Checked before waiting for the writer slot (WriteTxn::Put checks again).
@@ -65,7 +71,14 @@ Status DBImpl::BeginWrite(std::unique_ptr<WriteTxn>* txn) {
   return Status::OK();
 }
 
-Status DBImpl::Checkpoint() { return pager_->Checkpoint(); }
+Status DBImpl::Checkpoint() {
+  if (pager_->read_only()) return pager_->Checkpoint();  // NotSupported
+  SOMBRA_RETURN_IF_ERROR(CheckNotWriterThread("Checkpoint"));
+  uint64_t pages = 0;
+  const Status trimmed = TrimFreeTail(&pages);
+  SOMBRA_RETURN_IF_ERROR(pager_->Checkpoint());
+  return trimmed;  // a damaged freelist is reported, the checkpoint done
+}
 
 Status DBImpl::Verify() {
   // btree::VerifyDatabase, the check sombra-inspect verify runs too, over

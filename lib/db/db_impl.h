@@ -52,6 +52,8 @@ class DBImpl final : public DB {
   Tree* DefaultTree() override { return &default_tree_; }
   Status DropTree(std::string_view name) override;
   Status ListTrees(std::vector<std::string>* names) override;
+  Status Compact() override { return Compact(nullptr); }
+  Status Compact(CompactStats* stats) override;
   Status Backup(const std::string& dest_path) override;
   Status Backup(const std::string& dest_path, const BackupOptions& options,
                 BackupStats* stats) override;
@@ -94,6 +96,9 @@ class DBImpl final : public DB {
   Status CheckNotWriterThread(const char* what) const;
   // The handle of tree `name`, made on first use.
   Tree* HandleFor(std::string_view name);
+  // One transaction giving back the free pages at the end of the file
+  // (btree::TrimFreeTail); *pages: how many (db_compact.cc).
+  Status TrimFreeTail(uint64_t* pages);
 
   std::unique_ptr<MetricsRegistry> metrics_;
   std::unique_ptr<pager::Pager> pager_;

@@ -29,9 +29,11 @@ Status FileMap::Grow(uint64_t new_size) {
   return Status::OK();
 }
 
-Status FileMap::Refresh() {
+Status FileMap::Refresh() { return Refresh(size()); }
+
+Status FileMap::Refresh(uint64_t size) {
   std::lock_guard<std::mutex> lock(mu_);
-  SOMBRA_ASSIGN_OR_RETURN(auto region, env_->MapReadOnly(path_, region_->size()));
+  SOMBRA_ASSIGN_OR_RETURN(auto region, env_->MapReadOnly(path_, size));
   Retire();
   region_ = std::move(region);
   return Status::OK();

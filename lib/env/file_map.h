@@ -32,6 +32,9 @@ class FileMap {
   // Maps the file afresh at the same size: later readers get the file's
   // bytes even where an older region preserved old ones.
   Status Refresh();
+  // The same with a map of `size` bytes (the file shrank since the current
+  // map was made: a map never reaches past the end of the file when made).
+  Status Refresh(uint64_t size);
 
   // Remaps to cover `new_size` bytes.
   // REQUIRES: new_size >= size() and the file is at least new_size bytes.

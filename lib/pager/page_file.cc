@@ -143,6 +143,17 @@ Status PageFile::Create(const Options& options) {
 }
 
 Status PageFile::Load() {
+  // Read-only beside a writer in another process: a checkpoint after a
+  // compaction may shrink the file between the reading of the meta pages
+  // and the map (docs/design/readers.md). The meta page that names the
+  // smaller file is then in force: read again.
+  for (int attempt = 0;; ++attempt) {
+    Status s = LoadOnce();
+    if (s.ok() || !read_only_ || attempt >= 50 || !NewerMetaInFile()) return s;
+  }
+}
+
+Status PageFile::LoadOnce() {
   SOMBRA_ASSIGN_OR_RETURN(MetaChoice choice, ReadNewestMeta(file_.get()));
   meta_ = choice.meta;
   other_meta_status_ = choice.slot_status[1 - choice.slot];
@@ -168,8 +179,9 @@ Status PageFile::Load() {
 Status PageFile::MapFile(uint64_t needed) {
   // Read-only beside a writer in another process: its clean close shrinks
   // the file to its page count (TrimToPageCount), possibly between the
-  // size read above and the map. Page counts never shrink, so the pages
-  // the meta counts are all a reader maps; FollowGrowth maps more.
+  // size read above and the map: the pages the meta counts are all a
+  // reader maps; FollowGrowth maps more. (A checkpoint after a compaction
+  // may shrink it below that count: Load reads the newer meta then.)
   SOMBRA_ASSIGN_OR_RETURN(map_, FileMap::Open(env_, path_, read_only_ ? needed : file_size_));
   return Status::OK();
 }
@@ -247,9 +259,11 @@ Status PageFile::EnsureCapacity(uint64_t page_count) {
   uint64_t step = std::clamp(file_size_ / 4, kMinGrowBytes, kMaxGrowBytes);
   uint64_t new_size = std::max(needed, file_size_ + step);
   new_size = (new_size + ps - 1) / ps * ps;
-  // Extend the file first, then the map: no mapped byte is ever past EOF.
+  // Extend the file first, then the map: no mapped byte a reader may read
+  // is ever past EOF. After a shrink (TrimTail) the map may already cover
+  // the new size: the file extends under it again.
   SOMBRA_RETURN_IF_ERROR(file_->Truncate(new_size));
-  SOMBRA_RETURN_IF_ERROR(map_->Grow(new_size));
+  if (new_size > map_->current()->size()) SOMBRA_RETURN_IF_ERROR(map_->Grow(new_size));
   file_size_ = new_size;
   file_grows_->Add();
   return Status::OK();
@@ -287,8 +301,22 @@ Status PageFile::TrimToPageCount() {
   const uint64_t size = meta_.page_count * meta_.page_size;
   if (size >= file_size_) return Status::OK();
   SOMBRA_RETURN_IF_ERROR(file_->Truncate(size));
+  // The pages cut off read as zeros if the file grows again: none of them
+  // is verified any more.
+  for (uint64_t p = meta_.page_count; p < file_size_ / meta_.page_size; ++p) {
+    verified_.Clear(static_cast<uint32_t>(p));
+  }
   file_size_ = size;
   return Status::OK();
+}
+
+bool PageFile::TailWorthTrimming() const {
+  const uint64_t used = meta_.page_count * meta_.page_size;
+  if (used >= file_size_) return false;
+  // More room past the page count than the file would grow by in one step
+  // (EnsureCapacity): a growing file never has that much, a shrunk one
+  // does.
+  return file_size_ - used > std::clamp(used / 4, kMinGrowBytes, kMaxGrowBytes);
 }
 
 Status PageFile::SyncData() {

@@ -10,8 +10,12 @@
 //
 // Invariants:
 //  1. durable_meta().page_count * page_size() <= file size == map size.
-//  2. Nothing is written through the map; no mapped byte lies past the end
-//     of the file (the file only grows while open).
+//  2. Nothing is written through the map; no mapped byte that a reader may
+//     read lies past the end of the file. The file grows while open, and
+//     shrinks (TrimToPageCount) only to the durable meta's page count when
+//     no reader anywhere reads a state with more pages (the Pager's
+//     checkpoint, docs/operations.md "Compaction"): a map may then reach
+//     past the end, over pages nobody reads, until the file grows again.
 //  3. A meta page is written only after an fdatasync of the pages it
 //     describes, and is followed by an fdatasync.
 //
@@ -75,7 +79,8 @@ class PageFile {
   }
   // Replaces the current region by a fresh map of the file (new readers do
   // not see pages preserved in older regions).
-  Status RefreshMap() { return map_->Refresh(); }
+  // Writable handles only; the new map covers the file as it is now.
+  Status RefreshMap() { return map_->Refresh(file_size_); }
 
   // A zero-copy view of page `page_no` in `region`, verified when
   // verify_checksums: a writable handle verifies a page on its first read
@@ -96,9 +101,13 @@ class PageFile {
   // page `page_no` and writes it at its place.
   // REQUIRES: 2 <= page_no; the file has room for it.
   Status WritePage(uint32_t page_no, const uint8_t* image);
-  // Shrinks the file to the durable meta's page count (at clean close,
-  // when no page pointer is in use any more).
+  // Shrinks the file to the durable meta's page count (at clean close, and
+  // at a checkpoint after the page count went down, when no reader reads a
+  // state with more pages).
   Status TrimToPageCount();
+  // True when the file holds more room past the durable meta's page count
+  // than one growth step would add (the page count went down).
+  bool TailWorthTrimming() const;
   // fdatasync of the pages written so far.
   Status SyncData();
   // Writes `next` as the next meta page (sequence = durable + 1) and
@@ -143,6 +152,7 @@ class PageFile {
 
   Status Create(const Options& options);
   Status Load();
+  Status LoadOnce();
   // Maps the file's file_size_ bytes (writable) or the `needed` bytes its
   // meta counts (read-only).
   Status MapFile(uint64_t needed);

@@ -29,6 +29,7 @@ Pager::Pager(Env* env, const Options& options, const PagerOptions& pager_options
   checkpoint_pages_ = metrics_->GetCounter("checkpoint_pages");
   limited_checkpoints_ = metrics_->GetCounter("checkpoints_limited_by_readers");
   carried_pages_ = metrics_->GetCounter("wal_carried_pages");
+  file_trims_ = metrics_->GetCounter("file_trims");
   kept_for_readers_ = metrics_->GetCounter("versions_kept_for_readers");
   recovery_records_ = metrics_->GetCounter("recovery_records_replayed");
   recovery_bytes_discarded_ = metrics_->GetCounter("recovery_bytes_discarded");

@@ -151,7 +151,10 @@ class Pager {
   Result<std::unique_ptr<PagerTxn>> BeginWrite();
 
   // Writes every committed version to the page file and restarts the log.
-  Status Checkpoint();
+  // After the page count went down, the file shrinks to it once no reader
+  // reads an older state: when the room past it is more than a growth
+  // step, or always with `trim_file` (DB::Compact).
+  Status Checkpoint(bool trim_file = false);
 
   TreeState published() const;
   const RecoveryStats& recovery() const { return recovery_; }
@@ -208,7 +211,7 @@ class Pager {
   // Checkpoint (pager_checkpoint.cc): one function per step of
   // docs/design/checkpoint.md, "Steps". REQUIRES: writer slot held.
   struct CheckpointWork;
-  Status CheckpointLocked();
+  Status CheckpointLocked(bool trim_file = false);
   Status SyncLogAndPublish(bool sync);
   bool PutOffForReaders(const TreeState& state);
   void TakeVersionedPages(CheckpointWork* w);
@@ -218,6 +221,7 @@ class Pager {
   Status WriteHeads(const CheckpointWork& w);
   Status SyncPagesAndMeta(const CheckpointWork& w, bool sync);
   void CompleteCheckpoint(const CheckpointWork& w);
+  Status GiveBackTail(const CheckpointWork& w);
   // A checkpoint put off by readers elsewhere: when the log has grown to
   // at least twice what it would keep, replaces it by a new generation
   // that starts from the page file's checkpoint and carries one image of
@@ -339,6 +343,11 @@ class Pager {
   // Writer: the checkpoint sequence last published (step W1). Guarded by
   // writer_mu_.
   uint64_t checkpoint_seq_ = 0;
+  // Writer: after a checkpoint published a lower page count than the meta
+  // before it, the highest such earlier count, until GiveBackTail drops
+  // the pages past the count (readers may still read them from the file);
+  // 0 otherwise. Guarded by writer_mu_.
+  uint64_t tail_pages_held_ = 0;
   // Writer: log bytes at which the next automatic checkpoint is due.
   std::atomic<uint64_t> checkpoint_due_bytes_{0};
   // Read-only: the log being followed (pager_follow.cc). Guarded by
@@ -356,6 +365,7 @@ class Pager {
   Counter* checkpoint_pages_;
   Counter* limited_checkpoints_;  // checkpoints a reader elsewhere held back
   Counter* carried_pages_;        // page images carried into compacted logs
+  Counter* file_trims_;           // checkpoints that shrank the page file
   Counter* kept_for_readers_;
   Counter* recovery_records_;
   Counter* recovery_bytes_discarded_;

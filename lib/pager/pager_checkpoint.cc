@@ -18,6 +18,7 @@ struct Pager::CheckpointWork {
   std::vector<uint32_t> to_write;   // chosen: heads the file does not hold
   std::vector<PageVersion*> heads;  // the head of each page of to_write
   bool preserved_any = false;
+  bool trim_file = false;  // shrink the file to the page count whatever the room
 };
 
 Status Pager::CarryLog(const TreeState& state) {
@@ -99,19 +100,20 @@ Status Pager::WriteCarriedLog(const TreeState& state, const std::vector<uint32_t
   return env_->SyncDir(DirName(wal_path_));
 }
 
-Status Pager::Checkpoint() {
+Status Pager::Checkpoint(bool trim_file) {
   if (read_only()) return Status::NotSupported("database opened read-only: " + path());
   std::lock_guard<std::mutex> slot(writer_mu_);
-  return CheckpointLocked();
+  return CheckpointLocked(trim_file);
 }
 
 // The steps of docs/design/checkpoint.md, "Steps", in order.
-Status Pager::CheckpointLocked() {
+Status Pager::CheckpointLocked(bool trim_file) {
   SOMBRA_RETURN_IF_ERROR(sticky_error());  // step 1
   const bool sync = options_.durability != Durability::kOff;
   SOMBRA_RETURN_IF_ERROR(SyncLogAndPublish(sync));
   CheckpointWork w;
   w.state = committed_;
+  w.trim_file = trim_file;
   if (w.state.lsn == file_->durable_meta().checkpoint_lsn && version_count() == 0 &&
       (wal_ == nullptr || wal_->log_bytes() == 0)) {
     return Status::OK();  // nothing since the last checkpoint
@@ -130,7 +132,7 @@ Status Pager::CheckpointLocked() {
     return s;
   }
   CompleteCheckpoint(w);
-  return Status::OK();
+  return GiveBackTail(w);
 }
 
 // Step 2: everything committed is durable in the log and published.
@@ -203,10 +205,17 @@ Status Pager::PreserveAndChoose(CheckpointWork* w) {
     // this checkpoint clears.
     PageVersion* head = const_cast<PageVersion*>(versions_->Head(page_no));
     if (head == nullptr) continue;
+    // A page past the page count (it went down: a freed tail, a
+    // compaction) is written nowhere: the file may not even have room for
+    // it. Its versions go once no reader needs them (GiveBackTail).
+    if (page_no >= w->state.page_count) continue;
     // Pages a reader may still read from the file (it is older than every
     // version of the page) are preserved in every live region.
     const PageVersion* oldest = versions_->Oldest(page_no);
-    if (w->oldest_reader < oldest->lsn && page_no < file_->durable_meta().page_count) {
+    // (The file holds the pages its meta counts, and, after the count went
+    // down, those past it until GiveBackTail gives them back.)
+    const uint64_t file_pages = std::max(file_->durable_meta().page_count, tail_pages_held_);
+    if (w->oldest_reader < oldest->lsn && page_no < file_pages) {
       at_risk.push_back(page_no);
     }
     if (head->in_file)
@@ -262,6 +271,8 @@ Status Pager::SyncPagesAndMeta(const CheckpointWork& w, bool sync) {
   next.freelist_count = w.state.freelist_count;
   next.catalog_root = w.state.catalog_root;
   next.checkpoint_lsn = w.state.lsn;
+  const uint64_t pages_before = file_->durable_meta().page_count;
+  if (next.page_count < pages_before) tail_pages_held_ = std::max(tail_pages_held_, pages_before);
   SOMBRA_RETURN_IF_ERROR(file_->PublishMeta(next));
   CrashPoint(kCrashAfterMeta);
   RunHook(PagerHook::kCheckpointMetaPublished);
@@ -285,6 +296,43 @@ void Pager::CompleteCheckpoint(const CheckpointWork& w) {
     snapshots = ReaderLsnsLocked();
   }
   PruneVersions(w.pages, snapshots);
+}
+
+// Step 12 (docs/operations.md, "Compaction"): once the page count went
+// down, the pages past it go, when no reader of this handle reads an older
+// state (readers elsewhere are at or above it: step 2 put the checkpoint
+// off otherwise, and a reader beginning now reads the last commit): first
+// their versions, then, when the room past the page count is more than one
+// growth step, the file's tail.
+Status Pager::GiveBackTail(const CheckpointWork& w) {
+  {
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    if (!readers_.empty() && *readers_.begin() < w.state.lsn) return Status::OK();
+  }
+  tail_pages_held_ = 0;
+  auto bin = std::make_shared<RetireBin>();
+  size_t cut = 0;
+  {
+    std::lock_guard<std::mutex> lock(version_mu_);
+    std::vector<uint32_t> past(versions_->pages().lower_bound(
+                                   static_cast<uint32_t>(std::min<uint64_t>(w.state.page_count,
+                                                                            UINT32_MAX))),
+                               versions_->pages().end());
+    for (uint32_t page_no : past) cut += versions_->DropPage(page_no, bin.get());
+  }
+  if (cut > 0) {
+    versions_pruned_->Add(cut);
+    // As PruneVersions: a reader that began before holds the current bin.
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    auto fresh = std::make_shared<RetireBin>();
+    bin->set_next(fresh);
+    bin_->set_next(std::move(bin));
+    bin_ = std::move(fresh);
+  }
+  if (!w.trim_file && !file_->TailWorthTrimming()) return Status::OK();
+  SOMBRA_RETURN_IF_ERROR(file_->TrimToPageCount());
+  file_trims_->Add();
+  return Status::OK();
 }
 
 }  // namespace sombra::pager

@@ -80,6 +80,21 @@ class PagerTxn {
 
   size_t dirty_pages() const { return dirty_.size(); }
 
+  // Compaction (pager_shrink.cc; docs/operations.md, "Compaction").
+  // The pages of the freelist, from its head (Corruption when it is
+  // damaged: a loop, a page that is not free, a count that disagrees).
+  Status ListFree(std::vector<uint32_t>* pages);
+  // Unlinks the free pages of `pages` from the freelist: each one must be
+  // on it (Corruption otherwise, nothing changed but pages written). They
+  // are the caller's: written with Write() as new content, or left past
+  // the page count by ShrinkTo.
+  Status UnlinkFree(const std::vector<uint32_t>& pages);
+  // Lowers the page count to `page_count`: the caller has made sure no
+  // page past it is reachable and none is on the freelist.
+  // InvalidArgument when a page past it was written in this transaction
+  // or the freelist's first page is past it.
+  Status ShrinkTo(uint64_t page_count);
+
   // Tests only (tests/unit/db/db_atomic_write_test.cc): `hook` runs at the
   // start of every Read, Write, Allocate and Free of this transaction; a
   // non-OK status fails that call before it changes anything, as a failing
@@ -121,6 +136,9 @@ class PagerTxn {
   void NoteLimits(Dirty* d);
 
   PagerTxn(Pager* pager, std::unique_lock<std::mutex> slot, const TreeState& state);
+  // Calls `visit` with each freelist page and its link, from the head,
+  // checking the list as ListFree says.
+  Status WalkFree(const std::function<Status(uint32_t page_no, uint32_t next)>& visit);
   Result<Dirty*> Touch(uint32_t page_no);
   // The page's entry in dirty_, or null (a small direct-mapped cache in
   // front of the map: a Put touches the same few pages again and again).

@@ -166,4 +166,20 @@ size_t VersionMap::Prune(uint32_t page_no, const std::vector<uint64_t>& snapshot
   return cut;
 }
 
+size_t VersionMap::DropPage(uint32_t page_no, RetireBin* bin) {
+  std::atomic<PageVersion*>* slot = Slot(page_no);
+  if (slot == nullptr) return 0;
+  PageVersion* v = slot->load(std::memory_order_relaxed);
+  slot->store(nullptr, std::memory_order_release);
+  size_t cut = 0;
+  for (; v != nullptr; v = v->older.load(std::memory_order_relaxed)) {
+    v->in_file = false;
+    bin->Add(v);
+    ++cut;
+  }
+  pages_.erase(page_no);
+  version_count_ -= cut;
+  return cut;
+}
+
 }  // namespace sombra::pager

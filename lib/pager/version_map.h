@@ -94,6 +94,10 @@ class VersionMap {
   // versions dropped.
   size_t Prune(uint32_t page_no, const std::vector<uint64_t>& snapshots, bool file_may_stand_in,
                RetireBin* bin, const SuffixCheck& check = {});
+  // Drops every version of the page, moving them to `bin` (a page past a
+  // shrunk page count, once no reader reads a state that has it). Returns
+  // the number of versions dropped.
+  size_t DropPage(uint32_t page_no, RetireBin* bin);
   // Pages with at least one version, ascending.
   const std::set<uint32_t>& pages() const { return pages_; }
   size_t version_count() const { return version_count_; }

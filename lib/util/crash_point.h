@@ -26,5 +26,7 @@ constexpr const char* kCrashAfterMeta = "checkpoint-after-meta";  // before the 
 // A checkpoint put off by readers elsewhere: the compacted log is synced
 // beside the log, not renamed over it yet.
 constexpr const char* kCrashBeforeCarry = "checkpoint-before-carry";
+// DB::Compact: a step has committed, the next one has not begun.
+constexpr const char* kCrashCompactStep = "compact-step";
 
 }  // namespace sombra

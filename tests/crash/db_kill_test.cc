@@ -17,7 +17,7 @@
 // trees are all at the same transaction, and Verify() passes. The next child continues on the same
 // database.
 //
-// Default run: 96 + 64 + 64 + 128 = 352 kills (88 in an AddressSanitizer
+// Default run: 96 + 64 + 64 + 128 + 96 = 448 kills (112 in an AddressSanitizer
 // build), half by the parent, the rest spread over the four crash points.
 //
 // --soak=SECONDS: each test runs for SECONDS (as many kills as fit)
@@ -37,6 +37,7 @@
 
 #include "db_workloads.h"
 #include "kill_harness.h"
+#include "util/crash_point.h"
 
 namespace sombra::kill_test {
 namespace {
@@ -76,6 +77,23 @@ TEST(DbKillTest, GroupCommitFourThreads) { RunAndExpectEveryPointFired("group", 
 // Every transaction writes the default tree and five named trees; after
 // each kill all six are at the same transaction.
 TEST(DbKillTest, NamedTreesCommitTogether) { RunAndExpectEveryPointFired("trees", 128); }
+
+// The same with compactions (DB::Compact) between transactions; the
+// compact-step point kills between two of its steps too.
+TEST(DbKillTest, CompactionKeepsEveryTree) {
+  std::unique_ptr<KillSubject> subject = MakeDbSubject("compact");
+  ASSERT_NE(subject, nullptr);
+  KillLoopConfig config;
+  config.iterations = 96 / kKillDivisor;
+  config.max_delay_ms = 50;
+  config.points.push_back(kCrashCompactStep);
+  KillCounts counts = RunKillLoop(subject.get(), config);
+  if (::testing::Test::HasFailure()) return;
+  for (const std::string& point : config.points) {
+    EXPECT_GE(counts[point], 1) << "crash point " << point << " never fired";
+  }
+  EXPECT_GE(counts[kParentKill], 1);
+}
 
 }  // namespace
 }  // namespace sombra::kill_test

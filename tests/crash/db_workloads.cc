@@ -1,4 +1,4 @@
-// The "txns", "bank", "group" and "trees" workloads of db_kill_test and the
+// The "txns", "bank", "group", "trees" and "compact" workloads of db_kill_test and the
 // models the parent checks them against (db_workloads.h).
 #include "db_workloads.h"
 
@@ -351,7 +351,7 @@ void TreesBody(WriteTxn* txn, uint64_t id, Rng* rng, std::vector<DbOp>* ops, voi
 // The child of "trees": creates (or opens) the named trees, each creation
 // a durable transaction of its own, then commits transactions until
 // killed.
-void TreesChild(DB* db, Reporter* out, Rng* rng) {
+void TreesChild(DB* db, Reporter* out, Rng* rng, bool compact) {
   std::vector<Tree*> trees;
   for (int i = 0; i < kNamedTrees; ++i) {
     Tree* t = nullptr;
@@ -361,6 +361,7 @@ void TreesChild(DB* db, Reporter* out, Rng* rng) {
   for (;;) {
     const bool committed = RunTxn(db, out, rng, true, TreesBody, &trees);
     if (committed && (*rng)() % 16 == 0) OkOrFail(db->Checkpoint(), "checkpoint");
+    if (compact && committed && (*rng)() % 4 == 0) OkOrFail(db->Compact(), "compact");
   }
 }
 
@@ -592,7 +593,10 @@ class DbSubject final : public KillSubject {
 // tree and of each named tree as of transaction seq_.
 class TreesSubject final : public KillSubject {
  public:
-  const char* name() const override { return "trees"; }
+  // "trees", or "compact": the same with a compaction after one commit in
+  // four (compaction changes no record, so the model is the same).
+  explicit TreesSubject(const char* name = "trees") : name_(name) {}
+  const char* name() const override { return name_; }
 
   // The database only: the child creates the trees.
   void Create(const std::string& path) override {
@@ -727,6 +731,7 @@ class TreesSubject final : public KillSubject {
     }
   }
 
+  const char* const name_;
   Model models_[kNamedTrees + 1];  // the default tree, then tree-0 .. tree-4
   uint64_t seq_ = 0;               // "__seq" at the last check
 };
@@ -791,6 +796,7 @@ Options DbKillOptions() {
 std::unique_ptr<KillSubject> MakeDbSubject(const std::string& name) {
   if (name == "txns" || name == "bank" || name == "group") return std::make_unique<DbSubject>(name);
   if (name == "trees") return std::make_unique<TreesSubject>();
+  if (name == "compact") return std::make_unique<TreesSubject>("compact");
   return nullptr;
 }
 
@@ -815,7 +821,9 @@ void DbChild(const std::string& workload, const std::string& path, Reporter* out
     for (auto& t : threads) t.join();  // never: the threads run until killed
     return;
   }
-  if (workload == "trees") TreesChild(db.get(), out, rng);  // never returns
+  if (workload == "trees" || workload == "compact") {
+    TreesChild(db.get(), out, rng, workload == "compact");  // never returns
+  }
   const bool bank = workload == "bank";
   for (;;) {
     const bool committed = RunTxn(db.get(), out, rng, true, bank ? BankBody : TxnsBody);

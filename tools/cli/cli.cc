@@ -141,7 +141,20 @@ const std::vector<CommandSpec>& Commands() {
        true,
        {},
        "checkpoint DB",
-       "Writes every committed page into the page file and restarts the log.\n"},
+       "Writes every committed page into the page file and restarts the log; free\n"
+       "pages at the end of the file are given back first.\n"},
+      {"compact",
+       RunCompact,
+       1,
+       1,
+       true,
+       {"json"},
+       "compact DB [--json]",
+       "Moves live pages from the end of the file into free pages, a few hundred per\n"
+       "transaction (other processes' readers keep their snapshots), then shrinks\n"
+       "the file to its live pages (DB::Compact; docs/operations.md). Prints pages\n"
+       "moved, pages given back and the file's size before and after, or with\n"
+       "--json one JSON object.\n"},
       {"stats",
        RunStats,
        1,

@@ -96,6 +96,7 @@ int RunDelRange(const Invocation& inv);
 int RunLoad(const Invocation& inv);
 int RunVerify(const Invocation& inv);
 int RunCheckpoint(const Invocation& inv);
+int RunCompact(const Invocation& inv);
 int RunStats(const Invocation& inv);
 int RunTrees(const Invocation& inv);
 int RunDropTree(const Invocation& inv);

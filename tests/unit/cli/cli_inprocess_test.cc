@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -25,6 +26,14 @@ Result Cli(const std::vector<std::string>& args, const std::string& input = "", 
   std::ostringstream out, err;
   const int code = RunCli(args, in, out, err, tty, in_size);
   return {code, out.str(), err.str()};
+}
+
+// `n` records "k<i>\tvalue <i>", as load reads them.
+std::string NumberedRecords(int n) {
+  std::string input;
+  for (int i = 0; i < n; i++)
+    input += "k" + std::to_string(i) + "\tvalue " + std::to_string(i) + "\n";
+  return input;
 }
 
 // --version prints the library's version, which is CMakeLists.txt's
@@ -143,10 +152,7 @@ TEST(CliInProcessTest, LoadDrawsProgressOnlyOnATerminal) {
 TEST(CliInProcessTest, BackupCopiesAndReports) {
   sombra::test::TempDir dir;
   const std::string db = dir.File("db");
-  std::string input;
-  for (int i = 0; i < 20000; i++)
-    input += "k" + std::to_string(i) + "\tvalue " + std::to_string(i) + "\n";
-  ASSERT_EQ(Cli({"load", db}, input).code, kExitOk);
+  ASSERT_EQ(Cli({"load", db}, NumberedRecords(20000)).code, kExitOk);
   ASSERT_EQ(Cli({"delrange", db, "k1", "k5"}).code, kExitOk);  // free pages to leave out
 
   Result tty = Cli({"backup", db, dir.File("copy")}, "", /*tty=*/true);
@@ -173,6 +179,32 @@ TEST(CliInProcessTest, BackupCopiesAndReports) {
   EXPECT_EQ(again.code, kExitError);
   EXPECT_NE(again.err.find(dir.File("copy") + " exists"), std::string::npos) << again.err;
   EXPECT_EQ(Cli({"verify", dir.File("copy")}).code, kExitOk);
+}
+
+// compact: free pages below live ones are given back; the records stay;
+// --json; a read-only option is refused (exit 2).
+TEST(CliInProcessTest, CompactShrinksTheFileAndReports) {
+  sombra::test::TempDir dir;
+  const std::string db = dir.File("db");
+  ASSERT_EQ(Cli({"load", db}, NumberedRecords(20000)).code, kExitOk);
+  ASSERT_EQ(Cli({"delrange", db, "k1", "k5"}).code, kExitOk);  // free pages below live ones
+  const std::string dump = Cli({"dump", db}).out;
+  const uint64_t before = std::filesystem::file_size(db);
+
+  Result r = Cli({"compact", db});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out.rfind(db + ": ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(" pages moved, "), std::string::npos) << r.out;
+  EXPECT_LT(std::filesystem::file_size(db), before);
+  EXPECT_EQ(Cli({"verify", db}).code, kExitOk);
+  EXPECT_EQ(Cli({"dump", db}).out, dump);
+  EXPECT_NE(Cli({"stats", db}).out.find("freelist_pages                    0\n"),
+            std::string::npos);
+
+  Result json = Cli({"compact", db, "--json"});
+  EXPECT_EQ(json.code, kExitOk) << json.err;
+  EXPECT_EQ(json.out.rfind("{\"path\": ", 0), 0u) << json.out;
+  EXPECT_NE(json.out.find("\"pages_moved\": 0,"), std::string::npos) << json.out;  // done before
 }
 
 // recover: sombra-inspect DB recover OUT under this tool's name: a healthy

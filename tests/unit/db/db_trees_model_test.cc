@@ -483,6 +483,7 @@ TEST_F(DbTreesModelTest, FiftyTreesMatchTheModel) {
   int held_until = 0;
   int held_across_drops = 0;  // trees read in it through a handle of a later tree
   int committed = 0, aborted = 0, drops = 0, reopens = 0, held_checks = 0;
+  uint64_t compacted_pages = 0;
   size_t max_keys = 0;
 
   auto check_held = [&](const std::string& when) {
@@ -603,7 +604,23 @@ TEST_F(DbTreesModelTest, FiftyTreesMatchTheModel) {
       ASSERT_TRUE(v.ok()) << "after a drop, " << when << ", seed " << seed_ << ": " << v.ToString();
     }
     if (t % 37 == 0) {
-      ASSERT_TRUE(db->Checkpoint().ok());
+      Status c = db->Checkpoint();
+      ASSERT_TRUE(c.ok()) << c.ToString();
+    }
+    if (t % 89 == 44) {
+      // Compaction under a held snapshot (when there is one): pages move,
+      // the trees and the snapshot read as before.
+      CompactStats cs;
+      v = db->Compact(&cs);
+      ASSERT_TRUE(v.ok()) << "compact, " << when << ", seed " << seed_ << ": " << v.ToString();
+      compacted_pages += cs.pages_moved;
+      v = db->Verify();
+      ASSERT_TRUE(v.ok()) << "after compact, " << when << ", seed " << seed_ << ": "
+                          << v.ToString();
+      CheckAllTrees(db.get(), model, "after compact, " + when);
+      if (HasFatalFailure()) return;
+      if (held != nullptr) check_held(when + ", after a compaction");
+      if (HasFatalFailure()) return;
     }
     if (t % 80 == 0) {
       if (held != nullptr) check_held(when + ", before a reopen");
@@ -638,12 +655,15 @@ TEST_F(DbTreesModelTest, FiftyTreesMatchTheModel) {
   const Stats stats = db->GetStats();
   std::printf(
       "[ info     ] %d committed, %d aborted, %d drops, %d reopens, %d held snapshots (%d trees "
-      "read in one after a drop); max %zu keys, %zu at the end, %llu pages (%llu free)\n",
+      "read in one after a drop); max %zu keys, %zu at the end, %llu pages (%llu free); "
+      "%llu pages moved by compactions\n",
       committed, aborted, drops, reopens, held_checks, held_across_drops, max_keys, keys,
       static_cast<unsigned long long>(stats.page_count),
-      static_cast<unsigned long long>(stats.freelist_pages));
+      static_cast<unsigned long long>(stats.freelist_pages),
+      static_cast<unsigned long long>(compacted_pages));
   EXPECT_GT(committed, 0);
   EXPECT_GT(drops, 0);
+  EXPECT_GT(compacted_pages, 0u);  // the compactions had pages to move
 }
 
 // ---- Crashes ----
@@ -658,7 +678,7 @@ struct CrashStats {
   // Where the file system's death showed: a call before Commit, Commit,
   // DropTree, OpenTree creating a tree, Checkpoint.
   int died_in_txn = 0, died_in_commit = 0, died_in_drop = 0, died_in_create = 0,
-      died_in_checkpoint = 0;
+      died_in_checkpoint = 0, compactions = 0, died_in_compact = 0;
 };
 
 class DbTreesModelCrashTest : public DbTreesModelTest {
@@ -679,7 +699,17 @@ class DbTreesModelCrashTest : public DbTreesModelTest {
         st->checkpoints++;
         continue;
       }
-      if (r < 8) {
+      if (r < 6) {
+        // Compaction changes no record: whatever step it dies at, the
+        // trees are as acknowledged.
+        if (!db->Compact().ok()) {
+          st->died_in_compact++;
+          return true;
+        }
+        st->compactions++;
+        continue;
+      }
+      if (r < 11) {
         // Drop a tree; create it again (or one dropped earlier).
         const std::vector<std::string> names = NamedTrees(*acked);
         std::vector<std::string> missing;
@@ -827,10 +857,11 @@ TEST_F(DbTreesModelCrashTest, CrashKeepsAllTreesAtOneCommit) {
   std::printf(
       "[ crash    ] %d crashes (%d torn sectors, %d interrupting the workload; commit in flight: "
       "%d recovered, %d lost), %d commits, %d drops, %d checkpoints; died in: a transaction %d, "
-      "Commit %d, DropTree %d, OpenTree %d, Checkpoint %d\n",
+      "Commit %d, DropTree %d, OpenTree %d, Checkpoint %d, Compact %d (of %d)\n",
       st.crashes, st.torn, st.interrupted, st.recovered_in_flight, st.lost_in_flight, st.commits,
       st.drops, st.checkpoints, st.died_in_txn, st.died_in_commit, st.died_in_drop,
-      st.died_in_create, st.died_in_checkpoint);
+      st.died_in_create, st.died_in_checkpoint, st.died_in_compact,
+      st.compactions + st.died_in_compact);
   EXPECT_GE(st.interrupted, kRounds);  // crashes that cut the workload short
 }
 
