@@ -30,7 +30,8 @@ esac
 # --- 1. Debian packages -----------------------------------------------------
 PACKAGES=(build-essential cmake ninja-build pkg-config ccache clang-14 libclang-rt-14-dev libboost-dev liblz4-dev libxxhash-dev
           libgtest-dev libgmock-dev libbenchmark-dev
-          libsqlite3-dev liblmdb-dev librocksdb-dev libleveldb-dev)
+          libsqlite3-dev liblmdb-dev librocksdb-dev libleveldb-dev
+          pybind11-dev python3-dev python3-pytest python3-hypothesis python3-lmdb python3-plyvel)
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
