@@ -65,7 +65,7 @@ Status Apply(pager::PagerTxn* txn, const CopyPlan& live, const StepPlan& plan,
     const uint32_t dest = map(page_no);
     if (dest == page_no && std::memcmp(scratch.data(), page, ps) == 0) continue;
     EncodeFixed32(scratch.data() + pager::kHeaderPageNoOffset, dest);
-    SOMBRA_ASSIGN_OR_RETURN(uint8_t* out, txn->Write(dest));
+    SOMBRA_ASSIGN_OR_RETURN(uint8_t * out, txn->Write(dest));
     std::memcpy(out, scratch.data(), ps);
     txn->NoteWholePage(dest);
     if (dest == page_no) {

@@ -52,8 +52,7 @@ Status DBImpl::Compact(CompactStats* stats) {
   metrics_->GetCounter("compaction_pages_moved")->Add(total.pages_moved);
   SOMBRA_RETURN_IF_ERROR(pager_->Checkpoint(/*trim_file=*/true));
   SOMBRA_ASSIGN_OR_RETURN(total.file_bytes_after, env_->GetFileSize(path()));
-  total.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  total.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (stats != nullptr) *stats = total;
   return Status::OK();
 }

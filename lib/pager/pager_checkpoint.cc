@@ -314,9 +314,8 @@ Status Pager::GiveBackTail(const CheckpointWork& w) {
   size_t cut = 0;
   {
     std::lock_guard<std::mutex> lock(version_mu_);
-    std::vector<uint32_t> past(versions_->pages().lower_bound(
-                                   static_cast<uint32_t>(std::min<uint64_t>(w.state.page_count,
-                                                                            UINT32_MAX))),
+    std::vector<uint32_t> past(versions_->pages().lower_bound(static_cast<uint32_t>(
+                                   std::min<uint64_t>(w.state.page_count, UINT32_MAX))),
                                versions_->pages().end());
     for (uint32_t page_no : past) cut += versions_->DropPage(page_no, bin.get());
   }

@@ -21,8 +21,8 @@ Status PagerTxn::WalkFree(const std::function<Status(uint32_t page_no, uint32_t 
     SOMBRA_ASSIGN_OR_RETURN(const uint8_t* page, Read(page_no));
     if (page[kHeaderKindOffset] != static_cast<uint8_t>(PageKind::kFree)) {
       return Status::Corruption("freelist page " + std::to_string(page_no) + " of " +
-                                pager_->path() + " is a " +
-                                PageKindName(page[kHeaderKindOffset]) + " page");
+                                pager_->path() + " is a " + PageKindName(page[kHeaderKindOffset]) +
+                                " page");
     }
     const uint32_t next = DecodeFixed32(page + kFreeNextOffset);
     SOMBRA_RETURN_IF_ERROR(visit(page_no, next));
@@ -62,7 +62,7 @@ Status PagerTxn::UnlinkFree(const std::vector<uint32_t>& pages) {
       head = next;
       return Status::OK();
     }
-    SOMBRA_ASSIGN_OR_RETURN(uint8_t* prev, Write(kept_tail));
+    SOMBRA_ASSIGN_OR_RETURN(uint8_t * prev, Write(kept_tail));
     EncodeFixed32(prev + kFreeNextOffset, next);
     NoteWrite(kept_tail, kFreeNextOffset, 4);
     return Status::OK();

@@ -38,18 +38,19 @@ TEST(DbCompactBigTest, NinetyPercentOfAMillionKeysDeleted) {
   ASSERT_TRUE(s.ok()) << s.ToString();
   const Stats after = db->GetStats();
   const uint64_t live = after.page_count - after.freelist_pages;
-  std::printf("[ compact  ] 1M keys, 90%% deleted: %llu pages (%llu free), file %llu bytes -> "
-              "%llu pages (%llu free), file %llu bytes; %llu moved, %llu rewritten, %llu steps, "
-              "%.0f ms\n",
-              static_cast<unsigned long long>(before.page_count),
-              static_cast<unsigned long long>(before.freelist_pages),
-              static_cast<unsigned long long>(before.file_bytes),
-              static_cast<unsigned long long>(after.page_count),
-              static_cast<unsigned long long>(after.freelist_pages),
-              static_cast<unsigned long long>(after.file_bytes),
-              static_cast<unsigned long long>(cs.pages_moved),
-              static_cast<unsigned long long>(cs.pages_rewritten),
-              static_cast<unsigned long long>(cs.steps), cs.seconds * 1e3);
+  std::printf(
+      "[ compact  ] 1M keys, 90%% deleted: %llu pages (%llu free), file %llu bytes -> "
+      "%llu pages (%llu free), file %llu bytes; %llu moved, %llu rewritten, %llu steps, "
+      "%.0f ms\n",
+      static_cast<unsigned long long>(before.page_count),
+      static_cast<unsigned long long>(before.freelist_pages),
+      static_cast<unsigned long long>(before.file_bytes),
+      static_cast<unsigned long long>(after.page_count),
+      static_cast<unsigned long long>(after.freelist_pages),
+      static_cast<unsigned long long>(after.file_bytes),
+      static_cast<unsigned long long>(cs.pages_moved),
+      static_cast<unsigned long long>(cs.pages_rewritten),
+      static_cast<unsigned long long>(cs.steps), cs.seconds * 1e3);
   EXPECT_LE(after.file_bytes * 100, live * db->page_size() * 105);
   EXPECT_LT(after.file_bytes, before.file_bytes);
   Status v = db->Verify();

@@ -118,17 +118,18 @@ TEST_F(DbCompactTest, MovesLivePagesDownAndShrinksTheFile) {
   Status s = db_->Compact(&cs);
   ASSERT_TRUE(s.ok()) << s.ToString();
   const Stats after = db_->GetStats();
-  std::printf("[ compact  ] %llu pages (%llu free) -> %llu pages (%llu free): %llu moved, "
-              "%llu rewritten, %llu steps, %.1f ms, file %llu -> %llu bytes\n",
-              static_cast<unsigned long long>(before.page_count),
-              static_cast<unsigned long long>(before.freelist_pages),
-              static_cast<unsigned long long>(after.page_count),
-              static_cast<unsigned long long>(after.freelist_pages),
-              static_cast<unsigned long long>(cs.pages_moved),
-              static_cast<unsigned long long>(cs.pages_rewritten),
-              static_cast<unsigned long long>(cs.steps), cs.seconds * 1e3,
-              static_cast<unsigned long long>(cs.file_bytes_before),
-              static_cast<unsigned long long>(cs.file_bytes_after));
+  std::printf(
+      "[ compact  ] %llu pages (%llu free) -> %llu pages (%llu free): %llu moved, "
+      "%llu rewritten, %llu steps, %.1f ms, file %llu -> %llu bytes\n",
+      static_cast<unsigned long long>(before.page_count),
+      static_cast<unsigned long long>(before.freelist_pages),
+      static_cast<unsigned long long>(after.page_count),
+      static_cast<unsigned long long>(after.freelist_pages),
+      static_cast<unsigned long long>(cs.pages_moved),
+      static_cast<unsigned long long>(cs.pages_rewritten),
+      static_cast<unsigned long long>(cs.steps), cs.seconds * 1e3,
+      static_cast<unsigned long long>(cs.file_bytes_before),
+      static_cast<unsigned long long>(cs.file_bytes_after));
   EXPECT_GT(cs.pages_moved, 512u);  // more than one step's worth
   EXPECT_GE(cs.steps, 2u);
   EXPECT_EQ(after.freelist_pages, 0u);
