@@ -275,6 +275,9 @@ class Pager {
   // them (durability normal/off), in commit order; then prunes versions.
   void Publish(bool all);
   void PruneVersions(const std::vector<uint32_t>& pages, const std::vector<uint64_t>& snapshots);
+  // Chains `bin` (versions cut from the map) behind the current retire
+  // bin, so they live until every reader that began before is gone.
+  void Retire(std::shared_ptr<RetireBin> bin);
   // The pages preserved in regions still held by a reader.
   // REQUIRES: version_mu_ held.
   std::unordered_set<uint32_t> PreservedPagesAlive();

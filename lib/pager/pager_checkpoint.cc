@@ -321,12 +321,7 @@ Status Pager::GiveBackTail(const CheckpointWork& w) {
   }
   if (cut > 0) {
     versions_pruned_->Add(cut);
-    // As PruneVersions: a reader that began before holds the current bin.
-    std::lock_guard<std::mutex> lock(reader_mu_);
-    auto fresh = std::make_shared<RetireBin>();
-    bin->set_next(fresh);
-    bin_->set_next(std::move(bin));
-    bin_ = std::move(fresh);
+    Retire(std::move(bin));
   }
   if (!w.trim_file && !file_->TailWorthTrimming()) return Status::OK();
   SOMBRA_RETURN_IF_ERROR(file_->TrimToPageCount());

@@ -300,6 +300,10 @@ void Pager::PruneVersions(const std::vector<uint32_t>& pages,
   RunHook(PagerHook::kPruned);
   if (cut == 0) return;
   versions_pruned_->Add(cut);
+  Retire(std::move(bin));
+}
+
+void Pager::Retire(std::shared_ptr<RetireBin> bin) {
   // Readers that began before now hold the current bin, which will hold the
   // new one: the cut versions live until they are all gone. Bins are only
   // chained and released under reader_mu_ (pager.h): the local reference is
