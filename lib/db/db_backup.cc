@@ -26,7 +26,7 @@ constexpr uint64_t kSyncEveryBytes = 1 << 20;
 
 // The files an open of `path` may create beside it (lock, reader table).
 void RemoveOpenLeftovers(Env* env, const std::string& path) {
-  for (const char* suffix : {"-wal", "-lock", "-shm"}) {
+  for (const char* suffix : {"-wal", "-dwb", "-lock", "-shm"}) {
     if (env->FileExists(path + suffix)) (void)env->RemoveFile(path + suffix);
   }
 }

@@ -22,7 +22,7 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
 Status DestroyDB(const std::string& path) {
   Env* env = Env::Default();
   if (!env->FileExists(path)) return Status::NotFound("database does not exist: " + path);
-  for (const char* suffix : {"-wal", "-wal.salvaged", "-wal.carry", "-lock", "-shm", ""}) {
+  for (const char* suffix : {"-wal", "-wal.salvaged", "-wal.carry", "-dwb", "-lock", "-shm", ""}) {
     const std::string file = path + suffix;
     if (env->FileExists(file)) SOMBRA_RETURN_IF_ERROR(env->RemoveFile(file));
   }

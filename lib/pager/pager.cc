@@ -29,6 +29,7 @@ Pager::Pager(Env* env, const Options& options, const PagerOptions& pager_options
   checkpoint_pages_ = metrics_->GetCounter("checkpoint_pages");
   limited_checkpoints_ = metrics_->GetCounter("checkpoints_limited_by_readers");
   carried_pages_ = metrics_->GetCounter("wal_carried_pages");
+  double_written_ = metrics_->GetCounter("double_write_pages");
   file_trims_ = metrics_->GetCounter("file_trims");
   kept_for_readers_ = metrics_->GetCounter("versions_kept_for_readers");
   recovery_records_ = metrics_->GetCounter("recovery_records_replayed");
@@ -101,6 +102,9 @@ Pager::~Pager() {
         (void)(*log)->Truncate(wal::kWalHeaderSize);
       }
       (void)file_->TrimToPageCount();
+      // The double-write batch is of a checkpoint whose meta page is
+      // durable: recovery would never read it (docs/format/dwb.md).
+      if (dwb_ != nullptr) (void)dwb_->Truncate(0);
     }
   }
   slot_.Release();
@@ -123,8 +127,9 @@ Status Pager::OpenLog(uint64_t generation) {
   // checkpointed what it replayed), and carries a copy of it.
   const Meta& meta = file_->durable_meta();
   assert(meta.checkpoint_lsn == committed_.lsn);
-  // A fresh log: the first change of each page is logged whole again.
+  // A fresh log: no page has a record in it yet.
   imaged_.clear();
+  carried_.clear();
   checkpoint_due_bytes_ = options_.wal_checkpoint_bytes;
   const uint64_t preallocate =
       std::min<uint64_t>(options_.wal_checkpoint_bytes, wal::WalWriter::kZeroWriteSize);
@@ -219,6 +224,15 @@ Result<std::unique_ptr<PagerTxn>> Pager::BeginWrite() {
 
 Result<const uint8_t*> Pager::ReadFile(const MappedRegion& region, uint32_t page_no) const {
   return file_->ReadPage(region, page_no);
+}
+
+bool Pager::LogRebuildsBase(uint32_t page_no) const {
+  if (imaged_.count(page_no) != 0) return true;
+  // Otherwise the base is the page file's page (every version the writer
+  // holds of a page without a record in this log is the file's, or was
+  // carried), which recovery reads only from a log of format 8 or 9.
+  return wal_ != nullptr && wal::AllowsFileBases(wal_->header().version) &&
+         carried_.count(page_no) == 0;
 }
 
 Result<const uint8_t*> Pager::ReadCommitted(

@@ -103,6 +103,9 @@ struct RecoveryStats {
   // The meta page in force was damaged and the log header's copy of it
   // stood in (and, writable, rewrote it).
   bool meta_from_log = false;
+  // Pages a checkpoint that did not complete had overwritten (or torn),
+  // put back from the double-write file (docs/format/dwb.md).
+  uint64_t pages_restored = 0;
 };
 
 // The copy of `meta` a log generation starting from it carries in its
@@ -202,6 +205,13 @@ class Pager {
   Status ReplayLog(wal::WalReader* reader, Replay* r);
   Status JudgeStop(File* log, wal::WalReader* reader, Replay* r);
   Status CheckpointRecovered(Replay* r);
+  // Recovery, before replay: the double-write batch, kept in r->dwb; when
+  // it belongs to a checkpoint that did not complete, a writable handle
+  // first puts back every page it copied (docs/format/dwb.md, "Recovery").
+  Status LoadDoubleWrite(Replay* r);
+  // Page `page_no` at LSN `lsn` as the checkpoint left it, verified, into
+  // `out`: from the page file, else from r's double-write batch.
+  Status FileBase(const Replay& r, uint32_t page_no, uint64_t lsn, uint8_t* out) const;
   Status ResumeLog(const Replay& r);
   // A follower's reading that raced with the writer: Busy, read again.
   Status LogChanged(const Status& s) const;
@@ -218,10 +228,16 @@ class Pager {
   Status WriteCheckpoint(CheckpointWork* w, bool sync);
   Status PreserveAndChoose(CheckpointWork* w);
   Status PreserveAtRisk(const std::vector<uint32_t>& at_risk);
-  Status WriteHeads(const CheckpointWork& w);
+  Status WriteHeads(const CheckpointWork& w, bool sync);
+  // Step 6a: the chosen pages, sealed, to the double-write file and synced
+  // (docs/format/dwb.md) before any is overwritten in place.
+  Status WriteDoubleWriteBatch(const CheckpointWork& w, bool sync);
   Status SyncPagesAndMeta(const CheckpointWork& w, bool sync);
   void CompleteCheckpoint(const CheckpointWork& w);
   Status GiveBackTail(const CheckpointWork& w);
+  void GiveBackDoubleWrite();
+  // A double-write file larger than this is emptied after its checkpoint.
+  static constexpr uint64_t kDoubleWriteKeepBytes = uint64_t{4} << 20;
   // A checkpoint put off by readers elsewhere: when the log has grown to
   // at least twice what it would keep, replaces it by a new generation
   // that starts from the page file's checkpoint and carries one image of
@@ -247,6 +263,10 @@ class Pager {
   // returns the LSN-consistent state to read. REQUIRES: follow_mu_ held.
   void CatchUp();
   Status IngestLog(bool* restarted);
+  // A follower's base for a delta that is its page's first record in the
+  // log: the page at that LSN, verified, from the page file or the
+  // double-write file (false: neither has it; read again).
+  std::function<bool(uint32_t, uint64_t, uint8_t*)> FollowerFileBase() const;
   Status SwitchLog();
   // The slot's value: the oldest snapshot of this handle (and the floor a
   // BeginRead in progress holds). REQUIRES: reader_mu_ held.
@@ -257,6 +277,11 @@ class Pager {
   Result<const uint8_t*> ReadCommitted(
       uint32_t page_no, std::vector<std::shared_ptr<const MappedRegion>>* pins) const;
   Result<const uint8_t*> ReadFile(const MappedRegion& region, uint32_t page_no) const;
+  // True when a change of `page_no` may be logged as a delta or page ops
+  // on the writer's base version: recovery rebuilds that version from the
+  // log, or (log formats 8 and 9) finds it in the page file, kept whole by
+  // the double-write file. REQUIRES: writer slot held.
+  bool LogRebuildsBase(uint32_t page_no) const;
 
   // Commit path (pager_commit.cc): one function per step of the group
   // commit (docs/design/checkpoint.md, "Group commit").
@@ -310,7 +335,16 @@ class Pager {
   std::mutex writer_mu_;
   // Guarded by writer_mu_ (held by the active PagerTxn).
   TreeState committed_;
-  std::unordered_set<uint32_t> imaged_;  // pages with an image since the checkpoint
+  // Pages whose newest version the log rebuilds: a record of this
+  // generation brought the page to it (an image, or a delta or ops on a
+  // version the log rebuilds).
+  std::unordered_set<uint32_t> imaged_;
+  // Pages of a carried generation's first transaction: their images are
+  // stamped with its LSN, not their own, so their next change is logged
+  // whole (docs/format/wal.md, "Carried generations").
+  std::unordered_set<uint32_t> carried_;
+  // The double-write file, opened by the first checkpoint.
+  std::unique_ptr<File> dwb_;
   std::unique_ptr<wal::BatchBuilder> batch_;
   std::function<void(PagerHook)> hook_;
 
@@ -368,6 +402,7 @@ class Pager {
   Counter* checkpoint_pages_;
   Counter* limited_checkpoints_;  // checkpoints a reader elsewhere held back
   Counter* carried_pages_;        // page images carried into compacted logs
+  Counter* double_written_;       // pages written to the double-write file
   Counter* file_trims_;           // checkpoints that shrank the page file
   Counter* kept_for_readers_;
   Counter* recovery_records_;

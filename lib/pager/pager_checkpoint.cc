@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "pager/double_write.h"
 #include "pager/pager.h"
 #include "util/crash_point.h"
 
@@ -72,7 +73,7 @@ Status Pager::WriteCarriedLog(const TreeState& state, const std::vector<uint32_t
       wal::WalWriter::Open(env_, carry_path, page_size(), file_->salt(), wal_generation_ + 1,
                            meta.checkpoint_lsn + 1, LogBase(meta),
                            std::min<uint64_t>(2 * carried_bytes, wal::WalWriter::kZeroWriteSize),
-                           metrics_, wal::kWalFormatVersionTreesCarry));
+                           metrics_, wal::kWalFormatVersionFileBaseCarry));
   batch_->Reset(next->last_checksum());
   batch_->set_log_version(next->header().version);
   for (size_t i = 0; i < pages.size(); ++i) {
@@ -93,8 +94,10 @@ Status Pager::WriteCarriedLog(const TreeState& state, const std::vector<uint32_t
   }
   ++wal_generation_;
   // The carried images are stamped with the last LSN, not their pages'
-  // own: the next change of each page is logged whole again.
+  // own: the next change of each of those pages is logged whole again.
   imaged_.clear();
+  carried_.clear();
+  carried_.insert(pages.begin(), pages.end());
   carried_pages_->Add(pages.size());
   checkpoint_due_bytes_ = wal_->log_bytes() + options_.wal_checkpoint_bytes;
   return env_->SyncDir(DirName(wal_path_));
@@ -132,6 +135,7 @@ Status Pager::CheckpointLocked(bool trim_file) {
     return s;
   }
   CompleteCheckpoint(w);
+  GiveBackDoubleWrite();
   return GiveBackTail(w);
 }
 
@@ -179,7 +183,7 @@ Status Pager::WriteCheckpoint(CheckpointWork* w, bool sync) {
   SOMBRA_RETURN_IF_ERROR(file_->EnsureCapacity(w->state.page_count));  // step 4
   SOMBRA_RETURN_IF_ERROR(PreserveAndChoose(w));
   RunHook(PagerHook::kCheckpointPagesChosen);
-  SOMBRA_RETURN_IF_ERROR(WriteHeads(*w));
+  SOMBRA_RETURN_IF_ERROR(WriteHeads(*w, sync));
   SOMBRA_RETURN_IF_ERROR(SyncPagesAndMeta(*w, sync));
   // Step 10. The log restarts with a new salt.
   if (wal_ != nullptr) {
@@ -248,8 +252,39 @@ Status Pager::PreserveAtRisk(const std::vector<uint32_t>& at_risk) {
   return Status::OK();
 }
 
-// Step 6, Write: the newest version of each chosen page, once per page.
-Status Pager::WriteHeads(const CheckpointWork& w) {
+// Step 6a: the double-write batch (docs/format/dwb.md): every chosen page
+// the page file holds (below the meta's page count), copied as it is now,
+// i.e. at the state the log starts from. Once it is synced, a crash that
+// leaves some of them new, old or torn leaves recovery a whole copy of
+// each to put back before it replays the log on them.
+Status Pager::WriteDoubleWriteBatch(const CheckpointWork& w, bool sync) {
+  if (dwb_ == nullptr) {
+    const std::string dwb_path = path() + "-dwb";
+    const bool existed = env_->FileExists(dwb_path);
+    SOMBRA_ASSIGN_OR_RETURN(dwb_, env_->OpenFile(dwb_path, OpenMode::kCreate));
+    if (!existed) SOMBRA_RETURN_IF_ERROR(env_->SyncDir(DirName(dwb_path)));
+  }
+  DwbHeader header;
+  header.page_size = page_size();
+  header.db_salt = file_->salt();
+  header.from_lsn = file_->durable_meta().checkpoint_lsn;
+  header.to_lsn = w.state.lsn;
+  const uint64_t in_file = file_->durable_meta().page_count;
+  for (uint32_t page_no : w.to_write) {
+    if (page_no < in_file) header.pages.push_back(page_no);
+  }
+  SOMBRA_RETURN_IF_ERROR(WriteDoubleWrite(
+      dwb_.get(), header,
+      [&](size_t i, uint8_t* out) { return file_->ReadUnmapped(header.pages[i], out); }, sync));
+  double_written_->Add(header.pages.size());
+  CrashPoint(kCrashAfterDoubleWrite);
+  return Status::OK();
+}
+
+// Step 6, Write: the double-write batch, then the newest version of each
+// chosen page in place, once per page.
+Status Pager::WriteHeads(const CheckpointWork& w, bool sync) {
+  if (!w.to_write.empty()) SOMBRA_RETURN_IF_ERROR(WriteDoubleWriteBatch(w, sync));
   for (size_t i = 0; i < w.to_write.size(); ++i) {
     SOMBRA_RETURN_IF_ERROR(file_->WritePage(w.to_write[i], w.heads[i]->data.get()));
   }
@@ -287,6 +322,7 @@ void Pager::CompleteCheckpoint(const CheckpointWork& w) {
     for (size_t i = 0; i < w.to_write.size(); ++i) versions_->SetInFile(w.to_write[i], w.heads[i]);
   }
   imaged_.clear();
+  carried_.clear();
   checkpoint_due_bytes_ = options_.wal_checkpoint_bytes;
   RaiseDurableLsn(w.state.lsn);
   checkpoints_->Add();
@@ -296,6 +332,17 @@ void Pager::CompleteCheckpoint(const CheckpointWork& w) {
     snapshots = ReaderLsnsLocked();
   }
   PruneVersions(w.pages, snapshots);
+}
+
+// Step 11, after success: once the meta page naming the checkpoint is
+// durable, its double-write batch is never read again (its source LSN is
+// not the meta's checkpoint LSN), so a large one is given back; a small
+// one keeps its blocks, which the next batch overwrites. A failure here
+// loses nothing (the file only stays larger).
+void Pager::GiveBackDoubleWrite() {
+  if (dwb_ == nullptr) return;
+  Result<uint64_t> size = dwb_->Size();
+  if (size.ok() && *size > kDoubleWriteKeepBytes) (void)dwb_->Truncate(0);
 }
 
 // Step 12 (docs/operations.md, "Compaction"): once the page count went

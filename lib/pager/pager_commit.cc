@@ -120,7 +120,7 @@ Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed
   batch_->set_log_version(wal_->header().version);
   std::vector<wal::DeltaRange> ranges;
   for (auto& [page_no, d] : t->dirty_) {
-    bool image = d.whole || imaged_.count(page_no) == 0 || d.base_lsn == 0;
+    bool image = d.whole || d.base_lsn == 0 || !LogRebuildsBase(page_no);
     bool ops = false;
     if (!image) {
       const uint64_t bytes = d.ranges_dropped ? ps : MergeRanges(&d.ranges);

@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <thread>
 #include <unordered_map>
 
+#include "pager/double_write.h"
 #include "pager/pager.h"
 #include "util/coding.h"
 #include "wal/wal_page_ops.h"
@@ -22,11 +24,15 @@ constexpr int kFollowAttempts = 50;
 
 // Reads the committed transactions of `reader` from where it stands into
 // `map` (versions of `page_size` bytes) and *state. Deltas apply on the
-// newest version of their page (this transaction's, else the map's head).
-// False when the log does not fit what the map holds (a restart under the
-// reading): the caller reads the log again from its start.
+// newest version of their page (this transaction's, else the map's head,
+// else, in a log of format 8 or 9, the page file's page, read by
+// `file_base`). False when the log does not fit what the map holds (a
+// restart under the reading): the caller reads the log again from its
+// start.
 bool ApplyLog(wal::WalReader* reader, uint32_t page_size, VersionMap* map, std::mutex* map_mu,
-              TreeState* state, std::vector<uint32_t>* touched) {
+              const std::function<bool(uint32_t, uint64_t, uint8_t*)>& file_base, TreeState* state,
+              std::vector<uint32_t>* touched) {
+  const bool file_bases = wal::AllowsFileBases(reader->header().version);
   struct Pending {
     uint32_t page_no;
     uint64_t lsn;
@@ -66,10 +72,14 @@ bool ApplyLog(wal::WalReader* reader, uint32_t page_size, VersionMap* map, std::
     // A delta: on this transaction's copy, else on a copy of the head.
     if (it == in_txn.end()) {
       const PageVersion* head = map->Head(page_no);
-      if (head == nullptr) return false;
+      if (head == nullptr && !file_bases) return false;
       it = in_txn.emplace(page_no, txn.size()).first;
       txn.push_back(Pending{page_no, rec.new_lsn, std::make_unique<uint8_t[]>(page_size)});
-      std::memcpy(txn.back().buf.get(), head->data.get(), page_size);
+      if (head != nullptr) {
+        std::memcpy(txn.back().buf.get(), head->data.get(), page_size);
+      } else if (!file_base(page_no, rec.base_lsn, txn.back().buf.get())) {
+        return false;  // being rewritten by a checkpoint: read again
+      }
     }
     buf = txn[it->second].buf.get();
     if (DecodeFixed64(buf + kHeaderLsnOffset) != rec.base_lsn) return false;
@@ -102,6 +112,22 @@ bool SameLogAt(Env* env, const std::string& path, const wal::WalHeader& h) {
 }
 
 }  // namespace
+
+std::function<bool(uint32_t, uint64_t, uint8_t*)> Pager::FollowerFileBase() const {
+  return [this](uint32_t page_no, uint64_t lsn, uint8_t* out) {
+    // The page file's page; or, when a checkpoint has overwritten it (and
+    // crashed before its meta page, or is writing it now), the copy its
+    // double-write batch took first. Same page number and LSN, verified:
+    // the same page (docs/format/dwb.md).
+    auto fits = [&] {
+      return VerifyPage(out, page_size(), page_no, file_->salt(), path()).ok() &&
+             DecodeFixed64(out + kHeaderLsnOffset) == lsn;
+    };
+    if (file_->ReadUnmapped(page_no, out).ok() && fits()) return true;
+    auto batch = DoubleWriteBatch::Open(env_, path() + "-dwb", page_size(), file_->salt());
+    return batch.ok() && (*batch)->Read(page_no, out) && fits();
+  };
+}
 
 Status Pager::OpenFollower() {
   if (table_ == nullptr) return Recover();  // as it opened, Busy on rewritten pages
@@ -200,8 +226,8 @@ Status Pager::IngestLog(bool* restarted) {
     state = published_;
   }
   std::vector<uint32_t> touched;
-  const bool fits =
-      ApplyLog(follow_reader_.get(), page_size(), versions_.get(), &version_mu_, &state, &touched);
+  const bool fits = ApplyLog(follow_reader_.get(), page_size(), versions_.get(), &version_mu_,
+                             FollowerFileBase(), &state, &touched);
   if (follow_reader_->stop_reason() == wal::StopReason::kIOError) {
     return follow_reader_->status();
   }
@@ -238,7 +264,8 @@ Status Pager::SwitchLog() {
   auto map = std::make_shared<VersionMap>();
   std::mutex map_mu;  // the map is private until it is installed
   std::vector<uint32_t> touched;
-  if (!ApplyLog(reader.get(), page_size(), map.get(), &map_mu, &state, &touched) ||
+  if (!ApplyLog(reader.get(), page_size(), map.get(), &map_mu, FollowerFileBase(), &state,
+                &touched) ||
       reader->stop_reason() == wal::StopReason::kIOError || !SameLog(log.get(), h)) {
     return Status::OK();  // restarted again under the reading: the caller retries
   }

@@ -3,10 +3,12 @@
 // keep them in memory).
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
+#include "pager/double_write.h"
 #include "pager/pager.h"
 #include "util/coding.h"
 #include "wal/wal_page_ops.h"
@@ -14,6 +16,10 @@
 
 namespace sombra::pager {
 namespace {
+
+// Loads the page a delta that is its page's first record applies on: page
+// `page_no` at LSN `lsn`, into `out`.
+using FileBaseFn = std::function<Status(uint32_t page_no, uint64_t lsn, uint8_t* out)>;
 
 struct TxnRecord {
   wal::RecordType type;
@@ -86,15 +92,27 @@ std::optional<Meta> BaseMetaFromLog(const PageFile& file, const wal::WalHeader& 
 // Replay of one record of a committed transaction (docs/format/wal.md,
 // "Recovery", step 3) on `buf`, the page as the previous change left it: an
 // image replaces the page, a delta applies on the LSN it names; then the
-// page carries the record's LSN. Beside a live writer (`live`) a delta that
-// does not fit gets a short message: the caller reads the log again.
+// page carries the record's LSN. A delta that is a page's first record
+// applies on the page as the page file held it at the checkpoint, loaded
+// by `file_base` (null: the log's format does not allow it). Beside a live
+// writer (`live`) a delta that does not fit gets a short message: the
+// caller reads the log again.
 Status ApplyRecord(const TxnRecord& r, uint64_t txn_lsn, uint32_t ps, const std::string& wal_path,
-                   bool live, std::unique_ptr<uint8_t[]>* page) {
+                   bool live, const FileBaseFn& file_base, std::unique_ptr<uint8_t[]>* page) {
   auto& buf = *page;
   if (r.type == wal::RecordType::kPageImage) {
     buf.reset(new uint8_t[ps]);
     std::memcpy(buf.get(), r.page.data(), ps);
   } else {
+    if (buf == nullptr && file_base) {
+      buf.reset(new uint8_t[ps]);
+      Status s = file_base(r.page_no, r.base_lsn, buf.get());
+      if (!s.ok()) {
+        buf.reset();
+        if (live) return Status::Corruption("a delta on a page being rewritten");
+        return s;
+      }
+    }
     if (buf == nullptr) {
       if (live) return Status::Corruption("a delta without its image");
       return Status::Corruption(
@@ -128,9 +146,12 @@ struct Pager::Replay {
   bool live = false;
   uint64_t generation = 0;
   std::unordered_map<uint32_t, std::unique_ptr<uint8_t[]>> pages;  // newest content
-  bool log_vouches_for_meta = false;            // a log started from this meta (or an older one)
-  bool salvaged = false;                        // damage past a torn tail was dropped (salvage)
-  std::optional<Meta> restore;                  // the log's copy of a damaged meta page in force
+  bool log_vouches_for_meta = false;  // a log started from this meta (or an older one)
+  bool salvaged = false;              // damage past a torn tail was dropped (salvage)
+  std::optional<Meta> restore;        // the log's copy of a damaged meta page in force
+  // The double-write batch (docs/format/dwb.md): copies of pages as the
+  // page file held them before the last checkpoint that wrote any.
+  std::unique_ptr<DoubleWriteBatch> dwb;
   std::unique_ptr<wal::WalReader> last_reader;  // the reading that stood
 };
 
@@ -201,7 +222,9 @@ Status Pager::FollowerIoError(File* log, uint64_t size_seen, const Status& s, bo
 Status Pager::ReadLog(File* log, Replay* r) {
   committed_ = StateOfMeta(file_->durable_meta());
   r->pages.clear();
+  r->dwb.reset();
   imaged_.clear();
+  carried_.clear();
   recovery_ = RecoveryStats{};
   r->salvaged = false;
   r->restore.reset();
@@ -211,6 +234,7 @@ Status Pager::ReadLog(File* log, Replay* r) {
   SOMBRA_RETURN_IF_ERROR(ReadLogHeader(log, reader.get(), r, &replay));
   if (!replay) return Status::OK();
   r->log_vouches_for_meta = true;
+  SOMBRA_RETURN_IF_ERROR(LoadDoubleWrite(r));
   SOMBRA_RETURN_IF_ERROR(ReplayLog(reader.get(), r));
   SOMBRA_RETURN_IF_ERROR(JudgeStop(log, reader.get(), r));
   r->last_reader = std::move(reader);
@@ -312,6 +336,12 @@ Status Pager::CheckLogStart(const wal::WalReader& reader, Replay* r) {
 // the page file has it (LSN <= the checkpoint LSN).
 Status Pager::ReplayLog(wal::WalReader* reader, Replay* r) {
   const uint32_t ps = page_size();
+  FileBaseFn file_base;
+  if (wal::AllowsFileBases(reader->header().version)) {
+    file_base = [this, r](uint32_t page_no, uint64_t lsn, uint8_t* out) {
+      return FileBase(*r, page_no, lsn, out);
+    };
+  }
   std::vector<TxnRecord> txn;
   wal::Record rec;
   while (reader->Next(&rec)) {
@@ -330,9 +360,9 @@ Status Pager::ReplayLog(wal::WalReader* reader, Replay* r) {
     const wal::CommitInfo& c = rec.commit;
     if (c.lsn > committed_.lsn) {
       for (const TxnRecord& t : txn) {
-        Status s = ApplyRecord(t, c.lsn, ps, wal_path_, r->live, &r->pages[t.page_no]);
+        Status s = ApplyRecord(t, c.lsn, ps, wal_path_, r->live, file_base, &r->pages[t.page_no]);
         if (!s.ok()) return r->live ? LogChanged(s) : s;
-        if (t.type == wal::RecordType::kPageImage) imaged_.insert(t.page_no);
+        imaged_.insert(t.page_no);
         recovery_.records_replayed++;
       }
       committed_ = StateOfCommit(c);
@@ -342,6 +372,75 @@ Status Pager::ReplayLog(wal::WalReader* reader, Replay* r) {
     txn.clear();
   }
   return Status::OK();
+}
+
+// Before replay (docs/format/dwb.md, "Recovery"). A checkpoint copies the
+// pages it is about to overwrite, as the page file holds them, into the
+// double-write file and syncs it first. When its target LSN is past the
+// meta's checkpoint LSN, the checkpoint did not complete: some of those
+// pages may be new, old or torn in the page file. A writable handle puts
+// every one back as the copy has it (then syncs), so the page file is the
+// checkpoint's state again, page for page, before the log is replayed on
+// it (and before the recovery's own checkpoint rewrites the double-write
+// file). A read-only handle keeps the batch: FileBase takes its copies.
+// A batch that fails its header checks was torn while written, before any
+// page was overwritten in place: nothing to put back.
+Status Pager::LoadDoubleWrite(Replay* r) {
+  auto batch = DoubleWriteBatch::Open(env_, path() + "-dwb", page_size(), file_->salt());
+  if (!batch.ok()) {
+    if (batch.status().IsIOError()) return batch.status();
+    return Status::OK();  // missing, or torn while written
+  }
+  r->dwb = std::move(*batch);
+  const DwbHeader& h = r->dwb->header();
+  const uint64_t checkpoint_lsn = committed_.lsn;
+  if (read_only() || h.from_lsn != checkpoint_lsn || h.to_lsn <= checkpoint_lsn) {
+    return Status::OK();  // its checkpoint completed, or nothing to write
+  }
+  // A batch cut short (the header names a checksum of every copy) was
+  // never synced, so its checkpoint wrote nothing in place.
+  Status whole = r->dwb->CheckCopies();
+  if (whole.IsIOError()) return whole;
+  if (!whole.ok()) return Status::OK();
+  const uint32_t ps = page_size();
+  std::vector<uint8_t> copy(ps), now(ps);
+  uint64_t restored = 0;
+  for (uint32_t page_no : h.pages) {
+    if (!r->dwb->Read(page_no, copy.data()) ||
+        !VerifyPage(copy.data(), ps, page_no, file_->salt(), path()).ok() ||
+        DecodeFixed64(copy.data() + kHeaderLsnOffset) > checkpoint_lsn) {
+      continue;  // not a copy this batch wrote whole: nothing to put back
+    }
+    SOMBRA_RETURN_IF_ERROR(file_->ReadUnmapped(page_no, now.data()));
+    if (std::memcmp(copy.data(), now.data(), ps) == 0) continue;
+    SOMBRA_RETURN_IF_ERROR(file_->EnsureCapacity(uint64_t{page_no} + 1));
+    SOMBRA_RETURN_IF_ERROR(file_->WritePage(page_no, copy.data()));
+    ++restored;
+  }
+  if (restored > 0) SOMBRA_RETURN_IF_ERROR(file_->SyncData());
+  recovery_.pages_restored = restored;
+  return Status::OK();
+}
+
+Status Pager::FileBase(const Replay& r, uint32_t page_no, uint64_t lsn, uint8_t* out) const {
+  const uint32_t ps = page_size();
+  SOMBRA_RETURN_IF_ERROR(file_->ReadUnmapped(page_no, out));
+  Status in_file = VerifyPage(out, ps, page_no, file_->salt(), path());
+  uint64_t have = DecodeFixed64(out + kHeaderLsnOffset);
+  if (in_file.ok() && have == lsn) return in_file;
+  // A page of the page file identifies its content by its page number and
+  // LSN (the checksum covers both): a copy with the same is the same page.
+  if (r.dwb != nullptr && r.dwb->Read(page_no, out) &&
+      VerifyPage(out, ps, page_no, file_->salt(), path()).ok() &&
+      DecodeFixed64(out + kHeaderLsnOffset) == lsn) {
+    return Status::OK();
+  }
+  return Status::Corruption("log " + wal_path_ + ": a delta for page " + std::to_string(page_no) +
+                            " applies on the page file's page at LSN " + std::to_string(lsn) +
+                            ", but the page file " +
+                            (in_file.ok() ? "holds it at LSN " + std::to_string(have)
+                                          : "holds it damaged (" + in_file.message() + ")") +
+                            " and the double-write file " + path() + "-dwb has no copy of it");
 }
 
 // Step 4, judge the stop: a torn tail is dropped; damage behind which a

@@ -60,9 +60,9 @@ Result<PagerTxn::Dirty*> PagerTxn::Touch(uint32_t page_no) {
   d.buf.reset(new uint8_t[ps]);
   std::memcpy(d.buf.get(), committed, ps);
   d.base_lsn = DecodeFixed64(committed + kHeaderLsnOffset);
-  // A page with no image in the log since the checkpoint is logged whole
-  // anyway: its byte ranges need not be kept.
-  d.whole = d.base_lsn == 0 || pager_->imaged_.count(page_no) == 0;
+  // A page whose base recovery could not rebuild is logged whole anyway:
+  // its byte ranges need not be kept.
+  d.whole = d.base_lsn == 0 || !pager_->LogRebuildsBase(page_no);
 #ifndef NDEBUG
   if (!d.whole) {
     d.base.reset(new uint8_t[ps]);

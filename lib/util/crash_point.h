@@ -21,6 +21,9 @@ void ArmCrashPoint(const char* name, long after);
 // The points the library defines (docs/testing.md, "Kill tests").
 constexpr const char* kCrashWalWrite = "wal-write";           // batch written, not synced
 constexpr const char* kCrashAfterWalSync = "after-wal-sync";  // durable, not published
+// A checkpoint's double-write batch is synced (docs/format/dwb.md); no
+// page is written in place yet.
+constexpr const char* kCrashAfterDoubleWrite = "checkpoint-after-dwb";
 constexpr const char* kCrashBeforeMeta = "checkpoint-before-meta";
 constexpr const char* kCrashAfterMeta = "checkpoint-after-meta";  // before the log restarts
 // A checkpoint put off by readers elsewhere: the compacted log is synced

@@ -290,5 +290,5 @@ bool CheckDeltaRanges(std::span<const DeltaRange> ranges, uint32_t page_size, st
 }  // namespace sombra::wal
 
 // The newest format sombra/version.h announces is the one this layer writes.
-static_assert(sombra::wal::kWalFormatVersionTreesCarry == sombra::kLogFormat,
+static_assert(sombra::wal::kWalNewestFormatVersion == sombra::kLogFormat,
               "sombra/version.h: kLogFormat");

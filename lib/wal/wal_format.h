@@ -38,23 +38,34 @@ constexpr uint32_t kWalFormatVersionOpsCarry = 5;
 // docs/format/file.md). This build writes these.
 constexpr uint32_t kWalFormatVersionTrees = 6;
 constexpr uint32_t kWalFormatVersionTreesCarry = 7;
-constexpr uint32_t kWalNewestFormatVersion = 7;
-// A carried generation (formats 3 and 5).
+// Formats 8 and 9: the layouts of formats 6 and 7, where a delta or page-ops
+// record may be a page's first record since the checkpoint: it applies on
+// the page as the page file holds it, which the double-write file
+// (docs/format/dwb.md) keeps whole across a torn checkpoint. This build
+// writes these.
+constexpr uint32_t kWalFormatVersionFileBase = 8;
+constexpr uint32_t kWalFormatVersionFileBaseCarry = 9;
+constexpr uint32_t kWalNewestFormatVersion = 9;
+// A carried generation (formats 3, 5, 7 and 9).
 inline bool IsCarriedVersion(uint32_t v) {
   return v == kWalFormatVersionCarry || v == kWalFormatVersionOpsCarry ||
-         v == kWalFormatVersionTreesCarry;
+         v == kWalFormatVersionTreesCarry || v == kWalFormatVersionFileBaseCarry;
 }
 // A log whose commit records and base meta carry the catalog root
 // (formats 6 and 7).
 inline bool HasCatalogRoot(uint32_t v) { return v >= kWalFormatVersionTrees; }
 // The carried-generation format of the same layout as `v`.
 inline uint32_t CarriedVersionOf(uint32_t v) {
+  if (v >= kWalFormatVersionFileBase) return kWalFormatVersionFileBaseCarry;
   if (v >= kWalFormatVersionTrees) return kWalFormatVersionTreesCarry;
   if (v >= kWalFormatVersionOps) return kWalFormatVersionOpsCarry;
   return kWalFormatVersionCarry;
 }
 // A log whose records may be page-op records (formats 4 and 5).
 inline bool AllowsPageOps(uint32_t v) { return v >= kWalFormatVersionOps; }
+// A log whose deltas and page ops may apply on the page file's page, with
+// no image of the page before them in the generation (formats 8 and 9).
+inline bool AllowsFileBases(uint32_t v) { return v >= kWalFormatVersionFileBase; }
 
 // The page sizes a log may declare; the same range as the page file
 // (docs/format/file.md), repeated here because lib/wal sits below lib/pager.

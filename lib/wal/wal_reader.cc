@@ -21,7 +21,7 @@ Status WalReader::ReadRawHeader(uint8_t* raw, size_t* got) {
 WalHeader WalReader::StoredFields(const uint8_t* raw) {
   WalHeader h;
   const uint32_t stored = DecodeFixed32(raw + kWalVersionOffset);
-  h.version = WalHeaderSize(stored) != 0 ? stored : kWalFormatVersionTrees;
+  h.version = WalHeaderSize(stored) != 0 ? stored : kWalFormatVersionFileBase;
   h.page_size = DecodeFixed32(raw + kWalPageSizeOffset);
   h.salt = DecodeFixed64(raw + kWalSaltOffset);
   h.generation = DecodeFixed64(raw + kWalGenerationOffset);

@@ -87,7 +87,7 @@ class WalWriter {
                                                  uint64_t generation, uint64_t start_lsn,
                                                  const WalBase& base, uint64_t preallocate_bytes,
                                                  MetricsRegistry* metrics,
-                                                 uint32_t version = kWalFormatVersionTrees);
+                                                 uint32_t version = kWalFormatVersionFileBase);
 
   // Continues the log at `path` whose header is `header` (read and checked
   // by a WalReader) after its last committed record, which ends at
@@ -153,7 +153,7 @@ class WalWriter {
   Status WriteZeros(uint64_t from, uint64_t to);
   // Writes a header for a new generation at offset 0 (new salt) and syncs.
   Status WriteHeader(uint64_t generation, uint64_t start_lsn, const WalBase& base,
-                     uint32_t version = kWalFormatVersionTrees);
+                     uint32_t version = kWalFormatVersionFileBase);
   // Records `s` as the sticky error (the first one wins), zeroes the record
   // header at the synced offset (best effort) and wakes the waiters.
   // Returns the sticky error. REQUIRES: `lock` holds mu_.

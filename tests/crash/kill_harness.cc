@@ -289,7 +289,8 @@ Options Workload::options() const {
 
 const std::vector<std::string>& AllCrashPoints() {
   static const std::vector<std::string> points = {kCrashWalWrite, kCrashAfterWalSync,
-                                                  kCrashBeforeMeta, kCrashAfterMeta};
+                                                  kCrashAfterDoubleWrite, kCrashBeforeMeta,
+                                                  kCrashAfterMeta};
   return points;
 }
 

@@ -4,10 +4,12 @@
 // into memory as recovery would replay it (docs/format/wal.md, "Recovery",
 // step 3): an image replaces the page, a delta or page ops apply on the
 // page at their base LSN (the log's earlier version, else the file's valid
-// page at that LSN). Nothing is written.
+// page at that LSN, else the double-write file's copy of it,
+// docs/format/dwb.md). Nothing is written.
 #include <cstring>
 
 #include "inspect/recover.h"
+#include "pager/double_write.h"
 #include "pager/format.h"
 #include "util/coding.h"
 #include "wal/wal_page_ops.h"
@@ -71,6 +73,22 @@ std::string ValidFilePage(File* file, uint32_t page_no, uint32_t page_size, uint
   return page;
 }
 
+// The double-write file's copy of page `page_no` at LSN `lsn`, when it has
+// a valid one (a checkpoint that did not complete may have overwritten or
+// torn the page file's); "" otherwise.
+std::string DoubleWriteCopy(const std::string& path, uint32_t page_no, uint64_t lsn,
+                            uint32_t page_size, uint64_t salt) {
+  auto batch = pager::DoubleWriteBatch::Open(Env::Default(), path + "-dwb", page_size, salt);
+  std::string page(page_size, '\0');
+  uint8_t* p = reinterpret_cast<uint8_t*>(page.data());
+  if (!batch.ok() || !(*batch)->Read(page_no, p) ||
+      !pager::VerifyPage(p, page_size, page_no, salt, path).ok() ||
+      DecodeFixed64(p + pager::kHeaderLsnOffset) != lsn) {
+    return "";
+  }
+  return page;
+}
+
 }  // namespace
 
 bool PageSource::ApplyLogRecord(const TxnRecord& r) {
@@ -79,7 +97,13 @@ bool PageSource::ApplyLogRecord(const TxnRecord& r) {
   if (r.type == wal::RecordType::kPageImage) {
     page = r.page;
   } else {
-    if (page.empty()) page = ValidFilePage(file_.get(), r.page_no, ps, salt(), path_);
+    if (page.empty()) {
+      page = ValidFilePage(file_.get(), r.page_no, ps, salt(), path_);
+      if (page.size() != ps || DecodeFixed64(reinterpret_cast<const uint8_t*>(page.data()) +
+                                             pager::kHeaderLsnOffset) != r.base_lsn) {
+        page = DoubleWriteCopy(path_, r.page_no, r.base_lsn, ps, salt());
+      }
+    }
     uint8_t* p = reinterpret_cast<uint8_t*>(page.data());
     if (page.size() != ps || DecodeFixed64(p + pager::kHeaderLsnOffset) != r.base_lsn) {
       if (page.empty()) log_pages_.erase(r.page_no);

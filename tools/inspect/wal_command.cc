@@ -9,6 +9,7 @@
 // which transactions recovery would replay.
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +20,8 @@
 #include "inspect/inspect_internal.h"
 #include "inspect/json_writer.h"
 #include "pager/beside_writer.h"
+#include "pager/format.h"
+#include "util/coding.h"
 #include "wal/wal_format.h"
 #include "wal/wal_page_ops.h"
 #include "wal/wal_reader.h"
@@ -154,7 +157,11 @@ PageFileInfo ReadPageFile(const std::string& path) {
 // the page as the replayed images and deltas left it.
 class ReplayCheck {
  public:
-  explicit ReplayCheck(uint64_t checkpoint_lsn) : checkpoint_lsn_(checkpoint_lsn) {}
+  // `file_lsn` (logs of format 8 and 9, whose deltas may apply on the page
+  // file's page): the LSN of a page of the page file, nullopt when it does
+  // not verify (recovery would take a double-write copy, not checked here).
+  ReplayCheck(uint64_t checkpoint_lsn, std::function<std::optional<uint64_t>(uint32_t)> file_lsn)
+      : checkpoint_lsn_(checkpoint_lsn), file_lsn_(std::move(file_lsn)) {}
 
   void Add(const RecordLine& r) {
     if (r.type != wal::RecordType::kCommit) {
@@ -190,8 +197,14 @@ class ReplayCheck {
                               ": delta for page " + Num(r.page_no) + " in transaction " +
                               Num(txn_lsn);
     auto it = page_lsn_.find(r.page_no);
+    if (it == page_lsn_.end() && file_lsn_) {
+      const std::optional<uint64_t> lsn = file_lsn_(r.page_no);
+      it = page_lsn_.emplace(r.page_no, lsn.value_or(r.base_lsn)).first;
+    }
     if (it == page_lsn_.end()) {
       problem_ = where + " has no page image since the checkpoint";
+    } else if (file_lsn_ && it->second >= r.lsn) {
+      // The page file has it (a checkpoint that did not complete).
     } else if (it->second != r.base_lsn) {
       problem_ =
           where + " applies on LSN " + Num(r.base_lsn) + ", the page has LSN " + Num(it->second);
@@ -201,6 +214,7 @@ class ReplayCheck {
   }
 
   const uint64_t checkpoint_lsn_;
+  const std::function<std::optional<uint64_t>(uint32_t)> file_lsn_;
   std::vector<const RecordLine*> txn_;
   std::map<uint32_t, uint64_t> page_lsn_;
   uint64_t replayed_ = 0;
@@ -298,7 +312,27 @@ Status Analyse(const std::string& db_path, WalReport* r) {
   }
   if (r->log_used) {
     const uint64_t checkpoint_lsn = r->page_file.meta.checkpoint_lsn;
-    ReplayCheck replay(checkpoint_lsn);
+    std::unique_ptr<File> page_file;
+    if (auto f = Env::Default()->OpenFile(db_path, OpenMode::kReadOnly); f.ok()) {
+      page_file = std::move(*f);
+    }
+    std::function<std::optional<uint64_t>(uint32_t)> file_lsn;
+    if (wal::AllowsFileBases(r->header.version) && page_file != nullptr) {
+      file_lsn = [&](uint32_t page_no) -> std::optional<uint64_t> {
+        const pager::Meta& meta = r->page_file.meta;
+        std::string page(meta.page_size, '\0');
+        size_t got = 0;
+        const uint8_t* p = reinterpret_cast<const uint8_t*>(page.data());
+        if (!page_file->ReadAt(uint64_t{page_no} * meta.page_size, page.size(), page.data(), &got)
+                 .ok() ||
+            got != page.size() ||
+            !pager::VerifyPage(p, meta.page_size, page_no, meta.salt, db_path).ok()) {
+          return std::nullopt;
+        }
+        return DecodeFixed64(p + pager::kHeaderLsnOffset);
+      };
+    }
+    ReplayCheck replay(checkpoint_lsn, std::move(file_lsn));
     for (const RecordLine& line : r->records) replay.Add(line);
     r->replayed = replay.replayed();
     r->skipped = replay.skipped();

@@ -270,7 +270,7 @@ TEST_F(DbRecoveryTest, FormatOneLogIsStillRecovered) {
   EXPECT_TRUE(db->Verify().ok());
   const std::string now = ReadAll(path_ + "-wal");
   EXPECT_EQ(DecodeFixed32(reinterpret_cast<const uint8_t*>(now.data()) + wal::kWalVersionOffset),
-            wal::kWalFormatVersionTrees);
+            wal::kWalFormatVersionFileBase);
 }
 
 // Rule 7: salvage keeps the valid prefix, keeps the damaged log aside, and

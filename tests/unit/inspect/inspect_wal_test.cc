@@ -82,7 +82,7 @@ void WriteTwoTransactions(pager::Pager* p) {
 // `copy` and `copy`-wal while the pager is still open (its close would
 // checkpoint and empty the log).
 // Written as format 2 (deltas, no page ops): the listing below is of that
-// log; OpsRecordListed lists a format-6 one.
+// log; OpsRecordListed lists a format-8 one (this build's).
 void BuildSmallLog(const std::string& path, const std::string& copy, bool compression = false,
                    uint32_t format = wal::kWalFormatVersion) {
   wal::WalWriter::WriteFormatForTest(format == wal::kWalFormatVersion ? format : 0);
@@ -222,10 +222,10 @@ TEST_F(InspectWalTest, SmallLogJson) {
 TEST_F(InspectWalTest, OpsRecordListed) {
   const std::string db = dir_.File("ops-db");
   const std::string copy = dir_.File("ops-copy");
-  ASSERT_NO_FATAL_FAILURE(BuildSmallLog(db, copy, false, wal::kWalFormatVersionTrees));
+  ASSERT_NO_FATAL_FAILURE(BuildSmallLog(db, copy, false, wal::kWalFormatVersionFileBase));
   RunOutput r = Inspect({copy, "wal"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("  format version:    6\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  format version:    8\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  3  8448    ops     2     1->2  27      7     -     1       "),
             std::string::npos)
       << r.out;
