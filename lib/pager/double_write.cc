@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "pager/format.h"
 #include "util/coding.h"
 #include "util/hash.h"
 
@@ -25,6 +26,12 @@ uint64_t HeaderChecksum(const uint8_t* fixed, const uint8_t* list, size_t list_b
   return Hash64Pair(fixed, kChecksumOffset, list, list_bytes, 0);
 }
 
+// The copies checksum chained over `count` copies in `run`, from `seed`.
+uint64_t ChainCopies(const uint8_t* run, size_t count, uint32_t page_size, uint64_t seed) {
+  for (size_t j = 0; j < count; ++j) seed = Hash64(run + j * page_size, page_size, seed);
+  return seed;
+}
+
 }  // namespace
 
 uint64_t DwbImagesOffset(uint32_t page_size, size_t page_count) {
@@ -43,10 +50,8 @@ Status WriteDoubleWrite(File* file, const DwbHeader& header,
   uint64_t copies = 0;
   for (size_t first = 0; first < n; first += kRunPages) {
     const size_t count = std::min(kRunPages, n - first);
-    for (size_t j = 0; j < count; ++j) {
-      SOMBRA_RETURN_IF_ERROR(fill(first + j, run.data() + j * ps));
-      copies = Hash64(run.data() + j * ps, ps, copies);
-    }
+    for (size_t j = 0; j < count; ++j) SOMBRA_RETURN_IF_ERROR(fill(first + j, run.data() + j * ps));
+    copies = ChainCopies(run.data(), count, ps, copies);
     SOMBRA_RETURN_IF_ERROR(file->WriteAt(
         images + uint64_t{first} * ps,
         std::string_view(reinterpret_cast<const char*>(run.data()), count * size_t{ps})));
@@ -139,7 +144,7 @@ Status DoubleWriteBatch::CheckCopies() const {
       return Status::Corruption("double-write file " + file_->path() +
                                 ": the copies pass the end of the file");
     }
-    for (size_t j = 0; j < count; ++j) copies = Hash64(run.data() + j * ps, ps, copies);
+    copies = ChainCopies(run.data(), count, ps, copies);
   }
   if (copies != copies_checksum_) {
     return Status::Corruption("double-write file " + file_->path() +
@@ -155,6 +160,13 @@ bool DoubleWriteBatch::Read(uint32_t page_no, uint8_t* out) const {
   const uint64_t at = DwbImagesOffset(ps, header_.pages.size()) + uint64_t{it->second} * ps;
   size_t got = 0;
   return file_->ReadAt(at, ps, reinterpret_cast<char*>(out), &got).ok() && got == ps;
+}
+
+bool DoubleWriteBatch::ReadAtLsn(uint32_t page_no, uint64_t lsn, const std::string& db_path,
+                                 uint8_t* out) const {
+  return Read(page_no, out) &&
+         VerifyPage(out, header_.page_size, page_no, header_.db_salt, db_path).ok() &&
+         DecodeFixed64(out + kHeaderLsnOffset) == lsn;
 }
 
 }  // namespace sombra::pager

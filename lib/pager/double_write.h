@@ -69,6 +69,10 @@ class DoubleWriteBatch {
   // batch lists it; false otherwise or when it cannot be read. It is not
   // verified here (the caller checks checksum and LSN).
   bool Read(uint32_t page_no, uint8_t* out) const;
+  // The copy of `page_no` at LSN `lsn`, verified as a page of `db_path`
+  // (its checksum, page number and LSN): a page is identified by page
+  // number and LSN, so such a copy is that page whatever batch holds it.
+  bool ReadAtLsn(uint32_t page_no, uint64_t lsn, const std::string& db_path, uint8_t* out) const;
 
  private:
   DoubleWriteBatch() = default;

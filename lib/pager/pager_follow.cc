@@ -119,13 +119,13 @@ std::function<bool(uint32_t, uint64_t, uint8_t*)> Pager::FollowerFileBase() cons
     // crashed before its meta page, or is writing it now), the copy its
     // double-write batch took first. Same page number and LSN, verified:
     // the same page (docs/format/dwb.md).
-    auto fits = [&] {
-      return VerifyPage(out, page_size(), page_no, file_->salt(), path()).ok() &&
-             DecodeFixed64(out + kHeaderLsnOffset) == lsn;
-    };
-    if (file_->ReadUnmapped(page_no, out).ok() && fits()) return true;
+    if (file_->ReadUnmapped(page_no, out).ok() &&
+        VerifyPage(out, page_size(), page_no, file_->salt(), path()).ok() &&
+        DecodeFixed64(out + kHeaderLsnOffset) == lsn) {
+      return true;
+    }
     auto batch = DoubleWriteBatch::Open(env_, path() + "-dwb", page_size(), file_->salt());
-    return batch.ok() && (*batch)->Read(page_no, out) && fits();
+    return batch.ok() && (*batch)->ReadAtLsn(page_no, lsn, path(), out);
   };
 }
 

@@ -430,11 +430,7 @@ Status Pager::FileBase(const Replay& r, uint32_t page_no, uint64_t lsn, uint8_t*
   if (in_file.ok() && have == lsn) return in_file;
   // A page of the page file identifies its content by its page number and
   // LSN (the checksum covers both): a copy with the same is the same page.
-  if (r.dwb != nullptr && r.dwb->Read(page_no, out) &&
-      VerifyPage(out, ps, page_no, file_->salt(), path()).ok() &&
-      DecodeFixed64(out + kHeaderLsnOffset) == lsn) {
-    return Status::OK();
-  }
+  if (r.dwb != nullptr && r.dwb->ReadAtLsn(page_no, lsn, path(), out)) return Status::OK();
   return Status::Corruption("log " + wal_path_ + ": a delta for page " + std::to_string(page_no) +
                             " applies on the page file's page at LSN " + std::to_string(lsn) +
                             ", but the page file " +

@@ -81,11 +81,7 @@ std::string DoubleWriteCopy(const std::string& path, uint32_t page_no, uint64_t 
   auto batch = pager::DoubleWriteBatch::Open(Env::Default(), path + "-dwb", page_size, salt);
   std::string page(page_size, '\0');
   uint8_t* p = reinterpret_cast<uint8_t*>(page.data());
-  if (!batch.ok() || !(*batch)->Read(page_no, p) ||
-      !pager::VerifyPage(p, page_size, page_no, salt, path).ok() ||
-      DecodeFixed64(p + pager::kHeaderLsnOffset) != lsn) {
-    return "";
-  }
+  if (!batch.ok() || !(*batch)->ReadAtLsn(page_no, lsn, path, p)) return "";
   return page;
 }
 
