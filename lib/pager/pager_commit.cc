@@ -128,6 +128,7 @@ Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed
         d.buf.reset();                              // not logged, and no new version
         continue;
       }
+      PagerTxn::FinishOps(&d);
       // The smaller of the ops and the delta (a range costs ~4 bytes).
       ops = ops_allowed && d.ops_ok && !d.ops.empty() &&
             (d.ranges_dropped || d.ops.size() < bytes + 4 * d.ranges.size());

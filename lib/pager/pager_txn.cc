@@ -111,10 +111,23 @@ void PagerTxn::NoteWrite(uint32_t page_no, uint32_t offset, uint32_t length) {
   if (d == nullptr || length == 0 || d->whole) return;
   if (!d->ranges_dropped) d->ranges.emplace_back(offset, offset + length);
   if (d->ops_ok) {
-    // The pager's bytes [8, 24) (LSN and checksum) are never logged.
+    // The pager's bytes [8, 24) (LSN and checksum) are never logged; the
+    // node header's [24, 52) is logged once, at commit (FinishOps).
     const uint32_t end = offset + length;
     if (offset < kHeaderLsnOffset) AddWriteOp(d, offset, std::min<uint32_t>(end, kHeaderLsnOffset));
-    if (end > kPageHeaderSize) AddWriteOp(d, std::max<uint32_t>(offset, kPageHeaderSize), end);
+    const uint32_t hb = std::max<uint32_t>(offset, kPageHeaderSize);
+    const uint32_t he = std::min<uint32_t>(end, kDeferredHeaderEnd);
+    if (hb < he) {
+      if (d->deferred_begin == d->deferred_end) {
+        d->deferred_begin = hb;
+        d->deferred_end = he;
+      } else {
+        d->deferred_begin = std::min(d->deferred_begin, hb);
+        d->deferred_end = std::max(d->deferred_end, he);
+      }
+    }
+    if (end > kDeferredHeaderEnd)
+      AddWriteOp(d, std::max<uint32_t>(offset, kDeferredHeaderEnd), end);
   }
   NoteLimits(d);
 }
@@ -123,11 +136,26 @@ void PagerTxn::NoteMove(uint32_t page_no, uint32_t src, uint32_t dst, uint32_t l
   Dirty* d = FindDirty(page_no);
   if (d == nullptr || length == 0 || d->whole) return;
   if (!d->ranges_dropped) d->ranges.emplace_back(dst, dst + length);
+  if (d->ops_ok && (std::min(src, dst) < kDeferredHeaderEnd)) {
+    // A move through the node header would read or overwrite deferred
+    // bytes (no B-tree edit makes one): the delta or an image instead.
+    d->ops_ok = false;
+    std::string().swap(d->ops);
+  }
   if (d->ops_ok) {
     wal::AppendMoveOp(&d->ops, src, dst, length);
     d->last_write_at = std::string::npos;
   }
   NoteLimits(d);
+}
+
+void PagerTxn::FinishOps(Dirty* d) {
+  if (!d->ops_ok || d->deferred_begin == d->deferred_end) return;
+  wal::AppendWriteOp(
+      &d->ops, d->deferred_begin,
+      std::string_view(reinterpret_cast<const char*>(d->buf.get()) + d->deferred_begin,
+                       d->deferred_end - d->deferred_begin));
+  d->deferred_begin = d->deferred_end = 0;
 }
 
 void PagerTxn::NoteLimits(Dirty* d) {

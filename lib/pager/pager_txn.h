@@ -124,6 +124,10 @@ class PagerTxn {
     bool ops_ok = true;
     uint32_t last_write_begin = 0, last_write_end = 0;  // the last op, a write
     size_t last_write_at = std::string::npos;           // its offset in ops
+    // Writes inside [kPageHeaderSize, kDeferredHeaderEnd), the node header
+    // every edit rewrites, are not ops: FinishOps logs the bytes of
+    // [deferred_begin, deferred_end) once, as they are at commit.
+    uint32_t deferred_begin = 0, deferred_end = 0;
 #ifndef NDEBUG
     std::unique_ptr<uint8_t[]> base;  // the page before (Commit checks the ops)
 #endif
@@ -134,6 +138,11 @@ class PagerTxn {
   // Past the limits: ops too large (dropped), too many ranges (dropped);
   // both: the page is logged whole.
   void NoteLimits(Dirty* d);
+  // Appends the deferred header write to d->ops (Commit, once per page).
+  // Correct because no move reads or writes the deferred bytes (NoteMove
+  // gives up the ops when one would): their last write leaves them as the
+  // page holds them at commit, and no op reads them.
+  static void FinishOps(Dirty* d);
 
   PagerTxn(Pager* pager, std::unique_lock<std::mutex> slot, const TreeState& state);
   // Calls `visit` with each freelist page and its link, from the head,
@@ -151,6 +160,9 @@ class PagerTxn {
 
   static constexpr size_t kMaxRangesPerPage = 64;
   static constexpr uint32_t kOpsMergeGap = 8;
+  // The end of the node header of B-tree pages (docs/format/page.md: slot
+  // count to fence lengths), whose fields change with nearly every edit.
+  static constexpr uint32_t kDeferredHeaderEnd = 52;
 
   Pager* const pager_;
   std::unique_lock<std::mutex> slot_;

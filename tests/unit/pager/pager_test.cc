@@ -9,6 +9,8 @@
 #include "testutil/seed.h"
 #include "testutil/temp_dir.h"
 #include "wal/wal_format.h"
+#include "wal/wal_page_ops.h"
+#include "wal/wal_reader.h"
 #include "wal/wal_writer.h"
 
 namespace sombra::pager {
@@ -16,6 +18,7 @@ namespace {
 
 using test::AllocRawPage;
 using test::ExpectRawPage;
+using test::FillRawPage;
 using test::PatchPage;
 using test::WriteNewRawPage;
 
@@ -251,6 +254,62 @@ TEST_F(PagerTest, ASmallChangeIsLoggedAsASmallDelta) {
   EXPECT_EQ((*pager)->metrics()->Value("wal_ops_records"), 1u);
   EXPECT_EQ((*pager)->metrics()->Value("wal_delta_records"), 0u);
   RecordProperty("wal_bytes_for_8_byte_change", std::to_string(delta));
+}
+
+// The node header [24, 52), which a B-tree edit rewrites every time, is
+// one write at the end of a page's ops, with its bytes as committed; the
+// other writes stay in order.
+TEST_F(PagerTest, TheNodeHeaderIsOneWriteAtTheEndOfAPagesOps) {
+  auto pager = Open();
+  ASSERT_TRUE(pager.ok());
+  const uint32_t p = WriteNewRawPage(pager->get(), 1, 'd');
+  std::string expected;
+  {
+    auto txn = (*pager)->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    auto page = (*txn)->Write(p);
+    ASSERT_TRUE(page.ok());
+    for (uint32_t i = 0; i < 10; ++i) {
+      std::memset(*page + 1000 + 32 * i, 'a' + static_cast<int>(i), 8);
+      (*txn)->NoteWrite(p, 1000 + 32 * i, 8);
+      EncodeFixed32(*page + 28, 100 + i);  // two header fields, each edit
+      (*txn)->NoteWrite(p, 28, 4);
+      EncodeFixed16(*page + 24, static_cast<uint16_t>(i));
+      (*txn)->NoteWrite(p, 24, 2);
+    }
+    expected.assign(reinterpret_cast<const char*>(*page), (*txn)->page_size());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_EQ((*pager)->metrics()->Value("wal_ops_records"), 1u);
+  auto file = Env::Default()->OpenFile(path_ + "-wal", OpenMode::kReadOnly);
+  ASSERT_TRUE(file.ok());
+  wal::WalReader reader(file->get());
+  ASSERT_TRUE(reader.Open().ok());
+  wal::Record rec;
+  std::vector<std::pair<uint32_t, uint32_t>> writes;  // destination, length
+  bool found = false;
+  while (reader.Next(&rec)) {
+    if (rec.type != wal::RecordType::kPageOps) continue;
+    found = true;
+    ASSERT_EQ(rec.page_no, p);
+    Decoder in(rec.ops);
+    while (in.remaining() > 0) {
+      uint32_t head = 0, dst = 0;
+      ASSERT_TRUE(in.GetVarint32(&head) && in.GetVarint32(&dst));
+      ASSERT_EQ(head & 1, 0u) << "no move was made";
+      ASSERT_TRUE(in.Skip(head >> 1));
+      writes.emplace_back(dst, head >> 1);
+    }
+    // Replayed on the page as it was, the ops give the page as committed.
+    std::string page(expected.size(), 'd');
+    FillRawPage(reinterpret_cast<uint8_t*>(page.data()), (*pager)->page_size(), 1, 'd');
+    wal::ApplyPageOps(rec.ops, reinterpret_cast<uint8_t*>(page.data()));
+    EXPECT_EQ(page.substr(24), expected.substr(24));
+  }
+  ASSERT_TRUE(found);
+  ASSERT_EQ(writes.size(), 11u);
+  for (uint32_t i = 0; i < 10; ++i) EXPECT_EQ(writes[i], std::make_pair(1000 + 32 * i, 8u));
+  EXPECT_EQ(writes.back(), std::make_pair(24u, 8u)) << "[24, 32), once";
 }
 
 // A log of format 2 (an older build's, continued) takes no page-op
