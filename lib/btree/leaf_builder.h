@@ -29,8 +29,11 @@ struct LeafBuilder {
   // Appends a record after the previous one. REQUIRES: Fits(record.size()),
   // record.size() >= 1, and the keys ascend.
   void Add(std::string_view record, uint32_t head);
+  // Room for `slots` slots in the snapshot, so that Add, and the inserts
+  // into the page after it, grow its slot list once.
+  void ReserveSlots(size_t slots) { snap.slots_.reserve(slots); }
   // Writes the slots and the header counts, zeroes the gap, returns the
-  // snapshot of the page.
+  // snapshot of the page (moved out: the builder is done).
   LeafLayout Finish(const BTreeCounters* counters);
 
   uint8_t* page;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "btree/leaf_allocator.h"
@@ -157,7 +158,7 @@ LeafLayout LeafBuilder::Finish(const BTreeCounters* counters) {
   EncodeFixed32(page + kHoleBytesOffset, 0);
   std::memset(page + snap.free_start_, 0, snap.free_end_ - snap.free_start_);
   snap.counters_ = counters;
-  return snap;
+  return std::move(snap);
 }
 
 // ---------------------------------------------------------------------------
@@ -251,9 +252,12 @@ SplitOutput SplitInto(const uint8_t* src, const LeafLayout& snap, const PendingI
   }
 
   SplitOutput out;
+  // Either new page may fill up to about the split page's count again.
   LeafBuilder lb(left, page_size, low, separator, DecodeFixed32(src + kLeftOffset), right_no);
+  lb.ReserveSlots(n);
   for (size_t j = 0; j < split_index; ++j) lb.Add(recs.bytes(j), recs.head(j));
   LeafBuilder rb(right, page_size, separator, high, left_no, DecodeFixed32(src + kRightOffset));
+  rb.ReserveSlots(n);
   for (size_t j = split_index; j < n; ++j) rb.Add(recs.bytes(j), recs.head(j));
   out.left = lb.Finish(counters);
   out.right = rb.Finish(counters);

@@ -36,7 +36,10 @@ SlottedLayout SlottedLayout::ReadTrusted(const uint8_t* page, uint32_t page_size
   l.free_start_ = DecodeFixed32(page + kFreeStartOffset);
   l.free_end_ = DecodeFixed32(page + kFreeEndOffset);
   l.hole_bytes_ = DecodeFixed32(page + kHoleBytesOffset);
-  l.slots_.resize(DecodeFixed16(page + kSlotCountOffset));
+  // One slot of room: the edit this layout is read for is often an insert.
+  const size_t count = DecodeFixed16(page + kSlotCountOffset);
+  l.slots_.reserve(count + 1);
+  l.slots_.resize(count);
   for (size_t i = 0; i < l.slots_.size(); ++i) {
     l.slots_[i] = ReadSlot(page, page_size, i, l.free_start_, leaf);
   }

@@ -119,6 +119,7 @@ Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed
   batch_->Reset(seed);
   batch_->set_log_version(wal_->header().version);
   std::vector<wal::DeltaRange> ranges;
+  batch_->ReserveForPages(t->dirty_.size());
   for (auto& [page_no, d] : t->dirty_) {
     bool image = d.whole || d.base_lsn == 0 || !LogRebuildsBase(page_no);
     bool ops = false;

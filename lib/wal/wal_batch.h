@@ -89,6 +89,14 @@ class BatchBuilder {
   void set_log_version(uint32_t version) { log_version_ = version; }
   uint32_t log_version() const { return log_version_; }
 
+  // Makes room for `pages` more records of at most a page image each
+  // (header, fixed fields, page), so that a large transaction's batch
+  // grows once instead of doubling (and copying) its way there. Touches
+  // no memory: the room is faulted in only as records fill it.
+  void ReserveForPages(size_t pages) {
+    buf_.reserve(buf_.size() + pages * (kRecordHeaderSize + kImageFixedSize + page_size_));
+  }
+
   std::string_view data() const { return buf_; }
   bool empty() const { return buf_.empty(); }
   uint64_t last_checksum() const { return last_checksum_; }
