@@ -5,15 +5,19 @@
 # threads). Run from the repository after `scripts/setup.sh build`.
 #
 #   scripts/bench-full.sh [OUT_DIR]     (default /tmp/sombra-bench-full)
-# SOMBRA_BENCH=PATH picks another compare-bench binary.
+# SOMBRA_BENCH=PATH picks another compare-bench binary. Last, it writes
+# OUT_DIR/tables.md (scripts/bench-tables.sh): the "Tables" section of
+# docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH=${SOMBRA_BENCH:-build/release/tools/compare_bench/compare-bench}
 OUT=${1:-/tmp/sombra-bench-full}
 mkdir -p "$OUT"
+: >"$OUT/order"
 run() {
   local name=$1
   shift
+  echo "$name" >>"$OUT/order"
   echo "== compare-bench $*" | tee "$OUT/$name.txt"
   "$BENCH" "$@" --json "$OUT/$name.json" | tee -a "$OUT/$name.txt"
 }
@@ -31,3 +35,5 @@ run "inserts-only-10k-one-commit" --mode inserts-only --docs 10000 --commit-ever
 for t in 1 8; do
   run "commit-every-full-t$t" --mode commit-every --docs 2000 --threads "$t" --durability full --repeat 1
 done
+scripts/bench-tables.sh "$OUT" >"$OUT/tables.md"
+echo "== wrote $OUT/tables.md (the Tables section of docs/benchmarks.md)"
