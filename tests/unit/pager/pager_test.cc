@@ -312,6 +312,44 @@ TEST_F(PagerTest, TheNodeHeaderIsOneWriteAtTheEndOfAPagesOps) {
   EXPECT_EQ(writes.back(), std::make_pair(24u, 8u)) << "[24, 32), once";
 }
 
+// A move through the node header would read or overwrite bytes whose one
+// write comes last: the page's ops are given up for the delta, which
+// replays to the committed page.
+TEST_F(PagerTest, AMoveThroughTheNodeHeaderIsLoggedAsADelta) {
+  auto pager = Open();
+  ASSERT_TRUE(pager.ok());
+  const uint32_t p = WriteNewRawPage(pager->get(), 1, 'd');
+  std::string expected;
+  {
+    auto txn = (*pager)->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    auto page = (*txn)->Write(p);
+    ASSERT_TRUE(page.ok());
+    EncodeFixed32(*page + 28, 77);
+    (*txn)->NoteWrite(p, 28, 4);
+    std::memmove(*page + 2000, *page + 28, 8);  // reads the header's new bytes
+    (*txn)->NoteMove(p, 28, 2000, 8);
+    expected.assign(reinterpret_cast<const char*>(*page) + kPageHeaderSize,
+                    (*txn)->page_size() - kPageHeaderSize);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_EQ((*pager)->metrics()->Value("wal_ops_records"), 0u);
+  EXPECT_EQ((*pager)->metrics()->Value("wal_delta_records"), 1u);
+  // The files as a crash now leaves them: reopening replays the delta.
+  const std::string crash = dir_.File("crash");
+  for (const char* suffix : {"", "-wal"}) {
+    sombra::test::WriteFileOrDie(crash + suffix, sombra::test::ReadFileOrDie(path_ + suffix));
+  }
+  pager = Pager::Open(Env::Default(), crash, Options());
+  ASSERT_TRUE(pager.ok()) << pager.status().ToString();
+  EXPECT_EQ((*pager)->recovery().transactions_replayed, 2u);
+  auto snap = (*pager)->BeginRead();
+  auto page = snap->Read(p);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(*page) + kPageHeaderSize, expected.size()),
+            expected);
+}
+
 // A log of format 2 (an older build's, continued) takes no page-op
 // record: the same change is a delta there.
 TEST_F(PagerTest, AFormatTwoLogGetsDeltasNotPageOps) {
