@@ -120,7 +120,14 @@ Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed
   batch_->set_log_version(wal_->header().version);
   std::vector<wal::DeltaRange> ranges;
   batch_->ReserveForPages(t->dirty_.size());
-  for (auto& [page_no, d] : t->dirty_) {
+  // In page order, so a transaction's log records do not depend on the
+  // hash map's order.
+  std::vector<std::pair<uint32_t, PagerTxn::Dirty*>> order;
+  order.reserve(t->dirty_.size());
+  for (auto& [page_no, d] : t->dirty_) order.emplace_back(page_no, &d);
+  std::sort(order.begin(), order.end());
+  for (auto [page_no, dp] : order) {
+    PagerTxn::Dirty& d = *dp;
     bool image = d.whole || d.base_lsn == 0 || !LogRebuildsBase(page_no);
     bool ops = false;
     if (!image) {

@@ -36,7 +36,7 @@ bool ApplyLog(wal::WalReader* reader, uint32_t page_size, VersionMap* map, std::
   struct Pending {
     uint32_t page_no;
     uint64_t lsn;
-    std::unique_ptr<uint8_t[]> buf;
+    PageBuffer buf;
   };
   std::vector<Pending> txn;
   std::unordered_map<uint32_t, size_t> in_txn;  // page -> index in txn
@@ -62,7 +62,7 @@ bool ApplyLog(wal::WalReader* reader, uint32_t page_size, VersionMap* map, std::
     if (rec.type == wal::RecordType::kPageImage) {
       if (it == in_txn.end()) {
         it = in_txn.emplace(page_no, txn.size()).first;
-        txn.push_back(Pending{page_no, rec.page_lsn, std::make_unique<uint8_t[]>(page_size)});
+        txn.push_back(Pending{page_no, rec.page_lsn, NewPageBuffer(page_size)});
       }
       buf = txn[it->second].buf.get();
       std::memcpy(buf, rec.page.data(), page_size);
@@ -74,7 +74,7 @@ bool ApplyLog(wal::WalReader* reader, uint32_t page_size, VersionMap* map, std::
       const PageVersion* head = map->Head(page_no);
       if (head == nullptr && !file_bases) return false;
       it = in_txn.emplace(page_no, txn.size()).first;
-      txn.push_back(Pending{page_no, rec.new_lsn, std::make_unique<uint8_t[]>(page_size)});
+      txn.push_back(Pending{page_no, rec.new_lsn, NewPageBuffer(page_size)});
       if (head != nullptr) {
         std::memcpy(txn.back().buf.get(), head->data.get(), page_size);
       } else if (!file_base(page_no, rec.base_lsn, txn.back().buf.get())) {

@@ -98,14 +98,14 @@ std::optional<Meta> BaseMetaFromLog(const PageFile& file, const wal::WalHeader& 
 // writer (`live`) a delta that does not fit gets a short message: the
 // caller reads the log again.
 Status ApplyRecord(const TxnRecord& r, uint64_t txn_lsn, uint32_t ps, const std::string& wal_path,
-                   bool live, const FileBaseFn& file_base, std::unique_ptr<uint8_t[]>* page) {
+                   bool live, const FileBaseFn& file_base, PageBuffer* page) {
   auto& buf = *page;
   if (r.type == wal::RecordType::kPageImage) {
-    buf.reset(new uint8_t[ps]);
+    buf = NewPageBuffer(ps);
     std::memcpy(buf.get(), r.page.data(), ps);
   } else {
     if (buf == nullptr && file_base) {
-      buf.reset(new uint8_t[ps]);
+      buf = NewPageBuffer(ps);
       Status s = file_base(r.page_no, r.base_lsn, buf.get());
       if (!s.ok()) {
         buf.reset();
@@ -145,10 +145,10 @@ struct Pager::Replay {
   // again (Busy tells OpenFollower to retry).
   bool live = false;
   uint64_t generation = 0;
-  std::unordered_map<uint32_t, std::unique_ptr<uint8_t[]>> pages;  // newest content
-  bool log_vouches_for_meta = false;  // a log started from this meta (or an older one)
-  bool salvaged = false;              // damage past a torn tail was dropped (salvage)
-  std::optional<Meta> restore;        // the log's copy of a damaged meta page in force
+  std::unordered_map<uint32_t, PageBuffer> pages;  // newest content
+  bool log_vouches_for_meta = false;               // a log started from this meta (or an older one)
+  bool salvaged = false;                           // damage past a torn tail was dropped (salvage)
+  std::optional<Meta> restore;                     // the log's copy of a damaged meta page in force
   // The double-write batch (docs/format/dwb.md): copies of pages as the
   // page file held them before the last checkpoint that wrote any.
   std::unique_ptr<DoubleWriteBatch> dwb;

@@ -83,11 +83,15 @@ Status PagerTxn::ShrinkTo(uint64_t page_count) {
                                    std::to_string(state_.page_count) + " to " +
                                    std::to_string(page_count) + " pages");
   }
-  auto past = dirty_.lower_bound(static_cast<uint32_t>(std::min<uint64_t>(page_count, UINT32_MAX)));
-  if (past != dirty_.end() && past->first >= page_count) {
+  // The lowest written page past the new end, if any (the map is hashed).
+  uint64_t past = UINT64_MAX;
+  for (const auto& entry : dirty_) {
+    if (entry.first >= page_count) past = std::min<uint64_t>(past, entry.first);
+  }
+  if (past != UINT64_MAX) {
     return Status::InvalidArgument("cannot shrink " + pager_->path() + " to " +
                                    std::to_string(page_count) + " pages: page " +
-                                   std::to_string(past->first) + " was written");
+                                   std::to_string(past) + " was written");
   }
   if (state_.freelist_head >= page_count) {
     return Status::InvalidArgument("cannot shrink " + pager_->path() + " to " +

@@ -57,7 +57,7 @@ Result<PagerTxn::Dirty*> PagerTxn::Touch(uint32_t page_no) {
   SOMBRA_ASSIGN_OR_RETURN(const uint8_t* committed, pager_->ReadCommitted(page_no, &pins_));
   const uint32_t ps = pager_->page_size();
   Dirty d;
-  d.buf.reset(new uint8_t[ps]);
+  d.buf = NewPageBuffer(ps);
   std::memcpy(d.buf.get(), committed, ps);
   d.base_lsn = DecodeFixed64(committed + kHeaderLsnOffset);
   // A page whose base recovery could not rebuild is logged whole anyway:
@@ -65,7 +65,7 @@ Result<PagerTxn::Dirty*> PagerTxn::Touch(uint32_t page_no) {
   d.whole = d.base_lsn == 0 || !pager_->LogRebuildsBase(page_no);
 #ifndef NDEBUG
   if (!d.whole) {
-    d.base.reset(new uint8_t[ps]);
+    d.base = NewPageBuffer(ps);
     std::memcpy(d.base.get(), committed, ps);
   }
 #endif
@@ -212,7 +212,7 @@ Result<uint32_t> PagerTxn::Allocate(PageKind kind, uint8_t** page) {
   state_changed_ = true;
   // Logged as a whole image, so no base LSN is needed.
   Dirty& d = dirty_[page_no];
-  if (d.buf == nullptr) d.buf.reset(new uint8_t[ps]);
+  if (d.buf == nullptr) d.buf = NewPageBuffer(ps);
   std::memset(d.buf.get(), 0, ps);
   InitPageHeader(d.buf.get(), kind, page_no, 0);
   d.whole = true;

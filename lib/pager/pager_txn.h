@@ -16,14 +16,15 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pager/format.h"
 #include "pager/pager.h"
+#include "util/page_buffer.h"
 #include "util/result.h"
 
 namespace sombra::pager {
@@ -111,7 +112,7 @@ class PagerTxn {
  private:
   friend class Pager;
   struct Dirty {
-    std::unique_ptr<uint8_t[]> buf;
+    PageBuffer buf;
     uint64_t base_lsn = 0;  // the page's LSN before this transaction
     bool whole = false;
     std::vector<std::pair<uint32_t, uint32_t>> ranges;  // [begin, end)
@@ -129,7 +130,7 @@ class PagerTxn {
     // [deferred_begin, deferred_end) once, as they are at commit.
     uint32_t deferred_begin = 0, deferred_end = 0;
 #ifndef NDEBUG
-    std::unique_ptr<uint8_t[]> base;  // the page before (Commit checks the ops)
+    PageBuffer base;  // the page before (Commit checks the ops)
 #endif
   };
   // Appends a write op of buf[b, e), merged into the last op when that is
@@ -170,7 +171,10 @@ class PagerTxn {
   TreeState state_;
   bool state_changed_ = false;
   bool done_ = false;
-  std::map<uint32_t, Dirty> dirty_;
+  // Hashed (a random load dirties hundreds of pages per transaction, and
+  // every page read looks here first); nodes never move. The commit visits
+  // them in page order (Pager::BuildCommitBatch).
+  std::unordered_map<uint32_t, Dirty> dirty_;
   CacheEntry cache_[kCacheEntries];
   std::vector<std::shared_ptr<const MappedRegion>> pins_;  // regions read through
   FaultHook fault_hook_;

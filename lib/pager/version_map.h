@@ -25,13 +25,14 @@
 #include <set>
 #include <vector>
 
+#include "util/page_buffer.h"
+
 namespace sombra::pager {
 
 struct PageVersion {
-  PageVersion(uint64_t lsn_in, std::unique_ptr<uint8_t[]> data_in)
-      : lsn(lsn_in), data(std::move(data_in)) {}
+  PageVersion(uint64_t lsn_in, PageBuffer data_in) : lsn(lsn_in), data(std::move(data_in)) {}
   const uint64_t lsn;
-  std::unique_ptr<uint8_t[]> data;  // page_size bytes, never changed once published
+  PageBuffer data;  // page_size bytes, never changed once published
   std::atomic<PageVersion*> older{nullptr};
   // True for the one version whose bytes the page file holds (written by a
   // checkpoint that completed). At most one per chain; none when the file
