@@ -5,8 +5,9 @@
 // LeafAllocator (with a per-transaction cache of leaf layouts, so a
 // run of edits to one leaf never re-parses it); a full leaf first shares
 // its records with a sibling that has room (moved in place, logged as page
-// ops), else splits with SplitInto (both halves handed to the pager as
-// whole images), cascading internal splits up to a new root; deletes borrow
+// ops), else splits: SplitOffRight streams the right half into a new page
+// (a whole image for the pager) and SplitKeepLeft edits the split page in
+// place (page ops), cascading internal splits up to a new root; deletes borrow
 // from (in place) or merge with a sibling when a page falls below the fill
 // threshold, and the root collapses when it has one child. Reads (Get,
 // cursors, Verify) take a PageReader: a snapshot's or the transaction's

@@ -274,28 +274,24 @@ Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout*
   }
   uint8_t* right_page;
   SOMBRA_ASSIGN_OR_RETURN(uint32_t right_no, txn_->Allocate(pager::PageKind::kLeaf, &right_page));
-  std::memset(scratch_.data(), 0, page_size_);
-  SplitOutput out =
-      SplitInto(page, *layout, use, cut, scratch_.data(), right_page, leaf_no, right_no);
-  // Both images' allocator headers must match the layouts that re-enter
-  // the cache (a cheap check, always on).
-  for (auto [image, layout_out] :
-       {std::pair{scratch_.data(), &out.left}, {right_page, &out.right}}) {
-    if (layout_out->page_size() != page_size_ ||
-        DecodeFixed32(image + kFreeStartOffset) != layout_out->free_start() ||
-        DecodeFixed32(image + kFreeEndOffset) != layout_out->free_end()) {
-      return Status::Corruption("page " + std::to_string(leaf_no) +
-                                ": split produced an image whose header disagrees with its "
-                                "leaf layout");
-    }
+  SplitOutput out = SplitOffRight(page, *layout, use, cut, right_page, leaf_no);
+  // The new image's allocator header must match the layout that enters the
+  // cache (a cheap check, always on).
+  if (out.right.page_size() != page_size_ ||
+      DecodeFixed32(right_page + kFreeStartOffset) != out.right.free_start() ||
+      DecodeFixed32(right_page + kFreeEndOffset) != out.right.free_end()) {
+    return Status::Corruption("page " + std::to_string(leaf_no) +
+                              ": split produced an image whose header disagrees with its "
+                              "leaf layout");
   }
-  // The left image replaces the leaf whole: it goes to the log and to
-  // memory exactly as SplitInto produced it (the pager stamps the page
-  // number and LSN at commit).
-  std::memcpy(page, scratch_.data(), page_size_);
-  txn_->NoteWholePage(leaf_no);
   txn_->NoteWholePage(right_no);
-  cache_[leaf_no] = std::move(out.left);
+  // The split page keeps its records in place (docs/architecture.md,
+  // "Splits"): its log record is a few page ops, not a second image.
+  Sink sink(txn_, leaf_no);
+  if (!SplitKeepLeft(page, layout, use, cut, out.separator, right_no, &sink)) {
+    return Status::Corruption("page " + std::to_string(leaf_no) +
+                              ": the left half of a split does not hold its records");
+  }
   cache_[right_no] = std::move(out.right);
   counters_.Add(Tick::kLeafSplits);
   if (old_right != 0) SOMBRA_RETURN_IF_ERROR(FixLeftLink(old_right, right_no));

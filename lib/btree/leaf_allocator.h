@@ -15,7 +15,7 @@
 // SlottedLayout (slotted_page.h), and keys strictly ascending by slot.
 //
 // A layout keeps a pointer to the BTreeCounters it was given (null: it
-// counts nothing); a LeafAllocator and SplitInto count into its layout's.
+// counts nothing); a LeafAllocator and SplitOffRight count into its layout's.
 // REQUIRES: the counters outlive the layout.
 //
 // Thread safety: none; one writer.
@@ -172,7 +172,7 @@ class LeafLayout : public SlottedLayout {
 // from here without another search or encode.
 //
 // A PendingInsert whose record is empty (and replace false) stands for "no
-// record": ChooseSplit and SplitInto then split the page's own records.
+// record": ChooseSplit, SplitOffRight and SplitKeepLeft then split the page's own records.
 struct PendingInsert {
   size_t slot_index = 0;  // its place in key order among the page's slots
   bool replace = false;   // it replaces the record at slot_index (an update)
@@ -254,25 +254,37 @@ bool SplitFits(const uint8_t* page, const LeafLayout& snap, const PendingInsert&
                size_t split_index);
 
 struct SplitOutput {
-  LeafLayout left;
   LeafLayout right;
   std::string separator;  // the left page's new high fence, the right's low
 };
 
-// Streams the records of (src, snap) with `pending` applied into two fresh
-// page images `left` and `right` (page_size bytes each, distinct from src):
-// the first `split_index` records to the left, the rest to the right.
-// Fences: left = [src low, separator), right = [separator, src high). Sibling
-// links: left = (src left, right_no), right = (left_no, src right). Both
-// images have their common header kind set (page number and LSN left to the
-// pager). No record is decoded except the two around the cut. Counts
-// allocator_builds (1: the new right page) and memcopy_bytes.
+// The streaming half of a split: writes records [split_index, n) of (src,
+// snap) with `pending` applied into `right`, a fresh page image (page_size
+// bytes, distinct from src), with fences [separator, src high) and sibling
+// links (left_no, src right), its common header kind set (page number and
+// LSN left to the pager), and returns its snapshot and the separator. The
+// page `src` itself is not changed: the caller lets its records
+// [split_index, n) go in place (BTreeWriter::SplitLeaf). No record is
+// decoded except the two around the cut. Counts allocator_builds (1: the
+// new right page) and memcopy_bytes.
 // REQUIRES: 1 <= split_index < records, SplitFits(...). When the cut does not
-// fit, a debug build asserts; otherwise nothing is written and both
-// snapshots are empty (page_size() 0).
-SplitOutput SplitInto(const uint8_t* src, const LeafLayout& snap, const PendingInsert& pending,
-                      size_t split_index, uint8_t* left, uint8_t* right, uint32_t left_no,
-                      uint32_t right_no);
+// fit, a debug build asserts; otherwise nothing is written and the snapshot
+// is empty (page_size() 0).
+SplitOutput SplitOffRight(const uint8_t* src, const LeafLayout& snap, const PendingInsert& pending,
+                          size_t split_index, uint8_t* right, uint32_t left_no);
+
+// The in-place half of a split, after SplitOffRight: the page keeps
+// records [0, split_index) of (page, snap) with `pending` applied where
+// they are. The slots of the records that went right are erased (they are
+// the page's last ones; their bytes become holes), the pending record is
+// applied if it stays left, the high fence becomes `separator` and the
+// right link `right_no`; every edit goes through a LeafAllocator to `sink`
+// (page ops in the log, a few bytes where a rewritten page was an image).
+// *snap stays the page's layout. False when the pending record does not
+// fit, which SplitFits rules out.
+bool SplitKeepLeft(uint8_t* page, LeafLayout* snap, const PendingInsert& pending,
+                   size_t split_index, std::string_view separator, uint32_t right_no,
+                   ChangeSink* sink);
 
 // Yields encoded records in key order.
 class RecordSource {

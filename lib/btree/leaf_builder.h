@@ -1,5 +1,5 @@
 // btree/leaf_builder.h: writes a fresh leaf image record by record (internal
-// to lib/btree: InitEmpty, SplitInto and RebuildFromRecords use it).
+// to lib/btree: InitEmpty, SplitOffRight and RebuildFromRecords use it).
 //
 // The records go to the arena in the order they are added (which must be
 // key order); the slot directory and the header counts are written by

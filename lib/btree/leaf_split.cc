@@ -1,5 +1,5 @@
 // btree/leaf_split.cc: building fresh leaves - LeafBuilder, ChooseSplit,
-// SplitInto and RebuildFromRecords (docs/architecture.md, "Pages and the LeafAllocator";
+// SplitOffRight and RebuildFromRecords (docs/architecture.md, "Pages and the LeafAllocator";
 // docs/format/page.md, "Separators").
 //
 // A split never decodes a whole leaf: records are copied as the bytes the
@@ -225,9 +225,8 @@ size_t ChooseSplit(const uint8_t* page, const LeafLayout& snap, const PendingIns
   return chosen;
 }
 
-SplitOutput SplitInto(const uint8_t* src, const LeafLayout& snap, const PendingInsert& pending,
-                      size_t split_index, uint8_t* left, uint8_t* right, uint32_t left_no,
-                      uint32_t right_no) {
+SplitOutput SplitOffRight(const uint8_t* src, const LeafLayout& snap, const PendingInsert& pending,
+                          size_t split_index, uint8_t* right, uint32_t left_no) {
   const BTreeCounters* counters = snap.counters();
   const MergedRecords recs(src, snap, pending);
   const size_t n = recs.size();
@@ -247,26 +246,44 @@ SplitOutput SplitInto(const uint8_t* src, const LeafLayout& snap, const PendingI
   const uint32_t page_size = snap.page_size();
   if (LeafBytes(low.size(), separator.size(), left_bytes, split_index) > page_size ||
       LeafBytes(separator.size(), high.size(), total - left_bytes, n - split_index) > page_size) {
-    assert(false && "SplitInto: the cut does not fit (check SplitFits)");
+    assert(false && "SplitOffRight: the cut does not fit (check SplitFits)");
     return SplitOutput{};
   }
 
   SplitOutput out;
-  // Either new page may fill up to about the split page's count again.
-  LeafBuilder lb(left, page_size, low, separator, DecodeFixed32(src + kLeftOffset), right_no);
-  lb.ReserveSlots(n);
-  for (size_t j = 0; j < split_index; ++j) lb.Add(recs.bytes(j), recs.head(j));
+  // The new page may fill up to about the split page's count again.
   LeafBuilder rb(right, page_size, separator, high, left_no, DecodeFixed32(src + kRightOffset));
   rb.ReserveSlots(n);
   for (size_t j = split_index; j < n; ++j) rb.Add(recs.bytes(j), recs.head(j));
-  out.left = lb.Finish(counters);
   out.right = rb.Finish(counters);
   out.separator = std::move(separator);
-  // One build: the new right page. The left image re-lays the split page,
-  // whose snapshot was already built (builds ~ new pages; docs/architecture.md, "Telemetry").
+  // One build: the new right page (builds ~ new pages; docs/architecture.md, "Telemetry").
   Count(counters, Tick::kAllocatorBuilds, 1);
-  Count(counters, Tick::kMemcopyBytes, total);
+  Count(counters, Tick::kMemcopyBytes, total - left_bytes);
   return out;
+}
+
+bool SplitKeepLeft(uint8_t* page, LeafLayout* snap, const PendingInsert& pending,
+                   size_t split_index, std::string_view separator, uint32_t right_no,
+                   ChangeSink* sink) {
+  const size_t size = snap->size();
+  const bool has_pending = !pending.record.empty();
+  const bool pending_left = has_pending && pending.slot_index < split_index;
+  // Merged record split_index is slot split_index - 1 when an inserted
+  // pending record lies before it.
+  const size_t first_gone = pending_left && !pending.replace ? split_index - 1 : split_index;
+  assert(first_gone <= size);
+  LeafAllocator left(page, snap, sink);
+  left.EraseRange(first_gone, size);
+  left.SetFences(snap->low_fence(page), separator);
+  if (pending_left) {
+    const EditResult r =
+        pending.replace ? left.Update(pending.slot_index, pending.record, nullptr)
+                        : left.Insert(pending.slot_index, pending.record, pending.head, nullptr);
+    if (r != EditResult::kApplied) return false;
+  }
+  left.SetSiblings(DecodeFixed32(page + kLeftOffset), right_no);
+  return true;
 }
 
 Result<LeafLayout> RebuildFromRecords(uint8_t* page, uint32_t page_size, std::string_view low_fence,

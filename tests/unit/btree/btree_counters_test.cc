@@ -74,9 +74,9 @@ TEST_F(BTreeCountersTest, VerifyCountsNothing) {
 //  - leaves (counted by a page walk from the root) == leaf_splits + 1: the
 //    first leaf plus one new page per split;
 //  - allocator_builds == 1 + leaf_splits == pages created: InitEmpty builds
-//    the first leaf's layout, and SplitInto counts one build per split, the
-//    new right page (the left image re-lays a page whose layout was already
-//    built) - leaf_allocator.h, "Counts allocator_builds (1)";
+//    the first leaf's layout, and SplitOffRight counts one build per split,
+//    the new right page (the split page keeps its layout, edited in place)
+//    - leaf_allocator.h, "Counts allocator_builds (1)";
 //  - allocator_page_parses == 0 (<= 1 as the design asks): every leaf the
 //    transaction edits was built in it, so its layout is always cached;
 //  - allocator_cache_reuse == 10,000: each Put looks its leaf up once, and
@@ -158,8 +158,9 @@ struct EditAccount {
 // sibling (FixLeftLink goes through the allocator too). Each edit looks the
 // leaf's layout up exactly once (BTreeWriter::LeafLayoutOf): from the
 // per-transaction cache (allocator_cache_reuse) or by parsing the page
-// (allocator_page_parses); the split images themselves are built by
-// SplitInto (one allocator_build, the new page) and enter the cache without a lookup.
+// (allocator_page_parses); a split's new page is built by SplitOffRight (one
+// allocator_build) and enters the cache without a lookup, and the split page
+// keeps the layout it was looked up with.
 // A Put that shares its full leaf with a neighbour instead (leaf_shares)
 // looks up the layouts of both, the leaf's a second time, and builds none.
 // Hence, per Put and in total:
@@ -498,15 +499,16 @@ TEST_F(BTreeWalTest, InsertAtTheEndOfALeafLogsTheShiftedSlots) {
 }
 
 // A split whose parent already has an image since the checkpoint logs
-// exactly two images (the left page, rewritten whole, and the new right
-// page) and one delta (the parent's new separator).
+// exactly one image (the new right page) and two small records: the split
+// page's own edits, made in place (its high fence and right link; no
+// record moves in this append split), and the parent's new separator.
 //
 // Setup: a sequential load whose rightmost leaf is then filled to the
 // last record that fits; a checkpoint; a transaction that splits the first
 // leaf (a large value into a full leaf), which images the root; then the
 // measured transaction appends one key: the rightmost leaf splits (no right
 // sibling, so no sibling link to fix) and the root gains a separator.
-TEST_F(BTreeWalTest, SplitLogsTwoImagesAndAParentDelta) {
+TEST_F(BTreeWalTest, SplitLogsOneImageAndTwoSmallRecords) {
   Open();
   constexpr uint32_t kRecord = 1 + 1 + 8 + 8 + kSlotSize;  // key 8, value 8, slot
   uint64_t next = 0;
@@ -540,8 +542,11 @@ TEST_F(BTreeWalTest, SplitLogsTwoImagesAndAParentDelta) {
   EXPECT_EQ(split.splits, 1u);
   EXPECT_EQ(split.internal_splits, 0u);
   EXPECT_EQ(pager_->published().root, root) << "the root did not split";
-  EXPECT_EQ(split.images, 2u) << "the left and right halves";
-  EXPECT_EQ(split.deltas, 1u) << "the parent";
+  EXPECT_EQ(split.images, 1u) << "the new right page";
+  EXPECT_EQ(split.deltas, 2u) << "the split page and the parent";
+  // One image (at most a page and its 28 bytes of headers) and two records
+  // of a few dozen bytes; a rewritten split page would add a second image.
+  EXPECT_LT(split.bytes, pager_->page_size() + 28 + 2 * 256) << split.bytes;
   const TreeShape after = Shape();
   ASSERT_EQ(after.error, "");
   EXPECT_EQ(after.leaves.size(), before.leaves.size() + 2);

@@ -526,7 +526,8 @@ TEST_F(BTreeSplitTest, LongKeysNearTheLimitsMatchAModel) {
 // fit (fences, separators and records all near their limits), the tree
 // splits the page's own records first and then inserts the record.
 // BTreeWriter::SplitLeaf (lib/btree/btree_write.cc) never checks SplitFits:
-// it calls SplitInto with the preferred cut, which (Release) writes nothing
+// it called SplitInto (since replaced by SplitOffRight and SplitKeepLeft)
+// with the preferred cut, which (Release) writes nothing
 // and returns empty snapshots and an empty separator; SplitLeaf then copies
 // its zeroed scratch page over the leaf, caches the empty snapshots and
 // inserts an empty separator into the parent. Put returns OK; the leaf's

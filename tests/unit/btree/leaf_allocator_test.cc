@@ -685,14 +685,15 @@ TEST(LeafCountersTest, NullCountersEditAndSplitToTheSameBytes) {
   }
   const size_t cut = ChooseSplit(counted.data(), cs, cp, /*rightmost=*/false);
   ASSERT_EQ(ChooseSplit(quiet.data(), qs, qp, false), cut);
-  std::vector<uint8_t> cl = test::NewPage(4096), cr = test::NewPage(4096);
-  std::vector<uint8_t> ql = test::NewPage(4096), qr = test::NewPage(4096);
-  const SplitOutput co = SplitInto(counted.data(), cs, cp, cut, cl.data(), cr.data(), 8, 9);
-  const SplitOutput qo = SplitInto(quiet.data(), qs, qp, cut, ql.data(), qr.data(), 8, 9);
-  EXPECT_EQ(cl, ql);
+  std::vector<uint8_t> cr = test::NewPage(4096), qr = test::NewPage(4096);
+  const SplitOutput co = SplitOffRight(counted.data(), cs, cp, cut, cr.data(), 8);
+  const SplitOutput qo = SplitOffRight(quiet.data(), qs, qp, cut, qr.data(), 8);
+  ASSERT_TRUE(SplitKeepLeft(counted.data(), &cs, cp, cut, co.separator, 9, nullptr));
+  ASSERT_TRUE(SplitKeepLeft(quiet.data(), &qs, qp, cut, qo.separator, 9, nullptr));
+  EXPECT_EQ(counted, quiet);
   EXPECT_EQ(cr, qr);
   EXPECT_EQ(co.separator, qo.separator);
-  EXPECT_EQ(qo.left.counters(), nullptr);
+  EXPECT_EQ(qs.counters(), nullptr);
   EXPECT_EQ(qo.right.counters(), nullptr);
   EXPECT_EQ(co.right.counters(), tc.c);
   EXPECT_GT(tc.Value("memcopy_bytes"), 0u);

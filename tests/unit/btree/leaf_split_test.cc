@@ -1,10 +1,11 @@
-// SplitInto, ChooseSplit, SplitFits and RebuildFromRecords: where the
+// SplitOffRight, SplitKeepLeft, ChooseSplit, SplitFits and RebuildFromRecords: where the
 // pending record lands, fences and shortest separators, sibling links,
 // exact layouts, fill factors of sequential loads, balance of middle
 // splits, and cuts near the size limits. Random cases are seeded from
 // sombra::test::TestSeed(); replay with SOMBRA_SEED.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -82,31 +83,46 @@ void CheckFresh(const std::vector<uint8_t>& page, const LeafLayout& snap,
   for (uint32_t i = snap.free_start(); i < snap.free_end(); ++i) ASSERT_EQ(page[i], 0) << i;
 }
 
-// Splits at k and checks everything SplitInto promises; returns the output.
+// Splits at k as BTreeWriter::SplitLeaf does - SplitOffRight streams the
+// records right of the cut into a fresh page, then SplitKeepLeft edits a
+// copy of the source in place - and checks everything the two promise;
+// returns the output (the left page and its layout through the pointers).
 SplitOutput CheckSplit(const Source& s, const PendingInsert& pending, size_t k,
                        const Records& expected, test::TestCounters& tc,
                        std::vector<uint8_t>* left_out = nullptr,
-                       std::vector<uint8_t>* right_out = nullptr) {
+                       std::vector<uint8_t>* right_out = nullptr,
+                       LeafLayout* left_snap_out = nullptr) {
   const uint32_t ps = s.snap.page_size();
-  std::vector<uint8_t> left = test::NewPage(ps, 0x5A);
+  std::vector<uint8_t> left = s.page;  // the split page, edited in place
+  LeafLayout left_snap = s.snap;
   std::vector<uint8_t> right = test::NewPage(ps, 0x5A);
   const uint64_t builds = tc.Value("allocator_builds");
   const uint64_t decodes = tc.Value("key_decodes");
   const uint64_t copies = tc.Value("memcopy_bytes");
-  EXPECT_TRUE(SplitFits(s.page.data(), s.snap, pending, k));
+  EXPECT_TRUE(SplitFits(left.data(), left_snap, pending, k));
   const uint64_t decodes_fit = tc.Value("key_decodes");
-  SplitOutput out =
-      SplitInto(s.page.data(), s.snap, pending, k, left.data(), right.data(), kLeftNo, kRightNo);
+  SplitOutput out = SplitOffRight(left.data(), left_snap, pending, k, right.data(), kLeftNo);
   EXPECT_EQ(tc.Value("allocator_builds"), builds + 1);  // the new right page
   EXPECT_EQ(tc.Value("key_decodes"), decodes_fit + 2) << "only the two keys around the cut";
   EXPECT_LE(decodes_fit - decodes, 2u);
-  uint64_t total = 0;
-  for (const auto& [key, value] : expected) total += EncodeLeafRecord(key, value).size();  // inline
-  EXPECT_EQ(tc.Value("memcopy_bytes"), copies + total);
+  uint64_t right_bytes = 0;
+  for (size_t j = k; j < expected.size(); ++j) {
+    right_bytes += EncodeLeafRecord(expected[j].first, expected[j].second).size();  // inline
+  }
+  EXPECT_EQ(tc.Value("memcopy_bytes"), copies + right_bytes);
+  EXPECT_EQ(left, s.page) << "SplitOffRight changed the split page";
 
-  CheckFresh(left, out.left, tc);
+  const bool kept =
+      SplitKeepLeft(left.data(), &left_snap, pending, k, out.separator, kRightNo, nullptr);
+  EXPECT_TRUE(kept);
+  if (!kept) return out;
   CheckFresh(right, out.right, tc);
-  const Records l = test::PageRecords(left.data(), out.left);
+  // The left page kept its records where they were: it parses, its layout
+  // describes it, and the slots that went right left holes.
+  EXPECT_TRUE(left_snap.Matches(left.data()));
+  Result<LeafLayout> reparsed = LeafLayout::Parse(left.data(), ps, tc.c);
+  EXPECT_TRUE(reparsed.ok()) << reparsed.status().ToString();
+  const Records l = test::PageRecords(left.data(), left_snap);
   const Records r = test::PageRecords(right.data(), out.right);
   EXPECT_EQ(l.size(), k);
   Records all = l;
@@ -119,8 +135,8 @@ SplitOutput CheckSplit(const Source& s, const PendingInsert& pending, size_t k,
   EXPECT_EQ(out.separator, ShortestSeparator(l.back().first, r.front().first));
   EXPECT_LT(l.back().first, out.separator);
   EXPECT_LE(out.separator, r.front().first);
-  EXPECT_EQ(out.left.low_fence(left.data()), s.snap.low_fence(s.page.data()));
-  EXPECT_EQ(out.left.high_fence(left.data()), out.separator);
+  EXPECT_EQ(left_snap.low_fence(left.data()), s.snap.low_fence(s.page.data()));
+  EXPECT_EQ(left_snap.high_fence(left.data()), out.separator);
   EXPECT_EQ(out.right.low_fence(right.data()), out.separator);
   EXPECT_EQ(out.right.high_fence(right.data()), s.snap.high_fence(s.page.data()));
   EXPECT_EQ(DecodeFixed32(left.data() + kLeftOffset), DecodeFixed32(s.page.data() + kLeftOffset));
@@ -128,11 +144,12 @@ SplitOutput CheckSplit(const Source& s, const PendingInsert& pending, size_t k,
   EXPECT_EQ(DecodeFixed32(right.data() + kLeftOffset), kLeftNo);
   EXPECT_EQ(DecodeFixed32(right.data() + kRightOffset),
             DecodeFixed32(s.page.data() + kRightOffset));
-  // Page number and LSN are the pager's.
-  EXPECT_EQ(left[4], 0x5A);
+  // Page number, LSN and checksum are the pager's.
+  EXPECT_TRUE(std::equal(left.begin() + 4, left.begin() + 24, s.page.begin() + 4));
   EXPECT_EQ(right[15], 0x5A);
   if (left_out != nullptr) *left_out = left;
   if (right_out != nullptr) *right_out = right;
+  if (left_snap_out != nullptr) *left_snap_out = left_snap;
   return out;
 }
 
@@ -241,12 +258,12 @@ TEST(LeafSplitTest, SequentialAppendsFillLeftPages) {
       const size_t k = ChooseSplit(page.data(), snap, p, /*rightmost=*/true);
       ASSERT_TRUE(SplitFits(page.data(), snap, p, k));
       EXPECT_GE(k, snap.size() - 1) << "at most one page record moves right";
-      std::vector<uint8_t> left = test::NewPage(ps);
       std::vector<uint8_t> right = test::NewPage(ps);
-      SplitOutput out = SplitInto(page.data(), snap, p, k, left.data(), right.data(), 2, 3);
-      ASSERT_TRUE(out.left.Matches(left.data()));
+      SplitOutput out = SplitOffRight(page.data(), snap, p, k, right.data(), 2);
+      ASSERT_TRUE(SplitKeepLeft(page.data(), &snap, p, k, out.separator, 3, nullptr));
+      ASSERT_TRUE(snap.Matches(page.data()));
       ASSERT_TRUE(out.right.Matches(right.data()));
-      const double fill = double(out.left.used_bytes()) / (ps - out.left.arena_start());
+      const double fill = double(snap.used_bytes()) / (ps - snap.arena_start());
       min_fill = std::min(min_fill, fill);
       EXPECT_GE(fill, 0.90);
       ++splits;
@@ -432,10 +449,11 @@ TEST(LeafSplitTest, NoCutFitsThenSplitWithoutThePendingRecord) {
   const size_t cut = ChooseSplit(s.page.data(), s.snap, none, false);
   ASSERT_EQ(cut, 1u);
   std::vector<uint8_t> left, right;
-  SplitOutput out = CheckSplit(s, none, cut, test::ModelRecords(m), tc, &left, &right);
+  LeafLayout left_snap;
+  SplitOutput out = CheckSplit(s, none, cut, test::ModelRecords(m), tc, &left, &right, &left_snap);
   // The pending key sorts left of the separator and does not fit there...
   ASSERT_LT(k1, out.separator);
-  Source half{left, out.left};
+  Source half{left, left_snap};
   LeafAllocator la(half.page.data(), &half.snap, nullptr);
   PendingInsert p2;
   ASSERT_EQ(la.Insert(1, EncodeLeafRecord(k1, v1), KeyHead(k1), &p2), EditResult::kNotApplied);
