@@ -82,6 +82,10 @@ class BTreeWriter {
   // replaced overflow value's chain is freed only after the new value is
   // written.
   Status Put(std::string_view key, std::string_view value);
+  // Puts, Deletes and Appends add their counts to the registry every
+  // BTreeCounters::kFlushEvery calls and when the writer goes; this adds
+  // the rest now (tests that read the counters after each edit).
+  void FlushCounters() const { counters_.Flush(); }
   // Sorted bulk load (as LMDB's MDB_APPEND): `key` goes after the tree's
   // last key, in the rightmost leaf, with no descent while the last Append
   // left that leaf in place (no other edit since, no split); a full

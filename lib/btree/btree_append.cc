@@ -57,7 +57,7 @@ Status BTreeWriter::Append(std::string_view key, std::string_view value) {
 }
 
 Status BTreeWriter::AppendInOrder(std::string_view key, std::string_view value) {
-  const FlushOnReturn flush(counters_);
+  const FlushSometimesOnReturn flush(counters_);
   SOMBRA_RETURN_IF_ERROR(PutRequires(key, value, page_size_));
   assert(append_.version == version_ && (!append_.has_last || append_.last_key < key));
   if (append_.leaf == 0) {

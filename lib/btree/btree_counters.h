@@ -85,6 +85,17 @@ class BTreeCounters {
   void Flush() const {
     if (touched_ != 0) FlushTouched();
   }
+  // Flushes on every kFlushEvery-th call: the write path's, whose edits
+  // each add to a few ticks; one atomic add per tick per edit was 5.7% of
+  // a sequential load. Its counts reach the registry within kFlushEvery
+  // edits, and all of them when the writer goes (its transaction ends).
+  void FlushSometimes() const {
+    if (++calls_ >= kFlushEvery) {
+      calls_ = 0;
+      Flush();
+    }
+  }
+  static constexpr uint32_t kFlushEvery = 64;
 
  private:
   static constexpr size_t kTicks = static_cast<size_t>(Tick::kCount);
@@ -95,6 +106,7 @@ class BTreeCounters {
   const TickCounters* targets_;
   mutable std::array<uint64_t, kTicks> pending_{};
   mutable uint32_t touched_ = 0;  // bit t: pending_[t] may be nonzero
+  mutable uint32_t calls_ = 0;    // FlushSometimes calls since its last flush
 };
 
 // Flushes a tally when the scope it guards ends: an operation's counts are
@@ -113,6 +125,18 @@ class FlushOnReturn {
 inline void Count(const BTreeCounters* sink, Tick t, uint64_t n = 1) {
   if (sink != nullptr) sink->Add(t, n);
 }
+
+// FlushSometimes when the scope it guards ends (a Put, Delete or Append).
+class FlushSometimesOnReturn {
+ public:
+  explicit FlushSometimesOnReturn(const BTreeCounters& c) : c_(c) {}
+  ~FlushSometimesOnReturn() { c_.FlushSometimes(); }
+  FlushSometimesOnReturn(const FlushSometimesOnReturn&) = delete;
+  FlushSometimesOnReturn& operator=(const FlushSometimesOnReturn&) = delete;
+
+ private:
+  const BTreeCounters& c_;
+};
 
 // The registry name of a tick ("key_decodes"...).
 const char* TickName(Tick t);

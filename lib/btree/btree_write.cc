@@ -208,7 +208,7 @@ Status BTreeWriter::FreeValue(const LeafRecordRef& rec) {
 }
 
 Status BTreeWriter::Put(std::string_view key, std::string_view value) {
-  const FlushOnReturn flush(counters_);
+  const FlushSometimesOnReturn flush(counters_);
   SOMBRA_RETURN_IF_ERROR(PutRequires(key, value, page_size_));
   if (root() == 0) {
     uint8_t* page;
@@ -341,7 +341,7 @@ Status BTreeWriter::InsertIntoParent(std::vector<PathEntry>* path, uint16_t chil
 }
 
 Status BTreeWriter::Delete(std::string_view key, bool* existed) {
-  const FlushOnReturn flush(counters_);
+  const FlushSometimesOnReturn flush(counters_);
   if (existed != nullptr) *existed = false;
   AssertKeyRequires(key, page_size_);
   if (root() == 0) return Status::OK();

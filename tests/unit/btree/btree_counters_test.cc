@@ -203,6 +203,7 @@ TEST_F(BTreeCountersTest, RandomInsertsAccountForEveryLeafEdit) {
                      builds0 = V("allocator_builds"), splits0 = V("leaf_splits"),
                      shares0 = V("leaf_shares");
       ASSERT_TRUE(w.Put(key, BeKey(static_cast<uint64_t>(i))).ok());
+      w.FlushCounters();
       const uint64_t d_reuse = V("allocator_cache_reuse") - reuse0;
       const uint64_t d_parse = V("allocator_page_parses") - parse0;
       const uint64_t d_builds = V("allocator_builds") - builds0;

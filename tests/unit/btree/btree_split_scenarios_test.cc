@@ -298,6 +298,7 @@ TEST_F(BTreeSplitTest, SeparatorsAndFencesAfterEverySplit) {
       const uint32_t leaf = (*txn)->root() == 0 ? 0 : walker.LeafFor((*txn)->root(), key);
       const uint64_t splits0 = metrics.Value("leaf_splits");
       ASSERT_TRUE(w.Put(key, value).ok());
+      w.FlushCounters();
       model[key] = value;
       if (metrics.Value("leaf_splits") == splits0) continue;
       TreeShape shape = walker.Walk((*txn)->root(), true);
@@ -355,6 +356,7 @@ TEST_F(BTreeSplitTest, LongKeysCascadeInternalSplitsToNewRoots) {
       const uint32_t root0 = (*txn)->root();
       const uint64_t internal0 = metrics.Value("internal_splits");
       ASSERT_TRUE(w.Put(key, value).ok()) << key.size();
+      w.FlushCounters();
       model[key] = value;
       const int internal = static_cast<int>(metrics.Value("internal_splits") - internal0);
       if ((*txn)->root() != root0 && root0 != 0) {

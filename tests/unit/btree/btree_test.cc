@@ -345,6 +345,7 @@ TEST_F(BTreeTest, WriteIntoALeafTheAllocatorCannotParseIsCountedAndCorruption) {
   BTreeWriter w(txn->get(), pager_->metrics());
   Status s = w.Put(Key(100), "v");
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  w.FlushCounters();
   EXPECT_EQ(Counter("allocator_failures"), 1u);
 }
 
