@@ -246,6 +246,18 @@ class BTreeWriter {
   std::vector<uint8_t> scratch_ = std::vector<uint8_t>(page_size_);
   std::string record_;                           // Put's encoded record
   std::vector<PathEntry> path_;                  // Put's descent path
+  // The leaf the last Put edited in place, whose path is still path_:
+  // valid while version_ == put_hint_.version and the root is unchanged.
+  // The next Put whose key lies inside that leaf's fences goes straight
+  // there (a sequential load's keys land in one leaf until it splits).
+  struct PutHint {
+    uint64_t version = UINT64_MAX;
+    uint32_t root = 0;
+    uint32_t leaf = 0;
+  };
+  PutHint put_hint_;
+  // True when put_hint_ is current and `key` lies inside its leaf's fences.
+  bool PutHintHolds(std::string_view key);
   std::vector<PairRecord> pair_records_;         // SharePair's input, reused
   std::vector<std::string_view> moved_records_;  // SharePair's, reused
   std::vector<uint32_t> moved_heads_;

@@ -228,7 +228,11 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     std::vector<PathEntry>& path = path_;
     uint32_t leaf;
-    SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
+    if (attempt == 0 && PutHintHolds(key)) {
+      leaf = put_hint_.leaf;  // path_ is still its path
+    } else {
+      SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
+    }
     SOMBRA_ASSIGN_OR_RETURN(LeafLayout * layout, LeafLayoutOf(leaf));
     SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
     bool exact;
@@ -241,7 +245,10 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
     EditResult r =
         exact ? alloc.Update(i, record, &pending) : alloc.Insert(i, record, KeyHead(key), &pending);
     ++version_;
-    if (r == EditResult::kApplied) return Status::OK();
+    if (r == EditResult::kApplied) {
+      put_hint_ = PutHint{version_, root(), leaf};
+      return Status::OK();
+    }
     counters_.Add(Tick::kAllocatorSplitTriggers);
     pending.head = KeyHead(key);
     SOMBRA_ASSIGN_OR_RETURN(bool shared, ShareWithSibling(leaf, *layout, page, pending, path));
@@ -252,6 +259,19 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
   counters_.Add(Tick::kAllocatorFailures);
   return Status::Corruption("no leaf split makes room for a key of " + std::to_string(key.size()) +
                             " bytes");
+}
+
+bool BTreeWriter::PutHintHolds(std::string_view key) {
+  if (put_hint_.version != version_ || put_hint_.root != root()) return false;
+  // Nothing changed since the last Put edited this leaf in place: path_ is
+  // its path, the leaf is dirty in this transaction and its layout cached.
+  auto it = cache_.find(put_hint_.leaf);
+  if (it == cache_.end()) return false;
+  Result<const uint8_t*> page = txn_->Read(put_hint_.leaf);
+  if (!page.ok()) return false;
+  const LeafLayout& layout = it->second;
+  if (key < layout.low_fence(*page)) return false;
+  return !layout.has_high_fence() || key < layout.high_fence(*page);
 }
 
 Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout* layout,

@@ -333,6 +333,63 @@ TEST_F(BTreeSplitTest, SeparatorsAndFencesAfterEverySplit) {
 // prefix: separators of ~900 bytes, four to an internal page, so internal
 // splits cascade to new roots quickly. Then every key is deleted again
 // (internal merges and borrows with long separators, the root collapses).
+// A Put goes straight to the leaf the previous Put edited in place when
+// its key lies inside that leaf's fences (BTreeWriter::PutHintHolds),
+// and descends otherwise. At every leaf boundary of a three-level tree, in
+// one transaction: a key inside the left leaf (the hint is now the left
+// leaf), the separator itself (its low fence: it belongs right), a key just
+// below it (left again, from a hint on the right leaf), the right leaf's
+// first key (right). Each lands where a descent puts it: the tree verifies
+// and matches the model. Removing either fence check, or the hint's
+// version check, fails this and the model tests.
+TEST_F(BTreeSplitTest, PutsNextToTheLastOneLandInsideTheirLeafsFences) {
+  MetricsRegistry metrics;
+  auto pager = Open("db", &metrics);
+  ASSERT_NE(pager, nullptr);
+  KV model;
+  auto key = [](uint64_t i) {
+    std::string k(8, '\0');
+    for (int b = 0; b < 8; ++b) k[b] = static_cast<char>(i >> (56 - 8 * b));
+    return k;
+  };
+  {
+    auto txn = pager->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    BTreeWriter w(txn->get(), &metrics);
+    for (uint64_t i = 0; i < 240000; i += 2) {
+      ASSERT_TRUE(w.Put(key(i << 8), "v").ok());
+      model[key(i << 8)] = "v";
+    }
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto txn = pager->BeginWrite();
+  ASSERT_TRUE(txn.ok());
+  TreeWalker walker(TxnReader(txn->get()), 4096);
+  const TreeShape shape = walker.Walk((*txn)->root(), true);
+  ASSERT_EQ(shape.error, "");
+  ASSERT_GE(shape.height, 3u);
+  ASSERT_GE(shape.leaves.size(), 100u);
+  BTreeWriter w(txn->get(), &metrics);
+  size_t boundaries = 0;
+  for (size_t j = 0; j + 1 < shape.leaves.size(); ++j) {
+    const LeafInfo& l = shape.leaves[j];
+    const LeafInfo& r = shape.leaves[j + 1];
+    ASSERT_EQ(l.high, r.low);
+    const std::string below = l.keys.back() + std::string(1, '\0');
+    ASSERT_LT(below, r.low);
+    for (const std::string& k : {l.keys.front(), r.low, below, r.keys.front(), l.keys.back()}) {
+      const std::string value = "b" + std::to_string(j);
+      ASSERT_TRUE(w.Put(k, value).ok());
+      model[k] = value;
+    }
+    ++boundaries;
+  }
+  ASSERT_TRUE((*txn)->Commit().ok());
+  ExpectVerified(pager.get());
+  ExpectContent(pager.get(), model);
+  EXPECT_GE(boundaries, 99u);
+}
+
 TEST_F(BTreeSplitTest, LongKeysCascadeInternalSplitsToNewRoots) {
   const uint64_t seed = sombra::test::TestSeed();
   std::mt19937_64 rng(seed);
