@@ -21,9 +21,9 @@
 namespace sombra {
 namespace {
 
-// The header keeps the bytes 64-byte aligned (a cache line).
-constexpr size_t kHeader = 64;
-constexpr std::align_val_t kAlign{64};
+// The header keeps the bytes as aligned as malloc's blocks (16 bytes).
+// (An aligned new of 64 took glibc's memalign path, 5% of a sorted load.)
+constexpr size_t kHeader = 16;
 constexpr unsigned kMinShift = 12;  // 4096
 constexpr unsigned kMaxShift = 16;  // 65536
 
@@ -62,7 +62,7 @@ PageBuffer NewPageBuffer(size_t size) {
     }
   }
   if (block == nullptr) {
-    block = static_cast<uint8_t*>(::operator new(kHeader + size, kAlign));
+    block = static_cast<uint8_t*>(::operator new(kHeader + size));
     *reinterpret_cast<size_t*>(block) = size;
   } else {
     SOMBRA_UNPOISON(block + kHeader, size);
@@ -82,7 +82,7 @@ void PageBufferFree::operator()(uint8_t* p) const {
       return;
     }
   }
-  ::operator delete(block, kAlign);
+  ::operator delete(block);
 }
 
 size_t PooledPageBuffers(size_t size) {

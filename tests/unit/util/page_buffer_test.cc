@@ -22,7 +22,7 @@ TEST(PageBufferTest, AFreedBufferIsTheNextOneHandedOut) {
   Drain(8192, &held);
   PageBuffer a = NewPageBuffer(8192);
   ASSERT_NE(a, nullptr);
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.get()) % 64, 0u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.get()) % 16, 0u);
   std::memset(a.get(), 0xAB, 8192);  // all of it is writable
   uint8_t* const where = a.get();
   a.reset();
