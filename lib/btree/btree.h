@@ -126,11 +126,10 @@ class BTreeWriter {
   // The layouts of the leaves this transaction touched, which describe
   // them as they are now: for LayoutCache::Keep as the transaction commits.
   // The writer has none afterwards.
-  std::unordered_map<uint32_t, LeafLayout> ReleaseLayouts() {
-    std::unordered_map<uint32_t, LeafLayout> out;
-    out.swap(cache_);
-    return out;
-  }
+  // Each carries the page LSN it describes (LeafLayout::kept_lsn): the
+  // commit's for a page this transaction changed, the page's own for one it
+  // only read. REQUIRES: the transaction has not committed yet.
+  std::unordered_map<uint32_t, LeafLayout> ReleaseLayouts();
   // Bumped by every change: cursors in the transaction re-seek after one.
   uint64_t version() const { return version_; }
 
@@ -244,8 +243,8 @@ class BTreeWriter {
   std::unordered_map<uint32_t, LeafLayout> cache_;
   LayoutCache* shared_ = nullptr;
   std::vector<uint8_t> scratch_ = std::vector<uint8_t>(page_size_);
-  std::string record_;                           // Put's encoded record
-  std::vector<PathEntry> path_;                  // Put's descent path
+  std::string record_;           // Put's encoded record
+  std::vector<PathEntry> path_;  // Put's descent path
   // The leaf the last Put edited in place, whose path is still path_:
   // valid while version_ == put_hint_.version and the root is unchanged.
   // The next Put whose key lies inside that leaf's fences goes straight

@@ -261,6 +261,30 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
                             " bytes");
 }
 
+std::unordered_map<uint32_t, LeafLayout> BTreeWriter::ReleaseLayouts() {
+  std::unordered_map<uint32_t, LeafLayout> out;
+  out.swap(cache_);
+  // A changed page is logged with the commit's LSN (base + 1: the writer
+  // slot is held); one whose change turns out empty keeps its old LSN, so
+  // its layout is only dropped by the next Take, never served wrongly.
+  const uint64_t commit_lsn = txn_->base_lsn() + 1;
+  for (auto it = out.begin(); it != out.end();) {
+    uint64_t lsn = commit_lsn;
+    if (!txn_->IsDirty(it->first)) {
+      Result<const uint8_t*> page = txn_->Read(it->first);
+      if (!page.ok()) {
+        it = out.erase(it);
+        continue;
+      }
+      lsn = DecodeFixed64(*page + pager::kHeaderLsnOffset);
+    }
+    it->second.set_kept_lsn(lsn);
+    ++it;
+  }
+  put_hint_ = PutHint{};
+  return out;
+}
+
 bool BTreeWriter::PutHintHolds(std::string_view key) {
   if (put_hint_.version != version_ || put_hint_.root != root()) return false;
   // Nothing changed since the last Put edited this leaf in place: path_ is

@@ -1,6 +1,10 @@
 #include "btree/layout_cache.h"
 
+#include <cassert>
 #include <utility>
+
+#include "pager/format.h"
+#include "util/coding.h"
 
 namespace sombra::btree {
 
@@ -9,7 +13,15 @@ bool LayoutCache::Take(uint32_t page_no, const uint8_t* page, LeafLayout* out) {
   auto it = map_.find(page_no);
   if (it == map_.end()) return false;
   slots_ -= it->second.size();
-  const bool same = it->second.Describes(page);
+  // Only the writer changes leaves and every commit gives the pages it
+  // changes its LSN: a page still at the LSN its layout was kept at is the
+  // page it was kept for. The header check catches a page that is no
+  // longer a leaf (freed, or reached through a damaged link); debug
+  // builds compare the slot directory too.
+  const bool same = it->second.kept_lsn() != 0 &&
+                    it->second.kept_lsn() == DecodeFixed64(page + pager::kHeaderLsnOffset) &&
+                    it->second.DescribesHeader(page);
+  assert(!same || it->second.Describes(page));
   if (same) *out = std::move(it->second);
   map_.erase(it);
   return same;

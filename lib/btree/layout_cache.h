@@ -6,19 +6,21 @@
 // load nearly every insert is such a first touch. The layouts a committed
 // transaction leaves behind describe the pages as committed, so the next
 // transaction takes them from here instead of parsing again, after checking
-// that the page still has the same header fields and slot directory
-// (LeafLayout::Describes). The records were validated by the parse that
-// built the layout and by nothing since changed outside it: only the
-// writer writes leaves, and pages read from the file are checksummed.
+// that the page is still at the LSN the layout was kept at
+// (LeafLayout::kept_lsn, set by BTreeWriter::ReleaseLayouts) and has the
+// same header fields (LeafLayout::DescribesHeader; debug builds compare the
+// slot directory too). The records were validated by the parse that built
+// the layout and by nothing since changed outside it: only the writer
+// writes leaves, every commit stamps the pages it changes with its LSN,
+// and pages read from the file are checksummed.
 //
 // A transaction keeps its layouts before its commit is appended, while it
 // holds the writer slot (the group commit passes the slot on before the
 // sync, and the next transaction must find them). A layout kept by a
 // commit that then fails describes pages the database does not have: the
 // committing transaction drops the whole cache (Clear) before it releases
-// the writer slot (db::WriteTxnImpl::Commit). Take checks every layout
-// against the page's header and slot directory (offsets and heads; the
-// directory holds no lengths since page format 3) as a second guard.
+// the writer slot (db::WriteTxnImpl::Commit). Take's LSN check is a
+// second guard: such a page never reaches that LSN with that content.
 //
 // Thread safety: every call locks (the writer slot orders them already).
 #pragma once

@@ -141,6 +141,13 @@ class LeafLayout : public SlottedLayout {
   // exactly this layout's: the layout then describes it as a Parse would
   // (LayoutCache's check; it decodes no record). Counts nothing.
   bool Describes(const uint8_t* page) const;
+  // The header half of Describes: kind, level and the header fields, not
+  // the slot directory. O(1).
+  bool DescribesHeader(const uint8_t* page) const;
+  // The page LSN this layout was kept at (LayoutCache): the LSN its page
+  // has once the transaction that kept it commits. 0: not kept.
+  uint64_t kept_lsn() const { return kept_lsn_; }
+  void set_kept_lsn(uint64_t lsn) { kept_lsn_ = lsn; }
   // Counts into `counters` from now on (LayoutCache hands a layout from
   // one writer to the next).
   void RebindCounters(const BTreeCounters* counters) { counters_ = counters; }
@@ -166,6 +173,7 @@ class LeafLayout : public SlottedLayout {
   uint16_t low_len_ = 0;
   uint16_t high_len_ = 0;
   const BTreeCounters* counters_ = nullptr;
+  uint64_t kept_lsn_ = 0;
 };
 
 // An insert (or an update that grew) that did not fit: the split takes it

@@ -264,16 +264,7 @@ size_t LeafLayout::LowerBound(const uint8_t* page, std::string_view key, bool* e
 }
 
 bool LeafLayout::Describes(const uint8_t* page) const {
-  if (page[pager::kHeaderKindOffset] != static_cast<uint8_t>(pager::PageKind::kLeaf) ||
-      DecodeFixed16(page + kLevelOffset) != 0 ||
-      DecodeFixed16(page + kSlotCountOffset) != slots_.size() ||
-      DecodeFixed32(page + kFreeStartOffset) != free_start_ ||
-      DecodeFixed32(page + kFreeEndOffset) != free_end_ ||
-      DecodeFixed32(page + kHoleBytesOffset) != hole_bytes_ ||
-      DecodeFixed16(page + kLowFenceLenOffset) != low_len_ ||
-      DecodeFixed16(page + kHighFenceLenOffset) != high_len_) {
-    return false;
-  }
+  if (!DescribesHeader(page)) return false;
   // The directory: offsets and heads. Record lengths are not read again
   // (that reads every record's header, 15% of a random load's instructions):
   // a layout only ever describes a page this writer committed, since the
@@ -284,6 +275,20 @@ bool LeafLayout::Describes(const uint8_t* page) const {
     if (DecodeSlotOffset(at) != slots_[i].offset || DecodeSlotHead(at) != slots_[i].head) {
       return false;
     }
+  }
+  return true;
+}
+
+bool LeafLayout::DescribesHeader(const uint8_t* page) const {
+  if (page[pager::kHeaderKindOffset] != static_cast<uint8_t>(pager::PageKind::kLeaf) ||
+      DecodeFixed16(page + kLevelOffset) != 0 ||
+      DecodeFixed16(page + kSlotCountOffset) != slots_.size() ||
+      DecodeFixed32(page + kFreeStartOffset) != free_start_ ||
+      DecodeFixed32(page + kFreeEndOffset) != free_end_ ||
+      DecodeFixed32(page + kHoleBytesOffset) != hole_bytes_ ||
+      DecodeFixed16(page + kLowFenceLenOffset) != low_len_ ||
+      DecodeFixed16(page + kHighFenceLenOffset) != high_len_) {
+    return false;
   }
   return true;
 }

@@ -80,6 +80,8 @@ class PagerTxn {
   Status Free(uint32_t page_no);
 
   size_t dirty_pages() const { return dirty_.size(); }
+  // True when the transaction wrote, allocated or freed the page.
+  bool IsDirty(uint32_t page_no) { return FindDirty(page_no) != nullptr; }
 
   // Compaction (pager_shrink.cc; docs/operations.md, "Compaction").
   // The pages of the freelist, from its head (Corruption when it is

@@ -96,6 +96,39 @@ TEST_F(LayoutCacheTest, ALayoutThatNoLongerDescribesItsPageIsDroppedAndTheLeafPa
   ExpectModel();
 }
 
+// A kept layout is served only while its page is still at the LSN it was
+// kept at (the commit that kept it): a later commit that changed the leaf
+// without the cache - here a same-size value written in place, which
+// leaves the header and the slot directory as they were - makes the next
+// transaction parse the leaf again.
+TEST_F(LayoutCacheTest, ALayoutIsServedOnlyAtThePageLsnItWasKeptAt) {
+  LayoutCache cache;
+  PutRandom(&cache, 3000, /*keep=*/true);
+  ASSERT_GT(cache.layouts(), 10u);
+  const std::string key = model_.begin()->first;
+  const std::string same_size(model_.begin()->second.size(), 'x');
+  {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    BTreeWriter w(txn->get(), pager_->metrics());  // no cache: nothing kept
+    ASSERT_TRUE(w.Put(key, same_size).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+    model_[key] = same_size;
+  }
+  const uint64_t parses = Parses();
+  {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    BTreeWriter w(txn->get(), pager_->metrics());
+    w.ShareLayouts(&cache);
+    ASSERT_TRUE(w.Put(key, same_size).ok());
+    w.FlushCounters();
+    EXPECT_EQ(Parses(), parses + 1) << "the leaf's kept layout is at an older LSN";
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  ExpectModel();
+}
+
 TEST_F(LayoutCacheTest, TheBudgetDropsOlderLayouts) {
   // The layouts of one committed transaction, and their slot count.
   std::unordered_map<uint32_t, LeafLayout> layouts;
