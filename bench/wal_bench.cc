@@ -42,8 +42,7 @@ bool ReplayBatch(std::string_view data, std::vector<uint8_t>* page, std::string*
   const auto* p = reinterpret_cast<const uint8_t*>(data.data());
   uint64_t prev = kChainSeed;
   size_t off = 0;
-  std::string page_buf;
-  std::vector<wal::DeltaRange> ranges;
+  wal::DecodeScratch scratch;
   bool committed = false;
   while (off < data.size()) {
     if (data.size() - off < wal::kRecordHeaderSize) {
@@ -65,8 +64,8 @@ bool ReplayBatch(std::string_view data, std::vector<uint8_t>* page, std::string*
     }
     prev = h.checksum;
     wal::Record rec;
-    if (wal::DecodeRecordPayload(h, payload, kPageSize, wal::kWalNewestFormatVersion, &page_buf,
-                                 &ranges, &rec, why) != wal::StopReason::kNone) {
+    if (wal::DecodeRecordPayload(h, payload, kPageSize, wal::kWalNewestFormatVersion, &scratch,
+                                 &rec, why) != wal::StopReason::kNone) {
       return false;
     }
     if (rec.type == wal::RecordType::kPageImage) {

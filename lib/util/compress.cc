@@ -12,19 +12,7 @@ size_t LZ4CompressBound(size_t input_size) {
   return static_cast<size_t>(LZ4_compressBound(static_cast<int>(input_size)));
 }
 
-namespace {
-
-// lz4's acceleration: how many positions its match search skips as it
-// fails to find matches. On leaves of 8-byte keys and values it compresses
-// a 4 KiB page in 3.0 us instead of 7.8 us (random load) and 6.5 us
-// instead of 10.9 us (sequential load), storing 72.4% of the page instead
-// of 70.9% and 75.5% instead of 74.2% (docs/architecture.md, "Commit,
-// checkpoint and recovery"). Decoding does not depend on it.
-constexpr int kLZ4Acceleration = 4;
-
-}  // namespace
-
-void LZ4Compress(std::string_view input, std::string* out) {
+void LZ4Compress(std::string_view input, std::string* out, int acceleration) {
   out->resize(LZ4CompressBound(input.size()));
   // One compression state per thread, initialised once (16 KiB of zeros)
   // and cheaply reset for each block: LZ4_compress_default initialised its
@@ -39,7 +27,7 @@ void LZ4Compress(std::string_view input, std::string* out) {
   LZ4_resetStream_fast(&state.stream);
   const int n = LZ4_compress_fast_continue(&state.stream, input.data(), out->data(),
                                            static_cast<int>(input.size()),
-                                           static_cast<int>(out->size()), kLZ4Acceleration);
+                                           static_cast<int>(out->size()), acceleration);
   out->resize(n > 0 ? static_cast<size_t>(n) : 0);
 }
 

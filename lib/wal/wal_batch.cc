@@ -13,6 +13,7 @@ BatchBuilder::BatchBuilder(uint32_t page_size, bool compress)
 
 void BatchBuilder::Reset(uint64_t prev_checksum) {
   buf_.clear();
+  group_.Clear();
   last_checksum_ = prev_checksum;
   stats_ = BatchStats{};
   txn_records_ = 0;
@@ -22,7 +23,9 @@ void BatchBuilder::Reset(uint64_t prev_checksum) {
 
 Status BatchBuilder::CheckTxnLsn(uint64_t lsn, const char* what) const {
   uint64_t expected = 0;
-  if (txn_records_ > 0) {
+  if (!group_.empty()) {
+    expected = group_lsn_;
+  } else if (txn_records_ > 0) {
     expected = txn_lsn_;
   } else if (last_commit_lsn_ != 0) {
     expected = last_commit_lsn_ + 1;
@@ -55,12 +58,30 @@ void BatchBuilder::SealRecord(size_t start) {
   ++stats_.records;
 }
 
+void BatchBuilder::FlushGroup() {
+  if (group_.empty()) return;
+  const size_t start = BeginRecord(RecordType::kOpsGroup, 0, 0);
+  uint8_t flags = 0;
+  stats_.compressed_bytes_saved += group_.AppendPayload(group_lsn_, compress_, &buf_, &flags);
+  // The header was written before the payload's size and flags were known.
+  auto* rec = reinterpret_cast<uint8_t*>(buf_.data()) + start;
+  rec[kRecordFlagsOffset] = flags;
+  EncodeFixed32(rec + kRecordLengthOffset,
+                static_cast<uint32_t>(buf_.size() - start - kRecordHeaderSize));
+  SealRecord(start);
+  ++stats_.group_records;
+  txn_lsn_ = group_lsn_;
+  ++txn_records_;
+  group_.Clear();
+}
+
 Status BatchBuilder::AddPageImage(uint32_t page_no, uint64_t page_lsn, const uint8_t* page) {
   if (page_no < kFirstLoggedPage || page_lsn == 0) {
     return Status::InvalidArgument("page image of page " + std::to_string(page_no) + " with LSN " +
                                    std::to_string(page_lsn) + ": page must be >= 2 and LSN >= 1");
   }
   SOMBRA_RETURN_IF_ERROR(CheckTxnLsn(page_lsn, "page image"));
+  if (group_.Holds(page_no)) FlushGroup();
   const std::string_view raw(reinterpret_cast<const char*>(page), page_size_);
   bool compressed = false;
   if (compress_) {
@@ -111,6 +132,7 @@ Status BatchBuilder::AddPageDelta(uint32_t page_no, uint64_t base_lsn, uint64_t 
     return Status::InvalidArgument("page delta of page " + std::to_string(page_no) + ": " + why);
   }
   SOMBRA_RETURN_IF_ERROR(CheckTxnLsn(new_lsn, "page delta"));
+  if (group_.Holds(page_no)) FlushGroup();
   size_t payload = kDeltaFixedSize + VarintLength(ranges.size());
   for (const DeltaRange& r : ranges) {
     payload += VarintLength(r.offset) + VarintLength(r.bytes.size()) + r.bytes.size();
@@ -143,6 +165,13 @@ Status BatchBuilder::AddPageOps(uint32_t page_no, uint64_t base_lsn, uint64_t ne
     return Status::InvalidArgument("page ops of page " + std::to_string(page_no) + ": " + why);
   }
   SOMBRA_RETURN_IF_ERROR(CheckTxnLsn(new_lsn, "page ops"));
+  if (AllowsOpsGroups(log_version_)) {
+    if (!group_.Fits(page_no, ops.size())) FlushGroup();
+    group_.Add(page_no, new_lsn - base_lsn, ops);
+    group_lsn_ = new_lsn;
+    ++stats_.ops_records;
+    return Status::OK();
+  }
   const size_t start = BeginRecord(RecordType::kPageOps, 0, kOpsFixedSize + ops.size());
   uint8_t fixed[kOpsFixedSize];
   EncodePageChange(page_no, base_lsn, new_lsn, fixed);
@@ -157,15 +186,16 @@ Status BatchBuilder::AddPageOps(uint32_t page_no, uint64_t base_lsn, uint64_t ne
 
 Status BatchBuilder::AddCommit(const CommitInfo& info) {
   CommitInfo c = info;
-  c.record_count = txn_records_;
   std::string why;
   if (!CheckCommitInfo(c, &why)) return Status::InvalidArgument("commit record: " + why);
   SOMBRA_RETURN_IF_ERROR(CheckTxnLsn(c.lsn, "commit record"));
   if (c.catalog_root != 0 && !HasCatalogRoot(log_version_)) {
     return Status::InvalidArgument("commit record: a log of format version " +
                                    std::to_string(log_version_) +
-                                   " cannot carry named trees (formats 6 and 7 can)");
+                                   " cannot carry named trees (formats 6 to 11 can)");
   }
+  FlushGroup();
+  c.record_count = txn_records_;
   const size_t size = CommitPayloadSize(log_version_);
   const size_t start = BeginRecord(RecordType::kCommit, 0, size);
   uint8_t payload[kCommitPayloadSizeTrees];

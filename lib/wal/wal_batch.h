@@ -35,6 +35,7 @@
 
 #include "sombra/status.h"
 #include "wal/wal_format.h"
+#include "wal/wal_ops_group.h"
 
 namespace sombra::wal {
 
@@ -43,9 +44,10 @@ struct BatchStats {
   uint64_t records = 0;
   uint64_t image_records = 0;
   uint64_t delta_records = 0;
-  uint64_t ops_records = 0;
+  uint64_t ops_records = 0;    // pages logged as page ops, in ops groups or not
+  uint64_t group_records = 0;  // ops groups
   uint64_t commit_records = 0;
-  uint64_t compressed_bytes_saved = 0;  // page bytes not stored thanks to lz4
+  uint64_t compressed_bytes_saved = 0;  // page and group bytes not stored thanks to lz4
 };
 
 class BatchBuilder {
@@ -72,9 +74,14 @@ class BatchBuilder {
 
   // The edits of a page whose LSN was base_lsn, in the order they were
   // made (wal_page_ops.h); applying them makes its LSN new_lsn. Only in a
-  // log of format 4 or 5 (the caller's to know). REQUIRES: page_no >= 2,
+  // log of format 4 to 11 (the caller's to know). REQUIRES: page_no >= 2,
   // base_lsn < new_lsn, CheckPageOps(ops) holds and ops fit
-  // MaxOpsPayload.
+  // MaxOpsPayload. In a log of format 10 or 11 the ops join the open ops
+  // group (wal_ops_group.h), written as one record before the commit
+  // record, or earlier when the next page's ops do not fit it (pages out
+  // of increasing order, or a body past kMaxGroupBody) or an image or
+  // delta of one of its pages is added: a page's records keep their
+  // order.
   [[nodiscard]] Status AddPageOps(uint32_t page_no, uint64_t base_lsn, uint64_t new_lsn,
                                   std::string_view ops);
 
@@ -97,6 +104,8 @@ class BatchBuilder {
     buf_.reserve(buf_.size() + pages * (kRecordHeaderSize + kImageFixedSize + page_size_));
   }
 
+  // REQUIRES (data, last_checksum, record_count): no ops group open, as
+  // after AddCommit.
   std::string_view data() const { return buf_; }
   bool empty() const { return buf_.empty(); }
   uint64_t last_checksum() const { return last_checksum_; }
@@ -105,6 +114,7 @@ class BatchBuilder {
   uint64_t image_records() const { return stats_.image_records; }
   uint64_t delta_records() const { return stats_.delta_records; }
   uint64_t ops_records() const { return stats_.ops_records; }
+  uint64_t group_records() const { return stats_.group_records; }
   uint64_t compressed_bytes_saved() const { return stats_.compressed_bytes_saved; }
   const BatchStats& stats() const { return stats_; }
   uint32_t page_size() const { return page_size_; }
@@ -116,6 +126,8 @@ class BatchBuilder {
   size_t BeginRecord(RecordType type, uint8_t flags, size_t payload_size);
   // Computes and stores the checksum of the record at `start`.
   void SealRecord(size_t start);
+  // Writes the open ops group, if any, as one record.
+  void FlushGroup();
 
   const uint32_t page_size_;
   const bool compress_;
@@ -127,6 +139,8 @@ class BatchBuilder {
   uint32_t txn_records_ = 0;      // records since the last commit
   uint64_t txn_lsn_ = 0;          // their LSN (meaningful when txn_records_ > 0)
   uint64_t last_commit_lsn_ = 0;  // of the batch's last commit, 0 when none
+  OpsGroupBuilder group_;         // the open ops group (formats 10 and 11)
+  uint64_t group_lsn_ = 0;        // its LSN (meaningful when !group_.empty())
 };
 
 }  // namespace sombra::wal

@@ -59,7 +59,7 @@ Result<bool> WalReader::Resync(uint64_t from, const uint64_t* seeds, int num_see
                                uint64_t* seed) {
   Status io;
   for (uint64_t x = from; x + kRecordHeaderSize <= file_size_; ++x) {
-    // Fast path over the buffered bytes: a record starts with a type 1..4.
+    // Fast path over the buffered bytes: a record starts with a type 1..5.
     if (x >= buf_offset_ && x < buf_offset_ + buf_len_) {
       const uint8_t* b = buf_.data() + (x - buf_offset_);
       const uint8_t* end = buf_.data() + buf_len_;

@@ -31,6 +31,8 @@ const char* RecordTypeName(uint8_t type) {
       return "commit";
     case static_cast<uint8_t>(RecordType::kPageOps):
       return "page ops";
+    case static_cast<uint8_t>(RecordType::kOpsGroup):
+      return "ops group";
     default:
       return "unknown";
   }

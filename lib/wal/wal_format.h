@@ -45,17 +45,24 @@ constexpr uint32_t kWalFormatVersionTreesCarry = 7;
 // writes these.
 constexpr uint32_t kWalFormatVersionFileBase = 8;
 constexpr uint32_t kWalFormatVersionFileBaseCarry = 9;
-constexpr uint32_t kWalNewestFormatVersion = 9;
-// A carried generation (formats 3, 5, 7 and 9).
+// Formats 10 and 11: the layouts of formats 8 and 9 whose records may also
+// be ops groups (type 5): the page ops of many pages of one transaction in
+// one record, lz4-compressed together. This build writes these.
+constexpr uint32_t kWalFormatVersionGroups = 10;
+constexpr uint32_t kWalFormatVersionGroupsCarry = 11;
+constexpr uint32_t kWalNewestFormatVersion = 11;
+// A carried generation (formats 3, 5, 7, 9 and 11).
 inline bool IsCarriedVersion(uint32_t v) {
   return v == kWalFormatVersionCarry || v == kWalFormatVersionOpsCarry ||
-         v == kWalFormatVersionTreesCarry || v == kWalFormatVersionFileBaseCarry;
+         v == kWalFormatVersionTreesCarry || v == kWalFormatVersionFileBaseCarry ||
+         v == kWalFormatVersionGroupsCarry;
 }
 // A log whose commit records and base meta carry the catalog root
 // (formats 6 and 7).
 inline bool HasCatalogRoot(uint32_t v) { return v >= kWalFormatVersionTrees; }
 // The carried-generation format of the same layout as `v`.
 inline uint32_t CarriedVersionOf(uint32_t v) {
+  if (v >= kWalFormatVersionGroups) return kWalFormatVersionGroupsCarry;
   if (v >= kWalFormatVersionFileBase) return kWalFormatVersionFileBaseCarry;
   if (v >= kWalFormatVersionTrees) return kWalFormatVersionTreesCarry;
   if (v >= kWalFormatVersionOps) return kWalFormatVersionOpsCarry;
@@ -66,6 +73,8 @@ inline bool AllowsPageOps(uint32_t v) { return v >= kWalFormatVersionOps; }
 // A log whose deltas and page ops may apply on the page file's page, with
 // no image of the page before them in the generation (formats 8 and 9).
 inline bool AllowsFileBases(uint32_t v) { return v >= kWalFormatVersionFileBase; }
+// A log whose records may be ops groups (formats 10 and 11).
+inline bool AllowsOpsGroups(uint32_t v) { return v >= kWalFormatVersionGroups; }
 
 // The page sizes a log may declare; the same range as the page file
 // (docs/format/file.md), repeated here because lib/wal sits below lib/pager.
@@ -161,12 +170,13 @@ enum class RecordType : uint8_t {
   kPageImage = 1,
   kPageDelta = 2,
   kCommit = 3,
-  kPageOps = 4,  // formats 4 and 5 only
+  kPageOps = 4,   // formats 4 to 11
+  kOpsGroup = 5,  // formats 10 and 11
 };
-constexpr uint8_t kMaxRecordType = 4;
+constexpr uint8_t kMaxRecordType = 5;
 const char* RecordTypeName(uint8_t type);
 
-// Page image only: the page bytes are an lz4 block.
+// Page image: the page bytes are an lz4 block. Ops group: its body is.
 constexpr uint8_t kFlagCompressed = 0x01;
 
 // Payload sizes.
@@ -188,8 +198,26 @@ inline size_t MaxDeltaPayload(uint32_t page_size) {
 // The largest payload a page-ops record may have: that of a delta (the
 // writer logs ops only when they are smaller than the page's delta).
 inline size_t MaxOpsPayload(uint32_t page_size) { return MaxDeltaPayload(page_size); }
+
+// Ops group (type 5): the transaction's LSN (u64), then varints entry count
+// and body length, then the body (raw, or an lz4 block smaller than it).
+constexpr size_t kGroupFixedSize = 8;
+// The largest body a group may have (a page's ops always fit one group:
+// MaxOpsPayload(65536) is 327,703 bytes).
+constexpr size_t kMaxGroupBody = size_t{512} << 10;
+// The smallest entry: 1-byte page step, LSN step and ops length, and a
+// 3-byte op (a 1-byte write or move).
+constexpr size_t kMinGroupEntry = 6;
+// Payload bounds: a raw body of one smallest entry; a body of kMaxGroupBody
+// bytes with varints of at most 3 bytes each (kMaxGroupBody < 2^21).
+constexpr size_t kMinGroupPayload = kGroupFixedSize + 1 + 1 + 1;
+constexpr size_t kMaxGroupPayload = kGroupFixedSize + 3 + 3 + kMaxGroupBody;
+
 // The largest payload of any record type.
-inline size_t MaxPayload(uint32_t page_size) { return MaxDeltaPayload(page_size); }
+inline size_t MaxPayload(uint32_t page_size) {
+  return MaxDeltaPayload(page_size) > kMaxGroupPayload ? MaxDeltaPayload(page_size)
+                                                       : kMaxGroupPayload;
+}
 
 struct RecordHeader {
   uint8_t type = 0;
@@ -229,6 +257,14 @@ CommitInfo DecodeCommitPayload(const uint8_t* in, uint32_t version);
 // True when the commit's fields are consistent (docs/format/wal.md, rule
 // C1); otherwise false with the reason in *why.
 bool CheckCommitInfo(const CommitInfo& info, std::string* why);
+
+// One page of an ops group: the page ops of page_no (checked, for
+// ApplyPageOps), applying on its LSN base_lsn.
+struct GroupEntry {
+  uint32_t page_no = 0;
+  uint64_t base_lsn = 0;
+  std::string_view ops;
+};
 
 // One changed byte range of a page: page[offset, offset + bytes.size()).
 struct DeltaRange {

@@ -21,7 +21,7 @@ Status WalReader::ReadRawHeader(uint8_t* raw, size_t* got) {
 WalHeader WalReader::StoredFields(const uint8_t* raw) {
   WalHeader h;
   const uint32_t stored = DecodeFixed32(raw + kWalVersionOffset);
-  h.version = WalHeaderSize(stored) != 0 ? stored : kWalFormatVersionFileBase;
+  h.version = WalHeaderSize(stored) != 0 ? stored : kWalFormatVersionGroups;
   h.page_size = DecodeFixed32(raw + kWalPageSizeOffset);
   h.salt = DecodeFixed64(raw + kWalSaltOffset);
   h.generation = DecodeFixed64(raw + kWalGenerationOffset);
@@ -57,6 +57,8 @@ void WalReader::Setup() {
   seed_ = header_.salt;
   expected_lsn_ = header_.start_lsn;
   txn_records_ = 0;
+  group_ = Record{};
+  group_next_ = 0;
   committed_end_ = header_.size();
   committed_seed_ = seed_;
   committed_index_ = 0;
@@ -78,6 +80,8 @@ Status WalReader::Continue() {
   index_ = committed_index_;
   expected_lsn_ = last_commit_lsn_ == 0 ? header_.start_lsn : last_commit_lsn_ + 1;
   txn_records_ = 0;
+  group_ = Record{};
+  group_next_ = 0;
   stop_reason_ = StopReason::kNone;
   stop_detail_.clear();
   status_ = Status::OK();
@@ -119,7 +123,7 @@ Result<WalReader::ProbeResult> WalReader::ProbeBehindDamagedHeader(uint32_t page
   const WalHeader stored = StoredFields(raw);
   Result<ProbeResult> best = ProbeResult{};
   bool best_intact = false;
-  for (uint32_t version : {stored.version, kWalFormatVersionTrees, kWalFormatVersionOps}) {
+  for (uint32_t version : {stored.version, kWalFormatVersionGroups, kWalFormatVersionOps}) {
     header_ = stored;
     header_.version = version;
     bool intact = false;
@@ -208,11 +212,6 @@ StopReason WalReader::CheckAt(uint64_t offset, uint64_t seed, Record* rec, Check
   // R2-R4.
   StopReason reason = CheckRecordHeader(h, header_.page_size, header_.version, &check->detail);
   if (reason != StopReason::kNone) return reason;
-  if (h.type == static_cast<uint8_t>(RecordType::kPageOps) && !AllowsPageOps(header_.version)) {
-    check->detail = "page ops record in a log of format version " +
-                    std::to_string(header_.version) + " (formats 4 to 7 only)";
-    return StopReason::kBadType;
-  }
   // R5.
   if (kRecordHeaderSize + h.length > remaining) {
     check->detail = std::string(RecordTypeName(h.type)) + " record of " +
@@ -233,7 +232,7 @@ StopReason WalReader::CheckAt(uint64_t offset, uint64_t seed, Record* rec, Check
   }
   // R7.
   reason = DecodeRecordPayload(h, p + kRecordHeaderSize, header_.page_size, header_.version,
-                               &page_buf_, &ranges_, rec, &check->detail);
+                               &scratch_, rec, &check->detail);
   if (reason != StopReason::kNone) return reason;
   rec->offset = offset;
   return StopReason::kNone;
@@ -257,8 +256,25 @@ StopReason WalReader::CheckTxn(const Record& rec, std::string* detail) const {
   return StopReason::kNone;
 }
 
+void WalReader::NextGroupEntry(Record* rec) {
+  *rec = group_;
+  const GroupEntry& e = group_.group[group_next_];
+  rec->type = RecordType::kPageOps;
+  rec->group = {};
+  rec->page_no = e.page_no;
+  rec->base_lsn = e.base_lsn;
+  rec->ops = e.ops;
+  rec->group_entry = static_cast<uint32_t>(group_next_);
+  rec->group_entries = static_cast<uint32_t>(group_.group.size());
+  ++group_next_;
+}
+
 bool WalReader::Next(Record* rec) {
   if (!opened_ || stop_reason_ != StopReason::kNone) return false;
+  if (group_next_ < group_.group.size()) {
+    NextGroupEntry(rec);
+    return true;
+  }
   Check check;
   StopReason reason = CheckAt(pos_, seed_, rec, &check);
   if (reason == StopReason::kNone && IsCarriedVersion(header_.version) && last_commit_lsn_ == 0 &&
@@ -286,6 +302,11 @@ bool WalReader::Next(Record* rec) {
     committed_index_ = index_;
   } else {
     ++txn_records_;
+  }
+  if (rec->type == RecordType::kOpsGroup) {  // returned entry by entry
+    group_ = *rec;
+    group_next_ = 0;
+    NextGroupEntry(rec);
   }
   return true;
 }

@@ -62,7 +62,10 @@ class WalReader {
   uint64_t file_size() const { return file_size_; }
 
   // The next valid record into *rec (its views are valid until the next
-  // call of Next or ProbePastStop); false at the stop, and ever after.
+  // call of Next or ProbePastStop); false at the stop, and ever after. An
+  // ops group is returned as its entries, each a page-ops record
+  // (Record::group_entry); the reader's offsets and counts move past the
+  // group when its first entry is returned.
   // REQUIRES: Open() succeeded.
   bool Next(Record* rec);
 
@@ -180,6 +183,8 @@ class WalReader {
   // On kNone, *rec holds the record (offset and checksum included; index
   // not set).
   StopReason CheckAt(uint64_t offset, uint64_t seed, Record* rec, Check* check);
+  // The next entry of group_ as a page-ops record.
+  void NextGroupEntry(Record* rec);
   // Rules T1-T3 for a record that passed CheckAt.
   StopReason CheckTxn(const Record& rec, std::string* detail) const;
   void Stop(StopReason reason, std::string detail);
@@ -227,8 +232,10 @@ class WalReader {
   std::vector<uint8_t> buf_;
   uint64_t buf_offset_ = 0;  // file offset of buf_[0]
   size_t buf_len_ = 0;       // valid bytes in buf_
-  std::string page_buf_;     // decompressed page images
-  std::vector<DeltaRange> ranges_;
+  DecodeScratch scratch_;    // what a record's views point into
+  // The ops group whose entries Next returns, and the next one's number.
+  Record group_;
+  size_t group_next_ = 0;
 
   uint64_t pos_ = kWalHeaderSize;
   uint64_t index_ = 0;

@@ -2,6 +2,7 @@
 
 #include "util/coding.h"
 #include "util/compress.h"
+#include "wal/wal_ops_group.h"
 #include "wal/wal_page_ops.h"
 
 namespace sombra::wal {
@@ -146,11 +147,19 @@ StopReason DecodeOps(const RecordHeader& h, const uint8_t* payload, uint32_t pag
 StopReason CheckRecordHeader(const RecordHeader& h, uint32_t page_size, uint32_t version,
                              std::string* detail) {
   if (h.type == 0 || h.type > kMaxRecordType) {
-    *detail = "record type " + Num(h.type) + " is not 1..4";
+    *detail = "record type " + Num(h.type) + " is not 1..5";
     return StopReason::kBadType;
   }
   const auto type = static_cast<RecordType>(h.type);
-  const uint8_t allowed_flags = type == RecordType::kPageImage ? kFlagCompressed : 0;
+  if ((type == RecordType::kPageOps && !AllowsPageOps(version)) ||
+      (type == RecordType::kOpsGroup && !AllowsOpsGroups(version))) {
+    *detail =
+        std::string(RecordTypeName(h.type)) + " record in a log of format version " + Num(version) +
+        (type == RecordType::kPageOps ? " (formats 4 to 11 only)" : " (formats 10 and 11 only)");
+    return StopReason::kBadType;
+  }
+  const uint8_t allowed_flags =
+      type == RecordType::kPageImage || type == RecordType::kOpsGroup ? kFlagCompressed : 0;
   if ((h.flags & ~allowed_flags) != 0 || h.reserved != 0) {
     *detail = std::string(RecordTypeName(h.type)) + " record with flags " + Num(h.flags) +
               " and reserved " + Num(h.reserved) + " (allowed flags " + Num(allowed_flags) +
@@ -176,6 +185,10 @@ StopReason CheckRecordHeader(const RecordHeader& h, uint32_t page_size, uint32_t
       min = kOpsFixedSize + 3;  // the smallest op: a 1-byte write or move
       max = MaxOpsPayload(page_size);
       break;
+    case RecordType::kOpsGroup:
+      min = kMinGroupPayload;
+      max = kMaxGroupPayload;
+      break;
     case RecordType::kCommit:
     case RecordType::kInvalid:
       min = max = CommitPayloadSize(version);
@@ -190,8 +203,8 @@ StopReason CheckRecordHeader(const RecordHeader& h, uint32_t page_size, uint32_t
 }
 
 StopReason DecodeRecordPayload(const RecordHeader& h, const uint8_t* payload, uint32_t page_size,
-                               uint32_t version, std::string* page_buf,
-                               std::vector<DeltaRange>* ranges, Record* rec, std::string* detail) {
+                               uint32_t version, DecodeScratch* scratch, Record* rec,
+                               std::string* detail) {
   rec->type = static_cast<RecordType>(h.type);
   rec->flags = h.flags;
   rec->length = h.length;
@@ -202,15 +215,24 @@ StopReason DecodeRecordPayload(const RecordHeader& h, const uint8_t* payload, ui
   rec->page = {};
   rec->ranges = {};
   rec->ops = {};
+  rec->group = {};
+  rec->group_entry = rec->group_entries = 0;
   rec->commit = CommitInfo{};
-  ranges->clear();
+  scratch->ranges.clear();
   switch (rec->type) {
     case RecordType::kPageImage:
-      return DecodeImage(h, payload, page_size, page_buf, rec, detail);
+      return DecodeImage(h, payload, page_size, &scratch->page, rec, detail);
     case RecordType::kPageDelta:
-      return DecodeDelta(h, payload, page_size, ranges, rec, detail);
+      return DecodeDelta(h, payload, page_size, &scratch->ranges, rec, detail);
     case RecordType::kPageOps:
       return DecodeOps(h, payload, page_size, rec, detail);
+    case RecordType::kOpsGroup: {
+      rec->compressed = (h.flags & kFlagCompressed) != 0;
+      const StopReason r = DecodeOpsGroup(h, payload, page_size, &scratch->group_body,
+                                          &scratch->group, &rec->new_lsn, detail);
+      if (r == StopReason::kNone) rec->group = scratch->group;
+      return r;
+    }
     case RecordType::kCommit: {
       rec->commit = DecodeCommitPayload(payload, version);
       std::string why;
@@ -223,7 +245,7 @@ StopReason DecodeRecordPayload(const RecordHeader& h, const uint8_t* payload, ui
     case RecordType::kInvalid:
       break;
   }
-  *detail = "record type " + Num(h.type) + " is not 1..4";
+  *detail = "record type " + Num(h.type) + " is not 1..5";
   return StopReason::kBadType;
 }
 

@@ -23,7 +23,7 @@ enum class StopReason : uint8_t {
   kNone = 0,          // not stopped yet
   kEndOfLog,          // the 16 bytes at the stop are zero, or the file ends exactly there
   kTruncated,         // the record header or payload passes the end of the file
-  kBadType,           // type not 1..4 (4 only in formats 4 and 5)
+  kBadType,           // type not 1..5 (4 only in formats 4 to 11, 5 only in 10 and 11)
   kBadFlags,          // an unknown flag bit, or the reserved bytes, are not zero
   kBadLength,         // payload length outside the bounds of its type
   kChecksumMismatch,  // the chained checksum does not match
@@ -55,6 +55,14 @@ struct Record {
   std::span<const DeltaRange> ranges;  // delta
   std::string_view ops;                // page ops: checked (CheckPageOps), for ApplyPageOps
 
+  // Ops group (type 5) as decoded: its LSN is new_lsn. WalReader::Next
+  // never returns a group: it returns each entry as a page-ops record
+  // (type kPageOps; offset, index, length, flags and checksum those of the
+  // group), numbered by group_entry among group_entries.
+  std::span<const GroupEntry> group;
+  uint32_t group_entry = 0;
+  uint32_t group_entries = 0;  // 0: a record of its own
+
   CommitInfo commit;  // commit
 
   // Bytes the record occupies in the file.
@@ -71,6 +79,7 @@ inline uint64_t TxnLsnOf(const Record& rec) {
       return rec.commit.lsn;
     case RecordType::kPageDelta:
     case RecordType::kPageOps:
+    case RecordType::kOpsGroup:
       return rec.new_lsn;
     case RecordType::kInvalid:
       break;
@@ -84,13 +93,20 @@ inline uint64_t TxnLsnOf(const Record& rec) {
 StopReason CheckRecordHeader(const RecordHeader& header, uint32_t page_size, uint32_t version,
                              std::string* detail);
 
-// Rules I*, D*, P*, C*: decodes the payload of a record whose header passed
-// CheckRecordHeader into *rec (type, flags, length and the type's fields).
-// A compressed image is decompressed into *page_buf (resized to page_size);
-// delta ranges go to *ranges (cleared first). Returns kNone, or kBadPayload
-// with *detail.
+// Buffers the decoded views of a Record may point into.
+struct DecodeScratch {
+  std::string page;                // a decompressed page image
+  std::vector<DeltaRange> ranges;  // a delta's ranges
+  std::string group_body;          // a decompressed ops group body
+  std::vector<GroupEntry> group;   // an ops group's entries
+};
+
+// Rules I*, D*, P*, G*, C*: decodes the payload of a record whose header
+// passed CheckRecordHeader into *rec (type, flags, length and the type's
+// fields), its views pointing into the payload or *scratch. Returns kNone,
+// or kBadPayload with *detail.
 StopReason DecodeRecordPayload(const RecordHeader& header, const uint8_t* payload,
-                               uint32_t page_size, uint32_t version, std::string* page_buf,
-                               std::vector<DeltaRange>* ranges, Record* rec, std::string* detail);
+                               uint32_t page_size, uint32_t version, DecodeScratch* scratch,
+                               Record* rec, std::string* detail);
 
 }  // namespace sombra::wal

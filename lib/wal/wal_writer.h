@@ -75,7 +75,8 @@ class WalWriter {
   // validate. REQUIRES: the log's previous content has been recovered (it
   // is overwritten). `metrics` (may be null) must outlive the writer; it
   // gets the counters wal_records, wal_bytes, wal_image_records,
-  // wal_delta_records, wal_ops_records, wal_compressed_bytes_saved, fsyncs and
+  // wal_delta_records, wal_ops_records, wal_group_records,
+  // wal_compressed_bytes_saved, fsyncs and
   // wal_syncs_grouped (batches covered by an fdatasync beyond the first)
   // and wal_commit_fsyncs (the fdatasyncs of SyncTo, i.e. for commits).
   // `base` is the meta page the generation starts from (its checkpoint LSN
@@ -87,7 +88,7 @@ class WalWriter {
                                                  uint64_t generation, uint64_t start_lsn,
                                                  const WalBase& base, uint64_t preallocate_bytes,
                                                  MetricsRegistry* metrics,
-                                                 uint32_t version = kWalFormatVersionFileBase);
+                                                 uint32_t version = kWalFormatVersionGroups);
 
   // Continues the log at `path` whose header is `header` (read and checked
   // by a WalReader) after its last committed record, which ends at
@@ -153,7 +154,7 @@ class WalWriter {
   Status WriteZeros(uint64_t from, uint64_t to);
   // Writes a header for a new generation at offset 0 (new salt) and syncs.
   Status WriteHeader(uint64_t generation, uint64_t start_lsn, const WalBase& base,
-                     uint32_t version = kWalFormatVersionFileBase);
+                     uint32_t version = kWalFormatVersionGroups);
   // Records `s` as the sticky error (the first one wins), zeroes the record
   // header at the synced offset (best effort) and wakes the waiters.
   // Returns the sticky error. REQUIRES: `lock` holds mu_.
@@ -168,6 +169,7 @@ class WalWriter {
   Counter* image_records_ = nullptr;
   Counter* delta_records_ = nullptr;
   Counter* ops_records_ = nullptr;
+  Counter* group_records_ = nullptr;
   Counter* compressed_saved_ = nullptr;
   Counter* fsyncs_ = nullptr;
   Counter* syncs_grouped_ = nullptr;

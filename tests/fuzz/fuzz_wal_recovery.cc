@@ -24,7 +24,7 @@ std::string ReadAll(const std::string& path) {
 }
 
 // The page file beside the seed logs (tests/fuzz/corpus/wal_base.db,
-// made by fuzz_seeds): 300 keys checkpointed, five transactions in its log.
+// made by fuzz_seeds): 300 keys checkpointed, six transactions in its log.
 const std::string& BasePageFile() {
   static const std::string bytes = [] {
     std::string out = ReadAll(SOMBRA_FUZZ_WAL_BASE);

@@ -65,6 +65,10 @@ struct RecordLine {
   uint64_t raw = 0;       // image: page size; delta: bytes in its ranges; ops: op bytes
   bool compressed = false;
   uint64_t ranges = 0;  // delta: ranges; ops: ops
+  // Page ops from an ops group: the entry's number among the group's
+  // entries (0 of 0: a record of its own).
+  uint32_t group_entry = 0;
+  uint32_t group_entries = 0;
   wal::CommitInfo commit;
   uint64_t checksum = 0;
 };
@@ -79,6 +83,8 @@ const char* TypeName(wal::RecordType type) {
       return "commit";
     case wal::RecordType::kPageOps:
       return "ops";
+    case wal::RecordType::kOpsGroup:
+      return "group";
     case wal::RecordType::kInvalid:
       break;
   }
@@ -93,6 +99,8 @@ RecordLine Describe(const wal::Record& rec, uint32_t page_size) {
   r.stored = rec.length;
   r.compressed = rec.compressed;
   r.checksum = rec.checksum;
+  r.group_entry = rec.group_entry;
+  r.group_entries = rec.group_entries;
   switch (rec.type) {
     case wal::RecordType::kPageImage:
       r.page_no = rec.page_no;
@@ -117,6 +125,7 @@ RecordLine Describe(const wal::Record& rec, uint32_t page_size) {
       r.lsn = rec.commit.lsn;
       r.commit = rec.commit;
       break;
+    case wal::RecordType::kOpsGroup:  // WalReader::Next returns its entries instead
     case wal::RecordType::kInvalid:
       break;
   }
@@ -428,8 +437,12 @@ void PrintRecords(const std::vector<RecordLine>& records, bool trees, std::ostre
   for (const RecordLine& r : records) {
     const bool commit = r.type == wal::RecordType::kCommit;
     const bool delta = r.type == wal::RecordType::kPageDelta || r.type == wal::RecordType::kPageOps;
-    rows.push_back({Num(r.index), Num(r.offset), TypeName(r.type), commit ? "-" : Num(r.page_no),
-                    LsnText(r), Num(r.stored), commit ? "-" : Num(r.raw),
+    // An ops group's entries share its number (shown as number.entry),
+    // offset and stored length (shown on the first).
+    const bool grouped = r.group_entries > 0;
+    rows.push_back({grouped ? Num(r.index) + "." + Num(r.group_entry) : Num(r.index), Num(r.offset),
+                    TypeName(r.type), commit ? "-" : Num(r.page_no), LsnText(r),
+                    grouped && r.group_entry > 0 ? "-" : Num(r.stored), commit ? "-" : Num(r.raw),
                     r.compressed ? "lz4" : "-", delta ? Num(r.ranges) : "-",
                     wal::Hex64(r.checksum) + " ok"});
   }
@@ -545,6 +558,10 @@ void WriteRecordJson(const RecordLine& rec, bool trees, JsonWriter* json) {
   json->Field("compression", rec.compressed ? "lz4" : "none");
   if (rec.type == wal::RecordType::kPageDelta) json->Field("ranges", rec.ranges);
   if (ops) json->Field("ops", rec.ranges);
+  if (rec.group_entries > 0) {
+    json->Field("group_entry", uint64_t{rec.group_entry});
+    json->Field("group_entries", uint64_t{rec.group_entries});
+  }
   if (rec.type == wal::RecordType::kCommit) {
     const wal::CommitInfo& c = rec.commit;
     json->Field("txn_id", c.txn_id);

@@ -64,6 +64,7 @@
 #include "testutil/no_sync_env.h"
 #include "testutil/temp_dir.h"
 #include "wal/wal_format.h"
+#include "wal/wal_ops_group.h"
 
 namespace sombra::dbtest {
 namespace {
@@ -296,8 +297,8 @@ void AddFreePage(std::vector<Field>* out, const std::string& group, uint64_t bas
 struct LogRecord {
   uint64_t offset;
   wal::RecordHeader header;
-  int txn;  // 1-based transaction of the generation
-  uint32_t page_no;
+  int txn;                      // 1-based transaction of the generation
+  std::vector<uint32_t> pages;  // the pages it changes (an ops group: each entry's)
 };
 
 std::vector<LogRecord> ParseLog(const std::string& wal, int txns) {
@@ -308,10 +309,22 @@ std::vector<LogRecord> ParseLog(const std::string& wal, int txns) {
     auto h = wal::DecodeRecordHeader(reinterpret_cast<const uint8_t*>(wal.data() + off));
     if (h.type == 0 || h.type > wal::kMaxRecordType) break;
     if (off + wal::kRecordHeaderSize + h.length > wal.size()) break;
-    uint32_t page_no = h.type == static_cast<uint8_t>(wal::RecordType::kCommit)
-                           ? 0
-                           : Le32(wal, off + wal::kRecordHeaderSize);
-    out.push_back({off, h, txn, page_no});
+    std::vector<uint32_t> pages;
+    if (h.type == static_cast<uint8_t>(wal::RecordType::kOpsGroup)) {
+      std::string body, why;
+      std::vector<wal::GroupEntry> entries;
+      uint64_t lsn = 0;
+      const auto* payload = reinterpret_cast<const uint8_t*>(wal.data()) + off + 16;
+      if (wal::DecodeOpsGroup(h, payload, kPageSize, &body, &entries, &lsn, &why) !=
+          wal::StopReason::kNone) {
+        ADD_FAILURE() << "ops group at " << off << ": " << why;
+        break;
+      }
+      for (const wal::GroupEntry& e : entries) pages.push_back(e.page_no);
+    } else if (h.type != static_cast<uint8_t>(wal::RecordType::kCommit)) {
+      pages.push_back(Le32(wal, off + wal::kRecordHeaderSize));
+    }
+    out.push_back({off, h, txn, std::move(pages)});
     if (h.type == static_cast<uint8_t>(wal::RecordType::kCommit)) ++txn;
     off += wal::kRecordHeaderSize + h.length;
   }
@@ -381,6 +394,33 @@ void AddRecord(std::vector<Field>* out, const std::string& group, const std::str
         add("ops: first op bytes", p + kOpsFixedSize + n0 + n1, head >> 1);
       }
       add("ops: last payload byte", p + len - 1, 1);
+      break;
+    }
+    case RecordType::kOpsGroup: {
+      // docs/format/wal.md "Ops group": LSN u64, varint entry count,
+      // varint body length, then the body (raw: entries of varint page
+      // step, LSN step and ops length, then the ops; or an lz4 block).
+      add("group: LSN", p, kGroupFixedSize);
+      const size_t base = r.offset + p + kGroupFixedSize;
+      uint64_t count = 0, body = 0;
+      const size_t n0 = VarintAt(wal, base, &count);
+      add("group: entry count", p + kGroupFixedSize, n0);
+      const size_t n1 = VarintAt(wal, base + n0, &body);
+      add("group: body length", p + kGroupFixedSize + n0, n1);
+      const uint64_t b = p + kGroupFixedSize + n0 + n1;
+      if ((r.header.flags & kFlagCompressed) != 0) {
+        add("group: lz4 block", b, len - (b - p));
+        break;
+      }
+      uint64_t v = 0;
+      const size_t e0 = VarintAt(wal, r.offset + b, &v);
+      add("group: first entry page step", b, e0);
+      const size_t e1 = VarintAt(wal, r.offset + b + e0, &v);
+      add("group: first entry LSN step", b + e0, e1);
+      const size_t e2 = VarintAt(wal, r.offset + b + e0 + e1, &v);
+      add("group: first entry ops length", b + e0 + e1, e2);
+      add("group: first op head", b + e0 + e1 + e2, VarintAt(wal, r.offset + b + e0 + e1 + e2, &v));
+      add("group: last payload byte", p + len - 1, 1);
       break;
     }
     case RecordType::kCommit: {
@@ -906,7 +946,7 @@ void BuildGolden(Golden* g, const std::string& src) {
     if (r.header.type == static_cast<uint8_t>(wal::RecordType::kCommit)) {
       ++commits;
     } else {
-      touched.insert(r.page_no);
+      touched.insert(r.pages.begin(), r.pages.end());
     }
   }
   ASSERT_EQ(commits, kLogTxns) << "cannot parse the log";
@@ -1075,6 +1115,8 @@ void BuildGolden(Golden* g, const std::string& src) {
         return "delta";
       case wal::RecordType::kPageOps:
         return "ops";
+      case wal::RecordType::kOpsGroup:
+        return r.header.flags & wal::kFlagCompressed ? "group (lz4)" : "group (raw)";
       case wal::RecordType::kCommit:
         return "commit";
       default:
@@ -1093,7 +1135,8 @@ void BuildGolden(Golden* g, const std::string& src) {
                               std::to_string(r.offset);
     AddRecord(&f, group, g->wal, r, last);
   }
-  for (const char* kind : {"image (lz4)", "image (raw)", "delta", "ops", "commit"}) {
+  for (const char* kind :
+       {"image (lz4)", "image (raw)", "delta", "group (raw)", "group (lz4)", "commit"}) {
     EXPECT_EQ(seen_mid.count(kind), 1u) << "no " << kind << " record before the last transaction";
   }
   EXPECT_EQ(seen_last.count("commit"), 1u);

@@ -68,15 +68,30 @@ std::vector<size_t> CommitOffsets(const std::string& log) {
   return commits;
 }
 
-// True when the log holds a page-ops record (type 4).
-bool HasPageOps(const std::string& log) {
+// The offset of the record right before the one at `at`.
+size_t RecordBefore(const std::string& log, size_t at) {
+  size_t prev = wal::kWalHeaderSize;
+  for (size_t r = prev; r < at; r += 16 + Le32(log, r + 4)) prev = r;
+  return prev;
+}
+
+// The format version in the log's header.
+uint32_t LogVersion(const std::string& log) {
+  return DecodeFixed32(reinterpret_cast<const uint8_t*>(log.data()) + wal::kWalVersionOffset);
+}
+
+// True when the log holds a record of type `type`.
+bool HasType(const std::string& log, char type) {
   size_t at = wal::kWalHeaderSize;
   while (at + 16 <= log.size() && log[at] != 0) {
-    if (log[at] == 4) return true;
+    if (log[at] == type) return true;
     at += 16 + Le32(log, at + 4);
   }
   return false;
 }
+
+// True when the log holds a page-ops record (type 4).
+bool HasPageOps(const std::string& log) { return HasType(log, 4); }
 
 class DbRecoveryTest : public ::testing::Test {
  protected:
@@ -126,6 +141,19 @@ class DbRecoveryTest : public ::testing::Test {
     }
     EXPECT_TRUE(db->Get("base", &v).ok());
     return n;
+  }
+
+  // The image holds every transaction: opened read-only, then writable
+  // (left open in *db, verified).
+  void ExpectEveryTxnRecovered(std::unique_ptr<DB>* db) {
+    {
+      std::unique_ptr<DB> ro;
+      ASSERT_TRUE(Open(&ro, /*read_only=*/true).ok());
+      EXPECT_EQ(CountTxns(ro.get()), kTxns);
+    }
+    ASSERT_TRUE(Open(db).ok());
+    EXPECT_EQ(CountTxns(db->get()), kTxns);
+    EXPECT_TRUE((*db)->Verify().ok());
   }
 
   // Opening the damaged image (writable, then read-only) is Corruption
@@ -204,11 +232,14 @@ TEST_F(DbRecoveryTest, DamagedLastTransactionIsATornTail) {
 // Corruption, or (only when the sector lies in the last transaction, which
 // nothing later records as durable) the last transaction is a torn tail —
 // or, when the sector also takes the last commit, every transaction it
-// touches.
+// touches. A commit record validates only seeded with the checksum stored
+// in the record before it, so when the sector reaches into that record's
+// header the last commit proves nothing either: that is the same case.
 TEST_F(DbRecoveryTest, ZeroedSectorNeverDropsDurableTransactionsSilently) {
   const size_t end = commits_.back() + wal::kRecordHeaderSize + wal::kCommitPayloadSizeTrees;
   const size_t last_txn = commits_[commits_.size() - 2] + wal::kRecordHeaderSize +
                           wal::kCommitPayloadSizeTrees;  // where the last transaction starts
+  const size_t last_seed = RecordBefore(log_, commits_.back());  // seeds the last commit
   int refused = 0;
   for (size_t sector = 0; sector < end; sector += 512) {
     if (sector + 512 <= wal::kWalHeaderSize) continue;  // the header: tested apart
@@ -229,7 +260,7 @@ TEST_F(DbRecoveryTest, ZeroedSectorNeverDropsDurableTransactionsSilently) {
       const int n = CountTxns(db.get());
       if (sector + 512 <= last_txn) {
         EXPECT_EQ(n, kTxns) << what << " read_only=" << read_only;
-      } else if (sector + 512 <= commits_.back()) {
+      } else if (sector + 512 <= last_seed) {
         EXPECT_GE(n, kTxns - 1) << what << " read_only=" << read_only;
       } else {
         // The last commit is damaged too: no commit is left to say which
@@ -244,7 +275,7 @@ TEST_F(DbRecoveryTest, ZeroedSectorNeverDropsDurableTransactionsSilently) {
 }
 
 // A log of format 1 (64-byte header, no base meta), as an older build left
-// it after a crash, is still recovered in full; the new log is format 4.
+// it after a crash, is still recovered in full; the new log is format 10.
 TEST_F(DbRecoveryTest, FormatOneLogIsStillRecovered) {
   // The records of a build before page-op records (format 1 had none).
   wal::WalWriter::WriteFormatForTest(wal::kWalFormatVersion);
@@ -259,18 +290,28 @@ TEST_F(DbRecoveryTest, FormatOneLogIsStillRecovered) {
   wal::EncodeWalHeader(v1, reinterpret_cast<uint8_t*>(log.data()));
   log += log_.substr(wal::kWalHeaderSize);  // the records move up: checksums do not use offsets
   WriteImage(log);
-  {
-    std::unique_ptr<DB> db;
-    ASSERT_TRUE(Open(&db, /*read_only=*/true).ok());
-    EXPECT_EQ(CountTxns(db.get()), kTxns);
-  }
   std::unique_ptr<DB> db;
-  ASSERT_TRUE(Open(&db).ok());
-  EXPECT_EQ(CountTxns(db.get()), kTxns);
-  EXPECT_TRUE(db->Verify().ok());
+  ASSERT_NO_FATAL_FAILURE(ExpectEveryTxnRecovered(&db));
+  EXPECT_EQ(LogVersion(ReadAll(path_ + "-wal")), wal::kWalFormatVersionGroups);
+}
+
+// A log of format 8, as the build before ops groups left it after a crash
+// (a page-ops record of its own per page), is recovered in full, read-only
+// and writable; the new log is format 10, and its transactions are logged
+// as ops groups.
+TEST_F(DbRecoveryTest, FormatEightLogOfPageOpsRecordsIsStillRecovered) {
+  wal::WalWriter::WriteFormatForTest(wal::kWalFormatVersionFileBase);
+  MakeCrashImage("live-v8");
+  wal::WalWriter::WriteFormatForTest(0);
+  ASSERT_TRUE(HasPageOps(log_));
+  ASSERT_EQ(LogVersion(log_), wal::kWalFormatVersionFileBase);
+  WriteImage(log_);
+  std::unique_ptr<DB> db;
+  ASSERT_NO_FATAL_FAILURE(ExpectEveryTxnRecovered(&db));
+  ASSERT_TRUE(db->Put(Key(kTxns), "after").ok());
   const std::string now = ReadAll(path_ + "-wal");
-  EXPECT_EQ(DecodeFixed32(reinterpret_cast<const uint8_t*>(now.data()) + wal::kWalVersionOffset),
-            wal::kWalFormatVersionFileBase);
+  EXPECT_EQ(LogVersion(now), wal::kWalFormatVersionGroups);
+  EXPECT_TRUE(HasType(now, static_cast<char>(wal::RecordType::kOpsGroup)));
 }
 
 // Rule 7: salvage keeps the valid prefix, keeps the damaged log aside, and

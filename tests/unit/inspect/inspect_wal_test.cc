@@ -85,7 +85,7 @@ void WriteTwoTransactions(pager::Pager* p) {
 // log; OpsRecordListed lists a format-8 one (this build's).
 void BuildSmallLog(const std::string& path, const std::string& copy, bool compression = false,
                    uint32_t format = wal::kWalFormatVersion) {
-  wal::WalWriter::WriteFormatForTest(format == wal::kWalFormatVersion ? format : 0);
+  wal::WalWriter::WriteFormatForTest(format);  // 0: this build's
   std::unique_ptr<pager::Pager> p = OpenPager(path, compression);
   wal::WalWriter::WriteFormatForTest(0);
   ASSERT_NE(p, nullptr);
@@ -243,6 +243,29 @@ TEST_F(InspectWalTest, OpsRecordListed) {
   EXPECT_NE(j.out.find(R"("freelist_count":0,"catalog_root":0}},"page_file")"), std::string::npos)
       << j.out;
   EXPECT_NE(j.out.find(R"("durable_lsn":1,"record_count":1,"catalog_root":0,"checksum")"),
+            std::string::npos)
+      << j.out;
+}
+
+// A log of this build's format (10): the same change is an ops group of
+// one entry (8 fixed bytes, count 1, body length 10; the body: page 2, LSN
+// step 1, 7 bytes of ops), listed as its entry, numbered 3.0.
+TEST_F(InspectWalTest, OpsGroupListedByEntry) {
+  const std::string db = dir_.File("group-db");
+  const std::string copy = dir_.File("group-copy");
+  ASSERT_NO_FATAL_FAILURE(BuildSmallLog(db, copy, false, 0));
+  RunOutput r = Inspect({copy, "wal"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("  format version:    10\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  3.0  8448    ops     2     1->2  20      7     -     1       "),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(", durable lsn 1, records 1, catalog root 0\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("verdict:           replays 2 transactions"), std::string::npos) << r.out;
+  RunOutput j = Inspect({"--json", copy, "wal"});
+  EXPECT_NE(j.out.find(R"({"index":3,"offset":8448,"type":"ops","page":2,"base_lsn":1,"lsn":2,)"
+                       R"("stored_length":20,"raw_length":7,"compression":"none","ops":1,)"
+                       R"("group_entry":0,"group_entries":1,)"),
             std::string::npos)
       << j.out;
 }

@@ -239,6 +239,7 @@ TEST(WalOpsExampleTest, RecordBytesAndReplay) {
             "18 18 02 00 00 00 48 00 00 00 f4 0f 00 00");
   BatchBuilder b(4096, false);
   b.Reset(ExampleHeader().salt);
+  b.set_log_version(kWalFormatVersionFileBase);  // a record of its own (formats 4 to 9)
   ASSERT_TRUE(b.AddPageOps(5, 6, 8, ops).ok());
   const std::string record(b.data());
   ASSERT_EQ(record.size(), 74u);
@@ -266,6 +267,78 @@ TEST(WalOpsExampleTest, RecordBytesAndReplay) {
   d.Reset(ExampleHeader().salt);
   ASSERT_TRUE(d.AddPageDelta(5, 6, 8, ranges).ok());
   EXPECT_EQ(d.data().size(), 16u + 20u + 1u + (2u + 12u) + (2u + 8u) + (3u + 12u));  // 76
+}
+
+// The ops of page 5 above and of page 7 (base LSN 3: its count at 28
+// becomes 10) in one ops group, as a log of format 10 holds them
+// (docs/format/wal.md, "Worked examples"), compression off; the reader
+// returns them as two page-ops records, then the commit.
+TEST(WalOpsExampleTest, GroupBytesAndReading) {
+  std::string ops7;
+  AppendWriteOp(&ops7, 28, std::string("\x0a\x00", 2));
+  BatchBuilder b(4096, false);
+  b.Reset(ExampleHeader().salt);
+  ASSERT_EQ(b.log_version(), kWalNewestFormatVersion);
+  ASSERT_TRUE(b.AddPageOps(5, 6, 8, OpsExampleOps()).ok());
+  ASSERT_TRUE(b.AddPageOps(7, 3, 8, ops7).ok());
+  ASSERT_TRUE(b.AddCommit(SmallTxnCommit()).ok());
+  EXPECT_EQ(b.ops_records(), 2u);
+  EXPECT_EQ(b.group_records(), 1u);
+  const std::string batch(b.data());
+  ASSERT_EQ(batch.size(), 74u + 16u + kCommitPayloadSizeTrees);
+  EXPECT_EQ(Hex(batch.substr(0, 74)),
+            "05 00 00 00 3a 00 00 00 36 64 1b fc 8f 01 0b e4 "
+            "08 00 00 00 00 00 00 00 02 30 "
+            "05 02 26 " +
+                Hex(OpsExampleOps()) + " 02 05 04 04 1c 0a 00");
+  EXPECT_EQ(batch[74], 3) << "the commit record follows the group";
+  EXPECT_EQ(DecodeFixed32(reinterpret_cast<const uint8_t*>(batch.data()) + 74 + 16 + 48), 1u)
+      << "the group is one record of the transaction";
+
+  WalHeader h = ExampleHeader();
+  h.version = kWalFormatVersionGroups;
+  sombra::test::TempDir dir;
+  const std::string path = dir.File("db-wal");
+  sombra::test::WriteFileOrDie(path, test::HeaderBytes(h) + batch + std::string(4096, '\0'));
+  auto file = Env::Default()->OpenFile(path, OpenMode::kReadOnly);
+  ASSERT_TRUE(file.ok());
+  WalReader reader(file->get());
+  ASSERT_TRUE(reader.Open().ok());
+  Record rec;
+  ASSERT_TRUE(reader.Next(&rec));
+  EXPECT_EQ(rec.type, RecordType::kPageOps);
+  EXPECT_EQ(rec.page_no, 5u);
+  EXPECT_EQ(rec.base_lsn, 6u);
+  EXPECT_EQ(rec.new_lsn, 8u);
+  EXPECT_EQ(rec.ops, OpsExampleOps());
+  EXPECT_EQ(rec.offset, kWalHeaderSize);
+  EXPECT_EQ(rec.index, 0u);
+  EXPECT_EQ(rec.group_entry, 0u);
+  EXPECT_EQ(rec.group_entries, 2u);
+  EXPECT_EQ(reader.valid_end_offset(), kWalHeaderSize + 74);
+  ASSERT_TRUE(reader.Next(&rec));
+  EXPECT_EQ(rec.type, RecordType::kPageOps);
+  EXPECT_EQ(rec.page_no, 7u);
+  EXPECT_EQ(rec.base_lsn, 3u);
+  EXPECT_EQ(rec.ops, ops7);
+  EXPECT_EQ(rec.index, 0u);
+  EXPECT_EQ(rec.group_entry, 1u);
+  ASSERT_TRUE(reader.Next(&rec));
+  EXPECT_EQ(rec.type, RecordType::kCommit);
+  EXPECT_EQ(rec.index, 1u);
+  EXPECT_EQ(rec.commit.record_count, 1u);
+  EXPECT_FALSE(reader.Next(&rec));
+  EXPECT_EQ(reader.stop_reason(), StopReason::kEndOfLog);
+
+  // In a log of format 8 or 9 a group is a bad type (rule R2): the build
+  // before groups would refuse the log as newer, never meet one there.
+  h.version = kWalFormatVersionFileBase;
+  sombra::test::WriteFileOrDie(path, test::HeaderBytes(h) + batch + std::string(4096, '\0'));
+  test::Scan scan = test::ScanLog(path);
+  ASSERT_TRUE(scan.open_status.ok()) << scan.open_status.ToString();
+  EXPECT_EQ(scan.stop, StopReason::kBadType);
+  EXPECT_EQ(scan.records.size(), 0u);
+  EXPECT_NE(scan.stop_detail.find("formats 10 and 11 only"), std::string::npos) << scan.stop_detail;
 }
 
 // Page-op records are refused in a log of format 2 or 3 (rule R2): an older

@@ -93,7 +93,7 @@ TEST(WalHeaderTest, EachDamagedFieldIsRejectedWithItsReason) {
   const std::vector<Case> cases = {
       {"magic", bad_magic, Status::Code::kCorruption, "bad magic"},
       {"checksum", bad_checksum, Status::Code::kCorruption, "checksum mismatch"},
-      {"version 10", WithField(8, 4, 10), Status::Code::kNotSupported, "newer"},
+      {"version 12", WithField(8, 4, 12), Status::Code::kNotSupported, "newer"},
       {"version 0", WithField(8, 4, 0), Status::Code::kCorruption, "format version 0"},
       {"page size", WithField(12, 4, 5000), Status::Code::kCorruption, "page size 5000"},
       {"page size 128K", WithField(12, 4, 131072), Status::Code::kCorruption, "page size"},

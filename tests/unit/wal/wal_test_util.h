@@ -157,10 +157,7 @@ inline Scan ScanFile(File* file) {
   if (!scan.open_status.ok()) return scan;
   Record rec;
   while (reader.Next(&rec)) {
-    uint64_t lsn = rec.type == RecordType::kPageImage   ? rec.page_lsn
-                   : rec.type == RecordType::kPageDelta ? rec.new_lsn
-                                                        : rec.commit.lsn;
-    scan.records.push_back(SeenRecord{rec.type, rec.offset, rec.size(), lsn});
+    scan.records.push_back(SeenRecord{rec.type, rec.offset, rec.size(), TxnLsnOf(rec)});
     if (rec.type == RecordType::kCommit) scan.commit_lsns.push_back(rec.commit.lsn);
   }
   scan.stop = reader.stop_reason();
