@@ -99,6 +99,7 @@ WalWriter::WalWriter(std::unique_ptr<File> file, const WalHeader& header, uint64
     fsyncs_ = metrics->GetCounter("fsyncs");
     syncs_grouped_ = metrics->GetCounter("wal_syncs_grouped");
     commit_syncs_ = metrics->GetCounter("wal_commit_fsyncs");
+    lingers_ = metrics->GetCounter("wal_sync_lingers");
   }
 }
 
@@ -193,6 +194,7 @@ Result<uint64_t> WalWriter::Append(std::string_view batch, uint64_t batch_last_c
   last_checksum_ = batch_last_checksum;
   ++written_batches_;
   lock.unlock();
+  appended_.notify_one();  // a lingering leader counts the batches waiting
   if (bytes_ != nullptr) {
     bytes_->Add(batch.size());
     records_->Add(stats.records);
@@ -207,6 +209,11 @@ Result<uint64_t> WalWriter::Append(std::string_view batch, uint64_t batch_last_c
 
 Status WalWriter::SyncTo(uint64_t end_offset) {
   std::unique_lock<std::mutex> lock(mu_);
+  ++syncers_;
+  struct Leave {
+    uint32_t* syncers;
+    ~Leave() { --*syncers; }  // runs with mu_ held: every return below holds it
+  } leave{&syncers_};
   for (;;) {
     if (!error_.ok()) return error_;
     if (end_offset <= synced_ || end_offset > written_) return Status::OK();
@@ -214,8 +221,16 @@ Status WalWriter::SyncTo(uint64_t end_offset) {
       sync_done_.wait(lock);
       continue;
     }
-    // Become the leader: one fdatasync for everything written so far.
+    // Become the leader: one fdatasync for everything written so far, once
+    // the committers of the last sync have appended again (or the linger
+    // is over).
     syncing_ = true;
+    Linger(lock);
+    if (!error_.ok()) {  // an append failed meanwhile
+      syncing_ = false;
+      sync_done_.notify_all();
+      return error_;
+    }
     const uint64_t target = written_;
     const uint64_t batches = written_batches_;
     lock.unlock();
@@ -223,7 +238,9 @@ Status WalWriter::SyncTo(uint64_t end_offset) {
       fsyncs_->Add();
       commit_syncs_->Add();
     }
+    const auto start = std::chrono::steady_clock::now();
     Status s = file_->Sync();
+    const auto took = std::chrono::steady_clock::now() - start;
     lock.lock();
     syncing_ = false;
     if (!s.ok()) return Fail(lock, s);
@@ -231,8 +248,33 @@ Status WalWriter::SyncTo(uint64_t end_offset) {
     if (covered > 1 && syncs_grouped_ != nullptr) syncs_grouped_->Add(covered - 1);
     synced_ = target;
     synced_batches_ = batches;
+    last_sync_ = took;
+    committers_ = syncers_;
     sync_done_.notify_all();
   }
+}
+
+void WalWriter::Linger(std::unique_lock<std::mutex>& lock) {
+  if (committers_ <= 1 || written_batches_ - synced_batches_ >= committers_) return;
+  const auto limit = linger_fixed_
+                         ? std::chrono::nanoseconds(max_linger_)
+                         : std::min<std::chrono::nanoseconds>(last_sync_ / 2, max_linger_);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  if (lingers_ != nullptr) lingers_->Add();
+  while (error_.ok() && written_batches_ - synced_batches_ < committers_) {
+    if (appended_.wait_until(lock, deadline) == std::cv_status::timeout) break;
+  }
+}
+
+void WalWriter::SetMaxLingerForTest(std::chrono::microseconds max) {
+  std::lock_guard<std::mutex> lock(mu_);
+  max_linger_ = max;
+  linger_fixed_ = true;  // the bound is max, whatever the syncs took
+}
+
+uint32_t WalWriter::syncers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return syncers_;
 }
 
 void WalWriter::Acknowledge(uint64_t end_offset) {
@@ -256,6 +298,7 @@ Status WalWriter::Fail(std::unique_lock<std::mutex>& lock, const Status& s) {
     }
   }
   sync_done_.notify_all();
+  appended_.notify_all();  // a lingering leader stops
   return error_;
 }
 

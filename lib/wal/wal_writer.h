@@ -8,6 +8,13 @@
 // transaction appended before it, and the next transaction is built and
 // appended while the previous one syncs.
 //
+// The leader lingers before it syncs while fewer batches wait for a sync
+// than there were committers in SyncTo when the last sync ended, for at most
+// half that sync's duration (and 500 us): the committers the last sync
+// released are building their next transactions, and without the wait each
+// would miss this sync and wait for the next one, so each sync would cover
+// about half of them. A single committer never lingers.
+//
 //   // under the database's writer lock:
 //   batch.Reset(writer->last_checksum());   ... add records ...
 //   SOMBRA_ASSIGN_OR_RETURN(uint64_t end, writer->Append(batch));
@@ -38,6 +45,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -132,6 +140,13 @@ class WalWriter {
   // from before the last Restart, whose sync made it durable: OK.
   [[nodiscard]] Status SyncTo(uint64_t end_offset);
 
+  // The longest a leader lingers (see above): 500 us. Tests only: another
+  // bound, so that a schedule does not depend on how long a sync took.
+  static constexpr std::chrono::microseconds kMaxLinger{500};
+  void SetMaxLingerForTest(std::chrono::microseconds max);
+  // Threads inside SyncTo (leader and waiters), for tests' schedules.
+  uint32_t syncers() const;
+
   uint64_t written_offset() const;
   uint64_t synced_offset() const;
   // Records that every batch ending at or before end_offset was
@@ -155,6 +170,9 @@ class WalWriter {
   // Writes a header for a new generation at offset 0 (new salt) and syncs.
   Status WriteHeader(uint64_t generation, uint64_t start_lsn, const WalBase& base,
                      uint32_t version = kWalFormatVersionGroups);
+  // The leader's wait before its sync (see the file comment).
+  // REQUIRES: `lock` holds mu_; syncing_ is set.
+  void Linger(std::unique_lock<std::mutex>& lock);
   // Records `s` as the sticky error (the first one wins), zeroes the record
   // header at the synced offset (best effort) and wakes the waiters.
   // Returns the sticky error. REQUIRES: `lock` holds mu_.
@@ -174,6 +192,7 @@ class WalWriter {
   Counter* fsyncs_ = nullptr;
   Counter* syncs_grouped_ = nullptr;
   Counter* commit_syncs_ = nullptr;  // fdatasyncs that made commits durable (SyncTo)
+  Counter* lingers_ = nullptr;       // leaders that waited for more batches
 
   mutable std::mutex mu_;
   std::condition_variable sync_done_;
@@ -185,7 +204,14 @@ class WalWriter {
   uint64_t written_batches_ = 0;       // guarded by mu_; batches appended, ever
   uint64_t synced_batches_ = 0;        // guarded by mu_; of those, known durable
   bool syncing_ = false;               // guarded by mu_; a leader (or Restart) is syncing
-  Status error_;                       // guarded by mu_; sticky
+  // The linger: Append wakes a lingering leader.
+  std::condition_variable appended_;
+  uint32_t syncers_ = 0;                   // guarded by mu_; threads inside SyncTo
+  uint32_t committers_ = 1;                // guarded by mu_; syncers_ when the last sync ended
+  std::chrono::nanoseconds last_sync_{0};  // guarded by mu_; how long it took
+  std::chrono::microseconds max_linger_{kMaxLinger};  // guarded by mu_
+  bool linger_fixed_ = false;  // guarded by mu_; SetMaxLingerForTest was called
+  Status error_;               // guarded by mu_; sticky
 };
 
 }  // namespace sombra::wal

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -171,6 +173,185 @@ TEST_F(WalGroupCommitTest, SyncFailureAmongConcurrentCommitsKeepsExactlyAPrefix)
   for (size_t i = 0; i < scan.commit_lsns.size(); ++i) EXPECT_EQ(scan.commit_lsns[i], i + 1);
   for (uint64_t lsn : acked) EXPECT_LE(lsn, scan.commit_lsns.size());
   EXPECT_LT(scan.commit_lsns.size(), next_lsn - 1);  // the failed sync's batches are gone
+}
+
+// An Env whose file syncs, once closed, wait until the test lets each
+// through: a schedule can hold a sync in flight and see who waits for it.
+class GateSyncEnv final : public EnvWrapper {
+ public:
+  explicit GateSyncEnv(Env* base) : EnvWrapper(base) {}
+
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+    SOMBRA_ASSIGN_OR_RETURN(auto file, base()->OpenFile(path, mode));
+    return std::unique_ptr<File>(new GateFile(std::move(file), this));
+  }
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+  }
+  // Lets the next sync (entered or not yet) through.
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++released_;
+    cv_.notify_all();
+  }
+  // Syncs that have reached the gate since it closed.
+  int entered() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return entered_;
+  }
+
+ private:
+  class GateFile final : public FileWrapper {
+   public:
+    GateFile(std::unique_ptr<File> base, GateSyncEnv* env)
+        : FileWrapper(std::move(base)), env_(env) {}
+    Status Sync() override {
+      env_->Pass();
+      return FileWrapper::Sync();
+    }
+
+   private:
+    GateSyncEnv* const env_;
+  };
+  void Pass() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!closed_) return;
+    const int me = ++entered_;
+    cv_.wait(lock, [&] { return released_ >= me; });
+  }
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool closed_ = false;
+  int entered_ = 0;
+  int released_ = 0;
+};
+
+// Polls `done` for up to 20 s (a schedule step taken by another thread).
+template <typename F>
+bool Eventually(F done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+class WalLingerTest : public WalGroupCommitTest {
+ protected:
+  // Appends transaction `lsn` (a delta and its commit); returns its end.
+  uint64_t AppendTxn(WalWriter* w, uint64_t lsn) {
+    BatchBuilder batch(test::kPageSize, false);
+    batch.Reset(w->last_checksum());
+    const std::string bytes(40, 'l');
+    const std::vector<DeltaRange> ranges = {{64, bytes}};
+    CommitInfo c;
+    c.lsn = lsn;
+    c.page_count = 10;
+    EXPECT_TRUE(batch.AddPageDelta(3, lsn - 1, lsn, ranges).ok());
+    EXPECT_TRUE(batch.AddCommit(c).ok());
+    auto end = w->Append(batch);
+    EXPECT_TRUE(end.ok()) << end.status().ToString();
+    return end.ok() ? *end : 0;
+  }
+
+  // Three committers wait in SyncTo while the gate holds the sync that
+  // covers their transactions 1-3; then it is let through. So the writer
+  // has seen three committers at the end of its last sync.
+  void ThreeCommitters(WalWriter* w, GateSyncEnv* gate) {
+    std::vector<uint64_t> ends;
+    for (uint64_t lsn = 1; lsn <= 3; ++lsn) ends.push_back(AppendTxn(w, lsn));
+    std::vector<std::thread> threads;
+    for (uint64_t end : ends) {
+      threads.emplace_back([w, end] { EXPECT_TRUE(w->SyncTo(end).ok()); });
+    }
+    ASSERT_TRUE(Eventually([&] { return gate->entered() == 1 && w->syncers() == 3; }));
+    gate->Release();
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(metrics_.Value("wal_syncs_grouped"), 2u);
+    EXPECT_EQ(metrics_.Value("wal_sync_lingers"), 0u);
+  }
+};
+
+// The committers of the last sync commit again: the leader waits until all
+// three transactions are appended, and one sync covers them.
+TEST_F(WalLingerTest, ALeaderWaitsForTheCommittersOfTheLastSync) {
+  GateSyncEnv gate(Env::Default());
+  auto w = OpenWriter(&gate);
+  ASSERT_NE(w, nullptr);
+  w->SetMaxLingerForTest(std::chrono::seconds(60));  // the schedule decides, not the clock
+  gate.Close();
+  ASSERT_NO_FATAL_FAILURE(ThreeCommitters(w.get(), &gate));
+
+  const uint64_t end4 = AppendTxn(w.get(), 4);
+  std::thread a([&] { EXPECT_TRUE(w->SyncTo(end4).ok()); });  // the leader: lingers
+  ASSERT_TRUE(Eventually([&] { return metrics_.Value("wal_sync_lingers") == 1; }));
+  const uint64_t end5 = AppendTxn(w.get(), 5);
+  std::thread b([&] { EXPECT_TRUE(w->SyncTo(end5).ok()); });
+  ASSERT_TRUE(Eventually([&] { return w->syncers() == 2; }));
+  EXPECT_EQ(gate.entered(), 1) << "the leader synced before the third transaction";
+  const uint64_t end6 = AppendTxn(w.get(), 6);  // the third: the leader syncs
+  ASSERT_TRUE(Eventually([&] { return gate.entered() == 2; }));
+  std::thread c([&] { EXPECT_TRUE(w->SyncTo(end6).ok()); });
+  gate.Release();
+  a.join();
+  b.join();
+  c.join();
+  EXPECT_EQ(gate.entered(), 2) << "one sync for transactions 4-6";
+  EXPECT_EQ(metrics_.Value("wal_syncs_grouped"), 4u);
+  EXPECT_EQ(w->synced_offset(), end6);
+}
+
+// A committer alone after three: the leader waits no longer than its bound,
+// and once the sync it ran ended with one committer it no longer waits.
+TEST_F(WalLingerTest, TheLingerEndsAtItsBoundAndFollowsTheCommitters) {
+  GateSyncEnv gate(Env::Default());
+  auto w = OpenWriter(&gate);
+  ASSERT_NE(w, nullptr);
+  w->SetMaxLingerForTest(std::chrono::milliseconds(2));
+  gate.Close();
+  ASSERT_NO_FATAL_FAILURE(ThreeCommitters(w.get(), &gate));
+  gate.Release();  // let the next two syncs through at once
+  gate.Release();
+  const uint64_t end4 = AppendTxn(w.get(), 4);
+  EXPECT_TRUE(w->SyncTo(end4).ok());
+  EXPECT_EQ(metrics_.Value("wal_sync_lingers"), 1u);
+  const uint64_t end5 = AppendTxn(w.get(), 5);
+  EXPECT_TRUE(w->SyncTo(end5).ok());
+  EXPECT_EQ(metrics_.Value("wal_sync_lingers"), 1u) << "one committer: no linger";
+  EXPECT_EQ(gate.entered(), 3);
+}
+
+// A failed append ends the linger: the leader returns the sticky error
+// without syncing.
+TEST_F(WalLingerTest, AFailedAppendEndsTheLinger) {
+  GateSyncEnv gate(Env::Default());
+  FaultInjectionEnv env(&gate);
+  auto w = OpenWriter(&env);
+  ASSERT_NE(w, nullptr);
+  w->SetMaxLingerForTest(std::chrono::seconds(60));
+  gate.Close();
+  ASSERT_NO_FATAL_FAILURE(ThreeCommitters(w.get(), &gate));
+  const uint64_t synced = w->synced_offset();
+  const uint64_t end4 = AppendTxn(w.get(), 4);
+  Status leader;
+  std::thread a([&] { leader = w->SyncTo(end4); });
+  ASSERT_TRUE(Eventually([&] { return metrics_.Value("wal_sync_lingers") == 1; }));
+  env.FailNext(Op::kWrite, ENOSPC);
+  gate.Release();  // for the sync after Fail zeroes the header at the synced offset
+  BatchBuilder batch(test::kPageSize, false);
+  batch.Reset(w->last_checksum());
+  CommitInfo c;
+  c.lsn = 5;
+  c.page_count = 10;
+  ASSERT_TRUE(batch.AddCommit(c).ok());
+  EXPECT_TRUE(w->Append(batch).status().IsIOError());
+  a.join();
+  EXPECT_TRUE(leader.IsIOError()) << leader.ToString();
+  EXPECT_EQ(w->synced_offset(), synced) << "transaction 4 was never synced";
+  EXPECT_EQ(gate.entered(), 2) << "the sync of transactions 1-3 and Fail's";
 }
 
 }  // namespace
