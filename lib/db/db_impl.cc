@@ -34,6 +34,7 @@ DBImpl::~DBImpl() {
 Status DBImpl::Put(std::string_view key, std::string_view value) {
   // Checked before waiting for the writer slot (WriteTxn::Put checks again).
   SOMBRA_RETURN_IF_ERROR(CheckKeyValue(key, value));
+  SOMBRA_RETURN_IF_ERROR(CheckNotWriterThread("Put"));
   std::unique_ptr<WriteTxn> txn;
   SOMBRA_RETURN_IF_ERROR(BeginWrite(&txn));
   SOMBRA_RETURN_IF_ERROR(txn->Put(key, value));
@@ -51,6 +52,7 @@ Status DBImpl::Get(std::string_view key, std::string* value) {
 
 Status DBImpl::Delete(std::string_view key) {
   SOMBRA_RETURN_IF_ERROR(CheckKey(key));
+  SOMBRA_RETURN_IF_ERROR(CheckNotWriterThread("Delete"));
   std::unique_ptr<WriteTxn> txn;
   SOMBRA_RETURN_IF_ERROR(BeginWrite(&txn));
   bool existed = false;

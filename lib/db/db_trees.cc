@@ -32,8 +32,8 @@ Status DBImpl::CheckTree(const Tree* tree) const {
 Status DBImpl::CheckNotWriterThread(const char* what) const {
   if (writer_thread_.load() != std::this_thread::get_id()) return Status::OK();
   return Status::Busy(std::string(what) + " on " + path() +
-                      ": this thread holds an open write transaction, and the tree is "
-                      "created or dropped in a transaction of its own");
+                      ": this thread holds an open write transaction, and " + what +
+                      " runs in a transaction of its own, which would wait for it");
 }
 
 Tree* DBImpl::HandleFor(std::string_view name) {

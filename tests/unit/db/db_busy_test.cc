@@ -41,6 +41,35 @@ class DbBusyTest : public ::testing::Test {
   std::string path_ = dir_.File("db");
 };
 
+// A one-operation Put or Delete on the thread that holds an open write
+// transaction would wait for that transaction's writer slot forever: Busy,
+// naming the call, and nothing written. Once the transaction ends they work.
+TEST_F(DbBusyTest, OneOperationWritesOnTheWriterThreadAreBusy) {
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(OpenWriter(path_, 0, &db).ok());
+  ASSERT_TRUE(db->Put("k", "before").ok());
+  std::unique_ptr<WriteTxn> w;
+  ASSERT_TRUE(db->BeginWrite(&w).ok());
+  Status s = db->Put("k", "inside");
+  EXPECT_TRUE(s.IsBusy()) << s.ToString();
+  EXPECT_NE(s.message().find("Put on " + path_ + ": this thread holds an open write"),
+            std::string::npos)
+      << s.ToString();
+  s = db->Delete("k");
+  EXPECT_TRUE(s.IsBusy()) << s.ToString();
+  EXPECT_NE(s.message().find("Delete on "), std::string::npos) << s.ToString();
+  ASSERT_TRUE(w->Put("other", "1").ok());
+  ASSERT_TRUE(w->Commit().ok());
+  std::string v;
+  ASSERT_TRUE(db->Get("k", &v).ok());
+  EXPECT_EQ(v, "before");
+  ASSERT_TRUE(db->Put("k", "after").ok());
+  ASSERT_TRUE(db->Delete("other").ok());
+  ASSERT_TRUE(db->Get("k", &v).ok());
+  EXPECT_EQ(v, "after");
+  EXPECT_TRUE(db->Get("other", &v).IsNotFound());
+}
+
 TEST_F(DbBusyTest, ZeroTimeoutIsBusyAtOnce) {
   test::DbHolder holder(path_);
   std::unique_ptr<DB> db;
