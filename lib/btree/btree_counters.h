@@ -109,34 +109,26 @@ class BTreeCounters {
   mutable uint32_t calls_ = 0;    // FlushSometimes calls since its last flush
 };
 
-// Flushes a tally when the scope it guards ends: an operation's counts are
-// in the registry when it returns.
-class FlushOnReturn {
+// Calls `flush` on a tally when the scope it guards ends.
+template <void (BTreeCounters::*flush)() const>
+class FlushAtReturn {
  public:
-  explicit FlushOnReturn(const BTreeCounters& c) : c_(c) {}
-  ~FlushOnReturn() { c_.Flush(); }
-  FlushOnReturn(const FlushOnReturn&) = delete;
-  FlushOnReturn& operator=(const FlushOnReturn&) = delete;
+  explicit FlushAtReturn(const BTreeCounters& c) : c_(c) {}
+  ~FlushAtReturn() { (c_.*flush)(); }
+  FlushAtReturn(const FlushAtReturn&) = delete;
+  FlushAtReturn& operator=(const FlushAtReturn&) = delete;
 
  private:
   const BTreeCounters& c_;
 };
+// An operation's counts are in the registry when it returns.
+using FlushOnReturn = FlushAtReturn<&BTreeCounters::Flush>;
+// FlushSometimes when a Put, Delete or Append returns.
+using FlushSometimesOnReturn = FlushAtReturn<&BTreeCounters::FlushSometimes>;
 
 inline void Count(const BTreeCounters* sink, Tick t, uint64_t n = 1) {
   if (sink != nullptr) sink->Add(t, n);
 }
-
-// FlushSometimes when the scope it guards ends (a Put, Delete or Append).
-class FlushSometimesOnReturn {
- public:
-  explicit FlushSometimesOnReturn(const BTreeCounters& c) : c_(c) {}
-  ~FlushSometimesOnReturn() { c_.FlushSometimes(); }
-  FlushSometimesOnReturn(const FlushSometimesOnReturn&) = delete;
-  FlushSometimesOnReturn& operator=(const FlushSometimesOnReturn&) = delete;
-
- private:
-  const BTreeCounters& c_;
-};
 
 // The registry name of a tick ("key_decodes"...).
 const char* TickName(Tick t);

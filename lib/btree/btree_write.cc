@@ -264,10 +264,10 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
 std::unordered_map<uint32_t, LeafLayout> BTreeWriter::ReleaseLayouts() {
   std::unordered_map<uint32_t, LeafLayout> out;
   out.swap(cache_);
-  // A changed page is logged with the commit's LSN (base + 1: the writer
-  // slot is held); one whose change turns out empty keeps its old LSN, so
-  // its layout is only dropped by the next Take, never served wrongly.
-  const uint64_t commit_lsn = txn_->base_lsn() + 1;
+  // A changed page is logged with the commit's LSN; one whose change turns
+  // out empty keeps its old LSN, so its layout is only dropped by the next
+  // Take, never served wrongly.
+  const uint64_t commit_lsn = txn_->commit_lsn();
   for (auto it = out.begin(); it != out.end();) {
     uint64_t lsn = commit_lsn;
     if (!txn_->IsDirty(it->first)) {

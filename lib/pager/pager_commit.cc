@@ -96,7 +96,8 @@ Status Pager::CommitTxn(PagerTxn* t) {
   ScopedTimer timer(commit_timer_);
   if (t->dirty_.empty() && !t->state_changed_) return Status::OK();
   TreeState next = t->state_;
-  next.lsn = committed_.lsn + 1;
+  next.lsn = t->commit_lsn();
+  assert(next.lsn == committed_.lsn + 1);  // the slot was held since the transaction began
 
   // The writer this commit appends to and syncs on, even if a checkpoint
   // replaces wal_ once the slot is released.

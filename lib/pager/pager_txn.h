@@ -37,6 +37,9 @@ class PagerTxn {
 
   // The commit this transaction builds on.
   uint64_t base_lsn() const { return base_lsn_; }
+  // The LSN its commit gets: the next one, as the transaction holds the
+  // writer slot from its start to its commit (Pager::CommitTxn).
+  uint64_t commit_lsn() const { return base_lsn_ + 1; }
   const TreeState& state() const { return state_; }
   uint32_t root() const { return state_.root; }
   void SetRoot(uint32_t root);
