@@ -153,7 +153,12 @@ Status WalWriter::Restart(uint64_t generation, uint64_t start_lsn, const WalBase
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (!error_.ok()) return error_;
+    // A lingering leader waits for batches that cannot come while the
+    // caller holds the writer lock: end its linger.
+    ++restarts_waiting_;
+    appended_.notify_all();
     sync_done_.wait(lock, [this] { return !syncing_; });
+    --restarts_waiting_;
     syncing_ = true;  // keeps leaders out while the header changes
   }
   Status s = WriteHeader(generation, start_lsn, base);
@@ -255,13 +260,17 @@ Status WalWriter::SyncTo(uint64_t end_offset) {
 }
 
 void WalWriter::Linger(std::unique_lock<std::mutex>& lock) {
-  if (committers_ <= 1 || written_batches_ - synced_batches_ >= committers_) return;
+  if (committers_ <= 1 || restarts_waiting_ != 0 ||
+      written_batches_ - synced_batches_ >= committers_) {
+    return;
+  }
   const auto limit = linger_fixed_
                          ? std::chrono::nanoseconds(max_linger_)
                          : std::min<std::chrono::nanoseconds>(last_sync_ / 2, max_linger_);
   const auto deadline = std::chrono::steady_clock::now() + limit;
   if (lingers_ != nullptr) lingers_->Add();
-  while (error_.ok() && written_batches_ - synced_batches_ < committers_) {
+  while (error_.ok() && restarts_waiting_ == 0 &&
+         written_batches_ - synced_batches_ < committers_) {
     if (appended_.wait_until(lock, deadline) == std::cv_status::timeout) break;
   }
 }

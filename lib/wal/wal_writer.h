@@ -13,7 +13,9 @@
 // half that sync's duration (and 500 us): the committers the last sync
 // released are building their next transactions, and without the wait each
 // would miss this sync and wait for the next one, so each sync would cover
-// about half of them. A single committer never lingers.
+// about half of them. A single committer never lingers, and a Restart
+// (a checkpoint, which holds the writer lock, so no batch can come) ends
+// a linger at once.
 //
 //   // under the database's writer lock:
 //   batch.Reset(writer->last_checksum());   ... add records ...
@@ -210,8 +212,9 @@ class WalWriter {
   uint32_t committers_ = 1;                // guarded by mu_; syncers_ when the last sync ended
   std::chrono::nanoseconds last_sync_{0};  // guarded by mu_; how long it took
   std::chrono::microseconds max_linger_{kMaxLinger};  // guarded by mu_
-  bool linger_fixed_ = false;  // guarded by mu_; SetMaxLingerForTest was called
-  Status error_;               // guarded by mu_; sticky
+  bool linger_fixed_ = false;      // guarded by mu_; SetMaxLingerForTest was called
+  uint32_t restarts_waiting_ = 0;  // guarded by mu_; Restarts waiting for a leader
+  Status error_;                   // guarded by mu_; sticky
 };
 
 }  // namespace sombra::wal

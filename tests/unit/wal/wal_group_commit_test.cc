@@ -38,6 +38,19 @@ class WalGroupCommitTest : public ::testing::Test {
     return w.ok() ? std::move(w).value() : nullptr;
   }
 
+  // Fills `batch` with transaction `lsn` of the tests' log (a 40-byte delta
+  // of page 3 and the commit), chained from w's last record.
+  static bool BuildTxn(WalWriter* w, BatchBuilder* batch, uint64_t lsn, uint64_t durable_lsn = 0) {
+    batch->Reset(w->last_checksum());
+    const std::string bytes(40, static_cast<char>('a' + lsn % 26));
+    const std::vector<DeltaRange> ranges = {{64, bytes}};
+    CommitInfo c;
+    c.lsn = lsn;
+    c.page_count = 10;
+    c.durable_lsn = durable_lsn;
+    return batch->AddPageDelta(3, lsn - 1, lsn, ranges).ok() && batch->AddCommit(c).ok();
+  }
+
   sombra::test::TempDir dir_;
   std::string path_ = dir_.File("db-wal");
   MetricsRegistry metrics_;
@@ -65,14 +78,7 @@ TEST_F(WalGroupCommitTest, GroupCommitCoversConcurrentBatchesWithFewerSyncs) {
         {
           std::lock_guard<std::mutex> lock(writer_lock);
           lsn = next_lsn++;
-          batch.Reset(w->last_checksum());
-          const std::string bytes(40, 'g');
-          const std::vector<DeltaRange> ranges = {{64, bytes}};
-          CommitInfo c;
-          c.lsn = lsn;
-          c.page_count = 10;
-          c.durable_lsn = std::min(durable.load(), lsn - 1);
-          if (!batch.AddPageDelta(3, lsn - 1, lsn, ranges).ok() || !batch.AddCommit(c).ok()) {
+          if (!BuildTxn(w.get(), &batch, lsn, std::min(durable.load(), lsn - 1))) {
             ++failures;
             return;
           }
@@ -133,13 +139,7 @@ TEST_F(WalGroupCommitTest, SyncFailureAmongConcurrentCommitsKeepsExactlyAPrefix)
         {
           std::lock_guard<std::mutex> lock(writer_lock);
           lsn = next_lsn;
-          batch.Reset(w->last_checksum());
-          const std::string bytes(40, 'f');
-          const std::vector<DeltaRange> ranges = {{64, bytes}};
-          CommitInfo c;
-          c.lsn = lsn;
-          c.page_count = 10;
-          if (!batch.AddPageDelta(3, lsn - 1, lsn, ranges).ok() || !batch.AddCommit(c).ok()) {
+          if (!BuildTxn(w.get(), &batch, lsn)) {
             ADD_FAILURE();
             return;
           }
@@ -244,14 +244,7 @@ class WalLingerTest : public WalGroupCommitTest {
   // Appends transaction `lsn` (a delta and its commit); returns its end.
   uint64_t AppendTxn(WalWriter* w, uint64_t lsn) {
     BatchBuilder batch(test::kPageSize, false);
-    batch.Reset(w->last_checksum());
-    const std::string bytes(40, 'l');
-    const std::vector<DeltaRange> ranges = {{64, bytes}};
-    CommitInfo c;
-    c.lsn = lsn;
-    c.page_count = 10;
-    EXPECT_TRUE(batch.AddPageDelta(3, lsn - 1, lsn, ranges).ok());
-    EXPECT_TRUE(batch.AddCommit(c).ok());
+    EXPECT_TRUE(BuildTxn(w, &batch, lsn));
     auto end = w->Append(batch);
     EXPECT_TRUE(end.ok()) << end.status().ToString();
     return end.ok() ? *end : 0;
@@ -322,6 +315,39 @@ TEST_F(WalLingerTest, TheLingerEndsAtItsBoundAndFollowsTheCommitters) {
   EXPECT_TRUE(w->SyncTo(end5).ok());
   EXPECT_EQ(metrics_.Value("wal_sync_lingers"), 1u) << "one committer: no linger";
   EXPECT_EQ(gate.entered(), 3);
+}
+
+// A Restart (a checkpoint: it holds the writer lock, so no batch can come)
+// ends a linger at once instead of waiting out its bound; it runs after
+// the leader's sync, which covers the leader's transaction.
+TEST_F(WalLingerTest, ARestartEndsTheLinger) {
+  GateSyncEnv gate(Env::Default());
+  auto w = OpenWriter(&gate);
+  ASSERT_NE(w, nullptr);
+  // Longer than Eventually's 20 s: only the Restart ends it in time (and a
+  // failure still ends, when the bound does).
+  w->SetMaxLingerForTest(std::chrono::seconds(30));
+  gate.Close();
+  ASSERT_NO_FATAL_FAILURE(ThreeCommitters(w.get(), &gate));
+  const uint64_t end4 = AppendTxn(w.get(), 4);
+  std::thread a([&] { EXPECT_TRUE(w->SyncTo(end4).ok()); });
+  ASSERT_TRUE(Eventually([&] { return metrics_.Value("wal_sync_lingers") == 1; }));
+  EXPECT_EQ(gate.entered(), 1) << "the leader lingers";
+  std::atomic<bool> restarted{false};
+  Status restart;
+  std::thread r([&] {
+    restart = w->Restart(2, 5, WalBase{});
+    restarted = true;
+  });
+  EXPECT_TRUE(Eventually([&] { return gate.entered() == 2; })) << "the linger did not end";
+  EXPECT_FALSE(restarted.load()) << "Restart went ahead of the leader's sync";
+  gate.Release();  // the leader's sync
+  gate.Release();  // the new header's
+  a.join();
+  r.join();
+  EXPECT_TRUE(restart.ok()) << restart.ToString();
+  EXPECT_EQ(metrics_.Value("wal_sync_lingers"), 1u);
+  EXPECT_EQ(metrics_.Value("wal_syncs_grouped"), 2u) << "the leader's sync covered one batch";
 }
 
 // A failed append ends the linger: the leader returns the sticky error
