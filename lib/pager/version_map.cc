@@ -78,9 +78,11 @@ const PageVersion* VersionMap::Find(uint32_t page_no, uint64_t snapshot) const {
 
 void VersionMap::Push(uint32_t page_no, std::unique_ptr<PageVersion> v) {
   std::atomic<PageVersion*>* slot = SlotOrCreate(page_no);
-  v->older.store(slot->load(std::memory_order_relaxed), std::memory_order_relaxed);
+  PageVersion* older = slot->load(std::memory_order_relaxed);
+  v->older.store(older, std::memory_order_relaxed);
   slot->store(v.release(), std::memory_order_release);
-  pages_.insert(page_no);
+  // pages_ holds exactly the pages whose chain is not empty.
+  if (older == nullptr) pages_.insert(page_no);
   ++version_count_;
 }
 
@@ -114,7 +116,10 @@ size_t VersionMap::Prune(uint32_t page_no, const std::vector<uint64_t>& snapshot
   PageVersion* head = slot->load(std::memory_order_relaxed);
   if (head == nullptr) return 0;
 
-  std::vector<PageVersion*> chain;  // newest first
+  // The scratch vectors are members: Prune runs for every page of every
+  // commit, and chains are short (two versions, mostly).
+  std::vector<PageVersion*>& chain = chain_scratch_;  // newest first
+  chain.clear();
   for (PageVersion* v = head; v != nullptr; v = v->older.load(std::memory_order_relaxed)) {
     chain.push_back(v);
   }
@@ -122,14 +127,15 @@ size_t VersionMap::Prune(uint32_t page_no, const std::vector<uint64_t>& snapshot
   // published), or the file holds it. Snapshots are visited from the
   // newest down: a version is the newest at or below every snapshot in
   // [its LSN, the next newer version's LSN).
-  std::vector<bool> needed(chain.size(), false);
+  std::vector<uint8_t>& needed = needed_scratch_;
+  needed.assign(chain.size(), 0);
   auto snap = snapshots.rbegin();
   size_t file_index = chain.size();
   for (size_t i = 0; i < chain.size(); ++i) {
     if (chain[i]->in_file) file_index = i;
-    if (chain[i]->lsn > snapshots.back() || chain[i]->in_file) needed[i] = true;
+    if (chain[i]->lsn > snapshots.back() || chain[i]->in_file) needed[i] = 1;
     while (snap != snapshots.rend() && *snap >= chain[i]->lsn) {
-      needed[i] = true;
+      needed[i] = 1;
       ++snap;
     }
   }

@@ -116,6 +116,8 @@ class VersionMap {
   std::array<std::atomic<Mid*>, 1 << kTopBits> top_{};
   std::set<uint32_t> pages_;
   size_t version_count_ = 0;
+  std::vector<PageVersion*> chain_scratch_;  // Prune's
+  std::vector<uint8_t> needed_scratch_;      // Prune's
 };
 
 }  // namespace sombra::pager
