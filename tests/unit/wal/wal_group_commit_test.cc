@@ -266,17 +266,27 @@ class WalLingerTest : public WalGroupCommitTest {
     EXPECT_EQ(metrics_.Value("wal_syncs_grouped"), 2u);
     EXPECT_EQ(metrics_.Value("wal_sync_lingers"), 0u);
   }
+
+  // A writer on `env`, whose syncs pass `gate`, with its linger bounded by
+  // `bound`, after ThreeCommitters: the next leader lingers for three.
+  std::unique_ptr<WalWriter> WriterAfterThree(Env* env, GateSyncEnv* gate,
+                                              std::chrono::microseconds bound) {
+    auto w = OpenWriter(env);
+    if (w == nullptr) return nullptr;
+    w->SetMaxLingerForTest(bound);
+    gate->Close();
+    ThreeCommitters(w.get(), gate);
+    return HasFatalFailure() ? nullptr : std::move(w);
+  }
 };
 
 // The committers of the last sync commit again: the leader waits until all
 // three transactions are appended, and one sync covers them.
 TEST_F(WalLingerTest, ALeaderWaitsForTheCommittersOfTheLastSync) {
   GateSyncEnv gate(Env::Default());
-  auto w = OpenWriter(&gate);
+  // The schedule decides, not the clock.
+  auto w = WriterAfterThree(&gate, &gate, std::chrono::seconds(60));
   ASSERT_NE(w, nullptr);
-  w->SetMaxLingerForTest(std::chrono::seconds(60));  // the schedule decides, not the clock
-  gate.Close();
-  ASSERT_NO_FATAL_FAILURE(ThreeCommitters(w.get(), &gate));
 
   const uint64_t end4 = AppendTxn(w.get(), 4);
   std::thread a([&] { EXPECT_TRUE(w->SyncTo(end4).ok()); });  // the leader: lingers
@@ -301,11 +311,8 @@ TEST_F(WalLingerTest, ALeaderWaitsForTheCommittersOfTheLastSync) {
 // and once the sync it ran ended with one committer it no longer waits.
 TEST_F(WalLingerTest, TheLingerEndsAtItsBoundAndFollowsTheCommitters) {
   GateSyncEnv gate(Env::Default());
-  auto w = OpenWriter(&gate);
+  auto w = WriterAfterThree(&gate, &gate, std::chrono::milliseconds(2));
   ASSERT_NE(w, nullptr);
-  w->SetMaxLingerForTest(std::chrono::milliseconds(2));
-  gate.Close();
-  ASSERT_NO_FATAL_FAILURE(ThreeCommitters(w.get(), &gate));
   gate.Release();  // let the next two syncs through at once
   gate.Release();
   const uint64_t end4 = AppendTxn(w.get(), 4);
@@ -322,13 +329,10 @@ TEST_F(WalLingerTest, TheLingerEndsAtItsBoundAndFollowsTheCommitters) {
 // the leader's sync, which covers the leader's transaction.
 TEST_F(WalLingerTest, ARestartEndsTheLinger) {
   GateSyncEnv gate(Env::Default());
-  auto w = OpenWriter(&gate);
-  ASSERT_NE(w, nullptr);
   // Longer than Eventually's 20 s: only the Restart ends it in time (and a
   // failure still ends, when the bound does).
-  w->SetMaxLingerForTest(std::chrono::seconds(30));
-  gate.Close();
-  ASSERT_NO_FATAL_FAILURE(ThreeCommitters(w.get(), &gate));
+  auto w = WriterAfterThree(&gate, &gate, std::chrono::seconds(30));
+  ASSERT_NE(w, nullptr);
   const uint64_t end4 = AppendTxn(w.get(), 4);
   std::thread a([&] { EXPECT_TRUE(w->SyncTo(end4).ok()); });
   ASSERT_TRUE(Eventually([&] { return metrics_.Value("wal_sync_lingers") == 1; }));
@@ -355,11 +359,8 @@ TEST_F(WalLingerTest, ARestartEndsTheLinger) {
 TEST_F(WalLingerTest, AFailedAppendEndsTheLinger) {
   GateSyncEnv gate(Env::Default());
   FaultInjectionEnv env(&gate);
-  auto w = OpenWriter(&env);
+  auto w = WriterAfterThree(&env, &gate, std::chrono::seconds(60));
   ASSERT_NE(w, nullptr);
-  w->SetMaxLingerForTest(std::chrono::seconds(60));
-  gate.Close();
-  ASSERT_NO_FATAL_FAILURE(ThreeCommitters(w.get(), &gate));
   const uint64_t synced = w->synced_offset();
   const uint64_t end4 = AppendTxn(w.get(), 4);
   Status leader;
