@@ -260,19 +260,19 @@ Status WalWriter::SyncTo(uint64_t end_offset) {
 }
 
 void WalWriter::Linger(std::unique_lock<std::mutex>& lock) {
-  if (committers_ <= 1 || restarts_waiting_ != 0 ||
-      written_batches_ - synced_batches_ >= committers_) {
-    return;
-  }
+  // Over: a batch per committer of the last sync waits, a Restart waits
+  // (no batch can come), or an append failed.
+  const auto over = [this] {
+    return !error_.ok() || restarts_waiting_ != 0 ||
+           written_batches_ - synced_batches_ >= committers_;
+  };
+  if (committers_ <= 1 || over()) return;
   const auto limit = linger_fixed_
                          ? std::chrono::nanoseconds(max_linger_)
                          : std::min<std::chrono::nanoseconds>(last_sync_ / 2, max_linger_);
   const auto deadline = std::chrono::steady_clock::now() + limit;
   if (lingers_ != nullptr) lingers_->Add();
-  while (error_.ok() && restarts_waiting_ == 0 &&
-         written_batches_ - synced_batches_ < committers_) {
-    if (appended_.wait_until(lock, deadline) == std::cv_status::timeout) break;
-  }
+  appended_.wait_until(lock, deadline, over);
 }
 
 void WalWriter::SetMaxLingerForTest(std::chrono::microseconds max) {
