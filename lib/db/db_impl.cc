@@ -34,9 +34,8 @@ DBImpl::~DBImpl() {
 Status DBImpl::Put(std::string_view key, std::string_view value) {
   // Checked before waiting for the writer slot (WriteTxn::Put checks again).
   SOMBRA_RETURN_IF_ERROR(CheckKeyValue(key, value));
-  SOMBRA_RETURN_IF_ERROR(CheckNotWriterThread("Put"));
-  std::unique_ptr<WriteTxn> txn;
-  SOMBRA_RETURN_IF_ERROR(BeginWrite(&txn));
+  std::unique_ptr<WriteTxnImpl> txn;
+  SOMBRA_RETURN_IF_ERROR(BeginOwnWrite("Put", &txn));
   SOMBRA_RETURN_IF_ERROR(txn->Put(key, value));
   return txn->Commit();
 }
@@ -52,13 +51,21 @@ Status DBImpl::Get(std::string_view key, std::string* value) {
 
 Status DBImpl::Delete(std::string_view key) {
   SOMBRA_RETURN_IF_ERROR(CheckKey(key));
-  SOMBRA_RETURN_IF_ERROR(CheckNotWriterThread("Delete"));
-  std::unique_ptr<WriteTxn> txn;
-  SOMBRA_RETURN_IF_ERROR(BeginWrite(&txn));
+  std::unique_ptr<WriteTxnImpl> txn;
+  SOMBRA_RETURN_IF_ERROR(BeginOwnWrite("Delete", &txn));
   bool existed = false;
-  SOMBRA_RETURN_IF_ERROR(static_cast<WriteTxnImpl*>(txn.get())->Delete(key, &existed));
+  SOMBRA_RETURN_IF_ERROR(txn->Delete(key, &existed));
   if (!existed) return Status::OK();  // nothing to log
   return txn->Commit();
+}
+
+Status DBImpl::BeginOwnWrite(const char* what, std::unique_ptr<WriteTxnImpl>* txn) {
+  txn->reset();
+  SOMBRA_RETURN_IF_ERROR(CheckNotWriterThread(what));
+  std::unique_ptr<WriteTxn> began;
+  SOMBRA_RETURN_IF_ERROR(BeginWrite(&began));
+  txn->reset(static_cast<WriteTxnImpl*>(began.release()));  // BeginWrite makes one
+  return Status::OK();
 }
 
 Status DBImpl::BeginRead(std::unique_ptr<ReadTxn>* txn) {

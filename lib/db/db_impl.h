@@ -34,6 +34,8 @@
 
 namespace sombra::db {
 
+class WriteTxnImpl;
+
 class DBImpl final : public DB {
  public:
   DBImpl(std::unique_ptr<MetricsRegistry> metrics, std::unique_ptr<pager::Pager> pager, Env* env);
@@ -94,6 +96,9 @@ class DBImpl final : public DB {
   // Busy when the calling thread holds this DB's open WriteTxn: `what`
   // would wait for the writer slot it holds.
   Status CheckNotWriterThread(const char* what) const;
+  // The write transaction of a one-operation call `what` (Put, Delete,
+  // OpenTree, DropTree): CheckNotWriterThread, then BeginWrite.
+  Status BeginOwnWrite(const char* what, std::unique_ptr<WriteTxnImpl>* txn);
   // The handle of tree `name`, made on first use.
   Tree* HandleFor(std::string_view name);
   // One transaction giving back the free pages at the end of the file

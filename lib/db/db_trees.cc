@@ -72,10 +72,9 @@ Status DBImpl::OpenTree(std::string_view name, Tree** tree) {
     return Status::NotFound("no tree named \"" + std::string(name) + "\" in " + path() +
                             " (opened read-only: trees are not created)");
   }
-  SOMBRA_RETURN_IF_ERROR(CheckNotWriterThread("OpenTree"));
-  std::unique_ptr<WriteTxn> txn;
-  SOMBRA_RETURN_IF_ERROR(BeginWrite(&txn));
-  SOMBRA_RETURN_IF_ERROR(static_cast<WriteTxnImpl*>(txn.get())->CreateTree(name));
+  std::unique_ptr<WriteTxnImpl> txn;
+  SOMBRA_RETURN_IF_ERROR(BeginOwnWrite("OpenTree", &txn));
+  SOMBRA_RETURN_IF_ERROR(txn->CreateTree(name));
   SOMBRA_RETURN_IF_ERROR(txn->Commit());
   *tree = HandleFor(name);
   return Status::OK();
@@ -87,11 +86,10 @@ Status DBImpl::DropTree(std::string_view name) {
   }
   SOMBRA_RETURN_IF_ERROR(btree::CheckTreeName(name));
   if (pager_->read_only()) return Status::NotSupported("DropTree on read-only " + path());
-  SOMBRA_RETURN_IF_ERROR(CheckNotWriterThread("DropTree"));
-  std::unique_ptr<WriteTxn> txn;
-  SOMBRA_RETURN_IF_ERROR(BeginWrite(&txn));
+  std::unique_ptr<WriteTxnImpl> txn;
+  SOMBRA_RETURN_IF_ERROR(BeginOwnWrite("DropTree", &txn));
   uint64_t pages = 0;
-  SOMBRA_RETURN_IF_ERROR(static_cast<WriteTxnImpl*>(txn.get())->DropTree(name, &pages));
+  SOMBRA_RETURN_IF_ERROR(txn->DropTree(name, &pages));
   SOMBRA_RETURN_IF_ERROR(txn->Commit());
   metrics_->GetCounter("tree_pages_dropped")->Add(pages);
   std::lock_guard<std::mutex> lock(trees_mu_);
