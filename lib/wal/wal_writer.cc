@@ -23,7 +23,7 @@ Result<uint64_t> NewSalt(uint64_t avoid) {
 }
 
 const std::string& Zeros() {
-  static const std::string zeros(WalWriter::kZeroWriteSize, '\0');
+  static const std::string zeros(WalWriter::kWritePiece, '\0');
   return zeros;
 }
 
@@ -107,9 +107,19 @@ WalWriter::~WalWriter() = default;
 
 Status WalWriter::WriteZeros(uint64_t from, uint64_t to) {
   while (from < to) {
-    const uint64_t n = std::min(to - from, kZeroWriteSize);
+    const uint64_t n = std::min(to - from, kWritePiece);
     SOMBRA_RETURN_IF_ERROR(file_->WriteAt(from, std::string_view(Zeros()).substr(0, n)));
     from += n;
+  }
+  return Status::OK();
+}
+
+Status WalWriter::WritePieces(uint64_t offset, std::string_view data) {
+  while (!data.empty()) {
+    const size_t n = std::min<size_t>(data.size(), kWritePiece);
+    SOMBRA_RETURN_IF_ERROR(file_->WriteAt(offset, data.substr(0, n)));
+    offset += n;
+    data.remove_prefix(n);
   }
   return Status::OK();
 }
@@ -187,11 +197,15 @@ Result<uint64_t> WalWriter::Append(std::string_view batch, uint64_t batch_last_c
   Status s;
   const uint64_t size = file_size_;
   if (end > size) {
+    // Zeros behind the batch only: the batch itself covers [size, end).
+    // They go first, so that a disk too full for them fails the append
+    // before any byte of the batch is written (a failed write of the batch
+    // is the sticky error of every failed append, below).
     const uint64_t new_size = size + (end - size + kGrowStep - 1) / kGrowStep * kGrowStep;
-    s = WriteZeros(size, new_size);
+    s = WriteZeros(end, new_size);
     if (s.ok()) file_size_ = new_size;
   }
-  if (s.ok()) s = file_->WriteAt(pos, batch);
+  if (s.ok()) s = WritePieces(pos, batch);
   std::unique_lock<std::mutex> lock(mu_);
   if (!s.ok()) return Fail(lock, s);
   if (!error_.ok()) return error_;  // a sync failed meanwhile: this batch will never be durable

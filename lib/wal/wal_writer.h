@@ -25,8 +25,13 @@
 //
 // The file is preallocated with written zeros and keeps its size across
 // generations, so an append inside it changes no file size and fdatasync
-// writes no metadata. It grows by 4 MiB of written zeros when a batch would
-// pass its end.
+// writes no metadata. When a batch would pass its end it grows in 4 MiB
+// steps: the batch, then written zeros to the step's end.
+//
+// No write to the file is larger than kWritePiece, batches included. The
+// page cache sizes the folio it makes for a write by the write's length, and
+// a log held in large folios makes every later small append and its
+// fdatasync slower (docs/design/checkpoint.md, "Group commit").
 //
 // Thread safety: Append and Restart must be serialised by the caller (the
 // writer lock). SyncTo and the accessors may be called from any thread, and
@@ -65,9 +70,10 @@ namespace sombra::wal {
 
 class WalWriter {
  public:
-  // Zero-extension happens in writes of this size, and Append grows the
-  // file in steps of kGrowStep.
+  // The preallocation the pager asks of a new generation at most, the
+  // largest write to the file, and the step Append grows the file by.
   static constexpr uint64_t kZeroWriteSize = uint64_t{1} << 20;
+  static constexpr uint64_t kWritePiece = uint64_t{64} << 10;
   static constexpr uint64_t kGrowStep = uint64_t{4} << 20;
 
   // Tests only: headers written from now on (in this process) are of
@@ -169,6 +175,8 @@ class WalWriter {
 
   // Writes zeros over [from, to).
   Status WriteZeros(uint64_t from, uint64_t to);
+  // `data` at `offset`, in writes of at most kWritePiece.
+  Status WritePieces(uint64_t offset, std::string_view data);
   // Writes a header for a new generation at offset 0 (new salt) and syncs.
   Status WriteHeader(uint64_t generation, uint64_t start_lsn, const WalBase& base,
                      uint32_t version = kWalFormatVersionGroups);

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "env/env_wrapper.h"
 #include "env/fault_injection_env.h"
 #include "util/metrics.h"
 #include "wal/wal_batch.h"
@@ -332,6 +333,65 @@ TEST_F(WalWriterTest, PreallocatedFileKeepsItsSizeAndGrowsInSteps) {
   EXPECT_TRUE(scan.records.empty());
   EXPECT_EQ(scan.stop, StopReason::kChecksumMismatch);
   EXPECT_EQ(scan.stop_offset, kWalHeaderSize);
+}
+
+// An Env whose files count the bytes written and note the largest write.
+class WriteSizeEnv final : public EnvWrapper {
+ public:
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+    SOMBRA_ASSIGN_OR_RETURN(auto file, base()->OpenFile(path, mode));
+    return std::unique_ptr<File>(new CountingFile(std::move(file), this));
+  }
+  uint64_t bytes = 0;
+  uint64_t largest = 0;
+
+ private:
+  class CountingFile final : public FileWrapper {
+   public:
+    CountingFile(std::unique_ptr<File> base, WriteSizeEnv* env)
+        : FileWrapper(std::move(base)), env_(env) {}
+    Status WriteAt(uint64_t offset, std::string_view data) override {
+      env_->bytes += data.size();
+      env_->largest = std::max<uint64_t>(env_->largest, data.size());
+      return FileWrapper::WriteAt(offset, data);
+    }
+
+   private:
+    WriteSizeEnv* env_;
+  };
+};
+
+// No write to the log passes kWritePiece, neither the preallocation's zeros
+// nor a batch of several MiB; a batch that passes the file's end is written
+// once, with zeros only behind it to the end of the grow step.
+TEST_F(WalWriterTest, WritesArePiecesAndGrowthZerosOnlyBehindTheBatch) {
+  WriteSizeEnv env;
+  auto w = OpenWriter(&env, 1, 1, kMiB);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(FileSize(), kMiB);
+  EXPECT_LE(env.largest, WalWriter::kWritePiece);
+  env.bytes = 0;
+
+  std::mt19937_64 rng(sombra::test::TestSeed());
+  batch_.Reset(w->last_checksum());
+  test::AddTxn(&batch_, 1, /*images=*/3000, /*deltas=*/0, 0, &rng);
+  ASSERT_GT(batch_.data().size(), WalWriter::kGrowStep);
+  WAL_ASSERT_OK_AND_ASSIGN(uint64_t end, w->Append(batch_));
+  WAL_ASSERT_OK(w->SyncTo(end));
+  const uint64_t size = FileSize();
+  EXPECT_GT(size, end);
+  EXPECT_LT(size - end, WalWriter::kGrowStep);
+  EXPECT_EQ((size - kMiB) % WalWriter::kGrowStep, 0u);
+  EXPECT_EQ(env.bytes, batch_.data().size() + (size - end));
+  EXPECT_LE(env.largest, WalWriter::kWritePiece);
+  w.reset();
+
+  const std::string file = sombra::test::ReadFileOrDie(path_);
+  EXPECT_EQ(file.substr(kWalHeaderSize, end - kWalHeaderSize), batch_.data());
+  EXPECT_EQ(file.substr(end), std::string(size - end, '\0'));
+  test::Scan scan = test::ScanLog(path_);
+  EXPECT_EQ(scan.commit_lsns, std::vector<uint64_t>{1});
+  EXPECT_EQ(scan.stop, StopReason::kEndOfLog);
 }
 
 TEST_F(WalWriterTest, OpenRejectsBadArgumentsAndPicksFreshSalts) {
