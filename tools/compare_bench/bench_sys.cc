@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -78,7 +79,7 @@ int64_t PeakMemory::GrowthBytes() const {
   return std::max<int64_t>(0, now - start_rss_);
 }
 
-Status MeasureSyncFloor(const std::string& dir, int samples, double* median_us) {
+Status MeasureSyncFloor(const std::string& dir, int samples, SyncFloor* floor) {
   const std::string path = dir + "/sync-floor.tmp";
   constexpr size_t kBlock = 4096;
   constexpr size_t kBlocks = 256;  // 1 MiB
@@ -109,8 +110,10 @@ Status MeasureSyncFloor(const std::string& dir, int samples, double* median_us) 
   ::close(fd);
   ::unlink(path.c_str());
   if (!s.ok()) return s;
+  if (us.empty()) return Status::InvalidArgument("sync floor: no samples");
   std::sort(us.begin(), us.end());
-  *median_us = us.empty() ? 0 : us[us.size() / 2];
+  floor->median_us = us[us.size() / 2];
+  floor->mean_us = std::accumulate(us.begin(), us.end(), 0.0) / static_cast<double>(us.size());
   return Status::OK();
 }
 

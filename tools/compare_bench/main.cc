@@ -336,11 +336,11 @@ int main(int argc, char** argv) {
     // repeat the tree counts and the engines run in turn.
     std::vector<std::vector<std::vector<sb::RunResult>>> results(
         variants, std::vector<std::vector<sb::RunResult>>(n));
-    std::vector<double> floors;
+    std::vector<sb::SyncFloor> floors;
     for (uint64_t r = 0; r < flags.repeat && exit_code == 0; ++r) {
       if (mode == sb::Mode::kCommitEvery) {
-        double floor_us = 0;
-        sombra::Status s = sb::MeasureSyncFloor(base, 200, &floor_us);
+        sb::SyncFloor floor_us;
+        sombra::Status s = sb::MeasureSyncFloor(base, sb::kSyncFloorSamples, &floor_us);
         if (!s.ok()) {
           std::fprintf(stderr, "compare-bench: floor: %s\n", s.ToString().c_str());
           exit_code = 1;
@@ -368,7 +368,13 @@ int main(int argc, char** argv) {
     if (exit_code != 0) break;
 
     std::vector<sb::Row> mode_rows;
-    double floor_us = floors.empty() ? 0 : floors[MedianIndex(floors)];
+    // The floor of the repeat whose mean is the median of the repeats'.
+    sb::SyncFloor floor_us;
+    if (!floors.empty()) {
+      std::vector<double> means;
+      for (const sb::SyncFloor& f : floors) means.push_back(f.mean_us);
+      floor_us = floors[MedianIndex(means)];
+    }
     for (size_t v = 0; v < variants; ++v) {
       std::vector<sb::Row> variant_rows;
       for (size_t e = 0; e < n; ++e) {
@@ -392,7 +398,8 @@ int main(int argc, char** argv) {
         row.wal_bytes_per_commit =
             commits > 0 ? static_cast<double>(m.report.wal_bytes) / static_cast<double>(commits)
                         : 0;
-        row.floor_us = floor_us;
+        row.floor_us = floor_us.mean_us;
+        row.floor_median_us = floor_us.median_us;
         row.metrics_line = m.report.metrics_line;
         row.pager_line = m.report.pager_line;
         variant_rows.push_back(row);

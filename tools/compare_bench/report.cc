@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "compare_bench/bench_sys.h"
+
 namespace sombra::bench {
 namespace {
 
@@ -80,13 +82,15 @@ void PrintRow(std::FILE* out, const Row& row, bool trees_column) {
 void PrintCommitSummary(std::FILE* out, const std::vector<Row>& rows) {
   if (rows.empty()) return;
   std::fprintf(out,
-               "commit-every floor: 4 KiB pwrite overwrite + fdatasync, median %.1f us "
-               "(measured in the bench dir during this run)\n",
-               rows.front().floor_us);
+               "commit-every floor: 4 KiB pwrite overwrite + fdatasync, mean %.1f us, median "
+               "%.1f us (%d samples in the bench dir during this run; x floor divides the mean "
+               "us/commit by the floor's mean, (median) by its median)\n",
+               rows.front().floor_us, rows.front().floor_median_us, kSyncFloorSamples);
   for (const Row& r : rows) {
     double us_per_commit = r.commits > 0 ? r.seconds * 1e6 / static_cast<double>(r.commits) : 0;
-    std::fprintf(out, "  %-9s %9.1f us/commit  %6.2fx floor", r.engine.c_str(), us_per_commit,
-                 r.floor_us > 0 ? us_per_commit / r.floor_us : 0.0);
+    std::fprintf(out, "  %-9s %9.1f us/commit  %6.2fx floor (%.2fx median)", r.engine.c_str(),
+                 us_per_commit, r.floor_us > 0 ? us_per_commit / r.floor_us : 0.0,
+                 r.floor_median_us > 0 ? us_per_commit / r.floor_median_us : 0.0);
     if (r.has_wal_bytes) {
       std::fprintf(out, "  wal bytes/commit %9.1f", r.wal_bytes_per_commit);
     }
@@ -153,7 +157,10 @@ Status WriteJson(const std::string& path, const RunInfo& info, const std::vector
     if (r.has_wal_bytes) {
       std::fprintf(f, ", \"wal_bytes_per_commit\": %s", Num(r.wal_bytes_per_commit).c_str());
     }
-    if (r.floor_us > 0) std::fprintf(f, ", \"floor_us\": %s", Num(r.floor_us).c_str());
+    if (r.floor_us > 0) {
+      std::fprintf(f, ", \"floor_us\": %s, \"floor_median_us\": %s", Num(r.floor_us).c_str(),
+                   Num(r.floor_median_us).c_str());
+    }
     if (!r.metrics_line.empty()) {
       std::fprintf(f, ", \"metrics\": %s", JsonString(r.metrics_line).c_str());
     }
@@ -170,16 +177,17 @@ Status WriteCsv(const std::string& path, const std::vector<Row>& rows) {
   if (f == nullptr) return Status::IOError("cannot write " + path);
   std::fprintf(f,
                "database,mode,docs,seconds,ops_per_sec,us_per_op,sombra_ratio,file_bytes,"
-               "peak_mem_bytes,commits,wal_bytes_per_commit,floor_us,trees\n");
+               "peak_mem_bytes,commits,wal_bytes_per_commit,floor_us,floor_median_us,trees\n");
   for (const Row& r : rows) {
     std::fprintf(
-        f, "%s,%s,%llu,%s,%s,%s,%s,%llu,%lld,%llu,%s,%s,%d\n", r.engine.c_str(), r.mode.c_str(),
+        f, "%s,%s,%llu,%s,%s,%s,%s,%llu,%lld,%llu,%s,%s,%s,%d\n", r.engine.c_str(), r.mode.c_str(),
         static_cast<unsigned long long>(r.docs), Num(r.seconds).c_str(), Num(r.ops_per_sec).c_str(),
         Num(r.us_per_op).c_str(), r.sombra_ratio > 0 ? Num(r.sombra_ratio).c_str() : "",
         static_cast<unsigned long long>(r.file_bytes), static_cast<long long>(r.peak_mem_bytes),
         static_cast<unsigned long long>(r.commits),
         r.has_wal_bytes ? Num(r.wal_bytes_per_commit).c_str() : "",
-        r.floor_us > 0 ? Num(r.floor_us).c_str() : "", r.trees);
+        r.floor_us > 0 ? Num(r.floor_us).c_str() : "",
+        r.floor_median_us > 0 ? Num(r.floor_median_us).c_str() : "", r.trees);
   }
   bool ok = std::fclose(f) == 0;
   return ok ? Status::OK() : Status::IOError("cannot write " + path);

@@ -38,7 +38,10 @@ struct Row {
   uint64_t commits = 0;
   bool has_wal_bytes = false;
   double wal_bytes_per_commit = 0;
-  double floor_us = 0;  // commit-every: fdatasync floor measured in the same run
+  // commit-every: the fdatasync floor measured in the same run (SyncFloor),
+  // its mean (what the ratio divides by) and its median.
+  double floor_us = 0;
+  double floor_median_us = 0;
   std::string metrics_line;
   std::string pager_line;
 };

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "compare_bench/bench_engine.h"
+#include "compare_bench/bench_sys.h"
 #include "compare_bench/report.h"
 #include "compare_bench/workloads.h"
 #include "gtest/gtest.h"
@@ -225,6 +226,42 @@ TEST(BenchReport, TreesColumnAndSummary) {
   std::getline(c, row2);
   EXPECT_EQ(header.substr(header.size() - 6), ",trees");
   EXPECT_EQ(row2.substr(row2.size() - 3), ",16");
+}
+
+// The floor's two statistics come from one set of samples: the mean is at
+// least the smallest sample and the median, a sample, is positive. A
+// directory that does not exist is an error, not a zero floor.
+TEST(BenchFloor, MeasuresMeanAndMedian) {
+  sombra::test::TempDir dir;
+  SyncFloor floor;
+  ASSERT_TRUE(MeasureSyncFloor(dir.path(), 20, &floor).ok());
+  EXPECT_GT(floor.median_us, 0);
+  EXPECT_GT(floor.mean_us, 0);
+  SyncFloor missing;
+  EXPECT_FALSE(MeasureSyncFloor(dir.path() + "/none", 20, &missing).ok());
+  EXPECT_EQ(missing.mean_us, 0);
+}
+
+// The commit block divides each engine's us/commit (a mean) by the floor's
+// mean, and shows the multiple of the median beside it.
+TEST(BenchReport, CommitSummaryUsesTheFloorsMean) {
+  sombra::test::TempDir dir;
+  const std::string path = dir.path() + "/commit.txt";
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  Row r;
+  r.engine = "sombra";
+  r.mode = "commit-every";
+  r.commits = 1000;
+  r.seconds = 0.2;  // 200 us per commit
+  r.floor_us = 160;
+  r.floor_median_us = 125;
+  PrintCommitSummary(f, {r});
+  std::fclose(f);
+  std::stringstream text;
+  text << std::ifstream(path).rdbuf();
+  EXPECT_NE(text.str().find("mean 160.0 us, median 125.0 us"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("1.25x floor (1.60x median)"), std::string::npos) << text.str();
 }
 
 }  // namespace
