@@ -337,12 +337,14 @@ uint32_t InternalNodeView::free_bytes() const {
 
 uint32_t InternalNodeView::used_bytes() const { return page_size_ - kArenaStart - free_bytes(); }
 
-SlottedLayout InternalNode::Layout() const {
-  return SlottedLayout::ReadTrusted(page_, page_size_, kArenaStart, /*leaf=*/false);
+SlottedLayout& InternalNode::Layout() const {
+  thread_local SlottedLayout layout;
+  SlottedLayout::ReadTrusted(page_, page_size_, kArenaStart, /*leaf=*/false, &layout);
+  return layout;
 }
 
 bool InternalNode::Insert(size_t i, std::string_view key, uint32_t child) {
-  SlottedLayout l = Layout();
+  SlottedLayout& l = Layout();
   const size_t size = RecordSize(key);
   // A separator above MaxKeySize would make the page fail Validate (I7).
   if (i > l.size() || key.size() > MaxKeySize(page_size_) || size > kMaxRecordLength ||
@@ -354,13 +356,13 @@ bool InternalNode::Insert(size_t i, std::string_view key, uint32_t child) {
 }
 
 void InternalNode::Erase(size_t i) {
-  SlottedLayout l = Layout();
+  SlottedLayout& l = Layout();
   if (i >= l.size()) return;
   SlottedPageEditor(page_, &l, sink_, c_).Erase(i);
 }
 
 bool InternalNode::SetKey(size_t i, std::string_view key) {
-  SlottedLayout l = Layout();
+  SlottedLayout& l = Layout();
   const size_t size = RecordSize(key);
   // A separator above MaxKeySize would make the page fail Validate (I7).
   if (i >= l.size() || key.size() > MaxKeySize(page_size_) || size > kMaxRecordLength ||

@@ -76,8 +76,10 @@ class InternalNode : public InternalNodeView {
   void SetChild(size_t i, uint32_t child);
 
  private:
-  // The page's space bookkeeping, for the editor.
-  SlottedLayout Layout() const;
+  // The page's space bookkeeping, for the editor: one layout per thread,
+  // read again for each edit (an edit never reads a second node's), so
+  // that an edit allocates nothing once the thread's first one did.
+  SlottedLayout& Layout() const;
 
   uint8_t* page_;
   ChangeSink* sink_;

@@ -28,9 +28,11 @@ std::vector<ByteRange> ListHoles(const SlotEntry* slots, size_t count, uint32_t 
   return holes;
 }
 
-SlottedLayout SlottedLayout::ReadTrusted(const uint8_t* page, uint32_t page_size,
-                                         uint32_t arena_start, bool leaf) {
-  SlottedLayout l;
+void SlottedLayout::ReadTrusted(const uint8_t* page, uint32_t page_size, uint32_t arena_start,
+                                bool leaf, SlottedLayout* out) {
+  SlottedLayout& l = *out;
+  l.holes_.clear();
+  l.holes_known_ = false;
   l.page_size_ = page_size;
   l.arena_start_ = arena_start;
   l.free_start_ = DecodeFixed32(page + kFreeStartOffset);
@@ -43,7 +45,6 @@ SlottedLayout SlottedLayout::ReadTrusted(const uint8_t* page, uint32_t page_size
   for (size_t i = 0; i < l.slots_.size(); ++i) {
     l.slots_[i] = ReadSlot(page, page_size, i, l.free_start_, leaf);
   }
-  return l;
 }
 
 std::vector<ByteRange> SlottedLayout::Holes() const {

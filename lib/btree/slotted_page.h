@@ -119,12 +119,13 @@ class SlottedLayout {
  public:
   SlottedLayout() = default;
 
-  // The layout a page's header and slot directory state, for a page
-  // already validated (internal pages: InternalNodeView::Validate); the
-  // arena starts at `arena_start`; record lengths are read from the
-  // records' headers (leaf records when `leaf`).
-  static SlottedLayout ReadTrusted(const uint8_t* page, uint32_t page_size, uint32_t arena_start,
-                                   bool leaf);
+  // Makes *out the layout a page's header and slot directory state, for a
+  // page already validated (internal pages: InternalNodeView::Validate);
+  // the arena starts at `arena_start`; record lengths are read from the
+  // records' headers (leaf records when `leaf`). *out's vectors keep their
+  // capacity, so a layout read again and again allocates once.
+  static void ReadTrusted(const uint8_t* page, uint32_t page_size, uint32_t arena_start, bool leaf,
+                          SlottedLayout* out);
 
   size_t size() const { return slots_.size(); }
   const SlotEntry& slot(size_t i) const { return slots_[i]; }
