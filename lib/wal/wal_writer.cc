@@ -231,7 +231,9 @@ Status WalWriter::SyncTo(uint64_t end_offset) {
   ++syncers_;
   struct Leave {
     uint32_t* syncers;
-    ~Leave() { --*syncers; }  // runs with mu_ held: every return below holds it
+    ~Leave() {  // runs with mu_ held: every return below holds it
+      if (syncers != nullptr) --*syncers;
+    }
   } leave{&syncers_};
   for (;;) {
     if (!error_.ok()) return error_;
@@ -269,7 +271,14 @@ Status WalWriter::SyncTo(uint64_t end_offset) {
     synced_batches_ = batches;
     last_sync_ = took;
     committers_ = syncers_;
+    // The leader's batch is covered (end_offset <= written_ above). It
+    // leaves, then wakes the followers with mu_ released, so that they do
+    // not wake only to wait for mu_ behind it.
+    --syncers_;
+    leave.syncers = nullptr;
+    lock.unlock();
     sync_done_.notify_all();
+    return Status::OK();
   }
 }
 
