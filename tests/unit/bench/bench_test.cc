@@ -3,7 +3,9 @@
 // compiled in runs every mode, with one tree and with several, and passes
 // its own verification.
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -192,11 +194,21 @@ TEST(BenchWorkloads, CommitEveryRefusesTrees) {
   }
 }
 
+// What `print` writes to a stream, as text.
+std::string Printed(const std::function<void(std::FILE*)>& print) {
+  char* buf = nullptr;
+  size_t size = 0;
+  std::FILE* f = open_memstream(&buf, &size);
+  if (f == nullptr) return "open_memstream failed";
+  print(f);
+  std::fclose(f);
+  std::string text(buf, size);
+  std::free(buf);
+  return text;
+}
+
 TEST(BenchReport, TreesColumnAndSummary) {
   sombra::test::TempDir dir;
-  const std::string path = dir.path() + "/table.txt";
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  ASSERT_NE(f, nullptr);
   Row one;
   one.engine = "sombra";
   one.mode = "inserts-random";
@@ -204,16 +216,15 @@ TEST(BenchReport, TreesColumnAndSummary) {
   Row many = one;
   many.trees = 16;
   many.ops_per_sec = 900;
-  PrintHeader(f, true);
-  PrintRow(f, one, true);
-  PrintRow(f, many, true);
-  PrintTreesSummary(f, {one, many}, 16);
-  std::fclose(f);
-  std::stringstream text;
-  text << std::ifstream(path).rdbuf();
-  EXPECT_NE(text.str().find("TREES"), std::string::npos) << text.str();
-  EXPECT_NE(text.str().find("16 trees / 1 tree"), std::string::npos) << text.str();
-  EXPECT_NE(text.str().find("0.90x"), std::string::npos) << text.str();
+  const std::string text = Printed([&](std::FILE* f) {
+    PrintHeader(f, true);
+    PrintRow(f, one, true);
+    PrintRow(f, many, true);
+    PrintTreesSummary(f, {one, many}, 16);
+  });
+  EXPECT_NE(text.find("TREES"), std::string::npos) << text;
+  EXPECT_NE(text.find("16 trees / 1 tree"), std::string::npos) << text;
+  EXPECT_NE(text.find("0.90x"), std::string::npos) << text;
 
   const std::string csv = dir.path() + "/out.csv";
   ASSERT_TRUE(WriteCsv(csv, {one, many}).ok());
@@ -245,10 +256,6 @@ TEST(BenchFloor, MeasuresMeanAndMedian) {
 // The commit block divides each engine's us/commit (a mean) by the floor's
 // mean, and shows the multiple of the median beside it.
 TEST(BenchReport, CommitSummaryUsesTheFloorsMean) {
-  sombra::test::TempDir dir;
-  const std::string path = dir.path() + "/commit.txt";
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  ASSERT_NE(f, nullptr);
   Row r;
   r.engine = "sombra";
   r.mode = "commit-every";
@@ -256,12 +263,9 @@ TEST(BenchReport, CommitSummaryUsesTheFloorsMean) {
   r.seconds = 0.2;  // 200 us per commit
   r.floor_us = 160;
   r.floor_median_us = 125;
-  PrintCommitSummary(f, {r});
-  std::fclose(f);
-  std::stringstream text;
-  text << std::ifstream(path).rdbuf();
-  EXPECT_NE(text.str().find("mean 160.0 us, median 125.0 us"), std::string::npos) << text.str();
-  EXPECT_NE(text.str().find("1.25x floor (1.60x median)"), std::string::npos) << text.str();
+  const std::string text = Printed([&](std::FILE* f) { PrintCommitSummary(f, {r}); });
+  EXPECT_NE(text.find("mean 160.0 us, median 125.0 us"), std::string::npos) << text;
+  EXPECT_NE(text.find("1.25x floor (1.60x median)"), std::string::npos) << text;
 }
 
 }  // namespace
