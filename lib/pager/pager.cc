@@ -132,7 +132,7 @@ Status Pager::OpenLog(uint64_t generation) {
   carried_.clear();
   checkpoint_due_bytes_ = options_.wal_checkpoint_bytes;
   const uint64_t preallocate =
-      std::min<uint64_t>(options_.wal_checkpoint_bytes, wal::WalWriter::kZeroWriteSize);
+      std::min<uint64_t>(options_.wal_checkpoint_bytes, wal::WalWriter::kMaxPreallocation);
   SOMBRA_ASSIGN_OR_RETURN(
       std::unique_ptr<wal::WalWriter> wal,
       wal::WalWriter::Open(env_, wal_path_, page_size(), file_->salt(), generation,

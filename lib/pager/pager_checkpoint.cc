@@ -72,7 +72,7 @@ Status Pager::WriteCarriedLog(const TreeState& state, const std::vector<uint32_t
       std::unique_ptr<wal::WalWriter> next,
       wal::WalWriter::Open(env_, carry_path, page_size(), file_->salt(), wal_generation_ + 1,
                            meta.checkpoint_lsn + 1, LogBase(meta),
-                           std::min<uint64_t>(2 * carried_bytes, wal::WalWriter::kZeroWriteSize),
+                           std::min<uint64_t>(2 * carried_bytes, wal::WalWriter::kMaxPreallocation),
                            metrics_, wal::kWalFormatVersionGroupsCarry));
   batch_->Reset(next->last_checksum());
   batch_->set_log_version(next->header().version);

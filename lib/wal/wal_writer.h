@@ -70,9 +70,9 @@ namespace sombra::wal {
 
 class WalWriter {
  public:
-  // The preallocation the pager asks of a new generation at most, the
-  // largest write to the file, and the step Append grows the file by.
-  static constexpr uint64_t kZeroWriteSize = uint64_t{1} << 20;
+  // The most the pager preallocates for a new generation, the largest
+  // write to the file, and the step Append grows the file by.
+  static constexpr uint64_t kMaxPreallocation = uint64_t{1} << 20;
   static constexpr uint64_t kWritePiece = uint64_t{64} << 10;
   static constexpr uint64_t kGrowStep = uint64_t{4} << 20;
 

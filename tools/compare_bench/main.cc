@@ -339,14 +339,14 @@ int main(int argc, char** argv) {
     std::vector<sb::SyncFloor> floors;
     for (uint64_t r = 0; r < flags.repeat && exit_code == 0; ++r) {
       if (mode == sb::Mode::kCommitEvery) {
-        sb::SyncFloor floor_us;
-        sombra::Status s = sb::MeasureSyncFloor(base, sb::kSyncFloorSamples, &floor_us);
+        sb::SyncFloor sync_floor;
+        sombra::Status s = sb::MeasureSyncFloor(base, sb::kSyncFloorSamples, &sync_floor);
         if (!s.ok()) {
           std::fprintf(stderr, "compare-bench: floor: %s\n", s.ToString().c_str());
           exit_code = 1;
           break;
         }
-        floors.push_back(floor_us);
+        floors.push_back(sync_floor);
       }
       for (size_t v = 0; v < variants && exit_code == 0; ++v) {
         for (size_t e = 0; e < n; ++e) {
@@ -369,11 +369,11 @@ int main(int argc, char** argv) {
 
     std::vector<sb::Row> mode_rows;
     // The floor of the repeat whose mean is the median of the repeats'.
-    sb::SyncFloor floor_us;
+    sb::SyncFloor sync_floor;
     if (!floors.empty()) {
       std::vector<double> means;
       for (const sb::SyncFloor& f : floors) means.push_back(f.mean_us);
-      floor_us = floors[MedianIndex(means)];
+      sync_floor = floors[MedianIndex(means)];
     }
     for (size_t v = 0; v < variants; ++v) {
       std::vector<sb::Row> variant_rows;
@@ -398,8 +398,8 @@ int main(int argc, char** argv) {
         row.wal_bytes_per_commit =
             commits > 0 ? static_cast<double>(m.report.wal_bytes) / static_cast<double>(commits)
                         : 0;
-        row.floor_us = floor_us.mean_us;
-        row.floor_median_us = floor_us.median_us;
+        row.floor_us = sync_floor.mean_us;
+        row.floor_median_us = sync_floor.median_us;
         row.metrics_line = m.report.metrics_line;
         row.pager_line = m.report.pager_line;
         variant_rows.push_back(row);
