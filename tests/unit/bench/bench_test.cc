@@ -251,6 +251,8 @@ TEST(BenchFloor, MeasuresMeanAndMedian) {
   SyncFloor missing;
   EXPECT_FALSE(MeasureSyncFloor(dir.path() + "/none", 20, &missing).ok());
   EXPECT_EQ(missing.mean_us, 0);
+  EXPECT_FALSE(MeasureSyncFloor(dir.path(), 0, &missing).ok());  // no samples, no floor
+  EXPECT_EQ(missing.mean_us, 0);
 }
 
 // The commit block divides each engine's us/commit (a mean) by the floor's

@@ -394,6 +394,52 @@ TEST_F(WalWriterTest, WritesArePiecesAndGrowthZerosOnlyBehindTheBatch) {
   EXPECT_EQ(scan.stop, StopReason::kEndOfLog);
 }
 
+// A batch written in pieces loses only itself when one piece fails, and a
+// grow whose zeros fail writes no byte of the batch: either way the append
+// is the sticky error and the log reads back to the commit before it.
+TEST_F(WalWriterTest, AFailedPieceOrGrowthLosesOnlyThatBatch) {
+  std::mt19937_64 rng(sombra::test::TestSeed());
+  for (const bool grow : {false, true}) {
+    SCOPED_TRACE(grow ? "the grow's zeros fail" : "the third piece of the batch fails");
+    ASSERT_TRUE(Env::Default()->RemoveFile(path_).ok() || !Env::Default()->FileExists(path_));
+    FaultInjectionEnv env(Env::Default());
+    const uint64_t prealloc = grow ? kMiB : 8 * kMiB;
+    auto w = OpenWriter(&env, 1, 1, prealloc);
+    ASSERT_NE(w, nullptr);
+    BuildSmallTxn(w.get(), 1, 0);
+    WAL_ASSERT_OK_AND_ASSIGN(uint64_t end1, w->Append(batch_));
+    WAL_ASSERT_OK(w->SyncTo(end1));
+
+    batch_.Reset(w->last_checksum());
+    test::AddTxn(&batch_, 2, /*images=*/grow ? 3000 : 300, /*deltas=*/0, 1, &rng);
+    ASSERT_GT(batch_.data().size(), 3 * WalWriter::kWritePiece);
+    ASSERT_EQ(end1 + batch_.data().size() > prealloc, grow);
+    // Growing, the zeros behind the batch go first: the last of them fails.
+    const uint64_t end = end1 + batch_.data().size();
+    const uint64_t grown = prealloc + (end - prealloc + WalWriter::kGrowStep - 1) /
+                                          WalWriter::kGrowStep * WalWriter::kGrowStep;
+    const uint64_t zero_pieces =
+        (grown - end + WalWriter::kWritePiece - 1) / WalWriter::kWritePiece;
+    env.FailNext(Op::kWrite, ENOSPC, /*skip=*/grow ? zero_pieces - 1 : 2);
+    auto failed = w->Append(batch_);
+    ASSERT_FALSE(failed.ok());
+    EXPECT_TRUE(failed.status().IsNoSpace()) << failed.status().ToString();
+    EXPECT_EQ(w->written_offset(), end1);
+    EXPECT_TRUE(w->SyncTo(end1).IsNoSpace());
+    w.reset();
+
+    if (grow) {  // nothing of the batch: zeros (or holes) after the first commit
+      const std::string file = sombra::test::ReadFileOrDie(path_);
+      EXPECT_EQ(file.substr(end1), std::string(file.size() - end1, '\0'));
+    } else {
+      EXPECT_EQ(FileSize(), prealloc);
+    }
+    test::Scan scan = test::ScanLog(path_);
+    EXPECT_EQ(scan.commit_lsns, std::vector<uint64_t>{1});
+    EXPECT_EQ(scan.stop, StopReason::kEndOfLog);
+  }
+}
+
 TEST_F(WalWriterTest, OpenRejectsBadArgumentsAndPicksFreshSalts) {
   auto bad = [&](uint32_t page_size, uint64_t db_salt, uint64_t start_lsn) {
     return WalWriter::Open(Env::Default(), path_, page_size, db_salt, 1, start_lsn, WalBase{}, 0,
