@@ -70,7 +70,7 @@ extern "C" {
 
 /* The ABI of the loaded library: compare with SOMBRA_C_ABI_VERSION. */
 SOMBRA_C_API int sombra_c_abi_version(void);
-/* The library's version, "0.8.1" (sombra::kVersion). Static storage. */
+/* The library's version, "0.9.0" (sombra::kVersion). Static storage. */
 SOMBRA_C_API const char* sombra_version_string(void);
 
 /* ---- Status codes and errors ------------------------------------------- */

@@ -9,16 +9,16 @@
 namespace sombra {
 
 inline constexpr int kVersionMajor = 0;
-inline constexpr int kVersionMinor = 8;
-inline constexpr int kVersionPatch = 1;
-inline constexpr const char kVersion[] = "0.8.1";
+inline constexpr int kVersionMinor = 9;
+inline constexpr int kVersionPatch = 0;
+inline constexpr const char kVersion[] = "0.9.0";
 // The page file format this build reads and writes (docs/format/file.md).
 inline constexpr int kPageFileFormat = 5;
 // The newest write-ahead log format it writes (docs/format/wal.md); it
 // reads formats 1 to this one.
-inline constexpr int kLogFormat = 11;
+inline constexpr int kLogFormat = 13;
 
-// "<tool> 0.8.1 (page file format 5, log format 11)".
+// "<tool> 0.9.0 (page file format 5, log format 13)".
 inline std::string VersionLine(const std::string& tool) {
   return tool + " " + kVersion + " (page file format " + std::to_string(kPageFileFormat) +
          ", log format " + std::to_string(kLogFormat) + ")";

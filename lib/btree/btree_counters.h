@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "util/metrics.h"
 
@@ -145,6 +146,12 @@ class ChangeSink {
   virtual void Moved(uint32_t src, uint32_t dst, uint32_t length) {
     (void)src;
     Changed(dst, length);
+  }
+  // Bytes [offset, offset + from.size()) were written from `from`, bytes
+  // outside this page (a record of another page, or of the caller). A sink
+  // that does not ask where bytes come from sees them changed.
+  virtual void Copied(uint32_t offset, std::string_view from) {
+    Changed(offset, static_cast<uint32_t>(from.size()));
   }
 };
 

@@ -328,7 +328,17 @@ Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout*
                               ": split produced an image whose header disagrees with its "
                               "leaf layout");
   }
-  txn_->NoteWholePage(right_no);
+  // The new page's records are the split page's: the log copies them from
+  // it where its last commit holds them (page ops on a page of zeros, log
+  // format 12), else the page is an image.
+  std::vector<pager::PagerTxn::Copied> copied;
+  copied.reserve(out.from_src.size());
+  for (size_t k = 0; k < out.from_src.size() && k < out.right.size(); ++k) {
+    if (out.from_src[k] == SplitOutput::kNotFromSrc) continue;
+    const LeafSlot& s = out.right.slot(k);
+    copied.push_back({s.offset, leaf_no, out.from_src[k], s.length});
+  }
+  txn_->NoteBuilt(right_no, std::move(copied));
   // The split page keeps its records in place (docs/architecture.md,
   // "Splits"): its log record is a few page ops, not a second image.
   Sink sink(txn_, leaf_no);
@@ -572,6 +582,13 @@ Result<bool> BTreeWriter::SharePair(const LeafPair& p, const std::vector<PairRec
   LeafAllocator left(lw, p.left_layout, &lsink), right(rw, p.right_layout, &rsink);
   const bool to_right = cut < n_left;
   const size_t begin = to_right ? cut : n_left, end = to_right ? n_left : cut;
+  // The moved records are views of the giver as ReadPair read it: the log
+  // takes them as copies from it where its last commit holds them.
+  if (to_right) {
+    rsink.CopyFrom(p.left_no, p.lp);
+  } else {
+    lsink.CopyFrom(p.right_no, p.rp);
+  }
   const auto has_pending = [&](size_t b, size_t e) {
     return std::any_of(recs.begin() + static_cast<ptrdiff_t>(b),
                        recs.begin() + static_cast<ptrdiff_t>(e), [](auto& r) { return r.pending; });

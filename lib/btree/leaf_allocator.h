@@ -264,6 +264,11 @@ bool SplitFits(const uint8_t* page, const LeafLayout& snap, const PendingInsert&
 struct SplitOutput {
   LeafLayout right;
   std::string separator;  // the left page's new high fence, the right's low
+  // For each record of the right page (in slot order), its offset in src,
+  // or kNotFromSrc for the pending record: what the log copies from src
+  // (PagerTxn::NoteBuilt).
+  static constexpr uint32_t kNotFromSrc = UINT32_MAX;
+  std::vector<uint32_t> from_src;
 };
 
 // The streaming half of a split: writes records [split_index, n) of (src,

@@ -254,7 +254,16 @@ SplitOutput SplitOffRight(const uint8_t* src, const LeafLayout& snap, const Pend
   // The new page may fill up to about the split page's count again.
   LeafBuilder rb(right, page_size, separator, high, left_no, DecodeFixed32(src + kRightOffset));
   rb.ReserveSlots(n);
-  for (size_t j = split_index; j < n; ++j) rb.Add(recs.bytes(j), recs.head(j));
+  out.from_src.reserve(n - split_index);
+  const auto base = reinterpret_cast<uintptr_t>(src);
+  for (size_t j = split_index; j < n; ++j) {
+    const std::string_view b = recs.bytes(j);
+    rb.Add(b, recs.head(j));
+    const auto at = reinterpret_cast<uintptr_t>(b.data());
+    out.from_src.push_back(at >= base && at - base + b.size() <= page_size
+                               ? static_cast<uint32_t>(at - base)
+                               : SplitOutput::kNotFromSrc);
+  }
   out.right = rb.Finish(counters);
   out.separator = std::move(separator);
   // One build: the new right page (builds ~ new pages; docs/architecture.md, "Telemetry").

@@ -60,7 +60,7 @@ void SlottedPageEditor::Put16(uint32_t offset, uint16_t v) {
 
 void SlottedPageEditor::WriteRecord(uint32_t at, std::string_view record) {
   std::memcpy(page_ + at, record.data(), record.size());
-  Report(at, static_cast<uint32_t>(record.size()));
+  if (sink_ != nullptr) sink_->Copied(at, record);
   Count(c_, Tick::kMemcopyBytes, record.size());
 }
 

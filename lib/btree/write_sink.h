@@ -26,11 +26,32 @@ class BTreeWriter::Sink final : public ChangeSink {
   void Moved(uint32_t src, uint32_t dst, uint32_t length) override {
     if (!whole_) txn_->NoteMove(page_no_, src, dst, length);
   }
+  // Record bytes written from the page CopyFrom names are logged as copies
+  // from it (PagerTxn::NoteCopy), others as writes.
+  void Copied(uint32_t offset, std::string_view from) override {
+    if (whole_) return;
+    const auto length = static_cast<uint32_t>(from.size());
+    const auto at = reinterpret_cast<uintptr_t>(from.data());
+    if (src_bytes_ != 0 && at >= src_bytes_ && at - src_bytes_ + length <= txn_->page_size()) {
+      txn_->NoteCopy(page_no_, offset, src_page_, static_cast<uint32_t>(at - src_bytes_), length);
+    } else {
+      txn_->NoteWrite(page_no_, offset, length);
+    }
+  }
+  // Records read from `page` (the bytes of page `page_no` as the
+  // transaction read them: its last commit's or its own copy) are copies
+  // from that page: a share's receiver.
+  void CopyFrom(uint32_t page_no, const uint8_t* page) {
+    src_page_ = page_no;
+    src_bytes_ = reinterpret_cast<uintptr_t>(page);
+  }
 
  private:
   pager::PagerTxn* txn_;
   uint32_t page_no_;
   bool whole_;
+  uint32_t src_page_ = 0;
+  uintptr_t src_bytes_ = 0;
 };
 
 // Put's and Append's REQUIRES (btree.h): key and value within

@@ -73,7 +73,7 @@ Status Pager::WriteCarriedLog(const TreeState& state, const std::vector<uint32_t
       wal::WalWriter::Open(env_, carry_path, page_size(), file_->salt(), wal_generation_ + 1,
                            meta.checkpoint_lsn + 1, LogBase(meta),
                            std::min<uint64_t>(2 * carried_bytes, wal::WalWriter::kMaxPreallocation),
-                           metrics_, wal::kWalFormatVersionGroupsCarry));
+                           metrics_, wal::kWalFormatVersionCopiesCarry));
   batch_->Reset(next->last_checksum());
   batch_->set_log_version(next->header().version);
   for (size_t i = 0; i < pages.size(); ++i) {

@@ -50,10 +50,13 @@ uint64_t MergeRanges(std::vector<std::pair<uint32_t, uint32_t>>* ranges) {
 #ifndef NDEBUG
 // Debug builds: the ops replayed on the page as it was give the page as
 // it is, outside the pager's bytes [8, 24).
-void CheckOpsReplay(std::string_view ops, const uint8_t* base, const uint8_t* now, uint32_t ps) {
+void CheckOpsReplay(std::string_view ops, const uint8_t* base, const uint8_t* now, uint32_t ps,
+                    const wal::CopySourceFn& sources) {
   assert(base != nullptr);
   std::vector<uint8_t> replayed(base, base + ps);
-  wal::ApplyPageOps(ops, replayed.data());
+  const bool applied = wal::ApplyPageOps(ops, ps, replayed.data(), sources);
+  assert(applied);
+  (void)applied;
   assert(std::memcmp(replayed.data(), now, kHeaderLsnOffset) == 0);
   assert(std::memcmp(replayed.data() + kPageHeaderSize, now + kPageHeaderSize,
                      ps - kPageHeaderSize) == 0);
@@ -112,52 +115,66 @@ Status Pager::CommitTxn(PagerTxn* t) {
   return Status::OK();
 }
 
-// Group commit step 1, the batch: a full image or a delta of each changed
-// page, then the commit record carrying durable_lsn_.
+// Group commit step 1, the batch: a full image, page ops or a delta of
+// each changed page, then the commit record carrying durable_lsn_.
 Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed, bool ops_allowed,
                                std::vector<uint32_t>* pages) {
   const uint32_t ps = page_size();
   batch_->Reset(seed);
   batch_->set_log_version(wal_->header().version);
-  std::vector<wal::DeltaRange> ranges;
   batch_->ReserveForPages(t->dirty_.size());
   // In page order, so a transaction's log records do not depend on the
   // hash map's order.
-  std::vector<std::pair<uint32_t, PagerTxn::Dirty*>> order;
-  order.reserve(t->dirty_.size());
-  for (auto& [page_no, d] : t->dirty_) order.emplace_back(page_no, &d);
-  std::sort(order.begin(), order.end());
-  for (auto [page_no, dp] : order) {
-    PagerTxn::Dirty& d = *dp;
-    bool image = d.whole || d.base_lsn == 0 || !LogRebuildsBase(page_no);
-    bool ops = false;
-    if (!image) {
-      const uint64_t bytes = d.ranges_dropped ? ps : MergeRanges(&d.ranges);
-      if (!d.ranges_dropped && d.ranges.empty()) {  // touched but nothing reported changed:
-        d.buf.reset();                              // not logged, and no new version
-        continue;
-      }
-      PagerTxn::FinishOps(&d);
-      // The smaller of the ops and the delta (a range costs ~4 bytes).
-      ops = ops_allowed && d.ops_ok && !d.ops.empty() &&
-            (d.ranges_dropped || d.ops.size() < bytes + 4 * d.ranges.size());
-      image = (ops ? d.ops.size() : bytes) > ps / 2;
+  std::vector<PagerTxn::CommitPlan> plan;
+  plan.reserve(t->dirty_.size());
+  for (auto& [page_no, d] : t->dirty_) plan.push_back(PagerTxn::CommitPlan{page_no, &d});
+  std::sort(plan.begin(), plan.end(),
+            [](const PagerTxn::CommitPlan& a, const PagerTxn::CommitPlan& b) {
+              return a.page_no < b.page_no;
+            });
+  bool any_copies = false;
+  for (PagerTxn::CommitPlan& c : plan) {
+    PagerTxn::Dirty& d = *c.d;
+    c.form = PagerTxn::CommitPlan::kImage;
+    // A page NoteBuilt made is page ops on zeros; other pages need a base
+    // recovery rebuilds.
+    const bool built = d.built && !d.whole;
+    if (!built && (d.whole || d.base_lsn == 0 || !LogRebuildsBase(c.page_no))) continue;
+    const uint64_t bytes = d.ranges_dropped ? ps : MergeRanges(&d.ranges);
+    if (!d.ranges_dropped && d.ranges.empty()) {  // touched but nothing reported changed:
+      d.buf.reset();                              // not logged, and no new version
+      c.form = PagerTxn::CommitPlan::kNone;
+      continue;
     }
+    t->FinishOps(c.page_no, &d);
+    // The smaller of the ops and the delta (a range costs ~4 bytes).
+    const bool ops = ops_allowed && d.ops_ok && !d.ops.empty() &&
+                     (d.ranges_dropped || d.ops.size() < bytes + 4 * d.ranges.size());
+    if ((ops ? d.ops.size() : bytes) <= ps / 2)
+      c.form = ops ? PagerTxn::CommitPlan::kOps : PagerTxn::CommitPlan::kDelta;
+    any_copies = any_copies || (c.form == PagerTxn::CommitPlan::kOps && d.copies);
+  }
+  if (any_copies) SOMBRA_RETURN_IF_ERROR(t->WriteOutCopies(&plan));
+  for (const PagerTxn::CommitPlan& c : plan) {
+    if (c.form == PagerTxn::CommitPlan::kNone) continue;
+    const uint32_t page_no = c.page_no;
+    PagerTxn::Dirty& d = *c.d;
     uint8_t* buf = d.buf.get();
     EncodeFixed32(buf + kHeaderPageNoOffset, page_no);
     EncodeFixed64(buf + kHeaderLsnOffset, next.lsn);
     EncodeFixed64(buf + kHeaderChecksumOffset, 0);
     pages->push_back(page_no);
     Status s;
-    if (image) {
+    if (c.form == PagerTxn::CommitPlan::kImage) {
       s = batch_->AddPageImage(page_no, next.lsn, buf);
-    } else if (ops) {
+    } else if (c.form == PagerTxn::CommitPlan::kOps) {
 #ifndef NDEBUG
-      CheckOpsReplay(d.ops, d.base.get(), buf, ps);
+      CheckOpsReplay(d.ops, d.base.get(), buf, ps,
+                     [t](uint32_t src) { return t->CommittedOrNull(src); });
 #endif
       s = batch_->AddPageOps(page_no, d.base_lsn, next.lsn, d.ops);
     } else {
-      ranges.clear();
+      std::vector<wal::DeltaRange> ranges;
       for (auto [b, e] : d.ranges) {
         ranges.push_back(
             wal::DeltaRange{b, std::string_view(reinterpret_cast<const char*>(buf + b), e - b)});

@@ -12,6 +12,7 @@
 
 #include "pager/double_write.h"
 #include "pager/pager.h"
+#include "pager/txn_replay.h"
 #include "util/coding.h"
 #include "wal/wal_page_ops.h"
 
@@ -23,71 +24,91 @@ namespace {
 constexpr int kFollowAttempts = 50;
 
 // Reads the committed transactions of `reader` from where it stands into
-// `map` (versions of `page_size` bytes) and *state. Deltas apply on the
-// newest version of their page (this transaction's, else the map's head,
-// else, in a log of format 8 or 9, the page file's page, read by
-// `file_base`). False when the log does not fit what the map holds (a
+// `map` (versions of `page_size` bytes) and *state. A transaction's records
+// wait for its commit record; deltas apply on the newest version of their
+// page (this transaction's, else the map's head, else, in a log of format
+// 8 or later, the page file's page, read by `file_base`), and copies read
+// their source pages as the map's heads or the page file hold them before
+// the transaction. False when the log does not fit what the map holds (a
 // restart under the reading): the caller reads the log again from its
 // start.
 bool ApplyLog(wal::WalReader* reader, uint32_t page_size, VersionMap* map, std::mutex* map_mu,
               const std::function<bool(uint32_t, uint64_t, uint8_t*)>& file_base, TreeState* state,
               std::vector<uint32_t>* touched) {
-  const bool file_bases = wal::AllowsFileBases(reader->header().version);
+  const uint32_t version = reader->header().version;
+  const bool file_bases = wal::AllowsFileBases(version);
   struct Pending {
     uint32_t page_no;
     uint64_t lsn;
     PageBuffer buf;
   };
+  std::vector<TxnRecord> records;
   std::vector<Pending> txn;
   std::unordered_map<uint32_t, size_t> in_txn;  // page -> index in txn
-  wal::Record rec;
-  while (reader->Next(&rec)) {
-    if (rec.type == wal::RecordType::kCommit) {
-      const wal::CommitInfo& c = rec.commit;
-      if (c.lsn > state->lsn) {
-        std::lock_guard<std::mutex> lock(*map_mu);
-        for (Pending& p : txn) {
-          touched->push_back(p.page_no);
-          map->Push(p.page_no, std::make_unique<PageVersion>(p.lsn, std::move(p.buf)));
-        }
-        *state = StateOfCommit(c);
-      }
-      txn.clear();
-      in_txn.clear();
-      continue;
+  CopySources sources;
+  // The page before the transaction: the map's head, else the file's.
+  const auto before = [&](uint32_t page_no, uint64_t lsn, uint8_t* out) -> bool {
+    if (const PageVersion* head = map->Head(page_no)) {
+      std::memcpy(out, head->data.get(), page_size);
+      return true;
     }
+    return file_bases && file_base(page_no, lsn, out);
+  };
+  // Applies one record on this transaction's copy of its page.
+  const auto apply = [&](const TxnRecord& rec) -> bool {
     const uint32_t page_no = rec.page_no;
     auto it = in_txn.find(page_no);
-    uint8_t* buf = nullptr;
-    if (rec.type == wal::RecordType::kPageImage) {
-      if (it == in_txn.end()) {
-        it = in_txn.emplace(page_no, txn.size()).first;
-        txn.push_back(Pending{page_no, rec.page_lsn, NewPageBuffer(page_size)});
-      }
-      buf = txn[it->second].buf.get();
-      std::memcpy(buf, rec.page.data(), page_size);
-      EncodeFixed64(buf + kHeaderLsnOffset, rec.page_lsn);
-      continue;
-    }
-    // A delta: on this transaction's copy, else on a copy of the head.
     if (it == in_txn.end()) {
-      const PageVersion* head = map->Head(page_no);
-      if (head == nullptr && !file_bases) return false;
       it = in_txn.emplace(page_no, txn.size()).first;
       txn.push_back(Pending{page_no, rec.new_lsn, NewPageBuffer(page_size)});
-      if (head != nullptr) {
-        std::memcpy(txn.back().buf.get(), head->data.get(), page_size);
-      } else if (!file_base(page_no, rec.base_lsn, txn.back().buf.get())) {
-        return false;  // being rewritten by a checkpoint: read again
+      if (OnZeros(rec, version)) {
+        std::memset(txn.back().buf.get(), 0, page_size);
+      } else if (rec.type != wal::RecordType::kPageImage &&
+                 !before(page_no, rec.base_lsn, txn.back().buf.get())) {
+        return false;  // no base, or being rewritten by a checkpoint: read again
       }
     }
-    buf = txn[it->second].buf.get();
-    if (DecodeFixed64(buf + kHeaderLsnOffset) != rec.base_lsn) return false;
-    for (const auto& range : rec.ranges) {
-      std::memcpy(buf + range.offset, range.bytes.data(), range.bytes.size());
+    uint8_t* buf = txn[it->second].buf.get();
+    if (rec.type == wal::RecordType::kPageImage) {
+      std::memcpy(buf, rec.page.data(), page_size);
+    } else {
+      if (DecodeFixed64(buf + kHeaderLsnOffset) != rec.base_lsn) return false;
+      for (const auto& [offset, bytes] : rec.ranges) {
+        std::memcpy(buf + offset, bytes.data(), bytes.size());
+      }
+      if (rec.type == wal::RecordType::kPageOps && !ApplyOps(rec, page_size, sources, buf).ok()) {
+        return false;
+      }
     }
-    if (rec.type == wal::RecordType::kPageOps) wal::ApplyPageOps(rec.ops, buf);
     EncodeFixed64(buf + kHeaderLsnOffset, rec.new_lsn);
+    return true;
+  };
+  wal::Record rec;
+  while (reader->Next(&rec)) {
+    if (rec.type != wal::RecordType::kCommit) {
+      records.push_back(RecordOf(rec));
+      continue;
+    }
+    const wal::CommitInfo& c = rec.commit;
+    if (c.lsn > state->lsn) {
+      const Status kept =
+          sources.Gather(records, page_size, [&](uint32_t page_no, uint64_t lsn, uint8_t* out) {
+            return before(page_no, lsn, out) ? Status::OK() : Status::Corruption("no page before");
+          });
+      if (!kept.ok()) return false;
+      for (const TxnRecord& r : records) {
+        if (!apply(r)) return false;
+      }
+      std::lock_guard<std::mutex> lock(*map_mu);
+      for (Pending& p : txn) {
+        touched->push_back(p.page_no);
+        map->Push(p.page_no, std::make_unique<PageVersion>(p.lsn, std::move(p.buf)));
+      }
+      *state = StateOfCommit(c);
+    }
+    records.clear();
+    txn.clear();
+    in_txn.clear();
   }
   return true;
 }

@@ -10,6 +10,7 @@
 
 #include "pager/double_write.h"
 #include "pager/pager.h"
+#include "pager/txn_replay.h"
 #include "util/coding.h"
 #include "wal/wal_page_ops.h"
 #include "wal/wal_reader.h"
@@ -20,16 +21,6 @@ namespace {
 // Loads the page a delta that is its page's first record applies on: page
 // `page_no` at LSN `lsn`, into `out`.
 using FileBaseFn = std::function<Status(uint32_t page_no, uint64_t lsn, uint8_t* out)>;
-
-struct TxnRecord {
-  wal::RecordType type;
-  uint32_t page_no;
-  uint64_t base_lsn;
-  uint64_t new_lsn;
-  std::string page;                                      // image
-  std::vector<std::pair<uint32_t, std::string>> ranges;  // delta
-  std::string ops;                                       // page ops (checked by the reader)
-};
 
 // The meta page in force is the older of the two when the newer one is
 // damaged. A log started from a newer meta tells (its start LSN is above
@@ -94,16 +85,21 @@ std::optional<Meta> BaseMetaFromLog(const PageFile& file, const wal::WalHeader& 
 // image replaces the page, a delta applies on the LSN it names; then the
 // page carries the record's LSN. A delta that is a page's first record
 // applies on the page as the page file held it at the checkpoint, loaded
-// by `file_base` (null: the log's format does not allow it). Beside a live
-// writer (`live`) a delta that does not fit gets a short message: the
-// caller reads the log again.
+// by `file_base` (null: the log's format does not allow it); page ops of
+// base LSN 0 apply on zeros (formats 12 and 13). Copies read `sources`. Beside a live writer
+// (`live`) a delta that does not fit gets a short message: the caller reads the log again.
 Status ApplyRecord(const TxnRecord& r, uint64_t txn_lsn, uint32_t ps, const std::string& wal_path,
-                   bool live, const FileBaseFn& file_base, PageBuffer* page) {
+                   bool live, uint32_t log_version, const FileBaseFn& file_base,
+                   const CopySources& sources, PageBuffer* page) {
   auto& buf = *page;
   if (r.type == wal::RecordType::kPageImage) {
     buf = NewPageBuffer(ps);
     std::memcpy(buf.get(), r.page.data(), ps);
   } else {
+    if (OnZeros(r, log_version)) {
+      buf = NewPageBuffer(ps);
+      std::memset(buf.get(), 0, ps);
+    }
     if (buf == nullptr && file_base) {
       buf = NewPageBuffer(ps);
       Status s = file_base(r.page_no, r.base_lsn, buf.get());
@@ -129,10 +125,26 @@ Status ApplyRecord(const TxnRecord& r, uint64_t txn_lsn, uint32_t ps, const std:
     for (const auto& [offset, bytes] : r.ranges) {
       std::memcpy(buf.get() + offset, bytes.data(), bytes.size());
     }
-    if (r.type == wal::RecordType::kPageOps) wal::ApplyPageOps(r.ops, buf.get());
+    if (r.type == wal::RecordType::kPageOps) {
+      SOMBRA_RETURN_IF_ERROR(ApplyOps(r, ps, sources, buf.get()));
+    }
   }
   EncodeFixed64(buf.get() + kHeaderLsnOffset, r.new_lsn);
   return Status::OK();
+}
+
+// A page as replay holds it before the transaction: its newest replayed
+// content, else (a log of format 8 or later) the page file's at `lsn`.
+Status PageBefore(const std::unordered_map<uint32_t, PageBuffer>& pages, uint32_t ps,
+                  const FileBaseFn& file_base, uint32_t page_no, uint64_t lsn, uint8_t* out) {
+  const auto it = pages.find(page_no);
+  if (it != pages.end() && it->second != nullptr) {
+    std::memcpy(out, it->second.get(), ps);
+    return Status::OK();
+  }
+  if (file_base) return file_base(page_no, lsn, out);
+  return Status::Corruption("page " + std::to_string(page_no) +
+                            " has no image since the checkpoint");
 }
 
 }  // namespace
@@ -343,24 +355,26 @@ Status Pager::ReplayLog(wal::WalReader* reader, Replay* r) {
     };
   }
   std::vector<TxnRecord> txn;
+  CopySources sources;
   wal::Record rec;
   while (reader->Next(&rec)) {
-    if (rec.type == wal::RecordType::kPageImage) {
-      txn.push_back(
-          TxnRecord{rec.type, rec.page_no, 0, rec.page_lsn, std::string(rec.page), {}, {}});
-      continue;
-    }
-    if (rec.type == wal::RecordType::kPageDelta || rec.type == wal::RecordType::kPageOps) {
-      TxnRecord t{rec.type, rec.page_no, rec.base_lsn, rec.new_lsn, {}, {}, std::string(rec.ops)};
-      for (const auto& range : rec.ranges) t.ranges.emplace_back(range.offset, range.bytes);
-      txn.push_back(std::move(t));
+    if (rec.type != wal::RecordType::kCommit) {
+      txn.push_back(RecordOf(rec));
       continue;
     }
     // A valid commit: apply the transaction unless the file has it.
     const wal::CommitInfo& c = rec.commit;
     if (c.lsn > committed_.lsn) {
+      Status kept = sources.Gather(txn, ps, [&](uint32_t page_no, uint64_t lsn, uint8_t* out) {
+        return PageBefore(r->pages, ps, file_base, page_no, lsn, out);
+      });
+      if (!kept.ok()) {
+        kept = kept.WithContext("log " + wal_path_);
+        return r->live ? LogChanged(kept) : kept;
+      }
       for (const TxnRecord& t : txn) {
-        Status s = ApplyRecord(t, c.lsn, ps, wal_path_, r->live, file_base, &r->pages[t.page_no]);
+        Status s = ApplyRecord(t, c.lsn, ps, wal_path_, r->live, reader->header().version,
+                               file_base, sources, &r->pages[t.page_no]);
         if (!s.ok()) return r->live ? LogChanged(s) : s;
         imaged_.insert(t.page_no);
         recovery_.records_replayed++;

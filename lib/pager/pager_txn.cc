@@ -4,12 +4,17 @@
 #include <cstring>
 
 #include "util/coding.h"
+#include "wal/wal_format.h"
 #include "wal/wal_page_ops.h"
+#include "wal/wal_writer.h"
 
 namespace sombra::pager {
 
 PagerTxn::PagerTxn(Pager* pager, std::unique_lock<std::mutex> slot, const TreeState& state)
-    : pager_(pager), slot_(std::move(slot)), base_lsn_(state.lsn), state_(state) {}
+    : pager_(pager), slot_(std::move(slot)), base_lsn_(state.lsn), state_(state) {
+  copies_allowed_ = pager_->wal_ != nullptr && wal::AllowsCopies(pager_->wal_->header().version);
+  base_page_count_ = state.page_count;
+}
 
 PagerTxn::~PagerTxn() {
   if (!done_) Abort();
@@ -100,6 +105,7 @@ void PagerTxn::AddWriteOp(Dirty* d, uint32_t b, uint32_t e) {
     d->ops.resize(d->last_write_at);
   }
   d->last_write_at = d->ops.size();
+  d->last_copy_at = std::string::npos;
   d->last_write_begin = b;
   d->last_write_end = e;
   wal::AppendWriteOp(&d->ops, b,
@@ -145,16 +151,70 @@ void PagerTxn::NoteMove(uint32_t page_no, uint32_t src, uint32_t dst, uint32_t l
   if (d->ops_ok) {
     wal::AppendMoveOp(&d->ops, src, dst, length);
     d->last_write_at = std::string::npos;
+    d->last_copy_at = std::string::npos;
   }
   NoteLimits(d);
 }
 
-void PagerTxn::FinishOps(Dirty* d) {
+bool PagerTxn::CommittedHolds(uint32_t src_page, uint32_t src, const uint8_t* bytes,
+                              uint32_t length) {
+  if (src_page != copy_src_page_ || copy_src_bytes_ == nullptr) {
+    copy_src_bytes_ = nullptr;
+    if (src_page >= base_page_count()) return false;  // new in this transaction
+    Result<const uint8_t*> committed = pager_->ReadCommitted(src_page, &pins_);
+    if (!committed.ok()) return false;
+    copy_src_page_ = src_page;
+    copy_src_bytes_ = *committed;
+  }
+  return std::memcmp(copy_src_bytes_ + src, bytes, length) == 0;
+}
+
+void PagerTxn::NoteCopy(uint32_t page_no, uint32_t dst, uint32_t src_page, uint32_t src,
+                        uint32_t length) {
+  Dirty* d = FindDirty(page_no);
+  if (d == nullptr || length == 0 || d->whole) return;
+  const uint32_t ps = pager_->page_size();
+  const Dirty* source = FindDirty(src_page);
+  if (!copies_allowed_ || !d->ops_ok || src_page == page_no || src_page < kFirstDataPage ||
+      (source != nullptr && source->fresh) || src < wal::kCopySourceBegin ||
+      dst < kDeferredHeaderEnd || uint64_t{src} + length > ps ||
+      !CommittedHolds(src_page, src, d->buf.get() + dst, length)) {
+    NoteWrite(page_no, dst, length);
+    return;
+  }
+  if (!d->ranges_dropped) d->ranges.emplace_back(dst, dst + length);
+  if (d->last_copy_at != std::string::npos && d->last_copy_page == src_page &&
+      d->last_copy_src + d->last_copy_len == src && d->last_copy_dst + d->last_copy_len == dst) {
+    // Both ranges continue the last copy's: one copy of both.
+    d->ops.resize(d->last_copy_at);
+    src = d->last_copy_src;
+    dst = d->last_copy_dst;
+    length += d->last_copy_len;
+  }
+  d->last_copy_at = d->ops.size();
+  d->last_copy_page = src_page;
+  d->last_copy_src = src;
+  d->last_copy_dst = dst;
+  d->last_copy_len = length;
+  wal::AppendCopyOp(&d->ops, ps, src_page, src, dst, length);
+  d->last_write_at = std::string::npos;
+  d->copies = true;
+  NoteLimits(d);
+}
+
+void PagerTxn::FinishOps(uint32_t page_no, Dirty* d) {
   if (!d->ops_ok || d->deferred_begin == d->deferred_end) return;
-  wal::AppendWriteOp(
-      &d->ops, d->deferred_begin,
-      std::string_view(reinterpret_cast<const char*>(d->buf.get()) + d->deferred_begin,
-                       d->deferred_end - d->deferred_begin));
+  static const uint8_t kZeros[kDeferredHeaderEnd] = {};
+  const uint8_t* base = d->built ? kZeros : CommittedOrNull(page_no);
+  const uint8_t* now = d->buf.get();
+  uint32_t b = d->deferred_begin, e = d->deferred_end;
+  if (base != nullptr) {
+    while (b < e && now[b] == base[b]) ++b;
+    while (e > b && now[e - 1] == base[e - 1]) --e;
+  }
+  if (b < e) {
+    wal::AppendWriteOp(&d->ops, b, std::string_view(reinterpret_cast<const char*>(now) + b, e - b));
+  }
   d->deferred_begin = d->deferred_end = 0;
 }
 
@@ -172,8 +232,104 @@ void PagerTxn::NoteLimits(Dirty* d) {
   if (d->ranges_dropped && !d->ops_ok) d->whole = true;
 }
 
+const uint8_t* PagerTxn::CommittedOrNull(uint32_t page_no) {
+  Result<const uint8_t*> committed = pager_->ReadCommitted(page_no, &pins_);
+  return committed.ok() ? *committed : nullptr;
+}
+
+Status PagerTxn::WriteOutCopies(std::vector<CommitPlan>* plan) {
+  const uint32_t ps = pager_->page_size();
+  const auto keep = [&](uint32_t page_no) {
+    auto it = std::lower_bound(plan->begin(), plan->end(), page_no,
+                               [](const CommitPlan& c, uint32_t p) { return c.page_no < p; });
+    return copies_allowed_ && it != plan->end() && it->page_no == page_no && it->d->base_lsn != 0 &&
+           (it->form == CommitPlan::kOps || it->form == CommitPlan::kDelta);
+  };
+  const auto source = [&](uint32_t page_no) { return CommittedOrNull(page_no); };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (CommitPlan& c : *plan) {
+      Dirty& d = *c.d;
+      if (c.form != CommitPlan::kOps || !d.copies) continue;
+      bool all_kept = true, readable = true;
+      wal::ForEachCopySource(d.ops, ps, [&](uint32_t p) {
+        if (keep(p)) return;
+        all_kept = false;
+        readable = readable && source(p) != nullptr;
+      });
+      if (all_kept) continue;
+      if (!readable) {
+        return Status::Corruption("page " + std::to_string(c.page_no) + " of " + pager_->path() +
+                                  " copies from a page its last commit cannot read");
+      }
+      d.ops = wal::WriteOutCopies(d.ops, ps, keep, source);
+      if (d.ops.size() > OpsLimit(ps)) c.form = CommitPlan::kImage;
+      changed = true;
+    }
+  }
+  return Status::OK();
+}
+
 void PagerTxn::NoteWholePage(uint32_t page_no) {
-  if (Dirty* d = FindDirty(page_no)) d->whole = true;
+  if (Dirty* d = FindDirty(page_no)) {
+    d->whole = true;
+    d->built = false;
+  }
+}
+
+void PagerTxn::NoteBuilt(uint32_t page_no, std::vector<Copied> copied) {
+  Dirty* d = FindDirty(page_no);
+  if (d == nullptr) return;
+  if (!copies_allowed_ || !d->fresh) {
+    NoteWholePage(page_no);
+    return;
+  }
+  const uint32_t ps = pager_->page_size();
+  // Page ops from nothing: on a page of zeros, the base of no LSN.
+  d->whole = false;
+  d->built = true;
+  d->base_lsn = 0;
+  d->ops.clear();
+  d->ops_ok = true;
+  d->copies = false;
+  d->last_write_at = d->last_copy_at = std::string::npos;
+  d->deferred_begin = d->deferred_end = 0;
+  d->ranges.clear();
+  d->ranges_dropped = true;  // no delta on a page of zeros: its ops or an image
+#ifndef NDEBUG
+  d->base = NewPageBuffer(ps);
+  std::memset(d->base.get(), 0, ps);
+#endif
+  const uint8_t* p = d->buf.get();
+  // Writes the non-zero bytes of [b, e): runs of kOpsMergeGap zeros or
+  // more split a write.
+  const auto write_nonzero = [&](uint32_t b, uint32_t e) {
+    while (b < e) {
+      while (b < e && p[b] == 0) ++b;
+      if (b == e) break;
+      uint32_t end = b, zeros = 0;
+      while (end + zeros < e && zeros < kOpsMergeGap) {
+        if (p[end + zeros] == 0) {
+          ++zeros;
+        } else {
+          end += zeros + 1;
+          zeros = 0;
+        }
+      }
+      NoteWrite(page_no, b, end - b);
+      b = end;
+    }
+  };
+  std::sort(copied.begin(), copied.end(),
+            [](const Copied& a, const Copied& b) { return a.dst < b.dst; });
+  uint32_t at = 0;
+  for (const Copied& c : copied) {
+    if (c.dst < at || uint64_t{c.dst} + c.length > ps) continue;  // overlapping: written below
+    write_nonzero(at, c.dst);
+    NoteCopy(page_no, c.dst, c.src_page, c.src, c.length);
+    at = c.dst + c.length;
+  }
+  write_nonzero(at, ps);
 }
 
 Result<uint32_t> PagerTxn::Allocate(PageKind kind, uint8_t** page) {
@@ -210,12 +366,15 @@ Result<uint32_t> PagerTxn::Allocate(PageKind kind, uint8_t** page) {
     page_no = static_cast<uint32_t>(state_.page_count++);
   }
   state_changed_ = true;
-  // Logged as a whole image, so no base LSN is needed.
+  // Logged as a whole image (or, after NoteBuilt, as ops on zeros), so no
+  // base LSN is needed.
   Dirty& d = dirty_[page_no];
   if (d.buf == nullptr) d.buf = NewPageBuffer(ps);
   std::memset(d.buf.get(), 0, ps);
   InitPageHeader(d.buf.get(), kind, page_no, 0);
   d.whole = true;
+  d.fresh = true;
+  d.built = false;
   d.ranges.clear();
   *page = d.buf.get();
   return page_no;

@@ -64,8 +64,31 @@ class PagerTxn {
   // Reports, right after it, that bytes [src, src + length) of the page
   // were moved to dst (memmove). REQUIRES: as NoteWrite.
   void NoteMove(uint32_t page_no, uint32_t src, uint32_t dst, uint32_t length);
+  // Reports, right after it, that bytes [dst, dst + length) of the page
+  // were written with bytes [src, src + length) of page `src_page` as the
+  // transaction found them (a record a share moves between leaves). In a
+  // log of format 12 or 13 they are logged as a copy from that page
+  // (wal/wal_page_ops.h) when its last commit holds those bytes; else as
+  // NoteWrite logs them. REQUIRES: as NoteWrite.
+  void NoteCopy(uint32_t page_no, uint32_t dst, uint32_t src_page, uint32_t src, uint32_t length);
   // Reports that the page was rewritten as a whole (logged as an image).
   void NoteWholePage(uint32_t page_no);
+  // A range of a page built in full that holds bytes of another page.
+  struct Copied {
+    uint32_t dst = 0;       // where in the built page
+    uint32_t src_page = 0;  // the page the bytes are from, as the transaction found it
+    uint32_t src = 0;
+    uint32_t length = 0;
+  };
+  // Reports that page `page_no`, allocated in this transaction, was just
+  // built in full; `copied` names ranges of it holding bytes of other
+  // pages (a split's new leaf, the records of the leaf it splits). In a
+  // log of format 12 or 13 it is logged as page ops on a page of zeros
+  // (docs/format/wal.md, "Page ops"): those ranges as copies (NoteCopy)
+  // and writes of the rest of its non-zero bytes; edits noted after this
+  // add to them. Otherwise, and for a page not allocated in this
+  // transaction, as NoteWholePage.
+  void NoteBuilt(uint32_t page_no, std::vector<Copied> copied);
   // True when the page will be logged as a whole image at commit (new in
   // this transaction, first touched since the checkpoint, or its edits
   // grew past a delta's worth): NoteWrite and NoteMove then do nothing for
@@ -130,6 +153,13 @@ class PagerTxn {
     bool ops_ok = true;
     uint32_t last_write_begin = 0, last_write_end = 0;  // the last op, a write
     size_t last_write_at = std::string::npos;           // its offset in ops
+    // The last op when it is a copy (its offset in ops, else npos), which
+    // the next copy continuing both ranges extends.
+    size_t last_copy_at = std::string::npos;
+    uint32_t last_copy_page = 0, last_copy_src = 0, last_copy_dst = 0, last_copy_len = 0;
+    bool copies = false;  // ops holds a copy
+    bool fresh = false;   // allocated in this transaction
+    bool built = false;   // NoteBuilt: page ops on a page of zeros (base_lsn 0)
     // Writes inside [kPageHeaderSize, kDeferredHeaderEnd), the node header
     // every edit rewrites, are not ops: FinishOps logs the bytes of
     // [deferred_begin, deferred_end) once, as they are at commit.
@@ -138,9 +168,28 @@ class PagerTxn {
     PageBuffer base;  // the page before (Commit checks the ops)
 #endif
   };
+  // The commit's plan for one page (Pager::BuildCommitBatch).
+  struct CommitPlan {
+    enum Form { kNone, kImage, kOps, kDelta };  // kNone: not logged
+    uint32_t page_no = 0;
+    Dirty* d = nullptr;
+    Form form = kImage;
+  };
+  // A copy reads its source page as the last commit left it, which replay
+  // holds only for a page the transaction logs as page ops or a delta
+  // (their base LSN names it; docs/format/wal.md, "Recovery"). Copies from
+  // any other page become writes of their bytes; a page whose ops then
+  // pass half a page is logged whole, which may take a source from others
+  // in turn, so this runs until nothing changes. `plan` is in page order.
+  Status WriteOutCopies(std::vector<CommitPlan>* plan);
+  // The last commit's page, or null when it cannot be read.
+  const uint8_t* CommittedOrNull(uint32_t page_no);
   // Appends a write op of buf[b, e), merged into the last op when that is
   // a write ending at most kMergeGap bytes before b or overlapping it.
   void AddWriteOp(Dirty* d, uint32_t b, uint32_t e);
+  // True when the last commit's page `src_page` holds `bytes` at `src`.
+  bool CommittedHolds(uint32_t src_page, uint32_t src, const uint8_t* bytes, uint32_t length);
+  uint64_t base_page_count() const { return base_page_count_; }
   // Past the limits: ops too large (dropped), too many ranges (dropped);
   // both: the page is logged whole.
   void NoteLimits(Dirty* d);
@@ -148,7 +197,10 @@ class PagerTxn {
   // Correct because no move reads or writes the deferred bytes (NoteMove
   // gives up the ops when one would): their last write leaves them as the
   // page holds them at commit, and no op reads them.
-  static void FinishOps(Dirty* d);
+  // Only the bytes of that span that differ from the page the ops apply on
+  // (the last commit's, or zeros for a page NoteBuilt made) are written:
+  // the others are already there.
+  void FinishOps(uint32_t page_no, Dirty* d);
 
   PagerTxn(Pager* pager, std::unique_lock<std::mutex> slot, const TreeState& state);
   // Calls `visit` with each freelist page and its link, from the head,
@@ -182,6 +234,12 @@ class PagerTxn {
   std::unordered_map<uint32_t, Dirty> dirty_;
   CacheEntry cache_[kCacheEntries];
   std::vector<std::shared_ptr<const MappedRegion>> pins_;  // regions read through
+  // The log takes copies (format 12 or 13; fixed while the slot is held).
+  bool copies_allowed_ = false;
+  uint64_t base_page_count_ = 0;  // the last commit's page count
+  // The last page CommittedHolds read, and its bytes.
+  uint32_t copy_src_page_ = 0;
+  const uint8_t* copy_src_bytes_ = nullptr;
   FaultHook fault_hook_;
 };
 

@@ -159,7 +159,8 @@ Status BatchBuilder::AddPageOps(uint32_t page_no, uint64_t base_lsn, uint64_t ne
                                 std::string_view ops) {
   std::string why;
   SOMBRA_RETURN_IF_ERROR(CheckPageChange("page ops", page_no, base_lsn, new_lsn));
-  if (!CheckPageOps(ops, page_size_, &why) ||
+  size_t copies = 0;
+  if (!CheckPageOps(ops, page_size_, AllowsCopies(log_version_), page_no, &why, &copies) ||
       kOpsFixedSize + ops.size() > MaxOpsPayload(page_size_)) {
     if (why.empty()) why = std::to_string(ops.size()) + " bytes of ops exceed the record bound";
     return Status::InvalidArgument("page ops of page " + std::to_string(page_no) + ": " + why);
@@ -170,6 +171,7 @@ Status BatchBuilder::AddPageOps(uint32_t page_no, uint64_t base_lsn, uint64_t ne
     group_.Add(page_no, new_lsn - base_lsn, ops);
     group_lsn_ = new_lsn;
     ++stats_.ops_records;
+    stats_.copy_ops += copies;
     return Status::OK();
   }
   const size_t start = BeginRecord(RecordType::kPageOps, 0, kOpsFixedSize + ops.size());
@@ -192,7 +194,7 @@ Status BatchBuilder::AddCommit(const CommitInfo& info) {
   if (c.catalog_root != 0 && !HasCatalogRoot(log_version_)) {
     return Status::InvalidArgument("commit record: a log of format version " +
                                    std::to_string(log_version_) +
-                                   " cannot carry named trees (formats 6 to 11 can)");
+                                   " cannot carry named trees (formats 6 to 13 can)");
   }
   FlushGroup();
   c.record_count = txn_records_;

@@ -46,6 +46,7 @@ struct BatchStats {
   uint64_t delta_records = 0;
   uint64_t ops_records = 0;    // pages logged as page ops, in ops groups or not
   uint64_t group_records = 0;  // ops groups
+  uint64_t copy_ops = 0;       // copies from other pages, in page ops
   uint64_t commit_records = 0;
   uint64_t compressed_bytes_saved = 0;  // page and group bytes not stored thanks to lz4
 };
@@ -74,13 +75,12 @@ class BatchBuilder {
 
   // The edits of a page whose LSN was base_lsn, in the order they were
   // made (wal_page_ops.h); applying them makes its LSN new_lsn. Only in a
-  // log of format 4 to 11 (the caller's to know). REQUIRES: page_no >= 2,
-  // base_lsn < new_lsn, CheckPageOps(ops) holds and ops fit
-  // MaxOpsPayload. In a log of format 10 or 11 the ops join the open ops
-  // group (wal_ops_group.h), written as one record before the commit
-  // record, or earlier when the next page's ops do not fit it (pages out
-  // of increasing order, or a body past kMaxGroupBody) or an image or
-  // delta of one of its pages is added: a page's records keep their
+  // log of format 4 to 13 (the caller's to know). REQUIRES: page_no >= 2,
+  // base_lsn < new_lsn, CheckPageOps(ops) holds (copies allowed in a log
+  // of format 12 or 13) and ops fit MaxOpsPayload. In a log of format 10 to 13 the ops join the
+  // open ops group (wal_ops_group.h), written as one record before the commit record, or earlier
+  // when the next page's ops do not fit it (pages out of increasing order, or a body past
+  // kMaxGroupBody) or an image or delta of one of its pages is added: a page's records keep their
   // order.
   [[nodiscard]] Status AddPageOps(uint32_t page_no, uint64_t base_lsn, uint64_t new_lsn,
                                   std::string_view ops);
@@ -139,7 +139,7 @@ class BatchBuilder {
   uint32_t txn_records_ = 0;      // records since the last commit
   uint64_t txn_lsn_ = 0;          // their LSN (meaningful when txn_records_ > 0)
   uint64_t last_commit_lsn_ = 0;  // of the batch's last commit, 0 when none
-  OpsGroupBuilder group_;         // the open ops group (formats 10 and 11)
+  OpsGroupBuilder group_;         // the open ops group (formats 10 to 13)
   uint64_t group_lsn_ = 0;        // its LSN (meaningful when !group_.empty())
 };
 

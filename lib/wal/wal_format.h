@@ -47,21 +47,27 @@ constexpr uint32_t kWalFormatVersionFileBase = 8;
 constexpr uint32_t kWalFormatVersionFileBaseCarry = 9;
 // Formats 10 and 11: the layouts of formats 8 and 9 whose records may also
 // be ops groups (type 5): the page ops of many pages of one transaction in
-// one record, lz4-compressed together. This build writes these.
+// one record, lz4-compressed together.
 constexpr uint32_t kWalFormatVersionGroups = 10;
 constexpr uint32_t kWalFormatVersionGroupsCarry = 11;
-constexpr uint32_t kWalNewestFormatVersion = 11;
-// A carried generation (formats 3, 5, 7, 9 and 11).
+// Formats 12 and 13: the layouts of formats 10 and 11 whose ops-group
+// entries may also hold copies, bytes of another page as it was before the
+// transaction (wal_page_ops.h). This build writes these.
+constexpr uint32_t kWalFormatVersionCopies = 12;
+constexpr uint32_t kWalFormatVersionCopiesCarry = 13;
+constexpr uint32_t kWalNewestFormatVersion = 13;
+// A carried generation (formats 3, 5, 7, 9, 11 and 13).
 inline bool IsCarriedVersion(uint32_t v) {
   return v == kWalFormatVersionCarry || v == kWalFormatVersionOpsCarry ||
          v == kWalFormatVersionTreesCarry || v == kWalFormatVersionFileBaseCarry ||
-         v == kWalFormatVersionGroupsCarry;
+         v == kWalFormatVersionGroupsCarry || v == kWalFormatVersionCopiesCarry;
 }
 // A log whose commit records and base meta carry the catalog root
 // (formats 6 and 7).
 inline bool HasCatalogRoot(uint32_t v) { return v >= kWalFormatVersionTrees; }
 // The carried-generation format of the same layout as `v`.
 inline uint32_t CarriedVersionOf(uint32_t v) {
+  if (v >= kWalFormatVersionCopies) return kWalFormatVersionCopiesCarry;
   if (v >= kWalFormatVersionGroups) return kWalFormatVersionGroupsCarry;
   if (v >= kWalFormatVersionFileBase) return kWalFormatVersionFileBaseCarry;
   if (v >= kWalFormatVersionTrees) return kWalFormatVersionTreesCarry;
@@ -73,8 +79,11 @@ inline bool AllowsPageOps(uint32_t v) { return v >= kWalFormatVersionOps; }
 // A log whose deltas and page ops may apply on the page file's page, with
 // no image of the page before them in the generation (formats 8 and 9).
 inline bool AllowsFileBases(uint32_t v) { return v >= kWalFormatVersionFileBase; }
-// A log whose records may be ops groups (formats 10 and 11).
+// A log whose records may be ops groups (formats 10 to 13).
 inline bool AllowsOpsGroups(uint32_t v) { return v >= kWalFormatVersionGroups; }
+// A log whose ops-group entries may copy from other pages (formats 12 and
+// 13).
+inline bool AllowsCopies(uint32_t v) { return v >= kWalFormatVersionCopies; }
 
 // The page sizes a log may declare; the same range as the page file
 // (docs/format/file.md), repeated here because lib/wal sits below lib/pager.
@@ -170,8 +179,8 @@ enum class RecordType : uint8_t {
   kPageImage = 1,
   kPageDelta = 2,
   kCommit = 3,
-  kPageOps = 4,   // formats 4 to 11
-  kOpsGroup = 5,  // formats 10 and 11
+  kPageOps = 4,   // formats 4 to 13
+  kOpsGroup = 5,  // formats 10 to 13
 };
 constexpr uint8_t kMaxRecordType = 5;
 const char* RecordTypeName(uint8_t type);

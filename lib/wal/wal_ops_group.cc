@@ -57,8 +57,8 @@ std::string Num(uint64_t v) { return std::to_string(v); }
 }  // namespace
 
 StopReason DecodeOpsGroup(const RecordHeader& h, const uint8_t* payload, uint32_t page_size,
-                          std::string* body, std::vector<GroupEntry>* entries, uint64_t* new_lsn,
-                          std::string* detail) {
+                          bool copies, std::string* body, std::vector<GroupEntry>* entries,
+                          uint64_t* new_lsn, std::string* detail) {
   entries->clear();
   Decoder in(payload, h.length);
   uint32_t count = 0;
@@ -117,7 +117,8 @@ StopReason DecodeOpsGroup(const RecordHeader& h, const uint8_t* payload, uint32_
                 "an LSN step of 1 to the group's LSN " + Num(*new_lsn) + ")";
       return StopReason::kBadPayload;
     }
-    if (std::string why; len == 0 || !CheckPageOps(ops, page_size, &why)) {
+    if (std::string why;
+        len == 0 || !CheckPageOps(ops, page_size, copies, static_cast<uint32_t>(page), &why)) {
       *detail = "ops group: entry " + Num(i) + ", page ops of page " + Num(page) + ": " +
                 (len == 0 ? std::string("no ops") : why);
       return StopReason::kBadPayload;

@@ -65,9 +65,10 @@ class OpsGroupBuilder {
 // Rules G1-G4 of docs/format/wal.md: decodes an ops group's payload (its
 // header passed CheckRecordHeader) into *new_lsn and *entries, whose ops
 // views point into the payload or, for a compressed body, into *body.
+// `copies`: the log's format allows copies from other pages (12 and 13).
 // Returns kNone, or kBadPayload with *detail.
 StopReason DecodeOpsGroup(const RecordHeader& h, const uint8_t* payload, uint32_t page_size,
-                          std::string* body, std::vector<GroupEntry>* entries, uint64_t* new_lsn,
-                          std::string* detail);
+                          bool copies, std::string* body, std::vector<GroupEntry>* entries,
+                          uint64_t* new_lsn, std::string* detail);
 
 }  // namespace sombra::wal

@@ -21,7 +21,7 @@ Status WalReader::ReadRawHeader(uint8_t* raw, size_t* got) {
 WalHeader WalReader::StoredFields(const uint8_t* raw) {
   WalHeader h;
   const uint32_t stored = DecodeFixed32(raw + kWalVersionOffset);
-  h.version = WalHeaderSize(stored) != 0 ? stored : kWalFormatVersionGroups;
+  h.version = WalHeaderSize(stored) != 0 ? stored : kWalFormatVersionCopies;
   h.page_size = DecodeFixed32(raw + kWalPageSizeOffset);
   h.salt = DecodeFixed64(raw + kWalSaltOffset);
   h.generation = DecodeFixed64(raw + kWalGenerationOffset);
@@ -123,7 +123,7 @@ Result<WalReader::ProbeResult> WalReader::ProbeBehindDamagedHeader(uint32_t page
   const WalHeader stored = StoredFields(raw);
   Result<ProbeResult> best = ProbeResult{};
   bool best_intact = false;
-  for (uint32_t version : {stored.version, kWalFormatVersionGroups, kWalFormatVersionOps}) {
+  for (uint32_t version : {stored.version, kWalFormatVersionCopies, kWalFormatVersionOps}) {
     header_ = stored;
     header_.version = version;
     bool intact = false;

@@ -155,7 +155,7 @@ StopReason CheckRecordHeader(const RecordHeader& h, uint32_t page_size, uint32_t
       (type == RecordType::kOpsGroup && !AllowsOpsGroups(version))) {
     *detail =
         std::string(RecordTypeName(h.type)) + " record in a log of format version " + Num(version) +
-        (type == RecordType::kPageOps ? " (formats 4 to 11 only)" : " (formats 10 and 11 only)");
+        (type == RecordType::kPageOps ? " (formats 4 to 13 only)" : " (formats 10 to 13 only)");
     return StopReason::kBadType;
   }
   const uint8_t allowed_flags =
@@ -228,8 +228,9 @@ StopReason DecodeRecordPayload(const RecordHeader& h, const uint8_t* payload, ui
       return DecodeOps(h, payload, page_size, rec, detail);
     case RecordType::kOpsGroup: {
       rec->compressed = (h.flags & kFlagCompressed) != 0;
-      const StopReason r = DecodeOpsGroup(h, payload, page_size, &scratch->group_body,
-                                          &scratch->group, &rec->new_lsn, detail);
+      const StopReason r =
+          DecodeOpsGroup(h, payload, page_size, AllowsCopies(version), &scratch->group_body,
+                         &scratch->group, &rec->new_lsn, detail);
       if (r == StopReason::kNone) rec->group = scratch->group;
       return r;
     }

@@ -23,7 +23,7 @@ enum class StopReason : uint8_t {
   kNone = 0,          // not stopped yet
   kEndOfLog,          // the 16 bytes at the stop are zero, or the file ends exactly there
   kTruncated,         // the record header or payload passes the end of the file
-  kBadType,           // type not 1..5 (4 only in formats 4 to 11, 5 only in 10 and 11)
+  kBadType,           // type not 1..5 (4 only in formats 4 to 13, 5 only in 10 to 13)
   kBadFlags,          // an unknown flag bit, or the reserved bytes, are not zero
   kBadLength,         // payload length outside the bounds of its type
   kChecksumMismatch,  // the chained checksum does not match

@@ -95,6 +95,7 @@ WalWriter::WalWriter(std::unique_ptr<File> file, const WalHeader& header, uint64
     delta_records_ = metrics->GetCounter("wal_delta_records");
     ops_records_ = metrics->GetCounter("wal_ops_records");
     group_records_ = metrics->GetCounter("wal_group_records");
+    copy_ops_ = metrics->GetCounter("wal_copy_ops");
     compressed_saved_ = metrics->GetCounter("wal_compressed_bytes_saved");
     fsyncs_ = metrics->GetCounter("fsyncs");
     syncs_grouped_ = metrics->GetCounter("wal_syncs_grouped");
@@ -221,6 +222,7 @@ Result<uint64_t> WalWriter::Append(std::string_view batch, uint64_t batch_last_c
     delta_records_->Add(stats.delta_records);
     ops_records_->Add(stats.ops_records);
     group_records_->Add(stats.group_records);
+    copy_ops_->Add(stats.copy_ops);
     compressed_saved_->Add(stats.compressed_bytes_saved);
   }
   return end;

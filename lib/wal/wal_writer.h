@@ -91,8 +91,9 @@ class WalWriter {
   // validate. REQUIRES: the log's previous content has been recovered (it
   // is overwritten). `metrics` (may be null) must outlive the writer; it
   // gets the counters wal_records, wal_bytes, wal_image_records,
-  // wal_delta_records, wal_ops_records, wal_group_records,
-  // wal_compressed_bytes_saved, fsyncs and
+  // wal_delta_records, wal_ops_records, wal_group_records, wal_copy_ops
+  // (copies from other pages in page ops), wal_compressed_bytes_saved,
+  // fsyncs and
   // wal_syncs_grouped (batches covered by an fdatasync beyond the first)
   // and wal_commit_fsyncs (the fdatasyncs of SyncTo, i.e. for commits).
   // `base` is the meta page the generation starts from (its checkpoint LSN
@@ -104,7 +105,7 @@ class WalWriter {
                                                  uint64_t generation, uint64_t start_lsn,
                                                  const WalBase& base, uint64_t preallocate_bytes,
                                                  MetricsRegistry* metrics,
-                                                 uint32_t version = kWalFormatVersionGroups);
+                                                 uint32_t version = kWalFormatVersionCopies);
 
   // Continues the log at `path` whose header is `header` (read and checked
   // by a WalReader) after its last committed record, which ends at
@@ -179,7 +180,7 @@ class WalWriter {
   Status WritePieces(uint64_t offset, std::string_view data);
   // Writes a header for a new generation at offset 0 (new salt) and syncs.
   Status WriteHeader(uint64_t generation, uint64_t start_lsn, const WalBase& base,
-                     uint32_t version = kWalFormatVersionGroups);
+                     uint32_t version = kWalFormatVersionCopies);
   // The leader's wait before its sync (see the file comment).
   // REQUIRES: `lock` holds mu_; syncing_ is set.
   void Linger(std::unique_lock<std::mutex>& lock);
@@ -198,6 +199,7 @@ class WalWriter {
   Counter* delta_records_ = nullptr;
   Counter* ops_records_ = nullptr;
   Counter* group_records_ = nullptr;
+  Counter* copy_ops_ = nullptr;
   Counter* compressed_saved_ = nullptr;
   Counter* fsyncs_ = nullptr;
   Counter* syncs_grouped_ = nullptr;

@@ -153,10 +153,10 @@ class SombraEngine : public Engine {
       return it == st.all.end() ? 0ull : U(it->second);
     };
     std::snprintf(buf, sizeof(buf),
-                  "log: image_records=%llu delta_records=%llu ops_records=%llu "
+                  "log: image_records=%llu delta_records=%llu ops_records=%llu copy_ops=%llu "
                   "compressed_bytes_saved=%llu",
                   all("wal_image_records"), all("wal_delta_records"), all("wal_ops_records"),
-                  all("wal_compressed_bytes_saved"));
+                  all("wal_copy_ops"), all("wal_compressed_bytes_saved"));
     report->pager_line += std::string("\n") + buf;
   }
 

@@ -39,6 +39,7 @@
 #include "env/env.h"
 #include "inspect/inspect_internal.h"
 #include "inspect/key_ranges.h"
+#include "pager/txn_replay.h"
 #include "sombra/db.h"
 #include "sombra/status.h"
 #include "util/result.h"
@@ -92,8 +93,6 @@ struct LogSummary {
 // "1 page", "2 pages".
 std::string Plural(uint64_t n, const char* one, const char* many);
 
-struct TxnRecord;  // recover_log.cc
-
 // Every data page as the database has it.
 //
 // With a valid meta page of the chosen page size and salt (InspectedFile
@@ -135,10 +134,14 @@ class PageSource {
   Status OpenAlone();
   // The log FILE-wal replayed into log_pages_ (OpenAlone; recover_log.cc).
   Status ReadLog();
-  // One record of a committed transaction applied to log_pages_: false when
-  // it does not apply (a delta on a page the log and the file lack at its
-  // base LSN).
-  bool ApplyLogRecord(const TxnRecord& r);
+  // Page `page_no` as the log's replay has it before the transaction being
+  // applied: its version from the log, else the file's valid page at LSN
+  // `lsn`, else the double-write file's copy; "" when none.
+  std::string PageBefore(uint32_t page_no, uint64_t lsn);
+  // One record of a committed transaction applied to log_pages_, its copies
+  // reading `sources`: false when it does not apply (a delta on a page the
+  // log and the file lack at its base LSN, a copy from a page not kept).
+  bool ApplyLogRecord(const pager::TxnRecord& r, const pager::CopySources& sources);
   void AddMetaSources();
   void CheckMetas();
 
@@ -148,6 +151,7 @@ class PageSource {
   std::unique_ptr<File> file_;         // alone
   uint64_t file_pages_ = 0;
   std::unordered_map<uint32_t, std::string> log_pages_;  // alone: newest committed versions
+  uint32_t log_version_ = 0;                             // alone: the log's format
   uint64_t pages_ = 0;
   std::vector<RootSource> roots_;
   LogSummary log_;

@@ -17,34 +17,9 @@
 
 namespace sombra::inspect::recover {
 
-// One record of a transaction whose commit has not been read yet.
-struct TxnRecord {
-  wal::RecordType type = wal::RecordType::kInvalid;
-  uint32_t page_no = 0;
-  uint64_t base_lsn = 0;
-  uint64_t new_lsn = 0;
-  std::string page;                                      // image
-  std::vector<std::pair<uint32_t, std::string>> ranges;  // delta
-  std::string ops;                                       // page ops (checked by the reader)
-};
-
 namespace {
 
-TxnRecord CopyRecord(const wal::Record& rec) {
-  TxnRecord r;
-  r.type = rec.type;
-  r.page_no = rec.page_no;
-  if (rec.type == wal::RecordType::kPageImage) {
-    r.new_lsn = rec.page_lsn;
-    r.page.assign(rec.page);
-    return r;
-  }
-  r.base_lsn = rec.base_lsn;
-  r.new_lsn = rec.new_lsn;
-  for (const wal::DeltaRange& d : rec.ranges) r.ranges.emplace_back(d.offset, std::string(d.bytes));
-  r.ops.assign(rec.ops);
-  return r;
-}
+using pager::TxnRecord;
 
 // Opens the reader on the header as checked or, when it is damaged, as
 // stored (docs/format/wal.md, "Salvage"). "" when it opened; else why not.
@@ -87,18 +62,28 @@ std::string DoubleWriteCopy(const std::string& path, uint32_t page_no, uint64_t 
 
 }  // namespace
 
-bool PageSource::ApplyLogRecord(const TxnRecord& r) {
+std::string PageSource::PageBefore(uint32_t page_no, uint64_t lsn) {
+  const uint32_t ps = page_size();
+  const auto it = log_pages_.find(page_no);
+  if (it != log_pages_.end() && !it->second.empty()) return it->second;
+  std::string page = ValidFilePage(file_.get(), page_no, ps, salt(), path_);
+  if (page.size() != ps || DecodeFixed64(reinterpret_cast<const uint8_t*>(page.data()) +
+                                         pager::kHeaderLsnOffset) != lsn) {
+    page = DoubleWriteCopy(path_, page_no, lsn, ps, salt());
+  }
+  return page;
+}
+
+bool PageSource::ApplyLogRecord(const TxnRecord& r, const pager::CopySources& sources) {
   const uint32_t ps = page_size();
   std::string& page = log_pages_[r.page_no];
   if (r.type == wal::RecordType::kPageImage) {
     page = r.page;
   } else {
-    if (page.empty()) {
-      page = ValidFilePage(file_.get(), r.page_no, ps, salt(), path_);
-      if (page.size() != ps || DecodeFixed64(reinterpret_cast<const uint8_t*>(page.data()) +
-                                             pager::kHeaderLsnOffset) != r.base_lsn) {
-        page = DoubleWriteCopy(path_, r.page_no, r.base_lsn, ps, salt());
-      }
+    if (pager::OnZeros(r, log_version_)) {
+      page.assign(ps, '\0');
+    } else if (page.empty()) {
+      page = PageBefore(r.page_no, r.base_lsn);
     }
     uint8_t* p = reinterpret_cast<uint8_t*>(page.data());
     if (page.size() != ps || DecodeFixed64(p + pager::kHeaderLsnOffset) != r.base_lsn) {
@@ -108,7 +93,9 @@ bool PageSource::ApplyLogRecord(const TxnRecord& r) {
     for (const auto& [offset, bytes] : r.ranges) {
       std::memcpy(p + offset, bytes.data(), bytes.size());
     }
-    if (r.type == wal::RecordType::kPageOps) wal::ApplyPageOps(r.ops, p);
+    if (r.type == wal::RecordType::kPageOps && !pager::ApplyOps(r, ps, sources, p).ok()) {
+      return false;
+    }
   }
   EncodeFixed64(reinterpret_cast<uint8_t*>(page.data()) + pager::kHeaderLsnOffset, r.new_lsn);
   return true;
@@ -127,19 +114,30 @@ Status PageSource::ReadLog() {
     return Status::OK();
   }
   const wal::WalHeader& h = reader.header();
+  log_version_ = h.version;
   if (h.page_size != page_size() || h.db_salt != salt()) {
     log_.note += "the log belongs to another database (its page size or salt differ)";
     return Status::OK();
   }
   std::vector<TxnRecord> txn;
+  pager::CopySources sources;
   wal::Record rec;
   std::optional<wal::CommitInfo> last;
   while (reader.Next(&rec)) {
     if (rec.type != wal::RecordType::kCommit) {
-      txn.push_back(CopyRecord(rec));
+      txn.push_back(pager::RecordOf(rec));
       continue;
     }
-    for (const TxnRecord& r : txn) log_.not_applied += ApplyLogRecord(r) ? 0 : 1;
+    // Copies read their source pages as they were before the transaction;
+    // a source that cannot be kept leaves the records that copy from it
+    // unapplied.
+    (void)sources.Gather(txn, page_size(), [&](uint32_t page_no, uint64_t lsn, uint8_t* out) {
+      const std::string page = PageBefore(page_no, lsn);
+      if (page.size() != page_size()) return Status::Corruption("no page before");
+      std::memcpy(out, page.data(), page.size());
+      return Status::OK();
+    });
+    for (const TxnRecord& r : txn) log_.not_applied += ApplyLogRecord(r, sources) ? 0 : 1;
     txn.clear();
     last = rec.commit;
     ++log_.transactions;

@@ -45,7 +45,7 @@ TEST(CliInProcessTest, VersionMatchesTheProjectVersion) {
                 "." + std::to_string(sombra::kVersionPatch),
             SOMBRA_PROJECT_VERSION);
   const std::string line =
-      std::string("sombra ") + SOMBRA_PROJECT_VERSION + " (page file format 5, log format 11)\n";
+      std::string("sombra ") + SOMBRA_PROJECT_VERSION + " (page file format 5, log format 13)\n";
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"--version"}, {"get", "db", "k", "--version"}}) {
     Result r = Cli(args);

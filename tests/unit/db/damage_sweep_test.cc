@@ -315,8 +315,8 @@ std::vector<LogRecord> ParseLog(const std::string& wal, int txns) {
       std::vector<wal::GroupEntry> entries;
       uint64_t lsn = 0;
       const auto* payload = reinterpret_cast<const uint8_t*>(wal.data()) + off + 16;
-      if (wal::DecodeOpsGroup(h, payload, kPageSize, &body, &entries, &lsn, &why) !=
-          wal::StopReason::kNone) {
+      if (wal::DecodeOpsGroup(h, payload, kPageSize, /*copies=*/true, &body, &entries, &lsn,
+                              &why) != wal::StopReason::kNone) {
         ADD_FAILURE() << "ops group at " << off << ": " << why;
         break;
       }

@@ -292,7 +292,7 @@ TEST_F(DbRecoveryTest, FormatOneLogIsStillRecovered) {
   WriteImage(log);
   std::unique_ptr<DB> db;
   ASSERT_NO_FATAL_FAILURE(ExpectEveryTxnRecovered(&db));
-  EXPECT_EQ(LogVersion(ReadAll(path_ + "-wal")), wal::kWalFormatVersionGroups);
+  EXPECT_EQ(LogVersion(ReadAll(path_ + "-wal")), wal::kWalFormatVersionCopies);
 }
 
 // A log of format 8, as the build before ops groups left it after a crash
@@ -310,7 +310,7 @@ TEST_F(DbRecoveryTest, FormatEightLogOfPageOpsRecordsIsStillRecovered) {
   ASSERT_NO_FATAL_FAILURE(ExpectEveryTxnRecovered(&db));
   ASSERT_TRUE(db->Put(Key(kTxns), "after").ok());
   const std::string now = ReadAll(path_ + "-wal");
-  EXPECT_EQ(LogVersion(now), wal::kWalFormatVersionGroups);
+  EXPECT_EQ(LogVersion(now), wal::kWalFormatVersionCopies);
   EXPECT_TRUE(HasType(now, static_cast<char>(wal::RecordType::kOpsGroup)));
 }
 

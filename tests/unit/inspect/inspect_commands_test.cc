@@ -119,7 +119,7 @@ TEST(InspectVersionTest, PrintsTheVersionAndFormats) {
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.out, VersionLine("sombra-inspect") + "\n");
   EXPECT_EQ(r.out.rfind("sombra-inspect 0.", 0), 0u) << r.out;
-  EXPECT_NE(r.out.find("(page file format 5, log format 11)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(page file format 5, log format 13)"), std::string::npos) << r.out;
   EXPECT_EQ(r.err, "");
 }
 

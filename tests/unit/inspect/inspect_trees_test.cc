@@ -258,8 +258,8 @@ TEST_F(InspectTreesTest, WalShowsTheCatalogRoot) {
   }
   RunOutput wal = Inspect({copy, "wal"});
   EXPECT_EQ(wal.code, 0) << wal.err;
-  const bool trees_format = wal.out.find("  format version:    10\n") != std::string::npos ||
-                            wal.out.find("  format version:    11\n") != std::string::npos;
+  const bool trees_format = wal.out.find("  format version:    12\n") != std::string::npos ||
+                            wal.out.find("  format version:    13\n") != std::string::npos;
   EXPECT_TRUE(trees_format) << wal.out;
   const size_t base = wal.out.find("  base meta:         seq ");
   ASSERT_NE(base, std::string::npos) << wal.out;

@@ -247,7 +247,7 @@ TEST_F(InspectWalTest, OpsRecordListed) {
       << j.out;
 }
 
-// A log of this build's format (10): the same change is an ops group of
+// A log of this build's format (12): the same change is an ops group of
 // one entry (8 fixed bytes, count 1, body length 10; the body: page 2, LSN
 // step 1, 7 bytes of ops), listed as its entry, numbered 3.0.
 TEST_F(InspectWalTest, OpsGroupListedByEntry) {
@@ -256,7 +256,7 @@ TEST_F(InspectWalTest, OpsGroupListedByEntry) {
   ASSERT_NO_FATAL_FAILURE(BuildSmallLog(db, copy, false, 0));
   RunOutput r = Inspect({copy, "wal"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("  format version:    10\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  format version:    12\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  3.0  8448    ops     2     1->2  20      7     -     1       "),
             std::string::npos)
       << r.out;

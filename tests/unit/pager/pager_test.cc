@@ -303,7 +303,8 @@ TEST_F(PagerTest, TheNodeHeaderIsOneWriteAtTheEndOfAPagesOps) {
     // Replayed on the page as it was, the ops give the page as committed.
     std::string page(expected.size(), 'd');
     FillRawPage(reinterpret_cast<uint8_t*>(page.data()), (*pager)->page_size(), 1, 'd');
-    wal::ApplyPageOps(rec.ops, reinterpret_cast<uint8_t*>(page.data()));
+    ASSERT_TRUE(wal::ApplyPageOps(rec.ops, (*pager)->page_size(),
+                                  reinterpret_cast<uint8_t*>(page.data()), nullptr));
     EXPECT_EQ(page.substr(24), expected.substr(24));
   }
   ASSERT_TRUE(found);

@@ -93,7 +93,7 @@ TEST(WalHeaderTest, EachDamagedFieldIsRejectedWithItsReason) {
   const std::vector<Case> cases = {
       {"magic", bad_magic, Status::Code::kCorruption, "bad magic"},
       {"checksum", bad_checksum, Status::Code::kCorruption, "checksum mismatch"},
-      {"version 12", WithField(8, 4, 12), Status::Code::kNotSupported, "newer"},
+      {"version 14", WithField(8, 4, 14), Status::Code::kNotSupported, "newer"},
       {"version 0", WithField(8, 4, 0), Status::Code::kCorruption, "format version 0"},
       {"page size", WithField(12, 4, 5000), Status::Code::kCorruption, "page size 5000"},
       {"page size 128K", WithField(12, 4, 131072), Status::Code::kCorruption, "page size"},
@@ -233,7 +233,7 @@ TEST(PageOpsTest, CheckNamesTheBadOpAndApplyMoves) {
   ASSERT_TRUE(CheckPageOps(good, 4096, &why)) << why;
   EXPECT_EQ(CountPageOps(good), 2u);
   std::string page(4096, '\0');
-  ApplyPageOps(good, reinterpret_cast<uint8_t*>(page.data()));
+  ASSERT_TRUE(ApplyPageOps(good, 4096, reinterpret_cast<uint8_t*>(page.data()), nullptr));
   EXPECT_EQ(page.substr(0, 6), "ababcd");
 }
 

@@ -1,0 +1,259 @@
+// Copies between pages (PagerTxn::NoteCopy; log formats 12 and 13,
+// docs/format/wal.md "Page ops"): logged as copies when the source page's
+// last commit holds the bytes and the transaction logs the source with a
+// base LSN, written out otherwise; replayed from the source as it was
+// before the transaction by recovery and by a read-only handle following
+// the writer.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "pager/pager.h"
+#include "pager/pager_txn.h"
+#include "pager/snapshot.h"
+#include "pager_test_util.h"
+#include "testutil/temp_dir.h"
+#include "wal/wal_page_ops.h"
+#include "wal/wal_reader.h"
+
+namespace sombra::pager {
+namespace {
+
+class PagerCopyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto pager = Pager::Open(Env::Default(), path_, Options());
+    ASSERT_TRUE(pager.ok()) << pager.status().ToString();
+    pager_ = std::move(*pager);
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    for (uint32_t* p : {&a_, &b_, &c_}) {
+      uint8_t* page = nullptr;
+      auto no = (*txn)->Allocate(PageKind::kRaw, &page);
+      ASSERT_TRUE(no.ok());
+      *p = *no;
+      for (uint32_t i = kPageHeaderSize; i < pager_->page_size(); ++i) {
+        page[i] = static_cast<uint8_t>(i * 7 + *p);
+      }
+    }
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+
+  std::string Page(Pager* pager, uint32_t page_no) {
+    auto snap = pager->BeginRead();
+    auto page = snap->Read(page_no);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    if (!page.ok()) return "";
+    return std::string(reinterpret_cast<const char*>(*page) + kPageHeaderSize,
+                       pager->page_size() - kPageHeaderSize);
+  }
+
+  // The copies of the log's last transaction: (page, source page) pairs.
+  std::vector<std::pair<uint32_t, uint32_t>> CopiesInLog() {
+    std::vector<std::pair<uint32_t, uint32_t>> out, txn;
+    auto file = Env::Default()->OpenFile(path_ + "-wal", OpenMode::kReadOnly);
+    EXPECT_TRUE(file.ok());
+    if (!file.ok()) return out;
+    wal::WalReader reader(file->get());
+    EXPECT_TRUE(reader.Open().ok());
+    wal::Record rec;
+    while (reader.Next(&rec)) {
+      if (rec.type == wal::RecordType::kCommit) {
+        out = txn;
+        txn.clear();
+      } else if (rec.type == wal::RecordType::kPageOps) {
+        wal::ForEachCopySource(rec.ops, pager_->page_size(),
+                               [&](uint32_t src) { txn.emplace_back(rec.page_no, src); });
+      }
+    }
+    return out;
+  }
+
+  // The database as a crash now would leave it (the log synced, the page
+  // file as the last checkpoint left it), opened: recovery replays the log.
+  std::unique_ptr<Pager> Crashed() {
+    const std::string copy = dir_.File("crashed" + std::to_string(++crashes_));
+    sombra::test::WriteFileOrDie(copy, sombra::test::ReadFileOrDie(path_));
+    sombra::test::WriteFileOrDie(copy + "-wal", sombra::test::ReadFileOrDie(path_ + "-wal"));
+    auto pager = Pager::Open(Env::Default(), copy, Options());
+    EXPECT_TRUE(pager.ok()) << pager.status().ToString();
+    return pager.ok() ? std::move(*pager) : nullptr;
+  }
+
+  // Copies `length` bytes at `src` of page `from` as the transaction reads
+  // it into page `to` at `dst`, and notes the copy.
+  static void Copy(PagerTxn* txn, uint32_t from, uint32_t src, uint32_t to, uint32_t dst,
+                   uint32_t length) {
+    auto source = txn->Read(from);
+    ASSERT_TRUE(source.ok());
+    const std::string bytes(reinterpret_cast<const char*>(*source) + src, length);
+    auto page = txn->Write(to);
+    ASSERT_TRUE(page.ok());
+    std::memcpy(*page + dst, bytes.data(), length);
+    txn->NoteCopy(to, dst, from, src, length);
+  }
+
+  sombra::test::TempDir dir_;
+  std::string path_ = dir_.File("db");
+  std::unique_ptr<Pager> pager_;
+  uint32_t a_ = 0, b_ = 0, c_ = 0;
+  int crashes_ = 0;
+};
+
+// Page B takes bytes of page A, then A changes them in the same
+// transaction: the log names A, and every replay copies A as it was before.
+TEST_F(PagerCopyTest, ACopyReadsItsSourceAsItWasBeforeTheTransaction) {
+  Options ro;
+  ro.read_only = true;
+  auto follower = Pager::Open(Env::Default(), path_, ro);
+  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  const std::string a_before = Page(pager_.get(), a_);
+  {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_NO_FATAL_FAILURE(Copy(txn->get(), a_, 500, b_, 1000, 100));
+    ASSERT_NO_FATAL_FAILURE(Copy(txn->get(), a_, 600, b_, 1100, 50));  // extends the copy
+    auto a = (*txn)->Write(a_);
+    ASSERT_TRUE(a.ok());
+    std::memset(*a + 500, 'z', 150);
+    (*txn)->NoteWrite(a_, 500, 150);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  using Copies = std::vector<std::pair<uint32_t, uint32_t>>;
+  EXPECT_EQ(CopiesInLog(), (Copies{{b_, a_}})) << "one copy, of both ranges";
+  std::string b_expected = Page(pager_.get(), b_);
+  ASSERT_EQ(b_expected.substr(1000 - kPageHeaderSize, 150),
+            a_before.substr(500 - kPageHeaderSize, 150));
+  const std::string a_expected = Page(pager_.get(), a_);
+  EXPECT_EQ(a_expected.substr(500 - kPageHeaderSize, 150), std::string(150, 'z'));
+
+  EXPECT_EQ(Page(follower->get(), b_), b_expected) << "the follower replays the copy";
+  EXPECT_EQ(Page(follower->get(), a_), a_expected);
+  std::unique_ptr<Pager> recovered = Crashed();
+  ASSERT_NE(recovered, nullptr);
+  EXPECT_EQ(Page(recovered.get(), b_), b_expected) << "recovery replays the copy";
+  EXPECT_EQ(Page(recovered.get(), a_), a_expected);
+}
+
+// A source the transaction does not log (untouched), logs whole (freed),
+// or whose last commit lacks the bytes: the bytes are written instead.
+TEST_F(PagerCopyTest, CopiesReplayCannotTakeFromTheirSourceAreWritten) {
+  const std::string a_before = Page(pager_.get(), a_);
+  const std::string c_before = Page(pager_.get(), c_);
+  {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_NO_FATAL_FAILURE(Copy(txn->get(), a_, 500, b_, 1000, 100));
+    ASSERT_NO_FATAL_FAILURE(Copy(txn->get(), c_, 700, b_, 2000, 100));  // C is freed below
+    // A changes, then gives bytes its last commit does not hold.
+    auto a = (*txn)->Write(a_);
+    ASSERT_TRUE(a.ok());
+    std::memset(*a + 3000, 'q', 64);
+    (*txn)->NoteWrite(a_, 3000, 64);
+    ASSERT_NO_FATAL_FAILURE(Copy(txn->get(), a_, 3000, b_, 3000, 64));
+    ASSERT_TRUE((*txn)->Free(c_).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  // The first copy names A, which the transaction logs as page ops: it
+  // stays. C is logged whole (a free page), and A's new bytes were never
+  // in its last commit: those two are writes.
+  using Copies = std::vector<std::pair<uint32_t, uint32_t>>;
+  EXPECT_EQ(CopiesInLog(), (Copies{{b_, a_}}));
+  const std::string b_expected = Page(pager_.get(), b_);
+  EXPECT_EQ(b_expected.substr(1000 - kPageHeaderSize, 100),
+            a_before.substr(500 - kPageHeaderSize, 100));
+  EXPECT_EQ(b_expected.substr(2000 - kPageHeaderSize, 100),
+            c_before.substr(700 - kPageHeaderSize, 100));
+  EXPECT_EQ(b_expected.substr(3000 - kPageHeaderSize, 64), std::string(64, 'q'));
+  std::unique_ptr<Pager> recovered = Crashed();
+  ASSERT_NE(recovered, nullptr);
+  EXPECT_EQ(Page(recovered.get(), b_), b_expected);
+
+  // Now A is not in the transaction at all: no copy is left.
+  {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_NO_FATAL_FAILURE(Copy(txn->get(), a_, 800, b_, 1500, 100));
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_TRUE(CopiesInLog().empty());
+  const std::string b_now = Page(pager_.get(), b_);
+  EXPECT_EQ(b_now.substr(1500 - kPageHeaderSize, 100), a_before.substr(800 - kPageHeaderSize, 100));
+  recovered = Crashed();
+  ASSERT_NE(recovered, nullptr);
+  EXPECT_EQ(Page(recovered.get(), b_), b_now);
+}
+
+// A page built in the transaction (a split's new leaf) is page ops on a
+// page of zeros: copies of what it takes from another page, writes of the
+// rest of its non-zero bytes. Also for a page the freelist gave back,
+// whose old bytes replay must not start from.
+TEST_F(PagerCopyTest, ABuiltPageIsPageOpsOnZeros) {
+  Options ro;
+  ro.read_only = true;
+  auto follower = Pager::Open(Env::Default(), path_, ro);
+  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  {
+    auto txn = pager_->BeginWrite();  // C goes to the freelist
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->Free(c_).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  const std::string a_before = Page(pager_.get(), a_);
+  uint32_t built = 0;
+  {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    uint8_t* page = nullptr;
+    auto no = (*txn)->Allocate(PageKind::kRaw, &page);  // C again, from the freelist
+    ASSERT_TRUE(no.ok());
+    built = *no;
+    EXPECT_EQ(built, c_);
+    auto a = (*txn)->Read(a_);
+    ASSERT_TRUE(a.ok());
+    std::memcpy(page + 1000, *a + 500, 300);
+    std::memset(page + 3000, 'n', 40);
+    EncodeFixed32(page + 30, 77);  // a node header field
+    (*txn)->NoteBuilt(built, {{1000, a_, 500, 300}});
+    // Later edits of the built page add to its ops; A changes too (it is
+    // logged as page ops, so the copy stays).
+    std::memset(page + 1100, 'e', 10);
+    (*txn)->NoteWrite(built, 1100, 10);
+    auto aw = (*txn)->Write(a_);
+    ASSERT_TRUE(aw.ok());
+    std::memset(*aw + 500, 'z', 300);
+    (*txn)->NoteWrite(a_, 500, 300);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_EQ(pager_->metrics()->Value("wal_image_records"), 4u) << "3 pages, then the free page";
+  // The built page's record: page ops of base LSN 0 holding the copy.
+  auto file = Env::Default()->OpenFile(path_ + "-wal", OpenMode::kReadOnly);
+  ASSERT_TRUE(file.ok());
+  wal::WalReader reader(file->get());
+  ASSERT_TRUE(reader.Open().ok());
+  wal::Record rec;
+  bool found = false;
+  while (reader.Next(&rec)) {
+    if (rec.type != wal::RecordType::kPageOps || rec.page_no != built) continue;
+    found = true;
+    EXPECT_EQ(rec.base_lsn, 0u);
+    EXPECT_LT(rec.ops.size(), 200u);
+  }
+  EXPECT_TRUE(found);
+  using Copies = std::vector<std::pair<uint32_t, uint32_t>>;
+  EXPECT_EQ(CopiesInLog(), (Copies{{built, a_}}));
+  const std::string expected = Page(pager_.get(), built);
+  EXPECT_EQ(expected.substr(1000 - kPageHeaderSize, 100),
+            a_before.substr(500 - kPageHeaderSize, 100));
+  EXPECT_EQ(expected.substr(1100 - kPageHeaderSize, 10), std::string(10, 'e'));
+  EXPECT_EQ(expected.substr(2000 - kPageHeaderSize, 100), std::string(100, '\0'));
+  EXPECT_EQ(Page(follower->get(), built), expected) << "the follower";
+  std::unique_ptr<Pager> recovered = Crashed();
+  ASSERT_NE(recovered, nullptr);
+  EXPECT_EQ(Page(recovered.get(), built), expected) << "recovery";
+}
+
+}  // namespace
+}  // namespace sombra::pager
