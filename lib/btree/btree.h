@@ -158,6 +158,15 @@ class BTreeWriter {
   // false when it had to be left out (the caller inserts it again).
   Result<bool> SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout* layout,
                          const PendingInsert& pending, std::vector<PathEntry>* path);
+  // The new right half of SplitLeaf's cut, in page right_no (allocated):
+  // into its layout *right; returns the separator. As a copy of the split
+  // page that loses the left half in place when the log takes copies
+  // (format 12) and the cut is not an append at the tree's right edge
+  // (which keeps its new leaf compact for the appends to come); else
+  // streamed (SplitOffRight).
+  Result<std::string> RightHalf(uint32_t leaf_no, const uint8_t* page, const LeafLayout& layout,
+                                const PendingInsert& use, size_t cut, bool rightmost,
+                                uint32_t right_no, uint8_t* right_page, LeafLayout* right);
   Status InsertIntoParent(std::vector<PathEntry>* path, uint16_t child_level,
                           std::string_view separator, uint32_t right_child);
   Status FixLeftLink(uint32_t page_no, uint32_t new_left);

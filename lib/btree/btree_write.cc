@@ -318,39 +318,65 @@ Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout*
   }
   uint8_t* right_page;
   SOMBRA_ASSIGN_OR_RETURN(uint32_t right_no, txn_->Allocate(pager::PageKind::kLeaf, &right_page));
-  SplitOutput out = SplitOffRight(page, *layout, use, cut, right_page, leaf_no);
-  // The new image's allocator header must match the layout that enters the
+  LeafLayout right;
+  SOMBRA_ASSIGN_OR_RETURN(
+      const std::string separator,
+      RightHalf(leaf_no, page, *layout, use, cut, rightmost, right_no, right_page, &right));
+  // The new page's allocator header must match the layout that enters the
   // cache (a cheap check, always on).
-  if (out.right.page_size() != page_size_ ||
-      DecodeFixed32(right_page + kFreeStartOffset) != out.right.free_start() ||
-      DecodeFixed32(right_page + kFreeEndOffset) != out.right.free_end()) {
+  if (right.page_size() != page_size_ ||
+      DecodeFixed32(right_page + kFreeStartOffset) != right.free_start() ||
+      DecodeFixed32(right_page + kFreeEndOffset) != right.free_end()) {
     return Status::Corruption("page " + std::to_string(leaf_no) +
-                              ": split produced an image whose header disagrees with its "
+                              ": split produced a page whose header disagrees with its "
                               "leaf layout");
   }
-  // The new page's records are the split page's: the log copies them from
-  // it where its last commit holds them (page ops on a page of zeros, log
-  // format 12), else the page is an image.
-  std::vector<pager::PagerTxn::Copied> copied;
-  copied.reserve(out.from_src.size());
-  for (size_t k = 0; k < out.from_src.size() && k < out.right.size(); ++k) {
-    if (out.from_src[k] == SplitOutput::kNotFromSrc) continue;
-    const LeafSlot& s = out.right.slot(k);
-    copied.push_back({s.offset, leaf_no, out.from_src[k], s.length});
-  }
-  txn_->NoteBuilt(right_no, std::move(copied));
   // The split page keeps its records in place (docs/architecture.md,
   // "Splits"): its log record is a few page ops, not a second image.
   Sink sink(txn_, leaf_no);
-  if (!SplitKeepLeft(page, layout, use, cut, out.separator, right_no, &sink)) {
+  if (!SplitKeepLeft(page, layout, use, cut, separator, right_no, &sink)) {
     return Status::Corruption("page " + std::to_string(leaf_no) +
                               ": the left half of a split does not hold its records");
   }
-  cache_[right_no] = std::move(out.right);
+  cache_[right_no] = std::move(right);
   counters_.Add(Tick::kLeafSplits);
   if (old_right != 0) SOMBRA_RETURN_IF_ERROR(FixLeftLink(old_right, right_no));
-  SOMBRA_RETURN_IF_ERROR(InsertIntoParent(path, 0, out.separator, right_no));
+  SOMBRA_RETURN_IF_ERROR(InsertIntoParent(path, 0, separator, right_no));
   return placed;
+}
+
+Result<std::string> BTreeWriter::RightHalf(uint32_t leaf_no, const uint8_t* page,
+                                           const LeafLayout& layout, const PendingInsert& use,
+                                           size_t cut, bool rightmost, uint32_t right_no,
+                                           uint8_t* right_page, LeafLayout* right) {
+  const bool append =
+      rightmost && !use.record.empty() && !use.replace && use.slot_index == layout.size();
+  if (txn_->copies_allowed() && !append) {
+    // A copy of the split page (its kind and flags, node header, fences,
+    // slots and records), which the log takes as one copy of the split
+    // page's last commit and the edits this transaction made to it; then
+    // the left half goes, in place, as SplitKeepLeft lets the right half go
+    // from the split page.
+    std::string separator = SplitSeparator(page, layout, use, cut);
+    right_page[pager::kHeaderFlagsOffset] = page[pager::kHeaderFlagsOffset];
+    std::memcpy(right_page + pager::kPageHeaderSize, page + pager::kPageHeaderSize,
+                page_size_ - pager::kPageHeaderSize);
+    counters_.Add(Tick::kMemcopyBytes, page_size_ - pager::kPageHeaderSize);
+    txn_->NoteCloned(right_no, leaf_no);
+    *right = layout;
+    Sink sink(txn_, right_no);
+    if (!SplitKeepRight(right_page, right, use, cut, separator, leaf_no, &sink)) {
+      return Status::Corruption("page " + std::to_string(leaf_no) +
+                                ": the right half of a split does not hold its records");
+    }
+    return separator;
+  }
+  // A new leaf the appends to come will fill: logged whole, so that they
+  // note nothing in this transaction.
+  SplitOutput out = SplitOffRight(page, layout, use, cut, right_page, leaf_no);
+  txn_->NoteWholePage(right_no);
+  *right = std::move(out.right);
+  return std::move(out.separator);
 }
 
 Status BTreeWriter::FixLeftLink(uint32_t page_no, uint32_t new_left) {

@@ -264,11 +264,6 @@ bool SplitFits(const uint8_t* page, const LeafLayout& snap, const PendingInsert&
 struct SplitOutput {
   LeafLayout right;
   std::string separator;  // the left page's new high fence, the right's low
-  // For each record of the right page (in slot order), its offset in src,
-  // or kNotFromSrc for the pending record: what the log copies from src
-  // (PagerTxn::NoteBuilt).
-  static constexpr uint32_t kNotFromSrc = UINT32_MAX;
-  std::vector<uint32_t> from_src;
 };
 
 // The streaming half of a split: writes records [split_index, n) of (src,
@@ -298,6 +293,24 @@ SplitOutput SplitOffRight(const uint8_t* src, const LeafLayout& snap, const Pend
 bool SplitKeepLeft(uint8_t* page, LeafLayout* snap, const PendingInsert& pending,
                    size_t split_index, std::string_view separator, uint32_t right_no,
                    ChangeSink* sink);
+
+// The separator SplitOffRight chooses for the same cut (two decodes).
+std::string SplitSeparator(const uint8_t* src, const LeafLayout& snap, const PendingInsert& pending,
+                           size_t split_index);
+
+// The other in-place half of a split, instead of SplitOffRight when the
+// log takes the new page as a copy of the split page (log format 12,
+// BTreeWriter::SplitLeaf): `right` holds a copy of the split page and
+// *snap a copy of its layout; it keeps records [split_index, n) with
+// `pending` applied. The slots of the records left of the cut are erased
+// (their bytes become holes), the fences become [separator, the split
+// page's high fence), the pending record is applied if it goes right and
+// the left link becomes `left_no`; every edit goes through a LeafAllocator
+// to `sink`. Counts allocator_builds (1: the new page). False when the
+// pending record does not fit, which SplitFits rules out.
+bool SplitKeepRight(uint8_t* right, LeafLayout* snap, const PendingInsert& pending,
+                    size_t split_index, std::string_view separator, uint32_t left_no,
+                    ChangeSink* sink);
 
 // Yields encoded records in key order.
 class RecordSource {

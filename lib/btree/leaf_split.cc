@@ -254,22 +254,45 @@ SplitOutput SplitOffRight(const uint8_t* src, const LeafLayout& snap, const Pend
   // The new page may fill up to about the split page's count again.
   LeafBuilder rb(right, page_size, separator, high, left_no, DecodeFixed32(src + kRightOffset));
   rb.ReserveSlots(n);
-  out.from_src.reserve(n - split_index);
-  const auto base = reinterpret_cast<uintptr_t>(src);
-  for (size_t j = split_index; j < n; ++j) {
-    const std::string_view b = recs.bytes(j);
-    rb.Add(b, recs.head(j));
-    const auto at = reinterpret_cast<uintptr_t>(b.data());
-    out.from_src.push_back(at >= base && at - base + b.size() <= page_size
-                               ? static_cast<uint32_t>(at - base)
-                               : SplitOutput::kNotFromSrc);
-  }
+  for (size_t j = split_index; j < n; ++j) rb.Add(recs.bytes(j), recs.head(j));
   out.right = rb.Finish(counters);
   out.separator = std::move(separator);
   // One build: the new right page (builds ~ new pages; docs/architecture.md, "Telemetry").
   Count(counters, Tick::kAllocatorBuilds, 1);
   Count(counters, Tick::kMemcopyBytes, total - left_bytes);
   return out;
+}
+
+std::string SplitSeparator(const uint8_t* src, const LeafLayout& snap, const PendingInsert& pending,
+                           size_t split_index) {
+  const MergedRecords recs(src, snap, pending);
+  assert(split_index >= 1 && split_index < recs.size());
+  Count(snap.counters(), Tick::kKeyDecodes, 2);
+  return ShortestSeparator(recs.key(split_index - 1), recs.key(split_index));
+}
+
+bool SplitKeepRight(uint8_t* right, LeafLayout* snap, const PendingInsert& pending,
+                    size_t split_index, std::string_view separator, uint32_t left_no,
+                    ChangeSink* sink) {
+  const bool has_pending = !pending.record.empty();
+  const bool pending_left = has_pending && pending.slot_index < split_index;
+  // As in SplitKeepLeft: the first slot of the right half.
+  const size_t first_kept = pending_left && !pending.replace ? split_index - 1 : split_index;
+  assert(first_kept <= snap->size());
+  const std::string high(snap->high_fence(right));
+  LeafAllocator r(right, snap, sink);
+  r.EraseRange(0, first_kept);
+  r.SetFences(separator, high);
+  if (has_pending && !pending_left) {
+    const size_t at = pending.slot_index - first_kept;
+    const EditResult e = pending.replace ? r.Update(at, pending.record, nullptr)
+                                         : r.Insert(at, pending.record, pending.head, nullptr);
+    if (e != EditResult::kApplied) return false;
+  }
+  r.SetSiblings(left_no, DecodeFixed32(right + kRightOffset));
+  // One build: the new right page (builds ~ new pages; docs/architecture.md, "Telemetry").
+  Count(snap->counters(), Tick::kAllocatorBuilds, 1);
+  return true;
 }
 
 bool SplitKeepLeft(uint8_t* page, LeafLayout* snap, const PendingInsert& pending,

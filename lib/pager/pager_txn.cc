@@ -156,17 +156,16 @@ void PagerTxn::NoteMove(uint32_t page_no, uint32_t src, uint32_t dst, uint32_t l
   NoteLimits(d);
 }
 
-bool PagerTxn::CommittedHolds(uint32_t src_page, uint32_t src, const uint8_t* bytes,
-                              uint32_t length) {
+const uint8_t* PagerTxn::CommittedBytes(uint32_t src_page) {
   if (src_page != copy_src_page_ || copy_src_bytes_ == nullptr) {
     copy_src_bytes_ = nullptr;
-    if (src_page >= base_page_count()) return false;  // new in this transaction
+    if (src_page >= base_page_count()) return nullptr;  // new in this transaction
     Result<const uint8_t*> committed = pager_->ReadCommitted(src_page, &pins_);
-    if (!committed.ok()) return false;
+    if (!committed.ok()) return nullptr;
     copy_src_page_ = src_page;
     copy_src_bytes_ = *committed;
   }
-  return std::memcmp(copy_src_bytes_ + src, bytes, length) == 0;
+  return copy_src_bytes_;
 }
 
 void PagerTxn::NoteCopy(uint32_t page_no, uint32_t dst, uint32_t src_page, uint32_t src,
@@ -178,11 +177,40 @@ void PagerTxn::NoteCopy(uint32_t page_no, uint32_t dst, uint32_t src_page, uint3
   if (!copies_allowed_ || !d->ops_ok || src_page == page_no || src_page < kFirstDataPage ||
       (source != nullptr && source->fresh) || src < wal::kCopySourceBegin ||
       dst < kDeferredHeaderEnd || uint64_t{src} + length > ps ||
-      !CommittedHolds(src_page, src, d->buf.get() + dst, length)) {
+      CommittedBytes(src_page) == nullptr) {
     NoteWrite(page_no, dst, length);
     return;
   }
+  // The runs of at least kMinCopyRun bytes the last commit holds are
+  // copies; the bytes between them writes.
+  const uint8_t* now = d->buf.get() + dst;
+  const uint8_t* was = copy_src_bytes_ + src;
+  uint32_t i = 0, write_from = length;  // write_from: a write not yet noted
+  while (i < length) {
+    uint32_t j = i;
+    while (j < length && now[j] == was[j]) ++j;
+    if (j - i >= kMinCopyRun) {
+      if (write_from < i) NoteWrite(page_no, dst + write_from, i - write_from);
+      write_from = length;
+      AddCopyOp(d, src_page, src + i, dst + i, j - i);
+    } else if (write_from == length) {
+      write_from = i;  // a short run joins the write
+    }
+    i = j;
+    while (i < length && now[i] != was[i]) ++i;
+    if (i > j && write_from == length) write_from = j;
+  }
+  if (write_from < length) NoteWrite(page_no, dst + write_from, length - write_from);
+}
+
+void PagerTxn::AddCopyOp(Dirty* d, uint32_t src_page, uint32_t src, uint32_t dst, uint32_t length) {
+  const uint32_t ps = pager_->page_size();
+  if (d->whole) return;
   if (!d->ranges_dropped) d->ranges.emplace_back(dst, dst + length);
+  if (!d->ops_ok) {
+    NoteLimits(d);
+    return;
+  }
   if (d->last_copy_at != std::string::npos && d->last_copy_page == src_page &&
       d->last_copy_src + d->last_copy_len == src && d->last_copy_dst + d->last_copy_len == dst) {
     // Both ranges continue the last copy's: one copy of both.
@@ -285,6 +313,43 @@ void PagerTxn::NoteBuilt(uint32_t page_no, std::vector<Copied> copied) {
     return;
   }
   const uint32_t ps = pager_->page_size();
+  StartBuilt(d);
+  std::sort(copied.begin(), copied.end(),
+            [](const Copied& a, const Copied& b) { return a.dst < b.dst; });
+  uint32_t at = 0;
+  for (const Copied& c : copied) {
+    if (c.dst < at || uint64_t{c.dst} + c.length > ps) continue;  // overlapping: written below
+    WriteNonZero(page_no, *d, at, c.dst);
+    NoteCopy(page_no, c.dst, c.src_page, c.src, c.length);
+    at = c.dst + c.length;
+  }
+  WriteNonZero(page_no, *d, at, ps);
+}
+
+void PagerTxn::NoteCloned(uint32_t page_no, uint32_t src_page) {
+  Dirty* d = FindDirty(page_no);
+  const Dirty* s = FindDirty(src_page);
+  const uint32_t ps = pager_->page_size();
+  if (d == nullptr) return;
+  if (!copies_allowed_ || !d->fresh || s == nullptr || s->whole || s->fresh || !s->ops_ok ||
+      s->base_lsn == 0 || src_page == page_no || CommittedBytes(src_page) == nullptr) {
+    NoteBuilt(page_no,
+              {{kDeferredHeaderEnd, src_page, kDeferredHeaderEnd, ps - kDeferredHeaderEnd}});
+    return;
+  }
+  StartBuilt(d);
+  // The page is the last commit's src_page beyond the node header with the
+  // edits the transaction made to it so far (none of which reads or
+  // writes the deferred header); then its own first bytes and header.
+  AddCopyOp(d, src_page, kDeferredHeaderEnd, kDeferredHeaderEnd, ps - kDeferredHeaderEnd);
+  d->ops.append(s->ops);
+  d->copies = true;
+  d->last_write_at = d->last_copy_at = std::string::npos;
+  WriteNonZero(page_no, *d, 0, kDeferredHeaderEnd);
+  NoteLimits(d);
+}
+
+void PagerTxn::StartBuilt(Dirty* d) {
   // Page ops from nothing: on a page of zeros, the base of no LSN.
   d->whole = false;
   d->built = true;
@@ -297,39 +362,30 @@ void PagerTxn::NoteBuilt(uint32_t page_no, std::vector<Copied> copied) {
   d->ranges.clear();
   d->ranges_dropped = true;  // no delta on a page of zeros: its ops or an image
 #ifndef NDEBUG
+  const uint32_t ps = pager_->page_size();
   d->base = NewPageBuffer(ps);
   std::memset(d->base.get(), 0, ps);
 #endif
-  const uint8_t* p = d->buf.get();
-  // Writes the non-zero bytes of [b, e): runs of kOpsMergeGap zeros or
-  // more split a write.
-  const auto write_nonzero = [&](uint32_t b, uint32_t e) {
-    while (b < e) {
-      while (b < e && p[b] == 0) ++b;
-      if (b == e) break;
-      uint32_t end = b, zeros = 0;
-      while (end + zeros < e && zeros < kOpsMergeGap) {
-        if (p[end + zeros] == 0) {
-          ++zeros;
-        } else {
-          end += zeros + 1;
-          zeros = 0;
-        }
+}
+
+void PagerTxn::WriteNonZero(uint32_t page_no, const Dirty& d, uint32_t b, uint32_t e) {
+  // Runs of kOpsMergeGap zeros or more split a write.
+  const uint8_t* p = d.buf.get();
+  while (b < e) {
+    while (b < e && p[b] == 0) ++b;
+    if (b == e) break;
+    uint32_t end = b, zeros = 0;
+    while (end + zeros < e && zeros < kOpsMergeGap) {
+      if (p[end + zeros] == 0) {
+        ++zeros;
+      } else {
+        end += zeros + 1;
+        zeros = 0;
       }
-      NoteWrite(page_no, b, end - b);
-      b = end;
     }
-  };
-  std::sort(copied.begin(), copied.end(),
-            [](const Copied& a, const Copied& b) { return a.dst < b.dst; });
-  uint32_t at = 0;
-  for (const Copied& c : copied) {
-    if (c.dst < at || uint64_t{c.dst} + c.length > ps) continue;  // overlapping: written below
-    write_nonzero(at, c.dst);
-    NoteCopy(page_no, c.dst, c.src_page, c.src, c.length);
-    at = c.dst + c.length;
+    NoteWrite(page_no, b, end - b);
+    b = end;
   }
-  write_nonzero(at, ps);
 }
 
 Result<uint32_t> PagerTxn::Allocate(PageKind kind, uint8_t** page) {

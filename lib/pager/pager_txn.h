@@ -47,6 +47,9 @@ class PagerTxn {
   uint32_t catalog_root() const { return state_.catalog_root; }
   void SetCatalogRoot(uint32_t root);
   uint32_t page_size() const { return pager_->page_size(); }
+  // The log takes copies between pages and pages built on zeros (format
+  // 12 or 13): NoteCopy and NoteBuilt log them so.
+  bool copies_allowed() const { return copies_allowed_; }
 
   // The page as this transaction sees it (its own change, else the last
   // commit). Valid until the next Write/Allocate/Free of the same page or
@@ -67,8 +70,8 @@ class PagerTxn {
   // Reports, right after it, that bytes [dst, dst + length) of the page
   // were written with bytes [src, src + length) of page `src_page` as the
   // transaction found them (a record a share moves between leaves). In a
-  // log of format 12 or 13 they are logged as a copy from that page
-  // (wal/wal_page_ops.h) when its last commit holds those bytes; else as
+  // log of format 12 or 13 the runs of them that page's last commit holds
+  // are logged as copies from it (wal/wal_page_ops.h), the rest as
   // NoteWrite logs them. REQUIRES: as NoteWrite.
   void NoteCopy(uint32_t page_no, uint32_t dst, uint32_t src_page, uint32_t src, uint32_t length);
   // Reports that the page was rewritten as a whole (logged as an image).
@@ -89,6 +92,14 @@ class PagerTxn {
   // add to them. Otherwise, and for a page not allocated in this
   // transaction, as NoteWholePage.
   void NoteBuilt(uint32_t page_no, std::vector<Copied> copied);
+  // Reports that page `page_no`, allocated in this transaction, was just
+  // made a copy of page `src_page` as the transaction has it: bytes
+  // [24, page size) and the kind and flags. In a log of format 12 or 13
+  // it is logged as page ops on zeros: a copy of the last commit's
+  // `src_page` beyond the node header, then the ops `src_page` was given
+  // so far in this transaction, then its own header. When `src_page`'s
+  // ops are not kept (logged whole, or new), as NoteBuilt with one copy.
+  void NoteCloned(uint32_t page_no, uint32_t src_page);
   // True when the page will be logged as a whole image at commit (new in
   // this transaction, first touched since the checkpoint, or its edits
   // grew past a delta's worth): NoteWrite and NoteMove then do nothing for
@@ -187,12 +198,20 @@ class PagerTxn {
   // Appends a write op of buf[b, e), merged into the last op when that is
   // a write ending at most kMergeGap bytes before b or overlapping it.
   void AddWriteOp(Dirty* d, uint32_t b, uint32_t e);
-  // True when the last commit's page `src_page` holds `bytes` at `src`.
-  bool CommittedHolds(uint32_t src_page, uint32_t src, const uint8_t* bytes, uint32_t length);
+  // The last commit's page `src_page` (cached for the next call), or null
+  // when there is none (a page new in the transaction).
+  const uint8_t* CommittedBytes(uint32_t src_page);
+  // Appends a copy op, merged into the last op when that is a copy both of
+  // whose ranges this one continues.
+  void AddCopyOp(Dirty* d, uint32_t src_page, uint32_t src, uint32_t dst, uint32_t length);
   uint64_t base_page_count() const { return base_page_count_; }
   // Past the limits: ops too large (dropped), too many ranges (dropped);
   // both: the page is logged whole.
   void NoteLimits(Dirty* d);
+  // NoteBuilt's start: `d` becomes page ops on a page of zeros, none yet.
+  void StartBuilt(Dirty* d);
+  // Notes the non-zero bytes of [b, e) of the page as writes.
+  void WriteNonZero(uint32_t page_no, const Dirty& d, uint32_t b, uint32_t e);
   // Appends the deferred header write to d->ops (Commit, once per page).
   // Correct because no move reads or writes the deferred bytes (NoteMove
   // gives up the ops when one would): their last write leaves them as the
@@ -218,6 +237,9 @@ class PagerTxn {
 
   static constexpr size_t kMaxRangesPerPage = 64;
   static constexpr uint32_t kOpsMergeGap = 8;
+  // The shortest run NoteCopy logs as a copy (4 to 7 bytes) rather than as
+  // part of a write.
+  static constexpr uint32_t kMinCopyRun = 8;
   // The end of the node header of B-tree pages (docs/format/page.md: slot
   // count to fence lengths), whose fields change with nearly every edit.
   static constexpr uint32_t kDeferredHeaderEnd = 52;

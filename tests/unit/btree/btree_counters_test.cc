@@ -500,18 +500,51 @@ TEST_F(BTreeWalTest, InsertAtTheEndOfALeafLogsTheShiftedSlots) {
 }
 
 // A split whose parent already has an image since the checkpoint logs
-// exactly three small records and no image: the new right page as page ops
-// on a page of zeros (log format 12: its header, fences, slot and the new
-// record), the split page's own edits, made in place (its high fence and
-// right link; no record moves in this append split), and the parent's new
-// separator.
+// exactly one image (the new right page) and two small records: the split
+// page's own edits, made in place (its high fence and right link; no
+// record moves in this append split), and the parent's new separator.
 //
 // Setup: a sequential load whose rightmost leaf is then filled to the
 // last record that fits; a checkpoint; a transaction that splits the first
 // leaf (a large value into a full leaf), which images the root; then the
 // measured transaction appends one key: the rightmost leaf splits (no right
 // sibling, so no sibling link to fix) and the root gains a separator.
-TEST_F(BTreeWalTest, SplitLogsThreeSmallRecordsAndNoImage) {
+// A split in the middle of the tree (log format 12) logs no image: its
+// new leaf is a copy of the split page's last commit that lets the left
+// half go in place (PagerTxn::NoteCloned), a few dozen bytes of page ops;
+// the split page and the parent get page ops too.
+TEST_F(BTreeWalTest, SplitInTheMiddleLogsACopyAndNoImage) {
+  Open();
+  {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    BTreeWriter w(txn->get(), &metrics_);
+    for (uint64_t i = 0; i < 1000; ++i) ASSERT_TRUE(w.Put(BeKey(2 * i), BeKey(i)).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  const TreeShape before = Shape();
+  ASSERT_GE(before.leaves.size(), 4u);
+  ASSERT_TRUE(pager_->Checkpoint().ok());
+  // An odd key inside the second leaf: it and its neighbours are full
+  // (a sequential load fills leaves), so it splits.
+  const uint64_t in_second = before.leaves[0].records + before.leaves[1].records / 2;
+  const Logged split = PutOne(BeKey(2 * in_second + 1), BeKey(1));
+  EXPECT_EQ(split.splits, 1u);
+  EXPECT_EQ(split.images, 0u) << "the new leaf is page ops";
+  EXPECT_GE(split.ops, 3u) << "the new leaf, the split page and the parent";
+  EXPECT_EQ(V("wal_copy_ops"), 1u) << "the new leaf, one copy of the split page";
+  EXPECT_LT(split.bytes, 400u) << split.bytes;
+  const TreeShape after = Shape();
+  ASSERT_EQ(after.error, "");
+  EXPECT_EQ(after.leaves.size(), before.leaves.size() + 1);
+  ExpectVerified();
+  std::printf(
+      "[ wal      ] split in the middle of the tree: %llu images, %llu op records, %llu bytes\n",
+      (unsigned long long)split.images, (unsigned long long)split.ops,
+      (unsigned long long)split.bytes);
+}
+
+TEST_F(BTreeWalTest, SplitLogsOneImageAndTwoSmallRecords) {
   Open();
   constexpr uint32_t kRecord = 1 + 1 + 8 + 8 + kSlotSize;  // key 8, value 8, slot
   uint64_t next = 0;
@@ -545,11 +578,11 @@ TEST_F(BTreeWalTest, SplitLogsThreeSmallRecordsAndNoImage) {
   EXPECT_EQ(split.splits, 1u);
   EXPECT_EQ(split.internal_splits, 0u);
   EXPECT_EQ(pager_->published().root, root) << "the root did not split";
-  EXPECT_EQ(split.images, 0u) << "the new right page is page ops";
-  EXPECT_EQ(split.deltas, 3u) << "the new right page, the split page and the parent";
-  // Three records of a few dozen bytes; an image of the new page would
-  // take a page (lz4 would leave ~200 bytes of this nearly empty one).
-  EXPECT_LT(split.bytes, 3u * 128) << split.bytes;
+  EXPECT_EQ(split.images, 1u) << "the new right page";
+  EXPECT_EQ(split.deltas, 2u) << "the split page and the parent";
+  // One image (at most a page and its 28 bytes of headers) and two records
+  // of a few dozen bytes; a rewritten split page would add a second image.
+  EXPECT_LT(split.bytes, pager_->page_size() + 28 + 2 * 256) << split.bytes;
   const TreeShape after = Shape();
   ASSERT_EQ(after.error, "");
   EXPECT_EQ(after.leaves.size(), before.leaves.size() + 2);

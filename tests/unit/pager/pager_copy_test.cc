@@ -255,5 +255,86 @@ TEST_F(PagerCopyTest, ABuiltPageIsPageOpsOnZeros) {
   EXPECT_EQ(Page(recovered.get(), built), expected) << "recovery";
 }
 
+// A copied range part of which the source changed earlier in the
+// transaction: the runs its last commit still holds are copies, the bytes
+// between them writes.
+TEST_F(PagerCopyTest, ACopyOfPartlyChangedBytesIsCopiesAndWrites) {
+  const std::string a_before = Page(pager_.get(), a_);
+  {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    auto a = (*txn)->Write(a_);
+    ASSERT_TRUE(a.ok());
+    std::memset(*a + 1100, 'q', 20);  // inside the range copied below
+    (*txn)->NoteWrite(a_, 1100, 20);
+    std::memset(*a + 1390, 'r', 10);  // at its end
+    (*txn)->NoteWrite(a_, 1390, 10);
+    ASSERT_NO_FATAL_FAILURE(Copy(txn->get(), a_, 1000, b_, 2000, 400));
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  using Copies = std::vector<std::pair<uint32_t, uint32_t>>;
+  EXPECT_EQ(CopiesInLog(), (Copies{{b_, a_}, {b_, a_}})) << "before and after the change";
+  const std::string b_expected = Page(pager_.get(), b_);
+  std::string want = a_before.substr(1000 - kPageHeaderSize, 400);
+  want.replace(100, 20, std::string(20, 'q'));
+  want.replace(390, 10, std::string(10, 'r'));
+  ASSERT_EQ(b_expected.substr(2000 - kPageHeaderSize, 400), want);
+  std::unique_ptr<Pager> recovered = Crashed();
+  ASSERT_NE(recovered, nullptr);
+  EXPECT_EQ(Page(recovered.get(), b_), b_expected);
+}
+
+// A page made a copy of another that the transaction changed (a split's
+// new leaf): one copy of the other's last commit, then the other's ops so
+// far, then its own edits.
+TEST_F(PagerCopyTest, AClonedPageIsACopyAndTheSourcesOpsSoFar) {
+  Options ro;
+  ro.read_only = true;
+  auto follower = Pager::Open(Env::Default(), path_, ro);
+  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  uint32_t clone = 0;
+  {
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    auto a = (*txn)->Write(a_);
+    ASSERT_TRUE(a.ok());
+    std::memset(*a + 700, 'p', 30);
+    (*txn)->NoteWrite(a_, 700, 30);
+    std::memmove(*a + 2010, *a + 2000, 100);
+    (*txn)->NoteMove(a_, 2000, 2010, 100);
+    uint8_t* page = nullptr;
+    auto no = (*txn)->Allocate(PageKind::kRaw, &page);
+    ASSERT_TRUE(no.ok());
+    clone = *no;
+    std::memcpy(page + kPageHeaderSize, *a + kPageHeaderSize,
+                pager_->page_size() - kPageHeaderSize);
+    (*txn)->NoteCloned(clone, a_);
+    std::memset(page + 3000, 's', 8);  // its own edit after
+    (*txn)->NoteWrite(clone, 3000, 8);
+    std::memset(*a + 3000, 't', 8);  // and the source's, which the clone must not take
+    (*txn)->NoteWrite(a_, 3000, 8);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto file = Env::Default()->OpenFile(path_ + "-wal", OpenMode::kReadOnly);
+  ASSERT_TRUE(file.ok());
+  wal::WalReader reader(file->get());
+  ASSERT_TRUE(reader.Open().ok());
+  wal::Record rec;
+  size_t clone_ops = 0;
+  while (reader.Next(&rec)) {
+    if (rec.type == wal::RecordType::kPageOps && rec.page_no == clone) clone_ops = rec.ops.size();
+  }
+  EXPECT_GT(clone_ops, 0u);
+  EXPECT_LT(clone_ops, 120u) << "a copy, a write of 30 bytes, a move and a few writes";
+  const std::string expected = Page(pager_.get(), clone);
+  EXPECT_EQ(expected.substr(700 - kPageHeaderSize, 30), std::string(30, 'p'));
+  EXPECT_EQ(expected.substr(3000 - kPageHeaderSize, 8), std::string(8, 's'));
+  EXPECT_EQ(Page(follower->get(), clone), expected) << "the follower";
+  std::unique_ptr<Pager> recovered = Crashed();
+  ASSERT_NE(recovered, nullptr);
+  EXPECT_EQ(Page(recovered.get(), clone), expected) << "recovery";
+  EXPECT_EQ(Page(recovered.get(), a_), Page(pager_.get(), a_));
+}
+
 }  // namespace
 }  // namespace sombra::pager
