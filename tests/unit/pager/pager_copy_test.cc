@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,16 +51,20 @@ class PagerCopyTest : public ::testing::Test {
                        pager->page_size() - kPageHeaderSize);
   }
 
+  // Calls visit(record) for each record of the log, in order.
+  void ForEachLogRecord(const std::function<void(const wal::Record&)>& visit) {
+    auto file = Env::Default()->OpenFile(path_ + "-wal", OpenMode::kReadOnly);
+    ASSERT_TRUE(file.ok());
+    wal::WalReader reader(file->get());
+    ASSERT_TRUE(reader.Open().ok());
+    wal::Record rec;
+    while (reader.Next(&rec)) visit(rec);
+  }
+
   // The copies of the log's last transaction: (page, source page) pairs.
   std::vector<std::pair<uint32_t, uint32_t>> CopiesInLog() {
     std::vector<std::pair<uint32_t, uint32_t>> out, txn;
-    auto file = Env::Default()->OpenFile(path_ + "-wal", OpenMode::kReadOnly);
-    EXPECT_TRUE(file.ok());
-    if (!file.ok()) return out;
-    wal::WalReader reader(file->get());
-    EXPECT_TRUE(reader.Open().ok());
-    wal::Record rec;
-    while (reader.Next(&rec)) {
+    ForEachLogRecord([&](const wal::Record& rec) {
       if (rec.type == wal::RecordType::kCommit) {
         out = txn;
         txn.clear();
@@ -67,7 +72,28 @@ class PagerCopyTest : public ::testing::Test {
         wal::ForEachCopySource(rec.ops, pager_->page_size(),
                                [&](uint32_t src) { txn.emplace_back(rec.page_no, src); });
       }
-    }
+    });
+    return out;
+  }
+
+  // A read-only handle beside the writer, following its log.
+  std::unique_ptr<Pager> Follower() {
+    Options ro;
+    ro.read_only = true;
+    auto pager = Pager::Open(Env::Default(), path_, ro);
+    EXPECT_TRUE(pager.ok()) << pager.status().ToString();
+    return pager.ok() ? std::move(*pager) : nullptr;
+  }
+
+  // The base LSN and ops size of the last page-ops record of `page_no`
+  // in the log (size 0: none).
+  std::pair<uint64_t, size_t> LastOpsOf(uint32_t page_no) {
+    std::pair<uint64_t, size_t> out{0, 0};
+    ForEachLogRecord([&](const wal::Record& rec) {
+      if (rec.type == wal::RecordType::kPageOps && rec.page_no == page_no) {
+        out = {rec.base_lsn, rec.ops.size()};
+      }
+    });
     return out;
   }
 
@@ -105,10 +131,8 @@ class PagerCopyTest : public ::testing::Test {
 // Page B takes bytes of page A, then A changes them in the same
 // transaction: the log names A, and every replay copies A as it was before.
 TEST_F(PagerCopyTest, ACopyReadsItsSourceAsItWasBeforeTheTransaction) {
-  Options ro;
-  ro.read_only = true;
-  auto follower = Pager::Open(Env::Default(), path_, ro);
-  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  std::unique_ptr<Pager> follower = Follower();
+  ASSERT_NE(follower, nullptr);
   const std::string a_before = Page(pager_.get(), a_);
   {
     auto txn = pager_->BeginWrite();
@@ -129,8 +153,8 @@ TEST_F(PagerCopyTest, ACopyReadsItsSourceAsItWasBeforeTheTransaction) {
   const std::string a_expected = Page(pager_.get(), a_);
   EXPECT_EQ(a_expected.substr(500 - kPageHeaderSize, 150), std::string(150, 'z'));
 
-  EXPECT_EQ(Page(follower->get(), b_), b_expected) << "the follower replays the copy";
-  EXPECT_EQ(Page(follower->get(), a_), a_expected);
+  EXPECT_EQ(Page(follower.get(), b_), b_expected) << "the follower replays the copy";
+  EXPECT_EQ(Page(follower.get(), a_), a_expected);
   std::unique_ptr<Pager> recovered = Crashed();
   ASSERT_NE(recovered, nullptr);
   EXPECT_EQ(Page(recovered.get(), b_), b_expected) << "recovery replays the copy";
@@ -191,10 +215,8 @@ TEST_F(PagerCopyTest, CopiesReplayCannotTakeFromTheirSourceAreWritten) {
 // rest of its non-zero bytes. Also for a page the freelist gave back,
 // whose old bytes replay must not start from.
 TEST_F(PagerCopyTest, ABuiltPageIsPageOpsOnZeros) {
-  Options ro;
-  ro.read_only = true;
-  auto follower = Pager::Open(Env::Default(), path_, ro);
-  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  std::unique_ptr<Pager> follower = Follower();
+  ASSERT_NE(follower, nullptr);
   {
     auto txn = pager_->BeginWrite();  // C goes to the freelist
     ASSERT_TRUE(txn.ok());
@@ -229,19 +251,10 @@ TEST_F(PagerCopyTest, ABuiltPageIsPageOpsOnZeros) {
   }
   EXPECT_EQ(pager_->metrics()->Value("wal_image_records"), 4u) << "3 pages, then the free page";
   // The built page's record: page ops of base LSN 0 holding the copy.
-  auto file = Env::Default()->OpenFile(path_ + "-wal", OpenMode::kReadOnly);
-  ASSERT_TRUE(file.ok());
-  wal::WalReader reader(file->get());
-  ASSERT_TRUE(reader.Open().ok());
-  wal::Record rec;
-  bool found = false;
-  while (reader.Next(&rec)) {
-    if (rec.type != wal::RecordType::kPageOps || rec.page_no != built) continue;
-    found = true;
-    EXPECT_EQ(rec.base_lsn, 0u);
-    EXPECT_LT(rec.ops.size(), 200u);
-  }
-  EXPECT_TRUE(found);
+  const auto [base, size] = LastOpsOf(built);
+  EXPECT_EQ(base, 0u);
+  EXPECT_GT(size, 0u);
+  EXPECT_LT(size, 200u);
   using Copies = std::vector<std::pair<uint32_t, uint32_t>>;
   EXPECT_EQ(CopiesInLog(), (Copies{{built, a_}}));
   const std::string expected = Page(pager_.get(), built);
@@ -249,7 +262,7 @@ TEST_F(PagerCopyTest, ABuiltPageIsPageOpsOnZeros) {
             a_before.substr(500 - kPageHeaderSize, 100));
   EXPECT_EQ(expected.substr(1100 - kPageHeaderSize, 10), std::string(10, 'e'));
   EXPECT_EQ(expected.substr(2000 - kPageHeaderSize, 100), std::string(100, '\0'));
-  EXPECT_EQ(Page(follower->get(), built), expected) << "the follower";
+  EXPECT_EQ(Page(follower.get(), built), expected) << "the follower";
   std::unique_ptr<Pager> recovered = Crashed();
   ASSERT_NE(recovered, nullptr);
   EXPECT_EQ(Page(recovered.get(), built), expected) << "recovery";
@@ -288,10 +301,8 @@ TEST_F(PagerCopyTest, ACopyOfPartlyChangedBytesIsCopiesAndWrites) {
 // new leaf): one copy of the other's last commit, then the other's ops so
 // far, then its own edits.
 TEST_F(PagerCopyTest, AClonedPageIsACopyAndTheSourcesOpsSoFar) {
-  Options ro;
-  ro.read_only = true;
-  auto follower = Pager::Open(Env::Default(), path_, ro);
-  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  std::unique_ptr<Pager> follower = Follower();
+  ASSERT_NE(follower, nullptr);
   uint32_t clone = 0;
   {
     auto txn = pager_->BeginWrite();
@@ -315,21 +326,14 @@ TEST_F(PagerCopyTest, AClonedPageIsACopyAndTheSourcesOpsSoFar) {
     (*txn)->NoteWrite(a_, 3000, 8);
     ASSERT_TRUE((*txn)->Commit().ok());
   }
-  auto file = Env::Default()->OpenFile(path_ + "-wal", OpenMode::kReadOnly);
-  ASSERT_TRUE(file.ok());
-  wal::WalReader reader(file->get());
-  ASSERT_TRUE(reader.Open().ok());
-  wal::Record rec;
-  size_t clone_ops = 0;
-  while (reader.Next(&rec)) {
-    if (rec.type == wal::RecordType::kPageOps && rec.page_no == clone) clone_ops = rec.ops.size();
-  }
+  const auto [base, clone_ops] = LastOpsOf(clone);
+  EXPECT_EQ(base, 0u);
   EXPECT_GT(clone_ops, 0u);
   EXPECT_LT(clone_ops, 120u) << "a copy, a write of 30 bytes, a move and a few writes";
   const std::string expected = Page(pager_.get(), clone);
   EXPECT_EQ(expected.substr(700 - kPageHeaderSize, 30), std::string(30, 'p'));
   EXPECT_EQ(expected.substr(3000 - kPageHeaderSize, 8), std::string(8, 's'));
-  EXPECT_EQ(Page(follower->get(), clone), expected) << "the follower";
+  EXPECT_EQ(Page(follower.get(), clone), expected) << "the follower";
   std::unique_ptr<Pager> recovered = Crashed();
   ASSERT_NE(recovered, nullptr);
   EXPECT_EQ(Page(recovered.get(), clone), expected) << "recovery";
