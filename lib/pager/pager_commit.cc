@@ -146,7 +146,7 @@ Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed
       c.form = PagerTxn::CommitPlan::kNone;
       continue;
     }
-    t->FinishOps(c.page_no, &d);
+    t->FinishOps(&d);
     // The smaller of the ops and the delta (a range costs ~4 bytes).
     const bool ops = ops_allowed && d.ops_ok && !d.ops.empty() &&
                      (d.ranges_dropped || d.ops.size() < bytes + 4 * d.ranges.size());
@@ -154,7 +154,7 @@ Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed
       c.form = ops ? PagerTxn::CommitPlan::kOps : PagerTxn::CommitPlan::kDelta;
     any_copies = any_copies || (c.form == PagerTxn::CommitPlan::kOps && d.copies);
   }
-  if (any_copies) SOMBRA_RETURN_IF_ERROR(t->WriteOutCopies(&plan));
+  if (any_copies) t->WriteOutCopies(&plan);
   for (const PagerTxn::CommitPlan& c : plan) {
     if (c.form == PagerTxn::CommitPlan::kNone) continue;
     const uint32_t page_no = c.page_no;
@@ -170,7 +170,7 @@ Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed
     } else if (c.form == PagerTxn::CommitPlan::kOps) {
 #ifndef NDEBUG
       CheckOpsReplay(d.ops, d.base.get(), buf, ps,
-                     [t](uint32_t src) { return t->CommittedOrNull(src); });
+                     [t](uint32_t src) { return t->CommittedBytes(src); });
 #endif
       s = batch_->AddPageOps(page_no, d.base_lsn, next.lsn, d.ops);
     } else {

@@ -1,6 +1,7 @@
 #include "pager/pager_txn.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 #include "util/coding.h"
@@ -65,6 +66,7 @@ Result<PagerTxn::Dirty*> PagerTxn::Touch(uint32_t page_no) {
   d.buf = NewPageBuffer(ps);
   std::memcpy(d.buf.get(), committed, ps);
   d.base_lsn = DecodeFixed64(committed + kHeaderLsnOffset);
+  d.committed = committed;
   // A page whose base recovery could not rebuild is logged whole anyway:
   // its byte ranges need not be kept.
   d.whole = d.base_lsn == 0 || !pager_->LogRebuildsBase(page_no);
@@ -157,15 +159,16 @@ void PagerTxn::NoteMove(uint32_t page_no, uint32_t src, uint32_t dst, uint32_t l
 }
 
 const uint8_t* PagerTxn::CommittedBytes(uint32_t src_page) {
-  if (src_page != copy_src_page_ || copy_src_bytes_ == nullptr) {
-    copy_src_bytes_ = nullptr;
-    if (src_page >= base_page_count()) return nullptr;  // new in this transaction
-    Result<const uint8_t*> committed = pager_->ReadCommitted(src_page, &pins_);
-    if (!committed.ok()) return nullptr;
-    copy_src_page_ = src_page;
-    copy_src_bytes_ = *committed;
+  if (src_page >= base_page_count()) return nullptr;  // new in this transaction
+  if (const Dirty* s = FindDirty(src_page); s != nullptr && s->committed != nullptr) {
+    return s->committed;
   }
-  return copy_src_bytes_;
+  auto [it, first] = copy_sources_.try_emplace(src_page, nullptr);
+  if (first) {
+    Result<const uint8_t*> committed = pager_->ReadCommitted(src_page, &pins_);
+    if (committed.ok()) it->second = *committed;
+  }
+  return it->second;
 }
 
 void PagerTxn::NoteCopy(uint32_t page_no, uint32_t dst, uint32_t src_page, uint32_t src,
@@ -181,10 +184,10 @@ void PagerTxn::NoteCopy(uint32_t page_no, uint32_t dst, uint32_t src_page, uint3
     NoteWrite(page_no, dst, length);
     return;
   }
+  const uint8_t* was = CommittedBytes(src_page) + src;
   // The runs of at least kMinCopyRun bytes the last commit holds are
   // copies; the bytes between them writes.
   const uint8_t* now = d->buf.get() + dst;
-  const uint8_t* was = copy_src_bytes_ + src;
   uint32_t i = 0, write_from = length;  // write_from: a write not yet noted
   while (i < length) {
     uint32_t j = i;
@@ -230,10 +233,10 @@ void PagerTxn::AddCopyOp(Dirty* d, uint32_t src_page, uint32_t src, uint32_t dst
   NoteLimits(d);
 }
 
-void PagerTxn::FinishOps(uint32_t page_no, Dirty* d) {
+void PagerTxn::FinishOps(Dirty* d) {
   if (!d->ops_ok || d->deferred_begin == d->deferred_end) return;
   static const uint8_t kZeros[kDeferredHeaderEnd] = {};
-  const uint8_t* base = d->built ? kZeros : CommittedOrNull(page_no);
+  const uint8_t* base = d->built ? kZeros : d->committed;
   const uint8_t* now = d->buf.get();
   uint32_t b = d->deferred_begin, e = d->deferred_end;
   if (base != nullptr) {
@@ -260,12 +263,7 @@ void PagerTxn::NoteLimits(Dirty* d) {
   if (d->ranges_dropped && !d->ops_ok) d->whole = true;
 }
 
-const uint8_t* PagerTxn::CommittedOrNull(uint32_t page_no) {
-  Result<const uint8_t*> committed = pager_->ReadCommitted(page_no, &pins_);
-  return committed.ok() ? *committed : nullptr;
-}
-
-Status PagerTxn::WriteOutCopies(std::vector<CommitPlan>* plan) {
+void PagerTxn::WriteOutCopies(std::vector<CommitPlan>* plan) {
   const uint32_t ps = pager_->page_size();
   const auto keep = [&](uint32_t page_no) {
     auto it = std::lower_bound(plan->begin(), plan->end(), page_no,
@@ -273,29 +271,25 @@ Status PagerTxn::WriteOutCopies(std::vector<CommitPlan>* plan) {
     return copies_allowed_ && it != plan->end() && it->page_no == page_no && it->d->base_lsn != 0 &&
            (it->form == CommitPlan::kOps || it->form == CommitPlan::kDelta);
   };
-  const auto source = [&](uint32_t page_no) { return CommittedOrNull(page_no); };
+  // Every source was read when its copy was noted (CommittedBytes).
+  const auto source = [&](uint32_t page_no) { return CommittedBytes(page_no); };
   for (bool changed = true; changed;) {
     changed = false;
     for (CommitPlan& c : *plan) {
       Dirty& d = *c.d;
       if (c.form != CommitPlan::kOps || !d.copies) continue;
-      bool all_kept = true, readable = true;
+      bool all_kept = true;
       wal::ForEachCopySource(d.ops, ps, [&](uint32_t p) {
         if (keep(p)) return;
         all_kept = false;
-        readable = readable && source(p) != nullptr;
+        assert(source(p) != nullptr);
       });
       if (all_kept) continue;
-      if (!readable) {
-        return Status::Corruption("page " + std::to_string(c.page_no) + " of " + pager_->path() +
-                                  " copies from a page its last commit cannot read");
-      }
       d.ops = wal::WriteOutCopies(d.ops, ps, keep, source);
       if (d.ops.size() > OpsLimit(ps)) c.form = CommitPlan::kImage;
       changed = true;
     }
   }
-  return Status::OK();
 }
 
 void PagerTxn::NoteWholePage(uint32_t page_no) {
@@ -305,7 +299,7 @@ void PagerTxn::NoteWholePage(uint32_t page_no) {
   }
 }
 
-void PagerTxn::NoteBuilt(uint32_t page_no, std::vector<Copied> copied) {
+void PagerTxn::NoteBuilt(uint32_t page_no, const Copied& copied) {
   Dirty* d = FindDirty(page_no);
   if (d == nullptr) return;
   if (!copies_allowed_ || !d->fresh) {
@@ -314,16 +308,13 @@ void PagerTxn::NoteBuilt(uint32_t page_no, std::vector<Copied> copied) {
   }
   const uint32_t ps = pager_->page_size();
   StartBuilt(d);
-  std::sort(copied.begin(), copied.end(),
-            [](const Copied& a, const Copied& b) { return a.dst < b.dst; });
-  uint32_t at = 0;
-  for (const Copied& c : copied) {
-    if (c.dst < at || uint64_t{c.dst} + c.length > ps) continue;  // overlapping: written below
-    WriteNonZero(page_no, *d, at, c.dst);
-    NoteCopy(page_no, c.dst, c.src_page, c.src, c.length);
-    at = c.dst + c.length;
+  if (uint64_t{copied.dst} + copied.length > ps) {
+    WriteNonZero(page_no, *d, 0, ps);
+    return;
   }
-  WriteNonZero(page_no, *d, at, ps);
+  WriteNonZero(page_no, *d, 0, copied.dst);
+  NoteCopy(page_no, copied.dst, copied.src_page, copied.src, copied.length);
+  WriteNonZero(page_no, *d, copied.dst + copied.length, ps);
 }
 
 void PagerTxn::NoteCloned(uint32_t page_no, uint32_t src_page) {
@@ -333,8 +324,7 @@ void PagerTxn::NoteCloned(uint32_t page_no, uint32_t src_page) {
   if (d == nullptr) return;
   if (!copies_allowed_ || !d->fresh || s == nullptr || s->whole || s->fresh || !s->ops_ok ||
       s->base_lsn == 0 || src_page == page_no || CommittedBytes(src_page) == nullptr) {
-    NoteBuilt(page_no,
-              {{kDeferredHeaderEnd, src_page, kDeferredHeaderEnd, ps - kDeferredHeaderEnd}});
+    NoteBuilt(page_no, {kDeferredHeaderEnd, src_page, kDeferredHeaderEnd, ps - kDeferredHeaderEnd});
     return;
   }
   StartBuilt(d);

@@ -84,14 +84,13 @@ class PagerTxn {
     uint32_t length = 0;
   };
   // Reports that page `page_no`, allocated in this transaction, was just
-  // built in full; `copied` names ranges of it holding bytes of other
-  // pages (a split's new leaf, the records of the leaf it splits). In a
-  // log of format 12 or 13 it is logged as page ops on a page of zeros
-  // (docs/format/wal.md, "Page ops"): those ranges as copies (NoteCopy)
+  // built in full, `copied` a range of it holding bytes of another page.
+  // In a log of format 12 or 13 it is logged as page ops on a page of
+  // zeros (docs/format/wal.md, "Page ops"): that range as NoteCopy logs it
   // and writes of the rest of its non-zero bytes; edits noted after this
   // add to them. Otherwise, and for a page not allocated in this
   // transaction, as NoteWholePage.
-  void NoteBuilt(uint32_t page_no, std::vector<Copied> copied);
+  void NoteBuilt(uint32_t page_no, const Copied& copied);
   // Reports that page `page_no`, allocated in this transaction, was just
   // made a copy of page `src_page` as the transaction has it: bytes
   // [24, page size) and the kind and flags. In a log of format 12 or 13
@@ -171,6 +170,9 @@ class PagerTxn {
     bool copies = false;  // ops holds a copy
     bool fresh = false;   // allocated in this transaction
     bool built = false;   // NoteBuilt: page ops on a page of zeros (base_lsn 0)
+    // The last commit's page (Touch; kept readable by pins_ and the writer
+    // slot), null for a page the transaction allocated without touching.
+    const uint8_t* committed = nullptr;
     // Writes inside [kPageHeaderSize, kDeferredHeaderEnd), the node header
     // every edit rewrites, are not ops: FinishOps logs the bytes of
     // [deferred_begin, deferred_end) once, as they are at commit.
@@ -192,14 +194,14 @@ class PagerTxn {
   // any other page become writes of their bytes; a page whose ops then
   // pass half a page is logged whole, which may take a source from others
   // in turn, so this runs until nothing changes. `plan` is in page order.
-  Status WriteOutCopies(std::vector<CommitPlan>* plan);
-  // The last commit's page, or null when it cannot be read.
-  const uint8_t* CommittedOrNull(uint32_t page_no);
+  void WriteOutCopies(std::vector<CommitPlan>* plan);
   // Appends a write op of buf[b, e), merged into the last op when that is
   // a write ending at most kMergeGap bytes before b or overlapping it.
   void AddWriteOp(Dirty* d, uint32_t b, uint32_t e);
-  // The last commit's page `src_page` (cached for the next call), or null
-  // when there is none (a page new in the transaction).
+  // The last commit's page `src_page`, or null when there is none (a page
+  // new in the transaction) or it cannot be read. Every page a copy op
+  // names was read here first, and stays found without a new read: its
+  // Dirty's `committed` or copy_sources_ keeps the pointer.
   const uint8_t* CommittedBytes(uint32_t src_page);
   // Appends a copy op, merged into the last op when that is a copy both of
   // whose ranges this one continues.
@@ -219,7 +221,7 @@ class PagerTxn {
   // Only the bytes of that span that differ from the page the ops apply on
   // (the last commit's, or zeros for a page NoteBuilt made) are written:
   // the others are already there.
-  void FinishOps(uint32_t page_no, Dirty* d);
+  void FinishOps(Dirty* d);
 
   PagerTxn(Pager* pager, std::unique_lock<std::mutex> slot, const TreeState& state);
   // Calls `visit` with each freelist page and its link, from the head,
@@ -259,9 +261,9 @@ class PagerTxn {
   // The log takes copies (format 12 or 13; fixed while the slot is held).
   bool copies_allowed_ = false;
   uint64_t base_page_count_ = 0;  // the last commit's page count
-  // The last page CommittedHolds read, and its bytes.
-  uint32_t copy_src_page_ = 0;
-  const uint8_t* copy_src_bytes_ = nullptr;
+  // The last commit's pages the copies read (CommittedBytes), so that
+  // commit finds them again without a read that could fail.
+  std::unordered_map<uint32_t, const uint8_t*> copy_sources_;
   FaultHook fault_hook_;
 };
 

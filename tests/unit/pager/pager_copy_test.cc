@@ -17,7 +17,9 @@
 #include "pager_test_util.h"
 #include "testutil/temp_dir.h"
 #include "wal/wal_page_ops.h"
+#include "wal/wal_batch.h"
 #include "wal/wal_reader.h"
+#include "wal/wal_writer.h"
 
 namespace sombra::pager {
 namespace {
@@ -238,7 +240,7 @@ TEST_F(PagerCopyTest, ABuiltPageIsPageOpsOnZeros) {
     std::memcpy(page + 1000, *a + 500, 300);
     std::memset(page + 3000, 'n', 40);
     EncodeFixed32(page + 30, 77);  // a node header field
-    (*txn)->NoteBuilt(built, {{1000, a_, 500, 300}});
+    (*txn)->NoteBuilt(built, {1000, a_, 500, 300});
     // Later edits of the built page add to its ops; A changes too (it is
     // logged as page ops, so the copy stays).
     std::memset(page + 1100, 'e', 10);
@@ -338,6 +340,129 @@ TEST_F(PagerCopyTest, AClonedPageIsACopyAndTheSourcesOpsSoFar) {
   ASSERT_NE(recovered, nullptr);
   EXPECT_EQ(Page(recovered.get(), clone), expected) << "recovery";
   EXPECT_EQ(Page(recovered.get(), a_), Page(pager_.get(), a_));
+}
+
+// Hand-built logs (log format 12/13, docs/format/wal.md rule P3): a copy
+// reads its source as the transaction's own record of that page names it.
+// A transaction whose copy source has no such record, or a record on
+// another LSN, is refused by recovery naming the transaction and page; the
+// same log with the source logged on its LSN replays.
+class PagerCopyLogTest : public PagerCopyTest {
+ protected:
+  void SetUp() override {
+    PagerCopyTest::SetUp();
+    // B changes once more: A and B then carry different LSNs.
+    auto txn = pager_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    auto b = (*txn)->Write(b_);
+    ASSERT_TRUE(b.ok());
+    std::memset(*b + 200, 'b', 8);
+    (*txn)->NoteWrite(b_, 200, 8);
+    ASSERT_TRUE((*txn)->Commit().ok());
+    a_lsn_ = PageLsn(a_);
+    b_lsn_ = PageLsn(b_);
+    ASSERT_LT(a_lsn_, b_lsn_);
+  }
+
+  uint64_t PageLsn(uint32_t page_no) {
+    auto snap = pager_->BeginRead();
+    auto page = snap->Read(page_no);
+    EXPECT_TRUE(page.ok());
+    return page.ok() ? DecodeFixed64(*page + kHeaderLsnOffset) : 0;
+  }
+
+  // A copy of the database as a crash now would leave it, its log ending
+  // in one more transaction: page ops of B copying 100 bytes of A (500 to
+  // 1000), and, when `a_base` is not 0, page ops of A on that LSN.
+  // Returns the copy's path.
+  std::string CrashWithCopy(uint64_t a_base) {
+    const std::string copy = dir_.File("hand" + std::to_string(++hand_));
+    sombra::test::WriteFileOrDie(copy, sombra::test::ReadFileOrDie(path_));
+    sombra::test::WriteFileOrDie(copy + "-wal", sombra::test::ReadFileOrDie(path_ + "-wal"));
+    auto file = Env::Default()->OpenFile(copy + "-wal", OpenMode::kReadOnly);
+    EXPECT_TRUE(file.ok());
+    if (!file.ok()) return copy;
+    wal::WalReader reader(file->get());
+    EXPECT_TRUE(reader.Open().ok());
+    wal::Record rec;
+    wal::CommitInfo last;
+    while (reader.Next(&rec)) {
+      if (rec.type == wal::RecordType::kCommit) last = rec.commit;
+    }
+    EXPECT_EQ(last.lsn, b_lsn_);
+    auto writer = wal::WalWriter::Resume(Env::Default(), copy + "-wal", reader.header(),
+                                         reader.committed_end_offset(),
+                                         reader.committed_checksum(), nullptr);
+    EXPECT_TRUE(writer.ok()) << writer.status().ToString();
+    if (!writer.ok()) return copy;
+    const uint32_t ps = pager_->page_size();
+    const uint64_t lsn = last.lsn + 1;
+    wal::BatchBuilder batch(ps, false);
+    batch.set_log_version(reader.header().version);
+    batch.Reset((*writer)->last_checksum());
+    if (a_base != 0) {
+      std::string a_ops;
+      wal::AppendWriteOp(&a_ops, 3000, "aaaaaaaa");
+      EXPECT_TRUE(batch.AddPageOps(a_, a_base, lsn, a_ops).ok());
+    }
+    std::string b_ops;
+    wal::AppendCopyOp(&b_ops, ps, a_, 500, 1000, 100);
+    EXPECT_TRUE(batch.AddPageOps(b_, b_lsn_, lsn, b_ops).ok());
+    wal::CommitInfo info = last;
+    info.txn_id++;
+    info.lsn = lsn;
+    EXPECT_TRUE(batch.AddCommit(info).ok());
+    auto end = (*writer)->Append(batch);
+    EXPECT_TRUE(end.ok());
+    if (end.ok()) {
+      EXPECT_TRUE((*writer)->SyncTo(*end).ok());
+    }
+    return copy;
+  }
+
+  static Status OpenStatus(const std::string& path, bool read_only) {
+    Options options;
+    options.read_only = read_only;
+    return Pager::Open(Env::Default(), path, options).status();
+  }
+
+  uint64_t a_lsn_ = 0, b_lsn_ = 0;
+  int hand_ = 0;
+};
+
+TEST_F(PagerCopyLogTest, ACopyFromAPageLoggedOnItsLsnReplays) {
+  const std::string a_before = Page(pager_.get(), a_);
+  const std::string copy = CrashWithCopy(a_lsn_);
+  auto pager = Pager::Open(Env::Default(), copy, Options());
+  ASSERT_TRUE(pager.ok()) << pager.status().ToString();
+  const std::string b = Page(pager->get(), b_);
+  EXPECT_EQ(b.substr(1000 - kPageHeaderSize, 100), a_before.substr(500 - kPageHeaderSize, 100));
+  EXPECT_EQ(Page(pager->get(), a_).substr(3000 - kPageHeaderSize, 8), "aaaaaaaa");
+}
+
+TEST_F(PagerCopyLogTest, ACopyFromAPageTheTransactionDoesNotLogIsRefused) {
+  const std::string copy = CrashWithCopy(0);
+  const std::string want = "transaction " + std::to_string(b_lsn_ + 1) + " copies from page " +
+                           std::to_string(a_) +
+                           ", which it logs with no delta or page ops on an earlier state";
+  for (bool read_only : {false, true}) {
+    const Status s = OpenStatus(copy, read_only);
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.message().find(want), std::string::npos) << s.ToString();
+  }
+}
+
+TEST_F(PagerCopyLogTest, ACopyFromAPageLoggedOnAnotherLsnIsRefused) {
+  // A's record names B's LSN, which A never had.
+  const std::string copy = CrashWithCopy(b_lsn_);
+  const std::string want = "transaction " + std::to_string(b_lsn_ + 1) + " copies from page " +
+                           std::to_string(a_) + " at LSN " + std::to_string(b_lsn_) +
+                           ", but the page has LSN " + std::to_string(a_lsn_);
+  for (bool read_only : {false, true}) {
+    const Status s = OpenStatus(copy, read_only);
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.message().find(want), std::string::npos) << s.ToString();
+  }
 }
 
 }  // namespace
