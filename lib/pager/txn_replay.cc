@@ -21,6 +21,7 @@ TxnRecord RecordOf(const wal::Record& rec) {
   r.new_lsn = rec.new_lsn;
   for (const wal::DeltaRange& d : rec.ranges) r.ranges.emplace_back(d.offset, std::string(d.bytes));
   r.ops.assign(rec.ops);
+  r.copies = rec.copies;
   return r;
 }
 
@@ -29,7 +30,7 @@ Status CopySources::Gather(const std::vector<TxnRecord>& txn, uint32_t page_size
   pages_.clear();
   std::vector<uint32_t> wanted;
   for (const TxnRecord& r : txn) {
-    if (r.type != wal::RecordType::kPageOps) continue;
+    if (!r.copies) continue;  // the reader flags page ops holding copies
     wal::ForEachCopySource(r.ops, page_size, [&](uint32_t p) { wanted.push_back(p); });
   }
   if (wanted.empty()) return Status::OK();

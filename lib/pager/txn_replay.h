@@ -34,6 +34,7 @@ struct TxnRecord {
   std::string page;       // image
   std::vector<std::pair<uint32_t, std::string>> ranges;  // delta
   std::string ops;                                       // page ops (checked by the reader)
+  bool copies = false;                                   // the ops hold a copy
 };
 
 // REQUIRES: rec is an image, a delta or page ops.
@@ -47,7 +48,8 @@ using BeforeFn = std::function<Status(uint32_t page_no, uint64_t base_lsn, uint8
 // The pages a transaction's copies read, as they were before it.
 class CopySources {
  public:
-  // Keeps every page the copies of `txn` read, loaded by `before` and
+  // Keeps every page the copies of `txn` read (only records the reader
+  // flagged as holding copies are decoded), loaded by `before` and
   // checked to carry the LSN its record names. Corruption when a source
   // page has no delta or ops record in the transaction on an earlier state
   // (base LSN 0: a page built in the transaction has none) or loads with

@@ -273,6 +273,7 @@ struct GroupEntry {
   uint32_t page_no = 0;
   uint64_t base_lsn = 0;
   std::string_view ops;
+  bool copies = false;  // the ops hold a copy from another page
 };
 
 // One changed byte range of a page: page[offset, offset + bytes.size()).

@@ -117,13 +117,15 @@ StopReason DecodeOpsGroup(const RecordHeader& h, const uint8_t* payload, uint32_
                 "an LSN step of 1 to the group's LSN " + Num(*new_lsn) + ")";
       return StopReason::kBadPayload;
     }
-    if (std::string why;
-        len == 0 || !CheckPageOps(ops, page_size, copies, static_cast<uint32_t>(page), &why)) {
+    size_t copy_count = 0;
+    if (std::string why; len == 0 || !CheckPageOps(ops, page_size, copies,
+                                                   static_cast<uint32_t>(page), &why, &copy_count)) {
       *detail = "ops group: entry " + Num(i) + ", page ops of page " + Num(page) + ": " +
                 (len == 0 ? std::string("no ops") : why);
       return StopReason::kBadPayload;
     }
-    entries->push_back(GroupEntry{static_cast<uint32_t>(page), *new_lsn - lsn_step, ops});
+    entries->push_back(
+        GroupEntry{static_cast<uint32_t>(page), *new_lsn - lsn_step, ops, copy_count != 0});
   }
   if (b.remaining() != 0) {
     *detail = "ops group: " + Num(b.remaining()) + " body bytes after the last of " + Num(count) +

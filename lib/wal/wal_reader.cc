@@ -264,6 +264,7 @@ void WalReader::NextGroupEntry(Record* rec) {
   rec->page_no = e.page_no;
   rec->base_lsn = e.base_lsn;
   rec->ops = e.ops;
+  rec->copies = e.copies;
   rec->group_entry = static_cast<uint32_t>(group_next_);
   rec->group_entries = static_cast<uint32_t>(group_.group.size());
   ++group_next_;

@@ -215,6 +215,7 @@ StopReason DecodeRecordPayload(const RecordHeader& h, const uint8_t* payload, ui
   rec->page = {};
   rec->ranges = {};
   rec->ops = {};
+  rec->copies = false;
   rec->group = {};
   rec->group_entry = rec->group_entries = 0;
   rec->commit = CommitInfo{};

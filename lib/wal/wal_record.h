@@ -54,6 +54,7 @@ struct Record {
   uint64_t new_lsn = 0;
   std::span<const DeltaRange> ranges;  // delta
   std::string_view ops;                // page ops: checked (CheckPageOps), for ApplyPageOps
+  bool copies = false;                 // page ops holding a copy from another page
 
   // Ops group (type 5) as decoded: its LSN is new_lsn. WalReader::Next
   // never returns a group: it returns each entry as a page-ops record

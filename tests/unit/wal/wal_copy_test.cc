@@ -132,13 +132,15 @@ TEST(CopyOpTest, WriteOutTurnsOnlyUnkeptCopiesIntoWrites) {
 // An ops group holding a copy: built and read back in a log of format 12;
 // a log of format 10 refuses it, in the builder and in the reader.
 TEST(CopyOpTest, OnlyALogOfFormatTwelveOrThirteenHoldsThem) {
-  std::string ops;
+  std::string ops, writes;
   AppendCopyOp(&ops, kPs, 3, 100, 200, 18);
+  AppendWriteOp(&writes, 300, "written");
   for (uint32_t version : {kWalFormatVersionCopies, kWalFormatVersionCopiesCarry}) {
     BatchBuilder b(kPs, /*compress=*/false);
     b.set_log_version(version);
     b.Reset(kSalt);
     ASSERT_TRUE(b.AddPageOps(5, kLsn - 1, kLsn, ops).ok());
+    ASSERT_TRUE(b.AddPageOps(6, kLsn - 1, kLsn, writes).ok());
     CommitInfo c;
     c.txn_id = c.lsn = kLsn;
     c.root = 2;
@@ -155,6 +157,10 @@ TEST(CopyOpTest, OnlyALogOfFormatTwelveOrThirteenHoldsThem) {
     EXPECT_EQ(rec.type, RecordType::kPageOps);
     EXPECT_EQ(rec.page_no, 5u);
     EXPECT_EQ(std::string(rec.ops), ops);
+    EXPECT_TRUE(rec.copies) << "the reader flags the entry holding a copy";
+    ASSERT_TRUE(reader.Next(&rec));
+    EXPECT_EQ(rec.page_no, 6u);
+    EXPECT_FALSE(rec.copies);
     ASSERT_TRUE(reader.Next(&rec));
     EXPECT_EQ(rec.type, RecordType::kCommit);
     EXPECT_FALSE(reader.Next(&rec));
