@@ -83,13 +83,8 @@ bool ApplyLog(wal::WalReader* reader, uint32_t page_size, VersionMap* map, std::
     EncodeFixed64(buf + kHeaderLsnOffset, rec.new_lsn);
     return true;
   };
-  wal::Record rec;
-  while (reader->Next(&rec)) {
-    if (rec.type != wal::RecordType::kCommit) {
-      records.push_back(RecordOf(rec));
-      continue;
-    }
-    const wal::CommitInfo& c = rec.commit;
+  wal::CommitInfo c;
+  while (NextTxn(reader, &records, &c)) {
     if (c.lsn > state->lsn) {
       const Status kept =
           sources.Gather(records, page_size, [&](uint32_t page_no, uint64_t lsn, uint8_t* out) {
@@ -106,7 +101,6 @@ bool ApplyLog(wal::WalReader* reader, uint32_t page_size, VersionMap* map, std::
       }
       *state = StateOfCommit(c);
     }
-    records.clear();
     txn.clear();
     in_txn.clear();
   }

@@ -356,14 +356,9 @@ Status Pager::ReplayLog(wal::WalReader* reader, Replay* r) {
   }
   std::vector<TxnRecord> txn;
   CopySources sources;
-  wal::Record rec;
-  while (reader->Next(&rec)) {
-    if (rec.type != wal::RecordType::kCommit) {
-      txn.push_back(RecordOf(rec));
-      continue;
-    }
+  wal::CommitInfo c;
+  while (NextTxn(reader, &txn, &c)) {
     // A valid commit: apply the transaction unless the file has it.
-    const wal::CommitInfo& c = rec.commit;
     if (c.lsn > committed_.lsn) {
       Status kept = sources.Gather(txn, ps, [&](uint32_t page_no, uint64_t lsn, uint8_t* out) {
         return PageBefore(r->pages, ps, file_base, page_no, lsn, out);
@@ -383,7 +378,6 @@ Status Pager::ReplayLog(wal::WalReader* reader, Replay* r) {
       recovery_.transactions_replayed++;
       recovery_.records_replayed++;  // the commit record
     }
-    txn.clear();
   }
   return Status::OK();
 }

@@ -25,6 +25,19 @@ TxnRecord RecordOf(const wal::Record& rec) {
   return r;
 }
 
+bool NextTxn(wal::WalReader* reader, std::vector<TxnRecord>* txn, wal::CommitInfo* commit) {
+  txn->clear();
+  wal::Record rec;
+  while (reader->Next(&rec)) {
+    if (rec.type == wal::RecordType::kCommit) {
+      *commit = rec.commit;
+      return true;
+    }
+    txn->push_back(RecordOf(rec));
+  }
+  return false;
+}
+
 Status CopySources::Gather(const std::vector<TxnRecord>& txn, uint32_t page_size,
                            const BeforeFn& before) {
   pages_.clear();

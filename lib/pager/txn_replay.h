@@ -20,6 +20,7 @@
 #include "sombra/status.h"
 #include "util/page_buffer.h"
 #include "wal/wal_page_ops.h"
+#include "wal/wal_reader.h"
 #include "wal/wal_record.h"
 
 namespace sombra::pager {
@@ -39,6 +40,14 @@ struct TxnRecord {
 
 // REQUIRES: rec is an image, a delta or page ops.
 TxnRecord RecordOf(const wal::Record& rec);
+
+// Reads `reader` up to and including its next commit record: the
+// transaction's records into *txn (replacing what it held) and its commit
+// into *commit. False at the end of what the reader returns (its
+// stop_reason() says why); the records of a transaction without a commit
+// record there are never returned. Every replay of the log walks it so
+// (recovery, the follower, the inspector's salvage).
+bool NextTxn(wal::WalReader* reader, std::vector<TxnRecord>* txn, wal::CommitInfo* commit);
 
 // Loads page `page_no` as it was before the transaction into `out`
 // (page_size bytes), given `base_lsn`, the LSN its own record in the

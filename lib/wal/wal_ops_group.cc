@@ -118,8 +118,9 @@ StopReason DecodeOpsGroup(const RecordHeader& h, const uint8_t* payload, uint32_
       return StopReason::kBadPayload;
     }
     size_t copy_count = 0;
-    if (std::string why; len == 0 || !CheckPageOps(ops, page_size, copies,
-                                                   static_cast<uint32_t>(page), &why, &copy_count)) {
+    if (std::string why;
+        len == 0 ||
+        !CheckPageOps(ops, page_size, copies, static_cast<uint32_t>(page), &why, &copy_count)) {
       *detail = "ops group: entry " + Num(i) + ", page ops of page " + Num(page) + ": " +
                 (len == 0 ? std::string("no ops") : why);
       return StopReason::kBadPayload;

@@ -121,13 +121,9 @@ Status PageSource::ReadLog() {
   }
   std::vector<TxnRecord> txn;
   pager::CopySources sources;
-  wal::Record rec;
   std::optional<wal::CommitInfo> last;
-  while (reader.Next(&rec)) {
-    if (rec.type != wal::RecordType::kCommit) {
-      txn.push_back(pager::RecordOf(rec));
-      continue;
-    }
+  wal::CommitInfo commit;
+  while (pager::NextTxn(&reader, &txn, &commit)) {
     // Copies read their source pages as they were before the transaction;
     // a source that cannot be kept leaves the records that copy from it
     // unapplied.
@@ -138,8 +134,7 @@ Status PageSource::ReadLog() {
       return Status::OK();
     });
     for (const TxnRecord& r : txn) log_.not_applied += ApplyLogRecord(r, sources) ? 0 : 1;
-    txn.clear();
-    last = rec.commit;
+    last = commit;
     ++log_.transactions;
   }
   if (reader.stop_reason() == wal::StopReason::kIOError) return reader.status();

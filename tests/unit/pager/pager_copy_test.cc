@@ -16,8 +16,8 @@
 #include "pager/snapshot.h"
 #include "pager_test_util.h"
 #include "testutil/temp_dir.h"
-#include "wal/wal_page_ops.h"
 #include "wal/wal_batch.h"
+#include "wal/wal_page_ops.h"
 #include "wal/wal_reader.h"
 #include "wal/wal_writer.h"
 
@@ -390,9 +390,9 @@ class PagerCopyLogTest : public PagerCopyTest {
       if (rec.type == wal::RecordType::kCommit) last = rec.commit;
     }
     EXPECT_EQ(last.lsn, b_lsn_);
-    auto writer = wal::WalWriter::Resume(Env::Default(), copy + "-wal", reader.header(),
-                                         reader.committed_end_offset(),
-                                         reader.committed_checksum(), nullptr);
+    auto writer =
+        wal::WalWriter::Resume(Env::Default(), copy + "-wal", reader.header(),
+                               reader.committed_end_offset(), reader.committed_checksum(), nullptr);
     EXPECT_TRUE(writer.ok()) << writer.status().ToString();
     if (!writer.ok()) return copy;
     const uint32_t ps = pager_->page_size();
