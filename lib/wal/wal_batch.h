@@ -97,11 +97,13 @@ class BatchBuilder {
   uint32_t log_version() const { return log_version_; }
 
   // Makes room for `pages` more records of at most a page image each
-  // (header, fixed fields, page), so that a large transaction's batch
-  // grows once instead of doubling (and copying) its way there. Touches
-  // no memory: the room is faulted in only as records fill it.
+  // (header, fixed fields, page) and the commit record, so that a large
+  // transaction's batch grows once instead of doubling (and copying) its
+  // way there. Touches no memory: the room is faulted in only as records
+  // fill it.
   void ReserveForPages(size_t pages) {
-    buf_.reserve(buf_.size() + pages * (kRecordHeaderSize + kImageFixedSize + page_size_));
+    buf_.reserve(buf_.size() + pages * (kRecordHeaderSize + kImageFixedSize + page_size_) +
+                 kRecordHeaderSize + kCommitPayloadSizeTrees);
   }
 
   // REQUIRES (data, last_checksum, record_count): no ops group open, as

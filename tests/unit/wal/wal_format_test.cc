@@ -325,5 +325,33 @@ TEST(BatchBuilderTest, EmptyBatchKeepsSeedAndBuffersAreReused) {
   }
 }
 
+// ReserveForPages makes room for the images and the commit record: a
+// transaction of incompressible pages fills the batch without growing it
+// (it used to double, copying the batch, for want of the commit's bytes).
+TEST(BatchBuilderTest, ReservedRoomHoldsImagesAndTheCommit) {
+  for (bool compress : {false, true}) {
+    BatchBuilder b(test::kPageSize, compress);
+    b.Reset(7);
+    constexpr uint32_t kPages = 64;
+    b.ReserveForPages(kPages);
+    const char* buffer = b.data().data();
+    std::mt19937_64 rng(3);
+    std::string page(test::kPageSize, '\0');
+    for (uint32_t i = 0; i < kPages; ++i) {
+      for (char& c : page) c = static_cast<char>(rng());
+      ASSERT_TRUE(b.AddPageImage(2 + i, 9, test::U8(page)).ok());
+    }
+    CommitInfo c;
+    c.txn_id = c.lsn = 9;
+    c.root = 2;
+    c.page_count = 2 + kPages;
+    c.durable_lsn = 8;
+    ASSERT_TRUE(b.AddCommit(c).ok());
+    EXPECT_EQ(b.stats().compressed_bytes_saved, 0u) << "random pages do not compress";
+    EXPECT_EQ(b.data().data(), buffer)
+        << "the batch buffer was reallocated (compress " << compress << ")";
+  }
+}
+
 }  // namespace
 }  // namespace sombra::wal
