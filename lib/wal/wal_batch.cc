@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "env/prefault.h"
 #include "util/coding.h"
 #include "util/compress.h"
 #include "wal/wal_page_ops.h"
@@ -10,6 +11,16 @@ namespace sombra::wal {
 
 BatchBuilder::BatchBuilder(uint32_t page_size, bool compress)
     : page_size_(page_size), compress_(compress) {}
+
+void BatchBuilder::ReserveForPages(size_t pages) {
+  const size_t had = buf_.capacity();
+  buf_.reserve(buf_.size() + pages * (kRecordHeaderSize + kImageFixedSize + page_size_) +
+               kRecordHeaderSize + kCommitPayloadSizeTrees);
+  // Only new memory: room reused from earlier batches is mapped already.
+  if (buf_.capacity() > had && buf_.capacity() - buf_.size() > kPrefaultBytes) {
+    (void)PrefaultForWrite(buf_.data() + buf_.size(), buf_.capacity() - buf_.size());
+  }
+}
 
 void BatchBuilder::Reset(uint64_t prev_checksum) {
   buf_.clear();

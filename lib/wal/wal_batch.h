@@ -53,6 +53,10 @@ struct BatchStats {
 
 class BatchBuilder {
  public:
+  // A reserve growing the batch by more than this faults its room in at
+  // once (ReserveForPages).
+  static constexpr size_t kPrefaultBytes = size_t{1} << 20;
+
   // REQUIRES: IsValidPageSize(page_size). With `compress`, a page image is
   // stored lz4-compressed when that is smaller.
   BatchBuilder(uint32_t page_size, bool compress);
@@ -99,12 +103,10 @@ class BatchBuilder {
   // Makes room for `pages` more records of at most a page image each
   // (header, fixed fields, page) and the commit record, so that a large
   // transaction's batch grows once instead of doubling (and copying) its
-  // way there. Touches no memory: the room is faulted in only as records
-  // fill it.
-  void ReserveForPages(size_t pages) {
-    buf_.reserve(buf_.size() + pages * (kRecordHeaderSize + kImageFixedSize + page_size_) +
-                 kRecordHeaderSize + kCommitPayloadSizeTrees);
-  }
+  // way there. When that takes a new allocation of more than
+  // kPrefaultBytes, its room is faulted in with one call
+  // (env/prefault.h) instead of a page fault per 4 KiB as records fill it.
+  void ReserveForPages(size_t pages);
 
   // REQUIRES (data, last_checksum, record_count): no ops group open, as
   // after AddCommit.
