@@ -48,12 +48,12 @@ uint64_t MergeRanges(std::vector<std::pair<uint32_t, uint32_t>>* ranges) {
 }
 
 #ifndef NDEBUG
-// Debug builds: the ops replayed on the page as it was give the page as
-// it is, outside the pager's bytes [8, 24).
+// Debug builds: the ops replayed on the page as it was (`base`; null: a
+// page of zeros) give the page as it is, outside the pager's bytes [8, 24).
 void CheckOpsReplay(std::string_view ops, const uint8_t* base, const uint8_t* now, uint32_t ps,
                     const wal::CopySourceFn& sources) {
-  assert(base != nullptr);
-  std::vector<uint8_t> replayed(base, base + ps);
+  std::vector<uint8_t> replayed(ps, 0);
+  if (base != nullptr) std::memcpy(replayed.data(), base, ps);
   const bool applied = wal::ApplyPageOps(ops, ps, replayed.data(), sources);
   assert(applied);
   (void)applied;
@@ -136,7 +136,7 @@ Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed
   for (PagerTxn::CommitPlan& c : plan) {
     PagerTxn::Dirty& d = *c.d;
     c.form = PagerTxn::CommitPlan::kImage;
-    // A page NoteBuilt made is page ops on zeros; other pages need a base
+    // A page NoteCloned made is page ops on zeros; other pages need a base
     // recovery rebuilds.
     const bool built = d.built && !d.whole;
     if (!built && (d.whole || d.base_lsn == 0 || !LogRebuildsBase(c.page_no))) continue;
@@ -169,7 +169,7 @@ Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed
       s = batch_->AddPageImage(page_no, next.lsn, buf);
     } else if (c.form == PagerTxn::CommitPlan::kOps) {
 #ifndef NDEBUG
-      CheckOpsReplay(d.ops, d.base.get(), buf, ps,
+      CheckOpsReplay(d.ops, d.built ? nullptr : d.committed, buf, ps,
                      [t](uint32_t src) { return t->CommittedBytes(src); });
 #endif
       s = batch_->AddPageOps(page_no, d.base_lsn, next.lsn, d.ops);

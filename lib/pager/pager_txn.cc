@@ -70,12 +70,6 @@ Result<PagerTxn::Dirty*> PagerTxn::Touch(uint32_t page_no) {
   // A page whose base recovery could not rebuild is logged whole anyway:
   // its byte ranges need not be kept.
   d.whole = d.base_lsn == 0 || !pager_->LogRebuildsBase(page_no);
-#ifndef NDEBUG
-  if (!d.whole) {
-    d.base = NewPageBuffer(ps);
-    std::memcpy(d.base.get(), committed, ps);
-  }
-#endif
   Dirty* entry = &dirty_.emplace(page_no, std::move(d)).first->second;
   cache_[page_no % kCacheEntries] = CacheEntry{page_no, entry};
   return entry;
@@ -179,12 +173,16 @@ void PagerTxn::NoteCopy(uint32_t page_no, uint32_t dst, uint32_t src_page, uint3
   const Dirty* source = FindDirty(src_page);
   if (!copies_allowed_ || !d->ops_ok || src_page == page_no || src_page < kFirstDataPage ||
       (source != nullptr && source->fresh) || src < wal::kCopySourceBegin ||
-      dst < kDeferredHeaderEnd || uint64_t{src} + length > ps ||
-      CommittedBytes(src_page) == nullptr) {
+      dst < kDeferredHeaderEnd || uint64_t{src} + length > ps) {
     NoteWrite(page_no, dst, length);
     return;
   }
-  const uint8_t* was = CommittedBytes(src_page) + src;
+  const uint8_t* committed = CommittedBytes(src_page);
+  if (committed == nullptr) {
+    NoteWrite(page_no, dst, length);
+    return;
+  }
+  const uint8_t* was = committed + src;
   // The runs of at least kMinCopyRun bytes the last commit holds are
   // copies; the bytes between them writes.
   const uint8_t* now = d->buf.get() + dst;
@@ -299,44 +297,39 @@ void PagerTxn::NoteWholePage(uint32_t page_no) {
   }
 }
 
-void PagerTxn::NoteBuilt(uint32_t page_no, const Copied& copied) {
+void PagerTxn::NoteCloned(uint32_t page_no, uint32_t src_page) {
   Dirty* d = FindDirty(page_no);
   if (d == nullptr) return;
   if (!copies_allowed_ || !d->fresh) {
     NoteWholePage(page_no);
     return;
   }
-  const uint32_t ps = pager_->page_size();
-  StartBuilt(d);
-  if (uint64_t{copied.dst} + copied.length > ps) {
-    WriteNonZero(page_no, *d, 0, ps);
-    return;
-  }
-  WriteNonZero(page_no, *d, 0, copied.dst);
-  NoteCopy(page_no, copied.dst, copied.src_page, copied.src, copied.length);
-  WriteNonZero(page_no, *d, copied.dst + copied.length, ps);
-}
-
-void PagerTxn::NoteCloned(uint32_t page_no, uint32_t src_page) {
-  Dirty* d = FindDirty(page_no);
   const Dirty* s = FindDirty(src_page);
-  const uint32_t ps = pager_->page_size();
-  if (d == nullptr) return;
-  if (!copies_allowed_ || !d->fresh || s == nullptr || s->whole || s->fresh || !s->ops_ok ||
-      s->base_lsn == 0 || src_page == page_no || CommittedBytes(src_page) == nullptr) {
-    NoteBuilt(page_no, {kDeferredHeaderEnd, src_page, kDeferredHeaderEnd, ps - kDeferredHeaderEnd});
+  if (s == nullptr || s->whole || s->fresh || !s->ops_ok || s->base_lsn == 0 ||
+      src_page == page_no) {
+    CloneOfCommitted(d, page_no, src_page);
     return;
   }
+  // Touched, not new: Touch kept its last commit's bytes.
+  assert(s->committed != nullptr);
   StartBuilt(d);
   // The page is the last commit's src_page beyond the node header with the
   // edits the transaction made to it so far (none of which reads or
   // writes the deferred header); then its own first bytes and header.
+  const uint32_t ps = pager_->page_size();
   AddCopyOp(d, src_page, kDeferredHeaderEnd, kDeferredHeaderEnd, ps - kDeferredHeaderEnd);
   d->ops.append(s->ops);
   d->copies = true;
   d->last_write_at = d->last_copy_at = std::string::npos;
   WriteNonZero(page_no, *d, 0, kDeferredHeaderEnd);
   NoteLimits(d);
+}
+
+void PagerTxn::CloneOfCommitted(Dirty* d, uint32_t page_no, uint32_t src_page) {
+  StartBuilt(d);
+  WriteNonZero(page_no, *d, 0, kDeferredHeaderEnd);
+  const uint32_t ps = pager_->page_size();
+  NoteCopy(page_no, kDeferredHeaderEnd, src_page, kDeferredHeaderEnd, ps - kDeferredHeaderEnd);
 }
 
 void PagerTxn::StartBuilt(Dirty* d) {
@@ -351,11 +344,6 @@ void PagerTxn::StartBuilt(Dirty* d) {
   d->deferred_begin = d->deferred_end = 0;
   d->ranges.clear();
   d->ranges_dropped = true;  // no delta on a page of zeros: its ops or an image
-#ifndef NDEBUG
-  const uint32_t ps = pager_->page_size();
-  d->base = NewPageBuffer(ps);
-  std::memset(d->base.get(), 0, ps);
-#endif
 }
 
 void PagerTxn::WriteNonZero(uint32_t page_no, const Dirty& d, uint32_t b, uint32_t e) {
@@ -412,7 +400,7 @@ Result<uint32_t> PagerTxn::Allocate(PageKind kind, uint8_t** page) {
     page_no = static_cast<uint32_t>(state_.page_count++);
   }
   state_changed_ = true;
-  // Logged as a whole image (or, after NoteBuilt, as ops on zeros), so no
+  // Logged as a whole image (or, after NoteCloned, as ops on zeros), so no
   // base LSN is needed.
   Dirty& d = dirty_[page_no];
   if (d.buf == nullptr) d.buf = NewPageBuffer(ps);

@@ -48,7 +48,7 @@ class PagerTxn {
   void SetCatalogRoot(uint32_t root);
   uint32_t page_size() const { return pager_->page_size(); }
   // The log takes copies between pages and pages built on zeros (format
-  // 12 or 13): NoteCopy and NoteBuilt log them so.
+  // 12 or 13): NoteCopy and NoteCloned log them so.
   bool copies_allowed() const { return copies_allowed_; }
 
   // The page as this transaction sees it (its own change, else the last
@@ -76,28 +76,16 @@ class PagerTxn {
   void NoteCopy(uint32_t page_no, uint32_t dst, uint32_t src_page, uint32_t src, uint32_t length);
   // Reports that the page was rewritten as a whole (logged as an image).
   void NoteWholePage(uint32_t page_no);
-  // A range of a page built in full that holds bytes of another page.
-  struct Copied {
-    uint32_t dst = 0;       // where in the built page
-    uint32_t src_page = 0;  // the page the bytes are from, as the transaction found it
-    uint32_t src = 0;
-    uint32_t length = 0;
-  };
-  // Reports that page `page_no`, allocated in this transaction, was just
-  // built in full, `copied` a range of it holding bytes of another page.
-  // In a log of format 12 or 13 it is logged as page ops on a page of
-  // zeros (docs/format/wal.md, "Page ops"): that range as NoteCopy logs it
-  // and writes of the rest of its non-zero bytes; edits noted after this
-  // add to them. Otherwise, and for a page not allocated in this
-  // transaction, as NoteWholePage.
-  void NoteBuilt(uint32_t page_no, const Copied& copied);
   // Reports that page `page_no`, allocated in this transaction, was just
   // made a copy of page `src_page` as the transaction has it: bytes
   // [24, page size) and the kind and flags. In a log of format 12 or 13
   // it is logged as page ops on zeros: a copy of the last commit's
   // `src_page` beyond the node header, then the ops `src_page` was given
-  // so far in this transaction, then its own header. When `src_page`'s
-  // ops are not kept (logged whole, or new), as NoteBuilt with one copy.
+  // so far in this transaction, then its own header. When `src_page` was
+  // not touched, or its ops are not kept (logged whole, or new), as the
+  // runs of the page that `src_page`'s last commit holds (copies) and
+  // writes of its other non-zero bytes. Otherwise, and for a page not
+  // allocated in this transaction, as NoteWholePage.
   void NoteCloned(uint32_t page_no, uint32_t src_page);
   // True when the page will be logged as a whole image at commit (new in
   // this transaction, first touched since the checkpoint, or its edits
@@ -169,7 +157,7 @@ class PagerTxn {
     uint32_t last_copy_page = 0, last_copy_src = 0, last_copy_dst = 0, last_copy_len = 0;
     bool copies = false;  // ops holds a copy
     bool fresh = false;   // allocated in this transaction
-    bool built = false;   // NoteBuilt: page ops on a page of zeros (base_lsn 0)
+    bool built = false;   // NoteCloned: page ops on a page of zeros (base_lsn 0)
     // The last commit's page (Touch; kept readable by pins_ and the writer
     // slot), null for a page the transaction allocated without touching.
     const uint8_t* committed = nullptr;
@@ -177,9 +165,6 @@ class PagerTxn {
     // every edit rewrites, are not ops: FinishOps logs the bytes of
     // [deferred_begin, deferred_end) once, as they are at commit.
     uint32_t deferred_begin = 0, deferred_end = 0;
-#ifndef NDEBUG
-    PageBuffer base;  // the page before (Commit checks the ops)
-#endif
   };
   // The commit's plan for one page (Pager::BuildCommitBatch).
   struct CommitPlan {
@@ -210,8 +195,11 @@ class PagerTxn {
   // Past the limits: ops too large (dropped), too many ranges (dropped);
   // both: the page is logged whole.
   void NoteLimits(Dirty* d);
-  // NoteBuilt's start: `d` becomes page ops on a page of zeros, none yet.
+  // NoteCloned's start: `d` becomes page ops on a page of zeros, none yet.
   void StartBuilt(Dirty* d);
+  // NoteCloned when src_page's ops are not kept: the page's header bytes
+  // as writes, the rest as NoteCopy logs a copy of src_page.
+  void CloneOfCommitted(Dirty* d, uint32_t page_no, uint32_t src_page);
   // Notes the non-zero bytes of [b, e) of the page as writes.
   void WriteNonZero(uint32_t page_no, const Dirty& d, uint32_t b, uint32_t e);
   // Appends the deferred header write to d->ops (Commit, once per page).
@@ -219,7 +207,7 @@ class PagerTxn {
   // gives up the ops when one would): their last write leaves them as the
   // page holds them at commit, and no op reads them.
   // Only the bytes of that span that differ from the page the ops apply on
-  // (the last commit's, or zeros for a page NoteBuilt made) are written:
+  // (the last commit's, or zeros for a page NoteCloned made) are written:
   // the others are already there.
   void FinishOps(Dirty* d);
 

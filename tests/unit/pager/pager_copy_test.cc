@@ -212,11 +212,12 @@ TEST_F(PagerCopyTest, CopiesReplayCannotTakeFromTheirSourceAreWritten) {
   EXPECT_EQ(Page(recovered.get(), b_), b_now);
 }
 
-// A page built in the transaction (a split's new leaf) is page ops on a
-// page of zeros: copies of what it takes from another page, writes of the
-// rest of its non-zero bytes. Also for a page the freelist gave back,
+// A page cloned in the transaction from a page it has not touched (a
+// split's new leaf when the split leaf was logged whole) is page ops on a
+// page of zeros: copies of the runs the source's last commit holds, writes
+// of its other non-zero bytes. Also for a page the freelist gave back,
 // whose old bytes replay must not start from.
-TEST_F(PagerCopyTest, ABuiltPageIsPageOpsOnZeros) {
+TEST_F(PagerCopyTest, ACloneOfAnUntouchedPageIsPageOpsOnZeros) {
   std::unique_ptr<Pager> follower = Follower();
   ASSERT_NE(follower, nullptr);
   {
@@ -226,6 +227,7 @@ TEST_F(PagerCopyTest, ABuiltPageIsPageOpsOnZeros) {
     ASSERT_TRUE((*txn)->Commit().ok());
   }
   const std::string a_before = Page(pager_.get(), a_);
+  const uint32_t ps = pager_->page_size();
   uint32_t built = 0;
   {
     auto txn = pager_->BeginWrite();
@@ -237,37 +239,39 @@ TEST_F(PagerCopyTest, ABuiltPageIsPageOpsOnZeros) {
     EXPECT_EQ(built, c_);
     auto a = (*txn)->Read(a_);
     ASSERT_TRUE(a.ok());
-    std::memcpy(page + 1000, *a + 500, 300);
-    std::memset(page + 3000, 'n', 40);
-    EncodeFixed32(page + 30, 77);  // a node header field
-    (*txn)->NoteBuilt(built, {1000, a_, 500, 300});
-    // Later edits of the built page add to its ops; A changes too (it is
+    std::memcpy(page + kPageHeaderSize, *a + kPageHeaderSize, ps - kPageHeaderSize);
+    std::memset(page + 3000, 'n', 40);  // not A's bytes: written
+    EncodeFixed32(page + 30, 77);       // a node header field
+    (*txn)->NoteCloned(built, a_);
+    EXPECT_FALSE((*txn)->IsDirty(a_)) << "the clone only read A";
+    // Later edits of the clone add to its ops; A changes too (it is
     // logged as page ops, so the copy stays).
     std::memset(page + 1100, 'e', 10);
     (*txn)->NoteWrite(built, 1100, 10);
     auto aw = (*txn)->Write(a_);
     ASSERT_TRUE(aw.ok());
-    std::memset(*aw + 500, 'z', 300);
-    (*txn)->NoteWrite(a_, 500, 300);
+    std::memset(*aw + 500, 'z', 700);
+    (*txn)->NoteWrite(a_, 500, 700);
     ASSERT_TRUE((*txn)->Commit().ok());
   }
   EXPECT_EQ(pager_->metrics()->Value("wal_image_records"), 4u) << "3 pages, then the free page";
-  // The built page's record: page ops of base LSN 0 holding the copy.
+  // The clone's record: page ops of base LSN 0 holding the copies.
   const auto [base, size] = LastOpsOf(built);
   EXPECT_EQ(base, 0u);
   EXPECT_GT(size, 0u);
   EXPECT_LT(size, 200u);
   using Copies = std::vector<std::pair<uint32_t, uint32_t>>;
-  EXPECT_EQ(CopiesInLog(), (Copies{{built, a_}}));
+  EXPECT_EQ(CopiesInLog(), (Copies{{built, a_}, {built, a_}})) << "the runs around the write";
   const std::string expected = Page(pager_.get(), built);
-  EXPECT_EQ(expected.substr(1000 - kPageHeaderSize, 100),
-            a_before.substr(500 - kPageHeaderSize, 100));
+  EXPECT_EQ(expected.substr(500 - kPageHeaderSize, 600),
+            a_before.substr(500 - kPageHeaderSize, 600));
   EXPECT_EQ(expected.substr(1100 - kPageHeaderSize, 10), std::string(10, 'e'));
-  EXPECT_EQ(expected.substr(2000 - kPageHeaderSize, 100), std::string(100, '\0'));
+  EXPECT_EQ(expected.substr(3000 - kPageHeaderSize, 40), std::string(40, 'n'));
   EXPECT_EQ(Page(follower.get(), built), expected) << "the follower";
   std::unique_ptr<Pager> recovered = Crashed();
   ASSERT_NE(recovered, nullptr);
   EXPECT_EQ(Page(recovered.get(), built), expected) << "recovery";
+  EXPECT_EQ(Page(recovered.get(), a_), Page(pager_.get(), a_));
 }
 
 // A copied range part of which the source changed earlier in the

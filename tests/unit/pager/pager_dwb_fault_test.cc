@@ -105,7 +105,9 @@ class PagerDwbFaultTest : public ::testing::Test {
       return false;
     }
     EXPECT_TRUE(s.IsIOError()) << s.ToString();
-    if (op == FaultOp::kWrite && err == ENOSPC) EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+    if (op == FaultOp::kWrite && err == ENOSPC) {
+      EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+    }
     ExpectCommitted(pager_.get(), pages);  // reads go on
     if (crash) {
       env.SetActive(false);  // the process dies: nothing more reaches the disk

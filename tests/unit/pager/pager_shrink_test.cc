@@ -30,7 +30,7 @@ class PagerShrinkTest : public ::testing::Test {
     ASSERT_TRUE((*txn)->Commit().ok());
     txn = pager_->BeginWrite();
     ASSERT_TRUE(txn.ok());
-    for (uint32_t p : {2u, 5u, 9u, 20u, 21u}) ASSERT_TRUE((*txn)->Free(p).ok());
+    for (uint32_t page_no : {2u, 5u, 9u, 20u, 21u}) ASSERT_TRUE((*txn)->Free(page_no).ok());
     ASSERT_TRUE((*txn)->Commit().ok());
   }
 
