@@ -22,9 +22,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "env/page_buffer.h"
 #include "pager/format.h"
 #include "pager/pager.h"
-#include "util/page_buffer.h"
 #include "util/result.h"
 
 namespace sombra::pager {

@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "env/page_buffer.h"
 #include "sombra/status.h"
-#include "util/page_buffer.h"
 #include "wal/wal_page_ops.h"
 #include "wal/wal_reader.h"
 #include "wal/wal_record.h"

@@ -25,7 +25,7 @@
 #include <set>
 #include <vector>
 
-#include "util/page_buffer.h"
+#include "env/page_buffer.h"
 
 namespace sombra::pager {
 

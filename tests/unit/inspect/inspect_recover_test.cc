@@ -769,7 +769,9 @@ class InspectRecoverCopiesTest : public InspectRecoverTest {
     std::mt19937_64 rng(5);
     Records& records = model_[""];
     for (int t = 0; t < 40; ++t) {
-      if (t == 20) ASSERT_TRUE(db->Checkpoint().ok());  // the page file has half
+      if (t == 20) {
+        ASSERT_TRUE(db->Checkpoint().ok());  // the page file has half
+      }
       Txn x(db.get(), &model_);
       for (int i = 0; i < 200; ++i) {
         const int k = static_cast<int>(rng() % 100000);

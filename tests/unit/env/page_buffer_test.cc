@@ -1,6 +1,6 @@
-// util/page_buffer.h: page buffers come back from the pool they were freed
+// env/page_buffer.h: page buffers come back from the pool they were freed
 // to, per size, up to the pool's cap, from any thread.
-#include "util/page_buffer.h"
+#include "env/page_buffer.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Page buffers: a header before the bytes names their size, so the deleter
 // needs no state; freed buffers wait in a mutex-guarded stack per size.
-#include "util/page_buffer.h"
+#include "env/page_buffer.h"
 
 #include <array>
 #include <bit>

@@ -1,4 +1,4 @@
-// util/page_buffer.h: page-sized byte buffers, recycled.
+// env/page_buffer.h: page-sized byte buffers, recycled.
 //
 // A write transaction copies every page it changes into a fresh buffer,
 // and the commit that publishes it retires the buffer of the version it
