@@ -258,14 +258,18 @@ class BTreeWriter {
   // valid while version_ == put_hint_.version and the root is unchanged.
   // The next Put whose key lies inside that leaf's fences goes straight
   // there (a sequential load's keys land in one leaf until it splits).
+  // Its layout points at the leaf's entry in cache_; every erase from
+  // cache_ resets the hint.
   struct PutHint {
     uint64_t version = UINT64_MAX;
     uint32_t root = 0;
     uint32_t leaf = 0;
+    LeafLayout* layout = nullptr;
   };
   PutHint put_hint_;
-  // True when put_hint_ is current and `key` lies inside its leaf's fences.
-  bool PutHintHolds(std::string_view key);
+  // The hinted leaf's layout when put_hint_ is current and `key` lies
+  // inside that leaf's fences; null otherwise.
+  LeafLayout* PutHintHolds(std::string_view key);
   std::vector<PairRecord> pair_records_;         // SharePair's input, reused
   std::vector<std::string_view> moved_records_;  // SharePair's, reused
   std::vector<uint32_t> moved_heads_;

@@ -116,6 +116,7 @@ Status BTreeWriter::CountAndFreeSubtree(uint32_t root_no, uint64_t* records) {
   const Status s = FreeTree(txn_, root_no, &freed);
   // Freed pages may come back as other kinds: no layout of theirs stays.
   for (uint32_t leaf : leaves) cache_.erase(leaf);
+  put_hint_ = PutHint{};  // its layout may have been one of them
   *records += freed.records;
   counters_.Add(Tick::kFreedLeavesDecoded, freed.leaves_decoded);
   return s;

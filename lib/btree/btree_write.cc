@@ -228,12 +228,15 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     std::vector<PathEntry>& path = path_;
     uint32_t leaf;
-    if (attempt == 0 && PutHintHolds(key)) {
+    LeafLayout* layout = attempt == 0 ? PutHintHolds(key) : nullptr;
+    if (layout != nullptr) {
       leaf = put_hint_.leaf;  // path_ is still its path
+      counters_.Add(Tick::kAllocatorCacheReuse);
+      SOMBRA_RETURN_IF_ERROR(CheckServedLayout(*layout, leaf));
     } else {
       SOMBRA_RETURN_IF_ERROR(Descend(key, &path, &leaf));
+      SOMBRA_ASSIGN_OR_RETURN(layout, LeafLayoutOf(leaf));
     }
-    SOMBRA_ASSIGN_OR_RETURN(LeafLayout * layout, LeafLayoutOf(leaf));
     SOMBRA_ASSIGN_OR_RETURN(uint8_t * page, txn_->Write(leaf));
     bool exact;
     size_t i = layout->LowerBound(page, key, &exact);
@@ -246,7 +249,7 @@ Status BTreeWriter::Put(std::string_view key, std::string_view value) {
         exact ? alloc.Update(i, record, &pending) : alloc.Insert(i, record, KeyHead(key), &pending);
     ++version_;
     if (r == EditResult::kApplied) {
-      put_hint_ = PutHint{version_, root(), leaf};
+      put_hint_ = PutHint{version_, root(), leaf, layout};
       return Status::OK();
     }
     counters_.Add(Tick::kAllocatorSplitTriggers);
@@ -285,17 +288,22 @@ std::unordered_map<uint32_t, LeafLayout> BTreeWriter::ReleaseLayouts() {
   return out;
 }
 
-bool BTreeWriter::PutHintHolds(std::string_view key) {
-  if (put_hint_.version != version_ || put_hint_.root != root()) return false;
+LeafLayout* BTreeWriter::PutHintHolds(std::string_view key) {
+  if (put_hint_.version != version_ || put_hint_.root != root()) return nullptr;
   // Nothing changed since the last Put edited this leaf in place: path_ is
   // its path, the leaf is dirty in this transaction and its layout cached.
-  auto it = cache_.find(put_hint_.leaf);
-  if (it == cache_.end()) return false;
+  LeafLayout* layout = put_hint_.layout;
+  // A key whose head is above the last record's is above the low fence
+  // (every record is at or above it): an ascending load's keys need no
+  // fence comparison in the rightmost leaf, which has no high fence.
+  const size_t n = layout->size();
+  const bool above_last = n != 0 && layout->slot(n - 1).head < KeyHead(key);
+  if (above_last && !layout->has_high_fence()) return layout;
   Result<const uint8_t*> page = txn_->Read(put_hint_.leaf);
-  if (!page.ok()) return false;
-  const LeafLayout& layout = it->second;
-  if (key < layout.low_fence(*page)) return false;
-  return !layout.has_high_fence() || key < layout.high_fence(*page);
+  if (!page.ok()) return nullptr;
+  if (!above_last && key < layout->low_fence(*page)) return nullptr;
+  if (layout->has_high_fence() && !(key < layout->high_fence(*page))) return nullptr;
+  return layout;
 }
 
 Result<bool> BTreeWriter::SplitLeaf(uint32_t leaf_no, uint8_t* page, LeafLayout* layout,
@@ -479,6 +487,7 @@ Status BTreeWriter::MergeLeaves(const LeafPair& p, std::vector<PathEntry>* path)
   txn_->NoteWholePage(p.left_no);
   cache_[p.left_no] = std::move(merged);
   cache_.erase(p.right_no);
+  put_hint_ = PutHint{};  // its layout may have been that one
   SOMBRA_RETURN_IF_ERROR(txn_->Free(p.right_no));
   if (p.far_right != 0) SOMBRA_RETURN_IF_ERROR(FixLeftLink(p.far_right, p.left_no));
   SOMBRA_ASSIGN_OR_RETURN(uint8_t * pw, txn_->Write(p.parent.page_no));

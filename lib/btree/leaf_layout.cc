@@ -230,6 +230,14 @@ size_t LeafLayout::LowerBound(const uint8_t* page, std::string_view key, bool* e
   const uint32_t head = KeyHead(key);
   size_t lo = 0;
   size_t hi = slots_.size();
+  // A key whose head is above the last slot's sorts after every record:
+  // the common case of an ascending load, answered by one comparison of
+  // heads instead of a search (a random insert pays that one comparison).
+  if (hi != 0 && slots_[hi - 1].head < head) {
+    Count(counters_, Tick::kKeyCmps, 1);
+    if (exact != nullptr) *exact = false;
+    return hi;
+  }
   uint64_t cmps = 0;
   uint64_t decodes = 0;
   bool found = false;

@@ -76,6 +76,11 @@ Status Pager::WriteCarriedLog(const TreeState& state, const std::vector<uint32_t
                            metrics_, wal::kWalFormatVersionCopiesCarry));
   batch_->Reset(next->last_checksum());
   batch_->set_log_version(next->header().version);
+  std::vector<const uint8_t*> images;
+  images.reserve(heads.size());
+  for (const PageVersion* h : heads) images.push_back(h->data.get());
+  const wal::PrecompressScope join(batch_.get());
+  batch_->PrecompressImages(images);
   for (size_t i = 0; i < pages.size(); ++i) {
     SOMBRA_RETURN_IF_ERROR(batch_->AddPageImage(pages[i], state.lsn, heads[i]->data.get()));
   }

@@ -155,14 +155,25 @@ Status Pager::BuildCommitBatch(PagerTxn* t, const TreeState& next, uint64_t seed
     any_copies = any_copies || (c.form == PagerTxn::CommitPlan::kOps && d.copies);
   }
   if (any_copies) t->WriteOutCopies(&plan);
+  // Every logged page's header as its record holds it, then the images
+  // compressed on two threads (a large transaction's images are most of
+  // its commit's work); the helper is joined on every way out.
+  std::vector<const uint8_t*> images;
+  for (const PagerTxn::CommitPlan& c : plan) {
+    if (c.form == PagerTxn::CommitPlan::kNone) continue;
+    uint8_t* buf = c.d->buf.get();
+    EncodeFixed32(buf + kHeaderPageNoOffset, c.page_no);
+    EncodeFixed64(buf + kHeaderLsnOffset, next.lsn);
+    EncodeFixed64(buf + kHeaderChecksumOffset, 0);
+    if (c.form == PagerTxn::CommitPlan::kImage) images.push_back(buf);
+  }
+  const wal::PrecompressScope join(batch_.get());
+  batch_->PrecompressImages(images);
   for (const PagerTxn::CommitPlan& c : plan) {
     if (c.form == PagerTxn::CommitPlan::kNone) continue;
     const uint32_t page_no = c.page_no;
     PagerTxn::Dirty& d = *c.d;
     uint8_t* buf = d.buf.get();
-    EncodeFixed32(buf + kHeaderPageNoOffset, page_no);
-    EncodeFixed64(buf + kHeaderLsnOffset, next.lsn);
-    EncodeFixed64(buf + kHeaderChecksumOffset, 0);
     pages->push_back(page_no);
     Status s;
     if (c.form == PagerTxn::CommitPlan::kImage) {

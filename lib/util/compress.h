@@ -24,6 +24,13 @@ constexpr int kPageLZ4Acceleration = 4;
 // >= 1; 1 compresses best).
 void LZ4Compress(std::string_view input, std::string* out, int acceleration = kPageLZ4Acceleration);
 
+// The same block into [out, out + capacity): its size, or 0 when it does
+// not fit (capacity >= LZ4CompressBound(input.size()) always fits). Any
+// thread; each has its own compression state, so equal inputs give equal
+// blocks on every thread.
+size_t LZ4CompressTo(std::string_view input, char* out, size_t capacity,
+                     int acceleration = kPageLZ4Acceleration);
+
 // Decompresses `input` into exactly `out_size` bytes at `out`. Returns
 // Corruption (never reads or writes out of bounds) when `input` is not a
 // valid lz4 block or does not decode to exactly `out_size` bytes.

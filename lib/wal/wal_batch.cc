@@ -1,6 +1,7 @@
 #include "wal/wal_batch.h"
 
 #include <cstring>
+#include <system_error>
 
 #include "env/prefault.h"
 #include "util/coding.h"
@@ -11,6 +12,66 @@ namespace sombra::wal {
 
 BatchBuilder::BatchBuilder(uint32_t page_size, bool compress)
     : page_size_(page_size), compress_(compress) {}
+
+BatchBuilder::~BatchBuilder() { WaitPrecompressed(); }
+
+void BatchBuilder::PrecompressImages(std::span<const uint8_t* const> pages) {
+  WaitPrecompressed();
+  if (!compress_ || pages.size() < kParallelImages) return;
+  pre_first_ = pages.size() / 2;
+  const size_t bound = LZ4CompressBound(page_size_);
+  const size_t need = (pages.size() - pre_first_) * bound;
+  if (need > side_capacity_) {
+    side_.reset(new char[need]);  // not zeroed: every block is written before it is read
+    side_capacity_ = need;
+    if (need > kPrefaultBytes) (void)PrefaultForWrite(side_.get(), need);
+  }
+  pre_.reserve(pages.size());
+  for (const uint8_t* page : pages) pre_.push_back(PreImage{page, 0, 0});
+  try {
+    helper_ = std::thread([this] { CompressHelperHalf(); });
+  } catch (const std::system_error&) {
+    pre_.clear();  // no thread: every image is compressed inline
+  }
+}
+
+void BatchBuilder::CompressHelperHalf() {
+  const size_t bound = LZ4CompressBound(page_size_);
+  size_t at = 0;
+  for (size_t i = pre_first_; i < pre_.size(); ++i) {
+    PreImage& p = pre_[i];
+    const size_t n =
+        LZ4CompressTo(std::string_view(reinterpret_cast<const char*>(p.page), page_size_),
+                      side_.get() + at, bound);
+    // AddPageImage's rule: stored compressed only when that is smaller.
+    if (n != 0 && n < page_size_) {
+      p.offset = at;
+      p.size = n;
+      at += n;
+    }
+  }
+}
+
+void BatchBuilder::WaitPrecompressed() {
+  if (helper_.joinable()) helper_.join();
+  pre_.clear();
+  pre_next_ = 0;
+  pre_first_ = 0;
+}
+
+void BatchBuilder::TakePlanned(const uint8_t* page, const PreImage** pre) {
+  *pre = nullptr;
+  if (pre_next_ >= pre_.size()) return;
+  if (pre_[pre_next_].page != page) {
+    WaitPrecompressed();  // the caller left the plan
+    return;
+  }
+  if (pre_next_ >= pre_first_) {
+    if (helper_.joinable()) helper_.join();
+    *pre = &pre_[pre_next_];
+  }
+  ++pre_next_;
+}
 
 void BatchBuilder::ReserveForPages(size_t pages) {
   const size_t had = buf_.capacity();
@@ -23,6 +84,7 @@ void BatchBuilder::ReserveForPages(size_t pages) {
 }
 
 void BatchBuilder::Reset(uint64_t prev_checksum) {
+  WaitPrecompressed();
   buf_.clear();
   group_.Clear();
   last_checksum_ = prev_checksum;
@@ -94,12 +156,18 @@ Status BatchBuilder::AddPageImage(uint32_t page_no, uint64_t page_lsn, const uin
   SOMBRA_RETURN_IF_ERROR(CheckTxnLsn(page_lsn, "page image"));
   if (group_.Holds(page_no)) FlushGroup();
   const std::string_view raw(reinterpret_cast<const char*>(page), page_size_);
+  const PreImage* pre;
+  TakePlanned(page, &pre);
   bool compressed = false;
-  if (compress_) {
+  std::string_view stored = raw;
+  if (pre != nullptr) {
+    compressed = pre->size != 0;
+    if (compressed) stored = std::string_view(side_.get() + pre->offset, pre->size);
+  } else if (compress_) {
     LZ4Compress(raw, &lz4_);
     compressed = !lz4_.empty() && lz4_.size() < page_size_;
+    if (compressed) stored = lz4_;
   }
-  const std::string_view stored = compressed ? std::string_view(lz4_) : raw;
   const size_t start = BeginRecord(RecordType::kPageImage, compressed ? kFlagCompressed : 0,
                                    kImageFixedSize + stored.size());
   uint8_t fixed[kImageFixedSize];

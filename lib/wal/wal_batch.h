@@ -25,13 +25,18 @@
 //     Reset: no allocation per transaction in steady state.
 //
 // A failed Add* (InvalidArgument: a caller bug) leaves the builder as it
-// was. Thread safety: none; one builder per writing thread.
+// was. Thread safety: none; one builder per writing thread (its own helper
+// thread, PrecompressImages, only reads the announced pages and writes
+// memory no one else touches until WaitPrecompressed joins it).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "sombra/status.h"
 #include "wal/wal_format.h"
@@ -61,8 +66,13 @@ class BatchBuilder {
   // stored lz4-compressed when that is smaller.
   BatchBuilder(uint32_t page_size, bool compress);
 
+  ~BatchBuilder();
   BatchBuilder(const BatchBuilder&) = delete;
   BatchBuilder& operator=(const BatchBuilder&) = delete;
+
+  // Fewer page images than this are compressed on the calling thread only
+  // (PrecompressImages).
+  static constexpr size_t kParallelImages = 128;
 
   // Empties the batch; the next record is seeded with prev_checksum.
   void Reset(uint64_t prev_checksum);
@@ -70,6 +80,24 @@ class BatchBuilder {
   // The whole page (page_size bytes at `page`) as a page image.
   // REQUIRES: page_no >= 2, page_lsn >= 1.
   [[nodiscard]] Status AddPageImage(uint32_t page_no, uint64_t page_lsn, const uint8_t* page);
+
+  // Announces the pages the next AddPageImage calls will be given, in that
+  // order, and starts one helper thread compressing the second half of
+  // them while this thread goes on (and compresses the first half as
+  // AddPageImage meets them): a large transaction's commit compresses on
+  // two cores. The records are byte for byte those AddPageImage writes
+  // without it. An AddPageImage of a page out of that order ends the plan
+  // (from then on every image is compressed inline). Does nothing without
+  // compression, for fewer than kParallelImages pages, or when no thread
+  // can be started. REQUIRES: the pages keep their bytes and stay
+  // allocated until WaitPrecompressed (called by Reset and the destructor)
+  // returns.
+  void PrecompressImages(std::span<const uint8_t* const> pages);
+  // Waits for the helper thread, if one runs; the plan is dropped.
+  void WaitPrecompressed();
+  // The pages of the plan PrecompressImages made (0: none was made, or it
+  // ended; tests).
+  size_t planned_images() const { return pre_.size(); }
 
   // The changed ranges of a page whose LSN was base_lsn; applying them
   // makes its LSN new_lsn. REQUIRES: page_no >= 2, base_lsn < new_lsn,
@@ -133,8 +161,28 @@ class BatchBuilder {
   // Writes the open ops group, if any, as one record.
   void FlushGroup();
 
+  // A page PrecompressImages was given: where its block is in side_ (size
+  // 0: it does not compress, the image is stored raw).
+  struct PreImage {
+    const uint8_t* page;
+    size_t offset;
+    size_t size;
+  };
+  // The helper thread's work: compresses pre_[pre_first_, end) into side_.
+  void CompressHelperHalf();
+  // The block of `page` when the plan holds it next (*pre then points at
+  // it, or stays null when it is this thread's to compress); ends the plan
+  // when `page` is not the one it expects.
+  void TakePlanned(const uint8_t* page, const PreImage** pre);
+
   const uint32_t page_size_;
   const bool compress_;
+  std::vector<PreImage> pre_;     // the plan, in AddPageImage order
+  size_t pre_next_ = 0;           // the entry the next AddPageImage expects
+  size_t pre_first_ = 0;          // entries from here on are the helper's
+  std::unique_ptr<char[]> side_;  // the helper's blocks
+  size_t side_capacity_ = 0;
+  std::thread helper_;
   uint32_t log_version_ = kWalNewestFormatVersion;
   std::string buf_;
   std::string lz4_;  // compression scratch
@@ -145,6 +193,20 @@ class BatchBuilder {
   uint64_t last_commit_lsn_ = 0;  // of the batch's last commit, 0 when none
   OpsGroupBuilder group_;         // the open ops group (formats 10 to 13)
   uint64_t group_lsn_ = 0;        // its LSN (meaningful when !group_.empty())
+};
+
+// Waits for a builder's helper thread (PrecompressImages) when it goes out
+// of scope, so that a caller that returns early, on any path, may free the
+// pages it announced.
+class PrecompressScope {
+ public:
+  explicit PrecompressScope(BatchBuilder* b) : b_(b) {}
+  ~PrecompressScope() { b_->WaitPrecompressed(); }
+  PrecompressScope(const PrecompressScope&) = delete;
+  PrecompressScope& operator=(const PrecompressScope&) = delete;
+
+ private:
+  BatchBuilder* b_;
 };
 
 }  // namespace sombra::wal

@@ -18,6 +18,7 @@
 #include "db_test_util.h"
 #include "env/env_wrapper.h"
 #include "sombra/db.h"
+#include "wal/wal_batch.h"
 #include "wal/wal_format.h"
 
 namespace sombra::dbtest {
@@ -243,6 +244,67 @@ TEST_F(DbReadersTest, HeldSnapshotForEverKeepsTheLogBoundedByCompaction) {
   fresh.reset();
   ASSERT_TRUE(writer->Checkpoint().ok());
   EXPECT_EQ(writer->GetStats().wal_file_bytes, 0u);
+  EXPECT_TRUE(writer->Verify().ok());
+}
+
+// The same with transactions that change hundreds of leaves: the carried
+// log takes at least BatchBuilder::kParallelImages images in one batch, so
+// they are compressed on two threads (wal::BatchBuilder::PrecompressImages),
+// and the log a reopened writer recovers holds every page whole.
+TEST_F(DbReadersTest, ACarriedLogOfHundredsOfPagesIsRecoveredWhole) {
+  constexpr int kKeys = 6000;  // about 200 leaves of 100-byte values
+  // Values that do not compress, so that the log grows by the bytes changed.
+  auto value = [](int i, int round) {
+    std::string v(100, '\0');
+    uint64_t x =
+        (static_cast<uint64_t>(i) << 20) ^ static_cast<uint64_t>(round) ^ 0x9E3779B97F4A7C15ull;
+    for (char& c : v) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      c = static_cast<char>(x >> 56);
+    }
+    return v;
+  };
+  auto put_round = [&](DB* db, int round) {
+    std::unique_ptr<WriteTxn> w;
+    ASSERT_TRUE(db->BeginWrite(&w).ok());
+    for (int i = 0; i < kKeys; ++i) ASSERT_TRUE(w->Put(Key(i), value(i, round)).ok());
+    ASSERT_TRUE(w->Commit().ok());
+  };
+  auto expect_round = [&](ReadTxn* txn, int round) {
+    auto c = txn->NewCursor();
+    int count = 0;
+    for (c->SeekToFirst(); c->Valid(); c->Next(), ++count) {
+      ASSERT_EQ(c->key(), Key(count));
+      ASSERT_EQ(c->value(), value(count, round)) << "at " << Key(count);
+    }
+    ASSERT_TRUE(c->status().ok()) << c->status().ToString();
+    EXPECT_EQ(count, kKeys);
+  };
+  Options o = WriterOptions();
+  auto writer = OpenOrDie(o, path_);
+  put_round(writer.get(), 0);
+  ASSERT_TRUE(writer->Checkpoint().ok());
+  auto reader = OpenReader();
+  std::unique_ptr<ReadTxn> held;
+  ASSERT_TRUE(reader->BeginRead(&held).ok());
+  // Every round changes every leaf: a carry holds them all, once the log
+  // is twice their images.
+  int round = 0;
+  while (Metric(writer.get(), "wal_carried_pages") == 0 && round < 20) {
+    put_round(writer.get(), ++round);
+  }
+  // One carry, of more images than the two-thread threshold.
+  EXPECT_GE(Metric(writer.get(), "wal_carried_pages"), wal::BatchBuilder::kParallelImages);
+  put_round(writer.get(), ++round);  // a commit after the carry, in the new generation
+  expect_round(held.get(), 0);
+  writer.reset();  // under the held snapshot: the carried log stays
+  writer = OpenOrDie(o, path_);
+  std::unique_ptr<ReadTxn> fresh;
+  ASSERT_TRUE(writer->BeginRead(&fresh).ok());
+  expect_round(fresh.get(), round);
+  fresh.reset();
+  expect_round(held.get(), 0);
+  held.reset();
   EXPECT_TRUE(writer->Verify().ok());
 }
 
