@@ -171,13 +171,13 @@ void PagerTxn::NoteCopy(uint32_t page_no, uint32_t dst, uint32_t src_page, uint3
   if (d == nullptr || length == 0 || d->whole) return;
   const uint32_t ps = pager_->page_size();
   const Dirty* source = FindDirty(src_page);
-  if (!copies_allowed_ || !d->ops_ok || src_page == page_no || src_page < kFirstDataPage ||
-      (source != nullptr && source->fresh) || src < wal::kCopySourceBegin ||
-      dst < kDeferredHeaderEnd || uint64_t{src} + length > ps) {
-    NoteWrite(page_no, dst, length);
-    return;
-  }
-  const uint8_t* committed = CommittedBytes(src_page);
+  // The source's committed bytes, looked up only when the cheap
+  // conditions allow a copy: without them the bytes are a write.
+  const bool may_copy = copies_allowed_ && d->ops_ok && src_page != page_no &&
+                        src_page >= kFirstDataPage && (source == nullptr || !source->fresh) &&
+                        src >= wal::kCopySourceBegin && dst >= kDeferredHeaderEnd &&
+                        uint64_t{src} + length <= ps;
+  const uint8_t* committed = may_copy ? CommittedBytes(src_page) : nullptr;
   if (committed == nullptr) {
     NoteWrite(page_no, dst, length);
     return;
