@@ -35,6 +35,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "env/prefault.h"
+
 namespace sombra {
 
 struct PageBufferFree {
@@ -46,7 +48,7 @@ using PageBuffer = std::unique_ptr<uint8_t[], PageBufferFree>;
 // is unmapped.
 inline constexpr size_t kPooledBytesPerSize = size_t{16} << 20;
 // The unit buffers are mapped in.
-inline constexpr size_t kSlabBytes = size_t{2} << 20;
+inline constexpr size_t kSlabBytes = kHugePageBytes;
 
 // A buffer of `size` bytes (4096 to 65536, a power of two: a page size),
 // aligned to `size`. Throws std::bad_alloc when no memory can be mapped.

@@ -17,7 +17,7 @@ bool PrefaultForWrite(void* begin, size_t bytes) {
   // The whole 2 MiB blocks of the range may be huge pages (when the
   // kernel's transparent_hugepage setting is "madvise" or "always"): one
   // fault maps 512 pages.
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  constexpr uintptr_t kHuge = kHugePageBytes;
   const uintptr_t hb = (b + kHuge - 1) & ~(kHuge - 1);
   const uintptr_t he = e & ~(kHuge - 1);
   if (he > hb) (void)madvise(reinterpret_cast<void*>(hb), he - hb, MADV_HUGEPAGE);

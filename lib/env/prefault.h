@@ -16,6 +16,11 @@
 
 namespace sombra {
 
+// The size (and alignment) of a transparent huge page on x86-64: the unit
+// PrefaultForWrite marks MADV_HUGEPAGE, and the slab page buffers are
+// carved from (env/page_buffer.h).
+inline constexpr size_t kHugePageBytes = size_t{2} << 20;
+
 // Maps the whole pages inside [begin, begin + bytes) writable, as writes
 // would, without changing a byte. Best effort: false (nothing done) on a
 // kernel without MADV_POPULATE_WRITE (before Linux 5.14) or when it fails;

@@ -18,9 +18,8 @@ BatchBuilder::~BatchBuilder() { WaitPrecompressed(); }
 void BatchBuilder::PrecompressImages(std::span<const uint8_t* const> pages) {
   WaitPrecompressed();
   if (!compress_ || pages.size() < kParallelImages) return;
-  pre_first_ = pages.size() / 2;
   const size_t bound = LZ4CompressBound(page_size_);
-  const size_t need = (pages.size() - pre_first_) * bound;
+  const size_t need = (pages.size() - pages.size() / 2) * bound;
   if (need > side_capacity_) {
     side_.reset(new char[need]);  // not zeroed: every block is written before it is read
     side_capacity_ = need;
@@ -38,13 +37,12 @@ void BatchBuilder::PrecompressImages(std::span<const uint8_t* const> pages) {
 void BatchBuilder::CompressHelperHalf() {
   const size_t bound = LZ4CompressBound(page_size_);
   size_t at = 0;
-  for (size_t i = pre_first_; i < pre_.size(); ++i) {
+  for (size_t i = HelperFirst(); i < pre_.size(); ++i) {
     PreImage& p = pre_[i];
     const size_t n =
         LZ4CompressTo(std::string_view(reinterpret_cast<const char*>(p.page), page_size_),
                       side_.get() + at, bound);
-    // AddPageImage's rule: stored compressed only when that is smaller.
-    if (n != 0 && n < page_size_) {
+    if (StoredCompressed(n)) {
       p.offset = at;
       p.size = n;
       at += n;
@@ -56,7 +54,6 @@ void BatchBuilder::WaitPrecompressed() {
   if (helper_.joinable()) helper_.join();
   pre_.clear();
   pre_next_ = 0;
-  pre_first_ = 0;
 }
 
 void BatchBuilder::TakePlanned(const uint8_t* page, const PreImage** pre) {
@@ -66,7 +63,7 @@ void BatchBuilder::TakePlanned(const uint8_t* page, const PreImage** pre) {
     WaitPrecompressed();  // the caller left the plan
     return;
   }
-  if (pre_next_ >= pre_first_) {
+  if (pre_next_ >= HelperFirst()) {
     if (helper_.joinable()) helper_.join();
     *pre = &pre_[pre_next_];
   }
@@ -165,7 +162,7 @@ Status BatchBuilder::AddPageImage(uint32_t page_no, uint64_t page_lsn, const uin
     if (compressed) stored = std::string_view(side_.get() + pre->offset, pre->size);
   } else if (compress_) {
     LZ4Compress(raw, &lz4_);
-    compressed = !lz4_.empty() && lz4_.size() < page_size_;
+    compressed = StoredCompressed(lz4_.size());
     if (compressed) stored = lz4_;
   }
   const size_t start = BeginRecord(RecordType::kPageImage, compressed ? kFlagCompressed : 0,

@@ -168,8 +168,13 @@ class BatchBuilder {
     size_t offset;
     size_t size;
   };
-  // The helper thread's work: compresses pre_[pre_first_, end) into side_.
+  // The first entry of pre_ that is the helper's: the second half.
+  size_t HelperFirst() const { return pre_.size() / 2; }
+  // The helper thread's work: compresses pre_[HelperFirst(), end) into side_.
   void CompressHelperHalf();
+  // A page image is stored compressed when its lz4 block (n bytes, 0: it
+  // failed) is smaller than the page, on either thread.
+  bool StoredCompressed(size_t n) const { return n != 0 && n < page_size_; }
   // The block of `page` when the plan holds it next (*pre then points at
   // it, or stays null when it is this thread's to compress); ends the plan
   // when `page` is not the one it expects.
@@ -179,7 +184,6 @@ class BatchBuilder {
   const bool compress_;
   std::vector<PreImage> pre_;     // the plan, in AddPageImage order
   size_t pre_next_ = 0;           // the entry the next AddPageImage expects
-  size_t pre_first_ = 0;          // entries from here on are the helper's
   std::unique_ptr<char[]> side_;  // the helper's blocks
   size_t side_capacity_ = 0;
   std::thread helper_;
